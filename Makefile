@@ -1,0 +1,61 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck test-sqlite test-postgres test-browser assets install install-test install-browser schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+
+install-browser: $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test,browser]"
+
+# GraphiQL's scripts and styles, pinned in package-lock.json and served by the gateway.
+assets: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+run: install assets
+	$(BIN)/xiamo-gateway db upgrade
+	$(BIN)/xiamo-gateway seed --demo
+	$(BIN)/xiamo-gateway serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install-test
+	$(BIN)/mypy
+
+test-sqlite: install-test assets
+	GATEWAY_TEST_DATABASE_URL= $(BIN)/pytest -m "not browser"
+
+test-postgres: install-test assets
+	@if [ -n "$$GATEWAY_TEST_POSTGRES_URL" ]; then \
+		GATEWAY_TEST_DATABASE_URL="$$GATEWAY_TEST_POSTGRES_URL" $(BIN)/pytest -m "not browser"; \
+	else \
+		echo "PostgreSQL run skipped: set GATEWAY_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL."; \
+	fi
+
+test: lint typecheck test-sqlite test-postgres
+
+# A real headless Chromium loads GraphiQL from the gateway and runs a query.
+test-browser: install-browser assets
+	$(BIN)/pytest -m browser tests/browser
+
+schema: install
+	$(BIN)/xiamo-gateway export-schema
+
+clean:
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

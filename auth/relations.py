@@ -1,0 +1,33 @@
+"""The viewer's relation to an account (RULES.md section 2)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from auth.viewer import Viewer
+from models import Account
+
+
+class Relation(StrEnum):
+    SELF = "SELF"
+    ENTERPRISE_MANAGER = "ENTERPRISE_MANAGER"
+    ENTERPRISE_MEMBER = "ENTERPRISE_MEMBER"
+    STAFF = "STAFF"
+    OTHER = "OTHER"
+
+
+def relation_to(viewer: Viewer | None, account: Account) -> Relation:
+    if viewer is None:
+        return Relation.OTHER
+    if viewer.staff_id is not None:
+        return Relation.STAFF
+    if viewer.account_id == account.id:
+        return Relation.SELF
+    if account.enterprise_id is not None and viewer.account_id == account.enterprise_id:
+        return Relation.ENTERPRISE_MANAGER
+    return Relation.OTHER
+
+
+def may_reach(relation: Relation) -> bool:
+    """Whether the viewer may reach the account object at all (else: as if missing)."""
+    return relation is not Relation.OTHER

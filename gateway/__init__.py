@@ -1,0 +1,1 @@
+"""The wiring: settings, the Starlette app, HTTP routes, middleware, logging, the CLI."""

@@ -1,0 +1,90 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import anyio
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from gateway.extensions import request_extensions
+from gateway.graphiql import graphiql_assets_mount
+from gateway.graphql_view import GatewayGraphQL
+from gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from gateway.settings import Settings
+from models.database import create_engine, create_session_factory
+from schema import build_schema
+
+logger = logging.getLogger("gateway")
+READINESS_TIMEOUT_SECONDS = 2.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: AsyncEngine | None = None,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+) -> Starlette:
+    """Build the gateway. Tests pass their own engine and session factory."""
+    owns_engine = engine is None
+    engine = engine or create_engine(settings.database_url)
+    session_factory = session_factory or create_session_factory(engine)
+    schema = build_schema(
+        extensions=request_extensions(introspection=settings.introspection_enabled)
+    )
+    graphql = GatewayGraphQL(
+        schema,
+        session_factory=session_factory,
+        graphiql=settings.graphiql_enabled,
+        allow_get=settings.get_queries_enabled,
+    )
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with session_factory() as session:
+                with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
+                    await session.execute(text("SELECT 1"))
+        except Exception:
+            logger.warning("database not ready", exc_info=True)
+            return JSONResponse({"status": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_engine:
+            await engine.dispose()
+
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        graphiql_assets_mount(settings.graphiql_assets_dir),
+    ]
+    middleware = [
+        Middleware(RequestIdMiddleware),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        ),
+        Middleware(BodySizeLimitMiddleware),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = session_factory
+    return app

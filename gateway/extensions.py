@@ -1,0 +1,115 @@
+"""Request limits and the error policy, as Strawberry schema extensions.
+
+Each is built per request from a factory, so no state crosses requests.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
+
+from auth.errors import ErrorCode, GatewayError
+from gateway.logging import request_id_var
+
+MAX_DEPTH = 10
+MAX_ALIASES = 30
+MAX_TOKENS = 5000
+VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+GENERIC_VALIDATION_MESSAGE = "The request is not a valid operation for this API."
+INTERNAL_MESSAGE = "Internal server error."
+
+logger = logging.getLogger("gateway.errors")
+# Scalar parsers raise these for a malformed variable value.
+_REQUEST_ERRORS = (GraphQLError, ValueError, TypeError)
+_VARIABLE_VALUE = re.compile(r"^(Variable '\$\w+') (?:got|has) invalid value\b.*", re.DOTALL)
+
+
+class ErrorPolicy(SchemaExtension):
+    """Shapes every error the client sees (RULES.md section 10).
+
+    - An expected refusal (`GatewayError`) keeps its message and gets its code.
+    - A parse or validation error gets GRAPHQL_VALIDATION_FAILED. While the schema is
+      hidden (introspection off) it carries one generic message that names no field,
+      argument, type or suggestion, and identical errors are reported once.
+    - A variable that fails coercion is reported without its value.
+    - Anything else is unexpected: logged with its traceback and the request id, and
+      answered with a generic INTERNAL_SERVER_ERROR that carries the request id.
+    """
+
+    def __init__(self, *, hide_schema: bool) -> None:
+        self.hide_schema = hide_schema
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        shaped: list[GraphQLError] = []
+        seen: set[tuple[str, str]] = set()
+        for error in map(self._shape, result.errors):
+            key = (error.message, str((error.extensions or {}).get("code")))
+            if error.path is None and key in seen:
+                continue
+            seen.add(key)
+            shaped.append(error)
+        result.errors = shaped
+
+    def _shape(self, error: GraphQLError) -> GraphQLError:
+        original = error.original_error
+        if isinstance(original, GatewayError):
+            return _with(error, original.message, {"code": original.code.value})
+        if error.path is None and (original is None or isinstance(original, _REQUEST_ERRORS)):
+            # Parsing, validation and variable coercion: the request itself is wrong.
+            return self._validation_error(error)
+        if original is not None:
+            logger.error(
+                "unexpected error at %s",
+                ".".join(str(part) for part in error.path or ()) or "operation",
+                exc_info=(type(original), original, original.__traceback__),
+            )
+        return _with(
+            error,
+            INTERNAL_MESSAGE,
+            {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id_var.get()},
+        )
+
+    def _validation_error(self, error: GraphQLError) -> GraphQLError:
+        if self.hide_schema:
+            return GraphQLError(GENERIC_VALIDATION_MESSAGE, extensions={"code": VALIDATION_FAILED})
+        message = _VARIABLE_VALUE.sub(r"\1 got an invalid value.", error.message)
+        return _with(error, message, {"code": VALIDATION_FAILED})
+
+
+def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=None,
+        extensions=extensions,
+    )
+
+
+def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
+    factories: list[Callable[[], SchemaExtension]] = [
+        lambda: ErrorPolicy(hide_schema=not introspection),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Strawberry counts the root field as depth 0: ten levels of fields are depth 9.
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH - 1),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+    ]
+    if not introspection:
+        factories.append(DisableIntrospection)
+    return factories

@@ -1,0 +1,62 @@
+"""Accounts of every kind in one table: individuals, businesses, enterprises, sub-accounts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, UUIDPrimaryKey
+
+
+class AccountKind(StrEnum):
+    INDIVIDUAL = "INDIVIDUAL"
+    BUSINESS = "BUSINESS"
+    ENTERPRISE = "ENTERPRISE"
+    SUB_ACCOUNT = "SUB_ACCOUNT"
+
+
+class AccountStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    PENDING_GUARDIAN_CONSENT = "PENDING_GUARDIAN_CONSENT"
+    DISABLED = "DISABLED"
+    CANCELLED = "CANCELLED"
+
+
+def enum_column(enum_class: type[StrEnum], name: str) -> Enum:
+    # Stored as VARCHAR with a CHECK constraint: adding a value needs no type migration.
+    return Enum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+    )
+
+
+class Account(UUIDPrimaryKey, Base):
+    __tablename__ = "accounts"
+    __table_args__ = (
+        # Keyset pagination of an enterprise's sub-accounts, newest first.
+        Index("ix_accounts_enterprise_created", "enterprise_id", "created_at", "id"),
+    )
+
+    kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, "account_kind"))
+    status: Mapped[AccountStatus] = mapped_column(
+        enum_column(AccountStatus, "account_status"), default=AccountStatus.ACTIVE
+    )
+    display_name: Mapped[str] = mapped_column(String(60))
+    avatar_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Kind-specific columns; null where the kind has none.
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    business_name: Mapped[str | None] = mapped_column(String(200))
+    ur_token: Mapped[str | None] = mapped_column(String(64))
+    company_name: Mapped[str | None] = mapped_column(String(200))
+    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE")
+    )

@@ -1,0 +1,21 @@
+"""Published versions of the privacy policy; every version stays readable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, UUIDPrimaryKey
+
+
+class PrivacyPolicy(UUIDPrimaryKey, Base):
+    __tablename__ = "privacy_policies"
+
+    version: Mapped[str] = mapped_column(String(32), unique=True)
+    effective_on: Mapped[date] = mapped_column(Date, index=True)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    material: Mapped[bool] = mapped_column(Boolean)
+    summary_of_changes: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,1 @@
+"""Use cases: what each query and mutation does, independent of GraphQL types."""

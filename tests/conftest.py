@@ -1,0 +1,143 @@
+"""Shared fixtures: one database per run (migrated once), one rolled-back transaction per test.
+
+The run uses SQLite unless GATEWAY_TEST_DATABASE_URL names another database (the
+PostgreSQL run of `make test` sets it). When it is set, the database must answer:
+a CI run never skips PostgreSQL silently.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.settings import Environment, Settings
+from models import migrate
+from models.database import create_engine, is_sqlite
+from resolvers.policies.shipped import ensure_shipped_policy
+
+TEST_SECRETS = {
+    "token_signing_key": base64.urlsafe_b64encode(b"t" * 32).decode(),
+    "data_keys": "test1:" + base64.urlsafe_b64encode(b"d" * 32).decode(),
+    "blind_index_key": base64.urlsafe_b64encode(b"b" * 32).decode(),
+}
+
+
+def database_url(tmp_dir: Path) -> str:
+    return os.environ.get("GATEWAY_TEST_DATABASE_URL") or (
+        f"sqlite+aiosqlite:///{tmp_dir / 'test.db'}"
+    )
+
+
+@pytest.fixture(scope="session")
+def db_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return database_url(tmp_path_factory.mktemp("db"))
+
+
+@pytest.fixture(scope="session")
+def is_postgres(db_url: str) -> bool:
+    return not is_sqlite(db_url)
+
+
+async def _reset_postgres(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session")
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(db_url)
+    if not is_sqlite(db_url):
+        await _reset_postgres(engine)
+    await migrate.upgrade(engine)
+    async with engine.begin() as connection:
+        session = AsyncSession(bind=connection)
+        await ensure_shipped_policy(session, body_file=None, now=datetime.now(UTC))
+        await session.flush()
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose outer transaction is rolled back after the test."""
+    async with engine.connect() as connection:
+        transaction = await connection.begin()
+        yield connection
+        await transaction.rollback()
+
+
+@pytest.fixture
+def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
+    """Sessions that commit into savepoints of the test's transaction."""
+    return async_sessionmaker(
+        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
+    )
+
+
+@pytest.fixture
+async def db(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with session_factory() as session:
+        yield session
+
+
+def make_settings(db_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"env": Environment.TEST, "database_url": db_url, **TEST_SECRETS}
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return make_settings(db_url)
+
+
+@pytest.fixture
+def app(
+    settings: Settings, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> Starlette:
+    return create_app(settings, engine=engine, session_factory=session_factory)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def sql_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
+    """Every SQL statement the test's code sends (savepoint bookkeeping excluded)."""
+    counter = StatementCounter()
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            counter.statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    yield counter
+    event.remove(engine.sync_engine, "before_cursor_execute", record)

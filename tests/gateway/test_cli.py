@@ -1,0 +1,100 @@
+"""The `xiamo-gateway` command line, run as an operator would."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from models import Account, AccountKind, PrivacyPolicy
+from models.database import create_engine, create_session_factory
+from schema import schema
+from tests.conftest import TEST_SECRETS
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GATEWAY_ENV", raising=False)
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    return tmp_path
+
+
+def count_rows(url: str) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        engine = create_engine(url)
+        async with create_session_factory(engine)() as session:
+            counts = {
+                kind.value: await session.scalar(
+                    select(func.count()).select_from(Account).where(Account.kind == kind)
+                )
+                or 0
+                for kind in AccountKind
+            }
+            counts["policies"] = (
+                await session.scalar(select(func.count()).select_from(PrivacyPolicy)) or 0
+            )
+        await engine.dispose()
+        return counts
+
+    return asyncio.run(run())
+
+
+def test_db_upgrade_then_seed_demo_is_idempotent(workdir: Path) -> None:
+    url = f"sqlite+aiosqlite:///{workdir}/cli.db"
+
+    upgraded = runner.invoke(app, ["db", "upgrade"])
+    first = runner.invoke(app, ["seed", "--demo"])
+    second = runner.invoke(app, ["seed", "--demo"])
+    again = runner.invoke(app, ["db", "upgrade"])
+
+    assert upgraded.exit_code == 0, upgraded.output
+    assert upgraded.output == "database is up to date; policy 1.0 stored\n"
+    assert again.output == "database is up to date\n"
+    assert first.output == "accounts: 28 added\n"
+    assert second.output == "accounts: 0 added\n"
+    assert count_rows(url) == {
+        "INDIVIDUAL": 1,
+        "BUSINESS": 1,
+        "ENTERPRISE": 1,
+        "SUB_ACCOUNT": 25,
+        "policies": 1,
+    }
+
+
+def test_export_schema_writes_the_sdl(workdir: Path) -> None:
+    result = runner.invoke(app, ["export-schema", "--output", "out.graphql"])
+
+    assert result.exit_code == 0
+    assert (workdir / "out.graphql").read_text() == schema.as_str() + "\n"
+
+
+def test_keys_generate_prints_every_secret_setting(workdir: Path) -> None:
+    result = runner.invoke(app, ["keys", "generate"])
+
+    names = [line.split("=", 1)[0] for line in result.output.splitlines()]
+    assert result.exit_code == 0
+    assert names == ["GATEWAY_TOKEN_SIGNING_KEY", "GATEWAY_DATA_KEYS", "GATEWAY_BLIND_INDEX_KEY"]
+    assert runner.invoke(app, ["keys", "generate"]).output != result.output
+
+
+def test_serve_in_production_without_secrets_exits_naming_them(
+    workdir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_ENV", "production")
+    for name in TEST_SECRETS:
+        monkeypatch.delenv(f"GATEWAY_{name.upper()}", raising=False)
+
+    result = runner.invoke(app, ["serve"])
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
+        "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY\n"
+    )

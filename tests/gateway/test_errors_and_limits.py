@@ -1,0 +1,225 @@
+"""Request limits and the error policy (RULES.md section 10)."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+import pytest
+import strawberry
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.app import create_app
+from gateway.extensions import request_extensions
+from gateway.settings import Environment
+from resolvers.policies import queries as policy_queries
+from schema import GatewaySchema
+from tests.conftest import StatementCounter, make_settings
+from tests.helpers import graphql
+
+
+@strawberry.type
+class Level:
+    """A type that nests as deep as asked: the gateway's own schema does not, yet."""
+
+    @strawberry.field
+    def child(self, info: strawberry.Info) -> Level:
+        info.context["resolved"].append(info.path.key)
+        return Level()
+
+    leaf: int = 1
+
+
+@strawberry.type
+class DeepQuery:
+    @strawberry.field
+    def child(self, info: strawberry.Info) -> Level:
+        info.context["resolved"].append(info.path.key)
+        return Level()
+
+
+deep_schema = GatewaySchema(query=DeepQuery, extensions=request_extensions(introspection=True))
+
+
+def nested(depth: int) -> str:
+    """A selection `depth` fields deep."""
+    return "query Deep { " + "child { " * (depth - 1) + "leaf" + " }" * depth
+
+
+async def test_a_query_11_levels_deep_is_refused_before_any_resolver_runs() -> None:
+    resolved: list[object] = []
+
+    result = await deep_schema.execute(nested(11), context_value={"resolved": resolved})
+
+    assert result.data is None
+    assert [error.message for error in result.errors or []] == [
+        "'Deep' exceeds maximum operation depth of 9"
+    ]
+    assert result.errors[0].extensions == {"code": "GRAPHQL_VALIDATION_FAILED"}  # type: ignore[index]
+    assert resolved == []
+
+
+async def test_a_query_10_levels_deep_runs() -> None:
+    resolved: list[object] = []
+
+    result = await deep_schema.execute(nested(10), context_value={"resolved": resolved})
+
+    assert result.errors is None
+    assert len(resolved) == 9
+
+
+async def test_31_aliases_are_refused_and_30_are_not(client: httpx.AsyncClient) -> None:
+    thirty = " ".join(f"a{n}: __typename" for n in range(30))
+    thirty_one = thirty + " a30: __typename"
+
+    allowed = await graphql(client, "{ " + thirty + " }")
+    refused = await graphql(client, "{ " + thirty_one + " }")
+
+    assert len(allowed["data"]) == 30
+    assert (
+        refused
+        == {
+            "data": None,
+            "errors": [
+                {
+                    "message": "30 aliases found. Allowed: 30",
+                    "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+                }
+            ],
+        }
+        or refused["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    )
+
+
+async def test_5001_tokens_are_refused_before_any_resolver_runs(
+    client: httpx.AsyncClient, sql_statements: StatementCounter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[object] = []
+    original = policy_queries.privacy_policies
+
+    async def spy(ctx):  # type: ignore[no-untyped-def]
+        calls.append(ctx)
+        return await original(ctx)
+
+    monkeypatch.setattr(policy_queries, "privacy_policies", spy)
+    # "{", "privacyPolicies", "{", "version", then __typename pairs, then "}" "}".
+    query = "{ privacyPolicies { version " + "__typename " * 4995 + "} }"
+
+    body = await graphql(client, query)
+
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == (
+        "Syntax Error: Document contains more than 5000 tokens. Parsing aborted."
+    )
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert calls == []
+    assert sql_statements.count == 0
+
+
+async def test_an_unexpected_error_is_masked_and_logged_with_the_request_id(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(ctx):  # type: ignore[no-untyped-def]
+        raise RuntimeError("detail that must stay in the log")
+
+    monkeypatch.setattr(policy_queries, "privacy_policies", broken)
+    caplog.set_level(logging.ERROR, logger="gateway.errors")
+
+    response = await client.post("/graphql", json={"query": "{ privacyPolicies { version } }"})
+
+    request_id = response.headers["x-request-id"]
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "locations": [{"line": 1, "column": 3}],
+                "path": ["privacyPolicies"],
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ],
+    }
+    [record] = [r for r in caplog.records if r.name == "gateway.errors"]
+    assert record.exc_info is not None
+    assert "detail that must stay in the log" in caplog.text
+
+
+async def test_a_bad_variable_value_is_reported_without_the_value(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await graphql(
+        client,
+        "query($v: String) { privacyPolicy(version: $v) { version } }",
+        {"v": {"phone": "13812345678"}},
+    )
+
+    assert body["data"] is None
+    assert body["errors"][0]["message"] == "Variable '$v' got an invalid value."
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "13812345678" not in str(body)
+
+
+async def test_validation_errors_name_fields_while_introspection_is_on(
+    client: httpx.AsyncClient,
+) -> None:
+    body = await graphql(client, "{ privacyPolicy { versio } }")
+
+    assert body["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
+    assert "versio" in body["errors"][0]["message"]
+
+
+@pytest.fixture
+async def production_client(
+    db_url: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> httpx.AsyncClient:
+    settings = make_settings(db_url, env=Environment.PRODUCTION)
+    app = create_app(settings, engine=engine, session_factory=session_factory)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+
+
+async def test_introspection_is_off_in_production(production_client: httpx.AsyncClient) -> None:
+    async with production_client as client:
+        body = await graphql(client, "{ __schema { types { name } } }")
+
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The request is not a valid operation for this API.",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+
+
+async def test_hidden_schema_errors_suggest_nothing_and_are_reported_once(
+    production_client: httpx.AsyncClient,
+) -> None:
+    async with production_client as client:
+        body = await graphql(
+            client,
+            "{ privacyPolicy { versio bod } privacyPolicie { version }"
+            ' __type(name: "Query") { name } }',
+        )
+
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The request is not a valid operation for this API.",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+
+
+async def test_introspection_can_be_turned_on_in_production(
+    db_url: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+) -> None:
+    settings = make_settings(db_url, env=Environment.PRODUCTION, introspection=True)
+    app = create_app(settings, engine=engine, session_factory=session_factory)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        body = await graphql(client, "{ __schema { queryType { name } } }")
+
+    assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
