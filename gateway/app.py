@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
 import anyio
 from sqlalchemy import text
@@ -16,12 +17,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from auth.senders import Outbox
+from auth.services import AuthServices
+from gateway.dev_routes import outbox_endpoint
 from gateway.extensions import request_extensions
 from gateway.graphiql import graphiql_assets_mount
 from gateway.graphql_view import GatewayGraphQL
 from gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
 from models.database import create_engine, create_session_factory
+from resolvers.context import utc_now
 from schema import build_schema
 
 logger = logging.getLogger("gateway")
@@ -33,8 +39,13 @@ def create_app(
     *,
     engine: AsyncEngine | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
+    services: AuthServices | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
-    """Build the gateway. Tests pass their own engine and session factory."""
+    """Build the gateway. Tests pass their own engine, session factory and services."""
+    configure_encryption(settings)
+    outbox = Outbox()
+    services = services or build_services(settings, outbox)
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     session_factory = session_factory or create_session_factory(engine)
@@ -44,6 +55,8 @@ def create_app(
     graphql = GatewayGraphQL(
         schema,
         session_factory=session_factory,
+        services=services,
+        clock=clock,
         graphiql=settings.graphiql_enabled,
         allow_get=settings.get_queries_enabled,
     )
@@ -64,6 +77,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        await services.limiter.close()
         if owns_engine:
             await engine.dispose()
 
@@ -73,6 +87,8 @@ def create_app(
         Route("/graphql", graphql, methods=["GET", "POST"]),
         graphiql_assets_mount(settings.graphiql_assets_dir),
     ]
+    if not settings.is_production:
+        routes.append(Route("/dev/outbox", outbox_endpoint(outbox), methods=["GET"]))
     middleware = [
         Middleware(RequestIdMiddleware),
         Middleware(
@@ -87,4 +103,6 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = session_factory
+    app.state.services = services
+    app.state.outbox = outbox
     return app

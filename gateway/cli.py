@@ -13,8 +13,9 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.logging import configure_logging
+from gateway.services import configure_encryption
 from gateway.settings import MissingSecretsError, Settings, generate_secrets, load_settings
-from models import migrate
+from models import StaffRole, migrate
 from models.database import create_engine, create_session_factory
 from resolvers.policies.shipped import ensure_shipped_policy
 
@@ -22,17 +23,21 @@ app = typer.Typer(help="The accounts and privacy GraphQL gateway.", no_args_is_h
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Secrets and encryption keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+staff_app = typer.Typer(help="Platform staff.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(staff_app, name="staff")
 
 T = TypeVar("T")
 
 
 def _settings() -> Settings:
     try:
-        return load_settings()
+        settings = load_settings()
     except MissingSecretsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=2) from exc
+    configure_encryption(settings)
+    return settings
 
 
 async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -134,6 +139,46 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
     settings = _settings()
     added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, _now())))
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
+
+
+@staff_app.command("create")
+def staff_create(
+    name: str = typer.Option(..., help="Display name shown in access logs."),
+    email: str = typer.Option(..., help="Sign-in e-mail address."),
+    role: StaffRole = typer.Option(..., help="PRIVACY_OFFICER or SUPPORT."),
+    password: str = typer.Option(
+        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Sign-in password."
+    ),
+) -> None:
+    """Create a staff member who signs in with loginWithPassword."""
+    from auth.contacts import parse_email
+    from auth.passwords import hash_password, password_problem
+    from models import StaffMember, queries
+
+    address = parse_email(email)
+    problem = password_problem(password)
+    if address is None or problem is not None or not name.strip():
+        typer.echo("error: " + (problem or "give a name and a valid e-mail address"), err=True)
+        raise typer.Exit(code=2)
+    settings = _settings()
+
+    async def create(session: AsyncSession) -> bool:
+        if await queries.staff_by_email(session, address) is not None:
+            return False
+        member = StaffMember(
+            name=name.strip()[:100],
+            role=role,
+            password_hash=hash_password(password),
+            created_at=_now(),
+        )
+        member.email = address
+        session.add(member)
+        return True
+
+    if not asyncio.run(_in_transaction(settings, create)):
+        typer.echo("error: a staff member with this e-mail address exists", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"staff member created: {name.strip()} ({role.value})")
 
 
 @keys_app.command("generate")

@@ -2,77 +2,107 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Account, AccountKind
+from auth.passwords import hash_password
+from models import Account, AccountKind, StaffMember, StaffRole, queries
 
+DEMO_PASSWORD = "demo-Password-1"  # noqa: S105 (published demo credentials)
+DEMO_INDIVIDUAL_PHONE = "+8613800138000"
 DEMO_SUB_ACCOUNTS = 25
 
 
-async def _find_or_add(session: AsyncSession, account: Account) -> tuple[Account, bool]:
-    existing = (
-        await session.scalars(
-            select(Account).where(
-                Account.kind == account.kind,
-                Account.display_name == account.display_name,
-                Account.enterprise_id.is_(None)
-                if account.enterprise_id is None
-                else Account.enterprise_id == account.enterprise_id,
-            )
-        )
-    ).first()
+async def _account(
+    session: AsyncSession, *, phone: str | None, email: str | None, make: Account
+) -> tuple[Account, bool]:
+    existing = None
+    if email is not None:
+        existing = await queries.account_by_email(session, email)
+    elif phone is not None:
+        existing = await queries.account_by_phone(session, phone)
     if existing is not None:
         return existing, False
-    session.add(account)
+    if phone is not None:
+        make.phone = phone
+    if email is not None:
+        make.email = email
+    session.add(make)
     await session.flush()
-    return account, True
+    return make, True
 
 
 async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Create what is missing of the demo data; returns how many rows of each were added."""
-    added = {"accounts": 0}
+    added = {"accounts": 0, "staff": 0}
+    password = hash_password(DEMO_PASSWORD)
+    common = {"created_at": now, "accepted_policy_version": "1.0", "accepted_policy_at": now}
 
-    def count(created: bool) -> None:
-        added["accounts"] += int(created)
-
-    _, created = await _find_or_add(
+    _, created = await _account(
         session,
-        Account(kind=AccountKind.INDIVIDUAL, display_name="Demo Individual", created_at=now),
+        phone=DEMO_INDIVIDUAL_PHONE,
+        email=None,
+        make=Account(
+            kind=AccountKind.INDIVIDUAL,
+            display_name="Demo Individual",
+            birth_date=date(1990, 5, 17),
+            **common,
+        ),
     )
-    count(created)
-    _, created = await _find_or_add(
+    added["accounts"] += created
+    _, created = await _account(
         session,
-        Account(
+        phone=None,
+        email="biz@demo.example",
+        make=Account(
             kind=AccountKind.BUSINESS,
             display_name="Demo Business",
             business_name="Demo Business Ltd.",
             ur_token="demo-ur-token",  # noqa: S106 (a demo registration token, not a secret)
-            created_at=now,
+            password_hash=password,
+            password_changed_at=now,
+            **common,
         ),
     )
-    count(created)
-    enterprise, created = await _find_or_add(
+    added["accounts"] += created
+    enterprise, created = await _account(
         session,
-        Account(
+        phone="+8613900139000",
+        email="ent@demo.example",
+        make=Account(
             kind=AccountKind.ENTERPRISE,
             display_name="Demo Enterprise",
             company_name="Demo Enterprise Co., Ltd.",
-            created_at=now,
+            password_hash=password,
+            password_changed_at=now,
+            **common,
         ),
     )
-    count(created)
+    added["accounts"] += created
     for number in range(1, DEMO_SUB_ACCOUNTS + 1):
-        _, created = await _find_or_add(
+        _, created = await _account(
             session,
-            Account(
+            phone=f"+86137001370{number:02d}",
+            email=f"member{number:02d}@demo.example",
+            make=Account(
                 kind=AccountKind.SUB_ACCOUNT,
                 display_name=f"Demo Member {number:02d}",
                 enterprise_id=enterprise.id,
-                created_at=now + timedelta(seconds=number),
+                password_hash=password,
+                password_changed_at=now,
+                **{**common, "created_at": now + timedelta(seconds=number)},
             ),
         )
-        count(created)
+        added["accounts"] += created
+    if await queries.staff_by_email(session, "officer@demo.example") is None:
+        officer = StaffMember(
+            name="Demo Privacy Officer",
+            role=StaffRole.PRIVACY_OFFICER,
+            password_hash=password,
+            created_at=now,
+        )
+        officer.email = "officer@demo.example"
+        session.add(officer)
+        added["staff"] += 1
     return added

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from cross_web import HTTPException
@@ -17,8 +19,13 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from auth.errors import ErrorCode
+from auth.services import AuthServices
+from auth.sessions import authenticate
+from auth.tokens import InvalidToken
+from auth.viewer import Viewer
 from gateway.graphiql import graphiql_html
 from gateway.logging import request_id_var
+from models import Account
 from resolvers.context import RequestContext
 
 logger = logging.getLogger("gateway.graphql")
@@ -47,6 +54,8 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         schema: BaseSchema,
         *,
         session_factory: async_sessionmaker[AsyncSession],
+        services: AuthServices,
+        clock: Callable[[], datetime],
         graphiql: bool,
         allow_get: bool,
     ) -> None:
@@ -56,12 +65,26 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             allow_queries_via_get=allow_get,
         )
         self.session_factory = session_factory
+        self.services = services
+        self.clock = clock
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
         context: RequestContext = request.state.graphql_context
         return context
+
+    async def _authenticate(
+        self, session: AsyncSession, request: Request
+    ) -> tuple[Viewer | None, Account | None]:
+        """The viewer of the bearer token; no header is anonymous, a bad token is refused."""
+        header = request.headers.get("authorization")
+        if header is None:
+            return None, None
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise InvalidToken
+        return await authenticate(session, self.services.tokens, token.strip(), self.clock())
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
@@ -93,14 +116,24 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        if request.headers.get("authorization"):
-            # No token is valid until sign-in issues them; never treat one as anonymous.
-            refusal = error_response("The bearer token is invalid.", ErrorCode.UNAUTHENTICATED, 401)
-            await refusal(scope, receive, send)
-            return
         async with self.session_factory() as session:
+            try:
+                viewer, account = await self._authenticate(session, request)
+            except InvalidToken:
+                await session.rollback()
+                refusal = error_response(
+                    "The bearer token is malformed, expired or revoked.",
+                    ErrorCode.UNAUTHENTICATED,
+                    401,
+                )
+                await refusal(scope, receive, send)
+                return
             request.state.graphql_context = RequestContext(
                 session=session,
+                viewer=viewer,
+                viewer_account=account,
+                services=self.services,
+                clock=self.clock,
                 request_id=request_id_var.get() or "",
                 client_address=request.client.host if request.client else None,
                 user_agent=request.headers.get("user-agent"),

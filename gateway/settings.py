@@ -21,6 +21,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 VAR_DIR = Path("var")
 GENERATED_SECRETS_FILE = VAR_DIR / "secrets.json"
 SECRET_SETTINGS = ("token_signing_key", "data_keys", "blind_index_key")
+# Needed in production only: where SMS and e-mail messages are delivered.
+PRODUCTION_SETTINGS = ("sms_gateway_url", "email_gateway_url")
 
 
 class Environment(StrEnum):
@@ -65,6 +67,13 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     log_level: str = "INFO"
 
+    # Message delivery. Development and tests keep messages in the dev outbox; production
+    # posts them to these provider endpoints and refuses to start without them.
+    sms_gateway_url: str | None = None
+    sms_gateway_token: SecretStr | None = None
+    email_gateway_url: str | None = None
+    email_gateway_token: SecretStr | None = None
+
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"
@@ -103,6 +112,11 @@ class Settings(BaseSettings):
             f"GATEWAY_{name.upper()}" for name in SECRET_SETTINGS if getattr(self, name) is None
         ]
 
+    def missing_production_settings(self) -> list[str]:
+        return [
+            f"GATEWAY_{name.upper()}" for name in PRODUCTION_SETTINGS if getattr(self, name) is None
+        ]
+
 
 def generate_secrets() -> dict[str, str]:
     """Fresh values for every secret setting, as they would stand in an environment file."""
@@ -132,10 +146,12 @@ def load_settings(**overrides: object) -> Settings:
     """Read the environment, then fill or refuse the missing secrets per environment."""
     settings = Settings(**overrides)  # type: ignore[arg-type]
     missing = settings.missing_secrets()
+    if settings.is_production:
+        missing += settings.missing_production_settings()
+        if missing:
+            raise MissingSecretsError(missing)
     if not missing:
         return settings
-    if settings.is_production:
-        raise MissingSecretsError(missing)
     generated = _development_secrets(GENERATED_SECRETS_FILE)
     filled = {
         name: SecretStr(generated[name])

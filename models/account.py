@@ -6,10 +6,11 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, String
+from sqlalchemy import Date, Enum, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.encryption import Encrypted
 
 
 class AccountKind(StrEnum):
@@ -60,3 +61,18 @@ class Account(UUIDPrimaryKey, Base):
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE")
     )
+
+    # Sign-in data. Phone (E.164) and e-mail are sealed; their blind indexes keep each
+    # bound to one live account and serve exact look-ups.
+    phone_sealed: Mapped[bytes | None] = mapped_column("phone", LargeBinary)
+    phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    phone = Encrypted("phone_sealed", index="phone_index")
+    email_sealed: Mapped[bytes | None] = mapped_column("email", LargeBinary)
+    email_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
+    email = Encrypted("email_sealed", index="email_index", normalize=str.lower)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_policy_version: Mapped[str | None] = mapped_column(String(32))
+    accepted_policy_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

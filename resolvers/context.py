@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.services import AuthServices
 from auth.viewer import Viewer
+from models import Account
 from resolvers.loaders import Loaders
 
 
@@ -22,6 +24,8 @@ class RequestContext:
 
     session: AsyncSession
     viewer: Viewer | None = None
+    viewer_account: Account | None = None
+    services: AuthServices | None = None
     clock: Callable[[], datetime] = utc_now
     request_id: str = ""
     client_address: str | None = None
@@ -30,6 +34,14 @@ class RequestContext:
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.session)
+        if self.viewer_account is not None:
+            self.loaders.account_by_id.prime(self.viewer_account.id, self.viewer_account)
+
+    @property
+    def auth(self) -> AuthServices:
+        if self.services is None:
+            raise RuntimeError("this context was built without auth services")
+        return self.services
 
     def now(self) -> datetime:
         return self.clock()

@@ -1,9 +1,8 @@
-"""The GraphQL schema, assembled from one Queries class per domain."""
+"""The GraphQL schema, assembled from one Queries and one Mutations class per domain."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -13,9 +12,18 @@ from strawberry.types import ExecutionContext
 
 from schema.accounts.queries import AccountQueries
 from schema.accounts.types import BusinessAccount, EnterpriseAccount, IndividualAccount, SubAccount
+from schema.auth.mutations import AuthMutations
+from schema.auth.queries import AuthQueries
+from schema.guardian import gate_mutations
 from schema.policies.queries import PolicyQueries
+from schema.sensitive import Sensitive, enforce_sensitive_fields
 
-Query = merge_types("Query", (AccountQueries, PolicyQueries))
+Query = merge_types("Query", (AccountQueries, AuthQueries, PolicyQueries))
+Mutation = merge_types("Mutation", (AuthMutations,))
+ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount]
+
+enforce_sensitive_fields([Query, Mutation, *ACCOUNT_TYPES])
+gate_mutations(Mutation)
 
 
 class GatewaySchema(strawberry.Schema):
@@ -31,11 +39,12 @@ class GatewaySchema(strawberry.Schema):
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
 ) -> strawberry.Schema:
-    kwargs: dict[str, Any] = {"extensions": list(extensions)}
     return GatewaySchema(
         query=Query,
-        types=[IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount],
-        **kwargs,
+        mutation=Mutation,
+        types=ACCOUNT_TYPES,
+        extensions=list(extensions),
+        schema_directives=[Sensitive],
     )
 
 

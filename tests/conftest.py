@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,10 @@ from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from auth.senders import Outbox
+from auth.services import AuthServices
 from gateway.app import create_app
+from gateway.services import build_services, configure_encryption
 from gateway.settings import Environment, Settings
 from models import migrate
 from models.database import create_engine, is_sqlite
@@ -53,6 +56,12 @@ async def _reset_postgres(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def encryption_keys() -> None:
+    """The test keys, configured before any model seals a value."""
+    configure_encryption(make_settings("sqlite+aiosqlite://"))
 
 
 @pytest.fixture(scope="session")
@@ -103,11 +112,48 @@ def settings(db_url: str) -> Settings:
     return make_settings(db_url)
 
 
+class Clock:
+    """The time the app sees; tests move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def outbox() -> Outbox:
+    return Outbox()
+
+
+@pytest.fixture
+async def services(settings: Settings, outbox: Outbox) -> AsyncIterator[AuthServices]:
+    """Fresh in-memory rate limits per test; messages kept in the test's outbox."""
+    services = build_services(settings, outbox)
+    yield services
+    await services.limiter.close()
+
+
 @pytest.fixture
 def app(
-    settings: Settings, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+    settings: Settings,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    services: AuthServices,
+    clock: Clock,
 ) -> Starlette:
-    return create_app(settings, engine=engine, session_factory=session_factory)
+    return create_app(
+        settings, engine=engine, session_factory=session_factory, services=services, clock=clock
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from auth.relations import may_reach, relation_to
-from models import Account
+from models import Account, StaffMember
 from resolvers.context import RequestContext
 
 
@@ -31,3 +31,9 @@ async def enterprise_of(ctx: RequestContext, sub_account: Account) -> Account:
     if enterprise is None:
         raise LookupError(f"enterprise {sub_account.enterprise_id} is missing")
     return enterprise
+
+
+async def viewer_staff(ctx: RequestContext) -> StaffMember | None:
+    if ctx.viewer is None or ctx.viewer.staff_id is None:
+        return None
+    return await ctx.session.get(StaffMember, ctx.viewer.staff_id)

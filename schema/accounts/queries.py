@@ -4,14 +4,15 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.accounts.queries import readable_account, viewer_account
+from resolvers.accounts.queries import readable_account, viewer_account, viewer_staff
 from resolvers.global_id import key_of
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, Account, account_object
+from schema.auth.types import StaffMember
 from schema.context import Info
 from schema.relay import Node
 
 
-@strawberry.type(description="The signed-in caller.")
+@strawberry.type(description="The signed-in caller: an account or a staff member.")
 class Viewer:
     elevated_until: datetime | None
 
@@ -19,6 +20,11 @@ class Viewer:
     async def account(self, info: Info) -> Account | None:
         row = await viewer_account(info.context)
         return account_object(row) if row is not None else None
+
+    @strawberry.field
+    async def staff(self, info: Info) -> StaffMember | None:
+        row = await viewer_staff(info.context)
+        return StaffMember.from_row(row) if row is not None else None
 
 
 @strawberry.type

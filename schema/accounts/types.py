@@ -2,17 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 
+from models import AccessLogEntry as AccessLogRow
 from models import Account as AccountRow
 from models import AccountKind as Kind
+from models import ActorKind, SensitiveKind
+from resolvers.accounts import history
+from resolvers.accounts.access import require_relation
 from resolvers.accounts.queries import enterprise_of
 from resolvers.global_id import to_global_id
+from resolvers.masking.reveal import SensitiveValue
+from schema.auth.types import LoginEvent, Session
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
-from schema.relay import Node
+from schema.relay import Connection, Node, PageInfo, to_connection
+from schema.sensitive import Sensitive
+
+strawberry.enum(ActorKind, name="ActorKind")
+
+
+@strawberry.type(
+    description="One clear-text reveal of a sensitive field: who saw what, when and why."
+)
+class AccessLogEntry:
+    at: datetime
+    actor_kind: ActorKind
+    actor_name: str
+    field: SensitiveKind
+    reason: str | None
+
+    @classmethod
+    def from_row(cls, row: AccessLogRow) -> AccessLogEntry:
+        return cls(
+            at=row.created_at,
+            actor_kind=row.actor_kind,
+            actor_name=row.actor_name,
+            field=row.field,
+            reason=row.reason,
+        )
+
+
+@strawberry.type(name="AccessLogEdge")
+class AccessLogEdge:
+    node: AccessLogEntry
+    cursor: str
+
+
+@strawberry.type(name="AccessLogConnection")
+class AccessLogConnection:
+    edges: list[AccessLogEdge]
+    page_info: PageInfo
 
 
 @strawberry.interface(description="An account of any kind; fields depend on the viewer.")
@@ -35,6 +77,34 @@ class Account(Node):
     def avatar_url(self) -> str | None:
         return self.row.avatar_url
 
+    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PHONE)])
+    def phone(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.row, self.row.phone)
+
+    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.EMAIL)])
+    def email(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.row, self.row.email)
+
+    @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
+    async def sessions(self, info: Info) -> list[Session] | None:
+        rows = await history.account_sessions(info.context, self.row)
+        current = info.context.viewer.session_id if info.context.viewer else None
+        return [Session.from_row(row, current) for row in rows]
+
+    @strawberry.field(description="Every sign-in attempt, newest first.")
+    async def login_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[LoginEvent] | None:
+        page = await history.login_history(info.context, self.row, first, after)
+        return to_connection(page, lambda row: LoginEvent(row=row, subject=self.row))  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Every clear-text view of this account's data, newest first.")
+    async def access_log(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> AccessLogConnection | None:
+        page = await history.access_log(info.context, self.row, first, after)
+        return to_connection(page, AccessLogEntry.from_row, AccessLogConnection, AccessLogEdge)  # type: ignore[no-any-return]
+
     @strawberry.field
     def created_at(self) -> datetime:
         return self.row.created_at
@@ -42,7 +112,10 @@ class Account(Node):
 
 @strawberry.type(description="A person who signs in with a phone and SMS code, or WeChat.")
 class IndividualAccount(Account):
-    pass
+    @strawberry.field
+    def birth_date(self, info: Info) -> date | None:
+        require_relation(info.context, self.row)
+        return self.row.birth_date
 
 
 @strawberry.type(description="A business registered with an e-mail address.")

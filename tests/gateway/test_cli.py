@@ -57,8 +57,8 @@ def test_db_upgrade_then_seed_demo_is_idempotent(workdir: Path) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     assert upgraded.output == "database is up to date; policy 1.0 stored\n"
     assert again.output == "database is up to date\n"
-    assert first.output == "accounts: 28 added\n"
-    assert second.output == "accounts: 0 added\n"
+    assert first.output == "accounts: 28 added, staff: 1 added\n"
+    assert second.output == "accounts: 0 added, staff: 0 added\n"
     assert count_rows(url) == {
         "INDIVIDUAL": 1,
         "BUSINESS": 1,
@@ -84,6 +84,23 @@ def test_keys_generate_prints_every_secret_setting(workdir: Path) -> None:
     assert runner.invoke(app, ["keys", "generate"]).output != result.output
 
 
+def test_staff_create_adds_a_member_once(workdir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    arguments = ["staff", "create", "--name", "Li Officer", "--email", "li@corp.example"]
+    arguments += ["--role", "PRIVACY_OFFICER", "--password", "Str0ng-Passw0rd"]
+
+    created = runner.invoke(app, arguments)
+    again = runner.invoke(app, arguments)
+    weak = runner.invoke(app, [*arguments[:-1], "weakweak"])
+
+    assert created.exit_code == 0, created.output
+    assert created.output == "staff member created: Li Officer (PRIVACY_OFFICER)\n"
+    assert again.exit_code == 1
+    assert again.stderr == "error: a staff member with this e-mail address exists\n"
+    assert weak.exit_code == 2
+    assert weak.stderr == "error: The password may not be letters only.\n"
+
+
 def test_serve_in_production_without_secrets_exits_naming_them(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -96,5 +113,6 @@ def test_serve_in_production_without_secrets_exits_naming_them(
     assert result.exit_code == 2
     assert result.stderr == (
         "error: missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
-        "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY\n"
+        "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
+        "GATEWAY_EMAIL_GATEWAY_URL\n"
     )

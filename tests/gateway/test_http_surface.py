@@ -187,6 +187,9 @@ async def test_a_bearer_token_that_is_not_valid_answers_401(client: httpx.AsyncC
     assert response.status_code == 401
     assert response.json() == {
         "errors": [
-            {"message": "The bearer token is invalid.", "extensions": {"code": "UNAUTHENTICATED"}}
+            {
+                "message": "The bearer token is malformed, expired or revoked.",
+                "extensions": {"code": "UNAUTHENTICATED"},
+            }
         ]
     }

@@ -13,7 +13,14 @@ from gateway.settings import Environment, MissingSecretsError, load_settings
 
 @pytest.fixture
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    for name in ("TOKEN_SIGNING_KEY", "DATA_KEYS", "BLIND_INDEX_KEY", "ENV"):
+    for name in (
+        "TOKEN_SIGNING_KEY",
+        "DATA_KEYS",
+        "BLIND_INDEX_KEY",
+        "ENV",
+        "SMS_GATEWAY_URL",
+        "EMAIL_GATEWAY_URL",
+    ):
         monkeypatch.delenv(f"GATEWAY_{name}", raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -31,10 +38,13 @@ def test_production_without_secrets_refuses_and_names_each_one(
         "GATEWAY_TOKEN_SIGNING_KEY",
         "GATEWAY_DATA_KEYS",
         "GATEWAY_BLIND_INDEX_KEY",
+        "GATEWAY_SMS_GATEWAY_URL",
+        "GATEWAY_EMAIL_GATEWAY_URL",
     ]
     assert str(raised.value) == (
         "missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
-        "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY"
+        "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
+        "GATEWAY_EMAIL_GATEWAY_URL"
     )
     assert not (clean_environment / "var").exists()
 
@@ -44,11 +54,16 @@ def test_production_names_only_what_is_missing(
 ) -> None:
     monkeypatch.setenv("GATEWAY_ENV", "production")
     monkeypatch.setenv("GATEWAY_DATA_KEYS", "k1:" + "A" * 43 + "=")
+    monkeypatch.setenv("GATEWAY_SMS_GATEWAY_URL", "https://sms.example/send")
 
     with pytest.raises(MissingSecretsError) as raised:
         load_settings()
 
-    assert raised.value.names == ["GATEWAY_TOKEN_SIGNING_KEY", "GATEWAY_BLIND_INDEX_KEY"]
+    assert raised.value.names == [
+        "GATEWAY_TOKEN_SIGNING_KEY",
+        "GATEWAY_BLIND_INDEX_KEY",
+        "GATEWAY_EMAIL_GATEWAY_URL",
+    ]
 
 
 def test_development_generates_secrets_once_and_keeps_them(clean_environment: Path) -> None:
@@ -94,6 +109,8 @@ def test_defaults_differ_between_development_and_production(
     monkeypatch.setenv("GATEWAY_ENV", "production")
     for name in ("TOKEN_SIGNING_KEY", "DATA_KEYS", "BLIND_INDEX_KEY"):
         monkeypatch.setenv(f"GATEWAY_{name}", "set")
+    monkeypatch.setenv("GATEWAY_SMS_GATEWAY_URL", "https://sms.example/send")
+    monkeypatch.setenv("GATEWAY_EMAIL_GATEWAY_URL", "https://mail.example/send")
     production = load_settings()
 
     assert (development.introspection_enabled, production.introspection_enabled) == (True, False)

@@ -1,0 +1,93 @@
+"""Who may read a sensitive value, and how (RULES.md section 3).
+
+The table below is RULES.md's table as data: one row per kind, one rule per relation.
+``decide`` only applies a rule to the request at hand (``reveal``, step-up, an open
+data request); it holds no policy of its own.
+"""
+
+from __future__ import annotations
+
+from enum import Enum, StrEnum
+
+from auth.relations import Relation
+from models.sensitive import SensitiveKind
+
+
+class Decision(StrEnum):
+    CLEAR = "CLEAR"
+    MASKED = "MASKED"
+    FORBIDDEN = "FORBIDDEN"
+    STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
+
+
+class Rule(Enum):
+    """One cell of the table."""
+
+    STEP_UP = "masked; clear with step-up"
+    STEP_UP_AND_REQUEST = "masked; clear with step-up and an open data request"
+    MASKED_ONLY = "masked, never clear"
+    FORBIDDEN = "FORBIDDEN"
+
+
+_CONTACT = {
+    Relation.SELF: Rule.STEP_UP,
+    Relation.ENTERPRISE_MANAGER: Rule.STEP_UP,
+    Relation.ENTERPRISE_MEMBER: Rule.FORBIDDEN,
+    Relation.STAFF: Rule.STEP_UP_AND_REQUEST,
+    Relation.OTHER: Rule.FORBIDDEN,
+}
+
+_IDENTITY = {
+    Relation.SELF: Rule.STEP_UP,
+    Relation.ENTERPRISE_MANAGER: Rule.FORBIDDEN,
+    Relation.ENTERPRISE_MEMBER: Rule.FORBIDDEN,
+    Relation.STAFF: Rule.STEP_UP_AND_REQUEST,
+    Relation.OTHER: Rule.FORBIDDEN,
+}
+
+# A bank card is never shown in clear, not even to its owner after step-up: RULES.md
+# says "masked, never clear", and the full number is not returned after binding. A
+# reveal of it is therefore answered masked rather than refused, like a field that
+# has no clear form.
+_BANK_CARD = {
+    Relation.SELF: Rule.MASKED_ONLY,
+    Relation.ENTERPRISE_MANAGER: Rule.FORBIDDEN,
+    Relation.ENTERPRISE_MEMBER: Rule.FORBIDDEN,
+    Relation.STAFF: Rule.MASKED_ONLY,
+    Relation.OTHER: Rule.FORBIDDEN,
+}
+
+TABLE: dict[SensitiveKind, dict[Relation, Rule]] = {
+    SensitiveKind.PHONE: _CONTACT,
+    SensitiveKind.EMAIL: _CONTACT,
+    SensitiveKind.PERSON_NAME: _IDENTITY,
+    SensitiveKind.ID_NUMBER: _IDENTITY,
+    SensitiveKind.OPEN_ID: _IDENTITY,
+    SensitiveKind.IP_ADDRESS: _IDENTITY,
+    SensitiveKind.BANK_CARD: _BANK_CARD,
+}
+
+
+def decide(
+    kind: SensitiveKind,
+    relation: Relation,
+    *,
+    reveal: bool,
+    elevated: bool,
+    open_data_request: bool,
+) -> Decision:
+    """How a value of ``kind`` is shown to a viewer with ``relation`` to its account.
+
+    ``reveal``: the field was asked with ``reveal: true``. ``elevated``: the viewer's
+    session is stepped up. ``open_data_request``: the account has an open data request
+    (it only matters to staff). Where the table says FORBIDDEN, neither ``reveal`` nor
+    step-up changes anything.
+    """
+    rule = TABLE[kind][relation]
+    if rule is Rule.FORBIDDEN:
+        return Decision.FORBIDDEN
+    if not reveal or rule is Rule.MASKED_ONLY:
+        return Decision.MASKED
+    if rule is Rule.STEP_UP_AND_REQUEST and not open_data_request:
+        return Decision.FORBIDDEN
+    return Decision.CLEAR if elevated else Decision.STEP_UP_REQUIRED

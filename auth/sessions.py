@@ -1,0 +1,151 @@
+"""Sessions: open, authenticate every request, rotate refresh tokens, revoke, elevate."""
+
+from __future__ import annotations
+
+import hmac
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.tokens import REFRESH_TOKEN_TTL, InvalidToken, TokenIssuer
+from auth.viewer import Viewer
+from models import Account, AccountStatus, AuthSession, StaffMember
+
+STEP_UP_TTL = timedelta(minutes=5)
+# last_used_at is written at most this often, not on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+LIVE_STATUSES = (AccountStatus.ACTIVE, AccountStatus.PENDING_GUARDIAN_CONSENT)
+
+
+@dataclass(frozen=True)
+class IssuedTokens:
+    access_token: str
+    access_token_expires_at: datetime
+    refresh_token: str
+
+
+async def open_session(
+    db: AsyncSession,
+    tokens: TokenIssuer,
+    *,
+    now: datetime,
+    account_id: uuid.UUID | None = None,
+    staff_id: uuid.UUID | None = None,
+    user_agent: str | None = None,
+) -> IssuedTokens:
+    session = AuthSession(
+        account_id=account_id,
+        staff_id=staff_id,
+        refresh_secret_hash=b"",
+        created_at=now,
+        last_used_at=now,
+        refresh_expires_at=now + REFRESH_TOKEN_TTL,
+        user_agent=(user_agent or "")[:300] or None,
+    )
+    refresh = tokens.new_refresh_token(session.id)
+    session.refresh_secret_hash = tokens.refresh_secret_hash(refresh.secret)
+    db.add(session)
+    await db.flush()
+    access, expires_at = tokens.access_token(session.id, now)
+    return IssuedTokens(access, expires_at, str(refresh))
+
+
+async def authenticate(
+    db: AsyncSession, tokens: TokenIssuer, bearer: str, now: datetime
+) -> tuple[Viewer, Account | None]:
+    """The viewer of a valid access token whose session is live; InvalidToken otherwise.
+
+    The session row is read on every request, so revoking a session, disabling or
+    cancelling an account takes effect at once, before the token expires.
+    """
+    claims = tokens.verify_access(bearer, now)
+    session = await db.get(AuthSession, claims.session_id)
+    if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
+        raise InvalidToken
+    account: Account | None = None
+    if session.account_id is not None:
+        account = await db.get(Account, session.account_id)
+        if account is None or account.status not in LIVE_STATUSES:
+            raise InvalidToken
+    elif session.staff_id is None or await db.get(StaffMember, session.staff_id) is None:
+        raise InvalidToken
+    if now - session.last_used_at >= LAST_USED_RESOLUTION:
+        session.last_used_at = now
+    viewer = Viewer(
+        session_id=session.id,
+        account_id=session.account_id,
+        staff_id=session.staff_id,
+        elevated_until=session.elevated_until,
+    )
+    return viewer, account
+
+
+async def rotate_refresh_token(
+    db: AsyncSession, tokens: TokenIssuer, presented: str, now: datetime
+) -> tuple[AuthSession, IssuedTokens]:
+    """New tokens for a current refresh token; a rotated one revokes the whole session."""
+    parsed = tokens.parse_refresh_token(presented)
+    session = await db.get(AuthSession, parsed.session_id)
+    if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
+        raise InvalidToken
+    if not hmac.compare_digest(
+        session.refresh_secret_hash, tokens.refresh_secret_hash(parsed.secret)
+    ):
+        # Presented again after rotation: someone holds a copy. End the session for all.
+        session.revoked_at = now
+        raise InvalidToken
+    if session.account_id is not None:
+        account = await db.get(Account, session.account_id)
+        if account is None or account.status not in LIVE_STATUSES:
+            raise InvalidToken
+    refresh = tokens.new_refresh_token(session.id)
+    session.refresh_secret_hash = tokens.refresh_secret_hash(refresh.secret)
+    session.last_used_at = now
+    session.refresh_expires_at = now + REFRESH_TOKEN_TTL
+    access, expires_at = tokens.access_token(session.id, now)
+    return session, IssuedTokens(access, expires_at, str(refresh))
+
+
+async def revoke_session(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> None:
+    await db.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def revoke_account_sessions(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
+    await db.execute(
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def elevate(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> datetime:
+    until = now + STEP_UP_TTL
+    session = await db.get(AuthSession, session_id)
+    if session is None:
+        raise InvalidToken
+    session.elevated_until = until
+    return until
+
+
+async def live_sessions(
+    db: AsyncSession, account_id: uuid.UUID, now: datetime
+) -> list[AuthSession]:
+    statement = (
+        select(AuthSession)
+        .where(
+            AuthSession.account_id == account_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.refresh_expires_at > now,
+        )
+        .order_by(AuthSession.created_at.desc())
+    )
+    return list((await db.scalars(statement)).all())

@@ -1,0 +1,61 @@
+"""Build the services the use cases need from settings, once per app."""
+
+from __future__ import annotations
+
+import base64
+
+from auth.rate_limits import RateLimiter
+from auth.senders import ConsoleSender, HttpSender, Outbox, Sender
+from auth.services import AuthServices
+from auth.tokens import TokenIssuer
+from auth.wechat import WechatClient, WechatConfig
+from gateway.settings import Settings
+from models import encryption
+
+
+def _secret_bytes(value: str) -> bytes:
+    """Keys are written base64; any other string is used as its UTF-8 bytes."""
+    try:
+        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except ValueError:
+        return value.encode()
+    return decoded if len(decoded) >= 16 else value.encode()
+
+
+def configure_encryption(settings: Settings) -> None:
+    if settings.data_keys is None or settings.blind_index_key is None:
+        raise RuntimeError("encryption keys are missing from the settings")
+    encryption.configure(
+        encryption.KeyRing.from_setting(settings.data_keys.get_secret_value()),
+        encryption.BlindIndexer(_secret_bytes(settings.blind_index_key.get_secret_value())),
+    )
+
+
+def _sender(url: str | None, token: object, outbox: Outbox) -> Sender:
+    if url is None:
+        return ConsoleSender(outbox)
+    secret = token.get_secret_value() if token is not None else None  # type: ignore[attr-defined]
+    return HttpSender(url, token=secret)
+
+
+def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
+    if settings.token_signing_key is None:
+        raise RuntimeError("the token signing key is missing from the settings")
+    wechat = None
+    if settings.wechat_app_id and settings.wechat_app_secret is not None:
+        wechat = WechatClient(
+            WechatConfig(
+                app_id=settings.wechat_app_id,
+                app_secret=settings.wechat_app_secret.get_secret_value(),
+                api_base=settings.wechat_api_base,
+                authorize_url=settings.wechat_authorize_url,
+            )
+        )
+    return AuthServices(
+        tokens=TokenIssuer(_secret_bytes(settings.token_signing_key.get_secret_value())),
+        limiter=RateLimiter.from_url(settings.redis_url),
+        sms=_sender(settings.sms_gateway_url, settings.sms_gateway_token, outbox),
+        email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox),
+        wechat=wechat,
+        redirect_allowlist=tuple(settings.redirect_allowlist),
+    )

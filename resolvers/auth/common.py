@@ -1,0 +1,90 @@
+"""Steps the sign-in use cases share."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from auth import sessions
+from auth.minors import AgeGroup, age_group
+from auth.sms_codes import CodeCheck
+from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
+from resolvers.auth.results import AuthResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+
+CODE_ERRORS = {
+    CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),
+    CodeCheck.EXPIRED: user_error(
+        UserErrorCode.CODE_EXPIRED, "The code has expired; ask for a new one.", "code"
+    ),
+    CodeCheck.TOO_MANY_ATTEMPTS: user_error(
+        UserErrorCode.TOO_MANY_ATTEMPTS, "Too many tries; ask for a new code.", "code"
+    ),
+}
+
+
+def new_display_name() -> str:
+    return f"User {secrets.token_hex(3)}"
+
+
+async def policy_error(ctx: RequestContext, accepted: str | None) -> UserError | None:
+    """POLICY_NOT_ACCEPTED unless `accepted` is the current policy version."""
+    current = await queries.current_policy(ctx.session, ctx.now().date())
+    if current is None or accepted != current.version:
+        return user_error(
+            UserErrorCode.POLICY_NOT_ACCEPTED,
+            "Registration needs the current privacy policy version accepted.",
+            "acceptPolicyVersion",
+        )
+    return None
+
+
+def registration_status(birth_date: date | None, today: date) -> AccountStatus | UserError:
+    """The status a new individual starts in, or MINOR_UNDER_14."""
+    if birth_date is None:
+        return AccountStatus.ACTIVE
+    if birth_date > today:
+        return user_error(
+            UserErrorCode.INVALID_INPUT, "The birth date is in the future.", "birthDate"
+        )
+    group = age_group(birth_date, today)
+    if group is AgeGroup.UNDER_14:
+        return user_error(
+            UserErrorCode.MINOR_UNDER_14, "Children under 14 may not register.", "birthDate"
+        )
+    if group is AgeGroup.MINOR:
+        return AccountStatus.PENDING_GUARDIAN_CONSENT
+    return AccountStatus.ACTIVE
+
+
+def record_login(
+    ctx: RequestContext, account: Account, method: LoginMethod, *, success: bool
+) -> None:
+    event = LoginEvent(
+        account_id=account.id,
+        created_at=ctx.now(),
+        method=method,
+        success=success,
+        user_agent=(ctx.user_agent or "")[:300] or None,
+    )
+    event.ip_address = ctx.client_address
+    ctx.session.add(event)
+
+
+async def signed_in(
+    ctx: RequestContext, account: Account, method: LoginMethod, *, is_new: bool = False
+) -> AuthResult:
+    """Open a session for an account whose credentials checked out."""
+    if account.status is AccountStatus.DISABLED:
+        record_login(ctx, account, method, success=False)
+        return AuthResult(
+            user_errors=[user_error(UserErrorCode.ACCOUNT_DISABLED, "This account is disabled.")]
+        )
+    now = ctx.now()
+    record_login(ctx, account, method, success=True)
+    account.last_login_at = now
+    tokens = await sessions.open_session(
+        ctx.session, ctx.auth.tokens, now=now, account_id=account.id, user_agent=ctx.user_agent
+    )
+    return AuthResult(tokens=tokens, account=account, is_new_account=is_new)

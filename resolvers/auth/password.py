@@ -1,0 +1,187 @@
+"""loginWithPassword, registerBusiness and registerEnterprise."""
+
+from __future__ import annotations
+
+from auth import sessions
+from auth.contacts import looks_like_email, parse_email, parse_phone
+from auth.passwords import hash_password, password_problem, verify_password
+from auth.rate_limits import Limit
+from auth.sms_codes import CodeCheck, check_code, consume_code
+from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
+from models.encryption import indexer
+from resolvers.auth.common import CODE_ERRORS, policy_error, record_login, signed_in
+from resolvers.auth.results import AuthResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+
+LOGIN_FAILURES = Limit("login-failures", 5, 15 * 60)
+INVALID_CREDENTIALS = user_error(
+    UserErrorCode.INVALID_CREDENTIALS, "The login or the password is not right."
+)
+
+
+def _login_key(login: str) -> str:
+    return indexer().index("rate.login", login.strip().lower()).hex()
+
+
+async def login_with_password(ctx: RequestContext, login: str, password: str) -> AuthResult:
+    limiter = ctx.auth.limiter
+    key = _login_key(login)
+    waiting = await limiter.test(LOGIN_FAILURES, key)
+    if not waiting.allowed:
+        return AuthResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.RATE_LIMITED,
+                    f"Too many failed sign-ins; try again in {waiting.retry_after_seconds} s.",
+                )
+            ]
+        )
+    account: Account | None = None
+    if looks_like_email(login):
+        email = parse_email(login)
+        if email is not None:
+            account = await queries.account_by_email(ctx.session, email)
+            if account is None:
+                staff = await queries.staff_by_email(ctx.session, email)
+                if staff is not None and verify_password(staff.password_hash, password):
+                    tokens = await sessions.open_session(
+                        ctx.session,
+                        ctx.auth.tokens,
+                        now=ctx.now(),
+                        staff_id=staff.id,
+                        user_agent=ctx.user_agent,
+                    )
+                    return AuthResult(tokens=tokens)
+    else:
+        phone = parse_phone(login)
+        if phone is not None:
+            account = await queries.account_by_phone(ctx.session, phone)
+    if account is None or not verify_password(account.password_hash, password):
+        await limiter.hit(LOGIN_FAILURES, key)
+        if account is not None:
+            record_login(ctx, account, LoginMethod.PASSWORD, success=False)
+        return AuthResult(user_errors=[INVALID_CREDENTIALS])
+    await limiter.clear(LOGIN_FAILURES, key)
+    return await signed_in(ctx, account, LoginMethod.PASSWORD)
+
+
+def _new_credentials(email: str, password: str) -> tuple[str | None, list[UserError]]:
+    errors: list[UserError] = []
+    parsed = parse_email(email)
+    if parsed is None:
+        errors.append(
+            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
+        )
+    problem = password_problem(password)
+    if problem is not None:
+        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
+    return parsed, errors
+
+
+def _name_error(value: str, field: str, limit: int = 200) -> UserError | None:
+    if not value.strip() or len(value) > limit:
+        return user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {limit} characters.", field)
+    return None
+
+
+async def register_business(
+    ctx: RequestContext,
+    email: str,
+    business_name: str,
+    ur_token: str,
+    password: str,
+    accept_policy_version: str,
+) -> AuthResult:
+    parsed, errors = _new_credentials(email, password)
+    for problem in (
+        _name_error(business_name, "businessName"),
+        _name_error(ur_token, "urToken", 64),
+        await policy_error(ctx, accept_policy_version),
+    ):
+        if problem is not None:
+            errors.append(problem)
+    if not errors and parsed is not None and await queries.account_by_email(ctx.session, parsed):
+        errors.append(_already_registered("email"))
+    if errors or parsed is None:
+        return AuthResult(user_errors=errors)
+    now = ctx.now()
+    account = Account(
+        kind=AccountKind.BUSINESS,
+        display_name=business_name.strip()[:60],
+        business_name=business_name.strip(),
+        ur_token=ur_token.strip(),
+        created_at=now,
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        accepted_policy_version=accept_policy_version,
+        accepted_policy_at=now,
+    )
+    account.email = parsed
+    ctx.session.add(account)
+    await ctx.session.flush()
+    return await signed_in(ctx, account, LoginMethod.PASSWORD, is_new=True)
+
+
+def _already_registered(field: str) -> UserError:
+    return user_error(
+        UserErrorCode.ALREADY_EXISTS, f"This {field} is bound to another account.", field
+    )
+
+
+async def register_enterprise(
+    ctx: RequestContext,
+    company_name: str,
+    email: str,
+    phone: str,
+    sms_code: str,
+    password: str,
+    accept_policy_version: str,
+) -> AuthResult:
+    parsed_email, errors = _new_credentials(email, password)
+    parsed_phone = parse_phone(phone)
+    if parsed_phone is None:
+        errors.append(
+            user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
+        )
+    for problem in (
+        _name_error(company_name, "companyName"),
+        await policy_error(ctx, accept_policy_version),
+    ):
+        if problem is not None:
+            errors.append(problem)
+    if errors or parsed_email is None or parsed_phone is None:
+        return AuthResult(user_errors=errors)
+    if await queries.account_by_email(ctx.session, parsed_email):
+        errors.append(_already_registered("email"))
+    if await queries.account_by_phone(ctx.session, parsed_phone):
+        errors.append(_already_registered("phone"))
+    if errors:
+        return AuthResult(user_errors=errors)
+    now = ctx.now()
+    check, row = await check_code(
+        ctx.session, phone=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
+    )
+    if check is not CodeCheck.OK or row is None:
+        return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "smsCode")])
+    if not await consume_code(ctx.session, row, now):
+        return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "smsCode")])
+    account = Account(
+        kind=AccountKind.ENTERPRISE,
+        display_name=company_name.strip()[:60],
+        company_name=company_name.strip(),
+        created_at=now,
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        accepted_policy_version=accept_policy_version,
+        accepted_policy_at=now,
+    )
+    account.email = parsed_email
+    account.phone = parsed_phone
+    ctx.session.add(account)
+    await ctx.session.flush()
+    return await signed_in(ctx, account, LoginMethod.PASSWORD, is_new=True)
+
+
+def _on_field(error: UserError, field: str) -> UserError:
+    return UserError(code=error.code, message=error.message, field=(field,))

@@ -1,0 +1,38 @@
+"""What the sign-in use cases return to the schema."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from auth.sessions import IssuedTokens
+from models import Account
+from resolvers.errors import UserError
+
+
+@dataclass
+class AuthResult:
+    tokens: IssuedTokens | None = None
+    account: Account | None = None
+    is_new_account: bool = False
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass
+class SmsCodeResult:
+    sent: bool = False
+    retry_after_seconds: int = 0
+    expires_at: datetime | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass
+class OkResult:
+    ok: bool = False
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass
+class ElevateResult:
+    elevated_until: datetime | None = None
+    user_errors: list[UserError] = field(default_factory=list)

@@ -1,0 +1,113 @@
+"""refreshSession, logout, revokeSession, elevateSession."""
+
+from __future__ import annotations
+
+import uuid
+
+from auth import sessions
+from auth.errors import Unauthenticated
+from auth.passwords import verify_password
+from auth.sms_codes import CodeCheck, check_code, consume_code
+from auth.tokens import InvalidToken
+from auth.viewer import Viewer
+from models import Account, AuthSession, SmsPurpose, StaffMember
+from resolvers.auth.common import CODE_ERRORS
+from resolvers.auth.results import AuthResult, ElevateResult, OkResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserErrorCode, user_error
+
+
+def require_viewer(ctx: RequestContext) -> Viewer:
+    if ctx.viewer is None:
+        raise Unauthenticated("Sign in first.")
+    return ctx.viewer
+
+
+async def refresh_session(ctx: RequestContext, refresh_token: str) -> AuthResult:
+    try:
+        session, tokens = await sessions.rotate_refresh_token(
+            ctx.session, ctx.auth.tokens, refresh_token, ctx.now()
+        )
+    except InvalidToken:
+        return AuthResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_CREDENTIALS,
+                    "The refresh token is not valid; sign in again.",
+                    "refreshToken",
+                )
+            ]
+        )
+    account = await ctx.session.get(Account, session.account_id) if session.account_id else None
+    return AuthResult(tokens=tokens, account=account)
+
+
+async def logout(ctx: RequestContext) -> OkResult:
+    viewer = require_viewer(ctx)
+    await sessions.revoke_session(ctx.session, viewer.session_id, ctx.now())
+    return OkResult(ok=True)
+
+
+async def revoke_session(ctx: RequestContext, session_id: uuid.UUID | None) -> OkResult:
+    viewer = require_viewer(ctx)
+    target = await ctx.session.get(AuthSession, session_id) if session_id else None
+    owned = target is not None and (
+        (viewer.account_id is not None and target.account_id == viewer.account_id)
+        or (viewer.staff_id is not None and target.staff_id == viewer.staff_id)
+    )
+    if target is None or not owned:
+        return OkResult(user_errors=[user_error(UserErrorCode.NOT_FOUND, "No such session.", "id")])
+    await sessions.revoke_session(ctx.session, target.id, ctx.now())
+    return OkResult(ok=True)
+
+
+async def elevate_session(
+    ctx: RequestContext, sms_code: str | None, password: str | None
+) -> ElevateResult:
+    """Step-up with a STEP_UP code sent to the bound phone, or with the password."""
+    viewer = require_viewer(ctx)
+    now = ctx.now()
+    if (sms_code is None) == (password is None):
+        return ElevateResult(
+            user_errors=[
+                user_error(UserErrorCode.INVALID_INPUT, "Give either smsCode or password.")
+            ]
+        )
+    if password is not None:
+        if viewer.staff_id is not None:
+            staff = await ctx.session.get(StaffMember, viewer.staff_id)
+            stored = staff.password_hash if staff is not None else None
+        else:
+            account = ctx.viewer_account
+            stored = account.password_hash if account is not None else None
+        if not verify_password(stored, password):
+            return ElevateResult(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.INVALID_CREDENTIALS, "The password is not right.", "password"
+                    )
+                ]
+            )
+    else:
+        account = ctx.viewer_account
+        phone = account.phone if account is not None else None
+        if phone is None or sms_code is None:
+            return ElevateResult(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.CONTACT_REQUIRED, "There is no bound phone to send a code to."
+                    )
+                ]
+            )
+        check, row = await check_code(
+            ctx.session, phone=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
+        )
+        if (
+            check is not CodeCheck.OK
+            or row is None
+            or not await consume_code(ctx.session, row, now)
+        ):
+            error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+            return ElevateResult(user_errors=[user_error(error.code, error.message, "smsCode")])
+    until = await sessions.elevate(ctx.session, viewer.session_id, now)
+    return ElevateResult(elevated_until=until)

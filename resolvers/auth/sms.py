@@ -1,0 +1,117 @@
+"""requestSmsCode and loginWithSms."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from auth.contacts import parse_phone
+from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
+from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
+from resolvers.auth.common import (
+    CODE_ERRORS,
+    new_display_name,
+    policy_error,
+    record_login,
+    registration_status,
+    signed_in,
+)
+from resolvers.auth.results import AuthResult, SmsCodeResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserErrorCode, user_error
+
+INVALID_PHONE = user_error(
+    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
+)
+
+
+async def request_sms_code(
+    ctx: RequestContext, phone: str | None, purpose: SmsPurpose
+) -> SmsCodeResult:
+    if purpose is SmsPurpose.STEP_UP:
+        # To the bound phone of the signed-in account; the input names none.
+        account = ctx.viewer_account
+        target = account.phone if account is not None else None
+        if target is None:
+            return SmsCodeResult(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.CONTACT_REQUIRED,
+                        "Step-up by SMS needs a signed-in account with a bound phone.",
+                    )
+                ]
+            )
+    else:
+        target = parse_phone(phone) if phone else None
+        if target is None:
+            return SmsCodeResult(user_errors=[INVALID_PHONE])
+    issued = await issue_code(
+        ctx.session,
+        phone=target,
+        purpose=purpose,
+        now=ctx.now(),
+        limiter=ctx.auth.limiter,
+        sender=ctx.auth.sms,
+        client_address=ctx.client_address,
+    )
+    if not issued.sent:
+        return SmsCodeResult(
+            retry_after_seconds=issued.retry_after_seconds,
+            user_errors=[
+                user_error(
+                    UserErrorCode.RATE_LIMITED,
+                    f"Wait {issued.retry_after_seconds} s before asking for another code.",
+                )
+            ],
+        )
+    return SmsCodeResult(
+        sent=True, retry_after_seconds=issued.retry_after_seconds, expires_at=issued.expires_at
+    )
+
+
+async def login_with_sms(
+    ctx: RequestContext,
+    phone: str,
+    code: str,
+    birth_date: date | None,
+    accept_policy_version: str | None,
+) -> AuthResult:
+    parsed = parse_phone(phone)
+    if parsed is None:
+        return AuthResult(user_errors=[INVALID_PHONE])
+    now = ctx.now()
+    account = await queries.account_by_phone(ctx.session, parsed)
+    check, row = await check_code(
+        ctx.session, phone=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
+    )
+    if check is not CodeCheck.OK or row is None:
+        if account is not None:
+            record_login(ctx, account, LoginMethod.SMS_CODE, success=False)
+        return AuthResult(user_errors=[CODE_ERRORS[check]])
+
+    status = AccountStatus.ACTIVE
+    if account is None:
+        # Registration: a refused one leaves the code usable for another try.
+        refusal = await policy_error(ctx, accept_policy_version)
+        if refusal is not None:
+            return AuthResult(user_errors=[refusal])
+        checked = registration_status(birth_date, now.date())
+        if not isinstance(checked, AccountStatus):
+            return AuthResult(user_errors=[checked])
+        status = checked
+    if not await consume_code(ctx.session, row, now):
+        return AuthResult(user_errors=[CODE_ERRORS[CodeCheck.INVALID]])
+    if account is not None:
+        return await signed_in(ctx, account, LoginMethod.SMS_CODE)
+    account = Account(
+        kind=AccountKind.INDIVIDUAL,
+        status=status,
+        display_name=new_display_name(),
+        created_at=now,
+        birth_date=birth_date,
+        accepted_policy_version=accept_policy_version,
+        accepted_policy_at=now,
+    )
+    account.phone = parsed
+    ctx.session.add(account)
+    await ctx.session.flush()
+    return await signed_in(ctx, account, LoginMethod.SMS_CODE, is_new=True)

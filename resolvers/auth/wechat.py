@@ -1,0 +1,110 @@
+"""wechatAuthorizeUrl and loginWithWechat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auth.errors import BadUserInput
+from auth.oauth_states import consume_state, create_state, redirect_allowed
+from auth.wechat import WechatClient, WechatError, WechatProfile
+from models import (
+    Account,
+    AccountKind,
+    IdentityProvider,
+    LoginMethod,
+    ThirdPartyIdentity,
+    queries,
+)
+from resolvers.auth.common import new_display_name, policy_error, signed_in
+from resolvers.auth.results import AuthResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+
+INVALID_STATE = user_error(
+    UserErrorCode.INVALID_STATE, "The sign-in link has expired or was used; start again.", "state"
+)
+
+
+@dataclass(frozen=True)
+class Authorization:
+    url: str
+    state: str
+
+
+def _client(ctx: RequestContext) -> WechatClient:
+    if ctx.auth.wechat is None:
+        raise BadUserInput("WeChat sign-in is not configured on this gateway.")
+    return ctx.auth.wechat
+
+
+async def authorize_url(ctx: RequestContext, redirect_uri: str) -> Authorization:
+    client = _client(ctx)
+    if not redirect_allowed(redirect_uri, ctx.auth.redirect_allowlist):
+        raise BadUserInput("redirectUri is not on this gateway's allow-list.")
+    account_id = ctx.viewer.account_id if ctx.viewer is not None else None
+    state = await create_state(
+        ctx.session, redirect_uri=redirect_uri, now=ctx.now(), account_id=account_id
+    )
+    return Authorization(url=client.authorize_url(redirect_uri, state), state=state)
+
+
+async def wechat_profile(ctx: RequestContext, code: str, state: str) -> WechatProfile | UserError:
+    """The profile behind a redirect's code, once its one-time state checks out."""
+    client = _client(ctx)
+    if await consume_state(ctx.session, state, ctx.now()) is None:
+        return INVALID_STATE
+    try:
+        return await client.fetch_profile(code)
+    except WechatError:
+        return user_error(
+            UserErrorCode.INVALID_CODE, "WeChat did not accept this sign-in; start again.", "code"
+        )
+
+
+def new_identity(
+    account: Account, profile: WechatProfile, ctx: RequestContext
+) -> ThirdPartyIdentity:
+    identity = ThirdPartyIdentity(
+        account_id=account.id,
+        provider=IdentityProvider.WECHAT,
+        nickname=(profile.nickname or "")[:100] or None,
+        avatar_url=(profile.avatar_url or "")[:500] or None,
+        created_at=ctx.now(),
+    )
+    identity.open_id = profile.open_id
+    identity.union_id = profile.union_id
+    return identity
+
+
+async def login_with_wechat(
+    ctx: RequestContext, code: str, state: str, accept_policy_version: str | None
+) -> AuthResult:
+    profile = await wechat_profile(ctx, code, state)
+    if isinstance(profile, UserError):
+        return AuthResult(user_errors=[profile])
+    identity = await queries.identity_by_open_id(
+        ctx.session, IdentityProvider.WECHAT, profile.open_id
+    )
+    if identity is not None:
+        account = await ctx.session.get(Account, identity.account_id)
+        if account is not None:
+            identity.nickname = (profile.nickname or "")[:100] or identity.nickname
+            identity.avatar_url = (profile.avatar_url or "")[:500] or identity.avatar_url
+            return await signed_in(ctx, account, LoginMethod.WECHAT)
+    refusal = await policy_error(ctx, accept_policy_version)
+    if refusal is not None:
+        return AuthResult(user_errors=[refusal])
+    now = ctx.now()
+    account = Account(
+        kind=AccountKind.INDIVIDUAL,
+        display_name=(profile.nickname or "")[:60] or new_display_name(),
+        avatar_url=(profile.avatar_url or "")[:500] or None,
+        created_at=now,
+        accepted_policy_version=accept_policy_version,
+        accepted_policy_at=now,
+    )
+    ctx.session.add(account)
+    await ctx.session.flush()
+    ctx.session.add(new_identity(account, profile, ctx))
+    await ctx.session.flush()
+    return await signed_in(ctx, account, LoginMethod.WECHAT, is_new=True)

@@ -1,0 +1,46 @@
+"""What a person can fix in a mutation: returned in the payload's `userErrors`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class UserErrorCode(StrEnum):
+    INVALID_PHONE = "INVALID_PHONE"
+    INVALID_EMAIL = "INVALID_EMAIL"
+    INVALID_ID_NUMBER = "INVALID_ID_NUMBER"
+    INVALID_BANK_CARD = "INVALID_BANK_CARD"
+    INVALID_INPUT = "INVALID_INPUT"
+    INVALID_CODE = "INVALID_CODE"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    TOO_MANY_ATTEMPTS = "TOO_MANY_ATTEMPTS"
+    RATE_LIMITED = "RATE_LIMITED"
+    WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 (an error code, not a secret)
+    INVALID_CREDENTIALS = "INVALID_CREDENTIALS"
+    ALREADY_EXISTS = "ALREADY_EXISTS"
+    NOT_FOUND = "NOT_FOUND"
+    POLICY_NOT_ACCEPTED = "POLICY_NOT_ACCEPTED"
+    MINOR_UNDER_14 = "MINOR_UNDER_14"
+    GUARDIAN_CONSENT_REQUIRED = "GUARDIAN_CONSENT_REQUIRED"
+    CONSENT_REQUIRED = "CONSENT_REQUIRED"
+    CONTACT_REQUIRED = "CONTACT_REQUIRED"
+    NAME_MISMATCH = "NAME_MISMATCH"
+    LAST_LOGIN_METHOD = "LAST_LOGIN_METHOD"
+    KIND_NOT_ALLOWED = "KIND_NOT_ALLOWED"
+    LIMIT_REACHED = "LIMIT_REACHED"
+    STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
+    ACCOUNT_DISABLED = "ACCOUNT_DISABLED"
+    REFUSAL_REASON_REQUIRED = "REFUSAL_REASON_REQUIRED"
+    INVALID_STATE = "INVALID_STATE"
+
+
+@dataclass(frozen=True)
+class UserError:
+    code: UserErrorCode
+    message: str
+    field: tuple[str, ...] | None = None
+
+
+def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
+    return UserError(code=code, message=message, field=field or None)

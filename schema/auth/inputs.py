@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from datetime import date
+
+import strawberry
+
+from models import SmsPurpose
+
+
+@strawberry.input
+class RequestSmsCodeInput:
+    phone: str | None = None
+    purpose: SmsPurpose
+
+
+@strawberry.input
+class LoginWithSmsInput:
+    phone: str
+    code: str
+    birth_date: date | None = None
+    accept_policy_version: str | None = None
+
+
+@strawberry.input
+class LoginWithPasswordInput:
+    login: str
+    password: str
+
+
+@strawberry.input
+class LoginWithWechatInput:
+    code: str
+    state: str
+    accept_policy_version: str | None = None
+
+
+@strawberry.input
+class RegisterBusinessInput:
+    email: str
+    business_name: str
+    ur_token: str
+    password: str
+    accept_policy_version: str
+
+
+@strawberry.input
+class RegisterEnterpriseInput:
+    company_name: str
+    email: str
+    phone: str
+    sms_code: str
+    password: str
+    accept_policy_version: str
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.input
+class ElevateSessionInput:
+    sms_code: str | None = None
+    password: str | None = None
+
+
+@strawberry.input
+class RevokeSessionInput:
+    id: strawberry.ID

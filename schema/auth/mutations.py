@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import strawberry
+
+from resolvers.auth import password, sessions, sms, wechat
+from resolvers.global_id import key_of
+from schema.auth.inputs import (
+    ElevateSessionInput,
+    LoginWithPasswordInput,
+    LoginWithSmsInput,
+    LoginWithWechatInput,
+    RefreshSessionInput,
+    RegisterBusinessInput,
+    RegisterEnterpriseInput,
+    RequestSmsCodeInput,
+    RevokeSessionInput,
+)
+from schema.auth.payloads import AuthPayload
+from schema.auth.types import ElevateSessionPayload, OkPayload, RequestSmsCodePayload
+from schema.common import user_errors
+from schema.context import Info
+
+
+@strawberry.type
+class AuthMutations:
+    @strawberry.mutation(description="Send a one-time code by SMS.")
+    async def request_sms_code(
+        self, info: Info, input: RequestSmsCodeInput
+    ) -> RequestSmsCodePayload:
+        result = await sms.request_sms_code(info.context, input.phone, input.purpose)
+        return RequestSmsCodePayload(
+            sent=result.sent,
+            retry_after_seconds=result.retry_after_seconds,
+            expires_at=result.expires_at,
+            user_errors=user_errors(result.user_errors),
+        )
+
+    @strawberry.mutation(description="Sign in with a phone and SMS code; registers a new phone.")
+    async def login_with_sms(self, info: Info, input: LoginWithSmsInput) -> AuthPayload:
+        result = await sms.login_with_sms(
+            info.context, input.phone, input.code, input.birth_date, input.accept_policy_version
+        )
+        return AuthPayload.from_result(result)
+
+    @strawberry.mutation(description="Sign in with an e-mail address or phone and a password.")
+    async def login_with_password(self, info: Info, input: LoginWithPasswordInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await password.login_with_password(info.context, input.login, input.password)
+        )
+
+    @strawberry.mutation(description="Finish a WeChat sign-in; registers a new WeChat user.")
+    async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await wechat.login_with_wechat(
+                info.context, input.code, input.state, input.accept_policy_version
+            )
+        )
+
+    @strawberry.mutation
+    async def register_business(self, info: Info, input: RegisterBusinessInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await password.register_business(
+                info.context,
+                input.email,
+                input.business_name,
+                input.ur_token,
+                input.password,
+                input.accept_policy_version,
+            )
+        )
+
+    @strawberry.mutation
+    async def register_enterprise(self, info: Info, input: RegisterEnterpriseInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await password.register_enterprise(
+                info.context,
+                input.company_name,
+                input.email,
+                input.phone,
+                input.sms_code,
+                input.password,
+                input.accept_policy_version,
+            )
+        )
+
+    @strawberry.mutation(description="Trade a refresh token for new tokens; it rotates on use.")
+    async def refresh_session(self, info: Info, input: RefreshSessionInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await sessions.refresh_session(info.context, input.refresh_token)
+        )
+
+    @strawberry.mutation(description="End the current session.")
+    async def logout(self, info: Info) -> OkPayload:
+        result = await sessions.logout(info.context)
+        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+
+    @strawberry.mutation(description="End one of the viewer's sessions.")
+    async def revoke_session(self, info: Info, input: RevokeSessionInput) -> OkPayload:
+        result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
+        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+
+    @strawberry.mutation(description="Step up for 5 minutes with a STEP_UP code or the password.")
+    async def elevate_session(
+        self, info: Info, input: ElevateSessionInput
+    ) -> ElevateSessionPayload:
+        result = await sessions.elevate_session(info.context, input.sms_code, input.password)
+        return ElevateSessionPayload(
+            elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)
+        )

@@ -1,0 +1,106 @@
+"""Sessions, sign-in history, staff and the sign-in payloads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import Account as AccountRow
+from models import AuthSession, LoginMethod, SensitiveKind, SmsPurpose, StaffRole
+from models import LoginEvent as LoginEventRow
+from models import StaffMember as StaffRow
+from resolvers.global_id import to_global_id
+from resolvers.masking.reveal import SensitiveValue
+from schema.common import UserError
+from schema.sensitive import Sensitive
+
+strawberry.enum(LoginMethod, name="LoginMethod")
+strawberry.enum(SmsPurpose, name="SmsPurpose")
+strawberry.enum(StaffRole, name="StaffRole")
+
+
+@strawberry.type(description="A signed-in device; `current` marks the one asking.")
+class Session:
+    id: strawberry.ID
+    created_at: datetime
+    last_used_at: datetime
+    user_agent: str | None
+    current: bool
+
+    @classmethod
+    def from_row(cls, row: AuthSession, current_id: object) -> Session:
+        return cls(
+            id=strawberry.ID(to_global_id("Session", row.id)),
+            created_at=row.created_at,
+            last_used_at=row.last_used_at,
+            user_agent=row.user_agent,
+            current=row.id == current_id,
+        )
+
+
+@strawberry.type(description="One sign-in attempt on the account.")
+class LoginEvent:
+    row: strawberry.Private[LoginEventRow]
+    subject: strawberry.Private[AccountRow]
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.row.created_at
+
+    @strawberry.field
+    def method(self) -> LoginMethod:
+        return self.row.method
+
+    @strawberry.field
+    def success(self) -> bool:
+        return self.row.success
+
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.IP_ADDRESS)]
+    )
+    def ip_address(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.ip_address)
+
+    @strawberry.field
+    def user_agent(self) -> str | None:
+        return self.row.user_agent
+
+
+@strawberry.type(description="Platform staff: privacy officers and support.")
+class StaffMember:
+    id: strawberry.ID
+    name: str
+    role: StaffRole
+
+    @classmethod
+    def from_row(cls, row: StaffRow) -> StaffMember:
+        return cls(
+            id=strawberry.ID(to_global_id("StaffMember", row.id)), name=row.name, role=row.role
+        )
+
+
+@strawberry.type
+class WechatAuthorization:
+    url: str
+    state: str
+
+
+@strawberry.type
+class RequestSmsCodePayload:
+    sent: bool = False
+    retry_after_seconds: int = 0
+    expires_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class OkPayload:
+    ok: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ElevateSessionPayload:
+    elevated_until: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)

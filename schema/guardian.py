@@ -1,0 +1,70 @@
+"""While a minor's account awaits guardian consent, most mutations answer a userError.
+
+The gate is attached to every mutation except those RULES.md section 7 allows, so a
+new mutation is restricted by default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.types.base import StrawberryObjectDefinition
+
+from models import AccountStatus
+from resolvers.errors import UserErrorCode, user_error
+from schema.common import UserError
+
+ALLOWED_WHILE_PENDING = frozenset(
+    {
+        "requestSmsCode",
+        "recordGuardianConsent",
+        "acceptPrivacyPolicy",
+        "elevateSession",
+        "refreshSession",
+        "logout",
+        "exportMyData",
+        "submitDataRequest",
+        "cancelAccount",
+    }
+)
+GUARDIAN_CONSENT_REQUIRED = user_error(
+    UserErrorCode.GUARDIAN_CONSENT_REQUIRED,
+    "A guardian must consent before this account can do that.",
+)
+
+
+class GuardianConsentGate(FieldExtension):
+    def __init__(self, payload_type: type[Any]) -> None:
+        self.payload_type = payload_type
+
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        raise TypeError("mutations resolve asynchronously only")
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        account = info.context.viewer_account
+        if account is not None and account.status is AccountStatus.PENDING_GUARDIAN_CONSENT:
+            return self.payload_type(user_errors=[UserError.from_value(GUARDIAN_CONSENT_REQUIRED)])
+        return await next_(source, info, **kwargs)
+
+
+def gate_mutations(mutation_type: type[Any]) -> list[str]:
+    """Attach the gate to every mutation not on the allowed list; returns their names."""
+    definition: StrawberryObjectDefinition = mutation_type.__strawberry_definition__
+    gated = []
+    for field in definition.fields:
+        name = field.graphql_name or _camel(field.python_name)
+        if name in ALLOWED_WHILE_PENDING:
+            continue
+        if not any(isinstance(ext, GuardianConsentGate) for ext in field.extensions):
+            field.extensions.append(GuardianConsentGate(field.type))  # type: ignore[arg-type]
+        gated.append(name)
+    return gated
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
