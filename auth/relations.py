@@ -25,6 +25,8 @@ def relation_to(viewer: Viewer | None, account: Account) -> Relation:
         return Relation.SELF
     if account.enterprise_id is not None and viewer.account_id == account.enterprise_id:
         return Relation.ENTERPRISE_MANAGER
+    if viewer.enterprise_id is not None and viewer.enterprise_id == account.id:
+        return Relation.ENTERPRISE_MEMBER
     return Relation.OTHER
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from auth.identity_verifier import BuiltInVerifier, IdentityVerifier
 from auth.rate_limits import RateLimiter
 from auth.senders import Sender
 from auth.tokens import TokenIssuer
@@ -17,4 +18,5 @@ class AuthServices:
     sms: Sender
     email: Sender
     wechat: WechatClient | None = None
+    verifier: IdentityVerifier = field(default_factory=BuiltInVerifier)
     redirect_allowlist: tuple[str, ...] = field(default_factory=tuple)

@@ -79,6 +79,7 @@ async def authenticate(
         account_id=session.account_id,
         staff_id=session.staff_id,
         elevated_until=session.elevated_until,
+        enterprise_id=account.enterprise_id if account is not None else None,
     )
     return viewer, account
 

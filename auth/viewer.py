@@ -15,6 +15,8 @@ class Viewer:
     account_id: uuid.UUID | None = None
     staff_id: uuid.UUID | None = None
     elevated_until: datetime | None = None
+    # For a sub-account: its enterprise.
+    enterprise_id: uuid.UUID | None = None
 
     def is_elevated(self, now: datetime) -> bool:
         return self.elevated_until is not None and now < self.elevated_until

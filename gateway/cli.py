@@ -188,5 +188,24 @@ def keys_generate() -> None:
         typer.echo(f"GATEWAY_{name.upper()}={value}")
 
 
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Re-seal every encrypted value with the newest data key (the last of GATEWAY_DATA_KEYS)."""
+    from models.key_rotation import rotate_keys
+
+    settings = _settings()
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await rotate_keys(session)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    typer.echo(", ".join(f"{table}: {count} re-sealed" for table, count in counts.items()))
+
+
 def main() -> None:
     app()

@@ -7,11 +7,36 @@ from datetime import date, datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
-from models import Account, AccountKind, StaffMember, StaffRole, queries
+from models import (
+    Account,
+    AccountKind,
+    BankCard,
+    BankCardType,
+    Consent,
+    ConsentEvent,
+    ConsentPurpose,
+    IdentityProvider,
+    RealNameVerification,
+    StaffMember,
+    StaffRole,
+    ThirdPartyIdentity,
+    VerificationStatus,
+    queries,
+)
 
 DEMO_PASSWORD = "demo-Password-1"  # noqa: S105 (published demo credentials)
 DEMO_INDIVIDUAL_PHONE = "+8613800138000"
 DEMO_SUB_ACCOUNTS = 25
+# A published sample number of GB 11643 and a card number that passes Luhn.
+DEMO_REAL_NAME = "张三"
+DEMO_ID_NUMBER = "11010519491231002X"
+DEMO_CARD_NUMBER = "6222020200112345679"
+DEMO_CONSENTS = (
+    ConsentPurpose.SENSITIVE_REAL_NAME,
+    ConsentPurpose.SENSITIVE_BANK_CARD,
+    ConsentPurpose.SEARCH_HISTORY,
+    ConsentPurpose.PERSONALIZED_RECOMMENDATIONS,
+)
 
 
 async def _account(
@@ -39,7 +64,7 @@ async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     password = hash_password(DEMO_PASSWORD)
     common = {"created_at": now, "accepted_policy_version": "1.0", "accepted_policy_at": now}
 
-    _, created = await _account(
+    individual, created = await _account(
         session,
         phone=DEMO_INDIVIDUAL_PHONE,
         email=None,
@@ -51,6 +76,8 @@ async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
         ),
     )
     added["accounts"] += created
+    if created:
+        _individual_details(session, individual, now)
     _, created = await _account(
         session,
         phone=None,
@@ -106,3 +133,53 @@ async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
         session.add(officer)
         added["staff"] += 1
     return added
+
+
+def _individual_details(session: AsyncSession, account: Account, now: datetime) -> None:
+    """A verified real name, one bank card, a linked WeChat identity and a few consents."""
+    real_name = RealNameVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        submitted_at=now,
+        verified_at=now,
+    )
+    real_name.real_name = DEMO_REAL_NAME
+    real_name.id_number = DEMO_ID_NUMBER
+    card = BankCard(
+        account_id=account.id,
+        bank_name="中国工商银行",
+        branch="Beijing Haidian Branch",
+        location="Beijing",
+        last4=DEMO_CARD_NUMBER[-4:],
+        card_type=BankCardType.DEBIT,
+        bound_at=now,
+    )
+    card.card_number = DEMO_CARD_NUMBER
+    card.holder_name = DEMO_REAL_NAME
+    identity = ThirdPartyIdentity(
+        account_id=account.id,
+        provider=IdentityProvider.WECHAT,
+        nickname="Demo WeChat",
+        created_at=now,
+    )
+    identity.open_id = "oDemoOpenId000000000000000001"
+    session.add_all([real_name, card, identity])
+    for purpose in DEMO_CONSENTS:
+        session.add(
+            Consent(
+                account_id=account.id,
+                purpose=purpose,
+                granted=True,
+                policy_version="1.0",
+                updated_at=now,
+            )
+        )
+        session.add(
+            ConsentEvent(
+                account_id=account.id,
+                purpose=purpose,
+                granted=True,
+                policy_version="1.0",
+                created_at=now,
+            )
+        )

@@ -38,6 +38,16 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(entry, default=str).decode()
 
 
+# Loggers of libraries that write URLs with their query strings (httpx logs every
+# request, and WeChat's token URL carries the app secret and the sign-in code).
+URL_LOGGERS = ("httpx", "httpcore")
+
+
+def quiet_url_loggers() -> None:
+    for name in URL_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -52,3 +62,4 @@ def configure_logging(level: str = "INFO") -> None:
     # Strawberry logs every GraphQL error with its message, which can quote input values;
     # the gateway logs unexpected errors itself.
     logging.getLogger("strawberry.execution").disabled = True
+    quiet_url_loggers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 
+from auth.identity_verifier import BuiltInVerifier, HttpVerifier, IdentityVerifier
 from auth.rate_limits import RateLimiter
 from auth.senders import ConsoleSender, HttpSender, Outbox, Sender
 from auth.services import AuthServices
@@ -51,6 +52,12 @@ def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
                 authorize_url=settings.wechat_authorize_url,
             )
         )
+    verifier: IdentityVerifier = BuiltInVerifier()
+    if settings.id_verifier_url is not None:
+        token = settings.id_verifier_token
+        verifier = HttpVerifier(
+            settings.id_verifier_url, token=token.get_secret_value() if token else None
+        )
     return AuthServices(
         tokens=TokenIssuer(_secret_bytes(settings.token_signing_key.get_secret_value())),
         limiter=RateLimiter.from_url(settings.redis_url),
@@ -58,4 +65,5 @@ def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
         email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox),
         wechat=wechat,
         redirect_allowlist=tuple(settings.redirect_allowlist),
+        verifier=verifier,
     )

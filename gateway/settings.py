@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     email_gateway_url: str | None = None
     email_gateway_token: SecretStr | None = None
 
+    # Real-name and student checks; unset means the built-in verifier, which accepts
+    # every well-formed submission (development and tests).
+    id_verifier_url: str | None = None
+    id_verifier_token: SecretStr | None = None
+
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"

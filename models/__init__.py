@@ -3,7 +3,11 @@
 from models.access_log import AccessLogEntry, ActorKind
 from models.account import Account, AccountKind, AccountStatus
 from models.auth_session import AuthSession
+from models.bank_card import BankCard, BankCardType
 from models.base import Base
+from models.consent import SEPARATE_CONSENT_PURPOSES, Consent, ConsentEvent, ConsentPurpose
+from models.email_confirmation import EmailConfirmation
+from models.guardian_consent import GuardianConsent
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.login_event import LoginEvent, LoginMethod
 from models.oauth_state import OAuthState
@@ -11,6 +15,7 @@ from models.privacy_policy import PrivacyPolicy
 from models.sensitive import SensitiveKind
 from models.sms_code import SmsCode, SmsPurpose
 from models.staff import StaffMember, StaffRole
+from models.verification import RealNameVerification, StudentVerification, VerificationStatus
 
 __all__ = [
     "AccessLogEntry",
@@ -19,16 +24,27 @@ __all__ = [
     "AccountKind",
     "AccountStatus",
     "AuthSession",
+    "BankCard",
+    "BankCardType",
+    "Consent",
+    "ConsentEvent",
+    "ConsentPurpose",
+    "EmailConfirmation",
     "Base",
+    "GuardianConsent",
     "IdentityProvider",
     "LoginEvent",
     "LoginMethod",
     "OAuthState",
     "PrivacyPolicy",
+    "RealNameVerification",
+    "SEPARATE_CONSENT_PURPOSES",
     "SensitiveKind",
     "SmsCode",
     "SmsPurpose",
     "StaffMember",
     "StaffRole",
+    "StudentVerification",
     "ThirdPartyIdentity",
+    "VerificationStatus",
 ]

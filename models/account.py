@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
@@ -76,3 +76,10 @@ class Account(UUIDPrimaryKey, Base):
     accepted_policy_version: Mapped[str | None] = mapped_column(String(32))
     accepted_policy_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # The profile: industry positioning and needs, as the privacy policy names them.
+    bio: Mapped[str | None] = mapped_column(Text)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    position: Mapped[str | None] = mapped_column(String(100))
+    company_size: Mapped[str | None] = mapped_column(String(50))
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, configure_mappers, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 NAMING_CONVENTION = {
@@ -57,5 +57,7 @@ class UUIDPrimaryKey:
 
 @event.listens_for(UUIDPrimaryKey, "init", propagate=True)
 def _assign_id(target: Any, args: Any, kwargs: dict[str, Any]) -> None:
-    # Set before the constructor assigns the other attributes, which may need it.
+    # Set before the constructor assigns the other attributes, which may need it; the
+    # mappers must be configured first (this listener can run before SQLAlchemy's own).
+    configure_mappers()
     target.id = kwargs.pop("id", None) or uuid.uuid4()

@@ -14,12 +14,18 @@ from schema.accounts.queries import AccountQueries
 from schema.accounts.types import BusinessAccount, EnterpriseAccount, IndividualAccount, SubAccount
 from schema.auth.mutations import AuthMutations
 from schema.auth.queries import AuthQueries
+from schema.bank_cards.mutations import BankCardMutations
 from schema.guardian import gate_mutations
 from schema.policies.queries import PolicyQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
+from schema.settings.mutations import SettingsMutations
+from schema.verifications.mutations import VerificationMutations
 
 Query = merge_types("Query", (AccountQueries, AuthQueries, PolicyQueries))
-Mutation = merge_types("Mutation", (AuthMutations,))
+Mutation = merge_types(
+    "Mutation",
+    (AuthMutations, SettingsMutations, VerificationMutations, BankCardMutations),
+)
 ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount]
 
 enforce_sensitive_fields([Query, Mutation, *ACCOUNT_TYPES])

@@ -39,7 +39,10 @@ class MaskingExtension(FieldExtension):
         self.kind = kind
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        raise TypeError("sensitive fields resolve asynchronously only")
+        # A plain resolver: the decision may read the database, so hand graphql-core an
+        # awaitable, which its async execution awaits.
+        value = next_(source, info, **kwargs)
+        return present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any

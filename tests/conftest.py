@@ -8,6 +8,8 @@ a CI run never skips PostgreSQL silently.
 from __future__ import annotations
 
 import base64
+import io
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -23,10 +25,12 @@ from starlette.applications import Starlette
 from auth.senders import Outbox
 from auth.services import AuthServices
 from gateway.app import create_app
+from gateway.logging import JsonFormatter, quiet_url_loggers
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Environment, Settings
 from models import migrate
 from models.database import create_engine, is_sqlite
+from models.encryption import Encrypted
 from resolvers.policies.shipped import ensure_shipped_policy
 
 TEST_SECRETS = {
@@ -56,6 +60,45 @@ async def _reset_postgres(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
         await connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await connection.execute(text("CREATE SCHEMA public"))
+
+
+# The server's own loopback address shows in uvicorn's start-up lines; it is not a
+# person's address.
+NOT_PERSONAL = {"127.0.0.1", "::1", "testclient"}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_clear_value_in_logs() -> Iterator[None]:
+    """Every value sealed during the run is looked for in everything the run logged.
+
+    Log lines are captured as the gateway writes them (JSON, INFO and above, as in
+    production); the run fails if any of them holds a clear personal value.
+    """
+    sealed: set[str] = set()
+    original_set = Encrypted.__set__
+
+    def recording_set(self: Encrypted, obj: object, value: str | None) -> None:
+        if value is not None:
+            sealed.add(value)
+        original_set(self, obj, value)
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.setLevel(logging.INFO)
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)
+    quiet_url_loggers()
+    root.addHandler(handler)
+    Encrypted.__set__ = recording_set  # type: ignore[method-assign]
+    yield
+    Encrypted.__set__ = original_set  # type: ignore[method-assign]
+    root.removeHandler(handler)
+    root.setLevel(level)
+    logged = stream.getvalue()
+    leaked = sorted(value for value in sealed - NOT_PERSONAL if value in logged)
+    assert not leaked, f"{len(leaked)} clear personal values were logged"
 
 
 @pytest.fixture(scope="session", autouse=True)

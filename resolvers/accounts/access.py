@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from auth.errors import Forbidden
+from auth.errors import Forbidden, Unauthenticated
 from auth.relations import Relation, relation_to
 from models import Account
 from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
 
 SELF_AND_STAFF = frozenset({Relation.SELF, Relation.STAFF})
+# What an enterprise manager may read of a sub-account beyond the always-public fields.
+WITH_MANAGER = frozenset({Relation.SELF, Relation.STAFF, Relation.ENTERPRISE_MANAGER})
 
 
 def require_relation(
@@ -17,3 +20,21 @@ def require_relation(
     if relation not in allowed:
         raise Forbidden("You may not read this field.")
     return relation
+
+
+def require_account(ctx: RequestContext) -> Account:
+    """The signed-in account acting on itself; staff and anonymous callers may not."""
+    if ctx.viewer is None:
+        raise Unauthenticated("Sign in first.")
+    if ctx.viewer_account is None:
+        raise Forbidden("Only an account may do this.")
+    return ctx.viewer_account
+
+
+def step_up_error(ctx: RequestContext) -> UserError | None:
+    """STEP_UP_REQUIRED unless the session stepped up in the last 5 minutes."""
+    if ctx.viewer is not None and ctx.viewer.is_elevated(ctx.now()):
+        return None
+    return user_error(
+        UserErrorCode.STEP_UP_REQUIRED, "Confirm it is you (elevateSession), then try again."
+    )

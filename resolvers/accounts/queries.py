@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 
 from auth.relations import may_reach, relation_to
-from models import Account, StaffMember
+from models import Account, AccountStatus, BankCard, ConsentPurpose, StaffMember
+from resolvers.accounts.access import SELF_AND_STAFF
+from resolvers.consents.record import is_granted
 from resolvers.context import RequestContext
 
 
@@ -37,3 +39,33 @@ async def viewer_staff(ctx: RequestContext) -> StaffMember | None:
     if ctx.viewer is None or ctx.viewer.staff_id is None:
         return None
     return await ctx.session.get(StaffMember, ctx.viewer.staff_id)
+
+
+async def staff_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:
+    """Any account, its cancelled shell included, for staff; None for everyone else."""
+    if ctx.viewer is None or ctx.viewer.staff_id is None:
+        return None
+    account: Account | None = await ctx.loaders.account_by_id.load(account_id)
+    return account
+
+
+async def readable_bank_card(
+    ctx: RequestContext, card_id: uuid.UUID
+) -> tuple[BankCard, Account] | None:
+    card = await ctx.session.get(BankCard, card_id)
+    if card is None:
+        return None
+    account = await readable_account(ctx, card.account_id)
+    if account is None or relation_to(ctx.viewer, account) not in SELF_AND_STAFF:
+        return None
+    return card, account
+
+
+async def public_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:
+    """The account whose owner made its profile public (PUBLIC_PROFILE); None otherwise."""
+    account: Account | None = await ctx.loaders.account_by_id.load(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        return None
+    if not await is_granted(ctx, account, ConsentPurpose.PUBLIC_PROFILE):
+        return None
+    return account

@@ -21,7 +21,10 @@ INVALID_CREDENTIALS = user_error(
 
 
 def _login_key(login: str) -> str:
-    return indexer().index("rate.login", login.strip().lower()).hex()
+    """One key per login however it is written (case, spaces, with or without +86)."""
+    raw = login.strip()
+    normalized = parse_email(raw) if looks_like_email(raw) else parse_phone(raw)
+    return indexer().index("rate.login", (normalized or raw).lower()).hex()
 
 
 async def login_with_password(ctx: RequestContext, login: str, password: str) -> AuthResult:

@@ -4,10 +4,18 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.accounts.queries import readable_account, viewer_account, viewer_staff
-from resolvers.global_id import key_of
-from schema.accounts.types import ACCOUNT_TYPE_NAMES, Account, account_object
+from resolvers.accounts.queries import (
+    public_account,
+    readable_account,
+    readable_bank_card,
+    staff_account,
+    viewer_account,
+    viewer_staff,
+)
+from resolvers.global_id import from_global_id, key_of
+from schema.accounts.types import ACCOUNT_TYPE_NAMES, Account, PublicProfile, account_object
 from schema.auth.types import StaffMember
+from schema.bank_cards.types import BankCard
 from schema.context import Info
 from schema.relay import Node
 
@@ -33,15 +41,38 @@ class AccountQueries:
         description="Any object by global ID; null where the viewer may not reach it."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        account_id = key_of(id, *ACCOUNT_TYPE_NAMES)
-        if account_id is None:
+        decoded = from_global_id(id)
+        if decoded is None:
             return None
-        row = await readable_account(info.context, account_id)
-        if row is None:
+        type_name, key = decoded
+        if type_name in ACCOUNT_TYPE_NAMES:
+            row = await readable_account(info.context, key)
+            node = account_object(row) if row is not None else None
+            # An ID minted for one account type never resolves as another.
+            return node if node is not None and node.id == id else None
+        if type_name == "BankCard":
+            found = await readable_bank_card(info.context, key)
+            return BankCard.of(*found) if found is not None else None
+        if type_name == "PublicProfile":
+            public = await public_account(info.context, key)
+            return PublicProfile.of(public) if public is not None else None
+        return None
+
+    @strawberry.field(description="What anyone may see of an account with a public profile.")
+    async def public_profile(self, info: Info, id: strawberry.ID) -> PublicProfile | None:
+        """Takes the PublicProfile's ID or the account's own ID."""
+        key = key_of(id, "PublicProfile", *ACCOUNT_TYPE_NAMES)
+        if key is None:
             return None
-        node = account_object(row)
-        # An ID minted for one type never resolves as another.
-        return node if node.id == id else None
+        public = await public_account(info.context, key)
+        return PublicProfile.of(public) if public is not None else None
+
+    @strawberry.field(description="Staff only: any account, a cancelled shell included.")
+    async def account(self, info: Info, id: strawberry.ID) -> Account | None:
+        key = key_of(id, *ACCOUNT_TYPE_NAMES)
+        row = await staff_account(info.context, key) if key is not None else None
+        node = account_object(row) if row is not None else None
+        return node if node is not None and node.id == id else None
 
     @strawberry.field(description="The signed-in caller; null when anonymous.")
     def viewer(self, info: Info) -> Viewer | None:

@@ -11,15 +11,19 @@ from models import Account as AccountRow
 from models import AccountKind as Kind
 from models import ActorKind, SensitiveKind
 from resolvers.accounts import history
-from resolvers.accounts.access import require_relation
+from resolvers.accounts.access import WITH_MANAGER, require_relation
 from resolvers.accounts.queries import enterprise_of
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from schema.auth.types import LoginEvent, Session
+from schema.bank_cards.types import BankCard
+from schema.consents.types import GuardianConsent
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Node, PageInfo, to_connection
 from schema.sensitive import Sensitive
+from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
+from schema.verifications.types import Verifications
 
 strawberry.enum(ActorKind, name="ActorKind")
 
@@ -85,6 +89,33 @@ class Account(Node):
     def email(self, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(self.row, self.row.email)
 
+    @strawberry.field
+    def profile(self, info: Info) -> Profile | None:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return Profile.from_row(self.row)
+
+    @strawberry.field
+    def security(self, info: Info) -> SecuritySettings | None:
+        require_relation(info.context, self.row)
+        return SecuritySettings.from_row(self.row)
+
+    @strawberry.field
+    async def identities(self, info: Info) -> list[ThirdPartyIdentity] | None:
+        require_relation(info.context, self.row)
+        rows = await info.context.loaders.identities_by_account.load(self.row.id)
+        return [ThirdPartyIdentity(row=row, subject=self.row) for row in rows]
+
+    @strawberry.field
+    def verifications(self, info: Info) -> Verifications | None:
+        require_relation(info.context, self.row)
+        return Verifications(subject=self.row)
+
+    @strawberry.field
+    async def bank_cards(self, info: Info) -> list[BankCard] | None:
+        require_relation(info.context, self.row)
+        rows = await info.context.loaders.bank_cards_by_account.load(self.row.id)
+        return [BankCard.of(row, self.row) for row in rows]
+
     @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
     async def sessions(self, info: Info) -> list[Session] | None:
         rows = await history.account_sessions(info.context, self.row)
@@ -116,6 +147,12 @@ class IndividualAccount(Account):
     def birth_date(self, info: Info) -> date | None:
         require_relation(info.context, self.row)
         return self.row.birth_date
+
+    @strawberry.field
+    async def guardian_consent(self, info: Info) -> GuardianConsent | None:
+        require_relation(info.context, self.row)
+        row = await info.context.loaders.guardian_consent_by_account.load(self.row.id)
+        return GuardianConsent(row=row, subject=self.row) if row is not None else None
 
 
 @strawberry.type(description="A business registered with an e-mail address.")
@@ -159,3 +196,21 @@ def account_global_id(row: AccountRow) -> strawberry.ID:
 
 def account_object(row: AccountRow) -> Account:
     return ACCOUNT_TYPES[row.kind](id=account_global_id(row), row=row)
+
+
+@strawberry.type(
+    description="What anyone may see of an account whose owner consented to PUBLIC_PROFILE."
+)
+class PublicProfile(Node):
+    kind: AccountKind
+    display_name: str
+    avatar_url: str | None
+
+    @classmethod
+    def of(cls, row: AccountRow) -> PublicProfile:
+        return cls(
+            id=strawberry.ID(to_global_id("PublicProfile", row.id)),
+            kind=row.kind,
+            display_name=row.display_name,
+            avatar_url=row.avatar_url,
+        )

@@ -1,0 +1,25 @@
+"""A guardian's consent for a minor aged 14 to 17 (RULES.md section 7)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.encryption import Encrypted
+
+
+class GuardianConsent(UUIDPrimaryKey, Base):
+    __tablename__ = "guardian_consents"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+    guardian_name_sealed: Mapped[bytes] = mapped_column("guardian_name", LargeBinary)
+    guardian_name = Encrypted("guardian_name_sealed")
+    guardian_phone_sealed: Mapped[bytes] = mapped_column("guardian_phone", LargeBinary)
+    guardian_phone = Encrypted("guardian_phone_sealed")
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())

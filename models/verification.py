@@ -1,0 +1,62 @@
+"""Real-name and student verifications: one of each per account, the latest submission."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.account import enum_column
+from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.encryption import Encrypted
+
+
+class VerificationStatus(StrEnum):
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+
+
+class RealNameVerification(UUIDPrimaryKey, Base):
+    __tablename__ = "real_name_verifications"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[VerificationStatus] = mapped_column(
+        enum_column(VerificationStatus, "verification_status")
+    )
+    real_name_sealed: Mapped[bytes] = mapped_column("real_name", LargeBinary)
+    real_name = Encrypted("real_name_sealed")
+    id_number_sealed: Mapped[bytes] = mapped_column("id_number", LargeBinary)
+    id_number = Encrypted("id_number_sealed")
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))
+
+
+class StudentVerification(UUIDPrimaryKey, Base):
+    __tablename__ = "student_verifications"
+
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
+    )
+    status: Mapped[VerificationStatus] = mapped_column(
+        enum_column(VerificationStatus, "verification_status")
+    )
+    real_name_sealed: Mapped[bytes] = mapped_column("real_name", LargeBinary)
+    real_name = Encrypted("real_name_sealed")
+    id_number_sealed: Mapped[bytes] = mapped_column("id_number", LargeBinary)
+    id_number = Encrypted("id_number_sealed")
+    verification_code_sealed: Mapped[bytes] = mapped_column("verification_code", LargeBinary)
+    verification_code = Encrypted("verification_code_sealed")
+    school: Mapped[str] = mapped_column(String(100))
+    major: Mapped[str] = mapped_column(String(100))
+    enrolled_on: Mapped[date] = mapped_column(Date)
+    graduates_on: Mapped[date] = mapped_column(Date)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    rejection_reason: Mapped[str | None] = mapped_column(String(200))

@@ -1,0 +1,1 @@
+"""Bound bank cards."""

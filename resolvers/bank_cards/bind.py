@@ -1,0 +1,137 @@
+"""bindBankCard and unbindBankCard."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus
+from resolvers.accounts.access import require_account
+from resolvers.auth.results import OkResult
+from resolvers.consents.record import is_granted, record_consent
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.verifications.validation import names_match, parse_card_number
+
+MAX_CARDS = 10
+TEXT_LIMIT = 100
+
+
+@dataclass
+class BankCardResult:
+    bank_card: BankCard | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CardSubmission:
+    bank_name: str
+    branch: str
+    location: str
+    card_number: str
+    holder_name: str
+    separate_consent: bool
+
+
+def _text_errors(submission: CardSubmission) -> list[UserError]:
+    values = {
+        "bankName": submission.bank_name,
+        "branch": submission.branch,
+        "location": submission.location,
+        "holderName": submission.holder_name,
+    }
+    return [
+        user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {TEXT_LIMIT} characters.", name)
+        for name, value in values.items()
+        if not 1 <= len(value.strip()) <= TEXT_LIMIT
+    ]
+
+
+async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> BankCardResult:
+    account = require_account(ctx)
+    errors = _text_errors(submission)
+    if not submission.separate_consent:
+        errors.append(
+            user_error(
+                UserErrorCode.CONSENT_REQUIRED,
+                "A bank card needs your separate consent.",
+                "separateConsent",
+            )
+        )
+    card = parse_card_number(submission.card_number)
+    if card is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_BANK_CARD,
+                "A card number has 12 to 19 digits and a valid check digit.",
+                "cardNumber",
+            )
+        )
+    if errors or card is None:
+        return BankCardResult(user_errors=errors)
+    real_name = await ctx.loaders.real_name_by_account.load(account.id)
+    if (
+        real_name is not None
+        and real_name.status is VerificationStatus.VERIFIED
+        and not names_match(real_name.real_name or "", submission.holder_name)
+    ):
+        return BankCardResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.NAME_MISMATCH,
+                    "The holder's name must be your verified real name.",
+                    "holderName",
+                )
+            ]
+        )
+    bound = await ctx.session.scalar(
+        select(func.count()).select_from(BankCard).where(BankCard.account_id == account.id)
+    )
+    if (bound or 0) >= MAX_CARDS:
+        return BankCardResult(
+            user_errors=[
+                user_error(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
+            ]
+        )
+    row = BankCard(
+        account_id=account.id,
+        bank_name=card.bank_name or submission.bank_name.strip(),
+        branch=submission.branch.strip(),
+        location=submission.location.strip(),
+        last4=card.last4,
+        card_type=BankCardType(card.card_type),
+        bound_at=ctx.now(),
+    )
+    row.card_number = card.value
+    row.holder_name = submission.holder_name.strip()
+    # The unique (account, card index) decides, not a look-up first: two requests binding
+    # the same card at once cannot both succeed.
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(row)
+    except IntegrityError:
+        return BankCardResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.ALREADY_EXISTS, "This card is already bound.", "cardNumber"
+                )
+            ]
+        )
+    if not await is_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD):
+        await record_consent(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD, granted=True)
+    ctx.loaders.bank_cards_by_account.clear(account.id)
+    return BankCardResult(bank_card=row)
+
+
+async def unbind_bank_card(ctx: RequestContext, card_id: uuid.UUID | None) -> OkResult:
+    account = require_account(ctx)
+    result = await ctx.session.execute(
+        delete(BankCard).where(BankCard.id == card_id, BankCard.account_id == account.id)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        return OkResult(user_errors=[user_error(UserErrorCode.NOT_FOUND, "No such card.", "id")])
+    ctx.loaders.bank_cards_by_account.clear(account.id)
+    return OkResult(ok=True)

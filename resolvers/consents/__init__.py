@@ -1,0 +1,1 @@
+"""Consents: what the person agreed to, and the history of every change."""

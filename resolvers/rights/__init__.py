@@ -1,0 +1,1 @@
+"""The person's rights: export, rights requests, erasure and cancellation."""

@@ -1,0 +1,1 @@
+"""Account settings: profile, password, phone, e-mail, linked identities."""

@@ -1,0 +1,68 @@
+"""linkWechat and unlinkIdentity."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete
+
+from models import Account, IdentityProvider, ThirdPartyIdentity, queries
+from resolvers.accounts.access import require_account
+from resolvers.auth.wechat import new_identity, wechat_profile
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.results import AccountResult, failed
+
+
+async def link_wechat(ctx: RequestContext, code: str, state: str) -> AccountResult:
+    account = require_account(ctx)
+    profile = await wechat_profile(ctx, code, state)
+    if isinstance(profile, UserError):
+        return failed(profile)
+    linked = await ctx.loaders.identities_by_account.load(account.id)
+    existing = await queries.identity_by_open_id(
+        ctx.session, IdentityProvider.WECHAT, profile.open_id
+    )
+    if existing is not None or any(i.provider is IdentityProvider.WECHAT for i in linked):
+        return failed(
+            user_error(
+                UserErrorCode.ALREADY_EXISTS,
+                "A WeChat account is already linked here or to another account.",
+            )
+        )
+    ctx.session.add(new_identity(account, profile, ctx))
+    await ctx.session.flush()
+    ctx.loaders.identities_by_account.clear(account.id)
+    return AccountResult(account=account)
+
+
+def _other_login_methods(account: Account, remaining: list[ThirdPartyIdentity]) -> bool:
+    return (
+        account.phone is not None
+        or (account.password_hash is not None and account.email is not None)
+        or bool(remaining)
+    )
+
+
+async def unlink_identity(ctx: RequestContext, provider: IdentityProvider) -> AccountResult:
+    account = require_account(ctx)
+    linked = await ctx.loaders.identities_by_account.load(account.id)
+    target = [identity for identity in linked if identity.provider is provider]
+    if not target:
+        return failed(
+            user_error(UserErrorCode.NOT_FOUND, "Nothing of this provider is linked.", "provider")
+        )
+    remaining = [identity for identity in linked if identity.provider is not provider]
+    if not _other_login_methods(account, remaining):
+        return failed(
+            user_error(
+                UserErrorCode.LAST_LOGIN_METHOD,
+                "This is the last way to sign in; bind a phone or set a password first.",
+                "provider",
+            )
+        )
+    await ctx.session.execute(
+        delete(ThirdPartyIdentity).where(
+            ThirdPartyIdentity.account_id == account.id, ThirdPartyIdentity.provider == provider
+        )
+    )
+    ctx.loaders.identities_by_account.clear(account.id)
+    return AccountResult(account=account)

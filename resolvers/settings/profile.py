@@ -1,0 +1,118 @@
+"""updateProfile and setPassword."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from auth.passwords import hash_password, password_problem, verify_password
+from resolvers.accounts.access import require_account, step_up_error
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.results import AccountResult, failed
+
+TEXT_LIMITS = {"bio": 500, "industry": 100, "position": 100, "companySize": 50}
+MAX_NEEDS = 20
+MAX_NEED_LENGTH = 50
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    """Only the fields given change; None leaves a field as it is."""
+
+    display_name: str | None = None
+    avatar_url: str | None = None
+    bio: str | None = None
+    industry: str | None = None
+    position: str | None = None
+    company_size: str | None = None
+    needs: list[str] | None = None
+
+
+def _problems(changes: ProfileChanges) -> list[UserError]:
+    problems = []
+    if changes.display_name is not None and not 1 <= len(changes.display_name.strip()) <= 30:
+        problems.append(
+            user_error(UserErrorCode.INVALID_INPUT, "Give 1 to 30 characters.", "displayName")
+        )
+    if changes.avatar_url is not None and changes.avatar_url != "":
+        parts = urlsplit(changes.avatar_url)
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.netloc
+            or len(changes.avatar_url) > 500
+        ):
+            problems.append(
+                user_error(UserErrorCode.INVALID_INPUT, "Give an http(s) URL.", "avatarUrl")
+            )
+    values = {
+        "bio": changes.bio,
+        "industry": changes.industry,
+        "position": changes.position,
+        "companySize": changes.company_size,
+    }
+    for name, value in values.items():
+        if value is not None and len(value) > TEXT_LIMITS[name]:
+            problems.append(
+                user_error(
+                    UserErrorCode.INVALID_INPUT, f"At most {TEXT_LIMITS[name]} characters.", name
+                )
+            )
+    if changes.needs is not None and (
+        len(changes.needs) > MAX_NEEDS
+        or any(not need.strip() or len(need) > MAX_NEED_LENGTH for need in changes.needs)
+    ):
+        problems.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f"At most {MAX_NEEDS} needs of 1 to {MAX_NEED_LENGTH} characters.",
+                "needs",
+            )
+        )
+    return problems
+
+
+async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> AccountResult:
+    account = require_account(ctx)
+    problems = _problems(changes)
+    if problems:
+        return failed(*problems)
+    if changes.display_name is not None:
+        account.display_name = changes.display_name.strip()
+    if changes.avatar_url is not None:
+        account.avatar_url = changes.avatar_url or None
+    for attribute in ("bio", "industry", "position", "company_size"):
+        value = getattr(changes, attribute)
+        if value is not None:
+            setattr(account, attribute, value.strip() or None)
+    if changes.needs is not None:
+        account.needs = [need.strip() for need in changes.needs]
+    await ctx.session.flush()
+    return AccountResult(account=account)
+
+
+async def set_password(
+    ctx: RequestContext, current_password: str | None, new_password: str
+) -> AccountResult:
+    """Needs the current password, or a step-up when the account has none yet."""
+    account = require_account(ctx)
+    if account.password_hash is not None:
+        if current_password is None or not verify_password(account.password_hash, current_password):
+            return failed(
+                user_error(
+                    UserErrorCode.INVALID_CREDENTIALS,
+                    "The current password is not right.",
+                    "currentPassword",
+                )
+            )
+    else:
+        missing_step_up = step_up_error(ctx)
+        if missing_step_up is not None:
+            return failed(missing_step_up)
+    problem = password_problem(new_password)
+    if problem is not None:
+        return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    account.password_hash = hash_password(new_password)
+    account.password_changed_at = ctx.now()
+    await ctx.session.flush()
+    return AccountResult(account=account)

@@ -1,0 +1,1 @@
+"""Real-name, student and bank-card verification: the format checks the gateway applies."""

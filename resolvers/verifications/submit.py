@@ -1,0 +1,254 @@
+"""submitRealNameVerification and submitStudentVerification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+
+from auth.identity_verifier import VerificationRequest, VerificationUnavailable
+from auth.minors import AgeGroup, age_group
+from models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    ConsentPurpose,
+    GuardianConsent,
+    RealNameVerification,
+    StudentVerification,
+    VerificationStatus,
+)
+from resolvers.accounts.access import require_account
+from resolvers.consents.record import is_granted, record_consent
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.rights.erasure import erase_account
+from resolvers.verifications.validation import (
+    IdNumber,
+    names_match,
+    parse_id_number,
+    verification_code_valid,
+)
+
+NAME_LIMIT = 50
+TEXT_LIMIT = 100
+PENDING_REASON = "The verification service did not answer; submit again later."
+
+
+@dataclass
+class VerificationResult:
+    account: Account | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+def _failed(*errors: UserError) -> VerificationResult:
+    return VerificationResult(user_errors=list(errors))
+
+
+def _consent_error(separate_consent: bool) -> UserError | None:
+    if separate_consent:
+        return None
+    return user_error(
+        UserErrorCode.CONSENT_REQUIRED,
+        "Sensitive personal information needs your separate consent.",
+        "separateConsent",
+    )
+
+
+def _name_error(real_name: str) -> UserError | None:
+    if 1 <= len(real_name.strip()) <= NAME_LIMIT:
+        return None
+    return user_error(
+        UserErrorCode.INVALID_INPUT, f"Give 1 to {NAME_LIMIT} characters.", "realName"
+    )
+
+
+def _id_number(ctx: RequestContext, raw: str) -> IdNumber | UserError:
+    parsed = parse_id_number(raw, today=ctx.now().date())
+    if parsed is None:
+        return user_error(
+            UserErrorCode.INVALID_ID_NUMBER, "This is not a valid resident ID number.", "idNumber"
+        )
+    return parsed
+
+
+async def _verify(
+    ctx: RequestContext, request: VerificationRequest
+) -> tuple[VerificationStatus, str | None]:
+    try:
+        outcome = await ctx.auth.verifier.verify(request)
+    except VerificationUnavailable:
+        return VerificationStatus.PENDING, PENDING_REASON
+    if outcome.verified:
+        return VerificationStatus.VERIFIED, None
+    return VerificationStatus.REJECTED, (outcome.rejection_reason or "Not verified.")[:200]
+
+
+async def _grant(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> None:
+    if not await is_granted(ctx, account, purpose):
+        await record_consent(ctx, account, purpose, granted=True)
+
+
+async def submit_real_name(
+    ctx: RequestContext, real_name: str, id_number: str, separate_consent: bool
+) -> VerificationResult:
+    account = require_account(ctx)
+    if account.phone is None and account.email_verified_at is None:
+        return _failed(
+            user_error(
+                UserErrorCode.CONTACT_REQUIRED,
+                "Bind a phone or confirm an e-mail address before real-name verification.",
+            )
+        )
+    errors = [e for e in (_consent_error(separate_consent), _name_error(real_name)) if e]
+    parsed = _id_number(ctx, id_number)
+    if isinstance(parsed, UserError):
+        errors.append(parsed)
+    if errors or isinstance(parsed, UserError):
+        return _failed(*errors)
+
+    group = age_group(parsed.birth_date, ctx.now().date())
+    if group is AgeGroup.UNDER_14:
+        # Children under 14 may not hold an account: its data is erased at once.
+        await erase_account(ctx, account)
+        return _failed(
+            user_error(
+                UserErrorCode.MINOR_UNDER_14,
+                "Children under 14 may not hold an account; it has been cancelled.",
+                "idNumber",
+            )
+        )
+    await _grant(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
+    status, reason = await _verify(
+        ctx,
+        VerificationRequest(kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value),
+    )
+    now = ctx.now()
+    row = (
+        await ctx.session.scalars(
+            select(RealNameVerification).where(RealNameVerification.account_id == account.id)
+        )
+    ).first()
+    if row is None:
+        row = RealNameVerification(account_id=account.id)
+        ctx.session.add(row)
+    row.status = status
+    row.real_name = real_name.strip()
+    row.id_number = parsed.value
+    row.submitted_at = now
+    row.verified_at = now if status is VerificationStatus.VERIFIED else None
+    row.rejection_reason = reason
+    if account.kind is AccountKind.INDIVIDUAL:
+        account.birth_date = parsed.birth_date
+        if (
+            group is AgeGroup.MINOR
+            and status is VerificationStatus.VERIFIED
+            and account.status is AccountStatus.ACTIVE
+            and not await _has_guardian_consent(ctx, account)
+        ):
+            account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
+    await ctx.session.flush()
+    ctx.loaders.real_name_by_account.clear(account.id)
+    return VerificationResult(account=account)
+
+
+async def _has_guardian_consent(ctx: RequestContext, account: Account) -> bool:
+    statement = select(GuardianConsent.id).where(GuardianConsent.account_id == account.id)
+    return (await ctx.session.scalar(statement)) is not None
+
+
+@dataclass(frozen=True)
+class StudentSubmission:
+    real_name: str
+    id_number: str
+    verification_code: str
+    school: str
+    major: str
+    enrolled_on: date
+    graduates_on: date
+    separate_consent: bool
+
+
+async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> VerificationResult:
+    account = require_account(ctx)
+    if account.kind is not AccountKind.INDIVIDUAL:
+        return _failed(
+            user_error(
+                UserErrorCode.KIND_NOT_ALLOWED, "Only individual accounts verify as students."
+            )
+        )
+    errors = [
+        e
+        for e in (_consent_error(submission.separate_consent), _name_error(submission.real_name))
+        if e
+    ]
+    parsed = _id_number(ctx, submission.id_number)
+    if isinstance(parsed, UserError):
+        errors.append(parsed)
+    for name, value in (("school", submission.school), ("major", submission.major)):
+        if not 1 <= len(value.strip()) <= TEXT_LIMIT:
+            errors.append(
+                user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {TEXT_LIMIT} characters.", name)
+            )
+    if submission.graduates_on <= submission.enrolled_on:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT, "graduatesOn must be after enrolledOn.", "graduatesOn"
+            )
+        )
+    if not verification_code_valid(submission.verification_code):
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_CODE,
+                "The verification code has 10 to 16 letters or digits.",
+                "verificationCode",
+            )
+        )
+    if errors or isinstance(parsed, UserError):
+        return _failed(*errors)
+    real_name = await ctx.loaders.real_name_by_account.load(account.id)
+    if real_name is not None and real_name.status is VerificationStatus.VERIFIED:
+        same_name = names_match(real_name.real_name or "", submission.real_name)
+        if not same_name or real_name.id_number != parsed.value:
+            return _failed(
+                user_error(
+                    UserErrorCode.NAME_MISMATCH,
+                    "The name and ID number must match your verified real name.",
+                    "realName",
+                )
+            )
+    await _grant(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
+    status, reason = await _verify(
+        ctx,
+        VerificationRequest(
+            kind="STUDENT",
+            real_name=submission.real_name.strip(),
+            id_number=parsed.value,
+            school=submission.school.strip(),
+            verification_code=submission.verification_code,
+        ),
+    )
+    now = ctx.now()
+    row = (
+        await ctx.session.scalars(
+            select(StudentVerification).where(StudentVerification.account_id == account.id)
+        )
+    ).first()
+    if row is None:
+        row = StudentVerification(account_id=account.id)
+        ctx.session.add(row)
+    row.status = status
+    row.real_name = submission.real_name.strip()
+    row.id_number = parsed.value
+    row.verification_code = submission.verification_code
+    row.school = submission.school.strip()
+    row.major = submission.major.strip()
+    row.enrolled_on = submission.enrolled_on
+    row.graduates_on = submission.graduates_on
+    row.submitted_at = now
+    row.verified_at = now if status is VerificationStatus.VERIFIED else None
+    row.rejection_reason = reason
+    await ctx.session.flush()
+    ctx.loaders.student_by_account.clear(account.id)
+    return VerificationResult(account=account)

@@ -1,0 +1,65 @@
+"""Bound bank cards: the number is always masked."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from models import Account as AccountRow
+from models import BankCard as BankCardRow
+from models import BankCardType, SensitiveKind
+from resolvers.global_id import to_global_id
+from resolvers.masking.reveal import SensitiveValue
+from schema.relay import Node
+from schema.sensitive import Sensitive
+
+strawberry.enum(BankCardType, name="BankCardType")
+
+
+@strawberry.type
+class BankCard(Node):
+    row: strawberry.Private[BankCardRow]
+    subject: strawberry.Private[AccountRow]
+
+    @classmethod
+    def of(cls, row: BankCardRow, subject: AccountRow) -> BankCard:
+        return cls(id=strawberry.ID(to_global_id("BankCard", row.id)), row=row, subject=subject)
+
+    @strawberry.field
+    def bank_name(self) -> str:
+        return self.row.bank_name
+
+    @strawberry.field
+    def branch(self) -> str:
+        return self.row.branch
+
+    @strawberry.field
+    def location(self) -> str:
+        return self.row.location
+
+    @strawberry.field(
+        graphql_type=str,
+        description="Always masked: the full number is never returned after binding.",
+        directives=[Sensitive(kind=SensitiveKind.BANK_CARD)],
+    )
+    def card_number(self) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.card_number)
+
+    @strawberry.field
+    def last4(self) -> str:
+        return self.row.last4
+
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
+    )
+    def holder_name(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.holder_name)
+
+    @strawberry.field
+    def card_type(self) -> BankCardType:
+        return self.row.card_type
+
+    @strawberry.field
+    def bound_at(self) -> datetime:
+        return self.row.bound_at
