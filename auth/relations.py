@@ -5,7 +5,10 @@ from __future__ import annotations
 from enum import StrEnum
 
 from auth.viewer import Viewer
-from models import Account
+from models import Account, EnterprisePermission
+
+# A sub-account with either of these manages its enterprise's other sub-accounts.
+MANAGING = (EnterprisePermission.MANAGE_SUB_ACCOUNTS, EnterprisePermission.VIEW_SUB_ACCOUNTS)
 
 
 class Relation(StrEnum):
@@ -23,7 +26,10 @@ def relation_to(viewer: Viewer | None, account: Account) -> Relation:
         return Relation.STAFF
     if viewer.account_id == account.id:
         return Relation.SELF
-    if account.enterprise_id is not None and viewer.account_id == account.enterprise_id:
+    if account.enterprise_id is not None and (
+        viewer.account_id == account.enterprise_id
+        or (viewer.enterprise_id == account.enterprise_id and viewer.may(*MANAGING))
+    ):
         return Relation.ENTERPRISE_MANAGER
     if viewer.enterprise_id is not None and viewer.enterprise_id == account.id:
         return Relation.ENTERPRISE_MEMBER

@@ -80,6 +80,7 @@ async def authenticate(
         staff_id=session.staff_id,
         elevated_until=session.elevated_until,
         enterprise_id=account.enterprise_id if account is not None else None,
+        permissions=frozenset(account.permissions or ()) if account is not None else frozenset(),
     )
     return viewer, account
 

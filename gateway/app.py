@@ -27,6 +27,7 @@ from gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
 from models.database import create_engine, create_session_factory
+from resolvers.config import GatewayLimits
 from resolvers.context import utc_now
 from schema import build_schema
 
@@ -57,6 +58,7 @@ def create_app(
         session_factory=session_factory,
         services=services,
         clock=clock,
+        limits=GatewayLimits(max_sub_accounts=settings.max_sub_accounts),
         graphiql=settings.graphiql_enabled,
         allow_get=settings.get_queries_enabled,
     )

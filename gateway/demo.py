@@ -15,10 +15,12 @@ from models import (
     Consent,
     ConsentEvent,
     ConsentPurpose,
+    EnterprisePermission,
     IdentityProvider,
     RealNameVerification,
     StaffMember,
     StaffRole,
+    SubAccountRole,
     ThirdPartyIdentity,
     VerificationStatus,
     queries,
@@ -27,6 +29,13 @@ from models import (
 DEMO_PASSWORD = "demo-Password-1"  # noqa: S105 (published demo credentials)
 DEMO_INDIVIDUAL_PHONE = "+8613800138000"
 DEMO_SUB_ACCOUNTS = 25
+DEMO_ADMINS = 3  # member01..03 are admins; the rest are members
+ADMIN_PERMISSIONS = (
+    EnterprisePermission.MANAGE_SUB_ACCOUNTS,
+    EnterprisePermission.VIEW_SUB_ACCOUNTS,
+    EnterprisePermission.MANAGE_BILLING,
+)
+MEMBER_PERMISSIONS = (EnterprisePermission.MANAGE_PROJECTS, EnterprisePermission.VIEW_ORDERS)
 # A published sample number of GB 11643 and a card number that passes Luhn.
 DEMO_REAL_NAME = "张三"
 DEMO_ID_NUMBER = "11010519491231002X"
@@ -116,6 +125,10 @@ async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
                 kind=AccountKind.SUB_ACCOUNT,
                 display_name=f"Demo Member {number:02d}",
                 enterprise_id=enterprise.id,
+                role=SubAccountRole.ADMIN if number <= DEMO_ADMINS else SubAccountRole.MEMBER,
+                permissions=sorted(
+                    ADMIN_PERMISSIONS if number <= DEMO_ADMINS else MEMBER_PERMISSIONS
+                ),
                 password_hash=password,
                 password_changed_at=now,
                 **{**common, "created_at": now + timedelta(seconds=number)},

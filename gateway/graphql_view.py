@@ -26,6 +26,7 @@ from auth.viewer import Viewer
 from gateway.graphiql import graphiql_html
 from gateway.logging import request_id_var
 from models import Account
+from resolvers.config import GatewayLimits
 from resolvers.context import RequestContext
 
 logger = logging.getLogger("gateway.graphql")
@@ -56,6 +57,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         session_factory: async_sessionmaker[AsyncSession],
         services: AuthServices,
         clock: Callable[[], datetime],
+        limits: GatewayLimits,
         graphiql: bool,
         allow_get: bool,
     ) -> None:
@@ -67,6 +69,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self.session_factory = session_factory
         self.services = services
         self.clock = clock
+        self.limits = limits
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -134,6 +137,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 viewer_account=account,
                 services=self.services,
                 clock=self.clock,
+                limits=self.limits,
                 request_id=request_id_var.get() or "",
                 client_address=request.client.host if request.client else None,
                 user_agent=request.headers.get("user-agent"),

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     email_gateway_url: str | None = None
     email_gateway_token: SecretStr | None = None
 
+    # How many sub-accounts one enterprise may have.
+    max_sub_accounts: int = Field(default=1000, ge=1)
+
     # Real-name and student checks; unset means the built-in verifier, which accepts
     # every well-formed submission (development and tests).
     id_verifier_url: str | None = None

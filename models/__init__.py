@@ -1,7 +1,13 @@
 """Storage: SQLAlchemy models, the engine and sessions, migrations."""
 
 from models.access_log import AccessLogEntry, ActorKind
-from models.account import Account, AccountKind, AccountStatus
+from models.account import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    EnterprisePermission,
+    SubAccountRole,
+)
 from models.auth_session import AuthSession
 from models.bank_card import BankCard, BankCardType
 from models.base import Base
@@ -30,6 +36,7 @@ __all__ = [
     "ConsentEvent",
     "ConsentPurpose",
     "EmailConfirmation",
+    "EnterprisePermission",
     "Base",
     "GuardianConsent",
     "IdentityProvider",
@@ -45,6 +52,7 @@ __all__ = [
     "StaffMember",
     "StaffRole",
     "StudentVerification",
+    "SubAccountRole",
     "ThirdPartyIdentity",
     "VerificationStatus",
 ]

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
@@ -18,6 +18,19 @@ class AccountKind(StrEnum):
     BUSINESS = "BUSINESS"
     ENTERPRISE = "ENTERPRISE"
     SUB_ACCOUNT = "SUB_ACCOUNT"
+
+
+class SubAccountRole(StrEnum):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+class EnterprisePermission(StrEnum):
+    MANAGE_SUB_ACCOUNTS = "MANAGE_SUB_ACCOUNTS"
+    VIEW_SUB_ACCOUNTS = "VIEW_SUB_ACCOUNTS"
+    MANAGE_BILLING = "MANAGE_BILLING"
+    MANAGE_PROJECTS = "MANAGE_PROJECTS"
+    VIEW_ORDERS = "VIEW_ORDERS"
 
 
 class AccountStatus(StrEnum):
@@ -42,8 +55,12 @@ def enum_column(enum_class: type[StrEnum], name: str) -> Enum:
 class Account(UUIDPrimaryKey, Base):
     __tablename__ = "accounts"
     __table_args__ = (
-        # Keyset pagination of an enterprise's sub-accounts, newest first.
+        # Keyset pagination of an enterprise's sub-accounts, newest first, with and
+        # without a status filter: every page is one range scan of these.
         Index("ix_accounts_enterprise_created", "enterprise_id", "created_at", "id"),
+        Index(
+            "ix_accounts_enterprise_status_created", "enterprise_id", "status", "created_at", "id"
+        ),
     )
 
     kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, "account_kind"))
@@ -61,6 +78,11 @@ class Account(UUIDPrimaryKey, Base):
     enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE")
     )
+    # Sub-accounts: their role and what they may do for the enterprise.
+    role: Mapped[SubAccountRole | None] = mapped_column(
+        enum_column(SubAccountRole, "sub_account_role")
+    )
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
 
     # Sign-in data. Phone (E.164) and e-mail are sealed; their blind indexes keep each
     # bound to one live account and serve exact look-ups.
@@ -82,4 +104,4 @@ class Account(UUIDPrimaryKey, Base):
     industry: Mapped[str | None] = mapped_column(String(100))
     position: Mapped[str | None] = mapped_column(String(100))
     company_size: Mapped[str | None] = mapped_column(String(50))
-    needs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.access_log import AccessLogEntry
-from models.account import Account
+from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.login_event import LoginEvent
 from models.pagination import KeysetPage, KeysetPosition, keyset_page
@@ -85,3 +87,57 @@ async def access_log_page(
     return await keyset_page(
         session, statement, AccessLogEntry.created_at, AccessLogEntry.id, first=first, after=after
     )
+
+
+@dataclass(frozen=True)
+class SubAccountFilter:
+    status: AccountStatus | None = None
+    role: SubAccountRole | None = None
+    name_prefix: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+def _sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[Any]:
+    """An enterprise's live sub-accounts matching the filter; phone and e-mail match
+    exactly through their blind indexes, never by reading clear values."""
+    statement = select(Account).where(
+        Account.enterprise_id == enterprise_id,
+        Account.kind == AccountKind.SUB_ACCOUNT,
+        Account.status != AccountStatus.CANCELLED,
+    )
+    if where.status is not None:
+        statement = statement.where(Account.status == where.status)
+    if where.role is not None:
+        statement = statement.where(Account.role == where.role)
+    if where.name_prefix:
+        statement = statement.where(
+            Account.display_name.startswith(where.name_prefix, autoescape=True)
+        )
+    if where.phone is not None:
+        statement = statement.where(Account.phone_index == Account.phone.index_of(where.phone))
+    if where.email is not None:
+        statement = statement.where(Account.email_index == Account.email.index_of(where.email))
+    return statement
+
+
+async def sub_accounts_page(
+    session: AsyncSession,
+    enterprise_id: uuid.UUID,
+    where: SubAccountFilter,
+    *,
+    first: int,
+    after: KeysetPosition | None,
+) -> tuple[KeysetPage[Account], int]:
+    """One page, newest first, and how many match in all."""
+    statement = _sub_accounts(enterprise_id, where)
+    page: KeysetPage[Account] = await keyset_page(
+        session, statement, Account.created_at, Account.id, first=first, after=after
+    )
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    return page, total or 0
+
+
+async def count_sub_accounts(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
+    statement = _sub_accounts(enterprise_id, SubAccountFilter())
+    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0

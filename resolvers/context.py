@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.services import AuthServices
 from auth.viewer import Viewer
 from models import Account
+from resolvers.config import GatewayLimits
 from resolvers.loaders import Loaders
 
 
@@ -26,6 +27,7 @@ class RequestContext:
     viewer: Viewer | None = None
     viewer_account: Account | None = None
     services: AuthServices | None = None
+    limits: GatewayLimits = field(default_factory=GatewayLimits)
     clock: Callable[[], datetime] = utc_now
     request_id: str = ""
     client_address: str | None = None

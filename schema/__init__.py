@@ -15,6 +15,7 @@ from schema.accounts.types import BusinessAccount, EnterpriseAccount, Individual
 from schema.auth.mutations import AuthMutations
 from schema.auth.queries import AuthQueries
 from schema.bank_cards.mutations import BankCardMutations
+from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
 from schema.policies.queries import PolicyQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
@@ -24,7 +25,13 @@ from schema.verifications.mutations import VerificationMutations
 Query = merge_types("Query", (AccountQueries, AuthQueries, PolicyQueries))
 Mutation = merge_types(
     "Mutation",
-    (AuthMutations, SettingsMutations, VerificationMutations, BankCardMutations),
+    (
+        AuthMutations,
+        SettingsMutations,
+        VerificationMutations,
+        BankCardMutations,
+        EnterpriseMutations,
+    ),
 )
 ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount]
 

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import strawberry
 
-from models import AccountKind, AccountStatus
+from models import AccountKind, AccountStatus, EnterprisePermission, SubAccountRole
 
 strawberry.enum(AccountKind, name="AccountKind")
 strawberry.enum(AccountStatus, name="AccountStatus")
+strawberry.enum(SubAccountRole, name="SubAccountRole")
+strawberry.enum(EnterprisePermission, name="EnterprisePermission")
 
-__all__ = ["AccountKind", "AccountStatus"]
+__all__ = ["AccountKind", "AccountStatus", "EnterprisePermission", "SubAccountRole"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auth.errors import Forbidden, Unauthenticated
 from auth.relations import Relation, relation_to
-from models import Account
+from models import Account, EnterprisePermission
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 
@@ -38,3 +38,17 @@ def step_up_error(ctx: RequestContext) -> UserError | None:
     return user_error(
         UserErrorCode.STEP_UP_REQUIRED, "Confirm it is you (elevateSession), then try again."
     )
+
+
+def require_billing_reader(ctx: RequestContext, account: Account) -> None:
+    """Bank cards: the owner and staff; a sub-account of the enterprise with MANAGE_BILLING."""
+    relation = relation_to(ctx.viewer, account)
+    if relation in SELF_AND_STAFF:
+        return
+    if (
+        relation is Relation.ENTERPRISE_MEMBER
+        and ctx.viewer is not None
+        and ctx.viewer.may(EnterprisePermission.MANAGE_BILLING)
+    ):
+        return
+    raise Forbidden("You may not read this field.")

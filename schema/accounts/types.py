@@ -9,10 +9,11 @@ import strawberry
 from models import AccessLogEntry as AccessLogRow
 from models import Account as AccountRow
 from models import AccountKind as Kind
-from models import ActorKind, SensitiveKind
+from models import ActorKind, EnterprisePermission, SensitiveKind, SubAccountRole
 from resolvers.accounts import history
-from resolvers.accounts.access import WITH_MANAGER, require_relation
+from resolvers.accounts.access import WITH_MANAGER, require_billing_reader, require_relation
 from resolvers.accounts.queries import enterprise_of
+from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from schema.auth.types import LoginEvent, Session
@@ -20,7 +21,7 @@ from schema.bank_cards.types import BankCard
 from schema.consents.types import GuardianConsent
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
-from schema.relay import Connection, Node, PageInfo, to_connection
+from schema.relay import Connection, Node, PageInfo, page_info, to_connection
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
@@ -112,7 +113,7 @@ class Account(Node):
 
     @strawberry.field
     async def bank_cards(self, info: Info) -> list[BankCard] | None:
-        require_relation(info.context, self.row)
+        require_billing_reader(info.context, self.row)
         rows = await info.context.loaders.bank_cards_by_account.load(self.row.id)
         return [BankCard.of(row, self.row) for row in rows]
 
@@ -137,7 +138,8 @@ class Account(Node):
         return to_connection(page, AccessLogEntry.from_row, AccessLogConnection, AccessLogEdge)  # type: ignore[no-any-return]
 
     @strawberry.field
-    def created_at(self) -> datetime:
+    def created_at(self, info: Info) -> datetime:
+        require_relation(info.context, self.row, WITH_MANAGER)
         return self.row.created_at
 
 
@@ -172,13 +174,85 @@ class EnterpriseAccount(Account):
     def company_name(self) -> str:
         return self.row.company_name or ""
 
+    @strawberry.field(description="Sub-accounts, newest first; `first` at most 100.")
+    async def sub_accounts(
+        self,
+        info: Info,
+        first: int | None = 20,
+        after: str | None = None,
+        filter: SubAccountFilter | None = None,
+    ) -> SubAccountConnection | None:
+        where = filter or SubAccountFilter()
+        page = await enterprise_queries.sub_accounts(
+            info.context,
+            self.row,
+            first=first,
+            after=after,
+            status=where.status,
+            role=where.role,
+            search=where.search,
+            email=where.email,
+            phone=where.phone,
+        )
+        return SubAccountConnection(
+            edges=[
+                SubAccountEdge(
+                    node=SubAccount(id=account_global_id(e.node), row=e.node), cursor=e.cursor
+                )
+                for e in page.edges
+            ],
+            page_info=page_info(page),
+            total_count=page.total_count or 0,
+        )
+
 
 @strawberry.type(description="A member of an enterprise, managed by it.")
 class SubAccount(Account):
     @strawberry.field
     async def enterprise(self, info: Info) -> EnterpriseAccount:
+        require_relation(info.context, self.row, WITH_MANAGER)
         row = await enterprise_of(info.context, self.row)
         return EnterpriseAccount(id=account_global_id(row), row=row)
+
+    @strawberry.field
+    def role(self, info: Info) -> SubAccountRole:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return self.row.role or SubAccountRole.MEMBER
+
+    @strawberry.field
+    def permissions(self, info: Info) -> list[EnterprisePermission]:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return [EnterprisePermission(p) for p in self.row.permissions]
+
+    @strawberry.field
+    def last_login_at(self, info: Info) -> datetime | None:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return self.row.last_login_at
+
+
+@strawberry.input
+class SubAccountFilter:
+    status: AccountStatus | None = None
+    role: SubAccountRole | None = None
+    search: str | None = strawberry.field(default=None, description="Prefix of the display name.")
+    email: str | None = strawberry.field(
+        default=None,
+        description="Exact address; matched through the blind index, never by scanning clear values.",
+    )
+    phone: str | None = None
+
+
+@strawberry.type
+class SubAccountEdge:
+    node: SubAccount
+    cursor: str
+
+
+@strawberry.type
+class SubAccountConnection:
+    edges: list[SubAccountEdge]
+    page_info: PageInfo
+    total_count: int
 
 
 ACCOUNT_TYPES: dict[Kind, type[Account]] = {

@@ -61,7 +61,7 @@ EXPECTED: dict[tuple[SensitiveKind, Relation], str] = {
 
     (K.BANK_CARD, R.SELF):                    "MMMM MMMM",
     (K.BANK_CARD, R.ENTERPRISE_MANAGER):      "FFFF FFFF",
-    (K.BANK_CARD, R.ENTERPRISE_MEMBER):       "FFFF FFFF",
+    (K.BANK_CARD, R.ENTERPRISE_MEMBER):       "MMMM MMMM",
     (K.BANK_CARD, R.STAFF):                   "MMMM MMMM",
     (K.BANK_CARD, R.OTHER):                   "FFFF FFFF",
 }  # fmt: skip

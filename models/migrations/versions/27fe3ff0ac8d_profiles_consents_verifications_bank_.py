@@ -125,7 +125,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('industry', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('position', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('company_size', sa.String(length=50), nullable=True))
-        batch_op.add_column(sa.Column('needs', sa.JSON(), nullable=False))
+        batch_op.add_column(sa.Column('needs', sa.JSON(), server_default=sa.text("'[]'"), nullable=False))
 
     # ### end Alembic commands ###
 

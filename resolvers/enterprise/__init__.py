@@ -1,0 +1,1 @@
+"""The enterprise back office: sub-accounts, roles and permissions."""

@@ -1,0 +1,226 @@
+"""createSubAccount, updateSubAccount, setSubAccountStatus, deleteSubAccount."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from auth.contacts import parse_email, parse_phone
+from auth.errors import Forbidden, Unauthenticated
+from auth.passwords import hash_password, password_problem
+from auth.sessions import revoke_account_sessions
+from models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    EnterprisePermission,
+    SubAccountRole,
+    queries,
+)
+from resolvers.auth.results import OkResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.rights.erasure import erase_account
+
+NAME_LIMIT = 30
+NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such sub-account.", "id")
+
+
+@dataclass
+class SubAccountResult:
+    sub_account: Account | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Manager:
+    """Who manages sub-accounts in this request, and what it may grant."""
+
+    enterprise: Account
+    acting_sub_account_id: uuid.UUID | None
+    grantable: frozenset[EnterprisePermission]
+
+
+async def manager(ctx: RequestContext) -> Manager:
+    """The enterprise itself, or one of its sub-accounts with MANAGE_SUB_ACCOUNTS."""
+    viewer, account = ctx.viewer, ctx.viewer_account
+    if viewer is None:
+        raise Unauthenticated("Sign in first.")
+    if account is not None and account.kind is AccountKind.ENTERPRISE:
+        return Manager(account, None, frozenset(EnterprisePermission))
+    if (
+        account is not None
+        and account.kind is AccountKind.SUB_ACCOUNT
+        and account.enterprise_id is not None
+        and viewer.may(EnterprisePermission.MANAGE_SUB_ACCOUNTS)
+    ):
+        enterprise = await ctx.loaders.account_by_id.load(account.enterprise_id)
+        if enterprise is not None:
+            held = frozenset(EnterprisePermission(p) for p in account.permissions)
+            return Manager(enterprise, account.id, held)
+    raise Forbidden("Only the enterprise and its sub-account managers may do this.")
+
+
+def _check_grant(acting: Manager, permissions: list[EnterprisePermission] | None) -> None:
+    """Nobody grants a permission it lacks."""
+    if permissions is not None and not set(permissions) <= acting.grantable:
+        raise Forbidden("You may not grant a permission you do not hold.")
+
+
+async def _target(
+    ctx: RequestContext, acting: Manager, sub_account_id: uuid.UUID | None
+) -> Account | None:
+    if sub_account_id is None:
+        return None
+    if sub_account_id == acting.acting_sub_account_id:
+        raise Forbidden("A sub-account may not change or remove itself.")
+    target: Account | None = await ctx.loaders.account_by_id.load(sub_account_id)
+    if (
+        target is None
+        or target.kind is not AccountKind.SUB_ACCOUNT
+        or target.enterprise_id != acting.enterprise.id
+        or target.status is AccountStatus.CANCELLED
+    ):
+        return None
+    return target
+
+
+def _name_error(display_name: str) -> UserError | None:
+    if 1 <= len(display_name.strip()) <= NAME_LIMIT:
+        return None
+    return user_error(
+        UserErrorCode.INVALID_INPUT, f"Give 1 to {NAME_LIMIT} characters.", "displayName"
+    )
+
+
+@dataclass(frozen=True)
+class NewSubAccount:
+    display_name: str
+    email: str
+    phone: str
+    password: str
+    role: SubAccountRole
+    permissions: list[EnterprisePermission]
+
+
+async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAccountResult:
+    acting = await manager(ctx)
+    _check_grant(acting, new.permissions)
+    errors = [e for e in (_name_error(new.display_name),) if e]
+    email = parse_email(new.email)
+    if email is None:
+        errors.append(
+            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
+        )
+    phone = parse_phone(new.phone)
+    if phone is None:
+        errors.append(
+            user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
+        )
+    problem = password_problem(new.password)
+    if problem is not None:
+        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
+    if errors or email is None or phone is None:
+        return SubAccountResult(user_errors=errors)
+    if await queries.account_by_email(ctx.session, email) is not None:
+        errors.append(
+            user_error(
+                UserErrorCode.ALREADY_EXISTS, "This email is bound to another account.", "email"
+            )
+        )
+    if await queries.account_by_phone(ctx.session, phone) is not None:
+        errors.append(
+            user_error(
+                UserErrorCode.ALREADY_EXISTS, "This phone is bound to another account.", "phone"
+            )
+        )
+    if errors:
+        return SubAccountResult(user_errors=errors)
+    limit = ctx.limits.max_sub_accounts
+    if await queries.count_sub_accounts(ctx.session, acting.enterprise.id) >= limit:
+        return SubAccountResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.LIMIT_REACHED, f"An enterprise has at most {limit} sub-accounts."
+                )
+            ]
+        )
+    now = ctx.now()
+    sub_account = Account(
+        kind=AccountKind.SUB_ACCOUNT,
+        display_name=new.display_name.strip(),
+        created_at=now,
+        enterprise_id=acting.enterprise.id,
+        role=new.role,
+        permissions=sorted({p.value for p in new.permissions}),
+        password_hash=hash_password(new.password),
+        password_changed_at=now,
+        accepted_policy_version=acting.enterprise.accepted_policy_version,
+        accepted_policy_at=acting.enterprise.accepted_policy_at,
+    )
+    sub_account.email = email
+    sub_account.phone = phone
+    ctx.session.add(sub_account)
+    await ctx.session.flush()
+    return SubAccountResult(sub_account=sub_account)
+
+
+async def update_sub_account(
+    ctx: RequestContext,
+    sub_account_id: uuid.UUID | None,
+    *,
+    display_name: str | None,
+    role: SubAccountRole | None,
+    permissions: list[EnterprisePermission] | None,
+) -> SubAccountResult:
+    acting = await manager(ctx)
+    _check_grant(acting, permissions)
+    target = await _target(ctx, acting, sub_account_id)
+    if target is None:
+        return SubAccountResult(user_errors=[NOT_FOUND])
+    if display_name is not None:
+        problem = _name_error(display_name)
+        if problem is not None:
+            return SubAccountResult(user_errors=[problem])
+        target.display_name = display_name.strip()
+    if role is not None:
+        target.role = role
+    if permissions is not None:
+        target.permissions = sorted({p.value for p in permissions})
+    await ctx.session.flush()
+    return SubAccountResult(sub_account=target)
+
+
+async def set_sub_account_status(
+    ctx: RequestContext, sub_account_id: uuid.UUID | None, status: AccountStatus
+) -> SubAccountResult:
+    acting = await manager(ctx)
+    if status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
+        return SubAccountResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_INPUT, "A sub-account is ACTIVE or DISABLED.", "status"
+                )
+            ]
+        )
+    target = await _target(ctx, acting, sub_account_id)
+    if target is None:
+        return SubAccountResult(user_errors=[NOT_FOUND])
+    target.status = status
+    if status is AccountStatus.DISABLED:
+        # Its sessions end now; every request also checks the account's status.
+        await revoke_account_sessions(ctx.session, target.id, ctx.now())
+    await ctx.session.flush()
+    return SubAccountResult(sub_account=target)
+
+
+async def delete_sub_account(ctx: RequestContext, sub_account_id: uuid.UUID | None) -> OkResult:
+    """Erase the sub-account's personal data as cancellation does; frees its phone and e-mail."""
+    acting = await manager(ctx)
+    target = await _target(ctx, acting, sub_account_id)
+    if target is None:
+        return OkResult(user_errors=[NOT_FOUND])
+    await erase_account(ctx, target)
+    target.role = None
+    target.permissions = []
+    return OkResult(ok=True)
