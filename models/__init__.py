@@ -12,12 +12,15 @@ from models.auth_session import AuthSession
 from models.bank_card import BankCard, BankCardType
 from models.base import Base
 from models.consent import SEPARATE_CONSENT_PURPOSES, Consent, ConsentEvent, ConsentPurpose
+from models.device_permission import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from models.email_confirmation import EmailConfirmation
 from models.guardian_consent import GuardianConsent
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.login_event import LoginEvent, LoginMethod
+from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
 from models.privacy_policy import PrivacyPolicy
+from models.search_entry import SearchEntry
 from models.sensitive import SensitiveKind
 from models.sms_code import SmsCode, SmsPurpose
 from models.staff import StaffMember, StaffRole
@@ -35,6 +38,9 @@ __all__ = [
     "Consent",
     "ConsentEvent",
     "ConsentPurpose",
+    "DevicePermission",
+    "DevicePermissionEvent",
+    "DevicePermissionKind",
     "EmailConfirmation",
     "EnterprisePermission",
     "Base",
@@ -42,10 +48,13 @@ __all__ = [
     "IdentityProvider",
     "LoginEvent",
     "LoginMethod",
+    "Notification",
+    "NotificationKind",
     "OAuthState",
     "PrivacyPolicy",
     "RealNameVerification",
     "SEPARATE_CONSENT_PURPOSES",
+    "SearchEntry",
     "SensitiveKind",
     "SmsCode",
     "SmsPurpose",

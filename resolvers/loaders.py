@@ -20,7 +20,9 @@ from models import (
     BankCard,
     Consent,
     ConsentEvent,
+    DevicePermission,
     GuardianConsent,
+    PrivacyPolicy,
     RealNameVerification,
     StudentVerification,
     ThirdPartyIdentity,
@@ -120,8 +122,32 @@ class StudentVerificationByAccountLoader(RowByAccountLoader[StudentVerification]
     model = StudentVerification
 
 
+class DevicePermissionsByAccountLoader(RowsByAccountLoader[DevicePermission]):
+    model = DevicePermission
+    order_by = ("permission",)
+
+
 class GuardianConsentByAccountLoader(RowByAccountLoader[GuardianConsent]):
     model = GuardianConsent
+
+
+class PolicyVersions:
+    """Every published policy version, read once per request (a short table)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._rows: list[PrivacyPolicy] | None = None
+
+    async def all(self) -> list[PrivacyPolicy]:
+        if self._rows is None:
+            statement = select(PrivacyPolicy).order_by(
+                PrivacyPolicy.effective_on, PrivacyPolicy.published_at
+            )
+            self._rows = list((await self.session.scalars(statement)).all())
+        return self._rows
+
+    def forget(self) -> None:
+        self._rows = None
 
 
 class Loaders:
@@ -136,3 +162,5 @@ class Loaders:
         self.real_name_by_account = RealNameVerificationByAccountLoader(session)
         self.student_by_account = StudentVerificationByAccountLoader(session)
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)
+        self.device_permissions_by_account = DevicePermissionsByAccountLoader(session)
+        self.policy_versions = PolicyVersions(session)

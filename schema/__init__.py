@@ -15,8 +15,10 @@ from schema.accounts.types import BusinessAccount, EnterpriseAccount, Individual
 from schema.auth.mutations import AuthMutations
 from schema.auth.queries import AuthQueries
 from schema.bank_cards.mutations import BankCardMutations
+from schema.consents.mutations import ConsentMutations
 from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
+from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
 from schema.settings.mutations import SettingsMutations
@@ -31,6 +33,8 @@ Mutation = merge_types(
         VerificationMutations,
         BankCardMutations,
         EnterpriseMutations,
+        ConsentMutations,
+        PolicyMutations,
     ),
 )
 ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount]

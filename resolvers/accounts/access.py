@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from auth.errors import Forbidden, Unauthenticated
 from auth.relations import Relation, relation_to
-from models import Account, EnterprisePermission
+from models import Account, EnterprisePermission, StaffMember, StaffRole
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 
@@ -52,3 +52,17 @@ def require_billing_reader(ctx: RequestContext, account: Account) -> None:
     ):
         return
     raise Forbidden("You may not read this field.")
+
+
+async def require_staff(ctx: RequestContext, *roles: StaffRole) -> StaffMember:
+    """The signed-in staff member holding one of `roles`; FORBIDDEN for everyone else."""
+    if ctx.viewer is None:
+        raise Unauthenticated("Sign in first.")
+    staff = (
+        await ctx.session.get(StaffMember, ctx.viewer.staff_id)
+        if ctx.viewer.staff_id is not None
+        else None
+    )
+    if staff is None or staff.role not in roles:
+        raise Forbidden("Your role may not do this.")
+    return staff

@@ -9,16 +9,31 @@ import strawberry
 from models import AccessLogEntry as AccessLogRow
 from models import Account as AccountRow
 from models import AccountKind as Kind
-from models import ActorKind, EnterprisePermission, SensitiveKind, SubAccountRole
+from models import (
+    ActorKind,
+    ConsentPurpose,
+    DevicePermissionKind,
+    EnterprisePermission,
+    SensitiveKind,
+    SubAccountRole,
+)
 from resolvers.accounts import history
 from resolvers.accounts.access import WITH_MANAGER, require_billing_reader, require_relation
 from resolvers.accounts.queries import enterprise_of
+from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from schema.auth.types import LoginEvent, Session
 from schema.bank_cards.types import BankCard
-from schema.consents.types import GuardianConsent
+from schema.consents.types import (
+    Consent,
+    DevicePermission,
+    GuardianConsent,
+    Notification,
+    PolicyStatus,
+    SearchEntry,
+)
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Node, PageInfo, page_info, to_connection
@@ -116,6 +131,38 @@ class Account(Node):
         require_billing_reader(info.context, self.row)
         rows = await info.context.loaders.bank_cards_by_account.load(self.row.id)
         return [BankCard.of(row, self.row) for row in rows]
+
+    @strawberry.field(description="Every consent purpose: granted or not, with its history.")
+    async def consents(self, info: Info) -> list[Consent] | None:
+        rows, events = await consent_queries.consents(info.context, self.row)
+        by_purpose = {row.purpose: row for row in rows}
+        return [Consent.of(purpose, by_purpose.get(purpose), events) for purpose in ConsentPurpose]
+
+    @strawberry.field(description="Every device permission; all off until turned on.")
+    async def device_permissions(self, info: Info) -> list[DevicePermission] | None:
+        rows = await consent_queries.device_permissions(info.context, self.row)
+        by_kind = {row.permission: row for row in rows}
+        return [DevicePermission.of(kind, by_kind.get(kind)) for kind in DevicePermissionKind]
+
+    @strawberry.field
+    async def policy_status(self, info: Info) -> PolicyStatus | None:
+        return PolicyStatus.of(await consent_queries.account_policy_status(info.context, self.row))
+
+    @strawberry.field(
+        description="Searches recorded while SEARCH_HISTORY was granted, newest first."
+    )
+    async def search_history(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[SearchEntry] | None:
+        page = await consent_queries.search_history(info.context, self.row, first, after)
+        return to_connection(page, SearchEntry.of)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="Notifications, newest first.")
+    async def notifications(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[Notification] | None:
+        page = await consent_queries.notifications(info.context, self.row, first, after)
+        return to_connection(page, Notification.of)  # type: ignore[no-any-return]
 
     @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
     async def sessions(self, info: Info) -> list[Session] | None:

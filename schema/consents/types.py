@@ -1,4 +1,4 @@
-"""A guardian's consent for a minor."""
+"""Consents, device permissions, policy status, notifications, search history, minors."""
 
 from __future__ import annotations
 
@@ -6,11 +6,120 @@ from datetime import datetime
 
 import strawberry
 
+from models import SEPARATE_CONSENT_PURPOSES, ConsentPurpose, DevicePermissionKind, SensitiveKind
 from models import Account as AccountRow
+from models import Consent as ConsentRow
+from models import ConsentEvent as ConsentEventRow
+from models import DevicePermission as DevicePermissionRow
 from models import GuardianConsent as GuardianConsentRow
-from models import SensitiveKind
+from models import Notification as NotificationRow
+from models import SearchEntry as SearchEntryRow
+from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
+from resolvers.policies.status import PolicyStatus as PolicyStatusValue
 from schema.sensitive import Sensitive
+
+strawberry.enum(ConsentPurpose, name="ConsentPurpose")
+strawberry.enum(DevicePermissionKind, name="DevicePermissionKind")
+
+
+@strawberry.type
+class ConsentEvent:
+    granted: bool
+    policy_version: str
+    at: datetime
+
+
+@strawberry.type
+class Consent:
+    purpose: ConsentPurpose
+    granted: bool
+    separate: bool = strawberry.field(
+        description="True where the purpose needs separate consent (sensitive personal information, sharing)."
+    )
+    policy_version: str | None
+    updated_at: datetime | None
+    history: list[ConsentEvent]
+
+    @classmethod
+    def of(
+        cls, purpose: ConsentPurpose, row: ConsentRow | None, events: list[ConsentEventRow]
+    ) -> Consent:
+        return cls(
+            purpose=purpose,
+            granted=row.granted if row is not None else False,
+            separate=purpose in SEPARATE_CONSENT_PURPOSES,
+            policy_version=row.policy_version if row is not None else None,
+            updated_at=row.updated_at if row is not None else None,
+            history=[
+                ConsentEvent(granted=e.granted, policy_version=e.policy_version, at=e.created_at)
+                for e in events
+                if e.purpose is purpose
+            ],
+        )
+
+
+@strawberry.type
+class DevicePermission:
+    permission: DevicePermissionKind
+    enabled: bool
+    updated_at: datetime | None
+
+    @classmethod
+    def of(
+        cls, permission: DevicePermissionKind, row: DevicePermissionRow | None
+    ) -> DevicePermission:
+        return cls(
+            permission=permission,
+            enabled=row.enabled if row is not None else False,
+            updated_at=row.updated_at if row is not None else None,
+        )
+
+
+@strawberry.type
+class PolicyStatus:
+    accepted_version: str | None
+    current_version: str
+    must_accept: bool
+
+    @classmethod
+    def of(cls, value: PolicyStatusValue) -> PolicyStatus:
+        return cls(
+            accepted_version=value.accepted_version,
+            current_version=value.current_version,
+            must_accept=value.must_accept,
+        )
+
+
+@strawberry.type
+class Notification:
+    id: strawberry.ID
+    kind: str
+    title: str
+    body: str
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def of(cls, row: NotificationRow) -> Notification:
+        return cls(
+            id=strawberry.ID(to_global_id("Notification", row.id)),
+            kind=row.kind,
+            title=row.title,
+            body=row.body,
+            created_at=row.created_at,
+            read_at=row.read_at,
+        )
+
+
+@strawberry.type
+class SearchEntry:
+    query: str
+    at: datetime
+
+    @classmethod
+    def of(cls, row: SearchEntryRow) -> SearchEntry:
+        return cls(query=row.query or "", at=row.created_at)
 
 
 @strawberry.type

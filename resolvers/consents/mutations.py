@@ -1,0 +1,205 @@
+"""setConsent, setDevicePermission, recordSearch, clearSearchHistory, recordGuardianConsent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+
+from auth.contacts import parse_phone
+from auth.sms_codes import CodeCheck, check_code, consume_code
+from models import (
+    Account,
+    AccountStatus,
+    BankCard,
+    ConsentPurpose,
+    DevicePermission,
+    DevicePermissionEvent,
+    DevicePermissionKind,
+    GuardianConsent,
+    RealNameVerification,
+    SearchEntry,
+    SmsPurpose,
+    StudentVerification,
+)
+from resolvers.accounts.access import require_account, step_up_error
+from resolvers.auth.common import CODE_ERRORS
+from resolvers.auth.results import OkResult
+from resolvers.consents.record import is_granted, record_consent
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.policies.status import policy_status
+from resolvers.settings.results import AccountResult, failed
+
+MAX_QUERY_LENGTH = 200
+
+# What withdrawing a separate consent erases, named as `erased` reports it.
+ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, type[object]]] = {
+    ConsentPurpose.SENSITIVE_REAL_NAME: ("realNameVerification", RealNameVerification),
+    ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", StudentVerification),
+    ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", BankCard),
+}
+
+
+@dataclass
+class ConsentResult:
+    account: Account | None = None
+    purpose: ConsentPurpose | None = None
+    erased: list[str] = field(default_factory=list)
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: bool) -> ConsentResult:
+    account = require_account(ctx)
+    if granted:
+        if (await policy_status(ctx, account)).must_accept:
+            return ConsentResult(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.POLICY_NOT_ACCEPTED,
+                        "Accept the current privacy policy before granting consent.",
+                    )
+                ]
+            )
+        await record_consent(ctx, account, purpose, granted=True)
+        return ConsentResult(account=account, purpose=purpose)
+    erased: list[str] = []
+    withdrawal = ERASED_ON_WITHDRAWAL.get(purpose)
+    if withdrawal is not None:
+        missing_step_up = step_up_error(ctx)
+        if missing_step_up is not None:
+            return ConsentResult(user_errors=[missing_step_up])
+        name, model = withdrawal
+        # In the same transaction as the withdrawal: what was collected under the
+        # consent is deleted, not hidden.
+        result = await ctx.session.execute(
+            delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            erased.append(name)
+        ctx.loaders.real_name_by_account.clear(account.id)
+        ctx.loaders.student_by_account.clear(account.id)
+        ctx.loaders.bank_cards_by_account.clear(account.id)
+    await record_consent(ctx, account, purpose, granted=False)
+    return ConsentResult(account=account, purpose=purpose, erased=erased)
+
+
+@dataclass
+class DevicePermissionResult:
+    account: Account | None = None
+    permission: DevicePermission | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def set_device_permission(
+    ctx: RequestContext, permission: DevicePermissionKind, enabled: bool
+) -> DevicePermissionResult:
+    account = require_account(ctx)
+    now = ctx.now()
+    row = (
+        await ctx.session.scalars(
+            select(DevicePermission).where(
+                DevicePermission.account_id == account.id,
+                DevicePermission.permission == permission,
+            )
+        )
+    ).first()
+    if row is None:
+        row = DevicePermission(account_id=account.id, permission=permission)
+        ctx.session.add(row)
+    row.enabled = enabled
+    row.updated_at = now
+    ctx.session.add(
+        DevicePermissionEvent(
+            account_id=account.id, permission=permission, enabled=enabled, created_at=now
+        )
+    )
+    await ctx.session.flush()
+    ctx.loaders.device_permissions_by_account.clear(account.id)
+    return DevicePermissionResult(account=account, permission=row)
+
+
+@dataclass
+class RecordSearchResult:
+    recorded: bool = False
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def record_search(ctx: RequestContext, query: str) -> RecordSearchResult:
+    """Stored only while SEARCH_HISTORY is granted, checked at the moment of collection."""
+    account = require_account(ctx)
+    if not query.strip() or len(query) > MAX_QUERY_LENGTH:
+        return RecordSearchResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    f"A search has 1 to {MAX_QUERY_LENGTH} characters.",
+                    "query",
+                )
+            ]
+        )
+    if not await is_granted(ctx, account, ConsentPurpose.SEARCH_HISTORY):
+        return RecordSearchResult(recorded=False)
+    entry = SearchEntry(account_id=account.id, created_at=ctx.now())
+    entry.query = query.strip()
+    ctx.session.add(entry)
+    await ctx.session.flush()
+    return RecordSearchResult(recorded=True)
+
+
+async def clear_search_history(ctx: RequestContext) -> OkResult:
+    account = require_account(ctx)
+    await ctx.session.execute(delete(SearchEntry).where(SearchEntry.account_id == account.id))
+    return OkResult(ok=True)
+
+
+GUARDIAN_NAME_LIMIT = 50
+
+
+async def record_guardian_consent(
+    ctx: RequestContext, guardian_name: str, guardian_phone: str, code: str
+) -> AccountResult:
+    """A guardian consents with a GUARDIAN_CONSENT code sent to their phone."""
+    account = require_account(ctx)
+    if account.status is not AccountStatus.PENDING_GUARDIAN_CONSENT:
+        return failed(
+            user_error(
+                UserErrorCode.INVALID_STATE, "This account does not await a guardian's consent."
+            )
+        )
+    errors = []
+    if not 1 <= len(guardian_name.strip()) <= GUARDIAN_NAME_LIMIT:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f"Give 1 to {GUARDIAN_NAME_LIMIT} characters.",
+                "guardianName",
+            )
+        )
+    phone = parse_phone(guardian_phone)
+    if phone is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
+            )
+        )
+    if errors or phone is None:
+        return failed(*errors)
+    now = ctx.now()
+    check, row = await check_code(
+        ctx.session, phone=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+    )
+    if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
+        error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+        return failed(UserError(code=error.code, message=error.message, field=("code",)))
+    await ctx.session.execute(
+        delete(GuardianConsent).where(GuardianConsent.account_id == account.id)
+    )
+    consent = GuardianConsent(account_id=account.id, granted_at=now)
+    consent.guardian_name = guardian_name.strip()
+    consent.guardian_phone = phone
+    ctx.session.add(consent)
+    account.status = AccountStatus.ACTIVE
+    await ctx.session.flush()
+    ctx.loaders.guardian_consent_by_account.clear(account.id)
+    return AccountResult(account=account)

@@ -1,0 +1,58 @@
+"""Reading an account's consents, device permissions, notifications and search history."""
+
+from __future__ import annotations
+
+from models import (
+    Account,
+    Consent,
+    ConsentEvent,
+    DevicePermission,
+    Notification,
+    SearchEntry,
+    queries,
+)
+from resolvers.accounts.access import require_relation
+from resolvers.context import RequestContext
+from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.policies.status import PolicyStatus, policy_status
+
+
+async def consents(
+    ctx: RequestContext, account: Account
+) -> tuple[list[Consent], list[ConsentEvent]]:
+    require_relation(ctx, account)
+    rows = await ctx.loaders.consents_by_account.load(account.id)
+    events = await ctx.loaders.consent_events_by_account.load(account.id)
+    return rows, events
+
+
+async def device_permissions(ctx: RequestContext, account: Account) -> list[DevicePermission]:
+    require_relation(ctx, account)
+    return await ctx.loaders.device_permissions_by_account.load(account.id)
+
+
+async def account_policy_status(ctx: RequestContext, account: Account) -> PolicyStatus:
+    require_relation(ctx, account)
+    return await policy_status(ctx, account)
+
+
+async def notifications(
+    ctx: RequestContext, account: Account, first: int | None, after: str | None
+) -> Page[Notification]:
+    require_relation(ctx, account)
+    position = decode_cursor(after) if after else None
+    page = await queries.notifications_page(
+        ctx.session, account.id, first=check_first(first), after=position
+    )
+    return page_from_keyset(page, after=after)
+
+
+async def search_history(
+    ctx: RequestContext, account: Account, first: int | None, after: str | None
+) -> Page[SearchEntry]:
+    require_relation(ctx, account)
+    position = decode_cursor(after) if after else None
+    page = await queries.search_history_page(
+        ctx.session, account.id, first=check_first(first), after=position
+    )
+    return page_from_keyset(page, after=after)

@@ -1,0 +1,106 @@
+"""publishPrivacyPolicy and acceptPrivacyPolicy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from models import NotificationKind, PrivacyPolicy, StaffRole, queries
+from resolvers.accounts.access import require_account, require_staff
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.policies.status import current_policy
+from resolvers.settings.results import AccountResult, failed
+
+VERSION_LIMIT = 32
+BODY_LIMIT = 200_000
+
+
+@dataclass
+class PolicyResult:
+    policy: PrivacyPolicy | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NewPolicy:
+    version: str
+    effective_on: date
+    material: bool
+    summary_of_changes: str | None
+    body: str
+
+
+async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyResult:
+    """A new version (PRIVACY_OFFICER only); a material one notifies every account."""
+    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    version = new.version.strip()
+    errors = []
+    if not 1 <= len(version) <= VERSION_LIMIT:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT, f"Give 1 to {VERSION_LIMIT} characters.", "version"
+            )
+        )
+    if not new.body.strip() or len(new.body) > BODY_LIMIT:
+        errors.append(
+            user_error(UserErrorCode.INVALID_INPUT, "The body is Markdown text, not empty.", "body")
+        )
+    if errors:
+        return PolicyResult(user_errors=errors)
+    if await queries.policy_by_version(ctx.session, version) is not None:
+        return PolicyResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.ALREADY_EXISTS, "This version was published already.", "version"
+                )
+            ]
+        )
+    now = ctx.now()
+    policy = PrivacyPolicy(
+        version=version,
+        effective_on=new.effective_on,
+        published_at=now,
+        material=new.material,
+        summary_of_changes=(new.summary_of_changes or "").strip() or None,
+        body=new.body,
+    )
+    ctx.session.add(policy)
+    await ctx.session.flush()
+    ctx.loaders.policy_versions.forget()
+    if new.material:
+        await queries.notify_every_account(
+            ctx.session,
+            kind=NotificationKind.POLICY_UPDATED,
+            title=f"Privacy policy {version}",
+            body=(
+                f"Version {version} of the privacy policy takes effect on "
+                f"{new.effective_on.isoformat()}. Please read and accept it."
+                + (
+                    f"\n\nWhat changed: {policy.summary_of_changes}"
+                    if policy.summary_of_changes
+                    else ""
+                )
+            ),
+            now=now,
+        )
+    return PolicyResult(policy=policy)
+
+
+async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountResult:
+    """Accept the version in force now; older or future versions cannot be accepted."""
+    account = require_account(ctx)
+    current = await current_policy(ctx)
+    if version != current.version:
+        known = await queries.policy_by_version(ctx.session, version)
+        return failed(
+            user_error(
+                UserErrorCode.NOT_FOUND if known is None else UserErrorCode.INVALID_INPUT,
+                f"Accept the version in force, {current.version}.",
+                "version",
+            )
+        )
+    account.accepted_policy_version = current.version
+    account.accepted_policy_at = ctx.now()
+    await ctx.session.flush()
+    return AccountResult(account=account)
