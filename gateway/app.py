@@ -29,6 +29,7 @@ from gateway.settings import Settings
 from models.database import create_engine, create_session_factory
 from resolvers.config import GatewayLimits
 from resolvers.context import utc_now
+from resolvers.privacy.inventory import load_inventory, shipped_inventory
 from schema import build_schema
 
 logger = logging.getLogger("gateway")
@@ -59,6 +60,9 @@ def create_app(
         services=services,
         clock=clock,
         limits=GatewayLimits(max_sub_accounts=settings.max_sub_accounts),
+        inventory=load_inventory(settings.inventory_dir)
+        if settings.inventory_dir
+        else shipped_inventory(),
         graphiql=settings.graphiql_enabled,
         allow_get=settings.get_queries_enabled,
     )

@@ -24,6 +24,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Secrets and encryption keys.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 staff_app = typer.Typer(help="Platform staff.", no_args_is_help=True)
+retention_app = typer.Typer(help="Retention of personal data.", no_args_is_help=True)
+app.add_typer(retention_app, name="retention")
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 
@@ -205,6 +207,33 @@ def keys_rotate() -> None:
 
     counts = asyncio.run(run())
     typer.echo(", ".join(f"{table}: {count} re-sealed" for table, count in counts.items()))
+
+
+@retention_app.command("run")
+def retention_run(
+    dry_run: bool = typer.Option(False, "--dry-run", help="Count, delete nothing."),
+) -> None:
+    """Delete what outlived its category's retention; print counts per category."""
+    from resolvers.privacy.inventory import load_inventory
+    from resolvers.rights.retention import run_retention
+
+    settings = _settings()
+    inventory = (
+        load_inventory(settings.inventory_dir) if settings.inventory_dir else load_inventory()
+    )
+
+    async def run() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                return await run_retention(session, inventory, _now(), dry_run=dry_run)
+        finally:
+            await engine.dispose()
+
+    counts = asyncio.run(run())
+    verb = "would delete" if dry_run else "deleted"
+    for category, count in counts.items():
+        typer.echo(f"{category}: {verb} {count}")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from gateway.logging import request_id_var
 from models import Account
 from resolvers.config import GatewayLimits
 from resolvers.context import RequestContext
+from resolvers.privacy.inventory import Inventory
 
 logger = logging.getLogger("gateway.graphql")
 
@@ -58,6 +59,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         services: AuthServices,
         clock: Callable[[], datetime],
         limits: GatewayLimits,
+        inventory: Inventory,
         graphiql: bool,
         allow_get: bool,
     ) -> None:
@@ -70,6 +72,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self.services = services
         self.clock = clock
         self.limits = limits
+        self.inventory = inventory
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -138,6 +141,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 services=self.services,
                 clock=self.clock,
                 limits=self.limits,
+                inventory=self.inventory,
                 request_id=request_id_var.get() or "",
                 client_address=request.client.host if request.client else None,
                 user_agent=request.headers.get("user-agent"),

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     graphiql_assets_dir: Path = Path("node_modules")
     policy_file: Path | None = None
+    # A copy of resolvers/privacy/data/ that operators edit: the personal-data inventory.
+    inventory_dir: Path | None = None
     log_level: str = "INFO"
 
     # Message delivery. Development and tests keep messages in the dev outbox; production

@@ -12,6 +12,15 @@ from models.auth_session import AuthSession
 from models.bank_card import BankCard, BankCardType
 from models.base import Base
 from models.consent import SEPARATE_CONSENT_PURPOSES, Consent, ConsentEvent, ConsentPurpose
+from models.data_request import (
+    ANSWER_WITHIN,
+    OPEN_STATUSES,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
+    RefusalReason,
+)
 from models.device_permission import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from models.email_confirmation import EmailConfirmation
 from models.guardian_consent import GuardianConsent
@@ -27,6 +36,13 @@ from models.staff import StaffMember, StaffRole
 from models.verification import RealNameVerification, StudentVerification, VerificationStatus
 
 __all__ = [
+    "ANSWER_WITHIN",
+    "OPEN_STATUSES",
+    "DataRequest",
+    "DataRequestStatus",
+    "DataRequestType",
+    "DeletionGround",
+    "RefusalReason",
     "AccessLogEntry",
     "ActorKind",
     "Account",

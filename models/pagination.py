@@ -38,10 +38,18 @@ async def keyset_page(
     *,
     first: int,
     after: KeysetPosition | None,
+    oldest_first: bool = False,
 ) -> KeysetPage[RowT]:
-    """Up to `first` rows after `after`, newest first, and whether more follow."""
+    """Up to `first` rows after `after`, newest first (or oldest first), and whether more
+    follow."""
     if after is not None:
-        statement = statement.where(tuple_(created_at, id_) < (after.created_at, after.id))
-    statement = statement.order_by(created_at.desc(), id_.desc()).limit(first + 1)
+        position = (after.created_at, after.id)
+        key = tuple_(created_at, id_)
+        statement = statement.where(key > position if oldest_first else key < position)
+    if oldest_first:
+        statement = statement.order_by(created_at, id_)
+    else:
+        statement = statement.order_by(created_at.desc(), id_.desc())
+    statement = statement.limit(first + 1)
     rows: list[RowT] = list((await session.scalars(statement)).all())
     return KeysetPage(rows=rows[:first], has_next=len(rows) > first)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.access_log import AccessLogEntry
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.base import UTCDateTime
+from models.data_request import OPEN_STATUSES, DataRequest, DataRequestStatus, DataRequestType
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.login_event import LoginEvent
 from models.notification import Notification
@@ -114,8 +115,10 @@ def _sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[A
     if where.role is not None:
         statement = statement.where(Account.role == where.role)
     if where.name_prefix:
+        # Case-insensitive on every database: SQLite's LIKE ignores ASCII case, PostgreSQL's
+        # does not, so both compare lower-cased values.
         statement = statement.where(
-            Account.display_name.startswith(where.name_prefix, autoescape=True)
+            Account.display_name.istartswith(where.name_prefix, autoescape=True)
         )
     if where.phone is not None:
         statement = statement.where(Account.phone_index == Account.phone.index_of(where.phone))
@@ -206,3 +209,60 @@ async def search_history_page(
     return await keyset_page(
         session, statement, SearchEntry.created_at, SearchEntry.id, first=first, after=after
     )
+
+
+async def open_data_request(
+    session: AsyncSession, account_id: uuid.UUID, request_type: DataRequestType | None = None
+) -> DataRequest | None:
+    statement = select(DataRequest).where(
+        DataRequest.account_id == account_id, DataRequest.status.in_(OPEN_STATUSES)
+    )
+    if request_type is not None:
+        statement = statement.where(DataRequest.type == request_type)
+    return (await session.scalars(statement.order_by(DataRequest.submitted_at).limit(1))).first()
+
+
+async def account_data_requests_page(
+    session: AsyncSession, account_id: uuid.UUID, *, first: int, after: KeysetPosition | None
+) -> tuple[KeysetPage[DataRequest], int]:
+    statement = select(DataRequest).where(DataRequest.account_id == account_id)
+    page: KeysetPage[DataRequest] = await keyset_page(
+        session, statement, DataRequest.submitted_at, DataRequest.id, first=first, after=after
+    )
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    return page, total or 0
+
+
+async def data_request_queue_page(
+    session: AsyncSession,
+    *,
+    status: DataRequestStatus | None,
+    overdue_at: datetime | None,
+    not_overdue_at: datetime | None,
+    first: int,
+    after: KeysetPosition | None,
+) -> tuple[KeysetPage[DataRequest], int]:
+    """The staff queue, oldest due first; `overdue_at`/`not_overdue_at` select open requests
+    due before, or not before, that moment."""
+    statement = select(DataRequest)
+    if status is not None:
+        statement = statement.where(DataRequest.status == status)
+    if overdue_at is not None:
+        statement = statement.where(
+            DataRequest.status.in_(OPEN_STATUSES), DataRequest.due_at < overdue_at
+        )
+    if not_overdue_at is not None:
+        statement = statement.where(
+            (DataRequest.due_at >= not_overdue_at) | DataRequest.status.not_in(OPEN_STATUSES)
+        )
+    page: KeysetPage[DataRequest] = await keyset_page(
+        session,
+        statement,
+        DataRequest.due_at,
+        DataRequest.id,
+        first=first,
+        after=after,
+        oldest_first=True,
+    )
+    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
+    return page, total or 0

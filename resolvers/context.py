@@ -13,6 +13,7 @@ from auth.viewer import Viewer
 from models import Account
 from resolvers.config import GatewayLimits
 from resolvers.loaders import Loaders
+from resolvers.privacy.inventory import Inventory, shipped_inventory
 
 
 def utc_now() -> datetime:
@@ -28,6 +29,7 @@ class RequestContext:
     viewer_account: Account | None = None
     services: AuthServices | None = None
     limits: GatewayLimits = field(default_factory=GatewayLimits)
+    inventory: Inventory = field(default_factory=shipped_inventory)
     clock: Callable[[], datetime] = utc_now
     request_id: str = ""
     client_address: str | None = None

@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 import orjson
 
@@ -59,24 +60,19 @@ class Page(Generic[ItemT]):
     total_count: int | None = None
 
 
-class Keyed(Protocol):
-    @property
-    def id(self) -> uuid.UUID: ...
-
-    @property
-    def created_at(self) -> datetime: ...
-
-
-KeyedT = TypeVar("KeyedT", bound=Keyed)
+def by_creation(row: Any) -> KeysetPosition:
+    return KeysetPosition(row.created_at, row.id)
 
 
 def page_from_keyset(
-    page: KeysetPage[KeyedT], *, after: str | None, total_count: int | None = None
-) -> Page[KeyedT]:
-    edges = [
-        Edge(node=row, cursor=encode_cursor(KeysetPosition(row.created_at, row.id)))
-        for row in page.rows
-    ]
+    page: KeysetPage[ItemT],
+    *,
+    after: str | None,
+    total_count: int | None = None,
+    position: Callable[[ItemT], KeysetPosition] = by_creation,
+) -> Page[ItemT]:
+    """The page with a cursor on each edge; `position` names the keyset columns."""
+    edges = [Edge(node=row, cursor=encode_cursor(position(row))) for row in page.rows]
     return Page(
         edges=edges,
         has_next_page=page.has_next,

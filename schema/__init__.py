@@ -20,11 +20,15 @@ from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
 from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
+from schema.privacy.types import PrivacyQueries
+from schema.rights.mutations import RightsMutations, RightsQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
 from schema.settings.mutations import SettingsMutations
 from schema.verifications.mutations import VerificationMutations
 
-Query = merge_types("Query", (AccountQueries, AuthQueries, PolicyQueries))
+Query = merge_types(
+    "Query", (AccountQueries, AuthQueries, PolicyQueries, PrivacyQueries, RightsQueries)
+)
 Mutation = merge_types(
     "Mutation",
     (
@@ -35,6 +39,7 @@ Mutation = merge_types(
         EnterpriseMutations,
         ConsentMutations,
         PolicyMutations,
+        RightsMutations,
     ),
 )
 ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccount]

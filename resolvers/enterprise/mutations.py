@@ -20,6 +20,7 @@ from models import (
 from resolvers.auth.results import OkResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.global_id import key_of
 from resolvers.rights.erasure import erase_account
 
 NAME_LIMIT = 30
@@ -67,9 +68,17 @@ def _check_grant(acting: Manager, permissions: list[EnterprisePermission] | None
         raise Forbidden("You may not grant a permission you do not hold.")
 
 
-async def _target(
-    ctx: RequestContext, acting: Manager, sub_account_id: uuid.UUID | None
-) -> Account | None:
+async def _target(ctx: RequestContext, acting: Manager, target_id: str) -> Account | None:
+    """The live sub-account of the acting enterprise that `target_id` (a global ID) names.
+
+    A sub-account aiming at itself or at its enterprise is refused, not told "not found".
+    """
+    if (
+        acting.acting_sub_account_id is not None
+        and key_of(target_id, "EnterpriseAccount") == acting.enterprise.id
+    ):
+        raise Forbidden("A sub-account may not change the enterprise account.")
+    sub_account_id = key_of(target_id, "SubAccount")
     if sub_account_id is None:
         return None
     if sub_account_id == acting.acting_sub_account_id:
@@ -167,7 +176,7 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
 
 async def update_sub_account(
     ctx: RequestContext,
-    sub_account_id: uuid.UUID | None,
+    target_id: str,
     *,
     display_name: str | None,
     role: SubAccountRole | None,
@@ -175,7 +184,7 @@ async def update_sub_account(
 ) -> SubAccountResult:
     acting = await manager(ctx)
     _check_grant(acting, permissions)
-    target = await _target(ctx, acting, sub_account_id)
+    target = await _target(ctx, acting, target_id)
     if target is None:
         return SubAccountResult(user_errors=[NOT_FOUND])
     if display_name is not None:
@@ -192,7 +201,7 @@ async def update_sub_account(
 
 
 async def set_sub_account_status(
-    ctx: RequestContext, sub_account_id: uuid.UUID | None, status: AccountStatus
+    ctx: RequestContext, target_id: str, status: AccountStatus
 ) -> SubAccountResult:
     acting = await manager(ctx)
     if status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
@@ -203,7 +212,7 @@ async def set_sub_account_status(
                 )
             ]
         )
-    target = await _target(ctx, acting, sub_account_id)
+    target = await _target(ctx, acting, target_id)
     if target is None:
         return SubAccountResult(user_errors=[NOT_FOUND])
     target.status = status
@@ -214,13 +223,11 @@ async def set_sub_account_status(
     return SubAccountResult(sub_account=target)
 
 
-async def delete_sub_account(ctx: RequestContext, sub_account_id: uuid.UUID | None) -> OkResult:
+async def delete_sub_account(ctx: RequestContext, target_id: str) -> OkResult:
     """Erase the sub-account's personal data as cancellation does; frees its phone and e-mail."""
     acting = await manager(ctx)
-    target = await _target(ctx, acting, sub_account_id)
+    target = await _target(ctx, acting, target_id)
     if target is None:
         return OkResult(user_errors=[NOT_FOUND])
     await erase_account(ctx, target)
-    target.role = None
-    target.permissions = []
     return OkResult(ok=True)

@@ -36,7 +36,7 @@ async def sub_accounts(
     if not may_list_sub_accounts(ctx, enterprise):
         raise Forbidden("You may not read this field.")
     size = check_first(first)
-    position = decode_cursor(after) if after else None
+    position = decode_cursor(after) if after is not None else None
     parsed_phone = parse_phone(phone) if phone is not None else None
     if phone is not None and parsed_phone is None:
         raise BadUserInput("filter.phone is not a valid phone number.")

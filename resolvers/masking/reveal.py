@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from auth.errors import Forbidden, StepUpRequired
 from auth.policy import Decision, decide
 from auth.relations import Relation, relation_to
-from models import AccessLogEntry, Account, ActorKind, SensitiveKind, StaffMember
+from models import AccessLogEntry, Account, ActorKind, SensitiveKind, StaffMember, queries
 from resolvers.context import RequestContext
+from resolvers.global_id import to_global_id
 from resolvers.masking.formats import mask
 
 ACTOR_KINDS = {
@@ -36,12 +37,9 @@ class SensitiveValue:
 
 
 async def open_data_request_reason(ctx: RequestContext, subject: Account) -> str | None:
-    """The id of an open data request of `subject`, which staff reveals need as reason.
-
-    Staff may reveal a value only while the person has a rights request open; until the
-    gateway stores rights requests there is none, so staff reveals are refused.
-    """
-    return None
+    """The ID of an open rights request of `subject`: staff reveal only to work one."""
+    request = await queries.open_data_request(ctx.session, subject.id)
+    return to_global_id("DataRequest", request.id) if request is not None else None
 
 
 async def _actor_name(ctx: RequestContext, relation: Relation) -> str:

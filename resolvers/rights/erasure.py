@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 
-from auth.sessions import revoke_account_sessions
 from models import (
+    AccessLogEntry,
     Account,
+    AccountKind,
     AccountStatus,
+    AuthSession,
     BankCard,
+    Consent,
+    DataRequest,
+    DevicePermission,
+    DevicePermissionEvent,
     EmailConfirmation,
     GuardianConsent,
     LoginEvent,
+    Notification,
+    OAuthState,
     RealNameVerification,
+    SearchEntry,
     StudentVerification,
     ThirdPartyIdentity,
 )
 from resolvers.context import RequestContext
 
-# Rows that are nothing but personal data of the account: deleted whole.
+# Rows that are nothing but the account's personal data, or lead back to it: deleted
+# whole. Consent events are not here: they stay, holding no personal data, as proof.
 ERASED_TABLES: tuple[type[object], ...] = (
     ThirdPartyIdentity,
     RealNameVerification,
@@ -27,33 +37,61 @@ ERASED_TABLES: tuple[type[object], ...] = (
     LoginEvent,
     EmailConfirmation,
     GuardianConsent,
+    SearchEntry,
+    DevicePermission,
+    DevicePermissionEvent,
+    Notification,
+    Consent,
+    OAuthState,
+    AuthSession,
 )
+CANCELLED_NAME = "Cancelled account"
 
 
 async def erase_account(ctx: RequestContext, account: Account) -> None:
     """Cancel the account and erase what identifies the person, in the caller's transaction.
 
     The account row stays as a CANCELLED shell without personal data; its blind indexes
-    go with the values, so the phone, e-mail or WeChat can register again. Consent
-    events stay as proof, holding no personal data.
+    go with the values, so the phone, e-mail or WeChat can register again. Its sessions
+    are deleted, so its tokens stop working on the next request. An enterprise takes
+    its sub-accounts with it.
     """
-    now = ctx.now()
+    if account.kind is AccountKind.ENTERPRISE:
+        members = await ctx.session.scalars(
+            select(Account).where(
+                Account.enterprise_id == account.id, Account.status != AccountStatus.CANCELLED
+            )
+        )
+        for member in list(members):
+            await erase_account(ctx, member)
     for model in ERASED_TABLES:
         await ctx.session.execute(
             delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
         )
-    await revoke_account_sessions(ctx.session, account.id, now)
+    await ctx.session.execute(delete(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
+    await ctx.session.execute(
+        update(DataRequest)
+        .where(DataRequest.account_id == account.id)
+        .values(details_sealed=None)
+        .execution_options(synchronize_session=False)
+    )
     account.status = AccountStatus.CANCELLED
     account.phone = None
     account.email = None
     account.email_verified_at = None
     account.password_hash = None
-    account.display_name = "Cancelled account"
+    account.display_name = CANCELLED_NAME
     account.avatar_url = None
     account.birth_date = None
+    account.business_name = None
+    account.ur_token = None
+    account.company_name = None
     account.bio = None
     account.industry = None
     account.position = None
     account.company_size = None
     account.needs = []
+    account.role = None
+    account.permissions = []
     await ctx.session.flush()
+    ctx.loaders.account_by_id.clear(account.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -24,6 +25,7 @@ from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
+from resolvers.rights import requests as rights_requests
 from schema.auth.types import LoginEvent, Session
 from schema.bank_cards.types import BankCard
 from schema.consents.types import (
@@ -40,6 +42,9 @@ from schema.relay import Connection, Node, PageInfo, page_info, to_connection
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
+
+if TYPE_CHECKING:
+    from schema.rights.types import DataRequestConnection
 
 strawberry.enum(ActorKind, name="ActorKind")
 
@@ -163,6 +168,15 @@ class Account(Node):
     ) -> Connection[Notification] | None:
         page = await consent_queries.notifications(info.context, self.row, first, after)
         return to_connection(page, Notification.of)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The account's rights requests, newest first.")
+    async def data_requests(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Annotated[DataRequestConnection, strawberry.lazy("schema.rights.types")] | None:
+        from schema.rights.types import DataRequestConnection
+
+        page = await rights_requests.account_data_requests(info.context, self.row, first, after)
+        return DataRequestConnection.of(page)
 
     @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
     async def sessions(self, info: Info) -> list[Session] | None:

@@ -6,7 +6,6 @@ import strawberry
 
 from models import AccountStatus, EnterprisePermission, SubAccountRole
 from resolvers.enterprise import mutations as use_cases
-from resolvers.global_id import key_of
 from schema.accounts.types import SubAccount, account_global_id
 from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
@@ -78,7 +77,7 @@ class EnterpriseMutations:
     ) -> SubAccountPayload:
         result = await use_cases.update_sub_account(
             info.context,
-            key_of(input.id, "SubAccount"),
+            input.id,
             display_name=input.display_name,
             role=input.role,
             permissions=list(input.permissions) if input.permissions is not None else None,
@@ -89,12 +88,10 @@ class EnterpriseMutations:
     async def set_sub_account_status(
         self, info: Info, input: SetSubAccountStatusInput
     ) -> SubAccountPayload:
-        result = await use_cases.set_sub_account_status(
-            info.context, key_of(input.id, "SubAccount"), input.status
-        )
+        result = await use_cases.set_sub_account_status(info.context, input.id, input.status)
         return SubAccountPayload.from_result(result)
 
     @strawberry.mutation(description="Erase the sub-account as cancellation does.")
     async def delete_sub_account(self, info: Info, input: DeleteSubAccountInput) -> OkPayload:
-        result = await use_cases.delete_sub_account(info.context, key_of(input.id, "SubAccount"))
+        result = await use_cases.delete_sub_account(info.context, input.id)
         return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))

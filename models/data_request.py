@@ -1,0 +1,89 @@
+"""Requests under the person's rights, answered within 15 days."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.account import enum_column
+from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.encryption import Encrypted
+
+ANSWER_WITHIN = timedelta(days=15)
+
+
+class DataRequestType(StrEnum):
+    ACCESS_COPY = "ACCESS_COPY"
+    CORRECTION = "CORRECTION"
+    DELETION = "DELETION"
+    CONSENT_CHANGE = "CONSENT_CHANGE"
+    PORTABILITY = "PORTABILITY"
+    EXPLANATION = "EXPLANATION"
+    RESTRICTION = "RESTRICTION"
+    COMPLAINT = "COMPLAINT"
+    CANCELLATION = "CANCELLATION"
+
+
+class DataRequestStatus(StrEnum):
+    SUBMITTED = "SUBMITTED"
+    IN_PROGRESS = "IN_PROGRESS"
+    FULFILLED = "FULFILLED"
+    REFUSED = "REFUSED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+OPEN_STATUSES = (DataRequestStatus.SUBMITTED, DataRequestStatus.IN_PROGRESS)
+
+
+class DeletionGround(StrEnum):
+    UNLAWFUL_PROCESSING = "UNLAWFUL_PROCESSING"
+    CONSENT_WITHDRAWN = "CONSENT_WITHDRAWN"
+    AGREEMENT_VIOLATED = "AGREEMENT_VIOLATED"
+    PURPOSE_ACHIEVED = "PURPOSE_ACHIEVED"
+    ACCOUNT_CLOSED = "ACCOUNT_CLOSED"
+    SERVICE_ENDED = "SERVICE_ENDED"
+    OTHER_LEGAL = "OTHER_LEGAL"
+
+
+class RefusalReason(StrEnum):
+    """The exceptions under which the privacy policy allows refusing a request."""
+
+    LEGAL_OBLIGATION = "LEGAL_OBLIGATION"
+    NATIONAL_SECURITY = "NATIONAL_SECURITY"
+    PUBLIC_INTEREST = "PUBLIC_INTEREST"
+    CRIMINAL_INVESTIGATION = "CRIMINAL_INVESTIGATION"
+    ABUSE_OF_RIGHTS = "ABUSE_OF_RIGHTS"
+    PROTECT_LIFE_PROPERTY = "PROTECT_LIFE_PROPERTY"
+    HARM_TO_OTHERS = "HARM_TO_OTHERS"
+    TRADE_SECRET = "TRADE_SECRET"  # noqa: S105 (a refusal reason, not a secret)
+
+
+class DataRequest(UUIDPrimaryKey, Base):
+    __tablename__ = "data_requests"
+    __table_args__ = (
+        Index("ix_data_requests_account_submitted", "account_id", "submitted_at", "id"),
+        # The staff queue: open requests, oldest due first.
+        Index("ix_data_requests_status_due", "status", "due_at", "id"),
+    )
+
+    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    type: Mapped[DataRequestType] = mapped_column(enum_column(DataRequestType, "data_request_type"))
+    status: Mapped[DataRequestStatus] = mapped_column(
+        enum_column(DataRequestStatus, "data_request_status")
+    )
+    details_sealed: Mapped[bytes | None] = mapped_column("details", LargeBinary)
+    details = Encrypted("details_sealed")
+    deletion_ground: Mapped[DeletionGround | None] = mapped_column(
+        enum_column(DeletionGround, "deletion_ground")
+    )
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolution_note: Mapped[str | None] = mapped_column(String(2000))
+    refusal_reason: Mapped[RefusalReason | None] = mapped_column(
+        enum_column(RefusalReason, "refusal_reason")
+    )

@@ -1,0 +1,32 @@
+"""cancelAccount: irreversible, atomic, with step-up and a typed confirmation."""
+
+from __future__ import annotations
+
+from resolvers.accounts.access import require_account, step_up_error
+from resolvers.auth.results import OkResult
+from resolvers.context import RequestContext
+from resolvers.errors import UserErrorCode, user_error
+from resolvers.rights.erasure import erase_account
+
+CONFIRMATION = "CANCEL"
+
+
+async def cancel_account(ctx: RequestContext, confirmation: str) -> OkResult:
+    """Everything happens in the request's one transaction: a failure part-way changes
+    nothing, and the account stays as it was."""
+    account = require_account(ctx)
+    if confirmation != CONFIRMATION:
+        return OkResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    f'Type "{CONFIRMATION}" to confirm; this cannot be undone.',
+                    "confirmation",
+                )
+            ]
+        )
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return OkResult(user_errors=[missing_step_up])
+    await erase_account(ctx, account)
+    return OkResult(ok=True)

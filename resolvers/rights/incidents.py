@@ -1,0 +1,87 @@
+"""recordSecurityIncident: tell each affected account what happened and what to do."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from models import Account, AccountStatus, NotificationKind, StaffRole, queries
+from resolvers.accounts.access import require_staff
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+
+TEXT_LIMIT = 5000
+
+
+@dataclass(frozen=True)
+class Incident:
+    title: str
+    description: str
+    measures: str
+    advice: str
+    affected: list[uuid.UUID | None]
+
+
+@dataclass
+class IncidentResult:
+    notified: int = 0
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
+    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    texts = {
+        "title": incident.title,
+        "description": incident.description,
+        "measures": incident.measures,
+        "advice": incident.advice,
+    }
+    errors = [
+        user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {TEXT_LIMIT} characters.", name)
+        for name, text in texts.items()
+        if not 1 <= len(text.strip()) <= TEXT_LIMIT
+    ]
+    if not incident.affected:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT, "Name the affected accounts.", "affectedAccountIds"
+            )
+        )
+    if errors:
+        return IncidentResult(user_errors=errors)
+    wanted = {key for key in incident.affected if key is not None}
+    found = set(
+        (
+            await ctx.session.scalars(
+                select(Account.id).where(
+                    Account.id.in_(wanted), Account.status != AccountStatus.CANCELLED
+                )
+            )
+        ).all()
+    )
+    if None in incident.affected or found != wanted:
+        return IncidentResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.NOT_FOUND,
+                    "Some affected account IDs are unknown or cancelled; nothing was sent.",
+                    "affectedAccountIds",
+                )
+            ]
+        )
+    body = (
+        f"{incident.description.strip()}\n\n"
+        f"What we did: {incident.measures.strip()}\n\n"
+        f"What you can do: {incident.advice.strip()}"
+    )
+    await queries.notify_accounts(
+        ctx.session,
+        sorted(found),
+        kind=NotificationKind.SECURITY_INCIDENT,
+        title=incident.title.strip(),
+        body=body,
+        now=ctx.now(),
+    )
+    return IncidentResult(notified=len(found))

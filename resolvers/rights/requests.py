@@ -1,0 +1,243 @@
+"""Rights requests: submit, withdraw, the staff queue, resolution."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+from models import (
+    ANSWER_WITHIN,
+    OPEN_STATUSES,
+    Account,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
+    NotificationKind,
+    RefusalReason,
+    StaffRole,
+    queries,
+)
+from models.pagination import KeysetPosition
+from resolvers.accounts.access import (
+    require_account,
+    require_relation,
+    require_staff,
+    step_up_error,
+)
+from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.rights.erasure import erase_account
+
+DETAILS_LIMIT = 2000
+NOTE_LIMIT = 2000
+QUEUE_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.SUPPORT)
+NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such request.", "id")
+
+
+@dataclass
+class DataRequestResult:
+    request: DataRequest | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+def is_overdue(request: DataRequest, ctx: RequestContext) -> bool:
+    return request.status in OPEN_STATUSES and ctx.now() > request.due_at
+
+
+async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
+    await queries.notify_accounts(
+        ctx.session,
+        [request.account_id],
+        kind=NotificationKind.DATA_REQUEST_UPDATED,
+        title=f"Your {request.type.value.replace('_', ' ').lower()} request",
+        body=what,
+        now=ctx.now(),
+    )
+
+
+async def submit_data_request(
+    ctx: RequestContext,
+    request_type: DataRequestType,
+    details: str | None,
+    deletion_ground: DeletionGround | None,
+) -> DataRequestResult:
+    """Step-up proves the requester is the person; one open request of each type."""
+    account = require_account(ctx)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return DataRequestResult(user_errors=[missing_step_up])
+    errors = []
+    if request_type is DataRequestType.DELETION and deletion_ground is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                "A deletion request names its ground.",
+                "deletionGround",
+            )
+        )
+    if details is not None and len(details) > DETAILS_LIMIT:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT, f"At most {DETAILS_LIMIT} characters.", "details"
+            )
+        )
+    if errors:
+        return DataRequestResult(user_errors=errors)
+    if await queries.open_data_request(ctx.session, account.id, request_type) is not None:
+        return DataRequestResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.ALREADY_EXISTS,
+                    "A request of this type is already open.",
+                    "type",
+                )
+            ]
+        )
+    now = ctx.now()
+    request = DataRequest(
+        account_id=account.id,
+        type=request_type,
+        status=DataRequestStatus.SUBMITTED,
+        deletion_ground=deletion_ground if request_type is DataRequestType.DELETION else None,
+        submitted_at=now,
+        due_at=now + ANSWER_WITHIN,
+    )
+    request.details = (details or "").strip() or None
+    ctx.session.add(request)
+    await ctx.session.flush()
+    await _notify(
+        ctx, request, f"We received your request and will answer by {request.due_at.date()}."
+    )
+    return DataRequestResult(request=request)
+
+
+async def withdraw_data_request(
+    ctx: RequestContext, request_id: uuid.UUID | None
+) -> DataRequestResult:
+    account = require_account(ctx)
+    request = await ctx.session.get(DataRequest, request_id) if request_id else None
+    if request is None or request.account_id != account.id:
+        return DataRequestResult(user_errors=[NOT_FOUND])
+    if request.status not in OPEN_STATUSES:
+        return DataRequestResult(
+            user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
+        )
+    request.status = DataRequestStatus.WITHDRAWN
+    request.resolved_at = ctx.now()
+    await _notify(ctx, request, "You withdrew this request.")
+    return DataRequestResult(request=request)
+
+
+async def account_data_requests(
+    ctx: RequestContext, account: Account, first: int | None, after: str | None
+) -> Page[DataRequest]:
+    require_relation(ctx, account)
+    position = decode_cursor(after) if after else None
+    page, total = await queries.account_data_requests_page(
+        ctx.session, account.id, first=check_first(first), after=position
+    )
+    return page_from_keyset(
+        page,
+        after=after,
+        total_count=total,
+        position=lambda r: KeysetPosition(r.submitted_at, r.id),
+    )
+
+
+async def data_request_queue(
+    ctx: RequestContext,
+    *,
+    status: DataRequestStatus | None,
+    overdue: bool | None,
+    first: int | None,
+    after: str | None,
+) -> Page[DataRequest]:
+    """Open requests first due first, for privacy officers and support."""
+    await require_staff(ctx, *QUEUE_ROLES)
+    position = decode_cursor(after) if after else None
+    now = ctx.now()
+    page, total = await queries.data_request_queue_page(
+        ctx.session,
+        status=status,
+        overdue_at=now if overdue is True else None,
+        not_overdue_at=now if overdue is False else None,
+        first=check_first(first),
+        after=position,
+    )
+    return page_from_keyset(
+        page, after=after, total_count=total, position=lambda r: KeysetPosition(r.due_at, r.id)
+    )
+
+
+RESOLUTIONS = (
+    DataRequestStatus.IN_PROGRESS,
+    DataRequestStatus.FULFILLED,
+    DataRequestStatus.REFUSED,
+)
+
+
+async def resolve_data_request(
+    ctx: RequestContext,
+    request_id: uuid.UUID | None,
+    status: DataRequestStatus,
+    note: str | None,
+    refusal_reason: RefusalReason | None,
+) -> DataRequestResult:
+    await require_staff(ctx, *QUEUE_ROLES)
+    request = await ctx.session.get(DataRequest, request_id) if request_id else None
+    if request is None:
+        return DataRequestResult(user_errors=[NOT_FOUND])
+    if status not in RESOLUTIONS:
+        return DataRequestResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    "Move a request to IN_PROGRESS, FULFILLED or REFUSED.",
+                    "status",
+                )
+            ]
+        )
+    if request.status not in OPEN_STATUSES:
+        return DataRequestResult(
+            user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
+        )
+    if status is DataRequestStatus.REFUSED and refusal_reason is None:
+        return DataRequestResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.REFUSAL_REASON_REQUIRED,
+                    "A refusal names one of the policy's exceptions.",
+                    "refusalReason",
+                )
+            ]
+        )
+    if note is not None and len(note) > NOTE_LIMIT:
+        return DataRequestResult(
+            user_errors=[
+                user_error(UserErrorCode.INVALID_INPUT, f"At most {NOTE_LIMIT} characters.", "note")
+            ]
+        )
+    now = ctx.now()
+    request.status = status
+    request.resolution_note = (note or "").strip() or None
+    request.refusal_reason = refusal_reason if status is DataRequestStatus.REFUSED else None
+    if status is not DataRequestStatus.IN_PROGRESS:
+        request.resolved_at = now
+    messages = {
+        DataRequestStatus.IN_PROGRESS: "We are working on your request.",
+        DataRequestStatus.FULFILLED: "Your request has been fulfilled.",
+        DataRequestStatus.REFUSED: "We could not grant your request.",
+    }
+    await _notify(
+        ctx,
+        request,
+        messages[status] + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
+    )
+    if status is DataRequestStatus.FULFILLED and request.type is DataRequestType.CANCELLATION:
+        account = await ctx.session.get(Account, request.account_id)
+        if account is not None:
+            await erase_account(ctx, account)
+    await ctx.session.flush()
+    return DataRequestResult(request=request)

@@ -1,0 +1,162 @@
+"""The person's rights, and the staff's side of them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from models import DataRequestStatus, DataRequestType, DeletionGround, RefusalReason
+from resolvers.global_id import key_of
+from resolvers.rights import cancellation, export, incidents, requests
+from schema.accounts.types import ACCOUNT_TYPE_NAMES
+from schema.auth.types import OkPayload
+from schema.common import UserError, user_errors
+from schema.context import Info
+from schema.rights.types import DataRequest, DataRequestConnection
+
+
+@strawberry.type
+class ExportMyDataPayload:
+    export: JSON | None = None
+    generated_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class SubmitDataRequestInput:
+    type: DataRequestType
+    details: str | None = None
+    deletion_ground: DeletionGround | None = None
+
+
+@strawberry.type
+class DataRequestPayload:
+    data_request: DataRequest | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def from_result(cls, result: requests.DataRequestResult) -> DataRequestPayload:
+        return cls(
+            data_request=DataRequest.of(result.request) if result.request is not None else None,
+            user_errors=user_errors(result.user_errors),
+        )
+
+
+@strawberry.input
+class WithdrawDataRequestInput:
+    id: strawberry.ID
+
+
+@strawberry.input
+class CancelAccountInput:
+    confirmation: str
+
+
+@strawberry.input
+class ResolveDataRequestInput:
+    id: strawberry.ID
+    status: DataRequestStatus
+    note: str | None = None
+    refusal_reason: RefusalReason | None = None
+
+
+@strawberry.input
+class RecordSecurityIncidentInput:
+    title: str
+    description: str
+    measures: str
+    advice: str
+    affected_account_ids: list[strawberry.ID]
+
+
+@strawberry.type
+class SecurityIncidentPayload:
+    notified: int = 0
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RightsQueries:
+    @strawberry.field(description="Staff only: the rights-request queue, oldest due first.")
+    async def data_requests(
+        self,
+        info: Info,
+        status: DataRequestStatus | None = None,
+        overdue: bool | None = None,
+        first: int | None = 20,
+        after: str | None = None,
+    ) -> DataRequestConnection:
+        page = await requests.data_request_queue(
+            info.context, status=status, overdue=overdue, first=first, after=after
+        )
+        return DataRequestConnection.of(page)
+
+
+@strawberry.type
+class RightsMutations:
+    @strawberry.mutation(description="A copy of everything stored about the account (step-up).")
+    async def export_my_data(self, info: Info) -> ExportMyDataPayload:
+        result = await export.export_my_data(info.context)
+        return ExportMyDataPayload(
+            export=cast(JSON, result.export),
+            generated_at=result.generated_at,
+            user_errors=user_errors(result.user_errors),
+        )
+
+    @strawberry.mutation(description="Open a rights request, answered within 15 days (step-up).")
+    async def submit_data_request(
+        self, info: Info, input: SubmitDataRequestInput
+    ) -> DataRequestPayload:
+        return DataRequestPayload.from_result(
+            await requests.submit_data_request(
+                info.context, input.type, input.details, input.deletion_ground
+            )
+        )
+
+    @strawberry.mutation
+    async def withdraw_data_request(
+        self, info: Info, input: WithdrawDataRequestInput
+    ) -> DataRequestPayload:
+        return DataRequestPayload.from_result(
+            await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
+        )
+
+    @strawberry.mutation(
+        description='Cancel the account for good (step-up, confirmation "CANCEL").'
+    )
+    async def cancel_account(self, info: Info, input: CancelAccountInput) -> OkPayload:
+        result = await cancellation.cancel_account(info.context, input.confirmation)
+        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+
+    @strawberry.mutation(description="Staff: move a request on; every change notifies the person.")
+    async def resolve_data_request(
+        self, info: Info, input: ResolveDataRequestInput
+    ) -> DataRequestPayload:
+        return DataRequestPayload.from_result(
+            await requests.resolve_data_request(
+                info.context,
+                key_of(input.id, "DataRequest"),
+                input.status,
+                input.note,
+                input.refusal_reason,
+            )
+        )
+
+    @strawberry.mutation(description="Privacy officers: notify the accounts an incident affected.")
+    async def record_security_incident(
+        self, info: Info, input: RecordSecurityIncidentInput
+    ) -> SecurityIncidentPayload:
+        incident = incidents.Incident(
+            title=input.title,
+            description=input.description,
+            measures=input.measures,
+            advice=input.advice,
+            affected=[key_of(raw, *ACCOUNT_TYPE_NAMES) for raw in input.affected_account_ids],
+        )
+        result = await incidents.record_security_incident(info.context, incident)
+        return SecurityIncidentPayload(
+            notified=result.notified, user_errors=user_errors(result.user_errors)
+        )
