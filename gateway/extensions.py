@@ -20,6 +20,7 @@ from strawberry.extensions import (
 
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
+from gateway.page_limit import MaxPageItems
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -109,6 +110,7 @@ def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtens
         # Strawberry counts the root field as depth 0: ten levels of fields are depth 9.
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH - 1),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        MaxPageItems,
     ]
     if not introspection:
         factories.append(DisableIntrospection)

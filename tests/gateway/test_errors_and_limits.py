@@ -7,13 +7,15 @@ import logging
 import httpx
 import pytest
 import strawberry
+from graphql import parse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.app import create_app
 from gateway.extensions import request_extensions
+from gateway.page_limit import requested_items
 from gateway.settings import Environment
 from resolvers.policies import queries as policy_queries
-from schema import GatewaySchema
+from schema import GatewaySchema, schema
 from tests.conftest import StatementCounter, make_settings
 from tests.helpers import graphql
 
@@ -223,3 +225,48 @@ async def test_introspection_can_be_turned_on_in_production(
         body = await graphql(client, "{ __schema { queryType { name } } }")
 
     assert body == {"data": {"__schema": {"queryType": {"name": "Query"}}}}
+
+
+PAGE_QUERY = """
+query($outer: Int, $inner: Int) {
+  viewer { account { ... on EnterpriseAccount {
+    subAccounts(first: $outer) { edges { node { loginHistory(first: $inner) { edges { cursor } } } } }
+  } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "items"),
+    [(100, 1, 200), (50, 3, 200), (100, None, 2100), (201, 0, 201), (40, 4, 200)],
+)
+def test_requested_items_multiply_through_nested_lists(
+    outer: int, inner: int | None, items: int
+) -> None:
+    document = parse(PAGE_QUERY)
+    [operation] = document.definitions
+    variables = {"outer": outer, "inner": inner} if inner is not None else {"outer": outer}
+
+    counted = requested_items(schema._schema, operation, {}, variables)  # type: ignore[arg-type]
+
+    assert counted == items
+
+
+async def test_more_than_200_list_items_are_refused_before_any_resolver_runs(
+    client: httpx.AsyncClient, sql_statements: StatementCounter
+) -> None:
+    allowed = await graphql(client, PAGE_QUERY, {"outer": 100, "inner": 1})
+    sql_statements.reset()
+    refused = await graphql(client, PAGE_QUERY, {"outer": 67, "inner": 2})
+
+    assert allowed == {"data": {"viewer": None}}
+    assert refused == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The operation asks for 201 list items; at most 200 are served per request.",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+    assert sql_statements.count == 0
