@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -13,19 +12,26 @@ from models import AccountKind as Kind
 from models import (
     ActorKind,
     ConsentPurpose,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
     DevicePermissionKind,
     EnterprisePermission,
+    RefusalReason,
     SensitiveKind,
     SubAccountRole,
 )
+from models import DataRequest as DataRequestRow
 from resolvers.accounts import history
 from resolvers.accounts.access import WITH_MANAGER, require_billing_reader, require_relation
-from resolvers.accounts.queries import enterprise_of
+from resolvers.accounts.queries import enterprise_of, readable_account
 from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
+from resolvers.pagination import Page
 from resolvers.rights import requests as rights_requests
+from resolvers.rights.requests import is_overdue
 from schema.auth.types import LoginEvent, Session
 from schema.bank_cards.types import BankCard
 from schema.consents.types import (
@@ -42,9 +48,6 @@ from schema.relay import Connection, Node, PageInfo, page_info, to_connection
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
-
-if TYPE_CHECKING:
-    from schema.rights.types import DataRequestConnection
 
 strawberry.enum(ActorKind, name="ActorKind")
 
@@ -172,9 +175,7 @@ class Account(Node):
     @strawberry.field(description="The account's rights requests, newest first.")
     async def data_requests(
         self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Annotated[DataRequestConnection, strawberry.lazy("schema.rights.types")] | None:
-        from schema.rights.types import DataRequestConnection
-
+    ) -> DataRequestConnection | None:
         page = await rights_requests.account_data_requests(info.context, self.row, first, after)
         return DataRequestConnection.of(page)
 
@@ -348,4 +349,88 @@ class PublicProfile(Node):
             kind=row.kind,
             display_name=row.display_name,
             avatar_url=row.avatar_url,
+        )
+
+
+# Rights requests live here with the accounts they point to and that list them.
+strawberry.enum(DataRequestType, name="DataRequestType")
+strawberry.enum(DataRequestStatus, name="DataRequestStatus")
+strawberry.enum(DeletionGround, name="DeletionGround")
+strawberry.enum(RefusalReason, name="RefusalReason")
+
+
+@strawberry.type
+class DataRequest(Node):
+    row: strawberry.Private[DataRequestRow]
+
+    @classmethod
+    def of(cls, row: DataRequestRow) -> DataRequest:
+        return cls(id=strawberry.ID(to_global_id("DataRequest", row.id)), row=row)
+
+    @strawberry.field
+    def type(self) -> DataRequestType:
+        return self.row.type
+
+    @strawberry.field
+    def status(self) -> DataRequestStatus:
+        return self.row.status
+
+    @strawberry.field
+    def details(self) -> str | None:
+        return self.row.details
+
+    @strawberry.field
+    def deletion_ground(self) -> DeletionGround | None:
+        return self.row.deletion_ground
+
+    @strawberry.field
+    def submitted_at(self) -> datetime:
+        return self.row.submitted_at
+
+    @strawberry.field(description="submittedAt + 15 days.")
+    def due_at(self) -> datetime:
+        return self.row.due_at
+
+    @strawberry.field(description="Still open after its due date.")
+    def overdue(self, info: Info) -> bool:
+        return is_overdue(self.row, info.context)
+
+    @strawberry.field
+    def resolved_at(self) -> datetime | None:
+        return self.row.resolved_at
+
+    @strawberry.field
+    def resolution_note(self) -> str | None:
+        return self.row.resolution_note
+
+    @strawberry.field
+    def refusal_reason(self) -> RefusalReason | None:
+        return self.row.refusal_reason
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account | None:
+        row = await readable_account(info.context, self.row.account_id)
+        return account_object(row) if row is not None else None
+
+
+@strawberry.type
+class DataRequestEdge:
+    node: DataRequest
+    cursor: str
+
+
+@strawberry.type
+class DataRequestConnection:
+    edges: list[DataRequestEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def of(cls, page: Page[DataRequestRow]) -> DataRequestConnection:
+        return cls(
+            edges=[
+                DataRequestEdge(node=DataRequest.of(e.node), cursor=e.cursor) for e in page.edges
+            ],
+            page_info=page_info(page),
+            total_count=page.total_count or 0,
         )

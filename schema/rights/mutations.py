@@ -11,11 +11,10 @@ from strawberry.scalars import JSON
 from models import DataRequestStatus, DataRequestType, DeletionGround, RefusalReason
 from resolvers.global_id import key_of
 from resolvers.rights import cancellation, export, incidents, requests
-from schema.accounts.types import ACCOUNT_TYPE_NAMES
+from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
 from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
 from schema.context import Info
-from schema.rights.types import DataRequest, DataRequestConnection
 
 
 @strawberry.type
