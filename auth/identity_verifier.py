@@ -19,6 +19,8 @@ from typing import Literal, Protocol, Self
 
 import httpx
 
+from auth.provider_client import ProviderClient, ProviderUnreachable
+
 VerificationKind = Literal["REAL_NAME", "STUDENT"]
 
 # A provider's reason is stored with the verification; longer text is cut to the size
@@ -97,17 +99,9 @@ class HttpVerifier(IdentityVerifier):
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._provider = ProviderClient(url, token=token, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
-        # Never show the token; the URL may carry a key in its query string, too.
         return f"{type(self).__name__}(url=<hidden>)"
 
     async def verify(self, request: VerificationRequest) -> VerificationOutcome:
@@ -119,21 +113,15 @@ class HttpVerifier(IdentityVerifier):
             "verificationCode": request.verification_code,
         }
         try:
-            response = await self._client.post(self.url, json=payload)
-        except httpx.HTTPError as exc:
+            response = await self._provider.post(payload)
+        except ProviderUnreachable as exc:
             raise VerificationUnavailable(
-                f"{request.kind} verification unavailable: {type(exc).__name__} "
-                "while reaching the provider"
+                f"{request.kind} verification unavailable: {exc}"
             ) from exc
-        if not response.is_success:
-            raise VerificationUnavailable(
-                f"{request.kind} verification unavailable: the provider answered HTTP "
-                f"{response.status_code}"
-            )
         return _outcome(request.kind, response)
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._provider.aclose()
 
     async def __aenter__(self) -> Self:
         return self

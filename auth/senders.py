@@ -21,6 +21,8 @@ from typing import Literal, Protocol, Self
 
 import httpx
 
+from auth.provider_client import ProviderClient, ProviderUnreachable
+
 logger = logging.getLogger("gateway.senders")
 
 Channel = Literal["sms", "email"]
@@ -131,17 +133,9 @@ class HttpSender(Sender):
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        self.url = url
-        self._client = httpx.AsyncClient(
-            headers=headers,
-            timeout=httpx.Timeout(timeout),
-            transport=transport,
-            follow_redirects=False,
-        )
+        self._provider = ProviderClient(url, token=token, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
-        # Never show the token; the URL may carry a key in its query string, too.
         return f"{type(self).__name__}(url=<hidden>)"
 
     async def send(self, message: OutgoingMessage) -> None:
@@ -153,20 +147,12 @@ class HttpSender(Sender):
             "code": message.code,
         }
         try:
-            response = await self._client.post(self.url, json=payload)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(
-                f"{message.channel} delivery failed: {type(exc).__name__} "
-                "while reaching the provider"
-            ) from exc
-        if not response.is_success:
-            raise DeliveryError(
-                f"{message.channel} delivery failed: the provider answered HTTP "
-                f"{response.status_code}"
-            )
+            await self._provider.post(payload)
+        except ProviderUnreachable as exc:
+            raise DeliveryError(f"{message.channel} delivery failed: {exc}") from exc
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        await self._provider.aclose()
 
     async def __aenter__(self) -> Self:
         return self

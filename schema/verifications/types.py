@@ -18,8 +18,10 @@ strawberry.enum(VerificationStatus, name="VerificationStatus")
 
 
 @strawberry.type
-class RealNameVerification:
-    row: strawberry.Private[RealNameRow]
+class _Verification:
+    """What both verifications show; the person's name and ID number are sensitive."""
+
+    row: strawberry.Private[RealNameRow | StudentRow]
     subject: strawberry.Private[AccountRow]
 
     @strawberry.field
@@ -50,23 +52,13 @@ class RealNameVerification:
 
 
 @strawberry.type
-class StudentVerification:
+class RealNameVerification(_Verification):
+    row: strawberry.Private[RealNameRow]
+
+
+@strawberry.type
+class StudentVerification(_Verification):
     row: strawberry.Private[StudentRow]
-    subject: strawberry.Private[AccountRow]
-
-    @strawberry.field
-    def status(self) -> VerificationStatus:
-        return self.row.status
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
-    )
-    def real_name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.real_name)
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.ID_NUMBER)])
-    def id_number(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.id_number)
 
     @strawberry.field
     def school(self) -> str:
@@ -83,18 +75,6 @@ class StudentVerification:
     @strawberry.field
     def graduates_on(self) -> date:
         return self.row.graduates_on
-
-    @strawberry.field
-    def submitted_at(self) -> datetime:
-        return self.row.submitted_at
-
-    @strawberry.field
-    def verified_at(self) -> datetime | None:
-        return self.row.verified_at
-
-    @strawberry.field
-    def rejection_reason(self) -> str | None:
-        return self.row.rejection_reason
 
 
 @strawberry.type
