@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 import anyio
+import strawberry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -36,17 +38,25 @@ logger = logging.getLogger("gateway")
 READINESS_TIMEOUT_SECONDS = 2.0
 
 
+@functools.cache
+def gateway_schema(*, introspection: bool) -> strawberry.Schema:
+    """Built once per process: its extensions are made afresh for every request."""
+    return build_schema(extensions=request_extensions(introspection=introspection))
+
+
 def create_app(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     services: AuthServices | None = None,
+    outbox: Outbox | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> Starlette:
-    """Build the gateway. Tests pass their own engine, session factory and services."""
+    """Build the gateway. Tests pass their own engine, session factory, services (with
+    the outbox their console senders write to) and clock."""
     configure_encryption(settings)
-    outbox = Outbox()
+    outbox = outbox or Outbox()
     services = services or build_services(settings, outbox)
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)

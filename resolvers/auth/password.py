@@ -48,6 +48,7 @@ async def login_with_password(ctx: RequestContext, login: str, password: str) ->
             if account is None:
                 staff = await queries.staff_by_email(ctx.session, email)
                 if staff is not None and verify_password(staff.password_hash, password):
+                    await limiter.clear(LOGIN_FAILURES, key)
                     tokens = await sessions.open_session(
                         ctx.session,
                         ctx.auth.tokens,
@@ -155,18 +156,19 @@ async def register_enterprise(
             errors.append(problem)
     if errors or parsed_email is None or parsed_phone is None:
         return AuthResult(user_errors=errors)
-    if await queries.account_by_email(ctx.session, parsed_email):
-        errors.append(_already_registered("email"))
-    if await queries.account_by_phone(ctx.session, parsed_phone):
-        errors.append(_already_registered("phone"))
-    if errors:
-        return AuthResult(user_errors=errors)
+    # The code first: only the phone's holder learns whether the phone is registered.
     now = ctx.now()
     check, row = await check_code(
         ctx.session, phone=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "smsCode")])
+    if await queries.account_by_email(ctx.session, parsed_email):
+        errors.append(_already_registered("email"))
+    if await queries.account_by_phone(ctx.session, parsed_phone):
+        errors.append(_already_registered("phone"))
+    if errors:
+        return AuthResult(user_errors=errors)
     if not await consume_code(ctx.session, row, now):
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "smsCode")])
     account = Account(

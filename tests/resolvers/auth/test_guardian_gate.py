@@ -1,0 +1,241 @@
+"""While a minor's account awaits guardian consent, every mutation but a few is refused.
+
+The mutations are read from the schema itself, so a mutation added later is covered
+without touching this file (RULES.md section 7).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+    get_nullable_type,
+)
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.senders import Outbox
+from models import Account, AccountStatus, Base
+from schema import schema
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.auth.helpers import (
+    AUTH_PAYLOAD,
+    PHONE,
+    USER_ERRORS,
+    error,
+    latest_code,
+    request_sms_code,
+    sign_in_with_sms,
+    viewer,
+)
+
+# RULES.md section 7, word for word: what a minor may still do while consent is pending.
+ALLOWED_WHILE_PENDING = {
+    "requestSmsCode",
+    "recordGuardianConsent",
+    "acceptPrivacyPolicy",
+    "elevateSession",
+    "refreshSession",
+    "logout",
+    "exportMyData",
+    "submitDataRequest",
+    "cancelAccount",
+}
+GUARDIAN_CONSENT_REQUIRED = error(
+    "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."
+)
+SCALAR_DUMMIES: dict[str, str] = {
+    "String": '"x"',
+    "ID": '"x"',
+    "Int": "1",
+    "Float": "1.5",
+    "Boolean": "true",
+    "Date": '"2000-01-01"',
+    "DateTime": '"2000-01-01T00:00:00+00:00"',
+}
+MUTATIONS: dict[str, GraphQLField] = dict(schema._schema.mutation_type.fields)  # type: ignore[union-attr]
+GATED = sorted(set(MUTATIONS) - ALLOWED_WHILE_PENDING)
+ALLOWED = sorted(set(MUTATIONS) & ALLOWED_WHILE_PENDING, key=lambda name: (name == "logout", name))
+
+
+def dummy(type_: GraphQLInputType) -> str:
+    """A GraphQL literal of the right type: every required input field filled."""
+    if isinstance(type_, GraphQLNonNull):
+        return dummy(type_.of_type)
+    if isinstance(type_, GraphQLList):
+        return f"[{dummy(type_.of_type)}]"
+    if isinstance(type_, GraphQLEnumType):
+        return str(next(iter(type_.values)))
+    if isinstance(type_, GraphQLInputObjectType):
+        fields = ", ".join(
+            f"{name}: {dummy(field.type)}"
+            for name, field in type_.fields.items()
+            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
+        )
+        return "{" + fields + "}"
+    assert isinstance(type_, GraphQLScalarType)
+    assert type_.name in SCALAR_DUMMIES, f"give the scalar {type_.name} a dummy value"
+    return SCALAR_DUMMIES[type_.name]
+
+
+def payload_type(name: str) -> GraphQLObjectType:
+    type_ = get_nullable_type(MUTATIONS[name].type)
+    assert isinstance(type_, GraphQLObjectType), f"{name} returns no payload object"
+    return type_
+
+
+def minimal_call(name: str) -> str:
+    """`mutation { name(required arguments) { __typename userErrors {…} } }`."""
+    field = MUTATIONS[name]
+    arguments = ", ".join(
+        f"{arg_name}: {dummy(argument.type)}"
+        for arg_name, argument in field.args.items()
+        if isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined
+    )
+    payload = payload_type(name)
+    assert "userErrors" in payload.fields, f"{name} has no userErrors"
+    call = f"{name}({arguments})" if arguments else name
+    return f"mutation {{ {call} {{ __typename {USER_ERRORS} }} }}"
+
+
+async def snapshot(db: AsyncSession) -> dict[str, list[str]]:
+    """Every row of every table, to show that nothing changed."""
+    return {
+        table.name: sorted(repr(tuple(row)) for row in await db.execute(select(table)))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def fifteen_years_before(today: date) -> str:
+    return date(today.year - 15, 1, 1).isoformat()
+
+
+@pytest.fixture
+async def minor(client: httpx.AsyncClient, outbox: Outbox, clock: Clock) -> dict[str, Any]:
+    """A 15-year-old, signed in, whose account awaits a guardian's consent."""
+    payload = await sign_in_with_sms(
+        client, outbox, PHONE, birth_date=fifteen_years_before(clock.now.date())
+    )
+    assert payload["account"]["status"] == "PENDING_GUARDIAN_CONSENT"
+    return payload
+
+
+def test_the_schema_has_gated_and_allowed_mutations() -> None:
+    assert {"loginWithPassword", "registerBusiness", "revokeSession"} <= set(GATED)
+    assert {"requestSmsCode", "elevateSession", "refreshSession", "logout"} <= set(ALLOWED)
+
+
+@pytest.mark.parametrize("name", GATED)
+async def test_a_pending_minor_gets_guardian_consent_required_and_nothing_changes(
+    client: httpx.AsyncClient, db: AsyncSession, minor: dict[str, Any], name: str
+) -> None:
+    before = await snapshot(db)
+
+    body = await graphql(client, minimal_call(name), token=minor["accessToken"])
+
+    assert body == {
+        "data": {
+            name: {
+                "__typename": payload_type(name).name,
+                "userErrors": [GUARDIAN_CONSENT_REQUIRED],
+            }
+        }
+    }
+    assert await snapshot(db) == before
+
+
+def gate_answered(body: dict[str, Any], name: str) -> bool:
+    answer = (body.get("data") or {}).get(name) or {}
+    return GUARDIAN_CONSENT_REQUIRED in answer.get("userErrors", [])
+
+
+async def test_an_active_account_is_not_gated(client: httpx.AsyncClient, outbox: Outbox) -> None:
+    adult = await sign_in_with_sms(client, outbox, PHONE)
+
+    gated = [
+        name
+        for name in GATED
+        if gate_answered(
+            await graphql(client, minimal_call(name), token=adult["accessToken"]), name
+        )
+    ]
+
+    assert gated == []
+
+
+async def test_the_allowed_mutations_are_not_gated(
+    client: httpx.AsyncClient, minor: dict[str, Any]
+) -> None:
+    gated = [
+        name
+        for name in ALLOWED
+        if gate_answered(
+            await graphql(client, minimal_call(name), token=minor["accessToken"]), name
+        )
+    ]
+
+    assert gated == []
+
+
+async def test_a_pending_minor_steps_up_refreshes_and_logs_out(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession, minor: dict[str, Any]
+) -> None:
+    token = minor["accessToken"]
+
+    sent = await request_sms_code(client, None, "STEP_UP", token=token)
+    elevated = await graphql(
+        client,
+        f"mutation($c: String!) {{ elevateSession(input: {{smsCode: $c}}) {{ {USER_ERRORS} }} }}",
+        {"c": latest_code(outbox, PHONE, "STEP_UP")},
+        token=token,
+    )
+    refreshed = await graphql(
+        client,
+        "mutation($t: String!) { refreshSession(input: {refreshToken: $t}) { "
+        + AUTH_PAYLOAD
+        + " } }",
+        {"t": minor["refreshToken"]},
+        token=token,
+    )
+    new_token = refreshed["data"]["refreshSession"]["accessToken"]
+    signed_in = await viewer(client, new_token)
+    logged_out = await graphql(
+        client, f"mutation {{ logout {{ ok {USER_ERRORS} }} }}", token=new_token
+    )
+
+    assert sent["sent"] is True
+    assert elevated == {"data": {"elevateSession": {"userErrors": []}}}
+    assert refreshed["data"]["refreshSession"]["userErrors"] == []
+    assert signed_in is not None
+    assert signed_in["elevatedUntil"] is not None
+    assert logged_out == {"data": {"logout": {"ok": True, "userErrors": []}}}
+    account = await db.scalar(select(Account))
+    assert account is not None
+    assert account.status is AccountStatus.PENDING_GUARDIAN_CONSENT
+
+
+def test_a_minimal_call_fills_every_required_argument_and_input_field() -> None:
+    assert minimal_call("loginWithSms") == (
+        'mutation { loginWithSms(input: {phone: "x", code: "x"}) '
+        "{ __typename userErrors { field code message } } }"
+    )
+    assert minimal_call("requestSmsCode") == (
+        "mutation { requestSmsCode(input: {purpose: LOGIN}) "
+        "{ __typename userErrors { field code message } } }"
+    )
+    assert minimal_call("logout") == (
+        "mutation { logout { __typename userErrors { field code message } } }"
+    )

@@ -1,0 +1,231 @@
+"""loginWithPassword over HTTP: e-mail or phone, one answer for every failure, the lockout."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.passwords import hash_password
+from models import (
+    AccountKind,
+    AccountStatus,
+    AuthSession,
+    LoginEvent,
+    LoginMethod,
+    StaffMember,
+    StaffRole,
+)
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.auth.helpers import (
+    INVALID_CREDENTIALS,
+    PASSWORD,
+    count,
+    create_password_account,
+    error,
+    login_with_password,
+    refused,
+    viewer,
+)
+
+EMAIL = "owner@example.com"
+
+
+def assert_rate_limited(payload: dict[str, Any]) -> None:
+    """RATE_LIMITED for the rest of the 15 minutes, nobody signed in."""
+    assert {**payload, "userErrors": []} == refused()
+    [user_error] = payload["userErrors"]
+    assert (user_error["field"], user_error["code"]) == (None, "RATE_LIMITED")
+    wait = re.fullmatch(r"Too many failed sign-ins; try again in (\d+) s\.", user_error["message"])
+    assert wait is not None, user_error["message"]
+    assert 15 * 60 - 120 < int(wait[1]) <= 15 * 60
+
+
+async def test_a_business_signs_in_with_its_email(
+    client: httpx.AsyncClient, db: AsyncSession, clock: Clock
+) -> None:
+    account = await create_password_account(db, email=EMAIL)
+
+    payload = await login_with_password(client, "  Owner@EXAMPLE.com ")
+
+    assert payload == {
+        "accessToken": payload["accessToken"],
+        "refreshToken": payload["refreshToken"],
+        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
+        "isNewAccount": False,
+        "account": {
+            "__typename": "BusinessAccount",
+            "id": payload["account"]["id"],
+            "kind": "BUSINESS",
+            "status": "ACTIVE",
+            "displayName": "Someone",
+            "businessName": "Acme Trading",
+            "urToken": "ur-acme",
+        },
+        "userErrors": [],
+    }
+    signed_in = await viewer(client, payload["accessToken"])
+    assert signed_in is not None
+    assert signed_in["account"]["id"] == payload["account"]["id"]
+    events = (await db.scalars(select(LoginEvent))).all()
+    assert [(e.account_id, e.method, e.success) for e in events] == [
+        (account.id, LoginMethod.PASSWORD, True)
+    ]
+
+
+async def test_an_enterprise_signs_in_with_its_phone_written_any_way(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(
+        db, kind=AccountKind.ENTERPRISE, email="ent@example.com", phone="13812345678"
+    )
+
+    payloads = [
+        await login_with_password(client, login)
+        for login in ("13812345678", "+86 138 1234 5678", "+8613812345678")
+    ]
+
+    for payload in payloads:
+        assert payload["userErrors"] == []
+        assert payload["account"]["__typename"] == "EnterpriseAccount"
+        assert payload["account"]["companyName"] == "Acme Group"
+    assert await count(db, AuthSession) == 3
+
+
+async def test_unknown_login_and_wrong_password_answer_the_same(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL, phone="13812345678")
+
+    answers = [
+        await login_with_password(client, login, password)
+        for login, password in (
+            (EMAIL, "wrong-Password-1"),
+            ("nobody@example.com", PASSWORD),
+            ("13812345678", "wrong-Password-1"),
+            ("13900001111", PASSWORD),
+            ("not a login", PASSWORD),
+        )
+    ]
+
+    assert answers == [refused(INVALID_CREDENTIALS)] * 5
+    assert await count(db, AuthSession) == 0
+
+
+async def test_an_account_without_a_password_does_not_sign_in_with_one(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    account = await create_password_account(db, email=EMAIL)
+    account.password_hash = None
+    await db.commit()
+
+    payload = await login_with_password(client, EMAIL, "")
+
+    assert payload == refused(INVALID_CREDENTIALS)
+
+
+async def test_after_five_failures_even_the_right_password_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL)
+    failures = [await login_with_password(client, EMAIL, f"wrong-{n}-Password") for n in range(5)]
+
+    sixth = await login_with_password(client, EMAIL, PASSWORD)
+
+    assert failures == [refused(INVALID_CREDENTIALS)] * 5
+    assert_rate_limited(sixth)
+    assert await count(db, AuthSession) == 0
+
+
+async def test_the_lockout_holds_for_every_way_of_writing_the_login(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL, phone="13812345678")
+    for n in range(5):
+        await login_with_password(client, "13812345678", f"wrong-{n}-Password")
+
+    answers = [
+        await login_with_password(client, login)
+        for login in ("+86 138 1234 5678", "+8613812345678", "138-1234-5678")
+    ]
+
+    for answer in answers:
+        assert_rate_limited(answer)
+    assert await count(db, AuthSession) == 0
+
+
+async def test_the_lockout_counts_failures_of_an_unknown_login_and_spares_other_logins(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL)
+    for _ in range(5):
+        await login_with_password(client, "ghost@example.com", PASSWORD)
+
+    ghost = await login_with_password(client, "GHOST@example.com", PASSWORD)
+    owner = await login_with_password(client, EMAIL, PASSWORD)
+
+    assert_rate_limited(ghost)
+    assert owner["userErrors"] == []
+
+
+async def test_a_success_clears_the_failures(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    await create_password_account(db, email=EMAIL)
+    for n in range(4):
+        await login_with_password(client, EMAIL, f"wrong-{n}-Password")
+    assert (await login_with_password(client, EMAIL))["userErrors"] == []
+
+    again = [await login_with_password(client, EMAIL, f"wrong-{n}-Password") for n in range(4)]
+    last = await login_with_password(client, EMAIL)
+
+    assert again == [refused(INVALID_CREDENTIALS)] * 4
+    assert last["userErrors"] == []
+
+
+async def test_a_disabled_account_answers_account_disabled(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL, status=AccountStatus.DISABLED)
+
+    right = await login_with_password(client, EMAIL, PASSWORD)
+    wrong = await login_with_password(client, EMAIL, "wrong-Password-1")
+
+    assert right == refused(error("ACCOUNT_DISABLED", "This account is disabled."))
+    assert wrong == refused(INVALID_CREDENTIALS)
+    assert await count(db, AuthSession) == 0
+
+
+async def test_staff_sign_in_with_their_email_and_the_viewer_is_staff(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    staff = StaffMember(
+        name="Li Officer",
+        role=StaffRole.PRIVACY_OFFICER,
+        password_hash=hash_password(PASSWORD),
+        created_at=datetime.now(UTC),
+    )
+    staff.email = "li@corp.example"
+    db.add(staff)
+    await db.commit()
+
+    payload = await login_with_password(client, "Li@Corp.Example", PASSWORD)
+    wrong = await login_with_password(client, "li@corp.example", "wrong-Password-1")
+
+    assert payload["userErrors"] == []
+    assert payload["account"] is None
+    assert payload["isNewAccount"] is False
+    assert wrong == refused(INVALID_CREDENTIALS)
+    body = await graphql(
+        client,
+        "{ viewer { staff { name role } account { id } } }",
+        token=payload["accessToken"],
+    )
+    assert body == {
+        "data": {
+            "viewer": {"staff": {"name": "Li Officer", "role": "PRIVACY_OFFICER"}, "account": None}
+        }
+    }

@@ -1,0 +1,274 @@
+"""registerBusiness and registerEnterprise over HTTP (RULES.md section 4)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.senders import Outbox
+from models import Account, AccountKind, AuthSession
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.auth.helpers import (
+    AUTH_PAYLOAD,
+    PASSWORD,
+    POLICY_NOT_ACCEPTED,
+    count,
+    e164,
+    error,
+    latest_code,
+    login_with_password,
+    refused,
+    request_sms_code,
+    sign_in_with_sms,
+)
+
+REGISTER_BUSINESS = f"""
+mutation($input: RegisterBusinessInput!) {{ registerBusiness(input: $input) {{ {AUTH_PAYLOAD} }} }}
+"""
+REGISTER_ENTERPRISE = f"""
+mutation($input: RegisterEnterpriseInput!) {{
+  registerEnterprise(input: $input) {{ {AUTH_PAYLOAD} }}
+}}
+"""
+ENTERPRISE_PHONE = "13912345678"
+WEAK_PASSWORDS = [
+    ("Ab1-x", "The password needs at least 8 characters."),
+    ("12345678", "The password may not be digits only."),
+    ("abcdefghij", "The password may not be letters only."),
+]
+INVALID_EMAIL = error("INVALID_EMAIL", "This is not an e-mail address.", "email")
+
+
+async def register_business(client: httpx.AsyncClient, **overrides: str) -> dict[str, Any]:
+    values = {
+        "email": "shop@example.com",
+        "businessName": "Acme Trading",
+        "urToken": "ur-0001",
+        "password": PASSWORD,
+        "acceptPolicyVersion": "1.0",
+        **overrides,
+    }
+    body = await graphql(client, REGISTER_BUSINESS, {"input": values})
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["registerBusiness"]
+    return payload
+
+
+async def register_enterprise(
+    client: httpx.AsyncClient, outbox: Outbox, *, send_code: bool = True, **overrides: str
+) -> dict[str, Any]:
+    """Register with a BIND_PHONE code sent to the phone (unless the overrides name one)."""
+    phone = overrides.get("phone", ENTERPRISE_PHONE)
+    if send_code and "smsCode" not in overrides:
+        assert (await request_sms_code(client, phone, "BIND_PHONE"))["sent"]
+        overrides["smsCode"] = latest_code(outbox, phone, "BIND_PHONE")
+    values = {
+        "companyName": "Acme Group",
+        "email": "corp@example.com",
+        "phone": phone,
+        "smsCode": "000000",
+        "password": PASSWORD,
+        "acceptPolicyVersion": "1.0",
+        **overrides,
+    }
+    body = await graphql(client, REGISTER_ENTERPRISE, {"input": values})
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["registerEnterprise"]
+    return payload
+
+
+async def test_a_business_registers_and_signs_in(
+    client: httpx.AsyncClient, db: AsyncSession, clock: Clock
+) -> None:
+    payload = await register_business(client, email="Shop@Example.COM")
+
+    account = await db.scalar(select(Account))
+    assert account is not None
+    assert payload == {
+        "accessToken": payload["accessToken"],
+        "refreshToken": payload["refreshToken"],
+        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
+        "isNewAccount": True,
+        "account": {
+            "__typename": "BusinessAccount",
+            "id": payload["account"]["id"],
+            "kind": "BUSINESS",
+            "status": "ACTIVE",
+            "displayName": "Acme Trading",
+            "businessName": "Acme Trading",
+            "urToken": "ur-0001",
+        },
+        "userErrors": [],
+    }
+    assert payload["accessToken"]
+    assert payload["refreshToken"]
+    assert account.kind is AccountKind.BUSINESS
+    assert account.email == "Shop@example.com"  # the domain normalised, the local part kept
+    assert account.accepted_policy_version == "1.0"
+    assert account.password_hash is not None
+    assert account.password_hash.startswith("$argon2id$")
+    again = await login_with_password(client, "shop@example.com")
+    assert again["account"]["id"] == payload["account"]["id"]
+
+
+@pytest.mark.parametrize(("password", "message"), WEAK_PASSWORDS)
+async def test_a_business_needs_a_strong_password(
+    client: httpx.AsyncClient, db: AsyncSession, password: str, message: str
+) -> None:
+    payload = await register_business(client, password=password)
+
+    assert payload == refused(error("WEAK_PASSWORD", message, "password"))
+    assert await count(db, Account) == 0
+
+
+async def test_a_business_needs_an_email_address(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    payload = await register_business(client, email="not-an-address", password="short")
+
+    assert payload == refused(
+        INVALID_EMAIL,
+        error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password"),
+    )
+    assert await count(db, Account) == 0
+
+
+async def test_a_business_email_registers_once(client: httpx.AsyncClient, db: AsyncSession) -> None:
+    first = await register_business(client)
+
+    second = await register_business(client, email="SHOP@example.com", businessName="Other")
+
+    assert first["userErrors"] == []
+    assert second == refused(
+        error("ALREADY_EXISTS", "This email is bound to another account.", "email")
+    )
+    assert await count(db, Account) == 1
+    assert await count(db, AuthSession) == 1
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"acceptPolicyVersion": "0.9"}, POLICY_NOT_ACCEPTED),
+        (
+            {"businessName": "  "},
+            error("INVALID_INPUT", "Give 1 to 200 characters.", "businessName"),
+        ),
+        ({"urToken": "x" * 65}, error("INVALID_INPUT", "Give 1 to 64 characters.", "urToken")),
+    ],
+)
+async def test_a_business_registration_checks_its_other_fields(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    overrides: dict[str, str],
+    expected: dict[str, Any],
+) -> None:
+    payload = await register_business(client, **overrides)
+
+    assert payload == refused(expected)
+    assert await count(db, Account) == 0
+
+
+async def test_an_enterprise_registers_with_a_bind_phone_code(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
+) -> None:
+    payload = await register_enterprise(client, outbox)
+
+    account = await db.scalar(select(Account))
+    assert account is not None
+    assert payload["userErrors"] == []
+    assert payload["isNewAccount"] is True
+    assert payload["account"] == {
+        "__typename": "EnterpriseAccount",
+        "id": payload["account"]["id"],
+        "kind": "ENTERPRISE",
+        "status": "ACTIVE",
+        "displayName": "Acme Group",
+        "companyName": "Acme Group",
+    }
+    assert (account.kind, account.email, account.phone) == (
+        AccountKind.ENTERPRISE,
+        "corp@example.com",
+        e164(ENTERPRISE_PHONE),
+    )
+    by_phone = await login_with_password(client, "+86 139 1234 5678")
+    assert by_phone["account"]["id"] == payload["account"]["id"]
+
+
+async def test_an_enterprise_needs_the_right_bind_phone_code(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
+) -> None:
+    await request_sms_code(client, ENTERPRISE_PHONE, "BIND_PHONE")
+    right = latest_code(outbox, ENTERPRISE_PHONE, "BIND_PHONE")
+    wrong = f"{(int(right) + 1) % 10**6:06d}"
+
+    payload = await register_enterprise(client, outbox, smsCode=wrong)
+
+    assert payload == refused(error("INVALID_CODE", "The code is not right.", "smsCode"))
+    assert await count(db, Account) == 0
+
+
+async def test_a_login_code_does_not_prove_an_enterprise_phone(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
+) -> None:
+    await request_sms_code(client, ENTERPRISE_PHONE, "LOGIN")
+
+    payload = await register_enterprise(
+        client, outbox, smsCode=latest_code(outbox, ENTERPRISE_PHONE, "LOGIN")
+    )
+
+    assert payload == refused(error("INVALID_CODE", "The code is not right.", "smsCode"))
+    assert await count(db, Account) == 0
+
+
+async def test_an_enterprise_email_and_phone_register_once(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
+) -> None:
+    await register_business(client, email="taken@example.com")
+    await sign_in_with_sms(client, outbox, ENTERPRISE_PHONE)
+
+    payload = await register_enterprise(client, outbox, email="taken@example.com")
+
+    assert payload == refused(
+        error("ALREADY_EXISTS", "This email is bound to another account.", "email"),
+        error("ALREADY_EXISTS", "This phone is bound to another account.", "phone"),
+    )
+    assert await count(db, Account) == 2
+
+
+@pytest.mark.parametrize(("password", "message"), WEAK_PASSWORDS)
+async def test_an_enterprise_needs_a_strong_password(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession, password: str, message: str
+) -> None:
+    payload = await register_enterprise(client, outbox, password=password)
+
+    assert payload == refused(error("WEAK_PASSWORD", message, "password"))
+    assert await count(db, Account) == 0
+
+
+async def test_an_enterprise_registration_checks_email_phone_name_and_policy(
+    client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
+) -> None:
+    payload = await register_enterprise(
+        client,
+        outbox,
+        send_code=False,
+        email="nope",
+        phone="12345",
+        companyName="",
+        acceptPolicyVersion="",
+    )
+
+    assert payload == refused(
+        INVALID_EMAIL,
+        error("INVALID_PHONE", "This is not a valid phone number.", "phone"),
+        error("INVALID_INPUT", "Give 1 to 200 characters.", "companyName"),
+        POLICY_NOT_ACCEPTED,
+    )
+    assert await count(db, Account) == 0
