@@ -28,6 +28,7 @@ from gateway.logging import request_id_var
 from models import Account
 from resolvers.config import GatewayLimits
 from resolvers.context import RequestContext
+from resolvers.masking.reveal import revealed_in_clear
 from resolvers.privacy.inventory import Inventory
 
 logger = logging.getLogger("gateway.graphql")
@@ -154,6 +155,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 response = error_response(exc.reason, ErrorCode.BAD_USER_INPUT, exc.status_code)
             if request.state.graphql_failed:
                 await session.rollback()
+                if revealed_in_clear(session):
+                    # The clear values' access-log entries went with the rollback.
+                    response = error_response(
+                        "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
+                    )
             else:
                 try:
                     await session.commit()

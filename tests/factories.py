@@ -18,10 +18,14 @@ async def create_account(
     enterprise: Account | None = None,
     **columns: object,
 ) -> Account:
+    moment = created_at or datetime.now(UTC)
+    # Every account accepted the policy in force when it registered.
+    columns.setdefault("accepted_policy_version", "1.0")
+    columns.setdefault("accepted_policy_at", moment)
     account = Account(
         kind=kind,
         display_name=display_name,
-        created_at=created_at or datetime.now(UTC),
+        created_at=moment,
         enterprise_id=enterprise.id if enterprise is not None else None,
         **columns,
     )

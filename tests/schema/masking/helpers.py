@@ -1,0 +1,292 @@
+"""Data, viewers and response shapes the masking tests share.
+
+Every sensitive value of the test data has its clear form and its masked form written
+out here, by hand, from the formats of RULES.md section 3.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth import sessions
+from auth.passwords import hash_password
+from auth.services import AuthServices
+from models import (
+    AccessLogEntry,
+    Account,
+    AccountKind,
+    BankCard,
+    BankCardType,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    GuardianConsent,
+    IdentityProvider,
+    LoginEvent,
+    LoginMethod,
+    RealNameVerification,
+    StaffMember,
+    StaffRole,
+    StudentVerification,
+    ThirdPartyIdentity,
+    VerificationStatus,
+)
+from resolvers.global_id import to_global_id
+from tests.factories import create_account
+
+PASSWORD = "masking-Test-1"  # noqa: S105 (a test account's password)
+
+ACCOUNT_TYPES = {
+    AccountKind.INDIVIDUAL: "IndividualAccount",
+    AccountKind.BUSINESS: "BusinessAccount",
+    AccountKind.ENTERPRISE: "EnterpriseAccount",
+    AccountKind.SUB_ACCOUNT: "SubAccount",
+}
+DISPLAY_NAMES = {
+    AccountKind.INDIVIDUAL: "Zhang Individual",
+    AccountKind.BUSINESS: "Acme Business",
+    AccountKind.ENTERPRISE: "Acme Enterprise",
+    AccountKind.SUB_ACCOUNT: "Wang Member",
+}
+STAFF_NAME = "Officer Li"
+
+# (type, field) -> (clear value as stored, the value masked as RULES.md section 3 says).
+SAMPLES: dict[tuple[str, str], tuple[str, str]] = {
+    ("IndividualAccount", "phone"): ("+8613812345678", "138****5678"),
+    ("IndividualAccount", "email"): ("zhang.san@example.com", "z***@example.com"),
+    ("BusinessAccount", "phone"): ("+447911123456", "+44******3456"),
+    ("BusinessAccount", "email"): ("orders@acme.example", "o***@acme.example"),
+    ("EnterpriseAccount", "phone"): ("+8613900139000", "139****9000"),
+    ("EnterpriseAccount", "email"): ("admin@ent.example", "a***@ent.example"),
+    ("SubAccount", "phone"): ("+8613700137001", "137****7001"),
+    ("SubAccount", "email"): ("member@ent.example", "m***@ent.example"),
+    ("ThirdPartyIdentity", "openId"): ("oAbCdEfGhIjK", "oAbC********"),
+    ("RealNameVerification", "realName"): ("张三丰", "**丰"),
+    ("RealNameVerification", "idNumber"): ("11010519491231002X", "1****************X"),
+    ("StudentVerification", "realName"): ("Ann Lee", "*** **e"),
+    ("StudentVerification", "idNumber"): ("110105200501010016", "1****************6"),
+    ("BankCard", "cardNumber"): ("6222020200112345679", "***************5679"),
+    ("BankCard", "holderName"): ("李四", "*四"),
+    ("GuardianConsent", "guardianName"): ("王五", "*五"),
+    ("GuardianConsent", "guardianPhone"): ("+8613600136000", "136****6000"),
+    ("LoginEvent", "ipAddress"): ("203.0.113.7", "203.0.113.*"),
+}
+
+
+def clear(type_name: str, field: str) -> str:
+    return SAMPLES[(type_name, field)][0]
+
+
+def masked(type_name: str, field: str) -> str:
+    return SAMPLES[(type_name, field)][1]
+
+
+async def create_subject(
+    db: AsyncSession,
+    kind: AccountKind,
+    now: datetime,
+    *,
+    enterprise: Account | None = None,
+    with_password: bool = False,
+) -> Account:
+    """An account of `kind` with its sample phone and e-mail address."""
+    type_name = ACCOUNT_TYPES[kind]
+    columns: dict[str, Any] = {}
+    if kind is AccountKind.BUSINESS:
+        columns |= {"business_name": "Acme Ltd", "ur_token": "ur-1"}
+    if kind is AccountKind.ENTERPRISE:
+        columns["company_name"] = "Acme Enterprise Co."
+    if with_password:
+        columns |= {"password_hash": hash_password(PASSWORD), "password_changed_at": now}
+    account = await create_account(
+        db,
+        kind=kind,
+        display_name=DISPLAY_NAMES[kind],
+        created_at=now,
+        enterprise=enterprise,
+        **columns,
+    )
+    account.phone = clear(type_name, "phone")
+    account.email = clear(type_name, "email")
+    await db.flush()
+    return account
+
+
+async def add_personal_rows(
+    db: AsyncSession, account: Account, now: datetime, *, variant: int = 0
+) -> None:
+    """One row of every kind of personal data an account can hold, with the samples.
+
+    An OpenID belongs to one account only: a `variant` other than 0 changes the sample's
+    last two characters, which its masked form does not show.
+    """
+    identity = ThirdPartyIdentity(
+        account_id=account.id, provider=IdentityProvider.WECHAT, nickname="wx", created_at=now
+    )
+    open_id = clear("ThirdPartyIdentity", "openId")
+    identity.open_id = open_id if variant == 0 else f"{open_id[:-2]}{variant:02d}"
+    real_name = RealNameVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        submitted_at=now,
+        verified_at=now,
+    )
+    real_name.real_name = clear("RealNameVerification", "realName")
+    real_name.id_number = clear("RealNameVerification", "idNumber")
+    student = StudentVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        school="Peking University",
+        major="Design",
+        enrolled_on=date(2023, 9, 1),
+        graduates_on=date(2027, 7, 1),
+        submitted_at=now,
+        verified_at=now,
+    )
+    student.real_name = clear("StudentVerification", "realName")
+    student.id_number = clear("StudentVerification", "idNumber")
+    student.verification_code = "ABCD1234EFGH"
+    card_number = clear("BankCard", "cardNumber")
+    card = BankCard(
+        account_id=account.id,
+        bank_name="ICBC",
+        branch="Haidian",
+        location="Beijing",
+        last4=card_number[-4:],
+        card_type=BankCardType.DEBIT,
+        bound_at=now,
+    )
+    card.card_number = card_number
+    card.holder_name = clear("BankCard", "holderName")
+    login = LoginEvent(
+        account_id=account.id,
+        created_at=now,
+        method=LoginMethod.PASSWORD,
+        success=True,
+        user_agent="tests",
+    )
+    login.ip_address = clear("LoginEvent", "ipAddress")
+    db.add_all([identity, real_name, student, card, login])
+    if account.kind is AccountKind.INDIVIDUAL:
+        consent = GuardianConsent(account_id=account.id, granted_at=now)
+        consent.guardian_name = clear("GuardianConsent", "guardianName")
+        consent.guardian_phone = clear("GuardianConsent", "guardianPhone")
+        db.add(consent)
+    await db.flush()
+
+
+async def create_staff(
+    db: AsyncSession, now: datetime, *, email: str = "li@corp.example"
+) -> StaffMember:
+    staff = StaffMember(
+        name=STAFF_NAME,
+        role=StaffRole.PRIVACY_OFFICER,
+        password_hash=hash_password(PASSWORD),
+        created_at=now,
+    )
+    staff.email = email
+    db.add(staff)
+    await db.flush()
+    return staff
+
+
+async def create_data_request(
+    db: AsyncSession,
+    account: Account,
+    now: datetime,
+    *,
+    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
+) -> str:
+    """A data request of `account` in `status`; returns its global ID."""
+    request = DataRequest(
+        account_id=account.id,
+        type=DataRequestType.ACCESS_COPY,
+        status=status,
+        submitted_at=now,
+        due_at=now + timedelta(days=15),
+    )
+    db.add(request)
+    await db.flush()
+    return to_global_id("DataRequest", request.id)
+
+
+async def sign_in(
+    db: AsyncSession,
+    services: AuthServices,
+    now: datetime,
+    *,
+    account: Account | None = None,
+    staff: StaffMember | None = None,
+    elevated: bool = False,
+) -> str:
+    """An access token of a new session, stepped up when `elevated`; committed for the app."""
+    issued = await sessions.open_session(
+        db,
+        services.tokens,
+        now=now,
+        account_id=account.id if account is not None else None,
+        staff_id=staff.id if staff is not None else None,
+    )
+    if elevated:
+        session_id = services.tokens.verify_access(issued.access_token, now).session_id
+        await sessions.elevate(db, session_id, now)
+    await db.commit()
+    return issued.access_token
+
+
+def global_id(account: Account) -> str:
+    return to_global_id(ACCOUNT_TYPES[account.kind], account.id)
+
+
+def missing_id(account: Account) -> str:
+    """An ID of the same type as `account`'s that names no account."""
+    return to_global_id(ACCOUNT_TYPES[account.kind], uuid.uuid4())
+
+
+async def access_log_count(db: AsyncSession, subject: Account) -> int:
+    statement = select(func.count()).where(AccessLogEntry.subject_id == subject.id)
+    return int(await db.scalar(statement) or 0)
+
+
+def nest(path: list[str | int], leaf: Any) -> Any:
+    """The response data that holds `leaf` at `path` (list indexes: the first item)."""
+    data = leaf
+    for key in reversed(path):
+        data = [data] if isinstance(key, int) else {key: data}
+    return data
+
+
+def refusal(code: str, path: list[str | int]) -> dict[str, Any]:
+    """A top-level error of a refused field, as the client sees it (locations aside)."""
+    messages = {
+        "FORBIDDEN": "You may not read this field.",
+        "STEP_UP_REQUIRED": "Confirm it is you (elevateSession), then ask again.",
+    }
+    return {"message": messages[code], "path": path, "extensions": {"code": code}}
+
+
+def without_locations(body: dict[str, Any]) -> dict[str, Any]:
+    """The response with each error's `locations` left out, to compare with `refusal`s."""
+    if "errors" not in body:
+        return body
+    errors = [{k: v for k, v in error.items() if k != "locations"} for error in body["errors"]]
+    return {**body, "errors": errors}
+
+
+ACCESS_LOG_QUERY = """
+query($first: Int, $after: String) {
+  viewer {
+    account {
+      accessLog(first: $first, after: $after) {
+        edges { cursor node { at actorKind actorName field reason } }
+        pageInfo { hasNextPage endCursor }
+      }
+    }
+  }
+}
+"""

@@ -1,0 +1,270 @@
+"""A clear value leaves the gateway only with its access-log entry stored, and never
+through an error message."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import AccessLogEntry, Account, AccountKind
+from resolvers.accounts import history
+from resolvers.masking import reveal
+from resolvers.settings import profile
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.schema.masking.helpers import (
+    SAMPLES,
+    access_log_count,
+    add_personal_rows,
+    clear,
+    create_subject,
+    masked,
+    sign_in,
+)
+
+PHONE = clear("IndividualAccount", "phone")
+NATIONAL_PHONE = PHONE.removeprefix("+86")
+CLEAR_VALUES = [PHONE, NATIONAL_PHONE, clear("IndividualAccount", "email")]
+
+
+def assert_internal_error(response: httpx.Response) -> None:
+    """The generic answer of RULES.md section 10: no data, no detail, a request id."""
+    body = response.json()
+    assert response.status_code == 500
+    assert body == {
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "extensions": {
+                    "code": "INTERNAL_SERVER_ERROR",
+                    "requestId": body["errors"][0]["extensions"]["requestId"],
+                },
+            }
+        ]
+    }
+    assert body["errors"][0]["extensions"]["requestId"]
+
+
+def assert_no_clear_value(*texts: str) -> None:
+    for text in texts:
+        for value in CLEAR_VALUES:
+            assert value not in text
+
+
+async def post(
+    client: httpx.AsyncClient, query: str, token: str, **variables: Any
+) -> httpx.Response:
+    return await client.post(
+        "/graphql",
+        json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+
+async def stepped_up_individual(
+    db: AsyncSession, services: AuthServices, clock: Clock
+) -> tuple[Account, str]:
+    account = await create_subject(db, AccountKind.INDIVIDUAL, clock())
+    await add_personal_rows(db, account, clock())
+    return account, await sign_in(db, services, clock(), account=account, elevated=True)
+
+
+def unstorable_entry(**columns: Any) -> AccessLogEntry:
+    """An access-log entry the database refuses: its field is missing (NOT NULL)."""
+    return AccessLogEntry(**{**columns, "field": None})
+
+
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "phone(reveal: true)",
+        # The entry is written when a later field reads the database (autoflush).
+        "phone(reveal: true) identities { openId }",
+        "phone(reveal: true) email(reveal: true)",
+    ],
+    ids=["alone", "before-a-read", "with-another-reveal"],
+)
+async def test_a_clear_value_whose_log_entry_cannot_be_stored_is_not_sent(
+    selection: str,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    account, token = await stepped_up_individual(db, services, clock)
+    monkeypatch.setattr(reveal, "AccessLogEntry", unstorable_entry)
+
+    response = await post(client, f"{{ viewer {{ account {{ {selection} }} }} }}", token)
+
+    assert_internal_error(response)
+    # The database error is logged, without any clear value.
+    assert any(record.exc_info for record in caplog.records)
+    assert_no_clear_value(response.text, caplog.text)
+    assert await access_log_count(db, account) == 0
+
+
+async def test_a_clear_value_is_not_sent_when_the_commit_fails(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    account, token = await stepped_up_individual(db, services, clock)
+    commit = AsyncSession.commit
+
+    async def failing_commit(session: AsyncSession) -> None:
+        if session is not db:
+            raise ConnectionError("the database went away")
+        await commit(session)
+
+    monkeypatch.setattr(AsyncSession, "commit", failing_commit)
+
+    response = await post(client, "{ viewer { account { phone(reveal: true) } } }", token)
+
+    assert_internal_error(response)
+    assert_no_clear_value(response.text, caplog.text)
+    assert await access_log_count(db, account) == 0
+
+
+async def failing_login_history(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("the login history is unavailable")
+
+
+async def test_a_clear_value_is_not_sent_when_another_field_fails_unexpectedly(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The failure rolls the request's transaction back, and its access-log entry with it."""
+    account, token = await stepped_up_individual(db, services, clock)
+    monkeypatch.setattr(history, "login_history", failing_login_history)
+    query = "{ viewer { account { phone(reveal: %s) loginHistory { edges { cursor } } } } }"
+
+    revealing = await post(client, query % "true", token)
+    masking = await post(client, query % "false", token)
+
+    assert_internal_error(revealing)
+    assert_no_clear_value(revealing.text)
+    assert await access_log_count(db, account) == 0
+    # Without a clear value in it, the rest of the query still answers.
+    body = masking.json()
+    assert masking.status_code == 200
+    assert body["data"] == {
+        "viewer": {"account": {"phone": masked("IndividualAccount", "phone"), "loginHistory": None}}
+    }
+    assert [(e["path"], e["extensions"]["code"]) for e in body["errors"]] == [
+        (["viewer", "account", "loginHistory"], "INTERNAL_SERVER_ERROR")
+    ]
+
+
+async def failing_update_profile(*args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("the profile store is unavailable")
+
+
+async def test_an_export_is_not_sent_when_a_later_mutation_fails_unexpectedly(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account, token = await stepped_up_individual(db, services, clock)
+    monkeypatch.setattr(profile, "update_profile", failing_update_profile)
+    export = "exportMyData { export userErrors { code } }"
+    failing = 'updateProfile(input: { bio: "x" }) { userErrors { code } }'
+
+    alone = await post(client, f"mutation {{ {export} }}", token)
+    logged = await access_log_count(db, account)
+    with_failure = await post(client, f"mutation {{ {export} {failing} }}", token)
+
+    assert alone.status_code == 200
+    assert PHONE in alone.text
+    assert logged > 0
+    assert_internal_error(with_failure)
+    assert_no_clear_value(with_failure.text)
+    assert await access_log_count(db, account) == logged
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "name"),
+    [
+        (
+            "query($r: Boolean!) { viewer { account { phone(reveal: $r) } } }",
+            {"r": PHONE},
+            "r",
+        ),
+        ("query($id: ID!) { node(id: $id) { id } }", {"id": {"phone": PHONE}}, "id"),
+        (
+            "mutation($i: LoginWithPasswordInput!) { loginWithPassword(input: $i) { accessToken } }",
+            {"i": {"login": [NATIONAL_PHONE], "password": "x"}},
+            "i",
+        ),
+        (
+            "mutation($i: LoginWithPasswordInput!) { loginWithPassword(input: $i) { accessToken } }",
+            {"i": {"login": "x", "password": "y", "phone": PHONE}},
+            "i",
+        ),
+    ],
+    ids=["boolean", "id", "input-field-type", "unknown-input-field"],
+)
+async def test_a_variable_of_the_wrong_type_is_refused_without_its_value(
+    query: str,
+    variables: dict[str, Any],
+    name: str,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    _, token = await stepped_up_individual(db, services, clock)
+
+    response = await post(client, query, token, **variables)
+
+    body = response.json()
+    assert response.status_code == 200
+    assert [{k: v for k, v in e.items() if k != "locations"} for e in body["errors"]] == [
+        {
+            "message": f"Variable '${name}' got an invalid value.",
+            "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+        }
+    ]
+    assert body["data"] is None
+    assert_no_clear_value(response.text, caplog.text)
+
+
+async def test_refusals_name_the_field_but_never_its_value(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    account = await create_subject(db, AccountKind.INDIVIDUAL, clock())
+    await add_personal_rows(db, account, clock())
+    token = await sign_in(db, services, clock(), account=account)
+    query = """
+    { viewer { account {
+      phone(reveal: true) email(reveal: true)
+      identities { openId(reveal: true) }
+      verifications { realName { realName(reveal: true) idNumber(reveal: true) } }
+      bankCards { holderName(reveal: true) }
+      loginHistory { edges { node { ipAddress(reveal: true) } } }
+    } } }
+    """
+
+    body = await graphql(client, query, token=token)
+
+    response_text = json.dumps(body, ensure_ascii=False)
+    assert {e["message"] for e in body["errors"]} == {
+        "Confirm it is you (elevateSession), then ask again."
+    }
+    assert len(body["errors"]) == 7
+    assert all(value not in response_text for value, _ in SAMPLES.values())
