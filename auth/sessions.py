@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.tokens import REFRESH_TOKEN_TTL, InvalidToken, TokenIssuer
@@ -136,18 +136,3 @@ async def elevate(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> dat
         raise InvalidToken
     session.elevated_until = until
     return until
-
-
-async def live_sessions(
-    db: AsyncSession, account_id: uuid.UUID, now: datetime
-) -> list[AuthSession]:
-    statement = (
-        select(AuthSession)
-        .where(
-            AuthSession.account_id == account_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.refresh_expires_at > now,
-        )
-        .order_by(AuthSession.created_at.desc())
-    )
-    return list((await db.scalars(statement)).all())

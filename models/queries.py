@@ -11,16 +11,13 @@ from typing import Any
 from sqlalchemy import Select, String, Text, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.access_log import AccessLogEntry
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.base import UTCDateTime
 from models.data_request import OPEN_STATUSES, DataRequest, DataRequestStatus, DataRequestType
 from models.identity import IdentityProvider, ThirdPartyIdentity
-from models.login_event import LoginEvent
 from models.notification import Notification
 from models.pagination import KeysetPage, KeysetPosition, keyset_page
 from models.privacy_policy import PrivacyPolicy
-from models.search_entry import SearchEntry
 from models.staff import StaffMember
 
 
@@ -73,24 +70,6 @@ async def identity_by_open_id(
         ThirdPartyIdentity.open_id_index == ThirdPartyIdentity.open_id.index_of(open_id),
     )
     return (await session.scalars(statement)).first()
-
-
-async def login_events_page(
-    session: AsyncSession, account_id: uuid.UUID, *, first: int, after: KeysetPosition | None
-) -> KeysetPage[LoginEvent]:
-    statement = select(LoginEvent).where(LoginEvent.account_id == account_id)
-    return await keyset_page(
-        session, statement, LoginEvent.created_at, LoginEvent.id, first=first, after=after
-    )
-
-
-async def access_log_page(
-    session: AsyncSession, subject_id: uuid.UUID, *, first: int, after: KeysetPosition | None
-) -> KeysetPage[AccessLogEntry]:
-    statement = select(AccessLogEntry).where(AccessLogEntry.subject_id == subject_id)
-    return await keyset_page(
-        session, statement, AccessLogEntry.created_at, AccessLogEntry.id, first=first, after=after
-    )
 
 
 @dataclass(frozen=True)
@@ -149,6 +128,17 @@ async def count_sub_accounts(session: AsyncSession, enterprise_id: uuid.UUID) ->
     return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
+async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
+    """Hold the account's row until the transaction ends, so that the use cases that
+    count its rows before adding one take turns (SQLite has one writer at a time anyway).
+
+    FOR NO KEY UPDATE: rows that merely refer to the account are not held up.
+    """
+    await session.execute(
+        select(Account.id).where(Account.id == account_id).with_for_update(key_share=True)
+    )
+
+
 async def notify_every_account(
     session: AsyncSession, *, kind: str, title: str, body: str, now: datetime
 ) -> int:
@@ -193,24 +183,6 @@ async def notify_accounts(
     await session.flush()
 
 
-async def notifications_page(
-    session: AsyncSession, account_id: uuid.UUID, *, first: int, after: KeysetPosition | None
-) -> KeysetPage[Notification]:
-    statement = select(Notification).where(Notification.account_id == account_id)
-    return await keyset_page(
-        session, statement, Notification.created_at, Notification.id, first=first, after=after
-    )
-
-
-async def search_history_page(
-    session: AsyncSession, account_id: uuid.UUID, *, first: int, after: KeysetPosition | None
-) -> KeysetPage[SearchEntry]:
-    statement = select(SearchEntry).where(SearchEntry.account_id == account_id)
-    return await keyset_page(
-        session, statement, SearchEntry.created_at, SearchEntry.id, first=first, after=after
-    )
-
-
 async def open_data_request(
     session: AsyncSession, account_id: uuid.UUID, request_type: DataRequestType | None = None
 ) -> DataRequest | None:
@@ -220,17 +192,6 @@ async def open_data_request(
     if request_type is not None:
         statement = statement.where(DataRequest.type == request_type)
     return (await session.scalars(statement.order_by(DataRequest.submitted_at).limit(1))).first()
-
-
-async def account_data_requests_page(
-    session: AsyncSession, account_id: uuid.UUID, *, first: int, after: KeysetPosition | None
-) -> tuple[KeysetPage[DataRequest], int]:
-    statement = select(DataRequest).where(DataRequest.account_id == account_id)
-    page: KeysetPage[DataRequest] = await keyset_page(
-        session, statement, DataRequest.submitted_at, DataRequest.id, first=first, after=after
-    )
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    return page, total or 0
 
 
 async def data_request_queue_page(

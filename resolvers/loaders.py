@@ -9,25 +9,34 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from models import (
+    AccessLogEntry,
     Account,
+    AuthSession,
     BankCard,
     Consent,
     ConsentEvent,
+    DataRequest,
     DevicePermission,
     GuardianConsent,
+    LoginEvent,
+    Notification,
     PrivacyPolicy,
     RealNameVerification,
+    SearchEntry,
     StudentVerification,
     ThirdPartyIdentity,
 )
 from models.base import UUIDPrimaryKey
+from models.pagination import KeysetPage, KeysetPosition
 
 RowT = TypeVar("RowT", bound=UUIDPrimaryKey)
 
@@ -150,6 +159,134 @@ class PolicyVersions:
         self._rows = None
 
 
+class UnrevokedSessionsByAccountLoader(DataLoader[uuid.UUID, list[AuthSession]]):
+    """Each account's sessions that were not revoked, newest first.
+
+    The loader has no clock: whoever reads them leaves out the expired ones.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
+        statement = (
+            select(AuthSession)
+            .where(AuthSession.account_id.in_(keys), AuthSession.revoked_at.is_(None))
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+        )
+        grouped: dict[uuid.UUID | None, list[AuthSession]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.account_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """One account's page of a keyset-paged history: `first` rows after `after`."""
+
+    account_id: uuid.UUID
+    first: int
+    after: KeysetPosition | None = None
+
+
+class NewestFirstPageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[RowT]):
+    """A page of each account's rows, newest first by (created_at, id), as `keyset_page`
+    reads one.
+
+    Requests for pages of one size after one position share a statement: every
+    account's rows are numbered newest first in a window and the first `first + 1` of
+    each kept (the one beyond the page tells whether more follow).
+    """
+
+    model: type[RowT]
+    owner_column: ClassVar[str] = "account_id"
+    time_column: ClassVar[str] = "created_at"
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[PageRequest]) -> list[KeysetPage[RowT]]:
+        owners_by_page: dict[tuple[int, KeysetPosition | None], list[uuid.UUID]] = defaultdict(list)
+        for key in keys:
+            owners_by_page[(key.first, key.after)].append(key.account_id)
+        pages: dict[PageRequest, KeysetPage[RowT]] = {}
+        for (first, after), owners in owners_by_page.items():
+            rows = await self._newest(owners, first, after)
+            for owner in owners:
+                owned = rows.get(owner, [])
+                pages[PageRequest(owner, first, after)] = KeysetPage(
+                    rows=owned[:first], has_next=len(owned) > first
+                )
+        return [pages[key] for key in keys]
+
+    async def _newest(
+        self, owners: list[uuid.UUID], first: int, after: KeysetPosition | None
+    ) -> dict[uuid.UUID, list[RowT]]:
+        model: Any = self.model
+        owner = getattr(model, self.owner_column)
+        moment = getattr(model, self.time_column)
+        position = (
+            func.row_number()
+            .over(partition_by=owner, order_by=(moment.desc(), model.id.desc()))
+            .label("position")
+        )
+        ranked = select(model, position).where(owner.in_(owners))
+        if after is not None:
+            ranked = ranked.where(tuple_(moment, model.id) < (after.created_at, after.id))
+        numbered = ranked.subquery()
+        row = aliased(model, numbered)
+        statement = (
+            select(row).where(numbered.c.position <= first + 1).order_by(numbered.c.position)
+        )
+        grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
+        for found in await self.session.scalars(statement):
+            grouped[getattr(found, self.owner_column)].append(found)
+        return grouped
+
+
+class LoginEventsPageByAccountLoader(NewestFirstPageByAccountLoader[LoginEvent]):
+    model = LoginEvent
+
+
+class AccessLogPageByAccountLoader(NewestFirstPageByAccountLoader[AccessLogEntry]):
+    model = AccessLogEntry
+    owner_column = "subject_id"
+
+
+class SearchHistoryPageByAccountLoader(NewestFirstPageByAccountLoader[SearchEntry]):
+    model = SearchEntry
+
+
+class NotificationsPageByAccountLoader(NewestFirstPageByAccountLoader[Notification]):
+    model = Notification
+
+
+class DataRequestsPageByAccountLoader(NewestFirstPageByAccountLoader[DataRequest]):
+    model = DataRequest
+    time_column = "submitted_at"
+
+
+class DataRequestCountByAccountLoader(DataLoader[uuid.UUID, int]):
+    """How many rights requests each account has made."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
+        statement = (
+            select(DataRequest.account_id, func.count())
+            .where(DataRequest.account_id.in_(keys))
+            .group_by(DataRequest.account_id)
+        )
+        counts: dict[uuid.UUID, int] = {
+            row[0]: row[1] for row in await self.session.execute(statement)
+        }
+        return [counts.get(key, 0) for key in keys]
+
+
 class Loaders:
     """The request's loaders; created fresh for every request."""
 
@@ -162,5 +299,12 @@ class Loaders:
         self.real_name_by_account = RealNameVerificationByAccountLoader(session)
         self.student_by_account = StudentVerificationByAccountLoader(session)
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)
+        self.sessions_by_account = UnrevokedSessionsByAccountLoader(session)
+        self.login_events_page_by_account = LoginEventsPageByAccountLoader(session)
+        self.access_log_page_by_account = AccessLogPageByAccountLoader(session)
+        self.search_history_page_by_account = SearchHistoryPageByAccountLoader(session)
+        self.notifications_page_by_account = NotificationsPageByAccountLoader(session)
+        self.data_requests_page_by_account = DataRequestsPageByAccountLoader(session)
+        self.data_request_count_by_account = DataRequestCountByAccountLoader(session)
         self.device_permissions_by_account = DevicePermissionsByAccountLoader(session)
         self.policy_versions = PolicyVersions(session)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from auth import sessions
-from models import AccessLogEntry, Account, AuthSession, LoginEvent, queries
+from models import AccessLogEntry, Account, AuthSession, LoginEvent
 from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
+from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+
+# Read through the request's loaders: listing N accounts with their sessions and
+# histories costs one statement for each, whatever N.
 
 
 async def account_sessions(ctx: RequestContext, account: Account) -> list[AuthSession]:
+    """Live sessions, newest first: neither revoked nor past their refresh token's end."""
     require_relation(ctx, account)
-    return await sessions.live_sessions(ctx.session, account.id, ctx.now())
+    now = ctx.now()
+    unrevoked = await ctx.loaders.sessions_by_account.load(account.id)
+    return [row for row in unrevoked if row.refresh_expires_at > now]
 
 
 async def login_history(
@@ -19,8 +25,8 @@ async def login_history(
 ) -> Page[LoginEvent]:
     require_relation(ctx, account)
     position = decode_cursor(after) if after else None
-    page = await queries.login_events_page(
-        ctx.session, account.id, first=check_first(first), after=position
+    page = await ctx.loaders.login_events_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
     )
     return page_from_keyset(page, after=after)
 
@@ -30,7 +36,7 @@ async def access_log(
 ) -> Page[AccessLogEntry]:
     require_relation(ctx, account)
     position = decode_cursor(after) if after else None
-    page = await queries.access_log_page(
-        ctx.session, account.id, first=check_first(first), after=position
+    page = await ctx.loaders.access_log_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
     )
     return page_from_keyset(page, after=after)

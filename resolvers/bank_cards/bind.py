@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus
 from resolvers.accounts.access import require_account
 from resolvers.auth.results import OkResult
-from resolvers.consents.record import is_granted, record_consent
+from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.verifications.validation import names_match, parse_card_number
@@ -72,6 +72,9 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         )
     if errors or card is None:
         return BankCardResult(user_errors=errors)
+    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
+    if refusal is not None:
+        return BankCardResult(user_errors=[refusal])
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if (
         real_name is not None
@@ -120,8 +123,7 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
                 )
             ]
         )
-    if not await is_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD):
-        await record_consent(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD, granted=True)
+    await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     ctx.loaders.bank_cards_by_account.clear(account.id)
     return BankCardResult(bank_card=row)
 

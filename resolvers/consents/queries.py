@@ -9,10 +9,10 @@ from models import (
     DevicePermission,
     Notification,
     SearchEntry,
-    queries,
 )
 from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
+from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.policies.status import PolicyStatus, policy_status
 
@@ -41,8 +41,8 @@ async def notifications(
 ) -> Page[Notification]:
     require_relation(ctx, account)
     position = decode_cursor(after) if after else None
-    page = await queries.notifications_page(
-        ctx.session, account.id, first=check_first(first), after=position
+    page = await ctx.loaders.notifications_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
     )
     return page_from_keyset(page, after=after)
 
@@ -52,7 +52,7 @@ async def search_history(
 ) -> Page[SearchEntry]:
     require_relation(ctx, account)
     position = decode_cursor(after) if after else None
-    page = await queries.search_history_page(
-        ctx.session, account.id, first=check_first(first), after=position
+    page = await ctx.loaders.search_history_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
     )
     return page_from_keyset(page, after=after)

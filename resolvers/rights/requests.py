@@ -27,6 +27,7 @@ from resolvers.accounts.access import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.rights.erasure import erase_account
 
@@ -135,9 +136,10 @@ async def account_data_requests(
 ) -> Page[DataRequest]:
     require_relation(ctx, account)
     position = decode_cursor(after) if after else None
-    page, total = await queries.account_data_requests_page(
-        ctx.session, account.id, first=check_first(first), after=position
+    page = await ctx.loaders.data_requests_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
     )
+    total = await ctx.loaders.data_request_count_by_account.load(account.id)
     return page_from_keyset(
         page,
         after=after,

@@ -20,7 +20,7 @@ from models import (
     VerificationStatus,
 )
 from resolvers.accounts.access import require_account
-from resolvers.consents.record import is_granted, record_consent
+from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.rights.erasure import erase_account
@@ -85,11 +85,6 @@ async def _verify(
     return VerificationStatus.REJECTED, (outcome.rejection_reason or "Not verified.")[:200]
 
 
-async def _grant(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> None:
-    if not await is_granted(ctx, account, purpose):
-        await record_consent(ctx, account, purpose, granted=True)
-
-
 async def submit_real_name(
     ctx: RequestContext, real_name: str, id_number: str, separate_consent: bool
 ) -> VerificationResult:
@@ -107,6 +102,9 @@ async def submit_real_name(
         errors.append(parsed)
     if errors or isinstance(parsed, UserError):
         return _failed(*errors)
+    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
+    if refusal is not None:
+        return _failed(refusal)
 
     group = age_group(parsed.birth_date, ctx.now().date())
     if group is AgeGroup.UNDER_14:
@@ -119,7 +117,7 @@ async def submit_real_name(
                 "idNumber",
             )
         )
-    await _grant(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
+    await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
     status, reason = await _verify(
         ctx,
         VerificationRequest(kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value),
@@ -141,13 +139,15 @@ async def submit_real_name(
     row.rejection_reason = reason
     if account.kind is AccountKind.INDIVIDUAL:
         account.birth_date = parsed.birth_date
-        if (
-            group is AgeGroup.MINOR
-            and status is VerificationStatus.VERIFIED
-            and account.status is AccountStatus.ACTIVE
-            and not await _has_guardian_consent(ctx, account)
-        ):
-            account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
+    # Like the under-14 rule above, this holds for every kind of account: whoever
+    # verified is the person using it (RULES.md section 7).
+    if (
+        group is AgeGroup.MINOR
+        and status is VerificationStatus.VERIFIED
+        and account.status is AccountStatus.ACTIVE
+        and not await _has_guardian_consent(ctx, account)
+    ):
+        account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
     await ctx.session.flush()
     ctx.loaders.real_name_by_account.clear(account.id)
     return VerificationResult(account=account)
@@ -207,6 +207,9 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
         )
     if errors or isinstance(parsed, UserError):
         return _failed(*errors)
+    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
+    if refusal is not None:
+        return _failed(refusal)
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if real_name is not None and real_name.status is VerificationStatus.VERIFIED:
         same_name = names_match(real_name.real_name or "", submission.real_name)
@@ -218,7 +221,7 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
                     "realName",
                 )
             )
-    await _grant(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
+    await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
     status, reason = await _verify(
         ctx,
         VerificationRequest(

@@ -13,7 +13,13 @@ from resolvers.accounts.queries import (
     viewer_staff,
 )
 from resolvers.global_id import from_global_id, key_of
-from schema.accounts.types import ACCOUNT_TYPE_NAMES, Account, PublicProfile, account_object
+from schema.accounts.types import (
+    ACCOUNT_TYPE_NAMES,
+    Account,
+    PublicProfile,
+    account_global_id,
+    account_object,
+)
 from schema.auth.types import StaffMember
 from schema.bank_cards.types import BankCard
 from schema.context import Info
@@ -65,7 +71,13 @@ class AccountQueries:
         if key is None:
             return None
         public = await public_account(info.context, key)
-        return PublicProfile.of(public) if public is not None else None
+        if public is None:
+            return None
+        # An account's own ID names the account's type; one minted for another type
+        # never resolves, as in node(id:).
+        if key_of(id, "PublicProfile") is None and account_global_id(public) != id:
+            return None
+        return PublicProfile.of(public)
 
     @strawberry.field(description="Staff only: any account, a cancelled shell included.")
     async def account(self, info: Info, id: strawberry.ID) -> Account | None:

@@ -1,0 +1,365 @@
+"""Signed-in viewers of every kind, what they submit, and the answers tests compare against.
+
+Shared by the settings, verification, bank-card and account-graph tests. Accounts are
+rows of the test's transaction, committed so that requests see them; each viewer holds
+an access token of a session opened for it, as a sign-in would.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.contacts import parse_phone
+from auth.identity_verifier import (
+    VerificationOutcome,
+    VerificationRequest,
+    VerificationUnavailable,
+)
+from auth.services import AuthServices
+from auth.sessions import open_session
+from models import (
+    Account,
+    AccountKind,
+    BankCard,
+    BankCardType,
+    Base,
+    IdentityProvider,
+    LoginEvent,
+    LoginMethod,
+    RealNameVerification,
+    StaffMember,
+    StaffRole,
+    StudentVerification,
+    ThirdPartyIdentity,
+    VerificationStatus,
+)
+from tests.conftest import Clock
+
+PASSWORD = "correct-Horse-7"
+# Still Argon2id, at the smallest cost: no test here measures the hash's cost, and
+# verifying reads the cost from the hash itself.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)
+POLICY_VERSION = "1.0"
+USER_ERRORS = "userErrors { field code message }"
+KINDS = ("individual", "business", "enterprise", "sub_account")
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A viewer: its account (None for staff), its staff row (None for accounts), a token."""
+
+    token: str
+    account: Account | None = None
+    staff: StaffMember | None = None
+
+    @property
+    def me(self) -> Account:
+        assert self.account is not None
+        return self.account
+
+
+def e164(phone: str) -> str:
+    parsed = parse_phone(phone)
+    assert parsed is not None, phone
+    return parsed
+
+
+class Viewers:
+    """Creates accounts of each kind (and staff) and signs them in."""
+
+    def __init__(self, db: AsyncSession, services: AuthServices, clock: Clock) -> None:
+        self.db = db
+        self.services = services
+        self.clock = clock
+        self._made = 0
+
+    def _unique(self, prefix: str) -> str:
+        self._made += 1
+        return f"{prefix}{self._made}"
+
+    async def _account(
+        self,
+        kind: AccountKind,
+        *,
+        phone: str | None,
+        email: str | None,
+        password: bool,
+        **columns: Any,
+    ) -> Account:
+        now = self.clock()
+        account = Account(
+            kind=kind,
+            display_name=columns.pop("display_name", self._unique(f"{kind.value.title()} ")),
+            created_at=now,
+            accepted_policy_version=POLICY_VERSION,
+            accepted_policy_at=now,
+            password_hash=PASSWORD_HASH if password else None,
+            password_changed_at=now if password else None,
+            **columns,
+        )
+        account.phone = e164(phone) if phone else None
+        account.email = email
+        self.db.add(account)
+        await self.db.flush()
+        return account
+
+    async def sign_in(self, account: Account) -> SignedIn:
+        issued = await open_session(
+            self.db, self.services.tokens, now=self.clock(), account_id=account.id
+        )
+        await self.db.commit()
+        return SignedIn(token=issued.access_token, account=account)
+
+    async def individual(
+        self,
+        *,
+        phone: str | None = "13812345678",
+        email: str | None = None,
+        password: bool = False,
+        **columns: Any,
+    ) -> SignedIn:
+        account = await self._account(
+            AccountKind.INDIVIDUAL, phone=phone, email=email, password=password, **columns
+        )
+        return await self.sign_in(account)
+
+    async def business(
+        self, *, email: str = "biz@example.com", phone: str | None = None, **columns: Any
+    ) -> SignedIn:
+        account = await self._account(
+            AccountKind.BUSINESS,
+            phone=phone,
+            email=email,
+            password=True,
+            business_name="Acme Trading",
+            ur_token="ur-acme",
+            **columns,
+        )
+        return await self.sign_in(account)
+
+    async def enterprise(
+        self, *, email: str = "ent@example.com", phone: str | None = "13900139000", **columns: Any
+    ) -> SignedIn:
+        account = await self._account(
+            AccountKind.ENTERPRISE,
+            phone=phone,
+            email=email,
+            password=True,
+            company_name=columns.pop("company_name", "Acme Group"),
+            **columns,
+        )
+        return await self.sign_in(account)
+
+    async def sub_account(
+        self,
+        enterprise: Account | None = None,
+        *,
+        email: str | None = None,
+        phone: str | None = None,
+        **columns: Any,
+    ) -> SignedIn:
+        if enterprise is None:
+            enterprise = (await self.enterprise()).me
+        account = await self._account(
+            AccountKind.SUB_ACCOUNT,
+            phone=phone,
+            email=email or f"{self._unique('member')}@example.com",
+            password=True,
+            enterprise_id=enterprise.id,
+            **columns,
+        )
+        return await self.sign_in(account)
+
+    async def of_kind(self, kind: str) -> SignedIn:
+        """A viewer of one of KINDS, with the contacts its kind registers with."""
+        maker = {
+            "individual": self.individual,
+            "business": self.business,
+            "enterprise": self.enterprise,
+            "sub_account": self.sub_account,
+        }[kind]
+        return await maker()
+
+    async def staff(self, role: StaffRole = StaffRole.SUPPORT) -> SignedIn:
+        member = StaffMember(
+            name=self._unique("Support agent "),
+            role=role,
+            password_hash=PASSWORD_HASH,
+            created_at=self.clock(),
+        )
+        member.email = f"{self._unique('staff')}@platform.example"
+        self.db.add(member)
+        await self.db.flush()
+        issued = await open_session(
+            self.db, self.services.tokens, now=self.clock(), staff_id=member.id
+        )
+        await self.db.commit()
+        return SignedIn(token=issued.access_token, staff=member)
+
+
+# --- expected answers ------------------------------------------------------------------
+
+
+def error(code: str, message: str, *field: str) -> dict[str, Any]:
+    """One entry of a payload's userErrors."""
+    return {"field": list(field) or None, "code": code, "message": message}
+
+
+def top_level(query: str, field: str, code: str, message: str) -> dict[str, Any]:
+    """The whole answer when the root field `field` (first in `query`) is refused."""
+    for number, line in enumerate(query.splitlines(), start=1):
+        column = line.find(f"{field}(")
+        if column >= 0:
+            location = {"line": number, "column": column + 1}
+            break
+    else:
+        raise AssertionError(f"{field} is not in the query")
+    return {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": [location],
+                "path": [field],
+                "extensions": {"code": code},
+            }
+        ],
+    }
+
+
+def unauthenticated(query: str, field: str) -> dict[str, Any]:
+    return top_level(query, field, "UNAUTHENTICATED", "Sign in first.")
+
+
+def forbidden_for_staff(query: str, field: str) -> dict[str, Any]:
+    return top_level(query, field, "FORBIDDEN", "Only an account may do this.")
+
+
+STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", "Confirm it is you (elevateSession), then try again.")
+
+
+async def count(db: AsyncSession, model: type[Base], **where: Any) -> int:
+    """Rows of `model` whose columns equal `where`."""
+    statement = select(func.count()).select_from(model)
+    for name, value in where.items():
+        statement = statement.where(getattr(model, name) == value)
+    return int(await db.scalar(statement) or 0)
+
+
+async def reloaded(db: AsyncSession, account: Account) -> Account:
+    """The account as the requests left it (the test's session caches rows)."""
+    await db.refresh(account)
+    return account
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat()
+
+
+def years_before(today: date, years: int) -> date:
+    """The date `years` before `today`; 29 February becomes the 28th."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return today.replace(year=today.year - years, day=28)
+
+
+# --- what people submit --------------------------------------------------------------
+
+
+def id_check_character(first17: str) -> str:
+    """ISO 7064 MOD 11-2, written independently of the gateway's table of weights:
+    the digit at position i from the right (the check character is position 1) weighs
+    2**(i-1) mod 11, and the check value makes the weighted sum 1 modulo 11."""
+    total = sum(int(digit) * pow(2, 17 - i, 11) for i, digit in enumerate(first17))
+    value = (12 - total % 11) % 11
+    return "X" if value == 10 else str(value)
+
+
+def resident_id(birth: date, *, region: str = "110105", sequence: str = "001") -> str:
+    """A well-formed mainland resident ID number of someone born on `birth`."""
+    first17 = f"{region}{birth:%Y%m%d}{sequence}"
+    return first17 + id_check_character(first17)
+
+
+class StubVerifier:
+    """A verification provider that answers as told (None: it does not answer)."""
+
+    def __init__(self, outcome: VerificationOutcome | None) -> None:
+        self.outcome = outcome
+        self.requests: list[VerificationRequest] = []
+
+    async def verify(self, request: VerificationRequest) -> VerificationOutcome:
+        self.requests.append(request)
+        if self.outcome is None:
+            raise VerificationUnavailable(f"{request.kind} verification unavailable: test")
+        return self.outcome
+
+
+async def add_personal_data(
+    db: AsyncSession, account: Account, clock: Clock, *, card_number: str = "6222020200112345679"
+) -> None:
+    """A WeChat identity, verified real name and student status, a card, two sign-ins.
+
+    Written as rows, committed: what an account holds after using the settings for a while.
+    """
+    now = clock()
+    identity = ThirdPartyIdentity(
+        account_id=account.id,
+        provider=IdentityProvider.WECHAT,
+        nickname="微信用户",
+        created_at=now,
+    )
+    identity.open_id = f"o-{account.id.hex}"
+    real_name = RealNameVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        submitted_at=now,
+        verified_at=now,
+    )
+    real_name.real_name = "张三"
+    real_name.id_number = resident_id(years_before(now.date(), 30))
+    student = StudentVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        school="复旦大学",
+        major="Physics",
+        enrolled_on=date(2023, 9, 1),
+        graduates_on=date(2027, 7, 1),
+        submitted_at=now,
+        verified_at=now,
+    )
+    student.real_name = "张三"
+    student.id_number = real_name.id_number
+    student.verification_code = "ABCD1234EFGH"
+    card = BankCard(
+        account_id=account.id,
+        bank_name="中国工商银行",
+        branch="Haidian branch",
+        location="Beijing",
+        last4=card_number[-4:],
+        card_type=BankCardType.DEBIT,
+        bound_at=now,
+    )
+    card.card_number = card_number
+    card.holder_name = "张三"
+    sign_ins = []
+    for minutes, success in ((2, False), (1, True)):
+        event = LoginEvent(
+            account_id=account.id,
+            created_at=now - timedelta(minutes=minutes),
+            method=LoginMethod.SMS_CODE,
+            success=success,
+            user_agent="Mozilla/5.0",
+        )
+        event.ip_address = "203.0.113.7"
+        sign_ins.append(event)
+    db.add_all([identity, real_name, student, card, *sign_ins])
+    await db.commit()
