@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
 from auth.sms_codes import CodeCheck, check_code, consume_code
@@ -25,7 +26,7 @@ from models import (
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
-from resolvers.consents.record import is_granted, record_consent
+from resolvers.consents.record import POLICY_NOT_ACCEPTED, is_granted, record_consent
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.policies.status import policy_status
@@ -53,14 +54,7 @@ async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: boo
     account = require_account(ctx)
     if granted:
         if (await policy_status(ctx, account)).must_accept:
-            return ConsentResult(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.POLICY_NOT_ACCEPTED,
-                        "Accept the current privacy policy before granting consent.",
-                    )
-                ]
-            )
+            return ConsentResult(user_errors=[POLICY_NOT_ACCEPTED])
         await record_consent(ctx, account, purpose, granted=True)
         return ConsentResult(account=account, purpose=purpose)
     erased: list[str] = []
@@ -96,17 +90,21 @@ async def set_device_permission(
 ) -> DevicePermissionResult:
     account = require_account(ctx)
     now = ctx.now()
-    row = (
-        await ctx.session.scalars(
-            select(DevicePermission).where(
-                DevicePermission.account_id == account.id,
-                DevicePermission.permission == permission,
-            )
-        )
-    ).first()
+    current = select(DevicePermission).where(
+        DevicePermission.account_id == account.id, DevicePermission.permission == permission
+    )
+    row = (await ctx.session.scalars(current)).first()
     if row is None:
-        row = DevicePermission(account_id=account.id, permission=permission)
-        ctx.session.add(row)
+        row = DevicePermission(
+            account_id=account.id, permission=permission, enabled=enabled, updated_at=now
+        )
+        # The unique (account, permission) decides: when another request stored the first
+        # state since the look-up, this change applies to that row instead.
+        try:
+            async with ctx.session.begin_nested():
+                ctx.session.add(row)
+        except IntegrityError:
+            row = (await ctx.session.scalars(current)).one()
     row.enabled = enabled
     row.updated_at = now
     ctx.session.add(

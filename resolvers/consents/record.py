@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from models import Account, Consent, ConsentEvent, ConsentPurpose, queries
 from resolvers.context import RequestContext
+from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.policies.status import policy_status
+
+POLICY_NOT_ACCEPTED = user_error(
+    UserErrorCode.POLICY_NOT_ACCEPTED, "Accept the current privacy policy before granting consent."
+)
 
 
 async def policy_version_in_force(ctx: RequestContext) -> str:
@@ -25,14 +32,23 @@ async def record_consent(
 ) -> Consent:
     now = ctx.now()
     version = await policy_version_in_force(ctx)
-    consent = (
-        await ctx.session.scalars(
-            select(Consent).where(Consent.account_id == account.id, Consent.purpose == purpose)
-        )
-    ).first()
+    current = select(Consent).where(Consent.account_id == account.id, Consent.purpose == purpose)
+    consent = (await ctx.session.scalars(current)).first()
     if consent is None:
-        consent = Consent(account_id=account.id, purpose=purpose)
-        ctx.session.add(consent)
+        consent = Consent(
+            account_id=account.id,
+            purpose=purpose,
+            granted=granted,
+            policy_version=version,
+            updated_at=now,
+        )
+        # The unique (account, purpose) decides: when another request stored the first
+        # state since the look-up, this change applies to that row instead.
+        try:
+            async with ctx.session.begin_nested():
+                ctx.session.add(consent)
+        except IntegrityError:
+            consent = (await ctx.session.scalars(current)).one()
     consent.granted = granted
     consent.policy_version = version
     consent.updated_at = now
@@ -49,3 +65,20 @@ async def record_consent(
     ctx.loaders.consents_by_account.clear(account.id)
     ctx.loaders.consent_events_by_account.clear(account.id)
     return consent
+
+
+async def grant_refusal(
+    ctx: RequestContext, account: Account, purpose: ConsentPurpose
+) -> UserError | None:
+    """POLICY_NOT_ACCEPTED when granting `purpose` now would need the current policy
+    accepted first; None when it is granted already or may be."""
+    if await is_granted(ctx, account, purpose):
+        return None
+    if (await policy_status(ctx, account)).must_accept:
+        return POLICY_NOT_ACCEPTED
+    return None
+
+
+async def ensure_granted(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> None:
+    if not await is_granted(ctx, account, purpose):
+        await record_consent(ctx, account, purpose, granted=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
 from models import NotificationKind, PrivacyPolicy, StaffRole, queries
 from resolvers.accounts.access import require_account, require_staff
 from resolvers.context import RequestContext
@@ -14,6 +16,9 @@ from resolvers.settings.results import AccountResult, failed
 
 VERSION_LIMIT = 32
 BODY_LIMIT = 200_000
+VERSION_TAKEN = user_error(
+    UserErrorCode.ALREADY_EXISTS, "This version was published already.", "version"
+)
 
 
 @dataclass
@@ -49,13 +54,7 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
     if errors:
         return PolicyResult(user_errors=errors)
     if await queries.policy_by_version(ctx.session, version) is not None:
-        return PolicyResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.ALREADY_EXISTS, "This version was published already.", "version"
-                )
-            ]
-        )
+        return PolicyResult(user_errors=[VERSION_TAKEN])
     now = ctx.now()
     policy = PrivacyPolicy(
         version=version,
@@ -65,8 +64,13 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         summary_of_changes=(new.summary_of_changes or "").strip() or None,
         body=new.body,
     )
-    ctx.session.add(policy)
-    await ctx.session.flush()
+    # The unique version decides, not the look-up above: two officers publishing the same
+    # version at once cannot both succeed.
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(policy)
+    except IntegrityError:
+        return PolicyResult(user_errors=[VERSION_TAKEN])
     ctx.loaders.policy_versions.forget()
     if new.material:
         await queries.notify_every_account(

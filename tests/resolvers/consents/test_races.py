@@ -1,0 +1,147 @@
+"""Two requests changing the same consent or device permission at once (PostgreSQL).
+
+Each request runs in a transaction of its own on a connection of its own, as in
+production, so the rows here are committed for real and removed afterwards. Both requests
+read the current state (no row yet) before either writes, as two taps on the same switch
+in two tabs can.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from auth.services import AuthServices
+from auth.sessions import open_session
+from gateway.app import create_app
+from gateway.settings import Settings
+from models import (
+    Account,
+    AccountKind,
+    Consent,
+    ConsentEvent,
+    DevicePermission,
+    DevicePermissionEvent,
+)
+from tests.conftest import Clock
+from tests.helpers import graphql
+
+
+@pytest.fixture(autouse=True)
+def postgres_only(is_postgres: bool) -> None:
+    if not is_postgres:
+        pytest.skip(
+            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
+            "in at a time, so two requests cannot race"
+        )
+
+
+@dataclass(frozen=True)
+class Racer:
+    client: httpx.AsyncClient
+    token: str
+    account_id: uuid.UUID
+
+
+@pytest.fixture
+async def racer(
+    engine: AsyncEngine, settings: Settings, services: AuthServices, clock: Clock
+) -> AsyncIterator[Racer]:
+    """A committed account with a session, and a client whose requests each get their own
+    connection; the account goes again afterwards (its rows cascade)."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        account = Account(
+            kind=AccountKind.INDIVIDUAL,
+            display_name="Racer",
+            created_at=clock(),
+            accepted_policy_version="1.0",
+            accepted_policy_at=clock(),
+        )
+        session.add(account)
+        await session.flush()
+        issued = await open_session(session, services.tokens, now=clock(), account_id=account.id)
+        await session.commit()
+    app = create_app(settings, engine=engine, services=services, clock=clock)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Racer(client=client, token=issued.access_token, account_id=account.id)
+    finally:
+        async with engine.begin() as connection:
+            await connection.execute(delete(Account).where(Account.id == account.id))
+
+
+def both_read_before_either_writes(monkeypatch: pytest.MonkeyPatch, table: str) -> None:
+    """Each request's first read of `table` waits until the other request has read it too."""
+    both_read = asyncio.Barrier(2)
+    waited: set[int] = set()
+    scalars = AsyncSession.scalars
+
+    async def scalars_then_wait(self: AsyncSession, statement: Any, *args: Any, **kw: Any) -> Any:
+        result = await scalars(self, statement, *args, **kw)
+        froms = {getattr(f, "name", None) for f in statement.get_final_froms()}
+        if table in froms and id(self) not in waited:
+            waited.add(id(self))
+            async with asyncio.timeout(10):
+                await both_read.wait()
+        return result
+
+    monkeypatch.setattr(AsyncSession, "scalars", scalars_then_wait)
+
+
+async def count(engine: AsyncEngine, model: Any, account_id: uuid.UUID) -> int:
+    async with AsyncSession(engine) as session:
+        statement = select(func.count()).select_from(model).where(model.account_id == account_id)
+        return int(await session.scalar(statement) or 0)
+
+
+async def test_two_first_grants_at_once_both_succeed_with_one_state_and_two_events(
+    racer: Racer, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both_read_before_either_writes(monkeypatch, "consents")
+    grant = """
+    mutation { setConsent(input: { purpose: SEARCH_HISTORY, granted: true }) {
+      consent { granted } userErrors { code }
+    } }
+    """
+
+    answers = await asyncio.gather(
+        graphql(racer.client, grant, token=racer.token),
+        graphql(racer.client, grant, token=racer.token),
+    )
+
+    granted = {"data": {"setConsent": {"consent": {"granted": True}, "userErrors": []}}}
+    assert list(answers) == [granted, granted]
+    assert await count(engine, Consent, racer.account_id) == 1
+    assert await count(engine, ConsentEvent, racer.account_id) == 2
+
+
+async def test_two_first_changes_of_a_device_permission_at_once_both_succeed(
+    racer: Racer, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    both_read_before_either_writes(monkeypatch, "device_permissions")
+    enable = """
+    mutation { setDevicePermission(input: { permission: CAMERA, enabled: true }) {
+      devicePermission { enabled } userErrors { code }
+    } }
+    """
+
+    answers = await asyncio.gather(
+        graphql(racer.client, enable, token=racer.token),
+        graphql(racer.client, enable, token=racer.token),
+    )
+
+    enabled = {
+        "data": {"setDevicePermission": {"devicePermission": {"enabled": True}, "userErrors": []}}
+    }
+    assert list(answers) == [enabled, enabled]
+    assert await count(engine, DevicePermission, racer.account_id) == 1
+    assert await count(engine, DevicePermissionEvent, racer.account_id) == 2

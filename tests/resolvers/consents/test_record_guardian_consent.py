@@ -1,0 +1,326 @@
+"""`recordGuardianConsent` over HTTP: a guardian's SMS code activates a minor's account."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.senders import Outbox
+from models import Account, AccountStatus, GuardianConsent, StaffRole
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, e164, error, step_up
+
+GUARDIAN_NAME = "张三"
+GUARDIAN_PHONE = "13912345678"
+REQUEST_SMS_CODE = f"""
+mutation($phone: String!, $purpose: SmsPurpose!) {{
+  requestSmsCode(input: {{ phone: $phone, purpose: $purpose }}) {{ sent {USER_ERRORS} }}
+}}
+"""
+RECORD_GUARDIAN_CONSENT = f"""
+mutation($input: RecordGuardianConsentInput!) {{
+  recordGuardianConsent(input: $input) {{ account {{ status }} {USER_ERRORS} }}
+}}
+"""
+GUARDIAN_CONSENT = """
+query($reveal: Boolean!) {
+  viewer { account { status ... on IndividualAccount {
+    guardianConsent {
+      guardianName(reveal: $reveal) guardianPhone(reveal: $reveal) grantedAt
+    }
+  } } }
+}
+"""
+INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
+
+
+async def minor(people: People, clock: Clock) -> SignedIn:
+    today = clock().date()
+    return await people.account(
+        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
+        birth_date=date(today.year - 15, 1, 1),
+    )
+
+
+async def send_code(
+    client: httpx.AsyncClient,
+    outbox: Outbox,
+    who: SignedIn,
+    phone: str = GUARDIAN_PHONE,
+    purpose: str = "GUARDIAN_CONSENT",
+) -> str:
+    body = await graphql(
+        client, REQUEST_SMS_CODE, {"phone": phone, "purpose": purpose}, token=who.token
+    )
+    assert body["data"]["requestSmsCode"] == {"sent": True, "userErrors": []}, body
+    message = outbox.for_recipient(e164(phone))[0]
+    assert message.purpose == purpose
+    assert message.code is not None
+    return message.code
+
+
+async def record(
+    client: httpx.AsyncClient,
+    who: SignedIn | None,
+    code: str,
+    name: str = GUARDIAN_NAME,
+    phone: str = GUARDIAN_PHONE,
+) -> dict[str, Any]:
+    return await graphql(
+        client,
+        RECORD_GUARDIAN_CONSENT,
+        {"input": {"guardianName": name, "guardianPhone": phone, "code": code}},
+        token=who.token if who else None,
+    )
+
+
+def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"recordGuardianConsent": {"account": None, "userErrors": list(user_errors)}}}
+
+
+async def state(db: AsyncSession, account_id: uuid.UUID) -> tuple[AccountStatus | None, int]:
+    db.expunge_all()
+    status = await db.scalar(select(Account.status).where(Account.id == account_id))
+    guardians = await db.scalar(
+        select(func.count())
+        .select_from(GuardianConsent)
+        .where(GuardianConsent.account_id == account_id)
+    )
+    return status, int(guardians or 0)
+
+
+STILL_PENDING = (AccountStatus.PENDING_GUARDIAN_CONSENT, 0)
+
+
+async def test_a_guardians_code_makes_the_account_active(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me)
+
+    body = await record(client, me, code)
+
+    assert body == {
+        "data": {"recordGuardianConsent": {"account": {"status": "ACTIVE"}, "userErrors": []}}
+    }
+    assert await state(db, me.me.id) == (AccountStatus.ACTIVE, 1)
+
+
+async def test_the_guardian_is_shown_masked(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox
+) -> None:
+    me = await minor(people, clock)
+    await record(client, me, await send_code(client, outbox, me))
+
+    body = await graphql(client, GUARDIAN_CONSENT, {"reveal": False}, token=me.token)
+
+    assert body == {
+        "data": {
+            "viewer": {
+                "account": {
+                    "status": "ACTIVE",
+                    "guardianConsent": {
+                        "guardianName": "*三",
+                        "guardianPhone": "139****5678",
+                        "grantedAt": clock().isoformat(),
+                    },
+                }
+            }
+        }
+    }
+
+
+async def test_the_guardian_is_shown_in_clear_with_reveal_and_step_up(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox
+) -> None:
+    me = await minor(people, clock)
+    await record(client, me, await send_code(client, outbox, me))
+    without_step_up = await graphql(client, GUARDIAN_CONSENT, {"reveal": True}, token=me.token)
+    await step_up(client, me)
+
+    body = await graphql(client, GUARDIAN_CONSENT, {"reveal": True}, token=me.token)
+
+    guardian = body["data"]["viewer"]["account"]["guardianConsent"]
+    assert guardian == {
+        "guardianName": GUARDIAN_NAME,
+        "guardianPhone": "+8613912345678",
+        "grantedAt": clock().isoformat(),
+    }
+    hidden = without_step_up["data"]["viewer"]["account"]["guardianConsent"]
+    assert (hidden["guardianName"], hidden["guardianPhone"]) == (None, None)
+    assert sorted(
+        (tuple(e["path"]), e["extensions"]["code"]) for e in without_step_up["errors"]
+    ) == [
+        (("viewer", "account", "guardianConsent", "guardianName"), "STEP_UP_REQUIRED"),
+        (("viewer", "account", "guardianConsent", "guardianPhone"), "STEP_UP_REQUIRED"),
+    ]
+
+
+async def test_the_guardians_name_and_phone_are_sealed_in_the_database(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    await record(client, me, await send_code(client, outbox, me))
+
+    row = (
+        await db.execute(text("SELECT guardian_name, guardian_phone FROM guardian_consents"))
+    ).one()
+
+    stored = bytes(row[0]) + bytes(row[1])
+    for clear in (GUARDIAN_NAME, "+8613912345678", GUARDIAN_PHONE, "12345678"):
+        assert clear.encode() not in stored
+
+
+async def test_an_active_account_is_in_the_wrong_state(
+    client: httpx.AsyncClient, people: People, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await people.account()
+    code = await send_code(client, outbox, me)
+
+    body = await record(client, me, code)
+
+    assert body == refused(
+        error("INVALID_STATE", "This account does not await a guardian's consent.")
+    )
+    assert await state(db, me.me.id) == (AccountStatus.ACTIVE, 0)
+
+
+@pytest.mark.parametrize("phone", ["12345", "not a phone", "+86 100 0000 0000", ""])
+async def test_an_invalid_guardian_phone_is_refused(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, phone: str
+) -> None:
+    me = await minor(people, clock)
+
+    body = await record(client, me, "123456", phone=phone)
+
+    assert body == refused(
+        error("INVALID_PHONE", "This is not a valid phone number.", "guardianPhone")
+    )
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+@pytest.mark.parametrize("name", ["", "   ", "长" * 51])
+async def test_an_empty_or_overlong_guardian_name_is_refused_and_the_code_survives(
+    client: httpx.AsyncClient,
+    people: People,
+    clock: Clock,
+    outbox: Outbox,
+    db: AsyncSession,
+    name: str,
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me)
+
+    body = await record(client, me, code, name=name)
+    still_pending = await state(db, me.me.id)
+    retried = await record(client, me, code)
+
+    assert body == refused(error("INVALID_INPUT", "Give 1 to 50 characters.", "guardianName"))
+    assert still_pending == STILL_PENDING
+    assert retried["data"]["recordGuardianConsent"]["userErrors"] == []
+
+
+async def test_name_and_phone_errors_are_reported_together(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await minor(people, clock)
+
+    body = await record(client, me, "123456", name="", phone="12345")
+
+    assert body == refused(
+        error("INVALID_INPUT", "Give 1 to 50 characters.", "guardianName"),
+        error("INVALID_PHONE", "This is not a valid phone number.", "guardianPhone"),
+    )
+
+
+async def test_a_wrong_code_is_refused(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me)
+    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+
+    body = await record(client, me, wrong)
+
+    assert body == refused(INVALID_CODE)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_without_any_code_sent_the_code_is_invalid(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+
+    body = await record(client, me, "123456")
+
+    assert body == refused(INVALID_CODE)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_a_code_sent_to_another_phone_is_invalid(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me, phone="13700000000")
+
+    body = await record(client, me, code)
+
+    assert body == refused(INVALID_CODE)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_a_code_of_another_purpose_is_invalid(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me, purpose="LOGIN")
+
+    body = await record(client, me, code)
+
+    assert body == refused(INVALID_CODE)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_an_expired_code_is_refused(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me)
+    clock.advance(minutes=5)
+
+    body = await record(client, me, code)
+
+    assert body == refused(
+        error("CODE_EXPIRED", "The code has expired; ask for a new one.", "code")
+    )
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) -> None:
+    body = await record(client, None, "123456")
+
+    assert body["data"] is None
+    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
+        ("Sign in first.", ["recordGuardianConsent"], {"code": "UNAUTHENTICATED"})
+    ]
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_staff_are_forbidden(
+    client: httpx.AsyncClient, people: People, role: StaffRole
+) -> None:
+    staff = await people.staff(role)
+
+    body = await record(client, staff, "123456")
+
+    assert body["data"] is None
+    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
+        ("Only an account may do this.", ["recordGuardianConsent"], {"code": "FORBIDDEN"})
+    ]

@@ -1,0 +1,294 @@
+"""`publishPrivacyPolicy` over HTTP: who may, what it checks, whom it notifies."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import AccountKind, AccountStatus, Notification, PrivacyPolicy, StaffRole
+from tests.conftest import Clock
+from tests.resolvers.consents.helpers import People, SignedIn, error
+from tests.resolvers.policies.helpers import (
+    notifications,
+    policy_status,
+    publish,
+    published,
+    status,
+)
+
+
+async def versions(db: AsyncSession) -> list[str]:
+    db.expunge_all()
+    rows = await db.scalars(select(PrivacyPolicy.version).order_by(PrivacyPolicy.version))
+    return list(rows)
+
+
+async def notification_count(db: AsyncSession, *accounts: SignedIn) -> int:
+    """How many notifications these accounts hold."""
+    statement = select(func.count()).where(
+        Notification.account_id.in_([account.me.id for account in accounts])
+    )
+    return int(await db.scalar(statement) or 0)
+
+
+async def every_kind(people: People) -> list[SignedIn]:
+    """One signed-in account of each kind, and a minor awaiting a guardian's consent."""
+    enterprise = await people.account(kind=AccountKind.ENTERPRISE, phone="13900000001")
+    return [
+        await people.account(),
+        await people.account(kind=AccountKind.BUSINESS, phone=None),
+        enterprise,
+        await people.account(
+            kind=AccountKind.SUB_ACCOUNT, phone="13900000002", enterprise_id=enterprise.me.id
+        ),
+        await people.account(phone="13900000003", status=AccountStatus.PENDING_GUARDIAN_CONSENT),
+    ]
+
+
+def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "data": {"publishPrivacyPolicy": {"privacyPolicy": None, "userErrors": list(user_errors)}}
+    }
+
+
+# --- publishing ---------------------------------------------------------------------------
+
+
+async def test_a_privacy_officer_publishes_a_version(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    effective_on = clock().date() + timedelta(days=14)
+
+    body = await publish(
+        client,
+        officer,
+        "2.0",
+        effective_on,
+        material=True,
+        summary="  We now name every SDK.  ",
+        body="# Privacy policy 2.0\n\nEverything we collect.",
+    )
+
+    assert body == {
+        "data": {
+            "publishPrivacyPolicy": {
+                "privacyPolicy": {
+                    "version": "2.0",
+                    "effectiveOn": effective_on.isoformat(),
+                    "publishedAt": clock().isoformat(),
+                    "material": True,
+                    "summaryOfChanges": "We now name every SDK.",
+                    "body": "# Privacy policy 2.0\n\nEverything we collect.",
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    assert await versions(db) == ["1.0", "2.0"]
+
+
+async def test_the_version_is_trimmed_and_a_blank_summary_is_none(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+
+    payload = await published(
+        client, officer, "  2.1 ", clock().date(), material=False, summary=" "
+    )
+
+    assert payload["privacyPolicy"]["version"] == "2.1"
+    assert payload["privacyPolicy"]["summaryOfChanges"] is None
+
+
+@pytest.mark.parametrize("version", ["1.0", " 1.0 ", "2.0"])
+async def test_a_version_used_before_already_exists(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, version: str
+) -> None:
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    await published(client, officer, "2.0", clock().date(), material=False)
+    clock.advance(minutes=1)
+
+    body = await publish(client, officer, version, clock().date(), material=True)
+
+    assert body == refused(
+        error("ALREADY_EXISTS", "This version was published already.", "version")
+    )
+    assert await versions(db) == ["1.0", "2.0"]
+
+
+@pytest.mark.parametrize(
+    ("version", "text", "errors"),
+    [
+        ("", "# Policy", [error("INVALID_INPUT", "Give 1 to 32 characters.", "version")]),
+        ("  ", "# Policy", [error("INVALID_INPUT", "Give 1 to 32 characters.", "version")]),
+        ("v" * 33, "# Policy", [error("INVALID_INPUT", "Give 1 to 32 characters.", "version")]),
+        (
+            "2.0",
+            "",
+            [error("INVALID_INPUT", "The body is Markdown text, not empty.", "body")],
+        ),
+        (
+            "2.0",
+            " \n ",
+            [error("INVALID_INPUT", "The body is Markdown text, not empty.", "body")],
+        ),
+        (
+            "",
+            "",
+            [
+                error("INVALID_INPUT", "Give 1 to 32 characters.", "version"),
+                error("INVALID_INPUT", "The body is Markdown text, not empty.", "body"),
+            ],
+        ),
+    ],
+)
+async def test_an_empty_version_or_body_is_invalid(
+    client: httpx.AsyncClient,
+    people: People,
+    clock: Clock,
+    db: AsyncSession,
+    version: str,
+    text: str,
+    errors: list[dict[str, Any]],
+) -> None:
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await people.account()
+
+    body = await publish(client, officer, version, clock().date(), material=True, body=text)
+
+    assert body == refused(*errors)
+    assert await versions(db) == ["1.0"]
+    assert await notification_count(db, me) == 0
+
+
+# --- who may -------------------------------------------------------------------------------
+
+
+def top_level(code: str, message: str) -> dict[str, Any]:
+    return {
+        "data": None,
+        "errors": [
+            {
+                "message": message,
+                "locations": [{"line": 3, "column": 3}],
+                "path": ["publishPrivacyPolicy"],
+                "extensions": {"code": code},
+            }
+        ],
+    }
+
+
+async def test_support_staff_are_forbidden(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    support = await people.staff(StaffRole.SUPPORT)
+    me = await people.account()
+
+    body = await publish(client, support, "2.0", clock().date(), material=True)
+
+    assert body == top_level("FORBIDDEN", "Your role may not do this.")
+    assert await versions(db) == ["1.0"]
+    assert await notification_count(db, me) == 0
+
+
+async def test_accounts_are_forbidden(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    me = await people.account()
+
+    body = await publish(client, me, "2.0", clock().date(), material=True)
+
+    assert body == top_level("FORBIDDEN", "Your role may not do this.")
+    assert await versions(db) == ["1.0"]
+    assert await notification_count(db, me) == 0
+
+
+async def test_anonymous_callers_are_unauthenticated(
+    client: httpx.AsyncClient, clock: Clock, db: AsyncSession
+) -> None:
+    body = await publish(client, None, "2.0", clock().date(), material=True)
+
+    assert body == top_level("UNAUTHENTICATED", "Sign in first.")
+    assert await versions(db) == ["1.0"]
+
+
+# --- what a material version changes for everyone ------------------------------------------
+
+
+async def test_a_material_version_notifies_every_account_and_asks_each_to_accept(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    accounts = await every_kind(people)
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    clock.advance(minutes=1)
+    today = clock().date()
+
+    await published(client, officer, "2.0", today, material=True, summary="New SDKs are listed.")
+
+    expected = {
+        "kind": "POLICY_UPDATED",
+        "title": "Privacy policy 2.0",
+        "body": (
+            f"Version 2.0 of the privacy policy takes effect on {today.isoformat()}."
+            " Please read and accept it.\n\nWhat changed: New SDKs are listed."
+        ),
+        "createdAt": clock().isoformat(),
+        "readAt": None,
+    }
+    for account in accounts:
+        assert await notifications(client, account) == [expected]
+        assert await policy_status(client, account) == status("1.0", "2.0", True)
+
+
+async def test_a_material_version_without_a_summary_says_only_when(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await people.account()
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    effective_on = clock().date() + timedelta(days=30)
+
+    await published(client, officer, "2.0", effective_on, material=True)
+
+    assert [n["body"] for n in await notifications(client, me)] == [
+        f"Version 2.0 of the privacy policy takes effect on {effective_on.isoformat()}."
+        " Please read and accept it."
+    ]
+
+
+async def test_a_non_material_version_neither_notifies_nor_asks_to_accept(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    accounts = await every_kind(people)
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    clock.advance(minutes=1)
+
+    await published(client, officer, "1.1", clock().date(), material=False, summary="Typos.")
+
+    assert await notification_count(db, *accounts) == 0
+    for account in accounts:
+        assert await notifications(client, account) == []
+        assert await policy_status(client, account) == status("1.0", "1.1", False)
+
+
+async def test_a_material_version_not_yet_in_force_asks_to_accept_from_its_date(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await people.account()
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    effective_on = clock().date() + timedelta(days=3)
+    await published(client, officer, "2.0", effective_on, material=True)
+
+    before = await policy_status(client, me)
+    clock.advance(days=3)
+    me = await people.sign_in(me.me)
+    after = await policy_status(client, me)
+
+    assert before == status("1.0", "1.0", False)
+    assert after == status("1.0", "2.0", True)
+    assert len(await notifications(client, me)) == 1
