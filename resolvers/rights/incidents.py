@@ -13,6 +13,8 @@ from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 
 TEXT_LIMIT = 5000
+# The title becomes each notification's title, a column of 200 characters.
+TITLE_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,15 @@ class IncidentResult:
 async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
     await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
     texts = {
-        "title": incident.title,
-        "description": incident.description,
-        "measures": incident.measures,
-        "advice": incident.advice,
+        "title": (incident.title, TITLE_LIMIT),
+        "description": (incident.description, TEXT_LIMIT),
+        "measures": (incident.measures, TEXT_LIMIT),
+        "advice": (incident.advice, TEXT_LIMIT),
     }
     errors = [
-        user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {TEXT_LIMIT} characters.", name)
-        for name, text in texts.items()
-        if not 1 <= len(text.strip()) <= TEXT_LIMIT
+        user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {limit} characters.", name)
+        for name, (text, limit) in texts.items()
+        if not 1 <= len(text.strip()) <= limit
     ]
     if not incident.affected:
         errors.append(

@@ -1,0 +1,722 @@
+"""cancelAccount: irreversible and atomic (RULES.md section 8)."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from auth.wechat import WechatClient, WechatConfig
+from models import (
+    AccessLogEntry,
+    Account,
+    AccountKind,
+    AccountStatus,
+    ActorKind,
+    AuthSession,
+    BankCard,
+    BankCardType,
+    Base,
+    Consent,
+    ConsentEvent,
+    ConsentPurpose,
+    DevicePermission,
+    DevicePermissionEvent,
+    DevicePermissionKind,
+    EmailConfirmation,
+    GuardianConsent,
+    IdentityProvider,
+    LoginEvent,
+    LoginMethod,
+    Notification,
+    OAuthState,
+    RealNameVerification,
+    SearchEntry,
+    SensitiveKind,
+    StudentVerification,
+    ThirdPartyIdentity,
+    VerificationStatus,
+)
+from models.encryption import encrypted_attributes
+from resolvers.global_id import to_global_id
+from resolvers.rights import erasure
+from tests.conftest import Clock
+from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    EMAIL,
+    PASSWORD,
+    PHONE,
+    STEP_UP_REQUIRED,
+    USER_ERRORS,
+    VIEWER_ACCOUNT,
+    count_rows,
+    create_data_request,
+    create_person,
+    create_staff,
+    error,
+    global_id,
+    sign_in,
+    step_up,
+)
+
+CANCEL = f"""
+mutation($input: CancelAccountInput!) {{ cancelAccount(input: $input) {{ ok {USER_ERRORS} }} }}
+"""
+UNAUTHENTICATED = {
+    "errors": [
+        {
+            "message": "The bearer token is malformed, expired or revoked.",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ]
+}
+INVALID_CONFIRMATION = error(
+    "INVALID_INPUT", 'Type "CANCEL" to confirm; this cannot be undone.', "confirmation"
+)
+OPEN_ID = "o-zhang-openid"
+WECHAT_USER = FakeWechatUser(openid=OPEN_ID, unionid="u-zhang-unionid", nickname="小张")
+# The personal data erased with the account, by the tables that hold it (RULES.md 8).
+ERASED = (
+    ThirdPartyIdentity,
+    RealNameVerification,
+    StudentVerification,
+    BankCard,
+    GuardianConsent,
+    SearchEntry,
+    LoginEvent,
+    DevicePermission,
+    DevicePermissionEvent,
+    AuthSession,
+)
+
+
+@pytest.fixture
+def fake() -> FakeWechat:
+    return FakeWechat()
+
+
+@pytest.fixture
+def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
+    """The test's services, with WeChat served in-process by the fake."""
+    config = WechatConfig(
+        app_id=APP_ID,
+        app_secret=APP_SECRET,
+        api_base="http://wechat.test",
+        authorize_url="https://open.weixin.qq.com/connect/qrconnect",
+    )
+    client = WechatClient(config, transport=httpx.ASGITransport(app=fake.app))
+    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+
+
+async def cancel(
+    client: httpx.AsyncClient, token: str, confirmation: str = "CANCEL"
+) -> dict[str, Any]:
+    body = await graphql(client, CANCEL, {"input": {"confirmation": confirmation}}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["cancelAccount"]
+    return payload
+
+
+async def status_code_of(client: httpx.AsyncClient, token: str) -> tuple[int, Any]:
+    response = await client.post(
+        "/graphql", json={"query": VIEWER_ACCOUNT}, headers={"Authorization": f"Bearer {token}"}
+    )
+    return response.status_code, response.json()
+
+
+async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -> None:
+    """A row of every kind of personal data the account can hold."""
+    account.avatar_url = "https://cdn.example/avatars/zhang.png"
+    account.birth_date = date(1990, 5, 17)
+    account.bio = "Poster designer"
+    account.industry = "Design"
+    account.position = "Lead"
+    account.company_size = "10-50"
+    account.needs = ["posters", "logos"]
+    account.accepted_policy_version = "1.0"
+    account.accepted_policy_at = now
+    account.email_verified_at = now
+    identity = ThirdPartyIdentity(
+        account_id=account.id, provider=IdentityProvider.WECHAT, nickname="小张", created_at=now
+    )
+    identity.open_id = OPEN_ID
+    identity.union_id = "u-zhang-unionid"
+    real_name = RealNameVerification(
+        account_id=account.id, status=VerificationStatus.VERIFIED, submitted_at=now
+    )
+    real_name.real_name = "张三"
+    real_name.id_number = "11010519491231002X"
+    student = StudentVerification(
+        account_id=account.id,
+        status=VerificationStatus.VERIFIED,
+        school="Peking University",
+        major="Design",
+        enrolled_on=date(2023, 9, 1),
+        graduates_on=date(2027, 7, 1),
+        submitted_at=now,
+    )
+    student.real_name = "张三"
+    student.id_number = "11010519491231002X"
+    student.verification_code = "ABCD1234EFGH"
+    card = BankCard(
+        account_id=account.id,
+        bank_name="ICBC",
+        branch="Haidian",
+        location="Beijing",
+        last4="5679",
+        card_type=BankCardType.DEBIT,
+        bound_at=now,
+    )
+    card.card_number = "6222020200112345679"
+    card.holder_name = "张三"
+    guardian = GuardianConsent(account_id=account.id, granted_at=now)
+    guardian.guardian_name = "王五"
+    guardian.guardian_phone = "+8613600136000"
+    search = SearchEntry(account_id=account.id, created_at=now)
+    search.query = "wedding posters"
+    login = LoginEvent(
+        account_id=account.id, created_at=now, method=LoginMethod.SMS_CODE, success=True
+    )
+    login.ip_address = "203.0.113.7"
+    confirmation = EmailConfirmation(
+        account_id=account.id,
+        token_hash=b"t" * 32,
+        created_at=now,
+        expires_at=now + timedelta(days=1),
+    )
+    confirmation.email = "new.address@example.com"
+    db.add_all(
+        [
+            identity,
+            real_name,
+            student,
+            card,
+            guardian,
+            search,
+            login,
+            confirmation,
+            DevicePermission(
+                account_id=account.id,
+                permission=DevicePermissionKind.CAMERA,
+                enabled=True,
+                updated_at=now,
+            ),
+            DevicePermissionEvent(
+                account_id=account.id,
+                permission=DevicePermissionKind.CAMERA,
+                enabled=True,
+                created_at=now,
+            ),
+            Consent(
+                account_id=account.id,
+                purpose=ConsentPurpose.SEARCH_HISTORY,
+                granted=True,
+                policy_version="1.0",
+                updated_at=now,
+            ),
+            ConsentEvent(
+                account_id=account.id,
+                purpose=ConsentPurpose.SEARCH_HISTORY,
+                granted=True,
+                policy_version="1.0",
+                created_at=now,
+            ),
+            ConsentEvent(
+                account_id=account.id,
+                purpose=ConsentPurpose.SENSITIVE_BANK_CARD,
+                granted=True,
+                policy_version="1.0",
+                created_at=now,
+            ),
+            Notification(
+                account_id=account.id, kind="POLICY_UPDATED", title="t", body="b", created_at=now
+            ),
+            AccessLogEntry(
+                subject_id=account.id,
+                created_at=now,
+                actor_kind=ActorKind.SELF,
+                actor_name="Zhang San",
+                field=SensitiveKind.PHONE,
+            ),
+            OAuthState(
+                state_hash=b"s" * 32,
+                redirect_uri="http://localhost/cb",
+                account_id=account.id,
+                created_at=now,
+                expires_at=now + timedelta(minutes=10),
+            ),
+        ]
+    )
+    request = await create_data_request(db, account, now)
+    request.details = "Please close my account."
+    await db.flush()
+
+
+def account_models() -> list[type[Any]]:
+    """The accounts table and every model whose rows belong to an account, found in
+    the metadata."""
+    return [Account] + [
+        mapper.class_
+        for mapper in Base.registry.mappers
+        if any(
+            fk.column.table.name == "accounts"
+            for column in mapper.class_.__table__.columns
+            for fk in column.foreign_keys
+        )
+        and mapper.class_ is not Account
+    ]
+
+
+def owner_column(model: type[Any]) -> Any:
+    """The attribute by which rows of `model` belong to an account."""
+    if model is Account:
+        return Account.id
+    for column in model.__table__.columns:
+        if any(fk.column.table.name == "accounts" for fk in column.foreign_keys):
+            return getattr(model, model.__mapper__.get_property_by_column(column).key)
+    raise LookupError(model.__tablename__)
+
+
+async def snapshot(db: AsyncSession, account: Account) -> dict[str, Any]:
+    """Everything stored of the account, read afresh from the database."""
+    rows: dict[str, Any] = {}
+    for model in account_models():
+        column = owner_column(model)
+        statement = (
+            select(model)
+            .where(column == account.id)
+            .order_by(model.id)
+            .execution_options(populate_existing=True)
+        )
+        rows[model.__tablename__] = [
+            {c.key: getattr(row, c.key) for c in model.__mapper__.column_attrs}
+            for row in (await db.scalars(statement)).all()
+        ]
+    return rows
+
+
+async def sealed_values_left(db: AsyncSession, account: Account) -> list[str]:
+    """The sealed values still stored for the account, by table and attribute."""
+    left = []
+    for model in account_models():
+        column = owner_column(model)
+        statement = (
+            select(model).where(column == account.id).execution_options(populate_existing=True)
+        )
+        for row in (await db.scalars(statement)).all():
+            for attribute in encrypted_attributes(model):
+                if getattr(row, attribute.column) is not None:
+                    left.append(f"{model.__tablename__}.{attribute.name}")
+                if attribute.index and getattr(row, attribute.index) is not None:
+                    left.append(f"{model.__tablename__}.{attribute.index}")
+    return left
+
+
+@pytest.mark.parametrize("kind", [AccountKind.INDIVIDUAL, AccountKind.BUSINESS])
+async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    kind: AccountKind,
+) -> None:
+    person = await create_person(db, clock(), kind=kind, display_name="Zhang San")
+    await add_personal_data(db, person, clock())
+    other_device = await sign_in(db, services, clock(), account=person)
+    token = await sign_in(db, services, clock(), account=person)
+    consent_events = [row["id"] for row in (await snapshot(db, person))["consent_events"]]
+    await step_up(client, token)
+
+    payload = await cancel(client, token)
+
+    assert payload == {"ok": True, "userErrors": []}
+    account = await db.get_one(Account, person.id, populate_existing=True)
+    assert account.status is AccountStatus.CANCELLED
+    assert {
+        "phone": account.phone,
+        "email": account.email,
+        "password_hash": account.password_hash,
+        "avatar_url": account.avatar_url,
+        "birth_date": account.birth_date,
+        "bio": account.bio,
+        "industry": account.industry,
+        "position": account.position,
+        "company_size": account.company_size,
+        "needs": account.needs,
+        "email_verified_at": account.email_verified_at,
+        "business_name": account.business_name,
+        "ur_token": account.ur_token,
+    } == {
+        "phone": None,
+        "email": None,
+        "password_hash": None,
+        "avatar_url": None,
+        "birth_date": None,
+        "bio": None,
+        "industry": None,
+        "position": None,
+        "company_size": None,
+        "needs": [],
+        "email_verified_at": None,
+        "business_name": None,
+        "ur_token": None,
+    }
+    assert account.display_name != "Zhang San"
+    left = {
+        model.__tablename__: await count_rows(db, model, account_id=person.id) for model in ERASED
+    }
+    assert left == dict.fromkeys(left, 0)
+    assert await sealed_values_left(db, person) == []
+    kept = await snapshot(db, person)
+    assert [row["id"] for row in kept["consent_events"]] == consent_events
+    for token_of_a_session in (token, other_device):
+        assert await status_code_of(client, token_of_a_session) == (401, UNAUTHENTICATED)
+
+
+@pytest.mark.parametrize("confirmation", ["cancel", "", "CANCEL ", "Cancel", "YES"])
+async def test_anything_but_cancel_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    confirmation: str,
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    before = await snapshot(db, person)
+
+    payload = await cancel(client, token, confirmation)
+
+    assert payload == {"ok": False, "userErrors": [INVALID_CONFIRMATION]}
+    assert await snapshot(db, person) == before
+
+
+async def test_cancelling_needs_step_up(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    before = await snapshot(db, person)
+
+    payload = await cancel(client, token)
+
+    assert payload == {"ok": False, "userErrors": [STEP_UP_REQUIRED]}
+    assert await snapshot(db, person) == before
+    assert (await status_code_of(client, token))[0] == 200
+
+
+async def test_the_phone_registers_again_as_a_new_empty_account(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    outbox: Any,
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    await cancel(client, token)
+
+    sent = await graphql(
+        client,
+        "mutation($input: RequestSmsCodeInput!) { requestSmsCode(input: $input) { sent } }",
+        {"input": {"phone": "13812345678", "purpose": "LOGIN"}},
+    )
+    assert sent == {"data": {"requestSmsCode": {"sent": True}}}
+    code = next(m.code for m in outbox.for_recipient(PHONE) if m.purpose == "LOGIN")
+    login = await graphql(
+        client,
+        """
+        mutation($input: LoginWithSmsInput!) {
+          loginWithSms(input: $input) { accessToken isNewAccount account { id } userErrors { code } }
+        }
+        """,
+        {"input": {"phone": "13812345678", "code": code, "acceptPolicyVersion": "1.0"}},
+    )
+
+    signed_in = login["data"]["loginWithSms"]
+    assert signed_in["userErrors"] == []
+    assert signed_in["isNewAccount"] is True
+    assert signed_in["account"]["id"] != global_id(person)
+    body = await graphql(client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
+    assert "errors" not in body, body
+    assert body["data"]["viewer"]["account"] == {
+        "id": signed_in["account"]["id"],
+        "status": "ACTIVE",
+        "displayName": body["data"]["viewer"]["account"]["displayName"],
+        "avatarUrl": None,
+        "phone": "138****5678",
+        "email": None,
+        "profile": {"bio": None, "industry": None, "position": None, "needs": []},
+        "identities": [],
+        "verifications": {"realName": None, "student": None},
+        "bankCards": [],
+        "searchHistory": {"edges": []},
+        "notifications": {"edges": []},
+        "dataRequests": {"totalCount": 0},
+        "accessLog": {"edges": []},
+        "loginHistory": {"edges": [{"node": {"method": "SMS_CODE"}}]},
+    }
+    assert body["data"]["viewer"]["account"]["displayName"] != "Zhang San"
+    old = await graphql(
+        client,
+        "query($id: ID!) { node(id: $id) { id } account(id: $id) { id } }",
+        {"id": global_id(person)},
+        token=signed_in["accessToken"],
+    )
+    assert old == {"data": {"node": None, "account": None}}
+
+
+EVERYTHING_OF_THE_VIEWER = """
+query {
+  viewer {
+    account {
+      id status displayName avatarUrl phone email
+      profile { bio industry position needs }
+      identities { provider }
+      verifications { realName { status } student { status } }
+      bankCards { last4 }
+      searchHistory { edges { node { query } } }
+      notifications { edges { node { title } } }
+      dataRequests { totalCount }
+      accessLog { edges { node { field } } }
+      loginHistory { edges { node { method } } }
+    }
+  }
+}
+"""
+
+
+async def test_the_email_and_the_wechat_account_can_be_used_again(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    fake: FakeWechat,
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    await cancel(client, token)
+
+    business = await graphql(
+        client,
+        """
+        mutation($input: RegisterBusinessInput!) {
+          registerBusiness(input: $input) { isNewAccount account { id } userErrors { code } }
+        }
+        """,
+        {
+            "input": {
+                "email": EMAIL,
+                "businessName": "New Business",
+                "urToken": "ur-new",
+                "password": PASSWORD,
+                "acceptPolicyVersion": "1.0",
+            }
+        },
+    )
+    state = await graphql(
+        client,
+        "query($uri: String!) { wechatAuthorizeUrl(redirectUri: $uri) { state } }",
+        {"uri": "http://localhost:5173/auth/wechat"},
+    )
+    wechat = await graphql(
+        client,
+        """
+        mutation($input: LoginWithWechatInput!) {
+          loginWithWechat(input: $input) {
+            isNewAccount account { id } userErrors { code }
+          }
+        }
+        """,
+        {
+            "input": {
+                "code": fake.issue_code(WECHAT_USER),
+                "state": state["data"]["wechatAuthorizeUrl"]["state"],
+                "acceptPolicyVersion": "1.0",
+            }
+        },
+    )
+
+    assert business["data"]["registerBusiness"]["userErrors"] == []
+    assert business["data"]["registerBusiness"]["isNewAccount"] is True
+    registered = wechat["data"]["loginWithWechat"]
+    assert registered["userErrors"] == []
+    assert registered["isNewAccount"] is True
+    identity = (
+        await db.scalars(
+            select(ThirdPartyIdentity).where(
+                ThirdPartyIdentity.open_id_index == ThirdPartyIdentity.open_id.index_of(OPEN_ID)
+            )
+        )
+    ).one()
+    assert to_global_id("IndividualAccount", identity.account_id) == registered["account"]["id"]
+    new_ids = {registered["account"]["id"], business["data"]["registerBusiness"]["account"]["id"]}
+    assert global_id(person) not in new_ids
+    assert len(new_ids) == 2
+
+
+async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    bystander = await create_person(
+        db, clock(), phone="+8613900139000", email="bystander@example.com"
+    )
+    bystander_token = await sign_in(db, services, clock(), account=bystander)
+    staff = await create_staff(db, clock())
+    staff_token = await sign_in(db, services, clock(), staff=staff)
+    await step_up(client, token)
+    await cancel(client, token)
+    query = """
+    query($id: ID!) {
+      account(id: $id) {
+        id kind status avatarUrl phone email
+        profile { bio industry position companySize needs }
+        identities { provider } bankCards { last4 } verifications { realName { status } }
+      }
+      node(id: $id) { id }
+    }
+    """
+
+    as_staff = await graphql(client, query, {"id": global_id(person)}, token=staff_token)
+    as_bystander = await graphql(client, query, {"id": global_id(person)}, token=bystander_token)
+
+    assert as_staff == {
+        "data": {
+            "account": {
+                "id": global_id(person),
+                "kind": "INDIVIDUAL",
+                "status": "CANCELLED",
+                "avatarUrl": None,
+                "phone": None,
+                "email": None,
+                "profile": {
+                    "bio": None,
+                    "industry": None,
+                    "position": None,
+                    "companySize": None,
+                    "needs": [],
+                },
+                "identities": [],
+                "bankCards": [],
+                "verifications": {"realName": None},
+            },
+            "node": {"id": global_id(person)},
+        }
+    }
+    assert as_bystander == {"data": {"account": None, "node": None}}
+
+
+async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    enterprise = await create_person(
+        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+    )
+    members = [
+        await create_person(
+            db,
+            clock(),
+            kind=AccountKind.SUB_ACCOUNT,
+            display_name=f"Member {n}",
+            phone=f"+861370013700{n}",
+            email=f"member{n}@acme.example",
+            enterprise=enterprise,
+        )
+        for n in range(2)
+    ]
+    await add_personal_data(db, members[0], clock())
+    bystander = await create_person(db, clock(), phone="+8613900139000", email="b@example.com")
+    member_tokens = [await sign_in(db, services, clock(), account=m) for m in members]
+    bystander_token = await sign_in(db, services, clock(), account=bystander)
+    token = await sign_in(db, services, clock(), account=enterprise)
+    await step_up(client, token)
+
+    payload = await cancel(client, token)
+
+    assert payload == {"ok": True, "userErrors": []}
+    for account in [enterprise, *members]:
+        row = await db.get_one(Account, account.id, populate_existing=True)
+        assert row.status is AccountStatus.CANCELLED
+        assert row.company_name is None
+        assert row.display_name not in {"Acme Group", "Member 0", "Member 1"}
+        assert await sealed_values_left(db, account) == []
+        assert await count_rows(db, AuthSession, account_id=account.id) == 0
+    for member_token in member_tokens:
+        assert await status_code_of(client, member_token) == (401, UNAUTHENTICATED)
+    assert (await status_code_of(client, bystander_token))[0] == 200
+    assert (await db.get_one(Account, bystander.id)).status is AccountStatus.ACTIVE
+
+
+async def test_a_failure_part_way_changes_nothing(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = await create_person(db, clock())
+    await add_personal_data(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    before = await snapshot(db, person)
+    issued: list[type[Any]] = []
+
+    def delete_failing_at_the_fourth_table(model: type[Any]) -> Any:
+        if len(issued) == 3:
+            raise RuntimeError("the database went away")
+        issued.append(model)
+        return delete(model)
+
+    monkeypatch.setattr(erasure, "delete", delete_failing_at_the_fourth_table)
+
+    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+
+    # Three tables with rows of the account were deleted from before the failure.
+    assert len(issued) == 3
+    assert all(before[model.__tablename__] for model in issued)
+    assert body["data"] is None
+    assert [
+        (error["message"], error["path"], error["extensions"]["code"]) for error in body["errors"]
+    ] == [("Internal server error.", ["cancelAccount"], "INTERNAL_SERVER_ERROR")]
+    assert await snapshot(db, person) == before
+    assert await status_code_of(client, token) == (
+        200,
+        {"data": {"viewer": {"account": {"id": global_id(person), "status": "ACTIVE"}}}},
+    )
+
+
+async def test_a_minor_awaiting_guardian_consent_may_cancel(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(
+        db,
+        clock(),
+        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
+        birth_date=clock().date() - timedelta(days=15 * 366),
+    )
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    payload = await cancel(client, token)
+
+    assert payload == {"ok": True, "userErrors": []}
+    account = await db.get_one(Account, person.id, populate_existing=True)
+    assert account.status is AccountStatus.CANCELLED
+    assert account.birth_date is None

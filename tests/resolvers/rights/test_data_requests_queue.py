@@ -1,0 +1,191 @@
+"""The staff queue `dataRequests(status, overdue)` (RULES.md section 8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import Account, DataRequest, DataRequestStatus, DataRequestType, StaffRole
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    create_data_request,
+    create_person,
+    create_staff,
+    global_id,
+    refusal,
+    request_global_id,
+    sign_in,
+    without_locations,
+)
+
+QUEUE = """
+query($status: DataRequestStatus, $overdue: Boolean, $first: Int, $after: String) {
+  dataRequests(status: $status, overdue: $overdue, first: $first, after: $after) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { node { id type status overdue account { id } } }
+  }
+}
+"""
+
+
+async def queue(client: httpx.AsyncClient, token: str, **variables: Any) -> dict[str, Any]:
+    body = await graphql(client, QUEUE, variables, token=token)
+    assert "errors" not in body, body
+    connection: dict[str, Any] = body["data"]["dataRequests"]
+    return connection
+
+
+def ids(connection: dict[str, Any]) -> list[str]:
+    return [edge["node"]["id"] for edge in connection["edges"]]
+
+
+async def seed_queue(db: AsyncSession, clock: Clock) -> dict[str, DataRequest]:
+    """Five requests of two people; submitted 20, 19, 18, 10 and 2 days ago."""
+    zhang = await create_person(db, clock())
+    li = await create_person(
+        db, clock(), display_name="Li Si", phone="+8613900139000", email="li@example.com"
+    )
+    start = clock() - timedelta(days=20)
+    return {
+        # Due 5 days ago and still open: overdue.
+        "oldest": await create_data_request(db, zhang, start),
+        # Due 4 days ago but answered: not overdue.
+        "answered": await create_data_request(
+            db,
+            li,
+            start + timedelta(days=1),
+            type=DataRequestType.COMPLAINT,
+            status=DataRequestStatus.FULFILLED,
+        ),
+        # Due 3 days ago, being worked on: overdue.
+        "working": await create_data_request(
+            db,
+            li,
+            start + timedelta(days=2),
+            type=DataRequestType.DELETION,
+            status=DataRequestStatus.IN_PROGRESS,
+        ),
+        # Due in 5 and in 13 days.
+        "recent": await create_data_request(
+            db, zhang, start + timedelta(days=10), type=DataRequestType.CORRECTION
+        ),
+        "newest": await create_data_request(
+            db, zhang, start + timedelta(days=18), type=DataRequestType.PORTABILITY
+        ),
+    }
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_staff_page_through_the_queue_oldest_due_first(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    role: StaffRole,
+) -> None:
+    requests = await seed_queue(db, clock)
+    staff = await create_staff(db, clock(), role)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    first = await queue(client, token, first=2)
+    second = await queue(client, token, first=2, after=first["pageInfo"]["endCursor"])
+    third = await queue(client, token, first=2, after=second["pageInfo"]["endCursor"])
+
+    order = [request_global_id(requests[name]) for name in requests]
+    assert (ids(first), ids(second), ids(third)) == (order[:2], order[2:4], order[4:])
+    assert [page["pageInfo"]["hasNextPage"] for page in (first, second, third)] == [
+        True,
+        True,
+        False,
+    ]
+    assert [page["totalCount"] for page in (first, second, third)] == [5, 5, 5]
+    owner = await db.get_one(Account, requests["oldest"].account_id)
+    assert first["edges"][0]["node"] == {
+        "id": request_global_id(requests["oldest"]),
+        "type": "ACCESS_COPY",
+        "status": "SUBMITTED",
+        "overdue": True,
+        "account": {"id": global_id(owner)},
+    }
+
+
+@pytest.mark.parametrize(
+    ("variables", "expected"),
+    [
+        ({}, ["oldest", "answered", "working", "recent", "newest"]),
+        ({"status": "SUBMITTED"}, ["oldest", "recent", "newest"]),
+        ({"status": "IN_PROGRESS"}, ["working"]),
+        ({"status": "FULFILLED"}, ["answered"]),
+        ({"status": "REFUSED"}, []),
+        ({"overdue": True}, ["oldest", "working"]),
+        ({"overdue": False}, ["answered", "recent", "newest"]),
+        ({"status": "SUBMITTED", "overdue": True}, ["oldest"]),
+        ({"status": "SUBMITTED", "overdue": False}, ["recent", "newest"]),
+    ],
+)
+async def test_the_queue_filters_by_status_and_overdue(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    variables: dict[str, Any],
+    expected: list[str],
+) -> None:
+    requests = await seed_queue(db, clock)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    connection = await queue(client, token, **variables)
+
+    assert ids(connection) == [request_global_id(requests[name]) for name in expected]
+    assert connection["totalCount"] == len(expected)
+    assert all(
+        edge["node"]["overdue"] is (name in ("oldest", "working"))
+        for edge, name in zip(connection["edges"], expected, strict=True)
+    )
+
+
+async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock())
+    staff = await create_staff(db, clock())
+
+    clock.advance(days=15)
+    token = await sign_in(db, services, clock(), staff=staff)
+    at_due_moment = await queue(client, token, overdue=True)
+    clock.advance(seconds=1)
+    after_due_moment = await queue(client, token, overdue=True)
+    not_overdue = await queue(client, token, overdue=False)
+
+    assert ids(at_due_moment) == []
+    assert ids(after_due_moment) == [request_global_id(request)]
+    assert ids(not_overdue) == []
+
+
+async def test_accounts_and_anonymous_callers_have_no_queue(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    await seed_queue(db, clock)
+    person = await create_person(db, clock(), phone=None, email=None)
+    token = await sign_in(db, services, clock(), account=person)
+
+    as_account = await graphql(client, QUEUE, token=token)
+    anonymous = await graphql(client, QUEUE)
+
+    assert without_locations(as_account) == {
+        "data": None,
+        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["dataRequests"])],
+    }
+    assert without_locations(anonymous) == {
+        "data": None,
+        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["dataRequests"])],
+    }

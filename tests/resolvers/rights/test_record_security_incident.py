@@ -1,0 +1,206 @@
+"""recordSecurityIncident: privacy officers tell each affected account (RULES.md 8)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import AccountKind, AccountStatus, Notification, StaffRole
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    USER_ERRORS,
+    count_rows,
+    create_person,
+    create_staff,
+    error,
+    global_id,
+    notifications,
+    refusal,
+    sign_in,
+    without_locations,
+)
+
+RECORD = f"""
+mutation($input: RecordSecurityIncidentInput!) {{
+  recordSecurityIncident(input: $input) {{ notified {USER_ERRORS} }}
+}}
+"""
+INCIDENT = {
+    "title": "Unauthorised access to order records",
+    "description": "On 3 March an attacker read order records through a leaked support login.",
+    "measures": "We disabled the login, rotated every support credential and told the regulator.",
+    "advice": "Watch for messages that ask for payment; we never ask for card numbers.",
+}
+NOTICE = {
+    "kind": "SECURITY_INCIDENT",
+    "title": INCIDENT["title"],
+    "body": (
+        f"{INCIDENT['description']}\n\n"
+        f"What we did: {INCIDENT['measures']}\n\n"
+        f"What you can do: {INCIDENT['advice']}"
+    ),
+}
+NOT_FOUND = error(
+    "NOT_FOUND",
+    "Some affected account IDs are unknown or cancelled; nothing was sent.",
+    "affectedAccountIds",
+)
+
+
+async def record(
+    client: httpx.AsyncClient, token: str, affected: list[str], **texts: str
+) -> dict[str, Any]:
+    variables = {"input": {**INCIDENT, **texts, "affectedAccountIds": affected}}
+    body = await graphql(client, RECORD, variables, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
+    return payload
+
+
+async def officer_token(db: AsyncSession, services: AuthServices, clock: Clock) -> str:
+    staff = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER)
+    return await sign_in(db, services, clock(), staff=staff)
+
+
+async def test_each_affected_account_learns_what_happened_what_was_done_and_what_to_do(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    zhang = await create_person(db, clock())
+    business = await create_person(
+        db, clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
+    )
+    bystander = await create_person(db, clock(), phone="+8613900139000", email="b@example.com")
+    tokens = [await sign_in(db, services, clock(), account=a) for a in (zhang, business)]
+    bystander_token = await sign_in(db, services, clock(), account=bystander)
+    token = await officer_token(db, services, clock)
+
+    payload = await record(client, token, [global_id(zhang), global_id(business), global_id(zhang)])
+
+    assert payload == {"notified": 2, "userErrors": []}
+    for account_token in tokens:
+        assert await notifications(client, account_token) == [NOTICE]
+    assert await notifications(client, bystander_token) == []
+
+
+@pytest.mark.parametrize("field", ["title", "description", "measures", "advice"])
+async def test_every_text_is_required(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    field: str,
+) -> None:
+    person = await create_person(db, clock())
+    token = await officer_token(db, services, clock)
+
+    empty = await record(client, token, [global_id(person)], **{field: ""})
+    blank = await record(client, token, [global_id(person)], **{field: "   \n "})
+
+    limit = 200 if field == "title" else 5000
+    expected = {
+        "notified": 0,
+        "userErrors": [error("INVALID_INPUT", f"Give 1 to {limit} characters.", field)],
+    }
+    assert empty == blank == expected
+    assert await count_rows(db, Notification) == 0
+
+
+async def test_texts_must_fit_what_a_notification_holds(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    token = await officer_token(db, services, clock)
+
+    too_long_title = await record(client, token, [global_id(person)], title="T" * 201)
+    too_long_advice = await record(client, token, [global_id(person)], advice="a" * 5001)
+    longest = await record(
+        client, token, [global_id(person)], title="T" * 200, description="d" * 5000
+    )
+
+    assert too_long_title == {
+        "notified": 0,
+        "userErrors": [error("INVALID_INPUT", "Give 1 to 200 characters.", "title")],
+    }
+    assert too_long_advice == {
+        "notified": 0,
+        "userErrors": [error("INVALID_INPUT", "Give 1 to 5000 characters.", "advice")],
+    }
+    assert longest == {"notified": 1, "userErrors": []}
+    [notice] = await notifications(client, person_token)
+    assert notice["title"] == "T" * 200
+    assert notice["body"].startswith("d" * 5000 + "\n\nWhat we did: ")
+
+
+async def test_an_incident_names_its_accounts(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    token = await officer_token(db, services, clock)
+
+    payload = await record(client, token, [], title="")
+
+    assert payload == {
+        "notified": 0,
+        "userErrors": [
+            error("INVALID_INPUT", "Give 1 to 200 characters.", "title"),
+            error("INVALID_INPUT", "Name the affected accounts.", "affectedAccountIds"),
+        ],
+    }
+
+
+async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    cancelled = await create_person(
+        db, clock(), phone=None, email=None, status=AccountStatus.CANCELLED
+    )
+    token = await officer_token(db, services, clock)
+    unknown = to_global_id("IndividualAccount", uuid.uuid4())
+
+    answers = [
+        await record(client, token, [global_id(person), unknown]),
+        await record(client, token, [global_id(person), "not-an-id"]),
+        await record(client, token, [global_id(person), to_global_id("DataRequest", person.id)]),
+        await record(client, token, [global_id(person), global_id(cancelled)]),
+    ]
+
+    assert answers == [{"notified": 0, "userErrors": [NOT_FOUND]}] * 4
+    assert await count_rows(db, Notification) == 0
+
+
+@pytest.mark.parametrize("viewer", ["support", "account"])
+async def test_only_privacy_officers_record_incidents(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    viewer: str,
+) -> None:
+    person = await create_person(db, clock())
+    if viewer == "support":
+        staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+        token = await sign_in(db, services, clock(), staff=staff)
+    else:
+        token = await sign_in(db, services, clock(), account=person)
+    variables = {"input": {**INCIDENT, "affectedAccountIds": [global_id(person)]}}
+
+    body = await graphql(client, RECORD, variables, token=token)
+    anonymous = await graphql(client, RECORD, variables)
+
+    assert without_locations(body) == {
+        "data": None,
+        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"])],
+    }
+    assert without_locations(anonymous) == {
+        "data": None,
+        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"])],
+    }
+    assert await count_rows(db, Notification) == 0

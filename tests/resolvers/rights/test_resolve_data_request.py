@@ -1,0 +1,322 @@
+"""resolveDataRequest: staff move a request on; every change notifies the person."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import (
+    Account,
+    AccountStatus,
+    AuthSession,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    Notification,
+    StaffRole,
+)
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    USER_ERRORS,
+    VIEWER_ACCOUNT,
+    count_rows,
+    create_data_request,
+    create_person,
+    create_staff,
+    error,
+    notifications,
+    refusal,
+    request_global_id,
+    sign_in,
+    without_locations,
+)
+
+RESOLVE = f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{
+    dataRequest {{ id type status resolvedAt resolutionNote refusalReason overdue }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+REFUSAL_REASON_REQUIRED = error(
+    "REFUSAL_REASON_REQUIRED", "A refusal names one of the policy's exceptions.", "refusalReason"
+)
+CLOSED = error("INVALID_STATE", "This request is closed.", "id")
+NOT_FOUND = error("NOT_FOUND", "No such request.", "id")
+
+
+async def resolve(
+    client: httpx.AsyncClient, token: str, request: DataRequest | str, status: str, **fields: Any
+) -> dict[str, Any]:
+    request_id = request if isinstance(request, str) else request_global_id(request)
+    variables = {"input": {"id": request_id, "status": status, **fields}}
+    body = await graphql(client, RESOLVE, variables, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
+    return payload
+
+
+async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
+    await db.refresh(request)
+    return (
+        request.status,
+        request.resolved_at,
+        request.resolution_note,
+        request.refusal_reason,
+    )
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_staff_work_a_request_and_the_person_hears_of_every_step(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    role: StaffRole,
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(
+        db, person, clock() - timedelta(days=20), type=DataRequestType.CORRECTION
+    )
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock(), role)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
+    clock.advance(seconds=30)
+    done = await resolve(client, token, request, "FULFILLED", note="Address corrected.")
+
+    assert working == {
+        "dataRequest": {
+            "id": request_global_id(request),
+            "type": "CORRECTION",
+            "status": "IN_PROGRESS",
+            "resolvedAt": None,
+            "resolutionNote": "Checking the address.",
+            "refusalReason": None,
+            "overdue": True,
+        },
+        "userErrors": [],
+    }
+    assert done == {
+        "dataRequest": {
+            "id": request_global_id(request),
+            "type": "CORRECTION",
+            "status": "FULFILLED",
+            "resolvedAt": clock().isoformat(),
+            "resolutionNote": "Address corrected.",
+            "refusalReason": None,
+            "overdue": False,
+        },
+        "userErrors": [],
+    }
+    assert await notifications(client, person_token) == [
+        {
+            "kind": "DATA_REQUEST_UPDATED",
+            "title": "Your correction request",
+            "body": "Your request has been fulfilled.\n\nAddress corrected.",
+        },
+        {
+            "kind": "DATA_REQUEST_UPDATED",
+            "title": "Your correction request",
+            "body": "We are working on your request.\n\nChecking the address.",
+        },
+    ]
+
+
+async def test_a_refusal_needs_one_of_the_policys_exceptions(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+    before = await stored(db, request)
+
+    without_reason = await resolve(client, token, request, "REFUSED", note="No.")
+    unchanged = await stored(db, request)
+    messages_after_refusal_attempt = await notifications(client, person_token)
+    refused = await resolve(
+        client,
+        token,
+        request,
+        "REFUSED",
+        refusalReason="LEGAL_OBLIGATION",
+        note="Tax law keeps invoices for 5 years.",
+    )
+
+    assert without_reason == {"dataRequest": None, "userErrors": [REFUSAL_REASON_REQUIRED]}
+    assert unchanged == before
+    assert messages_after_refusal_attempt == []
+    assert refused["userErrors"] == []
+    assert refused["dataRequest"] | {"id": None} == {
+        "id": None,
+        "type": "DELETION",
+        "status": "REFUSED",
+        "resolvedAt": clock().isoformat(),
+        "resolutionNote": "Tax law keeps invoices for 5 years.",
+        "refusalReason": "LEGAL_OBLIGATION",
+        "overdue": False,
+    }
+    assert await notifications(client, person_token) == [
+        {
+            "kind": "DATA_REQUEST_UPDATED",
+            "title": "Your deletion request",
+            "body": "We could not grant your request.\n\nTax law keeps invoices for 5 years.",
+        }
+    ]
+
+
+@pytest.mark.parametrize(
+    "status", [DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN]
+)
+async def test_a_closed_request_stays_as_it_was(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    status: DataRequestStatus,
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock() - timedelta(days=1), status=status)
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+    before = await stored(db, request)
+
+    answers = [
+        await resolve(client, token, request, "IN_PROGRESS"),
+        await resolve(client, token, request, "FULFILLED"),
+        await resolve(client, token, request, "REFUSED", refusalReason="ABUSE_OF_RIGHTS"),
+    ]
+
+    assert answers == [{"dataRequest": None, "userErrors": [CLOSED]}] * 3
+    assert await stored(db, request) == before
+    assert await count_rows(db, Notification) == 0
+
+
+async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock())
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+    invalid = error(
+        "INVALID_INPUT", "Move a request to IN_PROGRESS, FULFILLED or REFUSED.", "status"
+    )
+
+    answers = [
+        await resolve(client, token, request, "WITHDRAWN"),
+        await resolve(client, token, request, "SUBMITTED"),
+    ]
+
+    assert answers == [{"dataRequest": None, "userErrors": [invalid]}] * 2
+    assert (await stored(db, request))[0] is DataRequestStatus.SUBMITTED
+
+
+async def test_an_unknown_request_is_not_found(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    unknown = await resolve(client, token, to_global_id("DataRequest", uuid.uuid4()), "FULFILLED")
+    garbage = await resolve(client, token, "not-an-id", "FULFILLED")
+
+    assert unknown == garbage == {"dataRequest": None, "userErrors": [NOT_FOUND]}
+
+
+async def test_accounts_may_not_resolve_even_their_own_request(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    variables = {"input": {"id": request_global_id(request), "status": "FULFILLED"}}
+
+    body = await graphql(client, RESOLVE, variables, token=token)
+
+    assert without_locations(body) == {
+        "data": None,
+        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"])],
+    }
+    assert (await stored(db, request))[0] is DataRequestStatus.SUBMITTED
+    assert await count_rows(db, Notification) == 0
+
+
+async def test_fulfilling_a_cancellation_request_cancels_the_account(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.CANCELLATION)
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    payload = await resolve(client, token, request, "FULFILLED")
+
+    assert payload["userErrors"] == []
+    assert payload["dataRequest"]["status"] == "FULFILLED"
+    account = await db.get_one(Account, person.id, populate_existing=True)
+    assert account.status is AccountStatus.CANCELLED
+    assert (account.phone, account.email, account.phone_index, account.email_index) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert await count_rows(db, AuthSession, account_id=person.id) == 0
+    refused = await client.post(
+        "/graphql",
+        json={"query": VIEWER_ACCOUNT},
+        headers={"Authorization": f"Bearer {person_token}"},
+    )
+    assert refused.status_code == 401
+    await db.refresh(request)
+    assert request.status is DataRequestStatus.FULFILLED
+
+
+async def test_fulfilling_another_type_leaves_the_account_alone(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    await resolve(client, token, request, "FULFILLED")
+
+    body = await graphql(client, VIEWER_ACCOUNT, token=person_token)
+    assert body["data"]["viewer"]["account"]["status"] == "ACTIVE"
+
+
+async def test_a_note_holds_at_most_2000_characters(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock())
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    too_long = await resolve(client, token, request, "IN_PROGRESS", note="n" * 2001)
+    unchanged = await stored(db, request)
+    longest = await resolve(client, token, request, "IN_PROGRESS", note="n" * 2000)
+
+    assert too_long == {
+        "dataRequest": None,
+        "userErrors": [error("INVALID_INPUT", "At most 2000 characters.", "note")],
+    }
+    assert unchanged[0] is DataRequestStatus.SUBMITTED
+    assert longest["userErrors"] == []
+    assert longest["dataRequest"]["resolutionNote"] == "n" * 2000

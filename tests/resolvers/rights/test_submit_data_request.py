@@ -1,0 +1,305 @@
+"""submitDataRequest and the 15-day clock (RULES.md section 8)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import AccountStatus, DataRequest, DataRequestStatus, DataRequestType, Notification
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    STEP_UP_REQUIRED,
+    USER_ERRORS,
+    count_rows,
+    create_data_request,
+    create_person,
+    create_staff,
+    error,
+    notifications,
+    refusal,
+    request_global_id,
+    sign_in,
+    step_up,
+    without_locations,
+)
+
+REQUEST_FIELDS = """
+  id type status details deletionGround submittedAt dueAt overdue resolvedAt resolutionNote
+  refusalReason
+"""
+SUBMIT = f"""
+mutation($input: SubmitDataRequestInput!) {{
+  submitDataRequest(input: $input) {{ dataRequest {{ {REQUEST_FIELDS} }} {USER_ERRORS} }}
+}}
+"""
+OWN_REQUESTS = """
+query { viewer { account { dataRequests { totalCount edges { node { id status dueAt overdue } } } } } }
+"""
+FIFTEEN_DAYS = timedelta(days=15)
+
+
+async def submit(client: httpx.AsyncClient, token: str, type: str, **fields: Any) -> dict[str, Any]:
+    body = await graphql(client, SUBMIT, {"input": {"type": type, **fields}}, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["submitDataRequest"]
+    return payload
+
+
+async def own_requests(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    body = await graphql(client, OWN_REQUESTS, token=token)
+    assert "errors" not in body, body
+    connection: dict[str, Any] = body["data"]["viewer"]["account"]["dataRequests"]
+    return connection
+
+
+async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    submitted_at = clock()
+
+    payload = await submit(client, token, "ACCESS_COPY", details="  Send me a copy.  ")
+
+    stored = (await db.scalars(select(DataRequest))).one()
+    assert stored.account_id == person.id
+    assert stored.due_at - stored.submitted_at == FIFTEEN_DAYS
+    assert payload == {
+        "dataRequest": {
+            "id": request_global_id(stored),
+            "type": "ACCESS_COPY",
+            "status": "SUBMITTED",
+            "details": "Send me a copy.",
+            "deletionGround": None,
+            "submittedAt": submitted_at.isoformat(),
+            "dueAt": (submitted_at + FIFTEEN_DAYS).isoformat(),
+            "overdue": False,
+            "resolvedAt": None,
+            "resolutionNote": None,
+            "refusalReason": None,
+        },
+        "userErrors": [],
+    }
+    assert await notifications(client, token) == [
+        {
+            "kind": "DATA_REQUEST_UPDATED",
+            "title": "Your access copy request",
+            "body": f"We received your request and will answer by {(submitted_at + FIFTEEN_DAYS).date()}.",
+        }
+    ]
+
+
+async def test_a_request_is_overdue_only_after_its_due_moment(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    submitted = await submit(client, token, "CORRECTION")
+    request_id = submitted["dataRequest"]["id"]
+    due_at = submitted["dataRequest"]["dueAt"]
+
+    clock.advance(days=15)
+    token = await sign_in(db, services, clock(), account=person)
+    at_due_moment = await own_requests(client, token)
+    clock.advance(seconds=1)
+    after_due_moment = await own_requests(client, token)
+
+    assert at_due_moment["edges"] == [
+        {"node": {"id": request_id, "status": "SUBMITTED", "dueAt": due_at, "overdue": False}}
+    ]
+    assert after_due_moment["edges"] == [
+        {"node": {"id": request_id, "status": "SUBMITTED", "dueAt": due_at, "overdue": True}}
+    ]
+
+
+async def test_a_closed_request_is_never_overdue(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    await create_data_request(
+        db, person, clock() - timedelta(days=30), status=DataRequestStatus.FULFILLED
+    )
+    token = await sign_in(db, services, clock(), account=person)
+
+    connection = await own_requests(client, token)
+
+    assert [edge["node"]["overdue"] for edge in connection["edges"]] == [False]
+
+
+async def test_submitting_needs_step_up_and_stores_nothing_without_it(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+
+    payload = await submit(client, token, "ACCESS_COPY")
+
+    assert payload == {"dataRequest": None, "userErrors": [STEP_UP_REQUIRED]}
+    assert await count_rows(db, DataRequest) == 0
+    assert await count_rows(db, Notification) == 0
+
+
+async def test_a_deletion_request_names_its_ground(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    without_ground = await submit(client, token, "DELETION")
+    with_ground = await submit(client, token, "DELETION", deletionGround="CONSENT_WITHDRAWN")
+
+    assert without_ground == {
+        "dataRequest": None,
+        "userErrors": [
+            error("INVALID_INPUT", "A deletion request names its ground.", "deletionGround")
+        ],
+    }
+    assert with_ground["userErrors"] == []
+    assert with_ground["dataRequest"]["type"] == "DELETION"
+    assert with_ground["dataRequest"]["deletionGround"] == "CONSENT_WITHDRAWN"
+    assert await count_rows(db, DataRequest) == 1
+
+
+async def test_details_longer_than_2000_characters_are_refused(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    too_long = await submit(client, token, "DELETION", details="x" * 2001)
+    longest = await submit(client, token, "COMPLAINT", details="x" * 2000)
+
+    assert too_long == {
+        "dataRequest": None,
+        "userErrors": [
+            error("INVALID_INPUT", "A deletion request names its ground.", "deletionGround"),
+            error("INVALID_INPUT", "At most 2000 characters.", "details"),
+        ],
+    }
+    assert longest["userErrors"] == []
+    assert await count_rows(db, DataRequest) == 1
+
+
+async def test_one_open_request_of_each_type(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    await create_data_request(
+        db, person, clock() - timedelta(days=3), status=DataRequestStatus.FULFILLED
+    )
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    first = await submit(client, token, "ACCESS_COPY")
+    second = await submit(client, token, "ACCESS_COPY")
+    other_type = await submit(client, token, "PORTABILITY")
+
+    assert first["userErrors"] == []
+    assert second == {
+        "dataRequest": None,
+        "userErrors": [error("ALREADY_EXISTS", "A request of this type is already open.", "type")],
+    }
+    assert other_type["userErrors"] == []
+    assert await count_rows(db, DataRequest, type=DataRequestType.ACCESS_COPY) == 2
+
+
+async def test_an_in_progress_request_also_blocks_a_second_one(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    await create_data_request(
+        db,
+        person,
+        clock() - timedelta(days=3),
+        type=DataRequestType.EXPLANATION,
+        status=DataRequestStatus.IN_PROGRESS,
+    )
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    payload = await submit(client, token, "EXPLANATION")
+
+    assert payload["userErrors"] == [
+        error("ALREADY_EXISTS", "A request of this type is already open.", "type")
+    ]
+
+
+async def test_another_accounts_open_request_does_not_block(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    other = await create_person(db, clock(), phone="+8613900139000", email="other@example.com")
+    await create_data_request(db, other, clock())
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    payload = await submit(client, token, "ACCESS_COPY")
+
+    assert payload["userErrors"] == []
+
+
+async def test_staff_and_anonymous_callers_submit_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+    await step_up(client, token)
+    variables = {"input": {"type": "ACCESS_COPY"}}
+
+    as_staff = await graphql(client, SUBMIT, variables, token=token)
+    anonymous = await graphql(client, SUBMIT, variables)
+
+    assert without_locations(as_staff) == {
+        "data": None,
+        "errors": [refusal("FORBIDDEN", "Only an account may do this.", ["submitDataRequest"])],
+    }
+    assert without_locations(anonymous) == {
+        "data": None,
+        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"])],
+    }
+    assert await count_rows(db, DataRequest) == 0
+
+
+async def test_a_minor_awaiting_guardian_consent_may_submit(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+
+    payload = await submit(client, token, "EXPLANATION")
+
+    assert payload["userErrors"] == []
+    assert payload["dataRequest"]["status"] == "SUBMITTED"
+
+
+async def test_after_withdrawing_the_same_type_can_be_submitted_again(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, token)
+    first = await submit(client, token, "RESTRICTION")
+    withdrawn = await graphql(
+        client,
+        "mutation($id: ID!) { withdrawDataRequest(input: {id: $id}) { userErrors { code } } }",
+        {"id": first["dataRequest"]["id"]},
+        token=token,
+    )
+
+    again = await submit(client, token, "RESTRICTION")
+
+    assert withdrawn == {"data": {"withdrawDataRequest": {"userErrors": []}}}
+    assert again["userErrors"] == []
+    assert again["dataRequest"]["id"] != first["dataRequest"]["id"]
+    assert await count_rows(db, DataRequest, status=DataRequestStatus.SUBMITTED) == 1
