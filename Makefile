@@ -59,3 +59,9 @@ schema: install
 
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache
+
+# Back-office latency with 100,000 sub-accounts on PostgreSQL (GATEWAY_BENCH_DATABASE_URL,
+# default the local xiamo_bench database, created and seeded on the first run).
+.PHONY: bench-backoffice
+bench-backoffice: install
+	$(BIN)/python -m bench.backoffice

@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from auth.viewer import Viewer
-from models import Account, EnterprisePermission
+from models import Account, AccountStatus, EnterprisePermission
 
 # A sub-account with either of these manages its enterprise's other sub-accounts.
 MANAGING = (EnterprisePermission.MANAGE_SUB_ACCOUNTS, EnterprisePermission.VIEW_SUB_ACCOUNTS)
@@ -26,9 +26,14 @@ def relation_to(viewer: Viewer | None, account: Account) -> Relation:
         return Relation.STAFF
     if viewer.account_id == account.id:
         return Relation.SELF
-    if account.enterprise_id is not None and (
-        viewer.account_id == account.enterprise_id
-        or (viewer.enterprise_id == account.enterprise_id and viewer.may(*MANAGING))
+    # A deleted sub-account is a CANCELLED shell that only staff may reach (section 8).
+    if (
+        account.enterprise_id is not None
+        and account.status is not AccountStatus.CANCELLED
+        and (
+            viewer.account_id == account.enterprise_id
+            or (viewer.enterprise_id == account.enterprise_id and viewer.may(*MANAGING))
+        )
     ):
         return Relation.ENTERPRISE_MANAGER
     if viewer.enterprise_id is not None and viewer.enterprise_id == account.id:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from auth.contacts import parse_email, parse_phone
 from auth.errors import Forbidden, Unauthenticated
 from auth.passwords import hash_password, password_problem
@@ -131,18 +133,9 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
     if errors or email is None or phone is None:
         return SubAccountResult(user_errors=errors)
-    if await queries.account_by_email(ctx.session, email) is not None:
-        errors.append(
-            user_error(
-                UserErrorCode.ALREADY_EXISTS, "This email is bound to another account.", "email"
-            )
-        )
-    if await queries.account_by_phone(ctx.session, phone) is not None:
-        errors.append(
-            user_error(
-                UserErrorCode.ALREADY_EXISTS, "This phone is bound to another account.", "phone"
-            )
-        )
+    # One creation at a time per enterprise: the cap counts what a concurrent one added.
+    await queries.lock_account(ctx.session, acting.enterprise.id)
+    errors = await _already_bound(ctx, email, phone)
     if errors:
         return SubAccountResult(user_errors=errors)
     limit = ctx.limits.max_sub_accounts
@@ -169,9 +162,32 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
     )
     sub_account.email = email
     sub_account.phone = phone
-    ctx.session.add(sub_account)
-    await ctx.session.flush()
+    # The unique blind indexes decide: another enterprise's request, or a registration,
+    # may have bound the phone or e-mail since the look-up above.
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(sub_account)
+    except IntegrityError:
+        return SubAccountResult(user_errors=await _already_bound(ctx, email, phone))
     return SubAccountResult(sub_account=sub_account)
+
+
+async def _already_bound(ctx: RequestContext, email: str, phone: str) -> list[UserError]:
+    """ALREADY_EXISTS for the e-mail and the phone that a live account holds."""
+    errors: list[UserError] = []
+    if await queries.account_by_email(ctx.session, email) is not None:
+        errors.append(
+            user_error(
+                UserErrorCode.ALREADY_EXISTS, "This email is bound to another account.", "email"
+            )
+        )
+    if await queries.account_by_phone(ctx.session, phone) is not None:
+        errors.append(
+            user_error(
+                UserErrorCode.ALREADY_EXISTS, "This phone is bound to another account.", "phone"
+            )
+        )
+    return errors
 
 
 async def update_sub_account(

@@ -1,0 +1,1 @@
+"""Benchmarks run by hand (`make bench-backoffice`); not part of the test suite."""

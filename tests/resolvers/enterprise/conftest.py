@@ -1,0 +1,139 @@
+"""One caller per viewer of the back office, each with a live session.
+
+The enterprise "Acme Group" has two sub-accounts: an admin holding
+MANAGE_SUB_ACCOUNTS and VIEW_SUB_ACCOUNTS, and a member holding MANAGE_PROJECTS.
+"Other Corp" is another enterprise; a support staff member and an anonymous caller
+complete the set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from auth import passwords
+from auth.services import AuthServices
+from gateway.app import create_app
+from tests.conftest import Clock, make_settings
+from tests.resolvers.enterprise.helpers import (
+    Caller,
+    make_caller,
+    make_enterprise,
+    make_staff,
+    make_sub_account,
+)
+
+# Still Argon2id, with the smallest cost: these tests create and sign in many accounts
+# and do not measure the hash's cost.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+MAX_SUB_ACCOUNTS = 2
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_HASHER.hash("not-a-password-of-anyone-1"))
+
+
+@pytest.fixture
+async def owner(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> Caller:
+    """The enterprise account itself."""
+    enterprise = await make_enterprise(db, clock, "Acme Group", "owner@acme.example", 0)
+    return await make_caller(client, db, services, clock, enterprise)
+
+
+@pytest.fixture
+async def admin(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, owner: Caller
+) -> Caller:
+    """A sub-account with MANAGE_SUB_ACCOUNTS and VIEW_SUB_ACCOUNTS (not MANAGE_BILLING)."""
+    account = await make_sub_account(
+        db,
+        clock,
+        owner.row,
+        "Ada Admin",
+        number=1,
+        role="ADMIN",
+        permissions=["MANAGE_SUB_ACCOUNTS", "VIEW_SUB_ACCOUNTS"],
+        age_minutes=120,
+    )
+    return await make_caller(client, db, services, clock, account)
+
+
+@pytest.fixture
+async def member(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    owner: Caller,
+    admin: Caller,
+) -> Caller:
+    """A sub-account without any sub-account permission."""
+    account = await make_sub_account(
+        db,
+        clock,
+        owner.row,
+        "Mia Member",
+        number=2,
+        role="MEMBER",
+        permissions=["MANAGE_PROJECTS"],
+        age_minutes=60,
+    )
+    return await make_caller(client, db, services, clock, account)
+
+
+@pytest.fixture
+async def outsider(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> Caller:
+    """Another enterprise."""
+    enterprise = await make_enterprise(db, clock, "Other Corp", "owner@other.example", 9)
+    return await make_caller(client, db, services, clock, enterprise)
+
+
+@pytest.fixture
+async def staff(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> Caller:
+    """Platform support staff."""
+    return await make_staff(client, db, services, clock)
+
+
+@pytest.fixture
+def anonymous(client: httpx.AsyncClient) -> Caller:
+    return Caller(client, None)
+
+
+@pytest.fixture
+async def capped_client(
+    db_url: str,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    services: AuthServices,
+    clock: Clock,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The app built with a cap of MAX_SUB_ACCOUNTS sub-accounts per enterprise."""
+    app = create_app(
+        make_settings(db_url, max_sub_accounts=MAX_SUB_ACCOUNTS),
+        engine=engine,
+        session_factory=session_factory,
+        services=services,
+        clock=clock,
+    )
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture
+def viewer(request: pytest.FixtureRequest) -> Caller:
+    """The caller a test is parametrized with by fixture name (`indirect=True`)."""
+    caller: Caller = request.getfixturevalue(request.param)
+    return caller

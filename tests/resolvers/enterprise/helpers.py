@@ -1,0 +1,286 @@
+"""Callers, data and documents the back-office tests share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.passwords import hash_password
+from auth.services import AuthServices
+from auth.sessions import open_session
+from models import (
+    AccessLogEntry,
+    Account,
+    AccountKind,
+    AccountStatus,
+    AuthSession,
+    StaffMember,
+    StaffRole,
+    SubAccountRole,
+)
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.factories import create_account
+from tests.helpers import graphql
+
+PASSWORD = "correct-Horse-7"
+STAFF_PASSWORD = "staff-Password-9"
+UNAUTHENTICATED_BODY = {
+    "errors": [
+        {
+            "message": "The bearer token is malformed, expired or revoked.",
+            "extensions": {"code": "UNAUTHENTICATED"},
+        }
+    ]
+}
+NOT_MANAGER = "Only the enterprise and its sub-account managers may do this."
+NOT_GRANTABLE = "You may not grant a permission you do not hold."
+NOT_ITSELF = "A sub-account may not change or remove itself."
+NOT_ALLOWED = "You may not read this field."
+SIGN_IN_FIRST = "Sign in first."
+STEP_UP_MESSAGE = "Confirm it is you (elevateSession), then ask again."
+BAD_FIRST = "`first` must be between 1 and 100."
+BAD_CURSOR = "`after` is not a cursor this API issued."
+NOT_FOUND = {"field": ["id"], "code": "NOT_FOUND", "message": "No such sub-account."}
+MANAGER_REASON = "Enterprise sub-account administration"
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A client signed in as one viewer (or anonymous, without a token)."""
+
+    client: httpx.AsyncClient
+    token: str | None
+    account: Account | None = None
+    staff_member: StaffMember | None = None
+
+    @property
+    def row(self) -> Account:
+        assert self.account is not None
+        return self.account
+
+    @property
+    def id(self) -> str:
+        return global_id(self.row)
+
+    async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
+        return await graphql(self.client, query, variables, token=self.token)
+
+
+def global_id(account: Account) -> str:
+    type_name = "EnterpriseAccount" if account.kind is AccountKind.ENTERPRISE else "SubAccount"
+    return to_global_id(type_name, account.id)
+
+
+def sub_account_phone(number: int) -> str:
+    """A valid mainland mobile number in E.164, one per `number`."""
+    return f"+86136{number:08d}"
+
+
+def masked_phone(e164: str) -> str:
+    national = e164.removeprefix("+86")
+    return f"{national[:3]}****{national[-4:]}"
+
+
+def masked_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[0]}***@{domain}"
+
+
+async def make_enterprise(
+    db: AsyncSession, clock: Clock, name: str, email: str, number: int
+) -> Account:
+    enterprise = await create_account(
+        db,
+        kind=AccountKind.ENTERPRISE,
+        display_name=name,
+        company_name=f"{name} Co., Ltd.",
+        created_at=clock.now - timedelta(days=30),
+        password_hash=hash_password(PASSWORD),
+        accepted_policy_version="1.0",
+        accepted_policy_at=clock.now - timedelta(days=30),
+    )
+    enterprise.email = email
+    enterprise.phone = f"+86139{number:08d}"
+    await db.flush()
+    return enterprise
+
+
+async def make_sub_account(
+    db: AsyncSession,
+    clock: Clock,
+    enterprise: Account,
+    name: str,
+    *,
+    number: int,
+    role: str = "MEMBER",
+    permissions: list[str] | None = None,
+    age_minutes: float = 1,
+    status: AccountStatus = AccountStatus.ACTIVE,
+    password: bool = True,
+) -> Account:
+    """A sub-account with a phone and an e-mail derived from `number`."""
+    account = await create_account(
+        db,
+        kind=AccountKind.SUB_ACCOUNT,
+        display_name=name,
+        enterprise=enterprise,
+        created_at=clock.now - timedelta(minutes=age_minutes),
+        role=SubAccountRole(role),
+        permissions=sorted(permissions or []),
+        status=status,
+        password_hash=hash_password(PASSWORD) if password else None,
+    )
+    account.phone = sub_account_phone(number)
+    account.email = f"user{number}@{enterprise.display_name.split()[0].lower()}.example"
+    await db.flush()
+    return account
+
+
+async def make_caller(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, row: Account
+) -> Caller:
+    issued = await open_session(db, services.tokens, now=clock(), account_id=row.id)
+    await db.commit()
+    return Caller(client, issued.access_token, account=row)
+
+
+async def make_staff(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> Caller:
+    member = StaffMember(
+        name="Sam Support",
+        role=StaffRole.SUPPORT,
+        password_hash=hash_password(STAFF_PASSWORD),
+        created_at=clock(),
+    )
+    member.email = "sam@platform.example"
+    db.add(member)
+    await db.flush()
+    issued = await open_session(db, services.tokens, now=clock(), staff_id=member.id)
+    await db.commit()
+    return Caller(client, issued.access_token, staff_member=member)
+
+
+async def step_up(caller: Caller, password: str = PASSWORD) -> None:
+    body = await caller(ELEVATE, input={"password": password})
+    assert body["data"]["elevateSession"]["userErrors"] == [], body
+
+
+def top_level_error(message: str, code: str, *path: str | int) -> dict[str, Any]:
+    """An error as the response carries it, without its source locations."""
+    return {"message": message, "path": list(path), "extensions": {"code": code}}
+
+
+def errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The response's errors without their `locations`, which only repeat the query."""
+    return [
+        {key: value for key, value in error.items() if key != "locations"}
+        for error in body.get("errors", [])
+    ]
+
+
+async def account_state(db: AsyncSession) -> list[tuple[Any, ...]]:
+    """Every account row as stored, to show that a refused mutation changed nothing."""
+    statement = select(
+        Account.id,
+        Account.kind,
+        Account.status,
+        Account.display_name,
+        Account.enterprise_id,
+        Account.role,
+        Account.permissions,
+        Account.phone_index,
+        Account.email_index,
+        Account.password_hash,
+    ).order_by(Account.id)
+    return [tuple(row) for row in (await db.execute(statement)).all()]
+
+
+async def stored(db: AsyncSession, account: Account) -> Account:
+    """The account as the database holds it now (after the app's requests)."""
+    await db.refresh(account)
+    return account
+
+
+async def live_sessions_of(db: AsyncSession, account: Account) -> int:
+    statement = select(func.count()).where(
+        AuthSession.account_id == account.id, AuthSession.revoked_at.is_(None)
+    )
+    return int(await db.scalar(statement) or 0)
+
+
+async def access_log_count(db: AsyncSession) -> int:
+    return int(await db.scalar(select(func.count()).select_from(AccessLogEntry)) or 0)
+
+
+USER_ERRORS = "userErrors { field code message }"
+SUB_ACCOUNT_FIELDS = """
+  id kind status displayName avatarUrl phone email role permissions lastLoginAt
+  enterprise { id }
+"""
+CREATE = f"""
+mutation($input: CreateSubAccountInput!) {{
+  createSubAccount(input: $input) {{ subAccount {{ {SUB_ACCOUNT_FIELDS} }} {USER_ERRORS} }}
+}}
+"""
+UPDATE = f"""
+mutation($input: UpdateSubAccountInput!) {{
+  updateSubAccount(input: $input) {{ subAccount {{ {SUB_ACCOUNT_FIELDS} }} {USER_ERRORS} }}
+}}
+"""
+SET_STATUS = f"""
+mutation($input: SetSubAccountStatusInput!) {{
+  setSubAccountStatus(input: $input) {{ subAccount {{ {SUB_ACCOUNT_FIELDS} }} {USER_ERRORS} }}
+}}
+"""
+DELETE = f"""
+mutation($input: DeleteSubAccountInput!) {{
+  deleteSubAccount(input: $input) {{ ok {USER_ERRORS} }}
+}}
+"""
+ELEVATE = f"""
+mutation($input: ElevateSessionInput!) {{
+  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
+}}
+"""
+LOGIN = f"""
+mutation($input: LoginWithPasswordInput!) {{
+  loginWithPassword(input: $input) {{
+    accessToken account {{ __typename id }} {USER_ERRORS}
+  }}
+}}
+"""
+WHO_AM_I = "{ viewer { account { id status } } }"
+
+
+def sub_account_view(
+    account: Account,
+    enterprise: Account,
+    *,
+    status: str = "ACTIVE",
+    display_name: str | None = None,
+    role: str | None = None,
+    permissions: list[str] | None = None,
+) -> dict[str, Any]:
+    """A sub-account as a manager sees it with SUB_ACCOUNT_FIELDS: contacts masked."""
+    assert account.phone is not None
+    assert account.email is not None
+    return {
+        "id": global_id(account),
+        "kind": "SUB_ACCOUNT",
+        "status": status,
+        "displayName": display_name or account.display_name,
+        "avatarUrl": None,
+        "phone": masked_phone(account.phone),
+        "email": masked_email(account.email),
+        "role": role or (account.role.value if account.role else "MEMBER"),
+        "permissions": account.permissions if permissions is None else permissions,
+        "lastLoginAt": None,
+        "enterprise": {"id": global_id(enterprise)},
+    }

@@ -1,0 +1,369 @@
+"""createSubAccount for every viewer, every input error and the configurable cap (RULES.md 9)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Account, AccountKind, AccountStatus, SubAccountRole
+from tests.conftest import Clock
+from tests.factories import create_account
+from tests.resolvers.enterprise.conftest import MAX_SUB_ACCOUNTS
+from tests.resolvers.enterprise.helpers import (
+    CREATE,
+    DELETE,
+    LOGIN,
+    NOT_GRANTABLE,
+    NOT_MANAGER,
+    PASSWORD,
+    SET_STATUS,
+    SIGN_IN_FIRST,
+    Caller,
+    account_state,
+    errors_of,
+    global_id,
+    make_caller,
+    masked_email,
+    masked_phone,
+    sub_account_phone,
+    top_level_error,
+)
+
+NEW_EMAIL = "New.Hire@Acme.Example"
+NEW_PHONE = "+86 136 0000 0777"
+
+
+def new_sub_account(**values: Any) -> dict[str, Any]:
+    return {
+        "displayName": "  New Hire  ",
+        "email": NEW_EMAIL,
+        "phone": NEW_PHONE,
+        "password": PASSWORD,
+        "role": "MEMBER",
+        "permissions": ["VIEW_ORDERS", "MANAGE_PROJECTS"],
+        **values,
+    }
+
+
+def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
+    return {"data": {"createSubAccount": {"subAccount": None, "userErrors": list(user_errors)}}}
+
+
+def error(code: str, message: str, *field: str) -> dict[str, Any]:
+    return {"field": list(field) or None, "code": code, "message": message}
+
+
+INVALID_EMAIL = error("INVALID_EMAIL", "This is not an e-mail address.", "email")
+INVALID_PHONE = error("INVALID_PHONE", "This is not a valid phone number.", "phone")
+EMAIL_TAKEN = error("ALREADY_EXISTS", "This email is bound to another account.", "email")
+PHONE_TAKEN = error("ALREADY_EXISTS", "This phone is bound to another account.", "phone")
+LIMIT_REACHED = error(
+    "LIMIT_REACHED", f"An enterprise has at most {MAX_SUB_ACCOUNTS} sub-accounts."
+)
+
+
+async def created_row(db: AsyncSession, body: dict[str, Any]) -> Account:
+    payload = body["data"]["createSubAccount"]
+    assert payload["userErrors"] == [], body
+    rows = (await db.scalars(select(Account).where(Account.display_name == "New Hire"))).all()
+    assert len(rows) == 1
+    assert global_id(rows[0]) == payload["subAccount"]["id"]
+    return rows[0]
+
+
+async def test_the_enterprise_creates_a_sub_account_that_signs_in_with_email_or_phone(
+    owner: Caller, db: AsyncSession, clock: Clock
+) -> None:
+    body = await owner(CREATE, input=new_sub_account())
+
+    row = await created_row(db, body)
+    assert body == {
+        "data": {
+            "createSubAccount": {
+                "subAccount": {
+                    "id": global_id(row),
+                    "kind": "SUB_ACCOUNT",
+                    "status": "ACTIVE",
+                    "displayName": "New Hire",
+                    "avatarUrl": None,
+                    "phone": "136****0777",
+                    "email": "N***@acme.example",
+                    "role": "MEMBER",
+                    "permissions": ["MANAGE_PROJECTS", "VIEW_ORDERS"],
+                    "lastLoginAt": None,
+                    "enterprise": {"id": owner.id},
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    assert row.enterprise_id == owner.row.id
+    assert row.kind is AccountKind.SUB_ACCOUNT
+    assert row.phone == "+8613600000777"
+    assert row.email == "New.Hire@acme.example"
+    assert row.created_at == clock.now
+    assert row.accepted_policy_version == "1.0"
+    for login in ("new.hire@acme.example", "13600000777"):
+        signed_in = await Caller(owner.client, None)(
+            LOGIN, input={"login": login, "password": PASSWORD}
+        )
+        payload = signed_in["data"]["loginWithPassword"]
+        assert payload["userErrors"] == []
+        assert payload["account"] == {"__typename": "SubAccount", "id": global_id(row)}
+
+
+async def test_an_admin_sub_account_creates_with_permissions_it_holds(
+    admin: Caller, owner: Caller, db: AsyncSession
+) -> None:
+    body = await admin(
+        CREATE,
+        input=new_sub_account(role="ADMIN", permissions=["VIEW_SUB_ACCOUNTS"]),
+    )
+
+    row = await created_row(db, body)
+    sub_account = body["data"]["createSubAccount"]["subAccount"]
+    assert sub_account["role"] == "ADMIN"
+    assert sub_account["permissions"] == ["VIEW_SUB_ACCOUNTS"]
+    assert sub_account["enterprise"] == {"id": owner.id}
+    assert row.enterprise_id == owner.row.id
+    assert row.role is SubAccountRole.ADMIN
+
+
+@pytest.mark.parametrize(
+    "permissions",
+    [["MANAGE_BILLING"], ["VIEW_SUB_ACCOUNTS", "MANAGE_PROJECTS"]],
+)
+async def test_nobody_grants_a_permission_it_lacks(
+    admin: Caller, db: AsyncSession, permissions: list[str]
+) -> None:
+    before = await account_state(db)
+
+    body = await admin(CREATE, input=new_sub_account(permissions=permissions))
+
+    assert body["data"] is None
+    assert errors_of(body) == [top_level_error(NOT_GRANTABLE, "FORBIDDEN", "createSubAccount")]
+    assert await account_state(db) == before
+
+
+async def test_a_permission_refusal_comes_before_any_input_error(
+    admin: Caller, db: AsyncSession
+) -> None:
+    before = await account_state(db)
+
+    body = await admin(CREATE, input=new_sub_account(email="nope", permissions=["MANAGE_BILLING"]))
+
+    assert errors_of(body) == [top_level_error(NOT_GRANTABLE, "FORBIDDEN", "createSubAccount")]
+    assert await account_state(db) == before
+
+
+@pytest.mark.parametrize("viewer", ["member", "staff"], indirect=True)
+async def test_a_viewer_without_the_role_is_forbidden(viewer: Caller, db: AsyncSession) -> None:
+    before = await account_state(db)
+
+    body = await viewer(CREATE, input=new_sub_account(permissions=[]))
+
+    assert body["data"] is None
+    assert errors_of(body) == [top_level_error(NOT_MANAGER, "FORBIDDEN", "createSubAccount")]
+    assert await account_state(db) == before
+
+
+async def test_a_sub_account_that_only_views_sub_accounts_may_not_create_them(
+    client: httpx.AsyncClient, owner: Caller, db: AsyncSession, services: Any, clock: Clock
+) -> None:
+    viewer_row = await create_account(
+        db,
+        kind=AccountKind.SUB_ACCOUNT,
+        enterprise=owner.row,
+        display_name="Vic Viewer",
+        role=SubAccountRole.MEMBER,
+        permissions=["VIEW_SUB_ACCOUNTS"],
+    )
+    viewer = await make_caller(client, db, services, clock, viewer_row)
+    before = await account_state(db)
+
+    body = await viewer(CREATE, input=new_sub_account(permissions=[]))
+
+    assert errors_of(body) == [top_level_error(NOT_MANAGER, "FORBIDDEN", "createSubAccount")]
+    assert await account_state(db) == before
+
+
+@pytest.mark.parametrize("kind", [AccountKind.INDIVIDUAL, AccountKind.BUSINESS])
+async def test_an_account_of_another_kind_is_forbidden(
+    client: httpx.AsyncClient, db: AsyncSession, services: Any, clock: Clock, kind: AccountKind
+) -> None:
+    row = await create_account(db, kind=kind, display_name="Somebody")
+    caller = await make_caller(client, db, services, clock, row)
+    before = await account_state(db)
+
+    body = await caller(CREATE, input=new_sub_account(permissions=[]))
+
+    assert errors_of(body) == [top_level_error(NOT_MANAGER, "FORBIDDEN", "createSubAccount")]
+    assert await account_state(db) == before
+
+
+async def test_anonymous_is_unauthenticated(anonymous: Caller, db: AsyncSession) -> None:
+    before = await account_state(db)
+
+    body = await anonymous(CREATE, input=new_sub_account())
+
+    assert body["data"] is None
+    assert errors_of(body) == [
+        top_level_error(SIGN_IN_FIRST, "UNAUTHENTICATED", "createSubAccount")
+    ]
+    assert await account_state(db) == before
+
+
+async def test_another_enterprise_creates_under_itself_only(
+    outsider: Caller, owner: Caller, db: AsyncSession
+) -> None:
+    body = await outsider(CREATE, input=new_sub_account())
+
+    row = await created_row(db, body)
+    assert body["data"]["createSubAccount"]["subAccount"]["enterprise"] == {"id": outsider.id}
+    assert row.enterprise_id == outsider.row.id
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ({"email": "not-an-address"}, [INVALID_EMAIL]),
+        ({"email": "someone@"}, [INVALID_EMAIL]),
+        ({"phone": "12345"}, [INVALID_PHONE]),
+        ({"phone": "+44 20"}, [INVALID_PHONE]),
+        (
+            {"password": "Short-1"},
+            [error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password")],
+        ),
+        (
+            {"password": "1234567890"},
+            [error("WEAK_PASSWORD", "The password may not be digits only.", "password")],
+        ),
+        (
+            {"password": "onlyletters"},
+            [error("WEAK_PASSWORD", "The password may not be letters only.", "password")],
+        ),
+        (
+            {"displayName": "   "},
+            [error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName")],
+        ),
+        (
+            {"displayName": "x" * 31},
+            [error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName")],
+        ),
+        (
+            {"displayName": "", "email": "x", "phone": "1", "password": "abc"},
+            [
+                error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName"),
+                INVALID_EMAIL,
+                INVALID_PHONE,
+                error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password"),
+            ],
+        ),
+    ],
+)
+async def test_each_input_error_has_its_code_and_nothing_is_stored(
+    owner: Caller, db: AsyncSession, values: dict[str, str], expected: list[dict[str, Any]]
+) -> None:
+    before = await account_state(db)
+
+    body = await owner(CREATE, input=new_sub_account(**values))
+
+    assert body == refused(*expected)
+    assert await account_state(db) == before
+
+
+async def test_a_phone_or_email_bound_to_any_live_account_already_exists(
+    owner: Caller, admin: Caller, outsider: Caller, db: AsyncSession
+) -> None:
+    before = await account_state(db)
+    assert admin.row.email == "user1@acme.example"
+    assert outsider.row.phone is not None
+
+    same_email = await owner(CREATE, input=new_sub_account(email="USER1@acme.example"))
+    same_phone = await owner(
+        CREATE, input=new_sub_account(phone=outsider.row.phone.removeprefix("+86"))
+    )
+    both = await owner(
+        CREATE,
+        input=new_sub_account(email="owner@other.example", phone=sub_account_phone(1)),
+    )
+
+    assert same_email == refused(EMAIL_TAKEN)
+    assert same_phone == refused(PHONE_TAKEN)
+    assert both == refused(EMAIL_TAKEN, PHONE_TAKEN)
+    assert await account_state(db) == before
+
+
+async def test_the_cap_counts_live_and_disabled_sub_accounts_but_not_deleted_ones(
+    capped_client: httpx.AsyncClient,
+    owner: Caller,
+    admin: Caller,
+    member: Caller,
+    db: AsyncSession,
+) -> None:
+    capped = Caller(capped_client, owner.token, account=owner.row)
+    before = await account_state(db)
+
+    at_cap = await capped(CREATE, input=new_sub_account())
+    await capped(SET_STATUS, input={"id": member.id, "status": "DISABLED"})
+    disabled_still_counts = await capped(CREATE, input=new_sub_account())
+
+    assert at_cap == refused(LIMIT_REACHED)
+    assert disabled_still_counts == refused(LIMIT_REACHED)
+    assert len(await account_state(db)) == len(before)
+
+    deleted = await capped(DELETE, input={"id": member.id})
+    assert deleted == {"data": {"deleteSubAccount": {"ok": True, "userErrors": []}}}
+    freed = await capped(CREATE, input=new_sub_account())
+
+    row = await created_row(db, freed)
+    assert row.status is AccountStatus.ACTIVE
+
+
+async def test_the_cap_is_checked_after_the_input(
+    capped_client: httpx.AsyncClient, owner: Caller, admin: Caller, member: Caller
+) -> None:
+    capped = Caller(capped_client, owner.token, account=owner.row)
+
+    invalid = await capped(CREATE, input=new_sub_account(email="nope"))
+    taken = await capped(CREATE, input=new_sub_account(phone=sub_account_phone(2)))
+
+    assert invalid == refused(INVALID_EMAIL)
+    assert taken == refused(PHONE_TAKEN)
+
+
+async def test_the_new_sub_account_is_listed_first_with_masked_contacts(
+    owner: Caller, admin: Caller, member: Caller, db: AsyncSession
+) -> None:
+    body = await owner(CREATE, input=new_sub_account())
+    row = await created_row(db, body)
+
+    listed = await owner(
+        "{ viewer { account { ... on EnterpriseAccount {"
+        " subAccounts(first: 1) { totalCount edges { node { id phone email } } } } } } }"
+    )
+
+    assert listed == {
+        "data": {
+            "viewer": {
+                "account": {
+                    "subAccounts": {
+                        "totalCount": 3,
+                        "edges": [
+                            {
+                                "node": {
+                                    "id": global_id(row),
+                                    "phone": masked_phone("+8613600000777"),
+                                    "email": masked_email("New.Hire@acme.example"),
+                                }
+                            }
+                        ],
+                    }
+                }
+            }
+        }
+    }
