@@ -14,8 +14,7 @@ Requests carry a name and an ID number, so nothing here logs them, and the text 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Literal, Protocol, Self
+from typing import Literal, Protocol
 
 import httpx
 
@@ -75,7 +74,7 @@ class BuiltInVerifier(IdentityVerifier):
         return VerificationOutcome(verified=True, rejection_reason=None)
 
 
-class HttpVerifier(IdentityVerifier):
+class HttpVerifier(ProviderClient, IdentityVerifier):
     """Posts each request as JSON to a verification provider's endpoint.
 
     The body is ``{"kind", "realName", "idNumber", "school", "verificationCode"}`` (the
@@ -91,19 +90,6 @@ class HttpVerifier(IdentityVerifier):
     (or ``async with``) at shutdown. ``transport`` lets tests replace the network.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._provider = ProviderClient(url, token=token, timeout=timeout, transport=transport)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url=<hidden>)"
-
     async def verify(self, request: VerificationRequest) -> VerificationOutcome:
         payload = {
             "kind": request.kind,
@@ -113,26 +99,12 @@ class HttpVerifier(IdentityVerifier):
             "verificationCode": request.verification_code,
         }
         try:
-            response = await self._provider.post(payload)
+            response = await self.post(payload)
         except ProviderUnreachable as exc:
             raise VerificationUnavailable(
                 f"{request.kind} verification unavailable: {exc}"
             ) from exc
         return _outcome(request.kind, response)
-
-    async def aclose(self) -> None:
-        await self._provider.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 def _outcome(kind: VerificationKind, response: httpx.Response) -> VerificationOutcome:

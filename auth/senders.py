@@ -16,10 +16,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Literal, Protocol, Self
-
-import httpx
+from typing import Literal, Protocol
 
 from auth.provider_client import ProviderClient, ProviderUnreachable
 
@@ -113,7 +110,7 @@ class ConsoleSender(Sender):
         )
 
 
-class HttpSender(Sender):
+class HttpSender(ProviderClient, Sender):
     """Posts each message as JSON to a delivery provider's endpoint.
 
     The body is ``{"to", "channel", "purpose", "body", "code"}`` (``code`` may be
@@ -125,19 +122,6 @@ class HttpSender(Sender):
     (or ``async with``) at shutdown. ``transport`` lets tests replace the network.
     """
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        token: str | None = None,
-        timeout: float = 10.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self._provider = ProviderClient(url, token=token, timeout=timeout, transport=transport)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(url=<hidden>)"
-
     async def send(self, message: OutgoingMessage) -> None:
         payload = {
             "to": message.to,
@@ -147,20 +131,6 @@ class HttpSender(Sender):
             "code": message.code,
         }
         try:
-            await self._provider.post(payload)
+            await self.post(payload)
         except ProviderUnreachable as exc:
             raise DeliveryError(f"{message.channel} delivery failed: {exc}") from exc
-
-    async def aclose(self) -> None:
-        await self._provider.aclose()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        await self.aclose()
