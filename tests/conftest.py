@@ -18,10 +18,12 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
+from auth import passwords
 from auth.senders import Outbox
 from auth.services import AuthServices
 from gateway.app import create_app
@@ -107,6 +109,17 @@ def no_clear_value_in_logs() -> Iterator[None]:
         value for value in sealed - NOT_PERSONAL if _distinctive(value) and value in logged
     )
     assert not leaked, f"{len(leaked)} clear personal values were logged"
+
+
+# Still Argon2id, at the smallest cost: the tests create and sign in many accounts and
+# do not measure the hash's cost (production keeps the library's recommended one).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_HASHER.hash("not-a-password-of-anyone-1"))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -12,10 +12,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from auth import passwords
 from auth.services import AuthServices
 from gateway.app import create_app
 from tests.conftest import Clock, make_settings
@@ -27,16 +25,7 @@ from tests.resolvers.enterprise.helpers import (
     make_sub_account,
 )
 
-# Still Argon2id, with the smallest cost: these tests create and sign in many accounts
-# and do not measure the hash's cost.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 MAX_SUB_ACCOUNTS = 2
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
-    monkeypatch.setattr(passwords, "_DUMMY_HASH", FAST_HASHER.hash("not-a-password-of-anyone-1"))
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,12 +38,11 @@ from models import (
     ThirdPartyIdentity,
     VerificationStatus,
 )
-from tests.conftest import Clock
+from tests.conftest import FAST_HASHER, Clock
 
 PASSWORD = "correct-Horse-7"
 # Still Argon2id, at the smallest cost: no test here measures the hash's cost, and
 # verifying reads the cost from the hash itself.
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)
 POLICY_VERSION = "1.0"
 USER_ERRORS = "userErrors { field code message }"
