@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import enum_column
@@ -68,6 +68,16 @@ class DataRequest(UUIDPrimaryKey, Base):
         Index("ix_data_requests_account_submitted", "account_id", "submitted_at", "id"),
         # The staff queue: open requests, oldest due first.
         Index("ix_data_requests_status_due", "status", "due_at", "id"),
+        # One open request per type and account, decided by the database even when two
+        # requests race.
+        Index(
+            "uq_data_requests_open_type",
+            "account_id",
+            "type",
+            unique=True,
+            postgresql_where=text("status IN ('SUBMITTED', 'IN_PROGRESS')"),
+            sqlite_where=text("status IN ('SUBMITTED', 'IN_PROGRESS')"),
+        ),
     )
 
     account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))

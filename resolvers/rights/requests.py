@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import IntegrityError
+
 from models import (
     ANSWER_WITHIN,
     OPEN_STATUSES,
@@ -86,16 +88,15 @@ async def submit_data_request(
         )
     if errors:
         return DataRequestResult(user_errors=errors)
+    already_open = DataRequestResult(
+        user_errors=[
+            user_error(
+                UserErrorCode.ALREADY_EXISTS, "A request of this type is already open.", "type"
+            )
+        ]
+    )
     if await queries.open_data_request(ctx.session, account.id, request_type) is not None:
-        return DataRequestResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.ALREADY_EXISTS,
-                    "A request of this type is already open.",
-                    "type",
-                )
-            ]
-        )
+        return already_open
     now = ctx.now()
     request = DataRequest(
         account_id=account.id,
@@ -106,8 +107,12 @@ async def submit_data_request(
         due_at=now + ANSWER_WITHIN,
     )
     request.details = (details or "").strip() or None
-    ctx.session.add(request)
-    await ctx.session.flush()
+    # The unique index of open requests decides when two submissions race.
+    try:
+        async with ctx.session.begin_nested():
+            ctx.session.add(request)
+    except IntegrityError:
+        return already_open
     await _notify(
         ctx, request, f"We received your request and will answer by {request.due_at.date()}."
     )
