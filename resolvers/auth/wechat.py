@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from auth.errors import BadUserInput
@@ -48,10 +49,18 @@ async def authorize_url(ctx: RequestContext, redirect_uri: str) -> Authorization
     return Authorization(url=client.authorize_url(redirect_uri, state), state=state)
 
 
-async def wechat_profile(ctx: RequestContext, code: str, state: str) -> WechatProfile | UserError:
-    """The profile behind a redirect's code, once its one-time state checks out."""
+async def wechat_profile(
+    ctx: RequestContext, code: str, state: str, *, linking_to: uuid.UUID | None = None
+) -> WechatProfile | UserError:
+    """The profile behind a redirect's code, once its one-time state checks out.
+
+    To link an account, the state must have been issued to that account
+    (wechatAuthorizeUrl while signed in): otherwise whoever began the redirect could
+    have their WeChat linked to someone else's account by making them open it.
+    """
     client = _client(ctx)
-    if await consume_state(ctx.session, state, ctx.now()) is None:
+    begun = await consume_state(ctx.session, state, ctx.now())
+    if begun is None or (linking_to is not None and begun.account_id != linking_to):
         return INVALID_STATE
     try:
         return await client.fetch_profile(code)

@@ -4,43 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import delete
 
-from auth.errors import BadUserInput
-from auth.oauth_states import consume_state
-from auth.wechat import WechatError, WechatProfile
 from models import Account, IdentityProvider, ThirdPartyIdentity, queries
 from resolvers.accounts.access import require_account
-from resolvers.auth.wechat import INVALID_STATE, new_identity
+from resolvers.auth.wechat import new_identity, wechat_profile
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.settings.results import AccountResult, failed
 
 
-async def _profile_to_link(
-    ctx: RequestContext, account: Account, code: str, state: str
-) -> WechatProfile | UserError:
-    """The WeChat profile behind a redirect that this account began.
-
-    The state must have been issued to this account (wechatAuthorizeUrl while signed in):
-    otherwise whoever began the redirect, anonymously or as another account, could have
-    their WeChat linked to this account by making its holder open the redirect.
-    """
-    client = ctx.auth.wechat
-    if client is None:
-        raise BadUserInput("WeChat sign-in is not configured on this gateway.")
-    begun = await consume_state(ctx.session, state, ctx.now())
-    if begun is None or begun.account_id != account.id:
-        return INVALID_STATE
-    try:
-        return await client.fetch_profile(code)
-    except WechatError:
-        return user_error(
-            UserErrorCode.INVALID_CODE, "WeChat did not accept this sign-in; start again.", "code"
-        )
-
-
 async def link_wechat(ctx: RequestContext, code: str, state: str) -> AccountResult:
     account = require_account(ctx)
-    profile = await _profile_to_link(ctx, account, code, state)
+    profile = await wechat_profile(ctx, code, state, linking_to=account.id)
     if isinstance(profile, UserError):
         return failed(profile)
     linked = await ctx.loaders.identities_by_account.load(account.id)
