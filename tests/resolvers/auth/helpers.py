@@ -8,14 +8,13 @@ import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.contacts import parse_phone
 from auth.passwords import hash_password
 from auth.rate_limits import RateLimiter
 from auth.senders import Outbox
 from auth.services import AuthServices
 from models import Account, AccountKind, Base
 from tests.factories import create_account
-from tests.helpers import graphql
+from tests.helpers import e164, graphql
 
 POLICY_VERSION = "1.0"
 PHONE = "13812345678"
@@ -61,12 +60,6 @@ query {
   }
 }
 """
-
-
-def e164(phone: str) -> str:
-    parsed = parse_phone(phone)
-    assert parsed is not None, phone
-    return parsed
 
 
 def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:

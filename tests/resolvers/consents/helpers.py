@@ -6,19 +6,17 @@ them; each holds the access token of a session opened for it, as a sign-in would
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.contacts import parse_phone
 from auth.services import AuthServices
 from auth.sessions import open_session
 from models import Account, AccountKind, AccountStatus, StaffMember, StaffRole
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import SignedIn, e164, graphql
 
 PASSWORD = "privacy-Centre-9"
 # Argon2id at the smallest cost: verifying reads the cost from the hash, and no test
@@ -32,24 +30,6 @@ mutation($input: ElevateSessionInput!) {{
   elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
 }}
 """
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    token: str
-    account: Account | None = None
-    staff: StaffMember | None = None
-
-    @property
-    def me(self) -> Account:
-        assert self.account is not None
-        return self.account
-
-
-def e164(phone: str) -> str:
-    parsed = parse_phone(phone)
-    assert parsed is not None, phone
-    return parsed
 
 
 class People:

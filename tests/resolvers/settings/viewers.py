@@ -7,14 +7,12 @@ an access token of a session opened for it, as a sign-in would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.contacts import parse_phone
 from auth.identity_verifier import (
     VerificationOutcome,
     VerificationRequest,
@@ -39,6 +37,7 @@ from models import (
     VerificationStatus,
 )
 from tests.conftest import FAST_HASHER, Clock
+from tests.helpers import SignedIn, e164
 
 PASSWORD = "correct-Horse-7"
 # Still Argon2id, at the smallest cost: no test here measures the hash's cost, and
@@ -47,26 +46,6 @@ PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)
 POLICY_VERSION = "1.0"
 USER_ERRORS = "userErrors { field code message }"
 KINDS = ("individual", "business", "enterprise", "sub_account")
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """A viewer: its account (None for staff), its staff row (None for accounts), a token."""
-
-    token: str
-    account: Account | None = None
-    staff: StaffMember | None = None
-
-    @property
-    def me(self) -> Account:
-        assert self.account is not None
-        return self.account
-
-
-def e164(phone: str) -> str:
-    parsed = parse_phone(phone)
-    assert parsed is not None, phone
-    return parsed
 
 
 class Viewers:
