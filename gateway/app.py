@@ -61,9 +61,7 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     session_factory = session_factory or create_session_factory(engine)
-    schema = build_schema(
-        extensions=request_extensions(introspection=settings.introspection_enabled)
-    )
+    schema = gateway_schema(introspection=settings.introspection_enabled)
     graphql = GatewayGraphQL(
         schema,
         session_factory=session_factory,
