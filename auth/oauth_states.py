@@ -29,25 +29,19 @@ def redirect_allowed(redirect_uri: str, allowlist: tuple[str, ...]) -> bool:
     return False
 
 
-async def create_state(
-    db: AsyncSession,
-    *,
-    redirect_uri: str,
-    now: datetime,
-    account_id: uuid.UUID | None = None,
-) -> str:
+def new_state(
+    *, redirect_uri: str, now: datetime, account_id: uuid.UUID | None = None
+) -> tuple[str, OAuthState]:
+    """A fresh state and the row that remembers it (only its hash is stored)."""
     state = secrets.token_urlsafe(24)
-    db.add(
-        OAuthState(
-            state_hash=_hash(state),
-            redirect_uri=redirect_uri,
-            account_id=account_id,
-            created_at=now,
-            expires_at=now + STATE_TTL,
-        )
+    row = OAuthState(
+        state_hash=_hash(state),
+        redirect_uri=redirect_uri,
+        account_id=account_id,
+        created_at=now,
+        expires_at=now + STATE_TTL,
     )
-    await db.flush()
-    return state
+    return state, row
 
 
 async def consume_state(db: AsyncSession, state: str, now: datetime) -> OAuthState | None:

@@ -1,15 +1,33 @@
-"""Passwords: the policy of RULES.md section 4, stored with Argon2id."""
+"""Passwords: the policy of RULES.md section 4, stored with Argon2id.
+
+Hashing and verifying cost tens to hundreds of milliseconds of CPU on purpose, so they
+never run on the event loop: they run in a small pool of worker threads (Argon2's C code
+releases the GIL), bounded so that a flood of password checks queues there instead of
+taking every core from the requests that need none.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+T = TypeVar("T")
 
 MIN_LENGTH = 8
 MAX_LENGTH = 128
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # A hash to verify against when the login is unknown, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone-1")
+
+# One core stays free for the event loop; at least one worker.
+HASHING_WORKERS = max(1, (os.cpu_count() or 2) - 1)
+_pool = ThreadPoolExecutor(max_workers=HASHING_WORKERS, thread_name_prefix="password-hashing")
 
 
 def password_problem(password: str) -> str | None:
@@ -25,13 +43,21 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+async def _in_pool(work: Callable[[], T]) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_pool, work)
 
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Constant work whether or not there is a hash to check against."""
+async def hash_password(password: str) -> str:
+    return await _in_pool(lambda: _hasher.hash(password))
+
+
+def _verify(password_hash: str | None, password: str) -> bool:
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+async def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant work whether or not there is a hash to check against."""
+    return await _in_pool(lambda: _verify(password_hash, password))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.tokens import REFRESH_TOKEN_TTL, InvalidToken, TokenIssuer
 from auth.viewer import Viewer
 from models import Account, AccountStatus, AuthSession, StaffMember
+from models.unit_of_work import RequestScope
 
 STEP_UP_TTL = timedelta(minutes=5)
 # last_used_at is written at most this often, not on every request.
@@ -54,13 +55,16 @@ async def open_session(
 
 
 async def authenticate(
-    db: AsyncSession, tokens: TokenIssuer, bearer: str, now: datetime
+    scope: RequestScope, tokens: TokenIssuer, bearer: str, now: datetime
 ) -> tuple[Viewer, Account | None]:
     """The viewer of a valid access token whose session is live; InvalidToken otherwise.
 
     The session row is read on every request, so revoking a session, disabling or
-    cancelling an account takes effect at once, before the token expires.
+    cancelling an account takes effect at once, before the token expires. Its
+    `last_used_at` is brought up to date before the response, outside every unit of
+    work of the request.
     """
+    db = scope.session
     claims = tokens.verify_access(bearer, now)
     session = await db.get(AuthSession, claims.session_id)
     if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
@@ -73,7 +77,13 @@ async def authenticate(
     elif session.staff_id is None or await db.get(StaffMember, session.staff_id) is None:
         raise InvalidToken
     if now - session.last_used_at >= LAST_USED_RESOLUTION:
-        session.last_used_at = now
+        scope.before_response(
+            update(AuthSession)
+            .where(AuthSession.id == session.id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False),
+            required=False,
+        )
     viewer = Viewer(
         session_id=session.id,
         account_id=session.account_id,

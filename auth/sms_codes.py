@@ -15,6 +15,7 @@ from auth.rate_limits import Limit, RateLimiter
 from auth.senders import OutgoingMessage, Sender
 from models import SmsCode, SmsPurpose
 from models.encryption import indexer
+from models.unit_of_work import RequestScope
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -60,7 +61,7 @@ def _code_hash(row: SmsCode, code: str) -> bytes:
 
 
 async def issue_code(
-    db: AsyncSession,
+    scope: RequestScope,
     *,
     phone: str,
     purpose: SmsPurpose,
@@ -69,7 +70,13 @@ async def issue_code(
     sender: Sender,
     client_address: str | None,
 ) -> Issued:
-    """Send a fresh code unless a limit says wait; the answer never depends on accounts."""
+    """Send a fresh code unless a limit says wait; the answer never depends on accounts.
+
+    Every limit is asked first, so that a refusal by one spends nothing of the others;
+    each is then hit and decided on in one atomic step, so that concurrent requests
+    cannot slip past together. The code is stored for good before it is sent: a code
+    that reached a phone always exists.
+    """
     key = phone_key(phone)
     checks = [
         (PER_PHONE_AND_PURPOSE, f"{key.hex()}:{purpose.value}"),
@@ -100,8 +107,12 @@ async def issue_code(
         attempts=0,
     )
     row.code_hash = _code_hash(row, code)
-    db.add(row)
-    await db.flush()
+
+    async def store(db: AsyncSession) -> None:
+        db.add(row)
+        await db.flush()
+
+    await scope.record_for_good(store)
     await sender.send(
         OutgoingMessage(
             to=phone,
@@ -120,35 +131,45 @@ async def issue_code(
 
 
 async def check_code(
-    db: AsyncSession, *, phone: str, purpose: SmsPurpose, code: str, now: datetime
+    scope: RequestScope, *, phone: str, purpose: SmsPurpose, code: str, now: datetime
 ) -> tuple[CodeCheck, SmsCode | None]:
-    """Check without consuming the code; at most MAX_ATTEMPTS tries, whatever the request."""
-    row = (
-        await db.scalars(
-            select(SmsCode)
-            .where(
-                SmsCode.phone_index == phone_key(phone),
-                SmsCode.purpose == purpose,
-                SmsCode.consumed_at.is_(None),
+    """Check without consuming the code; at most MAX_ATTEMPTS tries, whatever the request.
+
+    Every try is counted before the comparison, in one conditional UPDATE committed at
+    once: no number of aliases, concurrent requests or failures later in a request (whose
+    unit of work is rolled back) gets more than MAX_ATTEMPTS comparisons.
+    """
+
+    async def count_try(db: AsyncSession) -> tuple[CodeCheck, SmsCode | None]:
+        row = (
+            await db.scalars(
+                select(SmsCode)
+                .where(
+                    SmsCode.phone_index == phone_key(phone),
+                    SmsCode.purpose == purpose,
+                    SmsCode.consumed_at.is_(None),
+                )
+                .order_by(SmsCode.created_at.desc())
+                .limit(1)
             )
-            .order_by(SmsCode.created_at.desc())
-            .limit(1)
+        ).first()
+        if row is None:
+            return CodeCheck.INVALID, None
+        if now >= row.expires_at:
+            return CodeCheck.EXPIRED, None
+        counted = await db.execute(
+            update(SmsCode)
+            .where(SmsCode.id == row.id, SmsCode.attempts < MAX_ATTEMPTS)
+            .values(attempts=SmsCode.attempts + 1)
+            .execution_options(synchronize_session=False)
         )
-    ).first()
-    if row is None:
-        return CodeCheck.INVALID, None
-    if now >= row.expires_at:
-        return CodeCheck.EXPIRED, None
-    # Every try is counted before the comparison, in one conditional UPDATE, so that no
-    # number of concurrent or aliased requests gets more than MAX_ATTEMPTS comparisons.
-    counted = await db.execute(
-        update(SmsCode)
-        .where(SmsCode.id == row.id, SmsCode.attempts < MAX_ATTEMPTS)
-        .values(attempts=SmsCode.attempts + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if counted.rowcount == 0:  # type: ignore[attr-defined]
-        return CodeCheck.TOO_MANY_ATTEMPTS, None
+        if counted.rowcount == 0:  # type: ignore[attr-defined]
+            return CodeCheck.TOO_MANY_ATTEMPTS, None
+        return CodeCheck.OK, row
+
+    counted, row = await scope.record_for_good(count_try)
+    if counted is not CodeCheck.OK or row is None:
+        return counted, None
     if hmac.compare_digest(row.code_hash, _code_hash(row, code)):
         return CodeCheck.OK, row
     return CodeCheck.INVALID, None

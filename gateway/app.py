@@ -11,7 +11,7 @@ from datetime import datetime
 import anyio
 import strawberry
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -28,7 +28,7 @@ from gateway.graphql_view import GatewayGraphQL
 from gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
-from models.database import create_engine, create_session_factory
+from models.database import SerializedSession, create_engine, create_session_factory
 from resolvers.config import GatewayLimits
 from resolvers.context import utc_now
 from resolvers.privacy.inventory import load_inventory, shipped_inventory
@@ -48,7 +48,7 @@ def create_app(
     settings: Settings,
     *,
     engine: AsyncEngine | None = None,
-    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    session_factory: async_sessionmaker[SerializedSession] | None = None,
     services: AuthServices | None = None,
     outbox: Outbox | None = None,
     clock: Callable[[], datetime] = utc_now,

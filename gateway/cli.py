@@ -170,7 +170,7 @@ def staff_create(
         member = StaffMember(
             name=name.strip()[:100],
             role=role,
-            password_hash=hash_password(password),
+            password_hash=await hash_password(password),
             created_at=_now(),
         )
         member.email = address

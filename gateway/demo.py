@@ -70,7 +70,7 @@ async def _account(
 async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Create what is missing of the demo data; returns how many rows of each were added."""
     added = {"accounts": 0, "staff": 0}
-    password = hash_password(DEMO_PASSWORD)
+    password = await hash_password(DEMO_PASSWORD)
     common = {"created_at": now, "accepted_policy_version": "1.0", "accepted_policy_at": now}
 
     individual, created = await _account(

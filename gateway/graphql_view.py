@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from cross_web import HTTPException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -26,12 +24,11 @@ from auth.viewer import Viewer
 from gateway.graphiql import graphiql_html
 from gateway.logging import request_id_var
 from models import Account
+from models.database import SerializedSession
+from models.unit_of_work import RequestScope
 from resolvers.config import GatewayLimits
 from resolvers.context import RequestContext
-from resolvers.masking.reveal import revealed_in_clear
 from resolvers.privacy.inventory import Inventory
-
-logger = logging.getLogger("gateway.graphql")
 
 
 def error_response(message: str, code: ErrorCode, status_code: int) -> JSONResponse:
@@ -45,18 +42,15 @@ def error_response(message: str, code: ErrorCode, status_code: int) -> JSONRespo
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
-    """One database session per request, committed in one place: after the operation.
-
-    The session is committed only when the operation raised nothing unexpected, and
-    before the response is sent, so that a value whose access-log entry could not be
-    stored never reaches the client.
-    """
+    """One request scope per request (models/unit_of_work.py): the viewer is read in it,
+    each root mutation field commits its own unit of work, and what the answer needs is
+    committed before the response is sent."""
 
     def __init__(
         self,
         schema: BaseSchema,
         *,
-        session_factory: async_sessionmaker[AsyncSession],
+        session_factory: async_sessionmaker[SerializedSession],
         services: AuthServices,
         clock: Callable[[], datetime],
         limits: GatewayLimits,
@@ -82,7 +76,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         return context
 
     async def _authenticate(
-        self, session: AsyncSession, request: Request
+        self, work: RequestScope, request: Request
     ) -> tuple[Viewer | None, Account | None]:
         """The viewer of the bearer token; no header is anonymous, a bad token is refused."""
         header = request.headers.get("authorization")
@@ -91,7 +85,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken
-        return await authenticate(session, self.services.tokens, token.strip(), self.clock())
+        return await authenticate(work, self.services.tokens, token.strip(), self.clock())
 
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
@@ -106,28 +100,15 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 raise HTTPException(405, "This operation is not accepted over GET.") from exc
             raise
 
-    async def process_result(
-        self, request: Request, result: ExecutionResult
-    ) -> GraphQLHTTPResponse:
-        processed = await super().process_result(request, result)
-        state = request.state
-        failed = any(
-            (error.extensions or {}).get("code") == ErrorCode.INTERNAL_SERVER_ERROR.value
-            for error in result.errors or ()
-        )
-        state.graphql_failed = failed
-        return processed
-
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
-        async with self.session_factory() as session:
+        async with RequestScope(self.session_factory) as work:
             try:
-                viewer, account = await self._authenticate(session, request)
+                viewer, account = await self._authenticate(work, request)
             except InvalidToken:
-                await session.rollback()
                 refusal = error_response(
                     "The bearer token is malformed, expired or revoked.",
                     ErrorCode.UNAUTHENTICATED,
@@ -136,7 +117,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 await refusal(scope, receive, send)
                 return
             request.state.graphql_context = RequestContext(
-                session=session,
+                scope=work,
                 viewer=viewer,
                 viewer_account=account,
                 services=self.services,
@@ -147,26 +128,14 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 client_address=request.client.host if request.client else None,
                 user_agent=request.headers.get("user-agent"),
             )
-            request.state.graphql_failed = False
             response: Response
             try:
                 response = await self.run(request)
             except HTTPException as exc:
                 response = error_response(exc.reason, ErrorCode.BAD_USER_INPUT, exc.status_code)
-            if request.state.graphql_failed:
-                await session.rollback()
-                if revealed_in_clear(session):
-                    # The clear values' access-log entries went with the rollback.
-                    response = error_response(
-                        "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
-                    )
-            else:
-                try:
-                    await session.commit()
-                except Exception:
-                    logger.exception("commit failed")
-                    await session.rollback()
-                    response = error_response(
-                        "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
-                    )
+            if not await work.finish():
+                # A clear value whose access-log entry could not be stored never leaves.
+                response = error_response(
+                    "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
+                )
         await response(scope, receive, send)

@@ -1,16 +1,34 @@
-"""The async engine and session factory."""
+"""The async engine, the session every request and command uses, and SQLite's writer rules.
+
+SQLite is the embedded default, so it is set up to behave under concurrency: WAL (readers
+never wait for the writer), a busy timeout (another process's writer is waited for, not
+failed on), and writing transactions that take the write lock when they begin (`BEGIN
+IMMEDIATE`), because a transaction that reads first and writes later fails at once
+when another writer committed in between. Inside one process, writers also queue on the
+engine's `WriteGate` instead of polling the file lock.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
+    AsyncSessionTransaction,
     async_sessionmaker,
     create_async_engine,
 )
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# The execution option that makes a SQLite transaction begin with BEGIN IMMEDIATE.
+WRITING = {"sqlite_begin": "IMMEDIATE"}
 
 
 def is_sqlite(url: str) -> bool:
@@ -21,7 +39,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     """An engine whose errors never carry statement parameters (they may be personal data)."""
     options: dict[str, Any] = {"hide_parameters": True, "echo": echo}
     if is_sqlite(url):
-        options["connect_args"] = {"timeout": 30}
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     else:
         options["pool_pre_ping"] = True
     engine = create_async_engine(url, **options)
@@ -42,12 +60,143 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
+        # Durable at every checkpoint and safe in WAL mode; no sync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get("sqlite_begin")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+class WriteGate:
+    """Lets one writing transaction of the process in at a time, on SQLite only.
+
+    SQLite has one writer at a time; queueing writers here (first come, first served)
+    spares them polling the file lock. PostgreSQL needs no gate: its row locks and
+    constraints decide between concurrent writers.
+    """
+
+    def __init__(self, serialize: bool) -> None:
+        self.serialize = serialize
+        self._lock = asyncio.Lock() if serialize else None
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[None]:
+        if self._lock is None:
+            yield
+            return
+        async with self._lock:
+            yield
+
+
+_gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
+
+
+def write_gate(engine: Engine) -> WriteGate:
+    """The gate of an engine, made on first use."""
+    gate = _gates.get(engine)
+    if gate is None:
+        gate = _gates[engine] = WriteGate(serialize=engine.dialect.name == "sqlite")
+    return gate
+
+
+def _in_turn(name: str) -> Callable[..., Awaitable[Any]]:
+    """AsyncSession's method `name`, called only in the session's turn."""
+
+    async def serialized(session: SerializedSession, *args: Any, **kwargs: Any) -> Any:
+        async with session.turn():
+            return await getattr(AsyncSession, name)(session, *args, **kwargs)
+
+    serialized.__name__ = name
+    return serialized
+
+
+class SerializedSession(AsyncSession):
+    """An AsyncSession that the concurrent resolvers of one request may share.
+
+    GraphQL resolves sibling fields, aliases and dataloader batches concurrently, and an
+    AsyncSession must never be used by two tasks at once. Every operation of this
+    session waits for its turn, so that sharing it is safe by construction. A task
+    that holds the turn may call the session again (SQLAlchemy's own `scalars` calls
+    `execute`); a savepoint block holds the turn only while it opens and closes.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if task is not None and self._holder is task:
+            yield
+            return
+        async with self._turn:
+            self._holder = task
+            try:
+                yield
+            finally:
+                self._holder = None
+
+    if not TYPE_CHECKING:  # the type checker keeps AsyncSession's own signatures
+        execute = _in_turn("execute")
+        scalar = _in_turn("scalar")
+        scalars = _in_turn("scalars")
+        get = _in_turn("get")
+        get_one = _in_turn("get_one")
+        stream = _in_turn("stream")
+        stream_scalars = _in_turn("stream_scalars")
+        delete = _in_turn("delete")
+        merge = _in_turn("merge")
+        flush = _in_turn("flush")
+        refresh = _in_turn("refresh")
+        run_sync = _in_turn("run_sync")
+        connection = _in_turn("connection")
+        commit = _in_turn("commit")
+        rollback = _in_turn("rollback")
+        close = _in_turn("close")
+        invalidate = _in_turn("invalidate")
+        reset = _in_turn("reset")
+
+    def begin_nested(self) -> AsyncSessionTransaction:
+        return _SerializedTransaction(self, nested=True)
+
+    def begin(self) -> AsyncSessionTransaction:
+        return _SerializedTransaction(self, nested=False)
+
+
+class _SerializedTransaction(AsyncSessionTransaction):
+    """A transaction or savepoint block whose opening and closing wait for the turn."""
+
+    def __init__(self, session: SerializedSession, nested: bool) -> None:
+        super().__init__(session, nested=nested)
+        self._serialized_session = session
+
+    async def __aenter__(self) -> AsyncSessionTransaction:
+        async with self._serialized_session.turn():
+            return await super().__aenter__()
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        async with self._serialized_session.turn():
+            await super().__aexit__(type_, value, traceback)
+
+    async def commit(self) -> None:
+        async with self._serialized_session.turn():
+            await super().commit()
+
+    async def rollback(self) -> None:
+        async with self._serialized_session.turn():
+            await super().rollback()
+
+
+def create_session_factory(
+    bind: AsyncEngine | AsyncConnection, **options: Any
+) -> async_sessionmaker[SerializedSession]:
+    """Sessions for requests and commands; `options` go to the sessionmaker (tests bind
+    to one connection and commit into savepoints)."""
+    return async_sessionmaker(
+        bind, class_=SerializedSession, expire_on_commit=False, autoflush=True, **options
+    )

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import InvalidRequestError
 
 from auth.services import AuthServices
 from auth.viewer import Viewer
 from models import Account
+from models.database import SerializedSession
+from models.unit_of_work import RequestScope
 from resolvers.config import GatewayLimits
 from resolvers.loaders import Loaders
 from resolvers.privacy.inventory import Inventory, shipped_inventory
@@ -22,9 +24,10 @@ def utc_now() -> datetime:
 
 @dataclass
 class RequestContext:
-    """One database session, the viewer, fresh dataloaders and a clock per request."""
+    """The request's scope (its session and units of work), the viewer, fresh
+    dataloaders and a clock."""
 
-    session: AsyncSession
+    scope: RequestScope
     viewer: Viewer | None = None
     viewer_account: Account | None = None
     services: AuthServices | None = None
@@ -37,9 +40,27 @@ class RequestContext:
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
+        self._fresh_loaders()
+        self.scope.on_rollback(self._after_rollback)
+
+    def _fresh_loaders(self) -> None:
         self.loaders = Loaders(self.session)
         if self.viewer_account is not None:
             self.loaders.account_by_id.prime(self.viewer_account.id, self.viewer_account)
+
+    async def _after_rollback(self) -> None:
+        """A rolled-back unit of work expired every loaded object: reload the viewer's
+        account (the next root field may act as it) and forget what loaders cached."""
+        if self.viewer_account is not None:
+            try:
+                await self.session.refresh(self.viewer_account)
+            except InvalidRequestError:
+                self.viewer_account = None
+        self._fresh_loaders()
+
+    @property
+    def session(self) -> SerializedSession:
+        return self.scope.session
 
     @property
     def auth(self) -> AuthServices:

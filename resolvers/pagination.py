@@ -29,7 +29,7 @@ def decode_cursor(cursor: str) -> KeysetPosition:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, id_hex = orjson.loads(base64.urlsafe_b64decode(padded))
         position = KeysetPosition(datetime.fromisoformat(created_at), uuid.UUID(hex=id_hex))
-    except (binascii.Error, ValueError, TypeError) as exc:
+    except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
         raise BadUserInput("`after` is not a cursor this API issued.") from exc
     if position.created_at.tzinfo is None:
         raise BadUserInput("`after` is not a cursor this API issued.")

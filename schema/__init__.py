@@ -24,6 +24,7 @@ from schema.privacy.types import PrivacyQueries
 from schema.rights.mutations import RightsMutations, RightsQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
 from schema.settings.mutations import SettingsMutations
+from schema.unit_of_work import one_unit_of_work_per_mutation
 from schema.verifications.mutations import VerificationMutations
 
 Query = merge_types(
@@ -46,6 +47,7 @@ ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccou
 
 enforce_sensitive_fields([Query, Mutation, *ACCOUNT_TYPES])
 gate_mutations(Mutation)
+one_unit_of_work_per_mutation(Mutation)
 
 
 class GatewaySchema(strawberry.Schema):

@@ -12,6 +12,7 @@ import io
 import logging
 import os
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,10 +31,15 @@ from gateway.app import create_app
 from gateway.logging import JsonFormatter, quiet_url_loggers
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Environment, Settings
-from models import migrate
-from models.database import create_engine, is_sqlite
+from models import Base, migrate
+from models.database import (
+    SerializedSession,
+    create_engine,
+    create_session_factory,
+    is_sqlite,
+)
 from models.encryption import Encrypted
-from resolvers.policies.shipped import ensure_shipped_policy
+from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 
 TEST_SECRETS = {
     "token_signing_key": base64.urlsafe_b64encode(b"t" * 32).decode(),
@@ -154,9 +160,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 @pytest.fixture
 def session_factory(connection: AsyncConnection) -> async_sessionmaker[AsyncSession]:
     """Sessions that commit into savepoints of the test's transaction."""
-    return async_sessionmaker(
-        bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
-    )
+    return create_session_factory(connection, join_transaction_mode="create_savepoint")
 
 
 @pytest.fixture
@@ -257,3 +261,43 @@ def sql_statements(engine: AsyncEngine) -> Iterator[StatementCounter]:
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     yield counter
     event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@dataclass
+class Live:
+    """The app on the real engine, as in production: every request on a connection of
+    its own, committing for real. `session()` commits test data the app can see."""
+
+    client: httpx.AsyncClient
+    factory: async_sessionmaker[SerializedSession]
+    services: AuthServices
+
+    def session(self) -> SerializedSession:
+        return self.factory()
+
+
+async def wipe(engine: AsyncEngine) -> None:
+    """Delete every committed row but the shipped policy version, children first."""
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            statement = table.delete()
+            if table.name == "privacy_policies":
+                statement = statement.where(table.c.version != SHIPPED_VERSION)
+            await connection.execute(statement)
+
+
+@pytest.fixture
+async def live(
+    settings: Settings,
+    engine: AsyncEngine,
+    services: AuthServices,
+    outbox: Outbox,
+    clock: Clock,
+) -> AsyncIterator[Live]:
+    app = create_app(settings, engine=engine, services=services, outbox=outbox, clock=clock)
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield Live(client=client, factory=create_session_factory(engine), services=services)
+    finally:
+        await wipe(engine)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from auth import sessions
 from auth.minors import AgeGroup, age_group
 from auth.sms_codes import CodeCheck
@@ -58,9 +60,9 @@ def registration_status(birth_date: date | None, today: date) -> AccountStatus |
     return AccountStatus.ACTIVE
 
 
-def record_login(
+def _login_event(
     ctx: RequestContext, account: Account, method: LoginMethod, *, success: bool
-) -> None:
+) -> LoginEvent:
     event = LoginEvent(
         account_id=account.id,
         created_at=ctx.now(),
@@ -69,7 +71,26 @@ def record_login(
         user_agent=(ctx.user_agent or "")[:300] or None,
     )
     event.ip_address = ctx.client_address
-    ctx.session.add(event)
+    return event
+
+
+def record_login(
+    ctx: RequestContext, account: Account, method: LoginMethod, *, success: bool
+) -> None:
+    """A sign-in attempt, written with the unit of work that answers it."""
+    ctx.session.add(_login_event(ctx, account, method, success=success))
+
+
+async def record_failed_login(ctx: RequestContext, account: Account, method: LoginMethod) -> None:
+    """A failed proof of identity, recorded for good before it is answered: the
+    account's holder sees every failed try, whatever happens to the rest of the request."""
+    event = _login_event(ctx, account, method, success=False)
+
+    async def store(db: AsyncSession) -> None:
+        db.add(event)
+        await db.flush()
+
+    await ctx.scope.record_for_good(store)
 
 
 async def signed_in(

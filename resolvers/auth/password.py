@@ -9,7 +9,7 @@ from auth.rate_limits import Limit
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from models.encryption import indexer
-from resolvers.auth.common import CODE_ERRORS, policy_error, record_login, signed_in
+from resolvers.auth.common import CODE_ERRORS, policy_error, record_failed_login, signed_in
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
@@ -28,15 +28,17 @@ def _login_key(login: str) -> str:
 
 
 async def login_with_password(ctx: RequestContext, login: str, password: str) -> AuthResult:
+    """Every try is counted before the password is checked ("hit, then decide"), so no
+    number of aliases or concurrent requests gets more than the limit's checks."""
     limiter = ctx.auth.limiter
     key = _login_key(login)
-    waiting = await limiter.test(LOGIN_FAILURES, key)
-    if not waiting.allowed:
+    counted = await limiter.hit(LOGIN_FAILURES, key)
+    if not counted.allowed:
         return AuthResult(
             user_errors=[
                 user_error(
                     UserErrorCode.RATE_LIMITED,
-                    f"Too many failed sign-ins; try again in {waiting.retry_after_seconds} s.",
+                    f"Too many failed sign-ins; try again in {counted.retry_after_seconds} s.",
                 )
             ]
         )
@@ -47,7 +49,7 @@ async def login_with_password(ctx: RequestContext, login: str, password: str) ->
             account = await queries.account_by_email(ctx.session, email)
             if account is None:
                 staff = await queries.staff_by_email(ctx.session, email)
-                if staff is not None and verify_password(staff.password_hash, password):
+                if staff is not None and await verify_password(staff.password_hash, password):
                     await limiter.clear(LOGIN_FAILURES, key)
                     tokens = await sessions.open_session(
                         ctx.session,
@@ -61,10 +63,9 @@ async def login_with_password(ctx: RequestContext, login: str, password: str) ->
         phone = parse_phone(login)
         if phone is not None:
             account = await queries.account_by_phone(ctx.session, phone)
-    if account is None or not verify_password(account.password_hash, password):
-        await limiter.hit(LOGIN_FAILURES, key)
+    if account is None or not await verify_password(account.password_hash, password):
         if account is not None:
-            record_login(ctx, account, LoginMethod.PASSWORD, success=False)
+            await record_failed_login(ctx, account, LoginMethod.PASSWORD)
         return AuthResult(user_errors=[INVALID_CREDENTIALS])
     await limiter.clear(LOGIN_FAILURES, key)
     return await signed_in(ctx, account, LoginMethod.PASSWORD)
@@ -116,7 +117,7 @@ async def register_business(
         business_name=business_name.strip(),
         ur_token=ur_token.strip(),
         created_at=now,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         password_changed_at=now,
         accepted_policy_version=accept_policy_version,
         accepted_policy_at=now,
@@ -159,7 +160,7 @@ async def register_enterprise(
     # The code first: only the phone's holder learns whether the phone is registered.
     now = ctx.now()
     check, row = await check_code(
-        ctx.session, phone=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
+        ctx.scope, phone=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "smsCode")])
@@ -176,7 +177,7 @@ async def register_enterprise(
         display_name=company_name.strip()[:60],
         company_name=company_name.strip(),
         created_at=now,
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         password_changed_at=now,
         accepted_policy_version=accept_policy_version,
         accepted_policy_at=now,

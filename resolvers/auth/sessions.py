@@ -80,7 +80,7 @@ async def elevate_session(
         else:
             account = ctx.viewer_account
             stored = account.password_hash if account is not None else None
-        if not verify_password(stored, password):
+        if not await verify_password(stored, password):
             return ElevateResult(
                 user_errors=[
                     user_error(
@@ -100,7 +100,7 @@ async def elevate_session(
                 ]
             )
         check, row = await check_code(
-            ctx.session, phone=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
+            ctx.scope, phone=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
         )
         if (
             check is not CodeCheck.OK

@@ -11,7 +11,7 @@ from resolvers.auth.common import (
     CODE_ERRORS,
     new_display_name,
     policy_error,
-    record_login,
+    record_failed_login,
     registration_status,
     signed_in,
 )
@@ -45,7 +45,7 @@ async def request_sms_code(
         if target is None:
             return SmsCodeResult(user_errors=[INVALID_PHONE])
     issued = await issue_code(
-        ctx.session,
+        ctx.scope,
         phone=target,
         purpose=purpose,
         now=ctx.now(),
@@ -81,11 +81,11 @@ async def login_with_sms(
     now = ctx.now()
     account = await queries.account_by_phone(ctx.session, parsed)
     check, row = await check_code(
-        ctx.session, phone=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
+        ctx.scope, phone=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         if account is not None:
-            record_login(ctx, account, LoginMethod.SMS_CODE, success=False)
+            await record_failed_login(ctx, account, LoginMethod.SMS_CODE)
         return AuthResult(user_errors=[CODE_ERRORS[check]])
 
     status = AccountStatus.ACTIVE

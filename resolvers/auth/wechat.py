@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 
 from auth.errors import BadUserInput
-from auth.oauth_states import consume_state, create_state, redirect_allowed
+from auth.oauth_states import consume_state, new_state, redirect_allowed
 from auth.wechat import WechatClient, WechatError, WechatProfile
 from models import (
     Account,
@@ -43,9 +43,9 @@ async def authorize_url(ctx: RequestContext, redirect_uri: str) -> Authorization
     if not redirect_allowed(redirect_uri, ctx.auth.redirect_allowlist):
         raise BadUserInput("redirectUri is not on this gateway's allow-list.")
     account_id = ctx.viewer.account_id if ctx.viewer is not None else None
-    state = await create_state(
-        ctx.session, redirect_uri=redirect_uri, now=ctx.now(), account_id=account_id
-    )
+    state, row = new_state(redirect_uri=redirect_uri, now=ctx.now(), account_id=account_id)
+    # Stored before the answer leaves: a state handed out always exists.
+    ctx.scope.before_response(row)
     return Authorization(url=client.authorize_url(redirect_uri, state), state=state)
 
 

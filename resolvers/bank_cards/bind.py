@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
-from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus
+from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus, queries
 from resolvers.accounts.access import require_account
 from resolvers.auth.results import OkResult
 from resolvers.consents.record import ensure_granted, grant_refusal
@@ -90,6 +90,8 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
                 )
             ]
         )
+    # One bind at a time per account: the cap counts what a concurrent one added.
+    await queries.lock_account(ctx.session, account.id)
     bound = await ctx.session.scalar(
         select(func.count()).select_from(BankCard).where(BankCard.account_id == account.id)
     )

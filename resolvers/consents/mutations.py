@@ -185,7 +185,7 @@ async def record_guardian_consent(
         return failed(*errors)
     now = ctx.now()
     check, row = await check_code(
-        ctx.session, phone=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+        ctx.scope, phone=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
         error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]

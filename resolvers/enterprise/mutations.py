@@ -155,7 +155,7 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         enterprise_id=acting.enterprise.id,
         role=new.role,
         permissions=sorted({p.value for p in new.permissions}),
-        password_hash=hash_password(new.password),
+        password_hash=await hash_password(new.password),
         password_changed_at=now,
         accepted_policy_version=acting.enterprise.accepted_policy_version,
         accepted_policy_at=acting.enterprise.accepted_policy_at,

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from auth.errors import Forbidden, StepUpRequired
 from auth.policy import Decision, decide
 from auth.relations import Relation, relation_to
@@ -28,8 +26,6 @@ REASONS = {
     Relation.SELF: "Viewed by the account holder",
     Relation.ENTERPRISE_MANAGER: "Enterprise sub-account administration",
 }
-# Set in a request's database session once the request answered a value in clear.
-_REVEALED_IN_CLEAR = "revealed_in_clear"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,21 +34,6 @@ class SensitiveValue:
 
     subject: Account
     clear: str | None
-
-
-def mark_revealed_in_clear(session: AsyncSession) -> None:
-    """Record that the request of `session` answers a value in clear (see below)."""
-    session.info[_REVEALED_IN_CLEAR] = True
-
-
-def revealed_in_clear(session: AsyncSession) -> bool:
-    """Whether the request of `session` answered a value in clear.
-
-    Such a response may be sent only once the session's access-log entries are
-    committed: when the request's transaction is rolled back instead, the response must
-    not go out.
-    """
-    return bool(session.info.get(_REVEALED_IN_CLEAR))
 
 
 async def open_data_request_reason(ctx: RequestContext, subject: Account) -> str | None:
@@ -100,9 +81,9 @@ async def present(
         return None
     if decision is Decision.MASKED:
         return mask(kind, value.clear)
-    # CLEAR: the entry is part of this request's transaction, committed before the
-    # response is sent; a response whose entry could not be stored is never sent.
-    ctx.session.add(
+    # CLEAR: the entry is committed before the response is sent; a response whose
+    # entry could not be stored is never sent.
+    ctx.scope.before_response(
         AccessLogEntry(
             subject_id=value.subject.id,
             created_at=ctx.now(),
@@ -112,5 +93,4 @@ async def present(
             reason=reason,
         )
     )
-    mark_revealed_in_clear(ctx.session)
     return value.clear

@@ -11,7 +11,6 @@ from models.export import account_export
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.context import RequestContext
 from resolvers.errors import UserError
-from resolvers.masking.reveal import mark_revealed_in_clear
 
 # The kinds of sensitive value an export holds in clear, each logged as one view.
 EXPORTED_KINDS = (
@@ -52,5 +51,4 @@ async def export_my_data(ctx: RequestContext) -> ExportResult:
         )
         for kind in EXPORTED_KINDS
     )
-    mark_revealed_in_clear(ctx.session)
     return ExportResult(export=document, generated_at=now)

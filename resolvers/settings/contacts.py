@@ -49,7 +49,7 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResul
         return failed(_taken("phone"))
     now = ctx.now()
     check, row = await check_code(
-        ctx.session, phone=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
+        ctx.scope, phone=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return failed(_on(CODE_ERRORS[check], "code"))

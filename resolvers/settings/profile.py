@@ -97,7 +97,9 @@ async def set_password(
     """Needs the current password, or a step-up when the account has none yet."""
     account = require_account(ctx)
     if account.password_hash is not None:
-        if current_password is None or not verify_password(account.password_hash, current_password):
+        if current_password is None or not await verify_password(
+            account.password_hash, current_password
+        ):
             return failed(
                 user_error(
                     UserErrorCode.INVALID_CREDENTIALS,
@@ -112,7 +114,7 @@ async def set_password(
     problem = password_problem(new_password)
     if problem is not None:
         return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
-    account.password_hash = hash_password(new_password)
+    account.password_hash = await hash_password(new_password)
     account.password_changed_at = ctx.now()
     await ctx.session.flush()
     return AccountResult(account=account)

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.viewer import Viewer
 from models import Account, AccountKind
+from models.unit_of_work import RequestScope
 from resolvers.context import RequestContext
 from resolvers.global_id import from_global_id, to_global_id
 from schema import schema
@@ -28,8 +29,9 @@ query($id: ID!) {
 
 
 async def run(db: AsyncSession, query: str, viewer: Viewer | None, **variables: Any) -> Any:
+    scope = RequestScope(lambda: db)  # type: ignore[arg-type,return-value]
     result = await schema.execute(
-        query, variable_values=variables, context_value=RequestContext(session=db, viewer=viewer)
+        query, variable_values=variables, context_value=RequestContext(scope=scope, viewer=viewer)
     )
     assert result.errors is None, result.errors
     return result.data

@@ -182,7 +182,7 @@ async def create_password_account(
     elif kind is AccountKind.ENTERPRISE:
         names = {"company_name": "Acme Group"}
     account = await create_account(
-        db, kind=kind, password_hash=hash_password(password), **{**names, **columns}
+        db, kind=kind, password_hash=await hash_password(password), **{**names, **columns}
     )
     account.email = email
     account.phone = e164(phone) if phone else None

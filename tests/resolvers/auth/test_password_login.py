@@ -205,7 +205,7 @@ async def test_staff_sign_in_with_their_email_and_the_viewer_is_staff(
     staff = StaffMember(
         name="Li Officer",
         role=StaffRole.PRIVACY_OFFICER,
-        password_hash=hash_password(PASSWORD),
+        password_hash=await hash_password(PASSWORD),
         created_at=datetime.now(UTC),
     )
     staff.email = "li@corp.example"

@@ -101,7 +101,7 @@ async def make_enterprise(
         display_name=name,
         company_name=f"{name} Co., Ltd.",
         created_at=clock.now - timedelta(days=30),
-        password_hash=hash_password(PASSWORD),
+        password_hash=await hash_password(PASSWORD),
         accepted_policy_version="1.0",
         accepted_policy_at=clock.now - timedelta(days=30),
     )
@@ -134,7 +134,7 @@ async def make_sub_account(
         role=SubAccountRole(role),
         permissions=sorted(permissions or []),
         status=status,
-        password_hash=hash_password(PASSWORD) if password else None,
+        password_hash=await hash_password(PASSWORD) if password else None,
     )
     account.phone = sub_account_phone(number)
     account.email = f"user{number}@{enterprise.display_name.split()[0].lower()}.example"
@@ -156,7 +156,7 @@ async def make_staff(
     member = StaffMember(
         name="Sam Support",
         role=StaffRole.SUPPORT,
-        password_hash=hash_password(STAFF_PASSWORD),
+        password_hash=await hash_password(STAFF_PASSWORD),
         created_at=clock(),
     )
     member.email = "sam@platform.example"

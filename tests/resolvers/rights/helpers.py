@@ -101,7 +101,7 @@ async def create_person(
         display_name=display_name,
         created_at=now,
         enterprise=enterprise,
-        password_hash=hash_password(PASSWORD),
+        password_hash=await hash_password(PASSWORD),
         password_changed_at=now,
         **columns,
     )
@@ -121,7 +121,7 @@ async def create_staff(
     staff = StaffMember(
         name=STAFF_NAMES[role],
         role=role,
-        password_hash=hash_password(PASSWORD),
+        password_hash=await hash_password(PASSWORD),
         created_at=now,
     )
     staff.email = email or f"{role.value.lower()}@corp.example"

@@ -252,7 +252,7 @@ async def test_the_export_holds_every_value_stored_about_the_account(
     db.add_all([*rows[1:], stranger])
     await db.flush()
     # The password the session steps up with, stored as a hash the export leaves out.
-    person.password_hash = hash_password(PASSWORD)
+    person.password_hash = await hash_password(PASSWORD)
     token = await sign_in(db, services, clock(), account=person)
     session_id = services.tokens.verify_access(token, clock()).session_id
     rows.append(await db.get(AuthSession, session_id))

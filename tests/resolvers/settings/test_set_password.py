@@ -145,7 +145,7 @@ async def test_the_current_password_changes_it(
             }
         }
     }
-    assert verify_password(account.password_hash, NEW_PASSWORD)
+    assert await verify_password(account.password_hash, NEW_PASSWORD)
     assert account.email is not None
     assert await login(client, account.email, PASSWORD) == [
         error("INVALID_CREDENTIALS", "The login or the password is not right.")
@@ -211,7 +211,7 @@ async def test_without_a_password_it_needs_a_step_up_by_sms_first(
         }
     }
     account = await reloaded(db, viewer.me)
-    assert verify_password(account.password_hash, NEW_PASSWORD)
+    assert await verify_password(account.password_hash, NEW_PASSWORD)
     assert await login(client, "13812345678", NEW_PASSWORD) == []
 
 

@@ -102,7 +102,7 @@ async def create_subject(
     if kind is AccountKind.ENTERPRISE:
         columns["company_name"] = "Acme Enterprise Co."
     if with_password:
-        columns |= {"password_hash": hash_password(PASSWORD), "password_changed_at": now}
+        columns |= {"password_hash": await hash_password(PASSWORD), "password_changed_at": now}
     account = await create_account(
         db,
         kind=kind,
@@ -186,7 +186,7 @@ async def create_staff(
     staff = StaffMember(
         name=STAFF_NAME,
         role=StaffRole.PRIVACY_OFFICER,
-        password_hash=hash_password(PASSWORD),
+        password_hash=await hash_password(PASSWORD),
         created_at=now,
     )
     staff.email = email

@@ -209,18 +209,11 @@ async def test_concurrent_viewers_each_get_their_own_masking(
 async def test_concurrent_clear_reveals_of_two_viewers_are_each_answered_and_logged(
     engine: AsyncEngine,
     committed: AsyncSession,
-    is_postgres: bool,
     settings: Settings,
     services: AuthServices,
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not is_postgres:
-        pytest.skip(
-            "on SQLite, of two overlapping transactions that read and then write, the "
-            "second to write fails at once ('database is locked'): that request answers "
-            "INTERNAL_SERVER_ERROR, without its clear value"
-        )
     scene = await create_scene(committed, clock())
     enterprise = await sign_in(
         committed, services, clock(), account=scene.enterprise, elevated=True

@@ -1,0 +1,174 @@
+"""One request's database work: its session, its units of work, and what its answer needs.
+
+The rules (docs/behaviour.md, "Units of work"):
+
+- A query only reads. What its answer depends on (access-log entries of clear reveals,
+  WeChat states) is handed to `before_response` and committed, in one short writing
+  transaction, before the response leaves; if that commit fails the response must not
+  be sent (`finish` says so).
+- Each root mutation field is one unit of work (`unit_of_work`): committed when its
+  resolver returns, rolled back alone when it raises. A payload never describes an
+  effect that was rolled back.
+- Security state (a try of a code, a failed sign-in) is recorded for good before the
+  answer that depends on it (`record_for_good`): it is committed at once, so neither a
+  later failure, nor an alias, nor a concurrent request undoes it. It must come before
+  the unit of work writes anything else, which keeps the unit whole.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Executable, event
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
+
+from models.database import WRITING, SerializedSession, write_gate
+
+T = TypeVar("T")
+logger = logging.getLogger("gateway.unit_of_work")
+
+
+class WriteTracker:
+    """Whether the session's current transaction has written anything."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.wrote = False
+        event.listen(session, "after_flush", self._flushed)
+        event.listen(session, "do_orm_execute", self._executed)
+        event.listen(session, "after_commit", self._ended)
+        event.listen(session, "after_rollback", self._ended)
+
+    def _flushed(self, session: Session, context: Any) -> None:
+        self.wrote = True
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update or state.is_delete:
+            self.wrote = True
+
+    def _ended(self, session: Session) -> None:
+        self.wrote = False
+
+    @property
+    def pending(self) -> bool:
+        """Written, or holding changes the next flush would write."""
+        session = self.session
+        return self.wrote or bool(session.new or session.dirty or session.deleted)
+
+
+class RequestScope:
+    """Owns one request's session, its units of work and its writes before the response.
+
+    Use as `async with RequestScope(factory) as scope:`; call `finish()` once the answer
+    is computed and before it is sent.
+    """
+
+    def __init__(self, session_factory: async_sessionmaker[SerializedSession]) -> None:
+        self.session: SerializedSession = session_factory()
+        self._gate = write_gate(self.session.sync_session.get_bind().engine)
+        self._tracker = WriteTracker(self.session.sync_session)
+        self._before_response: list[tuple[object, bool]] = []
+        self._rollback_hooks: list[Callable[[], Awaitable[None]]] = []
+        self._writing = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.session.close()
+
+    def on_rollback(self, hook: Callable[[], Awaitable[None]]) -> None:
+        """Run `hook` after a unit of work was rolled back (objects loaded before it are
+        expired then: whoever holds them reloads them here)."""
+        self._rollback_hooks.append(hook)
+
+    def before_response(self, *items: object, required: bool = True) -> None:
+        """Rows to add, or statements to execute, before the response is sent.
+
+        `required`: the answer depends on them (a clear value and its access-log entry),
+        so the response must not leave if they cannot be committed.
+        """
+        self._before_response.extend((item, required) for item in items)
+
+    @property
+    def answer_depends_on_writes(self) -> bool:
+        return any(required for _, required in self._before_response)
+
+    async def _end_read(self) -> None:
+        """End the current read-only transaction, so that the next one begins afresh."""
+        if not self.session.in_transaction():
+            return
+        if self._tracker.pending:
+            raise RuntimeError("a read wrote to the database outside a unit of work")
+        await self.session.commit()
+
+    async def _begin_writing(self) -> None:
+        await self.session.connection(execution_options=WRITING)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[None]:
+        """Commit what the block did when it returns; roll back only it when it raises."""
+        if self._writing:
+            raise RuntimeError("units of work do not nest")
+        await self._end_read()
+        async with self._gate():
+            self._writing = True
+            try:
+                await self._begin_writing()
+                try:
+                    yield
+                except BaseException:
+                    await self._roll_back()
+                    raise
+                await self.session.commit()
+            finally:
+                self._writing = False
+
+    async def _roll_back(self) -> None:
+        await self.session.rollback()
+        for hook in self._rollback_hooks:
+            await hook()
+
+    async def record_for_good(self, work: Callable[[SerializedSession], Awaitable[T]]) -> T:
+        """Run `work` and commit it at once, before anything depends on its outcome.
+
+        Only state that no failure may undo goes here (the try of a code, a failed
+        sign-in), and before the unit of work has written anything of its own.
+        """
+        if self._tracker.pending:
+            raise RuntimeError("security state is recorded before the unit of work writes")
+        if not self._writing:
+            async with self.unit_of_work():
+                return await work(self.session)
+        result = await work(self.session)
+        await self.session.commit()
+        await self._begin_writing()
+        return result
+
+    async def finish(self) -> bool:
+        """Commit the writes the answer needs; False when the response must not be sent."""
+        items, self._before_response = self._before_response, []
+        required = any(needed for _, needed in items)
+        try:
+            await self._end_read()
+            if items:
+                async with self.unit_of_work():
+                    for item, _ in items:
+                        if isinstance(item, Executable):
+                            await self.session.execute(item)
+                        else:
+                            self.session.add(item)
+        except Exception:
+            logger.exception("the writes the answer needs could not be committed")
+            return not required
+        return True

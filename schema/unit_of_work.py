@@ -1,0 +1,33 @@
+"""Each root mutation field is its own unit of work (models/unit_of_work.py).
+
+Attached to every mutation when the schema is built, outermost of the field's
+extensions: a mutation that returns commits, one that raises rolls back alone, and the
+root fields of one document neither share nor undo each other's work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.types.base import StrawberryObjectDefinition
+
+
+class UnitOfWork(FieldExtension):
+    def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
+        raise TypeError("mutations resolve asynchronously only")
+
+    async def resolve_async(
+        self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
+    ) -> Any:
+        async with info.context.scope.unit_of_work():
+            return await next_(source, info, **kwargs)
+
+
+def one_unit_of_work_per_mutation(mutation_type: type[Any]) -> None:
+    """Wrap every mutation in its own unit of work (added last, so it runs outermost)."""
+    definition: StrawberryObjectDefinition = mutation_type.__strawberry_definition__
+    for field in definition.fields:
+        if not any(isinstance(ext, UnitOfWork) for ext in field.extensions):
+            field.extensions.append(UnitOfWork())

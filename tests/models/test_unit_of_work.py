@@ -1,0 +1,141 @@
+"""The request scope's rules, each in isolation, on the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from models import AccessLogEntry, Account, AccountKind, ActorKind, SensitiveKind
+from models.database import SerializedSession, create_session_factory
+from models.unit_of_work import RequestScope
+from tests.conftest import wipe
+
+
+@pytest.fixture
+async def scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
+    try:
+        async with RequestScope(create_session_factory(engine)) as scope:
+            yield scope
+    finally:
+        await wipe(engine)
+
+
+def account() -> Account:
+    now = datetime.now(UTC)
+    return Account(kind=AccountKind.INDIVIDUAL, display_name="Someone", created_at=now)
+
+
+async def accounts(engine: AsyncEngine) -> int:
+    async with create_session_factory(engine)() as session:
+        return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+async def test_concurrent_tasks_share_one_session_safely(scope: RequestScope) -> None:
+    answers = await asyncio.gather(*(scope.session.scalar(select(1)) for _ in range(30)))
+
+    assert answers == [1] * 30
+
+
+async def test_a_unit_of_work_commits_what_it_did(scope: RequestScope, engine: AsyncEngine) -> None:
+    async with scope.unit_of_work():
+        scope.session.add(account())
+
+    assert await accounts(engine) == 1
+
+
+async def test_a_failing_unit_of_work_undoes_only_itself(
+    scope: RequestScope, engine: AsyncEngine
+) -> None:
+    async def add_then_fail() -> None:
+        async with scope.unit_of_work():
+            scope.session.add(account())
+            await scope.session.flush()
+            raise RuntimeError("boom")
+
+    async with scope.unit_of_work():
+        scope.session.add(account())
+    with pytest.raises(RuntimeError, match="boom"):
+        await add_then_fail()
+
+    assert await accounts(engine) == 1
+
+
+async def test_security_state_survives_the_rollback_of_its_unit(
+    scope: RequestScope, engine: AsyncEngine
+) -> None:
+    async def store(session: SerializedSession) -> None:
+        session.add(account())
+
+    async def record_then_fail() -> None:
+        async with scope.unit_of_work():
+            await scope.record_for_good(store)
+            scope.session.add(account())
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await record_then_fail()
+
+    assert await accounts(engine) == 1
+
+
+async def test_security_state_must_come_before_the_unit_writes(scope: RequestScope) -> None:
+    async def store(session: object) -> None:
+        raise AssertionError("never run")
+
+    async def write_then_record() -> None:
+        async with scope.unit_of_work():
+            scope.session.add(account())
+            await scope.record_for_good(store)
+
+    with pytest.raises(RuntimeError, match="before the unit of work writes"):
+        await write_then_record()
+
+
+async def test_units_of_work_do_not_nest(scope: RequestScope) -> None:
+    with pytest.raises(RuntimeError, match="do not nest"):
+        async with scope.unit_of_work(), scope.unit_of_work():
+            pass
+
+
+async def test_a_read_that_writes_is_refused(scope: RequestScope) -> None:
+    scope.session.add(account())
+    await scope.session.flush()
+
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        async with scope.unit_of_work():
+            pass
+
+
+def unstorable_entry() -> AccessLogEntry:
+    """An entry the database refuses: it names no subject that exists."""
+    return AccessLogEntry(
+        subject_id=account().id,
+        created_at=datetime.now(UTC),
+        actor_kind=ActorKind.SELF,
+        actor_name="x",
+        field=SensitiveKind.PHONE,
+    )
+
+
+async def test_the_response_may_not_leave_when_what_it_needs_is_not_stored(
+    scope: RequestScope,
+) -> None:
+    scope.before_response(unstorable_entry())
+
+    assert await scope.finish() is False
+
+
+async def test_a_write_the_answer_does_not_need_may_fail_quietly(
+    scope: RequestScope, engine: AsyncEngine
+) -> None:
+    scope.before_response(
+        update(Account).values(display_name="x"), unstorable_entry(), required=False
+    )
+
+    assert await scope.finish() is True
+    assert await accounts(engine) == 0
