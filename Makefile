@@ -65,3 +65,8 @@ clean:
 .PHONY: bench-backoffice
 bench-backoffice: install
 	$(BIN)/python -m bench.backoffice
+
+# Latency of a cheap query alone and under a flood of password checks (SQLite, uvicorn).
+.PHONY: bench-contention
+bench-contention: install
+	$(BIN)/python -m bench.contention
