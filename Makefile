@@ -37,9 +37,10 @@ lint: install-test
 	$(BIN)/ruff format --check .
 
 # The container files, checked without a Docker engine: hadolint (.hadolint.yaml) lints the
-# Dockerfile.
+# Dockerfile, check-jsonschema validates compose.yaml against the Compose Specification.
 lint-deploy: install-test
 	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
 
 typecheck: install-test
 	$(BIN)/mypy

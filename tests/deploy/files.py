@@ -9,9 +9,14 @@ import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO_ROOT / "Dockerfile"
+COMPOSE_FILE = REPO_ROOT / "compose.yaml"
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
 # The tools of the `deploy` extra, installed beside this interpreter.
 TOOLS = Path(sys.executable).parent
 _PYPROJECT = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
@@ -83,3 +88,8 @@ def env_values(stage: Stage) -> dict[str, str]:
             key, _, value = pair.partition("=")
             values[key] = value
     return values
+
+
+def load_compose(path: Path = COMPOSE_FILE) -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return loaded
