@@ -33,8 +33,8 @@ COPY . .
 RUN /opt/venv/bin/pip install --no-cache-dir .
 
 FROM ${PYTHON_IMAGE}
-RUN groupadd --system --gid 10001 gateway \
-    && useradd --system --uid 10001 --gid gateway --no-create-home \
+RUN groupadd --gid 10001 gateway \
+    && useradd --uid 10001 --gid gateway --no-create-home \
         --home-dir /var/lib/xiamo-gateway --shell /usr/sbin/nologin gateway \
     && install --directory --owner=gateway --group=gateway --mode=0750 /var/lib/xiamo-gateway
 COPY --from=build /opt/venv /opt/venv
