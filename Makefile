@@ -4,8 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+IMAGE ?= xiamo-gateway
 
-.PHONY: run test lint typecheck test-sqlite test-postgres test-browser assets install install-test install-browser schema clean
+.PHONY: run test lint lint-deploy image typecheck test-sqlite test-postgres test-browser assets install install-test install-browser schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +16,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,deploy]"
 
 install-browser: $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[test,browser]"
@@ -35,6 +36,12 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The container files, checked without a Docker engine: hadolint (.hadolint.yaml) lints the
+# Dockerfile, check-jsonschema validates compose.yaml against the Compose Specification.
+lint-deploy: install-test
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose.yaml
+
 typecheck: install-test
 	$(BIN)/mypy
 
@@ -48,11 +55,22 @@ test-postgres: install-test assets
 		echo "PostgreSQL run skipped: set GATEWAY_TEST_POSTGRES_URL (e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL."; \
 	fi
 
-test: lint typecheck test-sqlite test-postgres
+test: lint lint-deploy typecheck test-sqlite test-postgres
 
 # A real headless Chromium loads GraphiQL from the gateway and runs a query.
 test-browser: install-browser assets
 	$(BIN)/pytest -m browser tests/browser
+
+# The container image, where a Docker engine answers.
+image:
+	@if ! command -v docker >/dev/null 2>&1; then \
+		echo "make image: no docker command here; install Docker to build the image ('make lint-deploy' checks the Dockerfile without it)." >&2; \
+		exit 1; \
+	elif ! docker info >/dev/null 2>&1; then \
+		echo "make image: no Docker engine answers here ('docker info' fails); build where one runs ('make lint-deploy' checks the Dockerfile without it)." >&2; \
+		exit 1; \
+	fi
+	docker build --tag $(IMAGE) .
 
 schema: install
 	$(BIN)/xiamo-gateway export-schema

@@ -2,8 +2,9 @@
 
 Strawberry's own GraphiQL page loads React and GraphiQL from a CDN, so it stays blank
 without outside network. This page references only files under ``ASSETS_PATH``, which
-the gateway serves from ``node_modules`` (installed by ``make assets`` from the versions
-pinned in ``package-lock.json``). A Content-Security-Policy in the page keeps it that
+the gateway serves from the assets directory (``GATEWAY_GRAPHIQL_ASSETS_DIR``; by default
+the project's ``node_modules``, installed by ``make assets`` from the versions pinned in
+``package-lock.json``). A Content-Security-Policy in the page keeps it that
 way: the browser refuses any script, style, font or request from another origin.
 """
 

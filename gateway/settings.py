@@ -20,6 +20,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 VAR_DIR = Path("var")
 GENERATED_SECRETS_FILE = VAR_DIR / "secrets.json"
+# Where `make assets` (npm ci) puts GraphiQL's files: beside the project's sources, so the
+# default holds whatever the working directory. An installed copy without them (a wheel,
+# the container image) sets GATEWAY_GRAPHIQL_ASSETS_DIR instead.
+PROJECT_NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
 SECRET_SETTINGS = ("token_signing_key", "data_keys", "blind_index_key")
 # Needed in production only: where SMS and e-mail messages are delivered.
 PRODUCTION_SETTINGS = ("sms_gateway_url", "email_gateway_url")
@@ -63,7 +67,7 @@ class Settings(BaseSettings):
     graphiql: bool | None = None
     allow_get: bool | None = None
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    graphiql_assets_dir: Path = Path("node_modules")
+    graphiql_assets_dir: Path = PROJECT_NODE_MODULES
     policy_file: Path | None = None
     # A copy of resolvers/privacy/data/ that operators edit: the personal-data inventory.
     inventory_dir: Path | None = None

@@ -241,3 +241,38 @@ async def test_graphiql_disabled_answers_404_to_a_browser(
 
     assert response.status_code == 404
     assert "<html" not in response.text
+
+
+async def test_the_assets_are_served_whatever_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    db_url: str,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+) -> None:
+    # As a service unit or a container starts it: from a directory with no node_modules.
+    monkeypatch.delenv("GATEWAY_GRAPHIQL_ASSETS_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    async with app_client({"graphiql": True}, db_url, engine, session_factory) as client:
+        responses = {name: await client.get(f"{ASSETS_PATH}/{name}") for name in ASSET_FILES}
+
+    for name, response in responses.items():
+        assert response.status_code == 200, (name, response.text)
+        assert response.content == (ASSETS_DIR / ASSET_FILES[name]).read_bytes()
+
+
+def test_the_assets_directory_setting_overrides_the_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, db_url: str
+) -> None:
+    monkeypatch.setenv("GATEWAY_GRAPHIQL_ASSETS_DIR", str(tmp_path / "graphiql"))
+
+    assert make_settings(db_url).graphiql_assets_dir == tmp_path / "graphiql"
+
+
+def test_the_default_assets_directory_is_the_projects_node_modules(
+    monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    monkeypatch.delenv("GATEWAY_GRAPHIQL_ASSETS_DIR", raising=False)
+
+    assert make_settings(db_url).graphiql_assets_dir == ASSETS_DIR
