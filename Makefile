@@ -88,3 +88,8 @@ bench-backoffice: install
 .PHONY: bench-contention
 bench-contention: install
 	$(BIN)/python -m bench.contention
+
+# A failed password sign-in timed for registered and unknown logins, side by side.
+.PHONY: bench-login
+bench-login: install
+	$(BIN)/python -m bench.login

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime, timedelta
+from urllib.parse import SplitResult, unquote, urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,13 +22,65 @@ def _hash(state: str) -> bytes:
     return indexer().index("oauth.state", state)
 
 
+MAX_REDIRECT_LENGTH = 500
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$|^[0-9a-f:.]+$"
+)
+
+
+def _parsed(url: str) -> SplitResult | None:
+    """The URL's parts when it is a plain absolute http(s) URL, else None.
+
+    Refused: userinfo (`https://good.example:@evil.example/`), backslashes, whitespace
+    and control characters, a fragment, an unreadable port or host, and `.`/`..` path
+    segments (a browser would resolve them elsewhere).
+    """
+    if len(url) > MAX_REDIRECT_LENGTH or "\\" in url:
+        return None
+    if any(char.isspace() or unicodedata.category(char) == "Cc" for char in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not one)
+    except ValueError:
+        return None
+    host = parts.hostname
+    if (
+        parts.scheme not in _DEFAULT_PORTS
+        or not host
+        or not _HOST.match(host)
+        or "@" in parts.netloc
+        or parts.fragment
+        or "#" in url
+    ):
+        return None
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        return None
+    return parts
+
+
+def _port(parts: SplitResult) -> int:
+    return parts.port or _DEFAULT_PORTS[parts.scheme]
+
+
 def redirect_allowed(redirect_uri: str, allowlist: tuple[str, ...]) -> bool:
-    """Allowed when it starts with an allow-listed prefix at a path boundary."""
-    for prefix in allowlist:
-        if redirect_uri == prefix:
-            return True
-        if redirect_uri.startswith(prefix) and redirect_uri[len(prefix)] in "/?:#":
-            return True
+    """Whether the URL falls under an allow-list entry, compared as parsed URLs: the
+    scheme and host exactly, the port exactly where the entry names one (an entry
+    without a port allows any port of its host), and the path at a segment boundary."""
+    parts = _parsed(redirect_uri)
+    if parts is None:
+        return False
+    for entry in allowlist:
+        allowed = _parsed(entry)
+        if allowed is None or (parts.scheme, parts.hostname) != (allowed.scheme, allowed.hostname):
+            continue
+        if allowed.port is not None and _port(parts) != _port(allowed):
+            continue
+        base = allowed.path.rstrip("/")
+        if base and parts.path != base and not parts.path.startswith(base + "/"):
+            continue
+        return True
     return False
 
 

@@ -12,10 +12,15 @@ import asyncio
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from auth.rate_limits import Limit, RateLimiter
+from models.encryption import indexer
 
 T = TypeVar("T")
 
@@ -61,3 +66,45 @@ def _verify(password_hash: str | None, password: str) -> bool:
 async def verify_password(password_hash: str | None, password: str) -> bool:
     """Constant work whether or not there is a hash to check against."""
     return await _in_pool(lambda: _verify(password_hash, password))
+
+
+# Every check of one holder's password counts here, whatever the mutation: signing in,
+# stepping up, changing it. Counted before the check ("hit, then decide").
+PASSWORD_TRIES = Limit("password-tries", 5, 15 * 60)
+
+
+class PasswordCheck(StrEnum):
+    RIGHT = "RIGHT"
+    WRONG = "WRONG"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+@dataclass(frozen=True)
+class PasswordOutcome:
+    check: PasswordCheck
+    retry_after_seconds: int = 0
+
+
+def tries_key(kind: Literal["account", "staff", "login"], value: str) -> str:
+    """Whose password tries are counted: an account's or a staff member's, whichever way
+    they sign in; for a login that names nobody, the login itself (so that known and
+    unknown logins answer alike)."""
+    return indexer().index("rate.password", f"{kind}:{value}").hex()
+
+
+async def check_password(
+    limiter: RateLimiter, key: str, password_hash: str | None, password: str
+) -> PasswordOutcome:
+    """RIGHT, WRONG, or RATE_LIMITED once `key` had its tries; a right password clears them.
+
+    The try is counted before the password is checked, so no number of aliases or
+    concurrent requests gets more than the limit's checks. Exactly one Argon2
+    verification runs unless the limit refuses (then none, for known and unknown alike).
+    """
+    counted = await limiter.hit(PASSWORD_TRIES, key)
+    if not counted.allowed:
+        return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
+    if await verify_password(password_hash, password):
+        await limiter.clear(PASSWORD_TRIES, key)
+        return PasswordOutcome(PasswordCheck.RIGHT)
+    return PasswordOutcome(PasswordCheck.WRONG)

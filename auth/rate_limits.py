@@ -72,6 +72,23 @@ class RateLimitStorageError(Exception):
     """The limit store (Redis) did not answer; the caller decides whether to fail closed."""
 
 
+class ClearableMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage, with a `clear` its background expiry cannot trip on.
+
+    The library's expiry task walks a snapshot of the keys and reads each one's events
+    after an await, so a key cleared in between (a right password clears its tries)
+    made that task fail with a KeyError. Clearing empties the key's events under the
+    key's lock instead of removing them; the expiry task removes the empty entry itself.
+    """
+
+    async def clear(self, key: str) -> None:
+        async with self.locks[key]:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+            if key in self.events:
+                self.events[key] = []
+
+
 class RateLimiter:
     """Asks and records rate-limit hits against one storage.
 
@@ -99,10 +116,10 @@ class RateLimiter:
         keys stay apart from anything else kept in the same database.
         """
         if redis_url is None:
-            return cls(_as_async_storage(storage_from_string("async+memory://")))
+            return cls(ClearableMemoryStorage())
         uri = _limits_uri(redis_url)
         if uri.startswith("async+memory://"):
-            return cls(_as_async_storage(storage_from_string(uri)))
+            return cls(ClearableMemoryStorage())
         storage = storage_from_string(
             uri,
             implementation="redispy",

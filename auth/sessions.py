@@ -130,12 +130,17 @@ async def revoke_session(db: AsyncSession, session_id: uuid.UUID, now: datetime)
     )
 
 
-async def revoke_account_sessions(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
+async def revoke_account_sessions(
+    db: AsyncSession, account_id: uuid.UUID, now: datetime, *, keep: uuid.UUID | None = None
+) -> None:
+    """End every live session of the account, but `keep` when given."""
+    statement = update(AuthSession).where(
+        AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None)
+    )
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
     await db.execute(
-        update(AuthSession)
-        .where(AuthSession.account_id == account_id, AuthSession.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session="fetch")
+        statement.values(revoked_at=now).execution_options(synchronize_session="fetch")
     )
 
 

@@ -11,7 +11,8 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.rate_limits import Limit, RateLimiter
+from auth.message_limits import may_send
+from auth.rate_limits import RateLimiter
 from auth.senders import OutgoingMessage, Sender
 from models import SmsCode, SmsPurpose
 from models.encryption import indexer
@@ -19,9 +20,6 @@ from models.unit_of_work import RequestScope
 
 CODE_TTL = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
-PER_PHONE_AND_PURPOSE = Limit("sms-interval", 1, 60)
-PER_PHONE_DAILY = Limit("sms-daily", 10, 24 * 3600)
-PER_ADDRESS_HOURLY = Limit("sms-address", 30, 3600)
 
 MESSAGES = {
     SmsPurpose.LOGIN: "Your sign-in code is {code}. It expires in 5 minutes.",
@@ -52,10 +50,6 @@ def phone_key(phone: str) -> bytes:
     return indexer().index("sms.phone", phone)
 
 
-def address_key(address: str) -> str:
-    return indexer().index("rate.address", address).hex()
-
-
 def _code_hash(row: SmsCode, code: str) -> bytes:
     return indexer().index("sms.code", f"{row.id}:{code}")
 
@@ -70,33 +64,15 @@ async def issue_code(
     sender: Sender,
     client_address: str | None,
 ) -> Issued:
-    """Send a fresh code unless a limit says wait; the answer never depends on accounts.
-
-    Every limit is asked first, so that a refusal by one spends nothing of the others;
-    each is then hit and decided on in one atomic step, so that concurrent requests
-    cannot slip past together. The code is stored for good before it is sent: a code
-    that reached a phone always exists.
-    """
+    """Send a fresh code unless a limit says wait (auth/message_limits.py); the answer
+    never depends on accounts. The code is stored for good before it is sent: a code
+    that reached a phone always exists."""
+    decision = await may_send(
+        limiter, "sms", recipient=phone, purpose=purpose.value, client_address=client_address
+    )
+    if not decision.allowed:
+        return Issued(sent=False, retry_after_seconds=decision.retry_after_seconds, expires_at=None)
     key = phone_key(phone)
-    checks = [
-        (PER_PHONE_AND_PURPOSE, f"{key.hex()}:{purpose.value}"),
-        (PER_PHONE_DAILY, key.hex()),
-    ]
-    if client_address:
-        checks.append((PER_ADDRESS_HOURLY, address_key(client_address)))
-    for limit, limit_key in checks:
-        decision = await limiter.test(limit, limit_key)
-        if not decision.allowed:
-            return Issued(
-                sent=False, retry_after_seconds=decision.retry_after_seconds, expires_at=None
-            )
-    for limit, limit_key in checks:
-        decision = await limiter.hit(limit, limit_key)
-        if not decision.allowed:
-            return Issued(
-                sent=False, retry_after_seconds=decision.retry_after_seconds, expires_at=None
-            )
-
     code = f"{secrets.randbelow(10**6):06d}"
     row = SmsCode(
         phone_index=key,
@@ -125,7 +101,7 @@ async def issue_code(
     )
     return Issued(
         sent=True,
-        retry_after_seconds=PER_PHONE_AND_PURPOSE.per_seconds,
+        retry_after_seconds=decision.retry_after_seconds,
         expires_at=row.expires_at,
     )
 

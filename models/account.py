@@ -93,6 +93,18 @@ class Account(UUIDPrimaryKey, Base):
     email_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), unique=True)
     email = Encrypted("email_sealed", index="email_index", normalize=str.lower)
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Contacts someone else typed for the account (a manager, for a sub-account): never
+    # a sign-in identifier and never unique, until their holder proves them (an e-mail
+    # token, a BIND_PHONE code), which moves them to `phone`/`email` above. Their blind
+    # indexes serve the back office's exact-match filters only.
+    unproven_phone_sealed: Mapped[bytes | None] = mapped_column("unproven_phone", LargeBinary)
+    unproven_phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    unproven_phone = Encrypted("unproven_phone_sealed", index="unproven_phone_index")
+    unproven_email_sealed: Mapped[bytes | None] = mapped_column("unproven_email", LargeBinary)
+    unproven_email_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    unproven_email = Encrypted(
+        "unproven_email_sealed", index="unproven_email_index", normalize=str.lower
+    )
     password_hash: Mapped[str | None] = mapped_column(String(200))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     accepted_policy_version: Mapped[str | None] = mapped_column(String(32))

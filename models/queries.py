@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Text, func, insert, literal, select
+from sqlalchemy import Select, String, Text, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
@@ -100,10 +100,37 @@ def _sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[A
             Account.display_name.istartswith(where.name_prefix, autoescape=True)
         )
     if where.phone is not None:
-        statement = statement.where(Account.phone_index == Account.phone.index_of(where.phone))
+        statement = statement.where(_has_phone(where.phone))
     if where.email is not None:
-        statement = statement.where(Account.email_index == Account.email.index_of(where.email))
+        statement = statement.where(_has_email(where.email))
     return statement
+
+
+def _has_phone(phone: str) -> Any:
+    """The phone, proven or as a manager typed it, through the blind indexes."""
+    return or_(
+        Account.phone_index == Account.phone.index_of(phone),
+        Account.unproven_phone_index == Account.unproven_phone.index_of(phone),
+    )
+
+
+def _has_email(email: str) -> Any:
+    return or_(
+        Account.email_index == Account.email.index_of(email),
+        Account.unproven_email_index == Account.unproven_email.index_of(email),
+    )
+
+
+async def enterprise_contact_in_use(
+    session: AsyncSession,
+    enterprise_id: uuid.UUID,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+) -> bool:
+    """Whether a live sub-account of the enterprise has this e-mail or phone."""
+    statement = _sub_accounts(enterprise_id, SubAccountFilter(email=email, phone=phone))
+    return bool(await session.scalar(select(statement.exists())))
 
 
 async def sub_accounts_page(

@@ -26,6 +26,15 @@ CODE_ERRORS = {
 }
 
 
+def rate_limited(retry_after_seconds: int, *field: str) -> UserError:
+    """RATE_LIMITED for a password that was tried too often (however it was asked)."""
+    return user_error(
+        UserErrorCode.RATE_LIMITED,
+        f"Too many failed sign-ins; try again in {retry_after_seconds} s.",
+        *field,
+    )
+
+
 def new_display_name() -> str:
     return f"User {secrets.token_hex(3)}"
 

@@ -4,70 +4,75 @@ from __future__ import annotations
 
 from auth import sessions
 from auth.contacts import looks_like_email, parse_email, parse_phone
-from auth.passwords import hash_password, password_problem, verify_password
+from auth.message_limits import address_key
+from auth.passwords import (
+    PasswordCheck,
+    check_password,
+    hash_password,
+    password_problem,
+    tries_key,
+)
 from auth.rate_limits import Limit
 from auth.sms_codes import CodeCheck, check_code, consume_code
-from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
-from models.encryption import indexer
-from resolvers.auth.common import CODE_ERRORS, policy_error, record_failed_login, signed_in
+from models import Account, AccountKind, LoginMethod, SmsPurpose, StaffMember, queries
+from resolvers.auth.common import (
+    CODE_ERRORS,
+    policy_error,
+    rate_limited,
+    record_failed_login,
+    signed_in,
+)
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 
-LOGIN_FAILURES = Limit("login-failures", 5, 15 * 60)
+REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
 INVALID_CREDENTIALS = user_error(
     UserErrorCode.INVALID_CREDENTIALS, "The login or the password is not right."
 )
 
 
-def _login_key(login: str) -> str:
-    """One key per login however it is written (case, spaces, with or without +86)."""
-    raw = login.strip()
-    normalized = parse_email(raw) if looks_like_email(raw) else parse_phone(raw)
-    return indexer().index("rate.login", (normalized or raw).lower()).hex()
-
-
 async def login_with_password(ctx: RequestContext, login: str, password: str) -> AuthResult:
-    """Every try is counted before the password is checked ("hit, then decide"), so no
-    number of aliases or concurrent requests gets more than the limit's checks."""
-    limiter = ctx.auth.limiter
-    key = _login_key(login)
-    counted = await limiter.hit(LOGIN_FAILURES, key)
-    if not counted.allowed:
-        return AuthResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Too many failed sign-ins; try again in {counted.retry_after_seconds} s.",
-                )
-            ]
-        )
+    """Known and unknown logins cost the same: one count of the try, one Argon2
+    verification (against a dummy hash when there is no password to check), one answer."""
+    raw = login.strip()
     account: Account | None = None
-    if looks_like_email(login):
-        email = parse_email(login)
-        if email is not None:
-            account = await queries.account_by_email(ctx.session, email)
+    staff: StaffMember | None = None
+    normalized: str | None
+    if looks_like_email(raw):
+        normalized = parse_email(raw)
+        if normalized is not None:
+            account = await queries.account_by_email(ctx.session, normalized)
             if account is None:
-                staff = await queries.staff_by_email(ctx.session, email)
-                if staff is not None and await verify_password(staff.password_hash, password):
-                    await limiter.clear(LOGIN_FAILURES, key)
-                    tokens = await sessions.open_session(
-                        ctx.session,
-                        ctx.auth.tokens,
-                        now=ctx.now(),
-                        staff_id=staff.id,
-                        user_agent=ctx.user_agent,
-                    )
-                    return AuthResult(tokens=tokens)
+                staff = await queries.staff_by_email(ctx.session, normalized)
     else:
-        phone = parse_phone(login)
-        if phone is not None:
-            account = await queries.account_by_phone(ctx.session, phone)
-    if account is None or not await verify_password(account.password_hash, password):
+        normalized = parse_phone(raw)
+        if normalized is not None:
+            account = await queries.account_by_phone(ctx.session, normalized)
+    if account is not None:
+        key, stored = tries_key("account", str(account.id)), account.password_hash
+    elif staff is not None:
+        key, stored = tries_key("staff", str(staff.id)), staff.password_hash
+    else:
+        key, stored = tries_key("login", (normalized or raw).lower()), None
+    outcome = await check_password(ctx.auth.limiter, key, stored, password)
+    if outcome.check is PasswordCheck.RATE_LIMITED:
+        return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
+    if outcome.check is PasswordCheck.WRONG:
         if account is not None:
             await record_failed_login(ctx, account, LoginMethod.PASSWORD)
         return AuthResult(user_errors=[INVALID_CREDENTIALS])
-    await limiter.clear(LOGIN_FAILURES, key)
+    if staff is not None:
+        tokens = await sessions.open_session(
+            ctx.session,
+            ctx.auth.tokens,
+            now=ctx.now(),
+            staff_id=staff.id,
+            user_agent=ctx.user_agent,
+        )
+        return AuthResult(tokens=tokens)
+    if account is None:  # a right password always has a holder
+        raise LookupError("a right password without a holder")
     return await signed_in(ctx, account, LoginMethod.PASSWORD)
 
 
@@ -98,6 +103,20 @@ async def register_business(
     password: str,
     accept_policy_version: str,
 ) -> AuthResult:
+    # ALREADY_EXISTS tells whether an address is registered: asked at most 10 times an
+    # hour from one client address, so that addresses cannot be tried at scale.
+    counted = await ctx.auth.limiter.hit(
+        REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
+    )
+    if not counted.allowed:
+        return AuthResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.RATE_LIMITED,
+                    f"Too many registrations; try again in {counted.retry_after_seconds} s.",
+                )
+            ]
+        )
     parsed, errors = _new_credentials(email, password)
     for problem in (
         _name_error(business_name, "businessName"),

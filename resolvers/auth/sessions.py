@@ -6,12 +6,12 @@ import uuid
 
 from auth import sessions
 from auth.errors import Unauthenticated
-from auth.passwords import verify_password
+from auth.passwords import PasswordCheck, check_password, tries_key
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from models import Account, AuthSession, SmsPurpose, StaffMember
-from resolvers.auth.common import CODE_ERRORS
+from resolvers.auth.common import CODE_ERRORS, rate_limited
 from resolvers.auth.results import AuthResult, ElevateResult, OkResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserErrorCode, user_error
@@ -76,11 +76,19 @@ async def elevate_session(
     if password is not None:
         if viewer.staff_id is not None:
             staff = await ctx.session.get(StaffMember, viewer.staff_id)
+            key = tries_key("staff", str(viewer.staff_id))
             stored = staff.password_hash if staff is not None else None
         else:
             account = ctx.viewer_account
+            key = tries_key("account", str(viewer.account_id))
             stored = account.password_hash if account is not None else None
-        if not await verify_password(stored, password):
+        # The same count as signing in: a stolen token buys no extra guesses.
+        outcome = await check_password(ctx.auth.limiter, key, stored, password)
+        if outcome.check is PasswordCheck.RATE_LIMITED:
+            return ElevateResult(
+                user_errors=[rate_limited(outcome.retry_after_seconds, "password")]
+            )
+        if outcome.check is PasswordCheck.WRONG:
             return ElevateResult(
                 user_errors=[
                     user_error(

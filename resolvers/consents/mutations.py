@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
+from auth.minors import AgeGroup, age_group
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import (
     Account,
@@ -22,6 +24,7 @@ from models import (
     SearchEntry,
     SmsPurpose,
     StudentVerification,
+    queries,
 )
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.auth.common import CODE_ERRORS
@@ -152,6 +155,21 @@ async def clear_search_history(ctx: RequestContext) -> OkResult:
 
 
 GUARDIAN_NAME_LIMIT = 50
+NOT_A_GUARDIAN = user_error(
+    UserErrorCode.INVALID_INPUT,
+    "The guardian's phone must be an adult's, and not one of this account's.",
+    "guardianPhone",
+)
+
+
+def _known_minor(account: Account, today: date) -> bool:
+    """An account known to be under 18: by its birth date, or waiting for a guardian."""
+    if account.status is AccountStatus.PENDING_GUARDIAN_CONSENT:
+        return True
+    return (
+        account.birth_date is not None
+        and age_group(account.birth_date, today) is not AgeGroup.ADULT
+    )
 
 
 async def record_guardian_consent(
@@ -183,12 +201,21 @@ async def record_guardian_consent(
         )
     if errors or phone is None:
         return failed(*errors)
+    if phone == account.phone:
+        return failed(NOT_A_GUARDIAN)
     now = ctx.now()
     check, row = await check_code(
         ctx.scope, phone=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
     )
-    if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
-        error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+    if check is not CodeCheck.OK or row is None:
+        error = CODE_ERRORS[check]
+        return failed(UserError(code=error.code, message=error.message, field=("code",)))
+    # After the code: only the phone's holder learns whose phone it is.
+    holder = await queries.account_by_phone(ctx.session, phone)
+    if holder is not None and _known_minor(holder, now.date()):
+        return failed(NOT_A_GUARDIAN)
+    if not await consume_code(ctx.session, row, now):
+        error = CODE_ERRORS[CodeCheck.INVALID]
         return failed(UserError(code=error.code, message=error.message, field=("code",)))
     await ctx.session.execute(
         delete(GuardianConsent).where(GuardianConsent.account_id == account.id)

@@ -5,9 +5,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
-
 from auth.contacts import parse_email, parse_phone
+from auth.email_tokens import INVITATION_TTL
 from auth.errors import Forbidden, Unauthenticated
 from auth.passwords import hash_password, password_problem
 from auth.sessions import revoke_account_sessions
@@ -24,6 +23,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.global_id import key_of
 from resolvers.rights.erasure import erase_account
+from resolvers.settings.contacts import send_email_token
 
 NAME_LIMIT = 30
 NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such sub-account.", "id")
@@ -114,7 +114,17 @@ class NewSubAccount:
     permissions: list[EnterprisePermission]
 
 
+INVITATION_BODY = (
+    "{enterprise} invites you to its account on the platform. Confirm this address with "
+    "the token below within 7 days; then sign in with it and the password you were "
+    "given.\n\n{{token}}\n"
+)
+
+
 async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAccountResult:
+    """A sub-account whose phone and e-mail, typed by the manager, are unproven: an
+    invitation token goes to the e-mail; once confirmed it signs in with that address
+    and the password set here, and its phone counts once its holder binds it."""
     acting = await manager(ctx)
     _check_grant(acting, new.permissions)
     errors = [e for e in (_name_error(new.display_name),) if e]
@@ -135,7 +145,7 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         return SubAccountResult(user_errors=errors)
     # One creation at a time per enterprise: the cap counts what a concurrent one added.
     await queries.lock_account(ctx.session, acting.enterprise.id)
-    errors = await _already_bound(ctx, email, phone)
+    errors = await _used_in_enterprise(ctx, acting.enterprise, email, phone)
     if errors:
         return SubAccountResult(user_errors=errors)
     limit = ctx.limits.max_sub_accounts
@@ -160,31 +170,44 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         accepted_policy_version=acting.enterprise.accepted_policy_version,
         accepted_policy_at=acting.enterprise.accepted_policy_at,
     )
-    sub_account.email = email
-    sub_account.phone = phone
-    # The unique blind indexes decide: another enterprise's request, or a registration,
-    # may have bound the phone or e-mail since the look-up above.
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(sub_account)
-    except IntegrityError:
-        return SubAccountResult(user_errors=await _already_bound(ctx, email, phone))
+    sub_account.unproven_email = email
+    sub_account.unproven_phone = phone
+    refusal = await send_email_token(
+        ctx,
+        sub_account,
+        email,
+        purpose="SUB_ACCOUNT_INVITATION",
+        ttl=INVITATION_TTL,
+        body=INVITATION_BODY.format(enterprise=acting.enterprise.display_name),
+        asked_by=acting.acting_sub_account_id or acting.enterprise.id,
+    )
+    if refusal is not None:
+        return SubAccountResult(user_errors=[refusal])
+    ctx.session.add(sub_account)
+    await ctx.session.flush()
     return SubAccountResult(sub_account=sub_account)
 
 
-async def _already_bound(ctx: RequestContext, email: str, phone: str) -> list[UserError]:
-    """ALREADY_EXISTS for the e-mail and the phone that a live account holds."""
+async def _used_in_enterprise(
+    ctx: RequestContext, enterprise: Account, email: str, phone: str
+) -> list[UserError]:
+    """ALREADY_EXISTS for a contact another live sub-account of this enterprise has:
+    nothing is said about accounts outside it."""
     errors: list[UserError] = []
-    if await queries.account_by_email(ctx.session, email) is not None:
+    if await queries.enterprise_contact_in_use(ctx.session, enterprise.id, email=email):
         errors.append(
             user_error(
-                UserErrorCode.ALREADY_EXISTS, "This email is bound to another account.", "email"
+                UserErrorCode.ALREADY_EXISTS,
+                "Another sub-account of this enterprise has this email.",
+                "email",
             )
         )
-    if await queries.account_by_phone(ctx.session, phone) is not None:
+    if await queries.enterprise_contact_in_use(ctx.session, enterprise.id, phone=phone):
         errors.append(
             user_error(
-                UserErrorCode.ALREADY_EXISTS, "This phone is bound to another account.", "phone"
+                UserErrorCode.ALREADY_EXISTS,
+                "Another sub-account of this enterprise has this phone.",
+                "phone",
             )
         )
     return errors

@@ -78,6 +78,8 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
     account.status = AccountStatus.CANCELLED
     account.phone = None
     account.email = None
+    account.unproven_phone = None
+    account.unproven_email = None
     account.email_verified_at = None
     account.password_hash = None
     account.display_name = CANCELLED_NAME

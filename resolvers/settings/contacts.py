@@ -1,17 +1,22 @@
-"""bindPhone, bindEmail and confirmEmail."""
+"""bindPhone, bindEmail and confirmEmail: a contact counts once its holder proves it.
+
+No answer tells whether a phone or an address belongs to someone else's account: the
+code is checked before anything about the phone is said, and bindEmail answers the same
+for every address, telling a taken address's owner by e-mail instead.
+"""
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_email, parse_phone
+from auth.email_tokens import CONFIRMATION_TTL, TOKEN_TRIES, find_token, new_token
+from auth.message_limits import account_key, address_key, may_send
 from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
-from models import EmailConfirmation, SmsPurpose, queries
-from models.encryption import indexer
+from models import Account, AccountStatus, SmsPurpose, queries
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
@@ -19,7 +24,10 @@ from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.settings.results import AccountResult, failed
 
-CONFIRMATION_TTL = timedelta(hours=24)
+INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
+TOO_MANY_TOKENS = user_error(
+    UserErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong tokens; try again later.", "token"
+)
 
 
 def _on(error: UserError, field: str) -> UserError:
@@ -44,28 +52,107 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResul
         missing_step_up = step_up_error(ctx)
         if missing_step_up is not None:
             return failed(missing_step_up)
-    holder = await queries.account_by_phone(ctx.session, parsed)
-    if holder is not None and holder.id != account.id:
-        return failed(_taken("phone"))
     now = ctx.now()
+    # The code first: only the phone's holder learns whether it is taken.
     check, row = await check_code(
         ctx.scope, phone=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return failed(_on(CODE_ERRORS[check], "code"))
+    holder = await queries.account_by_phone(ctx.session, parsed)
+    if holder is not None and holder.id != account.id:
+        return failed(_taken("phone"))
     if not await consume_code(ctx.session, row, now):
         return failed(_on(CODE_ERRORS[CodeCheck.INVALID], "code"))
-    account.phone = parsed
-    await ctx.session.flush()
+    # The unique index decides when two accounts bind one phone at once.
+    try:
+        async with ctx.session.begin_nested():
+            account.phone = parsed
+            account.unproven_phone = None
+    except IntegrityError:
+        await ctx.session.refresh(account)  # the savepoint's rollback expired it
+        return failed(_taken("phone"))
     return AccountResult(account=account)
 
 
-def _token_hash(token: str) -> bytes:
-    return indexer().index("email.confirmation", token)
+def _wait(seconds: int) -> UserError:
+    return user_error(
+        UserErrorCode.RATE_LIMITED,
+        f"Wait {seconds} s before asking for another e-mail to this address.",
+        "email",
+    )
+
+
+async def send_email(
+    ctx: RequestContext,
+    *,
+    to: str,
+    purpose: str,
+    body: str,
+    asked_by: object,
+    code: str | None = None,
+) -> UserError | None:
+    """Send one e-mail within the message limits; RATE_LIMITED when one says wait."""
+    decision = await may_send(
+        ctx.auth.limiter,
+        "email",
+        recipient=to,
+        purpose=purpose,
+        client_address=ctx.client_address,
+        account_key=account_key(asked_by),
+    )
+    if not decision.allowed:
+        return _wait(decision.retry_after_seconds)
+    await ctx.auth.email.send(
+        OutgoingMessage(
+            to=to, channel="email", purpose=purpose, code=code, body=body, sent_at=ctx.now()
+        )
+    )
+    return None
+
+
+async def send_email_token(
+    ctx: RequestContext,
+    account: Account,
+    address: str,
+    *,
+    purpose: str,
+    ttl: timedelta,
+    body: str,
+    asked_by: object,
+) -> UserError | None:
+    """Mail a one-time token proving `address` for `account`, and keep its hash; nothing
+    is kept when a limit says wait."""
+    token, row = new_token(account_id=account.id, email=address, now=ctx.now(), ttl=ttl)
+    refusal = await send_email(
+        ctx,
+        to=address,
+        purpose=purpose,
+        body=body.format(token=token),
+        asked_by=asked_by,
+        code=token,
+    )
+    if refusal is None:
+        ctx.session.add(row)
+    return refusal
+
+
+CONFIRMATION_BODY = (
+    "Confirm this address for your account with the token below within 24 hours.\n\n{token}\n"
+)
+IN_USE_BODY = (
+    "Someone asked to add this address to another account. It stays with your account and "
+    "nothing changed. If it was you, sign in with this address instead; if not, you need "
+    "not do anything.\n"
+)
 
 
 async def bind_email(ctx: RequestContext, email: str) -> OkResult:
-    """Send a one-time confirmation token (24 h) to the address; confirmEmail binds it."""
+    """Send a one-time confirmation token (24 h) to the address; confirmEmail binds it.
+
+    The answer is the same for every valid address: an address bound to another account
+    gets a notice to its owner instead of a token.
+    """
     account = require_account(ctx)
     parsed = parse_email(email)
     if parsed is None:
@@ -76,56 +163,73 @@ async def bind_email(ctx: RequestContext, email: str) -> OkResult:
         )
     holder = await queries.account_by_email(ctx.session, parsed)
     if holder is not None and holder.id != account.id:
-        return OkResult(user_errors=[_taken("email")])
-    now = ctx.now()
-    token = secrets.token_urlsafe(24)
-    confirmation = EmailConfirmation(
-        account_id=account.id,
-        token_hash=_token_hash(token),
-        created_at=now,
-        expires_at=now + CONFIRMATION_TTL,
-    )
-    confirmation.email = parsed
-    ctx.session.add(confirmation)
-    await ctx.session.flush()
-    await ctx.auth.email.send(
-        OutgoingMessage(
-            to=parsed,
-            channel="email",
-            purpose="CONFIRM_EMAIL",
-            code=token,
-            body=(
-                "Confirm this address for your account with the token below within 24 hours.\n\n"
-                f"{token}\n"
-            ),
-            sent_at=now,
+        refusal = await send_email(
+            ctx,
+            to=holder.email or parsed,  # as its owner wrote it
+            purpose="EMAIL_IN_USE",
+            body=IN_USE_BODY,
+            asked_by=account.id,
         )
-    )
+    else:
+        refusal = await send_email_token(
+            ctx,
+            account,
+            parsed,
+            purpose="CONFIRM_EMAIL",
+            ttl=CONFIRMATION_TTL,
+            body=CONFIRMATION_BODY,
+            asked_by=account.id,
+        )
+    if refusal is not None:
+        return OkResult(user_errors=[refusal])
     return OkResult(ok=True)
 
 
 async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
-    account = require_account(ctx)
+    """Prove an address with its token, signed in or not (an invitation comes to someone
+    who cannot sign in yet). A signed-in account confirms only its own tokens."""
+    signed_in = ctx.viewer_account
+    limiter = ctx.auth.limiter
+    keys = [address_key(ctx.client_address or "unknown")]
+    if signed_in is not None:
+        keys.append(account_key(signed_in.id))
+    for key in keys:
+        if not (await limiter.hit(TOKEN_TRIES, key)).allowed:
+            return failed(TOO_MANY_TOKENS)
     now = ctx.now()
-    confirmation = (
-        await ctx.session.scalars(
-            select(EmailConfirmation).where(EmailConfirmation.token_hash == _token_hash(token))
-        )
-    ).first()
-    if confirmation is None or confirmation.account_id != account.id or confirmation.used_at:
-        return failed(user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token"))
+    confirmation = await find_token(ctx.session, token)
+    if (
+        confirmation is None
+        or confirmation.used_at is not None
+        or (signed_in is not None and confirmation.account_id != signed_in.id)
+    ):
+        return failed(INVALID_TOKEN)
     if now >= confirmation.expires_at:
         return failed(
             user_error(UserErrorCode.CODE_EXPIRED, "This token has expired; ask again.", "token")
         )
+    account = await ctx.session.get(Account, confirmation.account_id)
     address = confirmation.email
-    if address is None:
-        return failed(user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token"))
+    if account is None or account.status is AccountStatus.CANCELLED or address is None:
+        return failed(INVALID_TOKEN)
     holder = await queries.account_by_email(ctx.session, address)
     if holder is not None and holder.id != account.id:
         return failed(_taken("email"))
+    for key in keys:
+        await limiter.clear(TOKEN_TRIES, key)
+    # The unique index decides when two accounts prove one address at once.
+    try:
+        async with ctx.session.begin_nested():
+            account.email = address
+            account.email_verified_at = now
+            if (
+                account.unproven_email is not None
+                and account.unproven_email.lower() == address.lower()
+            ):
+                account.unproven_email = None
+    except IntegrityError:
+        await ctx.session.refresh(account)  # the savepoint's rollback expired it
+        return failed(_taken("email"))
     confirmation.used_at = now
-    account.email = address
-    account.email_verified_at = now
     await ctx.session.flush()
     return AccountResult(account=account)

@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from auth.passwords import hash_password, password_problem, verify_password
+from auth.passwords import (
+    PasswordCheck,
+    check_password,
+    hash_password,
+    password_problem,
+    tries_key,
+)
+from auth.sessions import revoke_account_sessions
 from resolvers.accounts.access import require_account, step_up_error
+from resolvers.auth.common import rate_limited
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.settings.results import AccountResult, failed
@@ -94,12 +102,23 @@ async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> Accoun
 async def set_password(
     ctx: RequestContext, current_password: str | None, new_password: str
 ) -> AccountResult:
-    """Needs the current password, or a step-up when the account has none yet."""
+    """Needs the current password, or a step-up when the account has none yet.
+
+    A new password ends every other session of the account at once: whoever signed in
+    with the old one (or holds a stolen token) is out; the current session stays.
+    """
     account = require_account(ctx)
     if account.password_hash is not None:
-        if current_password is None or not await verify_password(
-            account.password_hash, current_password
-        ):
+        # The same count as signing in: a stolen token buys no extra guesses.
+        outcome = await check_password(
+            ctx.auth.limiter,
+            tries_key("account", str(account.id)),
+            account.password_hash,
+            current_password or "",
+        )
+        if outcome.check is PasswordCheck.RATE_LIMITED:
+            return failed(rate_limited(outcome.retry_after_seconds, "currentPassword"))
+        if outcome.check is PasswordCheck.WRONG or current_password is None:
             return failed(
                 user_error(
                     UserErrorCode.INVALID_CREDENTIALS,
@@ -114,7 +133,12 @@ async def set_password(
     problem = password_problem(new_password)
     if problem is not None:
         return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    now = ctx.now()
     account.password_hash = await hash_password(new_password)
-    account.password_changed_at = ctx.now()
+    account.password_changed_at = now
+    viewer = ctx.viewer
+    await revoke_account_sessions(
+        ctx.session, account.id, now, keep=viewer.session_id if viewer is not None else None
+    )
     await ctx.session.flush()
     return AccountResult(account=account)

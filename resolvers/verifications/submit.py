@@ -19,7 +19,7 @@ from models import (
     StudentVerification,
     VerificationStatus,
 )
-from resolvers.accounts.access import require_account
+from resolvers.accounts.access import require_account, step_up_error
 from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
@@ -108,7 +108,21 @@ async def submit_real_name(
 
     group = age_group(parsed.birth_date, ctx.now().date())
     if group is AgeGroup.UNDER_14:
-        # Children under 14 may not hold an account: its data is erased at once.
+        if account.kind is not AccountKind.INDIVIDUAL:
+            # A business, an enterprise or a sub-account is not the child's: the
+            # verification is refused and the account stays as it is.
+            return _failed(
+                user_error(
+                    UserErrorCode.MINOR_UNDER_14,
+                    "A child under 14 cannot verify this account.",
+                    "idNumber",
+                )
+            )
+        # Children under 14 may not hold an account: its data is erased at once, but
+        # like every path that ends an account, only from a stepped-up session.
+        missing_step_up = step_up_error(ctx)
+        if missing_step_up is not None:
+            return _failed(missing_step_up)
         await erase_account(ctx, account)
         return _failed(
             user_error(

@@ -105,13 +105,21 @@ class Account(Node):
     def avatar_url(self) -> str | None:
         return self.row.avatar_url
 
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PHONE)])
+    @strawberry.field(
+        graphql_type=str | None,
+        description="The sign-in phone; for a sub-account, else the one its manager typed.",
+        directives=[Sensitive(kind=SensitiveKind.PHONE)],
+    )
     def phone(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.row, self.row.phone)
+        return SensitiveValue(self.row, self.row.phone or self.row.unproven_phone)
 
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.EMAIL)])
+    @strawberry.field(
+        graphql_type=str | None,
+        description="The sign-in address; for a sub-account, else the one its manager typed.",
+        directives=[Sensitive(kind=SensitiveKind.EMAIL)],
+    )
     def email(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.row, self.row.email)
+        return SensitiveValue(self.row, self.row.email or self.row.unproven_email)
 
     @strawberry.field
     def profile(self, info: Info) -> Profile | None:
@@ -291,6 +299,26 @@ class SubAccount(Account):
     def last_login_at(self, info: Info) -> datetime | None:
         require_relation(info.context, self.row, WITH_MANAGER)
         return self.row.last_login_at
+
+    @strawberry.field(
+        description=(
+            "Whether the holder proved the phone (a BIND_PHONE code): only then does it "
+            "sign in, and until then it blocks nobody else from using it."
+        )
+    )
+    def phone_proven(self, info: Info) -> bool:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return self.row.phone is not None
+
+    @strawberry.field(
+        description=(
+            "Whether the holder proved the address (the invitation's token): only then "
+            "does it sign in, and until then it blocks nobody else from using it."
+        )
+    )
+    def email_proven(self, info: Info) -> bool:
+        require_relation(info.context, self.row, WITH_MANAGER)
+        return self.row.email is not None
 
 
 @strawberry.input

@@ -24,7 +24,13 @@ from pathlib import Path
 import pytest
 import redis.asyncio
 
-from auth.rate_limits import Limit, RateDecision, RateLimiter, RateLimitStorageError
+from auth.rate_limits import (
+    ClearableMemoryStorage,
+    Limit,
+    RateDecision,
+    RateLimiter,
+    RateLimitStorageError,
+)
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -378,3 +384,21 @@ async def test_an_unreachable_redis_raises_a_storage_error(scheme: str, key: str
             assert "pa55word" not in str(raised.value)
     finally:
         await limiter.close()
+
+
+async def test_clearing_a_key_while_expiry_walks_the_keys_raises_nothing() -> None:
+    """The library's expiry task reads each key's events after an await; a key cleared
+    in between made it fail with a KeyError (a right password clears its tries)."""
+    storage = ClearableMemoryStorage()
+    for key in ("a", "b"):
+        assert await storage.acquire_entry(key, 5, 60)
+    expiry = storage.timer  # the expiry task the entries scheduled
+    assert expiry is not None
+    await asyncio.sleep(0)  # it took its snapshot of the keys and awaits a thread for "a"
+
+    await storage.clear("b")
+    await expiry
+
+    assert expiry.exception() is None
+    # The cleared key starts afresh: its five entries are there to take again.
+    assert [await storage.acquire_entry("b", 5, 60) for _ in range(6)] == [True] * 5 + [False]

@@ -117,7 +117,21 @@ async def test_the_authorize_url_is_wechats_qr_connect_url_with_a_one_time_state
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    ["https://evil.example/callback", "http://localhost.evil.example/", "http://localhostx"],
+    [
+        "https://evil.example/callback",
+        "http://localhost.evil.example/",
+        "http://localhostx",
+        # Userinfo: a prefix check passes it, and the code goes to evil.example.
+        "http://localhost:@evil.example/cb",
+        "http://localhost@evil.example/cb",
+        "http://localhost\\@evil.example/cb",
+        "https://localhost/cb",  # another scheme
+        "http://localhost/cb/../../elsewhere",
+        "http://localhost/cb\x00",
+        "http://localhost/cb#fragment",
+        "http://[::1",
+        "http://localhost/" + "x" * 500,
+    ],
 )
 async def test_a_redirect_off_the_allow_list_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, redirect_uri: str

@@ -324,3 +324,68 @@ async def test_staff_are_forbidden(
     assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
         ("Only an account may do this.", ["recordGuardianConsent"], {"code": "FORBIDDEN"})
     ]
+
+
+NOT_A_GUARDIAN = error(
+    "INVALID_INPUT",
+    "The guardian's phone must be an adult's, and not one of this account's.",
+    "guardianPhone",
+)
+
+
+async def test_a_minor_cannot_approve_themselves_with_their_own_phone(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    code = await send_code(client, outbox, me, phone="13812345678")
+
+    body = await record(client, me, code, phone="13812345678")
+
+    assert body == refused(NOT_A_GUARDIAN)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        {"status": AccountStatus.PENDING_GUARDIAN_CONSENT},
+        {"birth_date_years": 17},
+    ],
+    ids=["awaiting-a-guardian", "born-17-years-ago"],
+)
+async def test_a_phone_of_an_account_known_to_be_under_18_is_no_guardians(
+    columns: dict[str, Any],
+    client: httpx.AsyncClient,
+    people: People,
+    clock: Clock,
+    outbox: Outbox,
+    db: AsyncSession,
+) -> None:
+    me = await minor(people, clock)
+    today = clock().date()
+    years = columns.pop("birth_date_years", None)
+    if years is not None:
+        columns["birth_date"] = date(today.year - years, 12, 31)
+    await people.account(phone=GUARDIAN_PHONE, **columns)
+    code = await send_code(client, outbox, me)
+
+    wrong_code = await record(client, me, "000000" if code != "000000" else "111111")
+    right_code = await record(client, me, code)
+
+    # The code first: without it, nothing is said about whose phone it is.
+    assert wrong_code == refused(INVALID_CODE)
+    assert right_code == refused(NOT_A_GUARDIAN)
+    assert await state(db, me.me.id) == STILL_PENDING
+
+
+async def test_an_adults_phone_of_another_account_may_consent(
+    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+) -> None:
+    me = await minor(people, clock)
+    today = clock().date()
+    await people.account(phone=GUARDIAN_PHONE, birth_date=date(today.year - 40, 1, 1))
+
+    body = await record(client, me, await send_code(client, outbox, me))
+
+    assert body["data"]["recordGuardianConsent"]["userErrors"] == []
+    assert await state(db, me.me.id) == (AccountStatus.ACTIVE, 1)

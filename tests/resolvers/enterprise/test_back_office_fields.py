@@ -46,6 +46,9 @@ MANAGER_FIELDS = frozenset(
         "lastLoginAt",
         "createdAt",
         "enterprise",
+        # Whether the contacts the manager typed were proven by their holder.
+        "phoneProven",
+        "emailProven",
     }
 )
 # RULES.md section 2's list, and createdAt: non-null in the contract, refusing it would
@@ -93,7 +96,8 @@ async def test_a_manager_reads_the_whole_manager_list_with_contacts_masked(
 ) -> None:
     fields = (
         "id kind status displayName avatarUrl phone email role permissions lastLoginAt "
-        "createdAt enterprise { id } profile { bio industry position companySize needs }"
+        "createdAt enterprise { id } profile { bio industry position companySize needs } "
+        "phoneProven emailProven"
     )
 
     body = await owner(node("SubAccount", fields), id=member.id)
@@ -120,6 +124,8 @@ async def test_a_manager_reads_the_whole_manager_list_with_contacts_masked(
                     "companySize": None,
                     "needs": [],
                 },
+                "phoneProven": True,
+                "emailProven": True,
             }
         }
     }

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.senders import Outbox
 from models import AccountStatus, LoginEvent
 from tests.resolvers.enterprise.helpers import (
     CREATE,
@@ -115,7 +116,7 @@ async def test_a_deleted_sub_account_is_gone_for_the_enterprise_and_a_shell_for_
 
 
 async def test_the_phone_and_email_of_a_deleted_sub_account_are_free_again(
-    owner: Caller, member: Caller, db: AsyncSession
+    owner: Caller, member: Caller, db: AsyncSession, outbox: Outbox
 ) -> None:
     assert member.row.email is not None
     assert member.row.phone is not None
@@ -131,18 +132,23 @@ async def test_the_phone_and_email_of_a_deleted_sub_account_are_free_again(
 
     await owner(DELETE, input={"id": member.id})
     body = await owner(CREATE, input=new)
+    [invitation] = outbox.for_recipient(member.row.email)
+    await Caller(owner.client, None)(
+        "mutation($t: String!) { confirmEmail(input: { token: $t }) { userErrors { code } } }",
+        t=invitation.code,
+    )
     signed_in = await login(owner.client, member.row.email)
 
     assert taken["data"]["createSubAccount"]["userErrors"] == [
         {
             "field": ["email"],
             "code": "ALREADY_EXISTS",
-            "message": "This email is bound to another account.",
+            "message": "Another sub-account of this enterprise has this email.",
         },
         {
             "field": ["phone"],
             "code": "ALREADY_EXISTS",
-            "message": "This phone is bound to another account.",
+            "message": "Another sub-account of this enterprise has this phone.",
         },
     ]
     payload = body["data"]["createSubAccount"]

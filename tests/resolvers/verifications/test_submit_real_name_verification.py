@@ -147,6 +147,9 @@ def answered(real_name: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", "Confirm it is you (elevateSession), then try again.")
+
+
 def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
     return {
         "data": {
@@ -493,10 +496,26 @@ async def _holdings(db: AsyncSession, viewer: SignedIn, clock: Clock) -> None:
     await db.commit()
 
 
+async def test_under_14_needs_a_step_up_and_changes_nothing_without_one(
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+) -> None:
+    """Every path that ends an account needs step-up: a stolen token ends nothing."""
+    viewer = await viewers.individual(phone="13812345678")
+    await _holdings(db, viewer, clock)
+
+    body = await submit(client, viewer.token, resident_id(born(clock, 10)))
+
+    assert body == refused(STEP_UP_REQUIRED)
+    account = await reloaded(db, viewer.me)
+    assert (account.status, account.phone) == (AccountStatus.ACTIVE, e164("13812345678"))
+    assert await count(db, BankCard, account_id=viewer.me.id) == 1
+    assert await count(db, RealNameVerification, account_id=viewer.me.id) == 0
+
+
 async def test_under_14_cancels_the_account_and_erases_its_data(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
 ) -> None:
-    viewer = await viewers.individual(phone="13812345678")
+    viewer = await viewers.step_up(await viewers.individual(phone="13812345678"))
     await _holdings(db, viewer, clock)
 
     body = await submit(client, viewer.token, resident_id(born(clock, 10)))
@@ -527,7 +546,7 @@ async def test_under_14_cancels_the_account_and_erases_its_data(
 async def test_the_phone_of_a_cancelled_child_registers_a_new_account(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> None:
-    viewer = await viewers.individual(phone="13812345678")
+    viewer = await viewers.step_up(await viewers.individual(phone="13812345678"))
     await submit(client, viewer.token, resident_id(born(clock, 13)))
 
     sent = await graphql(client, REQUEST_LOGIN_CODE, {"phone": "13812345678"})
@@ -551,7 +570,7 @@ async def test_the_phone_of_a_cancelled_child_registers_a_new_account(
 async def test_the_day_before_the_14th_birthday_is_under_14(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
 
     body = await submit(client, viewer.token, resident_id(born(clock, 14, days=1)))
 
@@ -602,17 +621,24 @@ async def test_every_kind_of_account_of_a_minor_awaits_a_guardian(
     assert (await reloaded(db, viewer.me)).status is AccountStatus.PENDING_GUARDIAN_CONSENT
 
 
-@pytest.mark.parametrize("kind", KINDS)
-async def test_every_kind_of_account_of_a_child_under_14_is_cancelled(
+@pytest.mark.parametrize("kind", ["business", "enterprise", "sub_account"])
+async def test_an_account_of_another_kind_is_never_ended_by_a_childs_id_number(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock, kind: str
 ) -> None:
-    viewer = await with_a_contact(viewers, kind, clock)
+    """It is not the child's account: the verification is refused, nothing else changes,
+    stepped up or not (a sub-account may not delete itself)."""
+    viewer = await viewers.step_up(await with_a_contact(viewers, kind, clock))
+    before = await reloaded(db, viewer.me)
+    phone, email = before.phone, before.email
 
     body = await submit(client, viewer.token, resident_id(born(clock, 12)))
 
-    assert body == refused(MINOR_UNDER_14)
+    assert body == refused(
+        error("MINOR_UNDER_14", "A child under 14 cannot verify this account.", "idNumber")
+    )
     account = await reloaded(db, viewer.me)
-    assert (account.status, account.phone, account.email) == (AccountStatus.CANCELLED, None, None)
+    assert (account.status, account.phone, account.email) == (AccountStatus.ACTIVE, phone, email)
+    assert await count(db, RealNameVerification, account_id=viewer.me.id) == 0
 
 
 async def test_an_18th_birthday_today_is_adult(

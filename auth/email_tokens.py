@@ -1,0 +1,45 @@
+"""One-time e-mail tokens: proof that whoever presents one reads that mailbox.
+
+A token is sent for binding an address (24 hours) or with a sub-account's invitation
+(7 days); only its keyed hash is stored. Presenting one, signed in or not, proves the
+address. Wrong tokens are limited like codes: 5 wrong tries in 15 minutes per client
+address (and per signed-in account), counted before the token is looked up.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.rate_limits import Limit
+from models import EmailConfirmation
+from models.encryption import indexer
+
+CONFIRMATION_TTL = timedelta(hours=24)
+INVITATION_TTL = timedelta(days=7)
+TOKEN_TRIES = Limit("email-token-tries", 5, 15 * 60)
+
+
+def token_hash(token: str) -> bytes:
+    return indexer().index("email.confirmation", token)
+
+
+def new_token(
+    *, account_id: uuid.UUID, email: str, now: datetime, ttl: timedelta
+) -> tuple[str, EmailConfirmation]:
+    """A fresh token and the row that remembers it (its hash only)."""
+    token = secrets.token_urlsafe(24)
+    row = EmailConfirmation(
+        account_id=account_id, token_hash=token_hash(token), created_at=now, expires_at=now + ttl
+    )
+    row.email = email
+    return token, row
+
+
+async def find_token(db: AsyncSession, token: str) -> EmailConfirmation | None:
+    statement = select(EmailConfirmation).where(EmailConfirmation.token_hash == token_hash(token))
+    return (await db.scalars(statement)).first()

@@ -1,0 +1,257 @@
+"""Every check of a secret is limited, and no answer tells who is registered.
+
+Each test is an attack: a stolen access token guessing the password through step-up
+or setPassword, aliases, a wrong password timed (by the work it does) against an
+unknown login, a phone or address probed for its owner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth import passwords
+from auth.senders import Outbox
+from auth.services import AuthServices
+from tests.factories import create_account
+from tests.helpers import e164, graphql
+from tests.resolvers.auth.helpers import (
+    PASSWORD,
+    create_password_account,
+    forget_rate_limits,
+    latest_code,
+    login_with_password,
+    request_sms_code,
+    sign_in_with_sms,
+)
+
+EMAIL = "owner@example.com"
+WRONG = "not-the-Password-9"
+
+
+def aliased(field: str, count: int) -> str:
+    return "mutation { " + " ".join(f"a{n}: {field}" for n in range(count)) + " }"
+
+
+def codes(body: dict[str, Any]) -> list[str | None]:
+    return [
+        payload["userErrors"][0]["code"] if payload["userErrors"] else None
+        for payload in body["data"].values()
+    ]
+
+
+async def signed_in_owner(client: httpx.AsyncClient, db: AsyncSession) -> str:
+    await create_password_account(db, email=EMAIL)
+    token: str = (await login_with_password(client, EMAIL))["accessToken"]
+    return token
+
+
+ELEVATE_WRONG = (
+    f'elevateSession(input: {{ password: "{WRONG}" }}) {{ elevatedUntil userErrors {{ code }} }}'
+)
+SET_PASSWORD_WRONG = (
+    f'setPassword(input: {{ currentPassword: "{WRONG}", newPassword: "brand-New-Pass-1" }})'
+    " { userErrors { code } }"
+)
+
+
+@pytest.mark.parametrize(
+    "field", [ELEVATE_WRONG, SET_PASSWORD_WRONG], ids=["step-up", "setPassword"]
+)
+async def test_a_stolen_token_gets_five_password_guesses_in_all(
+    field: str, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    token = await signed_in_owner(client, db)
+
+    first = await graphql(client, aliased(field, 30), token=token)
+    second = await graphql(client, aliased(field, 30), token=token)
+    right = await graphql(
+        client,
+        f'mutation {{ elevateSession(input: {{ password: "{PASSWORD}" }}) {{ elevatedUntil userErrors {{ code }} }} }}',
+        token=token,
+    )
+
+    assert codes(first) == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"] * 25
+    assert codes(second) == ["RATE_LIMITED"] * 30
+    assert right["data"]["elevateSession"]["elevatedUntil"] is None
+    assert right["data"]["elevateSession"]["userErrors"] == [{"code": "RATE_LIMITED"}]
+
+
+async def test_signing_in_stepping_up_and_changing_the_password_share_one_count(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    token = await signed_in_owner(client, db)
+
+    for _ in range(2):
+        assert (await login_with_password(client, EMAIL, WRONG))["userErrors"][0]["code"] == (
+            "INVALID_CREDENTIALS"
+        )
+    steps = await graphql(client, aliased(ELEVATE_WRONG, 2), token=token)
+    changes = await graphql(client, aliased(SET_PASSWORD_WRONG, 2), token=token)
+    right = await login_with_password(client, EMAIL)
+
+    assert codes(steps) == ["INVALID_CREDENTIALS"] * 2
+    assert codes(changes) == ["INVALID_CREDENTIALS", "RATE_LIMITED"]
+    assert right["accessToken"] is None
+    assert right["userErrors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_the_phone_and_the_address_of_one_account_share_its_count(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL, phone="13812345678")
+
+    answers = [
+        (await login_with_password(client, login, WRONG))["userErrors"][0]["code"]
+        for login in [EMAIL, "13812345678", "+86 138 1234 5678", EMAIL.upper(), EMAIL, EMAIL]
+    ]
+
+    assert answers == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
+
+
+class CountingHasher(PasswordHasher):
+    """The tests' fast Argon2id, counting the verifications it does."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.verified = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verified += 1
+        return super().verify(hash, password)
+
+
+@pytest.mark.parametrize(
+    "login",
+    [
+        EMAIL,  # known, with a password
+        "13812345678",  # known, signs in by SMS only
+        "nobody@example.com",  # unknown address
+        "13912345678",  # unknown phone
+        "not a login at all",
+    ],
+    ids=["known", "known-without-password", "unknown-email", "unknown-phone", "malformed"],
+)
+async def test_every_failed_sign_in_costs_one_argon2_verification(
+    login: str, client: httpx.AsyncClient, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Known and unknown logins do the same work, so they take the same time (`make
+    bench-login` measures it); the answers are the same too."""
+    await create_password_account(db, email=EMAIL)
+    sms_only = await create_account(db)
+    sms_only.phone = e164("13812345678")
+    await db.commit()
+    hasher = CountingHasher()
+    monkeypatch.setattr(passwords, "_hasher", hasher)
+
+    payload = await login_with_password(client, login, WRONG)
+
+    assert payload["userErrors"] == [
+        {
+            "field": None,
+            "code": "INVALID_CREDENTIALS",
+            "message": "The login or the password is not right.",
+        }
+    ]
+    assert hasher.verified == 1
+
+
+REGISTER = """
+mutation($email: String!) { registerBusiness(input: {
+  email: $email, businessName: "Acme", urToken: "ur-1", password: "long-enough-Pass-1",
+  acceptPolicyVersion: "1.0" }) { accessToken userErrors { code } } }
+"""
+
+
+async def test_business_registrations_are_limited_per_client_address(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """ALREADY_EXISTS tells whether an address is registered: not at scale."""
+    await create_password_account(db, email=EMAIL)
+
+    answers = [
+        (await graphql(client, REGISTER, {"email": EMAIL}))["data"]["registerBusiness"]
+        for _ in range(11)
+    ]
+
+    assert [a["userErrors"] for a in answers] == [[{"code": "ALREADY_EXISTS"}]] * 10 + [
+        [{"code": "RATE_LIMITED"}]
+    ]
+
+
+BIND_PHONE = """
+mutation($phone: String!, $code: String!) { bindPhone(input: { phone: $phone, code: $code }) {
+  userErrors { code } } }
+"""
+
+
+async def test_bind_phone_checks_the_code_before_saying_anything_of_the_phone(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox, services: AuthServices
+) -> None:
+    await create_password_account(db, email=None, phone="13812345678")
+    token = await signed_in_owner(client, db)
+
+    probe = await graphql(
+        client, BIND_PHONE, {"phone": "13812345678", "code": "000000"}, token=token
+    )
+    await request_sms_code(client, "13812345678", "BIND_PHONE")
+    holder = await graphql(
+        client,
+        BIND_PHONE,
+        {"phone": "13812345678", "code": latest_code(outbox, "13812345678", "BIND_PHONE")},
+        token=token,
+    )
+
+    assert probe["data"]["bindPhone"]["userErrors"] == [{"code": "INVALID_CODE"}]
+    # Only whoever holds the phone (and its code) learns that it is taken.
+    assert holder["data"]["bindPhone"]["userErrors"] == [{"code": "ALREADY_EXISTS"}]
+
+
+SESSIONS = "{ viewer { account { sessions { current } } } }"
+REFRESH = """
+mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { accessToken userErrors { code } } }
+"""
+
+
+async def test_a_new_password_ends_every_other_session_at_once(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL)
+    thief = await login_with_password(client, EMAIL)
+    mine = await login_with_password(client, EMAIL)
+
+    changed = await graphql(
+        client,
+        f'mutation {{ setPassword(input: {{ currentPassword: "{PASSWORD}", newPassword: "brand-New-Pass-1" }}) {{ userErrors {{ code }} }} }}',
+        token=mine["accessToken"],
+    )
+    stolen_access = await client.post(
+        "/graphql",
+        json={"query": SESSIONS},
+        headers={"Authorization": f"Bearer {thief['accessToken']}"},
+    )
+    stolen_refresh = await graphql(client, REFRESH, {"t": thief["refreshToken"]})
+    still_mine = await graphql(client, SESSIONS, token=mine["accessToken"])
+
+    assert changed == {"data": {"setPassword": {"userErrors": []}}}
+    assert stolen_access.status_code == 401
+    assert stolen_refresh["data"]["refreshSession"] == {
+        "accessToken": None,
+        "userErrors": [{"code": "INVALID_CREDENTIALS"}],
+    }
+    assert still_mine == {"data": {"viewer": {"account": {"sessions": [{"current": True}]}}}}
+
+
+async def test_an_sms_only_account_checks_no_password_it_does_not_have(
+    client: httpx.AsyncClient, outbox: Outbox, services: AuthServices
+) -> None:
+    token = (await sign_in_with_sms(client, outbox, "13812345678"))["accessToken"]
+    await forget_rate_limits(services)
+
+    body = await graphql(client, aliased(ELEVATE_WRONG, 6), token=token)
+
+    assert codes(body) == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
