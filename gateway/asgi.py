@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import sys
+
 from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.logging import configure_logging
-from gateway.settings import load_settings
+from gateway.settings import CONFIGURATION_ERRORS, configuration_error_line, load_settings
 
 
 def app_from_environment() -> Starlette:
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except CONFIGURATION_ERRORS as exc:
+        # uvicorn would print a traceback: one line and exit status 2, as the CLI does.
+        sys.stderr.write(configuration_error_line(exc) + "\n")
+        raise SystemExit(2) from None
     configure_logging(settings.log_level)
     return create_app(settings)

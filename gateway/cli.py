@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.logging import configure_logging
 from gateway.services import configure_encryption
-from gateway.settings import MissingSecretsError, Settings, generate_secrets, load_settings
+from gateway.settings import (
+    CONFIGURATION_ERRORS,
+    Settings,
+    configuration_error_line,
+    generate_secrets,
+    load_settings,
+)
 from models import StaffRole, migrate
 from models.database import create_engine, create_session_factory
 from resolvers.policies.shipped import ensure_shipped_policy
@@ -33,11 +39,12 @@ T = TypeVar("T")
 
 
 def _settings() -> Settings:
+    """The settings, or one line naming the wrong setting and exit status 2."""
     try:
         settings = load_settings()
-    except MissingSecretsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+    except CONFIGURATION_ERRORS as exc:
+        typer.echo(configuration_error_line(exc), err=True)
+        raise typer.Exit(code=2) from None
     configure_encryption(settings)
     return settings
 

@@ -114,5 +114,5 @@ def test_serve_in_production_without_secrets_exits_naming_them(
     assert result.stderr == (
         "error: missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
         "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
-        "GATEWAY_EMAIL_GATEWAY_URL\n"
+        "GATEWAY_EMAIL_GATEWAY_URL, GATEWAY_ID_VERIFIER_URL\n"
     )
