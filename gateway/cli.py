@@ -6,16 +6,19 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.logging import configure_logging
 from gateway.services import configure_encryption
 from gateway.settings import (
     CONFIGURATION_ERRORS,
+    ConfigurationError,
     Settings,
     configuration_error_line,
     generate_secrets,
@@ -38,13 +41,18 @@ app.add_typer(staff_app, name="staff")
 T = TypeVar("T")
 
 
+def _refuse(error: ConfigurationError | ValidationError | SettingsError) -> NoReturn:
+    """One line naming the setting on standard error, exit status 2."""
+    typer.echo(configuration_error_line(error), err=True)
+    raise typer.Exit(code=2)
+
+
 def _settings() -> Settings:
     """The settings, or one line naming the wrong setting and exit status 2."""
     try:
         settings = load_settings()
     except CONFIGURATION_ERRORS as exc:
-        typer.echo(configuration_error_line(exc), err=True)
-        raise typer.Exit(code=2) from None
+        _refuse(exc)
     configure_encryption(settings)
     return settings
 
@@ -71,6 +79,15 @@ def serve(
 ) -> None:
     """Serve the gateway with uvicorn."""
     settings = _settings()
+    if settings.is_production and workers > 1 and settings.redis_url is None:
+        _refuse(
+            ConfigurationError(
+                "GATEWAY_REDIS_URL",
+                f"not set; production with --workers {workers} needs it, or each worker "
+                f"keeps its own rate limits and a client gets {workers} times the tries "
+                "(set it, or serve one worker)",
+            )
+        )
     configure_logging(settings.log_level)
     uvicorn.run(
         "gateway.asgi:app_from_environment",
@@ -146,6 +163,14 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
     from gateway.demo import seed_demo
 
     settings = _settings()
+    if settings.is_production:
+        _refuse(
+            ConfigurationError(
+                "GATEWAY_ENV",
+                "seed --demo creates accounts whose password is published; it runs in "
+                "development and test only, not in production",
+            )
+        )
     added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, _now())))
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
 

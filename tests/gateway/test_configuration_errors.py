@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from gateway import cli
 from gateway.asgi import app_from_environment
 from gateway.cli import app
 from gateway.settings import generate_secrets, load_settings
@@ -397,3 +398,55 @@ def test_unreadable_generated_secrets_are_one_line(
         "var/secrets.json cannot be used (not JSON); set it, or remove var/secrets.json to "
         "generate new ones (data sealed with the old keys is then lost)",
     )
+
+
+def test_seed_demo_is_refused_in_production(
+    operator_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    set_variables(monkeypatch, PRODUCTION)
+
+    assert_refused(
+        ["seed", "--demo"],
+        "error: GATEWAY_ENV: seed --demo creates accounts whose password is published; it "
+        "runs in development and test only, not in production",
+    )
+    assert not (operator_environment / "gateway.db").exists()
+
+
+@pytest.mark.parametrize("workers", ["2", "8"])
+def test_production_refuses_several_workers_without_redis(
+    operator_environment: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    set_variables(monkeypatch, PRODUCTION)
+
+    assert_refused(
+        ["serve", "--workers", workers],
+        f"error: GATEWAY_REDIS_URL: not set; production with --workers {workers} needs it, "
+        f"or each worker keeps its own rate limits and a client gets {workers} times the "
+        "tries (set it, or serve one worker)",
+    )
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(
+    ("variables", "workers"),
+    [
+        ({}, "1"),
+        ({"GATEWAY_REDIS_URL": "redis://127.0.0.1:6379/11"}, "4"),
+    ],
+    ids=["one worker without Redis", "four workers with Redis"],
+)
+def test_production_serves_when_the_limits_are_shared_or_single(
+    operator_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    workers: str,
+) -> None:
+    set_variables(monkeypatch, {**PRODUCTION, **variables})
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.append(options))
+
+    result = runner.invoke(app, ["serve", "--workers", workers])
+
+    assert result.exit_code == 0, result.output
+    assert [options["workers"] for options in started] == [int(workers)]
