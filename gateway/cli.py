@@ -15,6 +15,7 @@ from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.logging import configure_logging
+from gateway.preflight import check_database, check_inventory
 from gateway.services import configure_encryption
 from gateway.settings import (
     CONFIGURATION_ERRORS,
@@ -27,6 +28,7 @@ from gateway.settings import (
 from models import StaffRole, migrate
 from models.database import create_engine, create_session_factory
 from resolvers.policies.shipped import ensure_shipped_policy
+from resolvers.privacy.inventory import Inventory
 
 app = typer.Typer(help="The accounts and privacy GraphQL gateway.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -55,6 +57,22 @@ def _settings() -> Settings:
         _refuse(exc)
     configure_encryption(settings)
     return settings
+
+
+def _check_database(settings: Settings, *, migrated: bool = True) -> None:
+    """Stop with one line unless the database answers (and holds the current schema)."""
+    try:
+        asyncio.run(check_database(settings.database_url, migrated=migrated))
+    except ConfigurationError as exc:
+        _refuse(exc)
+
+
+def _inventory(settings: Settings) -> Inventory:
+    """The personal-data inventory, or one line naming the file that is wrong."""
+    try:
+        return check_inventory(settings)
+    except ConfigurationError as exc:
+        _refuse(exc)
 
 
 async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -88,6 +106,8 @@ def serve(
                 "(set it, or serve one worker)",
             )
         )
+    _inventory(settings)
+    _check_database(settings)
     configure_logging(settings.log_level)
     uvicorn.run(
         "gateway.asgi:app_from_environment",
@@ -109,6 +129,7 @@ def db_upgrade() -> None:
     settings = _settings()
     if settings.database_url.startswith("sqlite"):
         Path("var").mkdir(exist_ok=True)
+    _check_database(settings, migrated=False)
 
     async def run() -> bool:
         engine = create_engine(settings.database_url)
@@ -171,6 +192,7 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
                 "development and test only, not in production",
             )
         )
+    _check_database(settings)
     added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, _now())))
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
 
@@ -195,6 +217,7 @@ def staff_create(
         typer.echo("error: " + (problem or "give a name and a valid e-mail address"), err=True)
         raise typer.Exit(code=2)
     settings = _settings()
+    _check_database(settings)
 
     async def create(session: AsyncSession) -> bool:
         if await queries.staff_by_email(session, address) is not None:
@@ -228,6 +251,7 @@ def keys_rotate() -> None:
     from models.key_rotation import rotate_keys
 
     settings = _settings()
+    _check_database(settings)
 
     async def run() -> dict[str, int]:
         engine = create_engine(settings.database_url)
@@ -246,13 +270,11 @@ def retention_run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Count, delete nothing."),
 ) -> None:
     """Delete what outlived its category's retention; print counts per category."""
-    from resolvers.privacy.inventory import load_inventory
     from resolvers.rights.retention import run_retention
 
     settings = _settings()
-    inventory = (
-        load_inventory(settings.inventory_dir) if settings.inventory_dir else load_inventory()
-    )
+    inventory = _inventory(settings)
+    _check_database(settings)
 
     async def run() -> dict[str, int]:
         engine = create_engine(settings.database_url)

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from tests.conftest import TEST_SECRETS
 
 # Loggers that configure_logging changes besides the root.
 CONFIGURED_LOGGERS = (
@@ -45,3 +49,18 @@ def restore_logging() -> Iterator[None]:
         logger.setLevel(level)
         logger.propagate = propagate
         logger.disabled = disabled
+
+
+@pytest.fixture
+def operator_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A working test configuration in a fresh folder, and no other GATEWAY_* variable
+    of the caller's environment."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.upper().startswith("GATEWAY_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GATEWAY_ENV", "test")
+    monkeypatch.setenv("GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
+    for name, value in TEST_SECRETS.items():
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", value)
+    return tmp_path

@@ -8,42 +8,16 @@ error: no traceback, no secret, no password of a URL.
 from __future__ import annotations
 
 import base64
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from gateway import cli
 from gateway.asgi import app_from_environment
 from gateway.cli import app
 from gateway.settings import generate_secrets, load_settings
 from tests.conftest import TEST_SECRETS
-
-runner = CliRunner()
-
-# Every command that reads the settings, with arguments it accepts.
-COMMANDS = {
-    "serve": ["serve"],
-    "db upgrade": ["db", "upgrade"],
-    "seed": ["seed", "--demo"],
-    "keys rotate": ["keys", "rotate"],
-    "retention run": ["retention", "run", "--dry-run"],
-    "staff create": [
-        "staff",
-        "create",
-        "--name",
-        "Li Officer",
-        "--email",
-        "li@corp.example",
-        "--role",
-        "SUPPORT",
-        "--password",
-        "Str0ng-Passw0rd",
-    ],
-}
+from tests.gateway.operator import COMMANDS, assert_refused, run_process, runner, set_variables
 
 KEYS_ACCEPTED = (
     "write at least 32 random bytes in base64 (`xiamo-gateway keys generate` prints one)"
@@ -231,34 +205,6 @@ PROVIDER_URLS = (
 )
 
 
-@pytest.fixture
-def operator_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """A working test configuration and nothing else from the caller's environment."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.upper().startswith("GATEWAY_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("GATEWAY_ENV", "test")
-    monkeypatch.setenv("GATEWAY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/gateway.db")
-    for name, value in TEST_SECRETS.items():
-        monkeypatch.setenv(f"GATEWAY_{name.upper()}", value)
-    return tmp_path
-
-
-def set_variables(monkeypatch: pytest.MonkeyPatch, variables: dict[str, str]) -> None:
-    for name, value in variables.items():
-        monkeypatch.setenv(name, value)
-
-
-def assert_refused(arguments: list[str], line: str) -> None:
-    result = runner.invoke(app, arguments)
-
-    assert result.exit_code == 2, result.output
-    assert result.stderr == line + "\n"
-    assert result.stdout == ""
-    assert isinstance(result.exception, SystemExit)
-
-
 @pytest.mark.parametrize(("variables", "line"), MISTAKES.values(), ids=MISTAKES.keys())
 @pytest.mark.parametrize("arguments", COMMANDS.values(), ids=COMMANDS.keys())
 def test_a_mistake_is_one_line_naming_the_setting_for_every_command(
@@ -350,10 +296,6 @@ def test_the_asgi_factory_refuses_in_the_same_line(
     )
 
 
-# The gateway's own command line, run by this interpreter as the installed script would.
-CLI = "from gateway.cli import main; main()"
-
-
 @pytest.mark.parametrize(
     ("variables", "line"),
     [
@@ -366,17 +308,7 @@ CLI = "from gateway.cli import main; main()"
 def test_a_real_process_prints_the_line_and_no_traceback(
     operator_environment: Path, variables: dict[str, str], line: str
 ) -> None:
-    environment = {**os.environ, **variables}
-
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    result = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", CLI, "serve"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_process(["serve"], **variables)
 
     assert result.returncode == 2
     assert result.stderr == line + "\n"
@@ -443,6 +375,7 @@ def test_production_serves_when_the_limits_are_shared_or_single(
     workers: str,
 ) -> None:
     set_variables(monkeypatch, {**PRODUCTION, **variables})
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     started: list[dict[str, object]] = []
     monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.append(options))
 
