@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +15,6 @@ from pydantic import ValidationError
 from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.logging import configure_logging
 from gateway.preflight import check_database, check_inventory
 from gateway.services import configure_encryption
 from gateway.settings import (
@@ -24,6 +24,7 @@ from gateway.settings import (
     configuration_error_line,
     generate_secrets,
     load_settings,
+    unknown_variable_warnings,
 )
 from models import StaffRole, migrate
 from models.database import create_engine, create_session_factory
@@ -41,6 +42,15 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 
 T = TypeVar("T")
+
+
+@app.callback()
+def main_options(ctx: typer.Context) -> None:
+    """The accounts and privacy GraphQL gateway."""
+    # serve logs these warnings in its log format instead.
+    if ctx.invoked_subcommand != "serve":
+        for warning in unknown_variable_warnings(os.environ):
+            typer.echo(f"warning: {warning}", err=True)
 
 
 def _refuse(error: ConfigurationError | ValidationError | SettingsError) -> NoReturn:
@@ -96,6 +106,8 @@ def serve(
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
 ) -> None:
     """Serve the gateway with uvicorn."""
+    from gateway.asgi import start_logging
+
     settings = _settings()
     if settings.is_production and workers > 1 and settings.redis_url is None:
         _refuse(
@@ -108,7 +120,7 @@ def serve(
         )
     _inventory(settings)
     _check_database(settings)
-    configure_logging(settings.log_level)
+    start_logging(settings)
     uvicorn.run(
         "gateway.asgi:app_from_environment",
         factory=True,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import difflib
 import json
 import os
 import re
@@ -44,6 +45,15 @@ PROVIDER_URL_SETTINGS = (
     "id_verifier_url",
     "wechat_api_base",
     "wechat_authorize_url",
+)
+# Read by the test suite and the benchmark, not by the gateway; known all the same.
+TOOLING_VARIABLES = frozenset(
+    {
+        "GATEWAY_TEST_DATABASE_URL",
+        "GATEWAY_TEST_POSTGRES_URL",
+        "GATEWAY_TEST_REDIS_URL",
+        "GATEWAY_BENCH_DATABASE_URL",
+    }
 )
 # Signing and index keys are HMAC keys: at least as long as the SHA-256 output.
 MIN_KEY_BYTES = 32
@@ -502,3 +512,26 @@ def configuration_error_line(error: ValidationError | ConfigurationError | Setti
     if len(fields) > 1:
         line += " (also wrong: " + ", ".join(env_name(field) for field in fields[1:]) + ")"
     return line
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``GATEWAY_*`` variable something of the project reads."""
+    return frozenset(env_name(name) for name in Settings.model_fields) | TOOLING_VARIABLES
+
+
+def unknown_variable_warnings(environ: Mapping[str, str]) -> list[str]:
+    """One warning for each ``GATEWAY_*`` variable nothing reads, naming the closest
+    known one (a misspelt setting is otherwise silently left at its default)."""
+    known = {name.removeprefix(PREFIX): name for name in known_variables()}
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(PREFIX) or upper in known.values():
+            continue
+        warning = f"{name} is not a setting of the gateway and is ignored"
+        # Compared without the prefix that every name shares.
+        close = difflib.get_close_matches(upper.removeprefix(PREFIX), sorted(known), n=1)
+        if close:
+            warning += f"; did you mean {known[close[0]]}?"
+        warnings.append(warning)
+    return warnings
