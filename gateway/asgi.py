@@ -27,7 +27,7 @@ _reported: set[str] = set()
 
 def start_logging(settings: Settings) -> None:
     """Configure this process's logging, then warn (once) about unknown variables."""
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format_in_use)
     for warning in unknown_variable_warnings(os.environ):
         if warning not in _reported:
             _reported.add(warning)

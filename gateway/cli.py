@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -42,10 +44,26 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 
 T = TypeVar("T")
+logger = logging.getLogger("gateway")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"xiamo-gateway {metadata.version('xiamo-gateway')}")
+        raise typer.Exit()
 
 
 @app.callback()
-def main_options(ctx: typer.Context) -> None:
+def main_options(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
     """The accounts and privacy GraphQL gateway."""
     # serve logs these warnings in its log format instead.
     if ctx.invoked_subcommand != "serve":
@@ -121,6 +139,11 @@ def serve(
     _inventory(settings)
     _check_database(settings)
     start_logging(settings)
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    where = f"listening on {base}"
+    if settings.graphiql_enabled:
+        where += f"; GraphiQL at {base}/graphql"
+    logger.info(where)
     uvicorn.run(
         "gateway.asgi:app_from_environment",
         factory=True,

@@ -81,6 +81,11 @@ class LogLevel(StrEnum):
     CRITICAL = "CRITICAL"
 
 
+class LogFormat(StrEnum):
+    CONSOLE = "console"
+    JSON = "json"
+
+
 class ConfigurationError(Exception):
     """A setting the gateway cannot run with: ``setting`` is its environment name."""
 
@@ -217,6 +222,8 @@ class Settings(BaseSettings):
     # A copy of resolvers/privacy/data/ that operators edit: the personal-data inventory.
     inventory_dir: Path | None = None
     log_level: LogLevel = LogLevel.INFO
+    # Unset: console in development and test, JSON in production.
+    log_format: LogFormat | None = None
 
     # Message delivery. Development and tests keep messages in the dev outbox; production
     # posts them to these provider endpoints and refuses to start without them.
@@ -244,7 +251,7 @@ class Settings(BaseSettings):
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
 
-    @field_validator("env", mode="before")
+    @field_validator("env", "log_format", mode="before")
     @classmethod
     def _lower_case(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
@@ -366,6 +373,12 @@ class Settings(BaseSettings):
         return self.allow_get if self.allow_get is not None else not self.is_production
 
     @property
+    def log_format_in_use(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return LogFormat.JSON if self.is_production else LogFormat.CONSOLE
+
+    @property
     def redirect_allowlist(self) -> list[str]:
         if self.wechat_redirect_allowlist or self.is_production:
             return self.wechat_redirect_allowlist
@@ -470,6 +483,7 @@ ACCEPTED = {
     "graphiql": "true or false",
     "allow_get": "true or false",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
+    "log_format": "console or json",
     "max_sub_accounts": "a whole number of at least 1",
 }
 

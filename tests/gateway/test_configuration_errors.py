@@ -54,6 +54,10 @@ MISTAKES = {
         "error: GATEWAY_LOG_LEVEL: 'LOUD' is not accepted; "
         "use DEBUG, INFO, WARNING, ERROR or CRITICAL",
     ),
+    "log format pretty": (
+        {"GATEWAY_LOG_FORMAT": "pretty"},
+        "error: GATEWAY_LOG_FORMAT: 'pretty' is not accepted; use console or json",
+    ),
     "max sub-accounts 0": (
         {"GATEWAY_MAX_SUB_ACCOUNTS": "0"},
         "error: GATEWAY_MAX_SUB_ACCOUNTS: '0' is not accepted; use a whole number of at least 1",
