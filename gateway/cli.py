@@ -237,8 +237,8 @@ def staff_create(
     name: str = typer.Option(..., help="Display name shown in access logs."),
     email: str = typer.Option(..., help="Sign-in e-mail address."),
     role: StaffRole = typer.Option(..., help="PRIVACY_OFFICER or SUPPORT."),
-    password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Sign-in password."
+    password: str | None = typer.Option(
+        None, help="Sign-in password; asked for (twice, hidden) when not given."
     ),
 ) -> None:
     """Create a staff member who signs in with loginWithPassword."""
@@ -247,12 +247,19 @@ def staff_create(
     from models import StaffMember, queries
 
     address = parse_email(email)
-    problem = password_problem(password)
-    if address is None or problem is not None or not name.strip():
-        typer.echo("error: " + (problem or "give a name and a valid e-mail address"), err=True)
+    if address is None or not name.strip():
+        typer.echo("error: give a name and a valid e-mail address", err=True)
         raise typer.Exit(code=2)
     settings = _settings()
     _check_database(settings)
+    # Asked only once the settings and the database are known to work.
+    if password is None:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    problem = password_problem(password)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=2)
+    secret = password
 
     async def create(session: AsyncSession) -> bool:
         if await queries.staff_by_email(session, address) is not None:
@@ -260,7 +267,7 @@ def staff_create(
         member = StaffMember(
             name=name.strip()[:100],
             role=role,
-            password_hash=hash_password(password),
+            password_hash=hash_password(secret),
             created_at=_now(),
         )
         member.email = address

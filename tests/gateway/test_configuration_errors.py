@@ -387,3 +387,18 @@ def test_production_serves_when_the_limits_are_shared_or_single(
 
     assert result.exit_code == 0, result.output
     assert [options["workers"] for options in started] == [int(workers)]
+
+
+def test_staff_create_checks_the_configuration_before_asking_for_the_password(
+    operator_environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAY_ENV", "prod")
+    arguments = ["staff", "create", "--name", "Li", "--email", "li@corp.example"]
+
+    result = runner.invoke(app, [*arguments, "--role", "SUPPORT"], input="")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "error: GATEWAY_ENV: 'prod' is not accepted; use development, test or production\n"
+    )
