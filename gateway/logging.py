@@ -140,10 +140,13 @@ def configure_logging(
     # Python warnings (deprecations, a library's SecurityWarning) become log records
     # instead of plain text on standard error.
     logging.captureWarnings(True)
-    # uvicorn's own access log prints the query string; ours prints the path only.
+    # uvicorn's lines go through the root handler at the root's level (a uvicorn.Config
+    # with a log level sets its own); its access log prints the query string, ours
+    # prints the path only.
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+        logging.getLogger(name).setLevel(logging.NOTSET)
     logging.getLogger("uvicorn.access").disabled = True
     # Strawberry logs every GraphQL error with its message, which can quote input values;
     # the gateway logs unexpected errors itself.
