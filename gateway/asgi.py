@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+
 from starlette.applications import Starlette
 
 from gateway.app import create_app
 from gateway.logging import configure_logging
-from gateway.settings import load_settings
+from gateway.preflight import check_inventory
+from gateway.settings import (
+    CONFIGURATION_ERRORS,
+    Settings,
+    configuration_error_line,
+    load_settings,
+    unknown_variable_warnings,
+)
+
+logger = logging.getLogger("gateway.settings")
+# Warnings already logged by this process: `serve` and the factory it starts in the same
+# process both configure logging.
+_reported: set[str] = set()
+
+
+def start_logging(settings: Settings) -> None:
+    """Configure this process's logging, then warn (once) about unknown variables."""
+    configure_logging(settings.log_level, settings.log_format_in_use)
+    for warning in unknown_variable_warnings(os.environ):
+        if warning not in _reported:
+            _reported.add(warning)
+            logger.warning(warning)
 
 
 def app_from_environment() -> Starlette:
-    settings = load_settings()
-    configure_logging(settings.log_level)
+    try:
+        settings = load_settings()
+        check_inventory(settings)
+    except CONFIGURATION_ERRORS as exc:
+        # uvicorn would print a traceback: one line and exit status 2, as the CLI does.
+        sys.stderr.write(configuration_error_line(exc) + "\n")
+        raise SystemExit(2) from None
+    start_logging(settings)
     return create_app(settings)

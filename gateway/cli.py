@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from importlib import metadata
 from pathlib import Path
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 import typer
 import uvicorn
+from pydantic import ValidationError
+from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.logging import configure_logging
+from gateway.preflight import check_database, check_inventory
 from gateway.services import configure_encryption
-from gateway.settings import MissingSecretsError, Settings, generate_secrets, load_settings
+from gateway.settings import (
+    CONFIGURATION_ERRORS,
+    ConfigurationError,
+    Settings,
+    configuration_error_line,
+    generate_secrets,
+    load_settings,
+    unknown_variable_warnings,
+)
 from models import StaffRole, migrate
 from models.database import create_engine, create_session_factory
 from resolvers.policies.shipped import ensure_shipped_policy
+from resolvers.privacy.inventory import Inventory
 
 app = typer.Typer(help="The accounts and privacy GraphQL gateway.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -30,16 +44,63 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
 
 T = TypeVar("T")
+logger = logging.getLogger("gateway")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"xiamo-gateway {metadata.version('xiamo-gateway')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print the version and exit.",
+        callback=_show_version,
+        is_eager=True,
+    ),
+) -> None:
+    """The accounts and privacy GraphQL gateway."""
+    # serve logs these warnings in its log format instead.
+    if ctx.invoked_subcommand != "serve":
+        for warning in unknown_variable_warnings(os.environ):
+            typer.echo(f"warning: {warning}", err=True)
+
+
+def _refuse(error: ConfigurationError | ValidationError | SettingsError) -> NoReturn:
+    """One line naming the setting on standard error, exit status 2."""
+    typer.echo(configuration_error_line(error), err=True)
+    raise typer.Exit(code=2)
 
 
 def _settings() -> Settings:
+    """The settings, or one line naming the wrong setting and exit status 2."""
     try:
         settings = load_settings()
-    except MissingSecretsError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(code=2) from exc
+    except CONFIGURATION_ERRORS as exc:
+        _refuse(exc)
     configure_encryption(settings)
     return settings
+
+
+def _check_database(settings: Settings, *, migrated: bool = True) -> None:
+    """Stop with one line unless the database answers (and holds the current schema)."""
+    try:
+        asyncio.run(check_database(settings.database_url, migrated=migrated))
+    except ConfigurationError as exc:
+        _refuse(exc)
+
+
+def _inventory(settings: Settings) -> Inventory:
+    """The personal-data inventory, or one line naming the file that is wrong."""
+    try:
+        return check_inventory(settings)
+    except ConfigurationError as exc:
+        _refuse(exc)
 
 
 async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -63,8 +124,26 @@ def serve(
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
 ) -> None:
     """Serve the gateway with uvicorn."""
+    from gateway.asgi import start_logging
+
     settings = _settings()
-    configure_logging(settings.log_level)
+    if settings.is_production and workers > 1 and settings.redis_url is None:
+        _refuse(
+            ConfigurationError(
+                "GATEWAY_REDIS_URL",
+                f"not set; production with --workers {workers} needs it, or each worker "
+                f"keeps its own rate limits and a client gets {workers} times the tries "
+                "(set it, or serve one worker)",
+            )
+        )
+    _inventory(settings)
+    _check_database(settings)
+    start_logging(settings)
+    base = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    where = f"listening on {base}"
+    if settings.graphiql_enabled:
+        where += f"; GraphiQL at {base}/graphql"
+    logger.info(where)
     uvicorn.run(
         "gateway.asgi:app_from_environment",
         factory=True,
@@ -85,6 +164,7 @@ def db_upgrade() -> None:
     settings = _settings()
     if settings.database_url.startswith("sqlite"):
         Path("var").mkdir(exist_ok=True)
+    _check_database(settings, migrated=False)
 
     async def run() -> bool:
         engine = create_engine(settings.database_url)
@@ -139,6 +219,15 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
     from gateway.demo import seed_demo
 
     settings = _settings()
+    if settings.is_production:
+        _refuse(
+            ConfigurationError(
+                "GATEWAY_ENV",
+                "seed --demo creates accounts whose password is published; it runs in "
+                "development and test only, not in production",
+            )
+        )
+    _check_database(settings)
     added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, _now())))
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
 
@@ -148,8 +237,8 @@ def staff_create(
     name: str = typer.Option(..., help="Display name shown in access logs."),
     email: str = typer.Option(..., help="Sign-in e-mail address."),
     role: StaffRole = typer.Option(..., help="PRIVACY_OFFICER or SUPPORT."),
-    password: str = typer.Option(
-        ..., prompt=True, hide_input=True, confirmation_prompt=True, help="Sign-in password."
+    password: str | None = typer.Option(
+        None, help="Sign-in password; asked for (twice, hidden) when not given."
     ),
 ) -> None:
     """Create a staff member who signs in with loginWithPassword."""
@@ -158,11 +247,19 @@ def staff_create(
     from models import StaffMember, queries
 
     address = parse_email(email)
-    problem = password_problem(password)
-    if address is None or problem is not None or not name.strip():
-        typer.echo("error: " + (problem or "give a name and a valid e-mail address"), err=True)
+    if address is None or not name.strip():
+        typer.echo("error: give a name and a valid e-mail address", err=True)
         raise typer.Exit(code=2)
     settings = _settings()
+    _check_database(settings)
+    # Asked only once the settings and the database are known to work.
+    if password is None:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    problem = password_problem(password)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(code=2)
+    secret = password
 
     async def create(session: AsyncSession) -> bool:
         if await queries.staff_by_email(session, address) is not None:
@@ -170,7 +267,7 @@ def staff_create(
         member = StaffMember(
             name=name.strip()[:100],
             role=role,
-            password_hash=await hash_password(password),
+            password_hash=await hash_password(secret),
             created_at=_now(),
         )
         member.email = address
@@ -196,6 +293,7 @@ def keys_rotate() -> None:
     from models.key_rotation import rotate_keys
 
     settings = _settings()
+    _check_database(settings)
 
     async def run() -> dict[str, int]:
         engine = create_engine(settings.database_url)
@@ -214,13 +312,11 @@ def retention_run(
     dry_run: bool = typer.Option(False, "--dry-run", help="Count, delete nothing."),
 ) -> None:
     """Delete what outlived its category's retention; print counts per category."""
-    from resolvers.privacy.inventory import load_inventory
     from resolvers.rights.retention import run_retention
 
     settings = _settings()
-    inventory = (
-        load_inventory(settings.inventory_dir) if settings.inventory_dir else load_inventory()
-    )
+    inventory = _inventory(settings)
+    _check_database(settings)
 
     async def run() -> dict[str, int]:
         engine = create_engine(settings.database_url)

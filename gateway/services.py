@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import base64
+from pydantic import SecretStr
 
 from auth.identity_verifier import BuiltInVerifier, HttpVerifier, IdentityVerifier
 from auth.rate_limits import RateLimiter
@@ -10,17 +10,16 @@ from auth.senders import ConsoleSender, HttpSender, Outbox, Sender
 from auth.services import AuthServices
 from auth.tokens import TokenIssuer
 from auth.wechat import WechatClient, WechatConfig
-from gateway.settings import Settings
+from gateway.settings import Settings, decode_key
 from models import encryption
 
 
-def _secret_bytes(value: str) -> bytes:
-    """Keys are written base64; any other string is used as its UTF-8 bytes."""
-    try:
-        decoded = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-    except ValueError:
-        return value.encode()
-    return decoded if len(decoded) >= 16 else value.encode()
+def _key_bytes(secret: SecretStr) -> bytes:
+    """A signing or index key's bytes; settings refused anything but base64 of 32 or more."""
+    key = decode_key(secret.get_secret_value())
+    if key is None:
+        raise RuntimeError("a key in the settings is not base64")
+    return key
 
 
 def configure_encryption(settings: Settings) -> None:
@@ -28,7 +27,7 @@ def configure_encryption(settings: Settings) -> None:
         raise RuntimeError("encryption keys are missing from the settings")
     encryption.configure(
         encryption.KeyRing.from_setting(settings.data_keys.get_secret_value()),
-        encryption.BlindIndexer(_secret_bytes(settings.blind_index_key.get_secret_value())),
+        encryption.BlindIndexer(_key_bytes(settings.blind_index_key)),
     )
 
 
@@ -59,7 +58,7 @@ def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
             settings.id_verifier_url, token=token.get_secret_value() if token else None
         )
     return AuthServices(
-        tokens=TokenIssuer(_secret_bytes(settings.token_signing_key.get_secret_value())),
+        tokens=TokenIssuer(_key_bytes(settings.token_signing_key)),
         limiter=RateLimiter.from_url(settings.redis_url),
         sms=_sender(settings.sms_gateway_url, settings.sms_gateway_token, outbox),
         email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox),

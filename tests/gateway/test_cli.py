@@ -101,6 +101,19 @@ def test_staff_create_adds_a_member_once(workdir: Path) -> None:
     assert weak.stderr == "error: The password may not be letters only.\n"
 
 
+def test_staff_create_asks_for_the_password_twice_when_not_given(workdir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    arguments = ["staff", "create", "--name", "Li Officer", "--email", "li@corp.example"]
+    arguments += ["--role", "SUPPORT"]
+
+    created = runner.invoke(app, arguments, input="Str0ng-Passw0rd\nStr0ng-Passw0rd\n")
+
+    assert created.exit_code == 0, created.output
+    assert created.stdout == (
+        "Password: \nRepeat for confirmation: \nstaff member created: Li Officer (SUPPORT)\n"
+    )
+
+
 def test_serve_in_production_without_secrets_exits_naming_them(
     workdir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -114,5 +127,5 @@ def test_serve_in_production_without_secrets_exits_naming_them(
     assert result.stderr == (
         "error: missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
         "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
-        "GATEWAY_EMAIL_GATEWAY_URL\n"
+        "GATEWAY_EMAIL_GATEWAY_URL, GATEWAY_ID_VERIFIER_URL\n"
     )

@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 
 from gateway.settings import Environment, MissingSecretsError, load_settings
+from tests.conftest import TEST_SECRETS
+
+# 32 bytes in base64, as an operator would set it.
+ENVIRONMENT_KEY = "ZnJvbS10aGUtZW52aXJvbm1lbnQtMzItYnl0ZXMhISE="
 
 
 @pytest.fixture
@@ -20,6 +24,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         "ENV",
         "SMS_GATEWAY_URL",
         "EMAIL_GATEWAY_URL",
+        "ID_VERIFIER_URL",
     ):
         monkeypatch.delenv(f"GATEWAY_{name}", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -40,11 +45,12 @@ def test_production_without_secrets_refuses_and_names_each_one(
         "GATEWAY_BLIND_INDEX_KEY",
         "GATEWAY_SMS_GATEWAY_URL",
         "GATEWAY_EMAIL_GATEWAY_URL",
+        "GATEWAY_ID_VERIFIER_URL",
     ]
     assert str(raised.value) == (
         "missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
         "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
-        "GATEWAY_EMAIL_GATEWAY_URL"
+        "GATEWAY_EMAIL_GATEWAY_URL, GATEWAY_ID_VERIFIER_URL"
     )
     assert not (clean_environment / "var").exists()
 
@@ -63,6 +69,7 @@ def test_production_names_only_what_is_missing(
         "GATEWAY_TOKEN_SIGNING_KEY",
         "GATEWAY_BLIND_INDEX_KEY",
         "GATEWAY_EMAIL_GATEWAY_URL",
+        "GATEWAY_ID_VERIFIER_URL",
     ]
 
 
@@ -84,12 +91,12 @@ def test_development_generates_secrets_once_and_keeps_them(clean_environment: Pa
 def test_development_keeps_secrets_set_in_the_environment(
     clean_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("GATEWAY_BLIND_INDEX_KEY", "from-the-environment")
+    monkeypatch.setenv("GATEWAY_BLIND_INDEX_KEY", ENVIRONMENT_KEY)
 
     settings = load_settings()
 
     assert settings.blind_index_key is not None
-    assert settings.blind_index_key.get_secret_value() == "from-the-environment"
+    assert settings.blind_index_key.get_secret_value() == ENVIRONMENT_KEY
 
 
 def test_lists_are_read_comma_separated(
@@ -107,10 +114,11 @@ def test_defaults_differ_between_development_and_production(
 ) -> None:
     development = load_settings()
     monkeypatch.setenv("GATEWAY_ENV", "production")
-    for name in ("TOKEN_SIGNING_KEY", "DATA_KEYS", "BLIND_INDEX_KEY"):
-        monkeypatch.setenv(f"GATEWAY_{name}", "set")
+    for name, value in TEST_SECRETS.items():
+        monkeypatch.setenv(f"GATEWAY_{name.upper()}", value)
     monkeypatch.setenv("GATEWAY_SMS_GATEWAY_URL", "https://sms.example/send")
     monkeypatch.setenv("GATEWAY_EMAIL_GATEWAY_URL", "https://mail.example/send")
+    monkeypatch.setenv("GATEWAY_ID_VERIFIER_URL", "https://verify.example/check")
     production = load_settings()
 
     assert (development.introspection_enabled, production.introspection_enabled) == (True, False)
