@@ -92,19 +92,43 @@ def tries_key(kind: Literal["account", "staff", "login"], value: str) -> str:
     return indexer().index("rate.password", f"{kind}:{value}").hex()
 
 
+# Across logins, from one client address: spraying one password over many logins.
+# Counted before the check and given back when the password was right.
+FAILURES_PER_CLIENT = Limit("password-client", 20, 15 * 60)
+
+
 async def check_password(
-    limiter: RateLimiter, key: str, password_hash: str | None, password: str
+    limiter: RateLimiter,
+    key: str,
+    password_hash: str | None,
+    password: str,
+    *,
+    client: str | None = None,
+    second_factor: bool = False,
 ) -> PasswordOutcome:
     """RIGHT, WRONG, or RATE_LIMITED once `key` had its tries; a right password clears them.
 
     The try is counted before the password is checked, so no number of aliases or
-    concurrent requests gets more than the limit's checks. Exactly one Argon2
-    verification runs unless the limit refuses (then none, for known and unknown alike).
+    concurrent requests gets more than the limit's checks; it also counts against the
+    client address's failures (`client`, a keyed form of the address), given back when
+    the password was right. Exactly one Argon2 verification runs unless a limit refuses
+    (then none, for known and unknown logins alike). `second_factor`: the caller proved
+    a second factor (a code sent to the login's phone or address), so neither limit
+    applies: a stranger's wrong guesses never lock the owner out.
     """
-    counted = await limiter.hit(PASSWORD_TRIES, key)
-    if not counted.allowed:
-        return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
+    counted_client = False
+    if not second_factor:
+        counted = await limiter.hit(PASSWORD_TRIES, key)
+        if not counted.allowed:
+            return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
+        if client is not None:
+            spraying = await limiter.count(FAILURES_PER_CLIENT, client)
+            if not spraying.allowed:
+                return PasswordOutcome(PasswordCheck.RATE_LIMITED, spraying.retry_after_seconds)
+            counted_client = True
     if await verify_password(password_hash, password):
         await limiter.clear(PASSWORD_TRIES, key)
+        if counted_client and client is not None:
+            await limiter.refund(FAILURES_PER_CLIENT, client)
         return PasswordOutcome(PasswordCheck.RIGHT)
     return PasswordOutcome(PasswordCheck.WRONG)

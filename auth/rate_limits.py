@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Final, cast
 from limits import RateLimitItem, RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.storage.redis.redispy import RedispyBridge
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
 
@@ -103,6 +103,7 @@ class RateLimiter:
     def __init__(self, storage: Storage) -> None:
         self._storage = storage
         self._strategy = MovingWindowRateLimiter(storage)
+        self._counter = FixedWindowRateLimiter(storage)
 
     @classmethod
     def from_url(
@@ -150,6 +151,29 @@ class RateLimiter:
         with _storage_errors():
             allowed = await self._strategy.test(item, limit.name, key, cost=cost)
             return await self._decision(allowed, item, limit, key)
+
+    async def count(self, limit: Limit, key: str) -> RateDecision:
+        """Counts one try in a fixed window of `limit.per_seconds` and decides on it in the
+        same atomic step; a try that succeeded can be given back with :meth:`refund`.
+
+        For counts of failures that must be exact under concurrency ("hit, then decide")
+        yet must not count what succeeded. Use a limit name of its own: a fixed-window
+        count and a moving window never share one.
+        """
+        item = self._item(limit, 1)
+        with _storage_errors():
+            allowed = await self._counter.hit(item, limit.name, key)
+            if allowed:
+                return RateDecision(allowed=True, retry_after_seconds=0)
+            stats = await self._counter.get_window_stats(item, limit.name, key)
+            wait = max(1, math.ceil(stats.reset_time - time.time()))
+            return RateDecision(allowed=False, retry_after_seconds=wait)
+
+    async def refund(self, limit: Limit, key: str) -> None:
+        """Gives back one try counted with :meth:`count` (it succeeded)."""
+        item = self._item(limit, 1)
+        with _storage_errors():
+            await self._storage.incr(item.key_for(limit.name, key), item.get_expiry(), amount=-1)
 
     async def clear(self, limit: Limit, key: str) -> None:
         """Forgets every hit of ``key`` under ``limit`` (e.g. after a successful login)."""

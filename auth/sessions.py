@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.security_log import security_event
 from auth.tokens import REFRESH_TOKEN_TTL, InvalidToken, TokenIssuer
 from auth.viewer import Viewer
 from models import Account, AccountStatus, AuthSession, StaffMember
@@ -19,6 +20,39 @@ STEP_UP_TTL = timedelta(minutes=5)
 # last_used_at is written at most this often, not on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 LIVE_STATUSES = (AccountStatus.ACTIVE, AccountStatus.PENDING_GUARDIAN_CONSENT)
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a session lives: at most `absolute` from its sign-in, whatever refreshes
+    it, and never once unused for `idle`."""
+
+    absolute: timedelta
+    idle: timedelta
+
+
+PEOPLE = Lifetime(absolute=timedelta(days=30), idle=timedelta(days=7))
+STAFF = Lifetime(absolute=timedelta(hours=12), idle=timedelta(hours=1))
+
+
+def lifetime(session: AuthSession) -> Lifetime:
+    return STAFF if session.staff_id is not None else PEOPLE
+
+
+def is_live(session: AuthSession, now: datetime) -> bool:
+    """Not revoked, within its absolute lifetime and its idle limit."""
+    limits = lifetime(session)
+    return (
+        session.revoked_at is None
+        and now < session.refresh_expires_at
+        and now < session.created_at + limits.absolute
+        and now - session.last_used_at < limits.idle
+    )
+
+
+def _refresh_expiry(session: AuthSession, now: datetime) -> datetime:
+    """A refresh token never outlives its session's absolute lifetime."""
+    return min(now + REFRESH_TOKEN_TTL, session.created_at + lifetime(session).absolute)
 
 
 @dataclass(frozen=True)
@@ -43,9 +77,10 @@ async def open_session(
         refresh_secret_hash=b"",
         created_at=now,
         last_used_at=now,
-        refresh_expires_at=now + REFRESH_TOKEN_TTL,
+        refresh_expires_at=now,
         user_agent=(user_agent or "")[:300] or None,
     )
+    session.refresh_expires_at = _refresh_expiry(session, now)
     refresh = tokens.new_refresh_token(session.id)
     session.refresh_secret_hash = tokens.refresh_secret_hash(refresh.secret)
     db.add(session)
@@ -67,15 +102,17 @@ async def authenticate(
     db = scope.session
     claims = tokens.verify_access(bearer, now)
     session = await db.get(AuthSession, claims.session_id)
-    if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
+    if session is None or not is_live(session, now):
         raise InvalidToken
     account: Account | None = None
     if session.account_id is not None:
         account = await db.get(Account, session.account_id)
         if account is None or account.status not in LIVE_STATUSES:
             raise InvalidToken
-    elif session.staff_id is None or await db.get(StaffMember, session.staff_id) is None:
-        raise InvalidToken
+    else:
+        staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None
+        if staff is None or staff.disabled_at is not None:
+            raise InvalidToken
     if now - session.last_used_at >= LAST_USED_RESOLUTION:
         scope.before_response(
             update(AuthSession)
@@ -101,22 +138,33 @@ async def rotate_refresh_token(
     """New tokens for a current refresh token; a rotated one revokes the whole session."""
     parsed = tokens.parse_refresh_token(presented)
     session = await db.get(AuthSession, parsed.session_id)
-    if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
+    if session is None or not is_live(session, now):
         raise InvalidToken
     if not hmac.compare_digest(
         session.refresh_secret_hash, tokens.refresh_secret_hash(parsed.secret)
     ):
         # Presented again after rotation: someone holds a copy. End the session for all.
         session.revoked_at = now
+        security_event(
+            "refresh_token_reused",
+            "session_revoked",
+            actor_kind="staff" if session.staff_id else "account",
+            actor_id=session.staff_id or session.account_id,
+            session_id=session.id,
+        )
         raise InvalidToken
     if session.account_id is not None:
         account = await db.get(Account, session.account_id)
         if account is None or account.status not in LIVE_STATUSES:
             raise InvalidToken
+    else:
+        staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None
+        if staff is None or staff.disabled_at is not None:
+            raise InvalidToken
     refresh = tokens.new_refresh_token(session.id)
     session.refresh_secret_hash = tokens.refresh_secret_hash(refresh.secret)
     session.last_used_at = now
-    session.refresh_expires_at = now + REFRESH_TOKEN_TTL
+    session.refresh_expires_at = _refresh_expiry(session, now)
     access, expires_at = tokens.access_token(session.id, now)
     return session, IssuedTokens(access, expires_at, str(refresh))
 
@@ -125,6 +173,21 @@ async def revoke_session(db: AsyncSession, session_id: uuid.UUID, now: datetime)
     await db.execute(
         update(AuthSession)
         .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+async def revoke_other_sessions(db: AsyncSession, viewer: Viewer, now: datetime) -> None:
+    """End every live session of the viewer (an account or a staff member) but this one."""
+    holder = (
+        AuthSession.account_id == viewer.account_id
+        if viewer.account_id is not None
+        else AuthSession.staff_id == viewer.staff_id
+    )
+    await db.execute(
+        update(AuthSession)
+        .where(holder, AuthSession.id != viewer.session_id, AuthSession.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session="fetch")
     )

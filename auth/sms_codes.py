@@ -1,4 +1,5 @@
-"""One-time SMS codes: issued from a CSPRNG, stored as keyed hashes, tried at most 5 times."""
+"""One-time codes, by SMS (and for signing in to a locked login, by e-mail): issued from
+a CSPRNG, stored as keyed hashes, tried at most 5 times."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from enum import StrEnum
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.message_limits import may_send
+from auth.message_limits import Channel, may_send
 from auth.rate_limits import RateLimiter
 from auth.senders import OutgoingMessage, Sender
 from models import SmsCode, SmsPurpose
@@ -45,9 +46,11 @@ class Issued:
     expires_at: datetime | None
 
 
-def phone_key(phone: str) -> bytes:
-    """The blind index codes and rate limits use for a phone (E.164)."""
-    return indexer().index("sms.phone", phone)
+def phone_key(recipient: str) -> bytes:
+    """The blind index a code's recipient is kept as: a phone (E.164) or an address."""
+    if "@" in recipient:
+        return indexer().index("code.email", recipient.lower())
+    return indexer().index("sms.phone", recipient)
 
 
 def _code_hash(row: SmsCode, code: str) -> bytes:
@@ -57,7 +60,7 @@ def _code_hash(row: SmsCode, code: str) -> bytes:
 async def issue_code(
     scope: RequestScope,
     *,
-    phone: str,
+    recipient: str,
     purpose: SmsPurpose,
     now: datetime,
     limiter: RateLimiter,
@@ -67,12 +70,13 @@ async def issue_code(
     """Send a fresh code unless a limit says wait (auth/message_limits.py); the answer
     never depends on accounts. The code is stored for good before it is sent: a code
     that reached a phone always exists."""
+    channel: Channel = "email" if "@" in recipient else "sms"
     decision = await may_send(
-        limiter, "sms", recipient=phone, purpose=purpose.value, client_address=client_address
+        limiter, channel, recipient=recipient, purpose=purpose.value, client_address=client_address
     )
     if not decision.allowed:
         return Issued(sent=False, retry_after_seconds=decision.retry_after_seconds, expires_at=None)
-    key = phone_key(phone)
+    key = phone_key(recipient)
     code = f"{secrets.randbelow(10**6):06d}"
     row = SmsCode(
         phone_index=key,
@@ -91,8 +95,8 @@ async def issue_code(
     await scope.record_for_good(store)
     await sender.send(
         OutgoingMessage(
-            to=phone,
-            channel="sms",
+            to=recipient,
+            channel=channel,
             purpose=purpose.value,
             code=code,
             body=MESSAGES[purpose].format(code=code),
@@ -107,7 +111,7 @@ async def issue_code(
 
 
 async def check_code(
-    scope: RequestScope, *, phone: str, purpose: SmsPurpose, code: str, now: datetime
+    scope: RequestScope, *, recipient: str, purpose: SmsPurpose, code: str, now: datetime
 ) -> tuple[CodeCheck, SmsCode | None]:
     """Check without consuming the code; at most MAX_ATTEMPTS tries, whatever the request.
 
@@ -121,7 +125,7 @@ async def check_code(
             await db.scalars(
                 select(SmsCode)
                 .where(
-                    SmsCode.phone_index == phone_key(phone),
+                    SmsCode.phone_index == phone_key(recipient),
                     SmsCode.purpose == purpose,
                     SmsCode.consumed_at.is_(None),
                 )

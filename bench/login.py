@@ -2,8 +2,8 @@
 
 Sends `loginWithPassword` with a wrong password through the real application
 in-process (SQLite in a temporary directory, the production Argon2id parameters) for
-registered logins and for unknown ones, interleaved, each login tried once so that no
-rate limit answers instead, and prints the median time of each and their ratio. The
+registered logins and for unknown ones, interleaved, each login tried once and each
+try from its own client address, so that no rate limit answers instead, and prints the median time of each and their ratio. The
 gateway verifies one Argon2 hash either way (a dummy one for an unknown login), so the
 two should be within 20 % of each other.
 
@@ -75,7 +75,13 @@ async def seed(url: str) -> list[str]:
     return logins
 
 
-async def timed(client: httpx.AsyncClient, login: str) -> float:
+async def timed(app: object, login: str, n: int) -> float:
+    transport = httpx.ASGITransport(app=app, client=(f"10.0.{n // 250}.{n % 250 + 1}", 50000))  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+        return await _timed(client, login)
+
+
+async def _timed(client: httpx.AsyncClient, login: str) -> float:
     started = time.perf_counter()
     response = await client.post(
         "/graphql", json={"query": LOGIN, "variables": {"login": login, "password": WRONG}}
@@ -94,14 +100,12 @@ async def measure(url: str) -> None:
     unknown = [f"nobody{n:03d}@bench.example" for n in range(TRIES)]
     services = build_services(settings, Outbox())
     app = create_app(settings, services=services)
-    transport = httpx.ASGITransport(app=app)
     known_ms: list[float] = []
     unknown_ms: list[float] = []
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
-        await timed(client, "warm-up@bench.example")
-        for registered, stranger in zip(known, unknown, strict=True):
-            known_ms.append(await timed(client, registered))
-            unknown_ms.append(await timed(client, stranger))
+    await timed(app, "warm-up@bench.example", 0)
+    for n, (registered, stranger) in enumerate(zip(known, unknown, strict=True), start=1):
+        known_ms.append(await timed(app, registered, 2 * n))
+        unknown_ms.append(await timed(app, stranger, 2 * n + 1))
     await services.limiter.close()
     known_median, unknown_median = statistics.median(known_ms), statistics.median(unknown_ms)
     write(f"{'failed loginWithPassword':<28}{'median ms':>12}")

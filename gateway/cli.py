@@ -232,6 +232,23 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
 
 
+def _staff_work(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Run a staff operation in one transaction; its refusal is one line and exit 1."""
+    from resolvers.staff.manage import StaffError
+
+    try:
+        return asyncio.run(_in_transaction(settings, work))
+    except StaffError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=1) from exc
+
+
+def _ask_password(password: str | None) -> str:
+    if password is None:
+        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+    return password
+
+
 @staff_app.command("create")
 def staff_create(
     name: str = typer.Option(..., help="Display name shown in access logs."),
@@ -241,43 +258,77 @@ def staff_create(
         None, help="Sign-in password; asked for (twice, hidden) when not given."
     ),
 ) -> None:
-    """Create a staff member who signs in with loginWithPassword."""
-    from auth.contacts import parse_email
-    from auth.passwords import hash_password, password_problem
-    from models import StaffMember, queries
+    """Create a staff member; prints the otpauth:// URI of its authenticator (TOTP).
 
-    address = parse_email(email)
-    if address is None or not name.strip():
+    Staff sign in with loginStaff: the e-mail address, the password and the code their
+    authenticator shows. Hand the URI to the staff member only (it is the second factor).
+    """
+    from auth.contacts import parse_email
+    from auth.passwords import password_problem
+    from resolvers.staff.manage import create_staff
+
+    if parse_email(email) is None or not name.strip():
         typer.echo("error: give a name and a valid e-mail address", err=True)
         raise typer.Exit(code=2)
     settings = _settings()
     _check_database(settings)
     # Asked only once the settings and the database are known to work.
-    if password is None:
-        password = str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
-    problem = password_problem(password)
+    secret = _ask_password(password)
+    problem = password_problem(secret)
     if problem is not None:
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(code=2)
-    secret = password
-
-    async def create(session: AsyncSession) -> bool:
-        if await queries.staff_by_email(session, address) is not None:
-            return False
-        member = StaffMember(
-            name=name.strip()[:100],
-            role=role,
-            password_hash=await hash_password(secret),
-            created_at=_now(),
-        )
-        member.email = address
-        session.add(member)
-        return True
-
-    if not asyncio.run(_in_transaction(settings, create)):
-        typer.echo("error: a staff member with this e-mail address exists", err=True)
-        raise typer.Exit(code=1)
+    enrolled = _staff_work(
+        settings,
+        lambda session: create_staff(
+            session, name=name, email=email, role=role, password=secret, now=_now()
+        ),
+    )
     typer.echo(f"staff member created: {name.strip()} ({role.value})")
+    typer.echo(f"authenticator (TOTP): {enrolled.totp_uri}")
+
+
+@staff_app.command("totp-reset")
+def staff_totp_reset(email: str = typer.Option(..., help="The staff member's e-mail.")) -> None:
+    """Give a staff member a new authenticator secret (the old one stops working) and
+    end its sessions; prints the new otpauth:// URI."""
+    from resolvers.staff.manage import reset_totp
+
+    settings = _settings()
+    _check_database(settings)
+    enrolled = _staff_work(settings, lambda session: reset_totp(session, email=email, now=_now()))
+    typer.echo(f"authenticator (TOTP): {enrolled.totp_uri}")
+
+
+@staff_app.command("disable")
+def staff_disable(email: str = typer.Option(..., help="The staff member's e-mail.")) -> None:
+    """Disable a staff member: it can no longer sign in, and its sessions end now."""
+    from resolvers.staff.manage import disable_staff
+
+    settings = _settings()
+    _check_database(settings)
+    _staff_work(settings, lambda session: disable_staff(session, email=email, now=_now()))
+    typer.echo("staff member disabled; its sessions have ended")
+
+
+@staff_app.command("reset-password")
+def staff_reset_password(
+    email: str = typer.Option(..., help="The staff member's e-mail."),
+    password: str | None = typer.Option(
+        None, help="The new password; asked for (twice, hidden) when not given."
+    ),
+) -> None:
+    """Set a staff member's password (the same rules as everyone's) and end its sessions."""
+    from resolvers.staff.manage import reset_staff_password
+
+    settings = _settings()
+    _check_database(settings)
+    secret = _ask_password(password)
+    _staff_work(
+        settings,
+        lambda session: reset_staff_password(session, email=email, password=secret, now=_now()),
+    )
+    typer.echo("password reset; the staff member's sessions have ended")
 
 
 @keys_app.command("generate")

@@ -27,6 +27,9 @@ from models import (
 )
 
 DEMO_PASSWORD = "demo-Password-1"  # noqa: S105 (published demo credentials)
+# The demo privacy officer's authenticator secret, published like the password: any
+# TOTP app (or pyotp) shows its codes. Demo data is refused outside development and test.
+DEMO_TOTP_SECRET = "XIAMODEMOPRIVACYOFFICER2"  # noqa: S105 (published demo credentials)
 DEMO_INDIVIDUAL_PHONE = "+8613800138000"
 DEMO_SUB_ACCOUNTS = 25
 DEMO_ADMINS = 3  # member01..03 are admins; the rest are members
@@ -140,9 +143,11 @@ async def seed_demo(session: AsyncSession, now: datetime) -> dict[str, int]:
             name="Demo Privacy Officer",
             role=StaffRole.PRIVACY_OFFICER,
             password_hash=password,
+            password_changed_at=now,
             created_at=now,
         )
         officer.email = "officer@demo.example"
+        officer.totp_secret = DEMO_TOTP_SECRET
         session.add(officer)
         added["staff"] += 1
     return added

@@ -21,6 +21,7 @@ from strawberry.extensions import (
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
 from gateway.page_limit import MaxPageItems
+from resolvers.context import RequestContext, log_security
 
 MAX_DEPTH = 10
 MAX_ALIASES = 30
@@ -68,6 +69,8 @@ class ErrorPolicy(SchemaExtension):
     def _shape(self, error: GraphQLError) -> GraphQLError:
         original = error.original_error
         if isinstance(original, GatewayError):
+            if original.code is ErrorCode.FORBIDDEN:
+                self._log_refusal(error)
             return _with(error, original.message, {"code": original.code.value})
         if error.path is None and (original is None or isinstance(original, _REQUEST_ERRORS)):
             # Parsing, validation and variable coercion: the request itself is wrong.
@@ -83,6 +86,12 @@ class ErrorPolicy(SchemaExtension):
             INTERNAL_MESSAGE,
             {"code": ErrorCode.INTERNAL_SERVER_ERROR.value, "requestId": request_id_var.get()},
         )
+
+    def _log_refusal(self, error: GraphQLError) -> None:
+        context = self.execution_context.context
+        if isinstance(context, RequestContext):
+            path = ".".join(str(part) for part in error.path or ())
+            log_security(context, "forbidden", "refused", path=path or None)
 
     def _validation_error(self, error: GraphQLError) -> GraphQLError:
         if self.hide_schema:

@@ -17,6 +17,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from auth.errors import ErrorCode
+from auth.security_log import security_event
 from auth.services import AuthServices
 from auth.sessions import authenticate
 from auth.tokens import InvalidToken
@@ -109,6 +110,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             try:
                 viewer, account = await self._authenticate(work, request)
             except InvalidToken:
+                security_event(
+                    "token_rejected",
+                    "refused",
+                    client_address=request.client.host if request.client else None,
+                )
                 refusal = error_response(
                     "The bearer token is malformed, expired or revoked.",
                     ErrorCode.UNAUTHENTICATED,

@@ -23,6 +23,27 @@ import orjson
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
+
+def _stamp_request_ids() -> None:
+    """Every log record carries the id of the request it was made in, from its creation
+    on, so that a handler formatting it later (or in another thread) still names it."""
+    make_record = logging.getLogRecordFactory()
+    if getattr(make_record, "stamps_request_ids", False):
+        return
+
+    def stamped(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make_record(*args, **kwargs)
+        request_id = request_id_var.get()
+        if request_id is not None and not hasattr(record, "request_id"):
+            record.request_id = request_id
+        return record
+
+    stamped.stamps_request_ids = True  # type: ignore[attr-defined]
+    logging.setLogRecordFactory(stamped)
+
+
+_stamp_request_ids()
+
 _STANDARD_ATTRS = frozenset(vars(logging.makeLogRecord({})).keys()) | {"message", "asctime"}
 # uvicorn attaches a coloured copy of some messages for its own formatter.
 _IGNORED_ATTRS = frozenset({"color_message"})
@@ -52,9 +73,6 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": _plain(record.getMessage()).rstrip(),
         }
-        request_id = request_id_var.get()
-        if request_id is not None:
-            entry["request_id"] = request_id
         entry.update(_extra_fields(record))
         if record.exc_info:
             entry["exception"] = _plain(self.formatException(record.exc_info))
@@ -95,9 +113,6 @@ class ConsoleFormatter(logging.Formatter):
             message = message.splitlines()[0] if message else message
         line = f"{clock} {level} {name}: {message}"
         fields = _extra_fields(record)
-        request_id = request_id_var.get()
-        if request_id is not None:
-            fields = {"request_id": request_id, **fields}
         if fields:
             line += "  " + " ".join(f"{key}={value}" for key, value in fields.items())
         if record.exc_info:

@@ -62,6 +62,15 @@ async def staff_by_email(session: AsyncSession, email: str) -> StaffMember | Non
     return (await session.scalars(statement)).first()
 
 
+async def email_taken(session: AsyncSession, email: str, *, by_other_than: Any = None) -> bool:
+    """Whether the address signs somebody in: an account (other than `by_other_than`) or
+    a staff member. Staff and accounts never share a sign-in address."""
+    holder = await account_by_email(session, email)
+    if holder is not None and holder.id != by_other_than:
+        return True
+    return await staff_by_email(session, email) is not None
+
+
 async def identity_by_open_id(
     session: AsyncSession, provider: IdentityProvider, open_id: str
 ) -> ThirdPartyIdentity | None:

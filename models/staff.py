@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import LargeBinary, String
+from sqlalchemy import BigInteger, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import enum_column
@@ -27,4 +27,11 @@ class StaffMember(UUIDPrimaryKey, Base):
     email_index: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     email = Encrypted("email_sealed", index="email_index", normalize=str.lower)
     password_hash: Mapped[str] = mapped_column(String(200))
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The second factor: an RFC 6238 secret (sealed), and the last time step a code was
+    # accepted for, so that no code works twice.
+    totp_secret_sealed: Mapped[bytes | None] = mapped_column("totp_secret", LargeBinary)
+    totp_secret = Encrypted("totp_secret_sealed")
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import InvalidRequestError
 
+from auth.security_log import security_event
 from auth.services import AuthServices
 from auth.viewer import Viewer
 from models import Account
@@ -70,3 +71,33 @@ class RequestContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+
+def log_security(
+    ctx: RequestContext,
+    event: str,
+    outcome: str,
+    *,
+    actor_kind: str | None = None,
+    actor_id: object = None,
+    **details: str | int | None,
+) -> None:
+    """A security event of this request (auth/security_log.py). Its actor is the viewer,
+    or, for an anonymous request (a sign-in), the one named."""
+    viewer = ctx.viewer
+    session_id = None
+    if viewer is not None:
+        session_id = viewer.session_id
+        if viewer.staff_id is not None:
+            actor_kind, actor_id = "staff", viewer.staff_id
+        else:
+            actor_kind, actor_id = "account", viewer.account_id
+    security_event(
+        event,
+        outcome,
+        actor_kind=actor_kind,
+        actor_id=str(actor_id) if actor_id is not None else None,
+        session_id=session_id,
+        client_address=ctx.client_address,
+        **details,
+    )

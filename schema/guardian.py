@@ -24,6 +24,8 @@ ALLOWED_WHILE_PENDING = frozenset(
         "elevateSession",
         "refreshSession",
         "logout",
+        # Protecting oneself is never gated: a minor whose token was stolen signs out.
+        "revokeOtherSessions",
         "exportMyData",
         "submitDataRequest",
         "cancelAccount",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from auth.contacts import parse_phone
+from auth.totp import current_code
 from models import Account, StaffMember
 
 
@@ -46,3 +48,24 @@ def e164(phone: str) -> str:
     parsed = parse_phone(phone)
     assert parsed is not None, phone
     return parsed
+
+
+# The authenticator secret every test staff member is enrolled with.
+STAFF_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DP"
+
+
+def staff_code(now: datetime) -> str:
+    """The code a test staff member's authenticator shows at `now`."""
+    return current_code(STAFF_TOTP_SECRET, now)
+
+
+STAFF_STEP_UP = """
+mutation($totp: String!) { elevateSession(input: { totp: $totp }) {
+  elevatedUntil userErrors { field code message } } }
+"""
+
+
+async def staff_step_up(client: httpx.AsyncClient, token: str, now: datetime) -> None:
+    """A staff session stepped up with the authenticator's code, as GraphiQL users do."""
+    body = await graphql(client, STAFF_STEP_UP, {"totp": staff_code(now)}, token=token)
+    assert body["data"]["elevateSession"]["userErrors"] == [], body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from auth.sessions import is_live
 from models import AccessLogEntry, Account, AuthSession, LoginEvent
 from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
@@ -13,11 +14,11 @@ from resolvers.pagination import Page, check_first, decode_cursor, page_from_key
 
 
 async def account_sessions(ctx: RequestContext, account: Account) -> list[AuthSession]:
-    """Live sessions, newest first: neither revoked nor past their refresh token's end."""
+    """Live sessions, newest first: not revoked, within their lifetime and idle limit."""
     require_relation(ctx, account)
     now = ctx.now()
     unrevoked = await ctx.loaders.sessions_by_account.load(account.id)
-    return [row for row in unrevoked if row.refresh_expires_at > now]
+    return [row for row in unrevoked if is_live(row, now)]
 
 
 async def login_history(

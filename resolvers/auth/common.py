@@ -8,11 +8,12 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth import sessions
+from auth.message_limits import address_key
 from auth.minors import AgeGroup, age_group
 from auth.sms_codes import CodeCheck
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
 from resolvers.auth.results import AuthResult
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserError, UserErrorCode, user_error
 
 CODE_ERRORS = {
@@ -24,6 +25,11 @@ CODE_ERRORS = {
         UserErrorCode.TOO_MANY_ATTEMPTS, "Too many tries; ask for a new code.", "code"
     ),
 }
+
+
+def client_key(ctx: RequestContext) -> str | None:
+    """The client address as rate limits key it, when the request has one."""
+    return address_key(ctx.client_address) if ctx.client_address else None
 
 
 def rate_limited(retry_after_seconds: int, *field: str) -> UserError:
@@ -100,6 +106,9 @@ async def record_failed_login(ctx: RequestContext, account: Account, method: Log
         await db.flush()
 
     await ctx.scope.record_for_good(store)
+    log_security(
+        ctx, "sign_in", "failure", actor_kind="account", actor_id=account.id, method=method.value
+    )
 
 
 async def signed_in(

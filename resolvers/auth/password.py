@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from auth import sessions
 from auth.contacts import looks_like_email, parse_email, parse_phone
 from auth.message_limits import address_key
 from auth.passwords import (
@@ -14,16 +13,17 @@ from auth.passwords import (
 )
 from auth.rate_limits import Limit
 from auth.sms_codes import CodeCheck, check_code, consume_code
-from models import Account, AccountKind, LoginMethod, SmsPurpose, StaffMember, queries
+from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     CODE_ERRORS,
+    client_key,
     policy_error,
     rate_limited,
     record_failed_login,
     signed_in,
 )
 from resolvers.auth.results import AuthResult
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserError, UserErrorCode, user_error
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
@@ -32,47 +32,64 @@ INVALID_CREDENTIALS = user_error(
 )
 
 
-async def login_with_password(ctx: RequestContext, login: str, password: str) -> AuthResult:
+async def login_with_password(
+    ctx: RequestContext, login: str, password: str, code: str | None = None
+) -> AuthResult:
     """Known and unknown logins cost the same: one count of the try, one Argon2
-    verification (against a dummy hash when there is no password to check), one answer."""
+    verification (against a dummy hash when there is no password to check), one answer.
+
+    A login locked by failed tries still signs its owner in with `code`: a LOGIN code
+    sent to the login's phone (requestSmsCode) or address (requestEmailCode) proves a
+    second factor, so the limits that a stranger's guesses filled do not apply. Staff
+    sign in with `loginStaff`, never here.
+    """
     raw = login.strip()
     account: Account | None = None
-    staff: StaffMember | None = None
-    normalized: str | None
-    if looks_like_email(raw):
-        normalized = parse_email(raw)
-        if normalized is not None:
-            account = await queries.account_by_email(ctx.session, normalized)
-            if account is None:
-                staff = await queries.staff_by_email(ctx.session, normalized)
-    else:
-        normalized = parse_phone(raw)
-        if normalized is not None:
-            account = await queries.account_by_phone(ctx.session, normalized)
+    normalized = parse_email(raw) if looks_like_email(raw) else parse_phone(raw)
+    if normalized is not None:
+        account = await (
+            queries.account_by_email(ctx.session, normalized)
+            if looks_like_email(raw)
+            else queries.account_by_phone(ctx.session, normalized)
+        )
+    proof = None
+    if code is not None:
+        if normalized is None:
+            return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
+        check, proof = await check_code(
+            ctx.scope, recipient=normalized, purpose=SmsPurpose.LOGIN, code=code, now=ctx.now()
+        )
+        if check is not CodeCheck.OK or proof is None:
+            return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "code")])
     if account is not None:
         key, stored = tries_key("account", str(account.id)), account.password_hash
-    elif staff is not None:
-        key, stored = tries_key("staff", str(staff.id)), staff.password_hash
     else:
         key, stored = tries_key("login", (normalized or raw).lower()), None
-    outcome = await check_password(ctx.auth.limiter, key, stored, password)
+    outcome = await check_password(
+        ctx.auth.limiter,
+        key,
+        stored,
+        password,
+        client=client_key(ctx),
+        second_factor=proof is not None,
+    )
     if outcome.check is PasswordCheck.RATE_LIMITED:
+        log_security(
+            ctx,
+            "sign_in_locked",
+            "refused",
+            actor_kind="account",
+            actor_id=account.id if account else None,
+        )
         return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
-    if outcome.check is PasswordCheck.WRONG:
+    if outcome.check is PasswordCheck.WRONG or account is None:
         if account is not None:
             await record_failed_login(ctx, account, LoginMethod.PASSWORD)
+        else:
+            log_security(ctx, "sign_in", "failure", actor_kind="unknown login")
         return AuthResult(user_errors=[INVALID_CREDENTIALS])
-    if staff is not None:
-        tokens = await sessions.open_session(
-            ctx.session,
-            ctx.auth.tokens,
-            now=ctx.now(),
-            staff_id=staff.id,
-            user_agent=ctx.user_agent,
-        )
-        return AuthResult(tokens=tokens)
-    if account is None:  # a right password always has a holder
-        raise LookupError("a right password without a holder")
+    if proof is not None and not await consume_code(ctx.session, proof, ctx.now()):
+        return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
     return await signed_in(ctx, account, LoginMethod.PASSWORD)
 
 
@@ -125,7 +142,7 @@ async def register_business(
     ):
         if problem is not None:
             errors.append(problem)
-    if not errors and parsed is not None and await queries.account_by_email(ctx.session, parsed):
+    if not errors and parsed is not None and await queries.email_taken(ctx.session, parsed):
         errors.append(_already_registered("email"))
     if errors or parsed is None:
         return AuthResult(user_errors=errors)
@@ -179,11 +196,11 @@ async def register_enterprise(
     # The code first: only the phone's holder learns whether the phone is registered.
     now = ctx.now()
     check, row = await check_code(
-        ctx.scope, phone=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
+        ctx.scope, recipient=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "smsCode")])
-    if await queries.account_by_email(ctx.session, parsed_email):
+    if await queries.email_taken(ctx.session, parsed_email):
         errors.append(_already_registered("email"))
     if await queries.account_by_phone(ctx.session, parsed_phone):
         errors.append(_already_registered("phone"))

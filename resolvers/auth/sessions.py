@@ -11,9 +11,10 @@ from auth.sms_codes import CodeCheck, check_code, consume_code
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from models import Account, AuthSession, SmsPurpose, StaffMember
-from resolvers.auth.common import CODE_ERRORS, rate_limited
+from resolvers.auth.common import CODE_ERRORS, client_key, rate_limited
 from resolvers.auth.results import AuthResult, ElevateResult, OkResult
-from resolvers.context import RequestContext
+from resolvers.auth.staff import SecondFactor, check_totp
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserErrorCode, user_error
 
 
@@ -48,6 +49,13 @@ async def logout(ctx: RequestContext) -> OkResult:
     return OkResult(ok=True)
 
 
+async def revoke_other_sessions(ctx: RequestContext) -> OkResult:
+    """Sign out everywhere else: every session of the viewer but the one asking ends."""
+    viewer = require_viewer(ctx)
+    await sessions.revoke_other_sessions(ctx.session, viewer, ctx.now())
+    return OkResult(ok=True)
+
+
 async def revoke_session(ctx: RequestContext, session_id: uuid.UUID | None) -> OkResult:
     viewer = require_viewer(ctx)
     target = await ctx.session.get(AuthSession, session_id) if session_id else None
@@ -62,33 +70,66 @@ async def revoke_session(ctx: RequestContext, session_id: uuid.UUID | None) -> O
 
 
 async def elevate_session(
-    ctx: RequestContext, sms_code: str | None, password: str | None
+    ctx: RequestContext, sms_code: str | None, password: str | None, totp: str | None = None
 ) -> ElevateResult:
-    """Step-up with a STEP_UP code sent to the bound phone, or with the password."""
+    """Step-up for 5 minutes: an account with a STEP_UP code sent to its bound phone or its
+    password; a staff member with the code of its authenticator (TOTP) only."""
     viewer = require_viewer(ctx)
     now = ctx.now()
-    if (sms_code is None) == (password is None):
+    if sum(proof is not None for proof in (sms_code, password, totp)) != 1:
         return ElevateResult(
             user_errors=[
-                user_error(UserErrorCode.INVALID_INPUT, "Give either smsCode or password.")
+                user_error(UserErrorCode.INVALID_INPUT, "Give one of smsCode, password or totp.")
             ]
         )
-    if password is not None:
-        if viewer.staff_id is not None:
-            staff = await ctx.session.get(StaffMember, viewer.staff_id)
-            key = tries_key("staff", str(viewer.staff_id))
-            stored = staff.password_hash if staff is not None else None
-        else:
-            account = ctx.viewer_account
-            key = tries_key("account", str(viewer.account_id))
-            stored = account.password_hash if account is not None else None
+    if viewer.staff_id is not None:
+        staff = await ctx.session.get(StaffMember, viewer.staff_id)
+        if totp is None or staff is None:
+            return ElevateResult(
+                user_errors=[
+                    user_error(
+                        UserErrorCode.INVALID_INPUT,
+                        "Staff step up with the code of their authenticator.",
+                        "totp",
+                    )
+                ]
+            )
+        second, retry_after = await check_totp(ctx, staff, totp)
+        if second is SecondFactor.RATE_LIMITED:
+            log_security(ctx, "step_up_locked", "refused", factor="totp")
+            return ElevateResult(user_errors=[rate_limited(retry_after, "totp")])
+        if second is SecondFactor.WRONG:
+            log_security(ctx, "step_up", "failure", factor="totp")
+        if second is SecondFactor.WRONG:
+            return ElevateResult(
+                user_errors=[
+                    user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "totp")
+                ]
+            )
+    elif totp is not None:
+        return ElevateResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.INVALID_INPUT, "Only staff step up with an authenticator.", "totp"
+                )
+            ]
+        )
+    elif password is not None:
+        account = ctx.viewer_account
         # The same count as signing in: a stolen token buys no extra guesses.
-        outcome = await check_password(ctx.auth.limiter, key, stored, password)
+        outcome = await check_password(
+            ctx.auth.limiter,
+            tries_key("account", str(viewer.account_id)),
+            account.password_hash if account is not None else None,
+            password,
+            client=client_key(ctx),
+        )
         if outcome.check is PasswordCheck.RATE_LIMITED:
             return ElevateResult(
                 user_errors=[rate_limited(outcome.retry_after_seconds, "password")]
             )
         if outcome.check is PasswordCheck.WRONG:
+            log_security(ctx, "step_up", "failure", factor="password")
             return ElevateResult(
                 user_errors=[
                     user_error(
@@ -108,7 +149,7 @@ async def elevate_session(
                 ]
             )
         check, row = await check_code(
-            ctx.scope, phone=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
+            ctx.scope, recipient=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
         )
         if (
             check is not CodeCheck.OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from auth.contacts import parse_phone
+from auth.contacts import parse_email, parse_phone
 from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
@@ -46,11 +46,45 @@ async def request_sms_code(
             return SmsCodeResult(user_errors=[INVALID_PHONE])
     issued = await issue_code(
         ctx.scope,
-        phone=target,
+        recipient=target,
         purpose=purpose,
         now=ctx.now(),
         limiter=ctx.auth.limiter,
         sender=ctx.auth.sms,
+        client_address=ctx.client_address,
+    )
+    if not issued.sent:
+        return SmsCodeResult(
+            retry_after_seconds=issued.retry_after_seconds,
+            user_errors=[
+                user_error(
+                    UserErrorCode.RATE_LIMITED,
+                    f"Wait {issued.retry_after_seconds} s before asking for another code.",
+                )
+            ],
+        )
+    return SmsCodeResult(
+        sent=True, retry_after_seconds=issued.retry_after_seconds, expires_at=issued.expires_at
+    )
+
+
+async def request_email_code(ctx: RequestContext, email: str) -> SmsCodeResult:
+    """A LOGIN code by e-mail, within the e-mail limits; the same answer whether or not
+    the address signs anybody in (a code for nobody's address opens nothing)."""
+    address = parse_email(email)
+    if address is None:
+        return SmsCodeResult(
+            user_errors=[
+                user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
+            ]
+        )
+    issued = await issue_code(
+        ctx.scope,
+        recipient=address,
+        purpose=SmsPurpose.LOGIN,
+        now=ctx.now(),
+        limiter=ctx.auth.limiter,
+        sender=ctx.auth.email,
         client_address=ctx.client_address,
     )
     if not issued.sent:
@@ -81,7 +115,7 @@ async def login_with_sms(
     now = ctx.now()
     account = await queries.account_by_phone(ctx.session, parsed)
     check, row = await check_code(
-        ctx.scope, phone=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
+        ctx.scope, recipient=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         if account is not None:

@@ -205,7 +205,7 @@ async def record_guardian_consent(
         return failed(NOT_A_GUARDIAN)
     now = ctx.now()
     check, row = await check_code(
-        ctx.scope, phone=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+        ctx.scope, recipient=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         error = CODE_ERRORS[check]

@@ -15,11 +15,13 @@ from models import (
     AccountKind,
     AccountStatus,
     EnterprisePermission,
+    NotificationKind,
     SubAccountRole,
     queries,
 )
+from resolvers.accounts.access import step_up_error
 from resolvers.auth.results import OkResult
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.global_id import key_of
 from resolvers.rights.erasure import erase_account
@@ -213,6 +215,34 @@ async def _used_in_enterprise(
     return errors
 
 
+def _peer_check(acting: Manager, target: Account) -> None:
+    """Nobody acts on a peer holding a permission the actor lacks (the enterprise holds
+    every permission)."""
+    held = {EnterprisePermission(p) for p in target.permissions}
+    if not held <= acting.grantable:
+        raise Forbidden("You may not act on a sub-account holding a permission you lack.")
+
+
+async def _tell_the_enterprise(
+    ctx: RequestContext, acting: Manager, target: Account, what: str
+) -> None:
+    """The enterprise account hears of every change to its sub-accounts' standing."""
+    actor = ctx.viewer_account
+    by = (
+        f"by {actor.display_name}"
+        if acting.acting_sub_account_id is not None and actor is not None
+        else "by the enterprise account"
+    )
+    await queries.notify_accounts(
+        ctx.session,
+        [acting.enterprise.id],
+        kind=NotificationKind.SUB_ACCOUNT_CHANGED,
+        title=f"Sub-account {what}",
+        body=f"{target.display_name} was {what} {by} at {ctx.now():%Y-%m-%d %H:%M} UTC.",
+        now=ctx.now(),
+    )
+
+
 async def update_sub_account(
     ctx: RequestContext,
     target_id: str,
@@ -221,11 +251,19 @@ async def update_sub_account(
     role: SubAccountRole | None,
     permissions: list[EnterprisePermission] | None,
 ) -> SubAccountResult:
+    """A new name needs nothing more; a new role or new permissions need step-up and
+    are told to the enterprise."""
     acting = await manager(ctx)
     _check_grant(acting, permissions)
     target = await _target(ctx, acting, target_id)
     if target is None:
         return SubAccountResult(user_errors=[NOT_FOUND])
+    _peer_check(acting, target)
+    changes_standing = role is not None or permissions is not None
+    if changes_standing:
+        missing_step_up = step_up_error(ctx)
+        if missing_step_up is not None:
+            return SubAccountResult(user_errors=[missing_step_up])
     if display_name is not None:
         problem = _name_error(display_name)
         if problem is not None:
@@ -235,6 +273,8 @@ async def update_sub_account(
         target.role = role
     if permissions is not None:
         target.permissions = sorted({p.value for p in permissions})
+    if changes_standing:
+        await _tell_the_enterprise(ctx, acting, target, "given a new role or permissions")
     await ctx.session.flush()
     return SubAccountResult(sub_account=target)
 
@@ -242,6 +282,7 @@ async def update_sub_account(
 async def set_sub_account_status(
     ctx: RequestContext, target_id: str, status: AccountStatus
 ) -> SubAccountResult:
+    """Disabling or enabling needs step-up and is told to the enterprise."""
     acting = await manager(ctx)
     if status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
         return SubAccountResult(
@@ -254,19 +295,33 @@ async def set_sub_account_status(
     target = await _target(ctx, acting, target_id)
     if target is None:
         return SubAccountResult(user_errors=[NOT_FOUND])
+    _peer_check(acting, target)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return SubAccountResult(user_errors=[missing_step_up])
     target.status = status
     if status is AccountStatus.DISABLED:
         # Its sessions end now; every request also checks the account's status.
         await revoke_account_sessions(ctx.session, target.id, ctx.now())
+    await _tell_the_enterprise(
+        ctx, acting, target, "disabled" if status is AccountStatus.DISABLED else "enabled"
+    )
     await ctx.session.flush()
     return SubAccountResult(sub_account=target)
 
 
 async def delete_sub_account(ctx: RequestContext, target_id: str) -> OkResult:
-    """Erase the sub-account's personal data as cancellation does; frees its phone and e-mail."""
+    """Erase the sub-account's personal data as cancellation does; frees its phone and
+    e-mail. It ends an account: step-up, and the enterprise is told."""
     acting = await manager(ctx)
     target = await _target(ctx, acting, target_id)
     if target is None:
         return OkResult(user_errors=[NOT_FOUND])
+    _peer_check(acting, target)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return OkResult(user_errors=[missing_step_up])
+    await _tell_the_enterprise(ctx, acting, target, "deleted")
     await erase_account(ctx, target)
+    log_security(ctx, "sub_account_erased", "success", subject_id=str(target.id))
     return OkResult(ok=True)

@@ -13,7 +13,7 @@ from auth.errors import Forbidden, StepUpRequired
 from auth.policy import Decision, decide
 from auth.relations import Relation, relation_to
 from models import AccessLogEntry, Account, ActorKind, SensitiveKind, StaffMember, queries
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, log_security
 from resolvers.global_id import to_global_id
 from resolvers.masking.formats import mask
 
@@ -83,6 +83,7 @@ async def present(
         return mask(kind, value.clear)
     # CLEAR: the entry is committed before the response is sent; a response whose
     # entry could not be stored is never sent.
+    log_security(ctx, "reveal", "success", field=kind.value, subject_id=str(value.subject.id))
     ctx.scope.before_response(
         AccessLogEntry(
             subject_id=value.subject.id,

@@ -22,6 +22,7 @@ from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 from resolvers.settings.results import AccountResult, failed
 
 INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
@@ -41,21 +42,21 @@ def _taken(field: str) -> UserError:
 
 
 async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResult:
-    """Bind a phone proven by a BIND_PHONE code; replacing a bound one needs step-up."""
+    """Bind a phone proven by a BIND_PHONE code, from a stepped-up session: a phone is a
+    way to sign in, and adding or replacing one is never left to a stolen token."""
     account = require_account(ctx)
     parsed = parse_phone(phone)
     if parsed is None:
         return failed(
             user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
         )
-    if account.phone is not None:
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return failed(missing_step_up)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return failed(missing_step_up)
     now = ctx.now()
     # The code first: only the phone's holder learns whether it is taken.
     check, row = await check_code(
-        ctx.scope, phone=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
+        ctx.scope, recipient=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         return failed(_on(CODE_ERRORS[check], "code"))
@@ -64,6 +65,7 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResul
         return failed(_taken("phone"))
     if not await consume_code(ctx.session, row, now):
         return failed(_on(CODE_ERRORS[CodeCheck.INVALID], "code"))
+    before = BoundBefore.of(account)
     # The unique index decides when two accounts bind one phone at once.
     try:
         async with ctx.session.begin_nested():
@@ -72,6 +74,7 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResul
     except IntegrityError:
         await ctx.session.refresh(account)  # the savepoint's rollback expired it
         return failed(_taken("phone"))
+    await sign_in_method_changed(ctx, account, "phone", before)
     return AccountResult(account=account)
 
 
@@ -161,11 +164,15 @@ async def bind_email(ctx: RequestContext, email: str) -> OkResult:
                 user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
             ]
         )
-    holder = await queries.account_by_email(ctx.session, parsed)
-    if holder is not None and holder.id != account.id:
+    # An address is a way to sign in: binding one is never left to a stolen token.
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return OkResult(user_errors=[missing_step_up])
+    if await queries.email_taken(ctx.session, parsed, by_other_than=account.id):
+        holder = await queries.account_by_email(ctx.session, parsed)
         refusal = await send_email(
             ctx,
-            to=holder.email or parsed,  # as its owner wrote it
+            to=holder.email if holder and holder.email else parsed,  # as its owner wrote it
             purpose="EMAIL_IN_USE",
             body=IN_USE_BODY,
             asked_by=account.id,
@@ -212,11 +219,11 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
     address = confirmation.email
     if account is None or account.status is AccountStatus.CANCELLED or address is None:
         return failed(INVALID_TOKEN)
-    holder = await queries.account_by_email(ctx.session, address)
-    if holder is not None and holder.id != account.id:
+    if await queries.email_taken(ctx.session, address, by_other_than=account.id):
         return failed(_taken("email"))
     for key in keys:
         await limiter.clear(TOKEN_TRIES, key)
+    before = BoundBefore.of(account)
     # The unique index decides when two accounts prove one address at once.
     try:
         async with ctx.session.begin_nested():
@@ -231,5 +238,7 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
         await ctx.session.refresh(account)  # the savepoint's rollback expired it
         return failed(_taken("email"))
     confirmation.used_at = now
+    if before.email != address:  # not a re-confirmation of the same address
+        await sign_in_method_changed(ctx, account, "e-mail address", before)
     await ctx.session.flush()
     return AccountResult(account=account)

@@ -5,15 +5,21 @@ from __future__ import annotations
 from sqlalchemy import delete
 
 from models import Account, IdentityProvider, ThirdPartyIdentity, queries
-from resolvers.accounts.access import require_account
+from resolvers.accounts.access import require_account, step_up_error
 from resolvers.auth.wechat import new_identity, wechat_profile
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 from resolvers.settings.results import AccountResult, failed
 
 
 async def link_wechat(ctx: RequestContext, code: str, state: str) -> AccountResult:
+    """Link a WeChat identity, a way to sign in: only from a stepped-up session."""
     account = require_account(ctx)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return failed(missing_step_up)
+    before = BoundBefore.of(account)
     profile = await wechat_profile(ctx, code, state, linking_to=account.id)
     if isinstance(profile, UserError):
         return failed(profile)
@@ -31,6 +37,7 @@ async def link_wechat(ctx: RequestContext, code: str, state: str) -> AccountResu
     ctx.session.add(new_identity(account, profile, ctx))
     await ctx.session.flush()
     ctx.loaders.identities_by_account.clear(account.id)
+    await sign_in_method_changed(ctx, account, "WeChat sign-in", before)
     return AccountResult(account=account)
 
 
@@ -43,6 +50,7 @@ def _other_login_methods(account: Account, remaining: list[ThirdPartyIdentity]) 
 
 
 async def unlink_identity(ctx: RequestContext, provider: IdentityProvider) -> AccountResult:
+    """Remove a linked identity, a way to sign in: only from a stepped-up session."""
     account = require_account(ctx)
     linked = await ctx.loaders.identities_by_account.load(account.id)
     target = [identity for identity in linked if identity.provider is provider]
@@ -59,10 +67,14 @@ async def unlink_identity(ctx: RequestContext, provider: IdentityProvider) -> Ac
                 "provider",
             )
         )
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return failed(missing_step_up)
     await ctx.session.execute(
         delete(ThirdPartyIdentity).where(
             ThirdPartyIdentity.account_id == account.id, ThirdPartyIdentity.provider == provider
         )
     )
     ctx.loaders.identities_by_account.clear(account.id)
+    await sign_in_method_changed(ctx, account, "WeChat sign-in", BoundBefore.of(account))
     return AccountResult(account=account)

@@ -14,9 +14,10 @@ from auth.passwords import (
 )
 from auth.sessions import revoke_account_sessions
 from resolvers.accounts.access import require_account, step_up_error
-from resolvers.auth.common import rate_limited
-from resolvers.context import RequestContext
+from resolvers.auth.common import client_key, rate_limited
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 from resolvers.settings.results import AccountResult, failed
 
 TEXT_LIMITS = {"bio": 500, "industry": 100, "position": 100, "companySize": 50}
@@ -115,8 +116,10 @@ async def set_password(
             tries_key("account", str(account.id)),
             account.password_hash,
             current_password or "",
+            client=client_key(ctx),
         )
         if outcome.check is PasswordCheck.RATE_LIMITED:
+            log_security(ctx, "password_change_locked", "refused")
             return failed(rate_limited(outcome.retry_after_seconds, "currentPassword"))
         if outcome.check is PasswordCheck.WRONG or current_password is None:
             return failed(
@@ -140,5 +143,6 @@ async def set_password(
     await revoke_account_sessions(
         ctx.session, account.id, now, keep=viewer.session_id if viewer is not None else None
     )
+    await sign_in_method_changed(ctx, account, "password", BoundBefore.of(account))
     await ctx.session.flush()
     return AccountResult(account=account)

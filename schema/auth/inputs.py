@@ -25,6 +25,18 @@ class LoginWithSmsInput:
 class LoginWithPasswordInput:
     login: str
     password: str
+    code: str | None = strawberry.field(
+        default=None,
+        description=(
+            "When the login is locked after failed tries: a LOGIN code sent to its phone "
+            "(requestSmsCode) or address (requestEmailCode), proving a second factor."
+        ),
+    )
+
+
+@strawberry.input
+class RequestEmailCodeInput:
+    email: str
 
 
 @strawberry.input
@@ -62,6 +74,16 @@ class RefreshSessionInput:
 class ElevateSessionInput:
     sms_code: str | None = None
     password: str | None = None
+    totp: str | None = strawberry.field(
+        default=None, description="Staff only: the code of their authenticator (TOTP)."
+    )
+
+
+@strawberry.input(description="Staff sign in with two factors: the password and a TOTP code.")
+class LoginStaffInput:
+    email: str
+    password: str
+    totp: str
 
 
 @strawberry.input

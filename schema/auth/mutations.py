@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.auth import password, sessions, sms, wechat
+from resolvers.auth import password, sessions, sms, staff, wechat
 from resolvers.global_id import key_of
 from schema.auth.inputs import (
     ElevateSessionInput,
+    LoginStaffInput,
     LoginWithPasswordInput,
     LoginWithSmsInput,
     LoginWithWechatInput,
     RefreshSessionInput,
     RegisterBusinessInput,
     RegisterEnterpriseInput,
+    RequestEmailCodeInput,
     RequestSmsCodeInput,
     RevokeSessionInput,
 )
@@ -35,6 +37,23 @@ class AuthMutations:
             user_errors=user_errors(result.user_errors),
         )
 
+    @strawberry.mutation(
+        description=(
+            "Send a LOGIN code by e-mail: the second factor that signs a locked login's "
+            "owner in (loginWithPassword's code). The answer is the same for every address."
+        )
+    )
+    async def request_email_code(
+        self, info: Info, input: RequestEmailCodeInput
+    ) -> RequestSmsCodePayload:
+        result = await sms.request_email_code(info.context, input.email)
+        return RequestSmsCodePayload(
+            sent=result.sent,
+            retry_after_seconds=result.retry_after_seconds,
+            expires_at=result.expires_at,
+            user_errors=user_errors(result.user_errors),
+        )
+
     @strawberry.mutation(description="Sign in with a phone and SMS code; registers a new phone.")
     async def login_with_sms(self, info: Info, input: LoginWithSmsInput) -> AuthPayload:
         result = await sms.login_with_sms(
@@ -45,7 +64,17 @@ class AuthMutations:
     @strawberry.mutation(description="Sign in with an e-mail address or phone and a password.")
     async def login_with_password(self, info: Info, input: LoginWithPasswordInput) -> AuthPayload:
         return AuthPayload.from_result(
-            await password.login_with_password(info.context, input.login, input.password)
+            await password.login_with_password(
+                info.context, input.login, input.password, input.code
+            )
+        )
+
+    @strawberry.mutation(
+        description="Staff sign-in: e-mail, password and the code of their authenticator."
+    )
+    async def login_staff(self, info: Info, input: LoginStaffInput) -> AuthPayload:
+        return AuthPayload.from_result(
+            await staff.login_staff(info.context, input.email, input.password, input.totp)
         )
 
     @strawberry.mutation(description="Finish a WeChat sign-in; registers a new WeChat user.")
@@ -94,6 +123,11 @@ class AuthMutations:
         result = await sessions.logout(info.context)
         return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
 
+    @strawberry.mutation(description="End every session of the viewer but the current one.")
+    async def revoke_other_sessions(self, info: Info) -> OkPayload:
+        result = await sessions.revoke_other_sessions(info.context)
+        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+
     @strawberry.mutation(description="End one of the viewer's sessions.")
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> OkPayload:
         result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
@@ -103,7 +137,9 @@ class AuthMutations:
     async def elevate_session(
         self, info: Info, input: ElevateSessionInput
     ) -> ElevateSessionPayload:
-        result = await sessions.elevate_session(info.context, input.sms_code, input.password)
+        result = await sessions.elevate_session(
+            info.context, input.sms_code, input.password, input.totp
+        )
         return ElevateSessionPayload(
             elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)
         )

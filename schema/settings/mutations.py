@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from resolvers.auth import staff
 from resolvers.settings import contacts, identities, profile
 from schema.auth.types import OkPayload
 from schema.common import user_errors
@@ -35,6 +36,13 @@ class SettingsMutations:
 
     @strawberry.mutation(description="Needs the current password, or step-up if there is none.")
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
+        viewer = info.context.viewer
+        if viewer is not None and viewer.staff_id is not None:
+            return AccountPayload.from_result(
+                await staff.set_staff_password(
+                    info.context, input.current_password, input.new_password
+                )
+            )
         return AccountPayload.from_result(
             await profile.set_password(info.context, input.current_password, input.new_password)
         )

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from gateway.cli import app
-from models import Account, AccountKind, PrivacyPolicy
+from models import Account, AccountKind, PrivacyPolicy, queries
 from models.database import create_engine, create_session_factory
 from schema import schema
 from tests.conftest import TEST_SECRETS
@@ -94,9 +96,14 @@ def test_staff_create_adds_a_member_once(workdir: Path) -> None:
     weak = runner.invoke(app, [*arguments[:-1], "weakweak"])
 
     assert created.exit_code == 0, created.output
-    assert created.output == "staff member created: Li Officer (PRIVACY_OFFICER)\n"
+    assert re.fullmatch(
+        r"staff member created: Li Officer \(PRIVACY_OFFICER\)\n"
+        r"authenticator \(TOTP\): otpauth://totp/xiamo-gateway:li%40corp\.example"
+        r"\?secret=[A-Z2-7]{32}&issuer=xiamo-gateway\n",
+        created.output,
+    )
     assert again.exit_code == 1
-    assert again.stderr == "error: a staff member with this e-mail address exists\n"
+    assert again.stderr == "error: this e-mail address already signs somebody in\n"
     assert weak.exit_code == 2
     assert weak.stderr == "error: The password may not be letters only.\n"
 
@@ -109,8 +116,9 @@ def test_staff_create_asks_for_the_password_twice_when_not_given(workdir: Path) 
     created = runner.invoke(app, arguments, input="Str0ng-Passw0rd\nStr0ng-Passw0rd\n")
 
     assert created.exit_code == 0, created.output
-    assert created.stdout == (
+    assert created.stdout.startswith(
         "Password: \nRepeat for confirmation: \nstaff member created: Li Officer (SUPPORT)\n"
+        "authenticator (TOTP): otpauth://totp/"
     )
 
 
@@ -128,4 +136,87 @@ def test_serve_in_production_without_secrets_exits_naming_them(
         "error: missing required settings for production: GATEWAY_TOKEN_SIGNING_KEY, "
         "GATEWAY_DATA_KEYS, GATEWAY_BLIND_INDEX_KEY, GATEWAY_SMS_GATEWAY_URL, "
         "GATEWAY_EMAIL_GATEWAY_URL, GATEWAY_ID_VERIFIER_URL\n"
+    )
+
+
+STAFF = ["staff", "create", "--name", "Li Officer", "--email", "li@corp.example"]
+STAFF += ["--role", "SUPPORT", "--password", "Str0ng-Passw0rd"]
+
+
+def staff_row(url: str) -> Any:
+    async def run() -> Any:
+        engine = create_engine(url)
+        async with create_session_factory(engine)() as session:
+            row = await queries.staff_by_email(session, "li@corp.example")
+        await engine.dispose()
+        return row
+
+    return asyncio.run(run())
+
+
+def test_staff_totp_reset_gives_a_new_secret(workdir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    created = runner.invoke(app, STAFF)
+    url = f"sqlite+aiosqlite:///{workdir}/cli.db"
+    first = staff_row(url).totp_secret
+
+    reset = runner.invoke(app, ["staff", "totp-reset", "--email", "LI@corp.example"])
+    unknown = runner.invoke(app, ["staff", "totp-reset", "--email", "nobody@corp.example"])
+
+    second = staff_row(url).totp_secret
+    assert created.exit_code == 0
+    assert reset.exit_code == 0, reset.output
+    assert reset.output == (
+        f"authenticator (TOTP): otpauth://totp/xiamo-gateway:li%40corp.example"
+        f"?secret={second}&issuer=xiamo-gateway\n"
+    )
+    assert second != first
+    assert (unknown.exit_code, unknown.stderr) == (
+        1,
+        "error: no staff member has this e-mail address\n",
+    )
+
+
+def test_staff_disable_and_reset_password(workdir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    runner.invoke(app, STAFF)
+    url = f"sqlite+aiosqlite:///{workdir}/cli.db"
+    old_hash = staff_row(url).password_hash
+
+    disabled = runner.invoke(app, ["staff", "disable", "--email", "li@corp.example"])
+    reset = runner.invoke(
+        app,
+        ["staff", "reset-password", "--email", "li@corp.example"],
+        input="An0ther-Passw0rd\nAn0ther-Passw0rd\n",
+    )
+    weak = runner.invoke(
+        app, ["staff", "reset-password", "--email", "li@corp.example", "--password", "weakweak"]
+    )
+
+    row = staff_row(url)
+    assert (disabled.exit_code, disabled.output) == (
+        0,
+        "staff member disabled; its sessions have ended\n",
+    )
+    assert row.disabled_at is not None
+    assert reset.exit_code == 0, reset.output
+    assert reset.stdout.endswith("password reset; the staff member's sessions have ended\n")
+    assert row.password_hash != old_hash
+    assert weak.exit_code == 1
+    assert weak.stderr.startswith("error: The password")
+
+
+def test_staff_create_refuses_an_address_an_account_signs_in_with(workdir: Path) -> None:
+    runner.invoke(app, ["db", "upgrade"])
+    runner.invoke(app, ["seed", "--demo"])
+
+    taken = runner.invoke(
+        app,
+        ["staff", "create", "--name", "X", "--email", "biz@demo.example", "--role", "SUPPORT"]
+        + ["--password", "Str0ng-Passw0rd"],
+    )
+
+    assert (taken.exit_code, taken.stderr) == (
+        1,
+        "error: this e-mail address already signs somebody in\n",
     )

@@ -8,8 +8,10 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from gateway.demo import DEMO_PASSWORD, seed_demo
+from auth.totp import current_code
+from gateway.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_demo
 from tests.conftest import Clock
+from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
     INVALID_CREDENTIALS,
     login_with_password,
@@ -51,15 +53,25 @@ async def test_the_other_demo_accounts_sign_in_with_the_demo_password(
             "ent@demo.example",
             "member01@demo.example",
             "member25@demo.example",
-            "officer@demo.example",
         )
     }
+    officer = await graphql(
+        client,
+        "mutation($totp: String!) { loginStaff(input: {"
+        ' email: "officer@demo.example", password: "demo-Password-1", totp: $totp }) {'
+        " accessToken account { id } userErrors { code } } }",
+        {"totp": current_code(DEMO_TOTP_SECRET, clock.now)},
+    )
+    through_accounts = await login_with_password(client, "officer@demo.example", "demo-Password-1")
 
     assert results == {
         "biz@demo.example": ("BusinessAccount", []),
         "ent@demo.example": ("EnterpriseAccount", []),
         "member01@demo.example": ("SubAccount", []),
         "member25@demo.example": ("SubAccount", []),
-        # Staff have no account: the token is theirs.
-        "officer@demo.example": (None, []),
     }
+    # The privacy officer signs in as staff, with the demo authenticator's code.
+    payload = officer["data"]["loginStaff"]
+    assert (payload["account"], payload["userErrors"]) == (None, [])
+    assert payload["accessToken"]
+    assert through_accounts == refused(INVALID_CREDENTIALS)

@@ -42,8 +42,10 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 
-# RULES.md section 7, word for word: what a minor may still do while consent is pending.
+# RULES.md section 7: what a minor may still do while consent is pending, and
+# revokeOtherSessions (protecting oneself is never gated; docs/behaviour.md).
 ALLOWED_WHILE_PENDING = {
+    "revokeOtherSessions",
     "requestSmsCode",
     "recordGuardianConsent",
     "acceptPrivacyPolicy",

@@ -194,6 +194,12 @@ async def test_bind_phone_checks_the_code_before_saying_anything_of_the_phone(
 ) -> None:
     await create_password_account(db, email=None, phone="13812345678")
     token = await signed_in_owner(client, db)
+    stepped_up = await graphql(
+        client,
+        f'mutation {{ elevateSession(input: {{ password: "{PASSWORD}" }}) {{ userErrors {{ code }} }} }}',
+        token=token,
+    )
+    assert stepped_up == {"data": {"elevateSession": {"userErrors": []}}}
 
     probe = await graphql(
         client, BIND_PHONE, {"phone": "13812345678", "code": "000000"}, token=token
@@ -255,3 +261,116 @@ async def test_an_sms_only_account_checks_no_password_it_does_not_have(
     body = await graphql(client, aliased(ELEVATE_WRONG, 6), token=token)
 
     assert codes(body) == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
+
+
+async def test_one_client_spraying_a_password_over_many_logins_is_stopped(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Each login's own limit is far away; the client's failures across logins are not."""
+    answers = [
+        (await login_with_password(client, f"user{n}@example.com", WRONG))["userErrors"][0]["code"]
+        for n in range(21)
+    ]
+
+    assert answers == ["INVALID_CREDENTIALS"] * 20 + ["RATE_LIMITED"]
+
+
+async def test_a_right_password_does_not_count_against_its_client(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    await create_password_account(db, email=EMAIL)
+    for n in range(19):
+        await login_with_password(client, f"user{n}@example.com", WRONG)
+
+    right = await login_with_password(client, EMAIL)
+    twentieth = await login_with_password(client, "user19@example.com", WRONG)
+
+    assert right["userErrors"] == []
+    assert twentieth["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+LOGIN_WITH_CODE = """
+mutation($login: String!, $password: String!, $code: String) {
+  loginWithPassword(input: { login: $login, password: $password, code: $code }) {
+    accessToken userErrors { field code } } }
+"""
+
+
+async def lock(client: httpx.AsyncClient, login: str) -> None:
+    for _ in range(5):
+        await login_with_password(client, login, WRONG)
+    locked = await login_with_password(client, login)
+    assert locked["userErrors"][0]["code"] == "RATE_LIMITED", locked
+
+
+async def test_a_locked_owner_signs_in_with_a_code_sent_to_the_phone(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    """A stranger's wrong guesses never lock the owner out: a second factor opens it."""
+    await create_password_account(db, email=None, phone="13812345678")
+    await lock(client, "13812345678")
+    await request_sms_code(client, "13812345678", "LOGIN")
+    code = latest_code(outbox, "13812345678", "LOGIN")
+
+    wrong_code = await graphql(
+        client,
+        LOGIN_WITH_CODE,
+        {
+            "login": "13812345678",
+            "password": PASSWORD,
+            "code": "000000" if code != "000000" else "111111",
+        },
+    )
+    body = await graphql(
+        client, LOGIN_WITH_CODE, {"login": "13812345678", "password": PASSWORD, "code": code}
+    )
+
+    assert wrong_code["data"]["loginWithPassword"] == {
+        "accessToken": None,
+        "userErrors": [{"field": ["code"], "code": "INVALID_CODE"}],
+    }
+    assert body["data"]["loginWithPassword"]["userErrors"] == []
+    assert body["data"]["loginWithPassword"]["accessToken"]
+
+
+async def test_a_locked_owner_signs_in_with_a_code_sent_to_the_address(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    await create_password_account(db, email=EMAIL)
+    await lock(client, EMAIL)
+
+    sent = await graphql(
+        client,
+        'mutation { requestEmailCode(input: { email: "Owner@Example.com" }) { sent userErrors { code } } }',
+    )
+    [message] = outbox.for_recipient("Owner@example.com")
+    body = await graphql(
+        client, LOGIN_WITH_CODE, {"login": EMAIL, "password": PASSWORD, "code": message.code}
+    )
+    used_again = await graphql(
+        client, LOGIN_WITH_CODE, {"login": EMAIL, "password": PASSWORD, "code": message.code}
+    )
+
+    assert sent == {"data": {"requestEmailCode": {"sent": True, "userErrors": []}}}
+    assert (message.channel, message.purpose) == ("email", "LOGIN")
+    assert body["data"]["loginWithPassword"]["userErrors"] == []
+    assert used_again["data"]["loginWithPassword"]["userErrors"] == [
+        {"field": ["code"], "code": "INVALID_CODE"}
+    ]
+
+
+async def test_a_code_does_not_open_a_wrong_password(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    await create_password_account(db, email=None, phone="13812345678")
+    await request_sms_code(client, "13812345678", "LOGIN")
+    code = latest_code(outbox, "13812345678", "LOGIN")
+
+    body = await graphql(
+        client, LOGIN_WITH_CODE, {"login": "13812345678", "password": WRONG, "code": code}
+    )
+
+    assert body["data"]["loginWithPassword"] == {
+        "accessToken": None,
+        "userErrors": [{"field": None, "code": "INVALID_CREDENTIALS"}],
+    }

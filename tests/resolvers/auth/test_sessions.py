@@ -364,3 +364,56 @@ async def test_login_history_lists_successes_and_failures_newest_first_with_mask
             (0, "PASSWORD", False),
         )
     ]
+
+
+async def test_a_session_idle_for_seven_days_is_over(
+    client: httpx.AsyncClient, owner: Account, clock: Clock
+) -> None:
+    signed_in = await login_with_password(client, EMAIL)
+    clock.advance(days=6, hours=23)
+    still = await refresh(client, signed_in["refreshToken"])
+    clock.advance(days=7)
+
+    idle = await graphql(client, REFRESH, {"token": still["refreshToken"]})
+
+    assert still["userErrors"] == []
+    assert idle["data"]["refreshSession"]["userErrors"] == [INVALID_REFRESH]
+
+
+async def test_refreshing_never_takes_a_session_past_thirty_days_from_its_sign_in(
+    client: httpx.AsyncClient, owner: Account, clock: Clock
+) -> None:
+    token = (await login_with_password(client, EMAIL))["refreshToken"]
+    for _ in range(4):  # used every six days: never idle
+        clock.advance(days=6)
+        payload = await refresh(client, token)
+        assert payload["userErrors"] == [], payload
+        token = payload["refreshToken"]
+        access = payload["accessToken"]
+    clock.advance(days=6)  # 30 days after signing in
+
+    late = await graphql(client, REFRESH, {"token": token})
+
+    assert late["data"]["refreshSession"]["userErrors"] == [INVALID_REFRESH]
+    await assert_refused_with_401(client, access)
+
+
+async def test_revoke_other_sessions_ends_every_session_but_the_current_one(
+    client: httpx.AsyncClient, owner: Account
+) -> None:
+    first = await login_with_password(client, EMAIL)
+    second = await login_with_password(client, EMAIL)
+    mine = await login_with_password(client, EMAIL)
+
+    body = await graphql(
+        client,
+        f"mutation {{ revokeOtherSessions {{ ok {USER_ERRORS} }} }}",
+        token=mine["accessToken"],
+    )
+
+    assert body == {"data": {"revokeOtherSessions": {"ok": True, "userErrors": []}}}
+    for other in (first, second):
+        await assert_refused_with_401(client, other["accessToken"])
+        refused_refresh = await graphql(client, REFRESH, {"token": other["refreshToken"]})
+        assert refused_refresh["data"]["refreshSession"]["userErrors"] == [INVALID_REFRESH]
+    assert [s["current"] for s in await sessions_of(client, mine["accessToken"])] == [True]

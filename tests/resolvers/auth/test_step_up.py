@@ -141,7 +141,7 @@ async def test_neither_or_both_answer_invalid_input(
 
     body = await elevate(client, token, **values)
 
-    assert body == not_elevated(error("INVALID_INPUT", "Give either smsCode or password."))
+    assert body == not_elevated(error("INVALID_INPUT", "Give one of smsCode, password or totp."))
     assert await elevated_until(client, token) is None
 
 

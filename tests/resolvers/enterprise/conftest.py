@@ -79,6 +79,22 @@ async def member(
 
 
 @pytest.fixture
+async def sibling(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    owner: Caller,
+    admin: Caller,
+) -> Caller:
+    """A sub-account holding nothing the admin lacks: a peer the admin may act on."""
+    account = await make_sub_account(
+        db, clock, owner.row, "Sid Sibling", number=3, permissions=[], age_minutes=30
+    )
+    return await make_caller(client, db, services, clock, account)
+
+
+@pytest.fixture
 async def outsider(
     client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
 ) -> Caller:

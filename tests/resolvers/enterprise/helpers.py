@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from auth.services import AuthServices
-from auth.sessions import open_session
+from auth.sessions import elevate, open_session
 from models import (
     AccessLogEntry,
     Account,
@@ -26,7 +26,7 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.factories import create_account
-from tests.helpers import graphql
+from tests.helpers import STAFF_TOTP_SECRET, graphql, staff_code
 
 PASSWORD = "correct-Horse-7"
 STAFF_PASSWORD = "staff-Password-9"
@@ -143,9 +143,20 @@ async def make_sub_account(
 
 
 async def make_caller(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, row: Account
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    row: Account,
+    *,
+    stepped_up: bool = True,
 ) -> Caller:
+    """A signed-in caller; stepped up unless told otherwise, as managers are before they
+    disable, delete or re-permission a sub-account."""
     issued = await open_session(db, services.tokens, now=clock(), account_id=row.id)
+    if stepped_up:
+        session_id = services.tokens.verify_access(issued.access_token, clock()).session_id
+        await elevate(db, session_id, clock())
     await db.commit()
     return Caller(client, issued.access_token, account=row)
 
@@ -160,6 +171,7 @@ async def make_staff(
         created_at=clock(),
     )
     member.email = "sam@platform.example"
+    member.totp_secret = STAFF_TOTP_SECRET
     db.add(member)
     await db.flush()
     issued = await open_session(db, services.tokens, now=clock(), staff_id=member.id)
@@ -168,7 +180,13 @@ async def make_staff(
 
 
 async def step_up(caller: Caller, password: str = PASSWORD) -> None:
-    body = await caller(ELEVATE, input={"password": password})
+    """elevateSession as the caller can: the password, or staff's authenticator code."""
+    proof = (
+        {"totp": staff_code(datetime.now(UTC))}
+        if caller.staff_member is not None
+        else {"password": password}
+    )
+    body = await caller(ELEVATE, input=proof)
     assert body["data"]["elevateSession"]["userErrors"] == [], body
 
 

@@ -202,9 +202,17 @@ async def test_staff_sees_contacts_masked_and_may_not_reveal_without_a_data_requ
 
 @pytest.mark.parametrize("field", ["phone", "email"])
 async def test_a_reveal_without_step_up_is_refused_at_its_path_and_logs_nothing(
-    owner: Caller, member: Caller, db: AsyncSession, field: str
+    client: httpx.AsyncClient,
+    owner: Caller,
+    member: Caller,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    field: str,
 ) -> None:
-    body = await owner(node("SubAccount", f"displayName {field}(reveal: true)"), id=member.id)
+    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
+
+    body = await plain(node("SubAccount", f"displayName {field}(reveal: true)"), id=member.id)
 
     assert body["data"] == {"node": {"displayName": "Mia Member", field: None}}
     assert errors_of(body) == [top_level_error(STEP_UP_MESSAGE, "STEP_UP_REQUIRED", "node", field)]
@@ -300,7 +308,7 @@ async def test_step_up_belongs_to_one_session(
     services: AuthServices,
     clock: Clock,
 ) -> None:
-    other_session = await make_caller(client, db, services, clock, owner.row)
+    other_session = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
     await step_up(owner)
 
     body = await other_session(node("SubAccount", "phone(reveal: true)"), id=member.id)

@@ -30,6 +30,7 @@ from tests.resolvers.enterprise.helpers import (
     make_caller,
     masked_email,
     masked_phone,
+    step_up,
     sub_account_phone,
     top_level_error,
 )
@@ -465,6 +466,7 @@ async def test_the_sub_accounts_phone_signs_in_once_its_holder_binds_it(
     row = await created_row(db, await owner(CREATE, input=new_sub_account()))
     await Caller(owner.client, None)(CONFIRM_EMAIL, input={"token": invitation(outbox)})
     holder = Caller(owner.client, (await sign_in(owner, "new.hire@acme.example"))["accessToken"])
+    await step_up(holder)  # binding a way to sign in
     await holder(
         'mutation { requestSmsCode(input: { phone: "13600000777", purpose: BIND_PHONE }) { sent } }'
     )

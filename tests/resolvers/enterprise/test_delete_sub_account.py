@@ -159,12 +159,12 @@ async def test_the_phone_and_email_of_a_deleted_sub_account_are_free_again(
 
 
 async def test_an_admin_sub_account_deletes_a_sibling(
-    admin: Caller, member: Caller, db: AsyncSession
+    admin: Caller, sibling: Caller, db: AsyncSession
 ) -> None:
-    body = await admin(DELETE, input={"id": member.id})
+    body = await admin(DELETE, input={"id": sibling.id})
 
     assert body == DELETED
-    assert (await stored(db, member.row)).status is AccountStatus.CANCELLED
+    assert (await stored(db, sibling.row)).status is AccountStatus.CANCELLED
 
 
 async def test_deleting_twice_finds_nothing_the_second_time(owner: Caller, member: Caller) -> None:

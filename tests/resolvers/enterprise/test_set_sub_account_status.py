@@ -91,12 +91,12 @@ async def test_a_disabled_sub_account_may_not_sign_in_until_enabled(
 
 
 async def test_an_admin_sub_account_disables_a_sibling(
-    admin: Caller, member: Caller, owner: Caller
+    admin: Caller, sibling: Caller, owner: Caller
 ) -> None:
-    body = await admin(SET_STATUS, input={"id": member.id, "status": "DISABLED"})
+    body = await admin(SET_STATUS, input={"id": sibling.id, "status": "DISABLED"})
 
-    assert body == changed(sub_account_view(member.row, owner.row, status="DISABLED"))
-    assert (await post_as(member)).status_code == 401
+    assert body == changed(sub_account_view(sibling.row, owner.row, status="DISABLED"))
+    assert (await post_as(sibling)).status_code == 401
 
 
 async def test_enabling_an_active_sub_account_keeps_its_sessions(

@@ -117,16 +117,16 @@ async def test_new_permissions_apply_from_the_sub_accounts_next_request(
 
 
 async def test_an_admin_sub_account_updates_a_sibling_within_its_permissions(
-    admin: Caller, member: Caller, owner: Caller, db: AsyncSession
+    admin: Caller, sibling: Caller, owner: Caller, db: AsyncSession
 ) -> None:
     body = await admin(
-        UPDATE, input={"id": member.id, "role": "ADMIN", "permissions": ["VIEW_SUB_ACCOUNTS"]}
+        UPDATE, input={"id": sibling.id, "role": "ADMIN", "permissions": ["VIEW_SUB_ACCOUNTS"]}
     )
 
     assert body == updated(
-        sub_account_view(member.row, owner.row, role="ADMIN", permissions=["VIEW_SUB_ACCOUNTS"])
+        sub_account_view(sibling.row, owner.row, role="ADMIN", permissions=["VIEW_SUB_ACCOUNTS"])
     )
-    assert (await stored(db, member.row)).permissions == ["VIEW_SUB_ACCOUNTS"]
+    assert (await stored(db, sibling.row)).permissions == ["VIEW_SUB_ACCOUNTS"]
 
 
 async def test_an_admin_may_not_grant_a_permission_it_lacks(

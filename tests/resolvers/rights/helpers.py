@@ -31,7 +31,7 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.factories import create_account
-from tests.helpers import graphql
+from tests.helpers import STAFF_TOTP_SECRET, graphql
 
 PASSWORD = "rights-Test-1"
 PHONE = "+8613812345678"
@@ -125,6 +125,7 @@ async def create_staff(
         created_at=now,
     )
     staff.email = email or f"{role.value.lower()}@corp.example"
+    staff.totp_secret = STAFF_TOTP_SECRET
     db.add(staff)
     await db.flush()
     return staff

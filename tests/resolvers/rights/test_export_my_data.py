@@ -30,7 +30,7 @@ from models.base import UTCDateTime
 from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     PASSWORD,
     STEP_UP_REQUIRED,
@@ -338,7 +338,7 @@ async def test_staff_and_anonymous_callers_have_no_export(
 ) -> None:
     staff = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=staff)
-    await step_up(client, token)
+    await staff_step_up(client, token, clock())
 
     as_staff = await graphql(client, EXPORT, token=token)
     anonymous = await graphql(client, EXPORT)

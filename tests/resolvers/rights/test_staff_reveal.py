@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.services import AuthServices
 from models import AccessLogEntry, DataRequestStatus, StaffRole
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     PHONE,
     STAFF_NAMES,
@@ -24,7 +24,6 @@ from tests.resolvers.rights.helpers import (
     refusal,
     request_global_id,
     sign_in,
-    step_up,
     without_locations,
 )
 
@@ -60,7 +59,7 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
     person_token = await sign_in(db, services, clock(), account=person)
     staff = await create_staff(db, clock(), role)
     token = await sign_in(db, services, clock(), staff=staff)
-    await step_up(client, token)
+    await staff_step_up(client, token, clock())
 
     body = await phone_of(client, token, global_id(person))
 
@@ -97,7 +96,7 @@ async def test_without_an_open_request_a_staff_reveal_is_forbidden(
         await create_data_request(db, person, clock() - timedelta(days=1), status=closed)
     staff = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=staff)
-    await step_up(client, token)
+    await staff_step_up(client, token, clock())
 
     body = await phone_of(client, token, global_id(person))
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.services import AuthServices
 from models import AccountStatus, DataRequest, DataRequestStatus, DataRequestType, Notification
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
@@ -253,7 +253,7 @@ async def test_staff_and_anonymous_callers_submit_nothing(
 ) -> None:
     staff = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=staff)
-    await step_up(client, token)
+    await staff_step_up(client, token, clock())
     variables = {"input": {"type": "ACCESS_COPY"}}
 
     as_staff = await graphql(client, SUBMIT, variables, token=token)

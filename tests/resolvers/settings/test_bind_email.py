@@ -118,7 +118,7 @@ async def test_staff_have_no_email_to_bind(
 async def test_a_token_confirms_without_signing_in(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
 
     body = await confirm_email(client, None, sent_token(outbox))
@@ -132,7 +132,7 @@ async def test_a_token_confirms_without_signing_in(
 async def test_wrong_tokens_are_limited_per_client_address(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     token = sent_token(outbox)
     aliases = " ".join(
@@ -155,7 +155,7 @@ async def test_wrong_tokens_are_limited_per_client_address(
 async def test_an_individual_binds_and_confirms_an_email_address(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     before = await read_security(client, viewer.token)
 
     bound = await bind_email(client, viewer.token, "Zhang.Wei@EXAMPLE.com")
@@ -181,7 +181,7 @@ async def test_an_individual_binds_and_confirms_an_email_address(
 async def test_every_kind_confirms_an_address(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, kind: str
 ) -> None:
-    viewer = await viewers.of_kind(kind)
+    viewer = await viewers.step_up(await viewers.of_kind(kind))
 
     await bind_email(client, viewer.token, ADDRESS)
     confirmed = await confirm_email(client, viewer.token, sent_token(outbox))
@@ -202,7 +202,7 @@ async def test_every_kind_confirms_an_address(
 async def test_a_business_address_is_bound_at_registration_and_verified_by_its_token(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.business(email=ADDRESS)
+    viewer = await viewers.step_up(await viewers.business(email=ADDRESS))
     registered = await read_security(client, viewer.token)
 
     # Its own address is not "another account's".
@@ -224,7 +224,7 @@ async def test_a_business_address_is_bound_at_registration_and_verified_by_its_t
 async def test_an_invalid_address_is_refused_and_nothing_sent(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, address: str
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
 
     body = await bind_email(client, viewer.token, address)
 
@@ -238,7 +238,7 @@ async def test_an_address_bound_to_another_account_answers_alike_and_tells_its_o
 ) -> None:
     """The asker learns nothing; the address's owner hears of it, and no token exists."""
     await viewers.business(email=ADDRESS)
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
 
     body = await bind_email(client, viewer.token, "ZHANG.WEI@example.com")
 
@@ -253,7 +253,7 @@ async def test_bind_email_sends_within_the_message_limits(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox
 ) -> None:
     """Aliases send no more than the limits let through: one per address a minute."""
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     aliases = " ".join(
         f'a{n}: bindEmail(input: {{ email: "{ADDRESS}" }}) {{ ok userErrors {{ code }} }}'
         for n in range(30)
@@ -270,7 +270,7 @@ async def test_bind_email_sends_within_the_message_limits(
 async def test_one_account_sends_at_most_ten_e_mails_a_day(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     aliases = " ".join(
         f'a{n}: bindEmail(input: {{ email: "stranger{n}@example.com" }}) {{ ok }}'
         for n in range(12)
@@ -284,7 +284,7 @@ async def test_one_account_sends_at_most_ten_e_mails_a_day(
 async def test_a_wrong_token_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     token = sent_token(outbox)
 
@@ -299,8 +299,8 @@ async def test_a_wrong_token_is_refused(
 async def test_a_token_sent_for_another_account_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    owner = await viewers.individual(phone="13812345678")
-    intruder = await viewers.individual(phone="13812345679")
+    owner = await viewers.step_up(await viewers.individual(phone="13812345678"))
+    intruder = await viewers.step_up(await viewers.individual(phone="13812345679"))
     await bind_email(client, owner.token, ADDRESS)
 
     body = await confirm_email(client, intruder.token, sent_token(outbox))
@@ -313,7 +313,7 @@ async def test_a_token_sent_for_another_account_is_refused(
 async def test_a_token_works_once(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     token = sent_token(outbox)
 
@@ -327,7 +327,7 @@ async def test_a_token_works_once(
 async def test_a_token_expires_after_24_hours(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     token = sent_token(outbox)
     clock.advance(hours=25)
@@ -345,7 +345,7 @@ async def test_a_token_expires_after_24_hours(
 async def test_a_token_is_good_until_the_24_hours_are_over(
     client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     clock.advance(hours=23, minutes=59)
     later = await viewers.sign_in(viewer.me)
@@ -362,8 +362,8 @@ async def test_an_address_taken_before_the_token_came_back_is_refused(
     outbox: Outbox,
     services: AuthServices,
 ) -> None:
-    first = await viewers.individual(phone="13812345678")
-    second = await viewers.individual(phone="13812345679")
+    first = await viewers.step_up(await viewers.individual(phone="13812345678"))
+    second = await viewers.step_up(await viewers.individual(phone="13812345679"))
     await bind_email(client, first.token, ADDRESS)
     await forget_rate_limits(services)  # a minute later
     await bind_email(client, second.token, ADDRESS)
@@ -383,7 +383,7 @@ async def test_an_address_taken_before_the_token_came_back_is_refused(
 async def test_the_token_is_stored_as_a_keyed_hash_only(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await bind_email(client, viewer.token, ADDRESS)
     token = sent_token(outbox)
 

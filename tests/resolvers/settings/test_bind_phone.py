@@ -133,9 +133,11 @@ async def test_an_account_without_a_phone_binds_one_with_a_bind_phone_code(
     kind: str,
 ) -> None:
     if kind == "individual":
-        viewer = await viewers.individual(phone=None, email="person@example.com")
+        viewer = await viewers.step_up(
+            await viewers.individual(phone=None, email="person@example.com")
+        )
     else:
-        viewer = await viewers.of_kind(kind)
+        viewer = await viewers.step_up(await viewers.of_kind(kind))
     code = await send_code(client, outbox, NEW_PHONE)
 
     body = await bind_phone(client, viewer.token, "+86 139 0000 1111", code)
@@ -187,7 +189,7 @@ async def test_replacing_a_bound_phone_needs_a_step_up_and_frees_the_old_phone(
 async def test_an_invalid_phone_is_refused_and_nothing_changes(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, phone: str
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
 
     body = await bind_phone(client, viewer.token, phone, "123456")
 
@@ -198,7 +200,7 @@ async def test_an_invalid_phone_is_refused_and_nothing_changes(
 async def test_a_wrong_code_is_refused_and_the_right_one_still_works(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
     code = await send_code(client, outbox, NEW_PHONE)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
@@ -213,7 +215,7 @@ async def test_a_wrong_code_is_refused_and_the_right_one_still_works(
 async def test_without_a_code_sent_to_the_phone_nothing_is_bound(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
     # A code sent to another phone proves nothing about this one.
     code = await send_code(client, outbox, "13700001111")
 
@@ -226,7 +228,7 @@ async def test_without_a_code_sent_to_the_phone_nothing_is_bound(
 async def test_a_code_of_another_purpose_does_not_bind(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
     login_code = await send_code(client, outbox, NEW_PHONE, "LOGIN")
 
     body = await bind_phone(client, viewer.token, NEW_PHONE, login_code)
@@ -241,6 +243,7 @@ async def test_an_expired_code_is_refused(
     viewer = await viewers.business()
     code = await send_code(client, outbox, NEW_PHONE)
     clock.advance(minutes=5)
+    await viewers.step_up(viewer)
 
     body = await bind_phone(client, viewer.token, NEW_PHONE, code)
 
@@ -253,8 +256,8 @@ async def test_an_expired_code_is_refused(
 async def test_a_used_code_does_not_bind_twice(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    first = await viewers.business(email="first@example.com")
-    second = await viewers.business(email="second@example.com")
+    first = await viewers.step_up(await viewers.business(email="first@example.com"))
+    second = await viewers.step_up(await viewers.business(email="second@example.com"))
     code = await send_code(client, outbox, NEW_PHONE)
     assert (await bind_phone(client, first.token, NEW_PHONE, code))["data"]["bindPhone"][
         "userErrors"
@@ -278,13 +281,15 @@ async def test_a_phone_bound_to_another_account_is_refused(
     outbox: Outbox,
     kind: str,
 ) -> None:
-    holder = await viewers.individual(phone=NEW_PHONE)
+    holder = await viewers.step_up(await viewers.individual(phone=NEW_PHONE))
     if kind == "individual":
-        viewer = await viewers.individual(phone=None, email="person@example.com")
+        viewer = await viewers.step_up(
+            await viewers.individual(phone=None, email="person@example.com")
+        )
     elif kind == "enterprise":
-        viewer = await viewers.enterprise(phone=None)
+        viewer = await viewers.step_up(await viewers.enterprise(phone=None))
     else:
-        viewer = await viewers.of_kind(kind)
+        viewer = await viewers.step_up(await viewers.of_kind(kind))
     code = await send_code(client, outbox, NEW_PHONE)
 
     body = await bind_phone(client, viewer.token, NEW_PHONE, code)
@@ -299,7 +304,7 @@ async def test_a_phone_bound_to_another_account_is_refused(
 async def test_a_code_dies_after_five_wrong_tries(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
     code = await send_code(client, outbox, NEW_PHONE)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 

@@ -17,6 +17,7 @@ from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.settings.viewers import (
     KINDS,
+    STEP_UP_REQUIRED,
     USER_ERRORS,
     Viewers,
     count,
@@ -183,7 +184,7 @@ async def test_every_kind_links_a_wechat_account_and_unlinks_it(
     clock: Clock,
     kind: str,
 ) -> None:
-    viewer = await viewers.of_kind(kind)
+    viewer = await viewers.step_up(await viewers.of_kind(kind))
     account = viewer.me
     changed_at = account.password_changed_at
     expected_security = security(
@@ -226,11 +227,22 @@ async def test_every_kind_links_a_wechat_account_and_unlinks_it(
     assert await count(db, ThirdPartyIdentity, account_id=viewer.me.id) == 0
 
 
+async def test_linking_wechat_needs_a_step_up(
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
+) -> None:
+    viewer = await viewers.individual()
+
+    body = await link(client, fake, viewer.token)
+
+    assert body == refused("linkWechat", STEP_UP_REQUIRED)
+    assert await count(db, ThirdPartyIdentity, account_id=viewer.me.id) == 0
+
+
 async def test_a_wechat_account_linked_elsewhere_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
-    holder = await viewers.individual(phone="13812345678")
-    viewer = await viewers.individual(phone="13812345679")
+    holder = await viewers.step_up(await viewers.individual(phone="13812345678"))
+    viewer = await viewers.step_up(await viewers.individual(phone="13812345679"))
     assert (await link(client, fake, holder.token))["data"]["linkWechat"]["userErrors"] == []
 
     body = await link(client, fake, viewer.token)
@@ -243,7 +255,7 @@ async def test_a_wechat_account_linked_elsewhere_is_refused(
 async def test_a_second_wechat_account_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await link(client, fake, viewer.token, ALICE)
 
     body = await link(client, fake, viewer.token, BOB)
@@ -255,7 +267,7 @@ async def test_a_second_wechat_account_is_refused(
 async def test_an_unknown_or_used_state_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     state = await new_state(client, viewer.token)
     await link_wechat(client, viewer.token, fake.issue_code(ALICE), state)
     await unlink(client, viewer.token)
@@ -274,8 +286,9 @@ async def test_an_expired_state_is_refused(
     viewer = await viewers.individual()
     state = await new_state(client, viewer.token)
     clock.advance(minutes=10)
+    later = await viewers.step_up(await viewers.sign_in(viewer.me))
 
-    body = await link_wechat(client, viewer.token, fake.issue_code(ALICE), state)
+    body = await link_wechat(client, later.token, fake.issue_code(ALICE), state)
 
     assert body == refused("linkWechat", INVALID_STATE)
     assert await count(db, ThirdPartyIdentity, account_id=viewer.me.id) == 0
@@ -285,8 +298,8 @@ async def test_a_state_begun_by_someone_else_does_not_link(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
     """An attacker's own redirect (their WeChat code and state) cannot link to a victim."""
-    victim = await viewers.individual(phone="13812345678")
-    attacker = await viewers.individual(phone="13812345679")
+    victim = await viewers.step_up(await viewers.individual(phone="13812345678"))
+    attacker = await viewers.step_up(await viewers.individual(phone="13812345679"))
     anonymous_state = await new_state(client, None)
     attackers_state = await new_state(client, attacker.token)
 
@@ -301,7 +314,7 @@ async def test_a_state_begun_by_someone_else_does_not_link(
 async def test_a_code_wechat_refuses_is_refused(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     state = await new_state(client, viewer.token)
 
     body = await link_wechat(client, viewer.token, "code-never-issued", state)
@@ -316,7 +329,7 @@ async def test_a_code_wechat_refuses_is_refused(
 async def test_unlinking_what_is_not_linked_answers_not_found(
     client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
-    viewer = await viewers.business()
+    viewer = await viewers.step_up(await viewers.business())
 
     body = await unlink(client, viewer.token)
 
@@ -337,7 +350,7 @@ async def test_the_only_way_to_sign_in_of_a_wechat_account_stays(
 async def test_a_password_without_a_phone_or_email_is_no_way_to_sign_in(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.individual(phone=None, password=True)
+    viewer = await viewers.step_up(await viewers.individual(phone=None, password=True))
     await link(client, fake, viewer.token)
 
     body = await unlink(client, viewer.token)
@@ -349,7 +362,7 @@ async def test_a_password_without_a_phone_or_email_is_no_way_to_sign_in(
 async def test_an_unlinked_wechat_account_registers_anew(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     await link(client, fake, viewer.token, BOB)
     await unlink(client, viewer.token)
 
@@ -362,7 +375,7 @@ async def test_an_unlinked_wechat_account_registers_anew(
 async def test_without_wechat_configured_linking_is_a_bad_request(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, services: AuthServices
 ) -> None:
-    viewer = await viewers.individual()
+    viewer = await viewers.step_up(await viewers.individual())
     services.wechat = None
 
     body = await link_wechat(client, viewer.token, "some-code", "some-state")

@@ -12,7 +12,7 @@ from auth.passwords import verify_password
 from auth.senders import Outbox
 from auth.services import AuthServices
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.settings.viewers import (
     PASSWORD,
     PASSWORD_HASH,
@@ -21,7 +21,6 @@ from tests.resolvers.settings.viewers import (
     SignedIn,
     Viewers,
     error,
-    forbidden_for_staff,
     iso,
     reloaded,
     unauthenticated,
@@ -105,16 +104,24 @@ async def test_anonymous_callers_must_sign_in(client: httpx.AsyncClient) -> None
     assert body == unauthenticated(SET_PASSWORD, "setPassword")
 
 
-async def test_staff_cannot_set_an_account_password(
-    client: httpx.AsyncClient, viewers: Viewers
+async def test_staff_set_their_own_password_only_stepped_up(
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
 ) -> None:
     staff = await viewers.staff()
 
-    body = await set_password(
+    plain = await set_password(
+        client, staff.token, currentPassword=PASSWORD, newPassword=NEW_PASSWORD
+    )
+    await staff_step_up(client, staff.token, clock())
+    stepped_up = await set_password(
         client, staff.token, currentPassword=PASSWORD, newPassword=NEW_PASSWORD
     )
 
-    assert body == forbidden_for_staff(SET_PASSWORD, "setPassword")
+    assert plain == {"data": {"setPassword": {"account": None, "userErrors": [STEP_UP_REQUIRED]}}}
+    assert stepped_up == {"data": {"setPassword": {"account": None, "userErrors": []}}}
+    assert staff.staff is not None
+    await db.refresh(staff.staff)
+    assert await verify_password(staff.staff.password_hash, NEW_PASSWORD)
 
 
 @pytest.mark.parametrize("kind", ["business", "enterprise", "sub_account"])

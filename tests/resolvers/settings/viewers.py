@@ -37,7 +37,7 @@ from models import (
     VerificationStatus,
 )
 from tests.conftest import FAST_HASHER, Clock
-from tests.helpers import SignedIn, e164
+from tests.helpers import STAFF_TOTP_SECRET, SignedIn, e164
 
 PASSWORD = "correct-Horse-7"
 # Still Argon2id, at the smallest cost: no test here measures the hash's cost, and
@@ -179,6 +179,7 @@ class Viewers:
             created_at=self.clock(),
         )
         member.email = f"{self._unique('staff')}@platform.example"
+        member.totp_secret = STAFF_TOTP_SECRET
         self.db.add(member)
         await self.db.flush()
         issued = await open_session(

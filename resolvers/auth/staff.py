@@ -1,0 +1,162 @@
+"""Staff sign in with their own mutation and two factors: a password and a TOTP code.
+
+Staff never sign in through `loginWithPassword`, and staff and accounts never share a
+sign-in address, so nobody can register a staff member's address to shadow them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import or_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth import sessions
+from auth.contacts import parse_email
+from auth.passwords import (
+    PasswordCheck,
+    check_password,
+    hash_password,
+    password_problem,
+    tries_key,
+)
+from auth.totp import TOTP_TRIES, accepted_step
+from models import StaffMember, queries
+from resolvers.accounts.access import step_up_error
+from resolvers.auth.common import client_key, rate_limited
+from resolvers.auth.results import AuthResult
+from resolvers.context import RequestContext, log_security
+from resolvers.errors import UserErrorCode, user_error
+from resolvers.settings.results import AccountResult, failed
+
+INVALID_STAFF_CREDENTIALS = user_error(
+    UserErrorCode.INVALID_CREDENTIALS, "The e-mail, the password or the code is not right."
+)
+STAFF_DISABLED = user_error(UserErrorCode.ACCOUNT_DISABLED, "This staff member is disabled.")
+
+
+class SecondFactor(StrEnum):
+    RIGHT = "RIGHT"
+    WRONG = "WRONG"
+    RATE_LIMITED = "RATE_LIMITED"
+
+
+async def check_totp(
+    ctx: RequestContext, staff: StaffMember, code: str
+) -> tuple[SecondFactor, int]:
+    """RIGHT once per code; the try is counted before the code is checked, and the step
+    it belongs to is recorded for good, so that no code works twice."""
+    limiter = ctx.auth.limiter
+    key = tries_key("staff", str(staff.id))
+    counted = await limiter.hit(TOTP_TRIES, key)
+    if not counted.allowed:
+        return SecondFactor.RATE_LIMITED, counted.retry_after_seconds
+    secret = staff.totp_secret
+    step = accepted_step(secret, code, ctx.now(), staff.totp_last_step) if secret else None
+    if step is None:
+        return SecondFactor.WRONG, 0
+
+    async def take(db: AsyncSession) -> bool:
+        taken = await db.execute(
+            update(StaffMember)
+            .where(
+                StaffMember.id == staff.id,
+                or_(StaffMember.totp_last_step.is_(None), StaffMember.totp_last_step < step),
+            )
+            .values(totp_last_step=step)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(taken.rowcount)  # type: ignore[attr-defined]
+
+    if not await ctx.scope.record_for_good(take):
+        return SecondFactor.WRONG, 0  # another request took this code first
+    await limiter.clear(TOTP_TRIES, key)
+    return SecondFactor.RIGHT, 0
+
+
+async def login_staff(ctx: RequestContext, email: str, password: str, totp: str) -> AuthResult:
+    """The password, then the TOTP code; one answer for every way of being wrong."""
+    raw = email.strip()
+    address = parse_email(raw)
+    staff = await queries.staff_by_email(ctx.session, address) if address else None
+    key = (
+        tries_key("staff", str(staff.id)) if staff else tries_key("login", (address or raw).lower())
+    )
+    outcome = await check_password(
+        ctx.auth.limiter,
+        key,
+        staff.password_hash if staff else None,
+        password,
+        client=client_key(ctx),
+    )
+
+    def log(event: str, outcome_name: str, **details: str | int | None) -> None:
+        log_security(
+            ctx,
+            event,
+            outcome_name,
+            actor_kind="staff",
+            actor_id=staff.id if staff else None,
+            **details,
+        )
+
+    if outcome.check is PasswordCheck.RATE_LIMITED:
+        log("staff_sign_in_locked", "refused")
+        return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
+    if outcome.check is PasswordCheck.WRONG or staff is None:
+        log("staff_sign_in", "failure", factor="password")
+        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
+    second, retry_after = await check_totp(ctx, staff, totp)
+    if second is SecondFactor.RATE_LIMITED:
+        log("staff_sign_in_locked", "refused")
+        return AuthResult(user_errors=[rate_limited(retry_after, "totp")])
+    if second is SecondFactor.WRONG:
+        log("staff_sign_in", "failure", factor="totp")
+        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
+    if staff.disabled_at is not None:
+        log("staff_sign_in", "refused", reason="disabled")
+        return AuthResult(user_errors=[STAFF_DISABLED])
+    tokens = await sessions.open_session(
+        ctx.session, ctx.auth.tokens, now=ctx.now(), staff_id=staff.id, user_agent=ctx.user_agent
+    )
+    log("staff_sign_in", "success")
+    return AuthResult(tokens=tokens)
+
+
+async def set_staff_password(
+    ctx: RequestContext, current_password: str | None, new_password: str
+) -> AccountResult:
+    """A staff member changes its own password: from a session stepped up with the
+    authenticator, with the current password (counted like every password check). Its
+    other sessions end; this one stays."""
+    viewer = ctx.viewer
+    staff = await ctx.session.get(StaffMember, viewer.staff_id) if viewer else None
+    if viewer is None or staff is None:
+        raise LookupError("set_staff_password needs a staff viewer")
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return failed(missing_step_up)
+    outcome = await check_password(
+        ctx.auth.limiter,
+        tries_key("staff", str(staff.id)),
+        staff.password_hash,
+        current_password or "",
+        client=client_key(ctx),
+    )
+    if outcome.check is PasswordCheck.RATE_LIMITED:
+        return failed(rate_limited(outcome.retry_after_seconds, "currentPassword"))
+    if outcome.check is PasswordCheck.WRONG or current_password is None:
+        return failed(
+            user_error(
+                UserErrorCode.INVALID_CREDENTIALS,
+                "The current password is not right.",
+                "currentPassword",
+            )
+        )
+    problem = password_problem(new_password)
+    if problem is not None:
+        return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    staff.password_hash = await hash_password(new_password)
+    staff.password_changed_at = ctx.now()
+    await sessions.revoke_other_sessions(ctx.session, viewer, ctx.now())
+    return AccountResult()

@@ -1,0 +1,70 @@
+"""Telling an account's holder that a way to sign in changed.
+
+Every change of a sign-in method (phone, e-mail, password, WeChat) sends a notice to
+each phone and address that was bound before it, and leaves an in-app notification:
+whoever changed it, the holder hears of it where a thief cannot silence it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from auth.senders import OutgoingMessage
+from models import Account, Notification, NotificationKind
+from resolvers.context import RequestContext, log_security
+
+NOTICE = (
+    "The {what} of your account was changed on {when:%Y-%m-%d %H:%M} UTC. If this was "
+    "not you, sign in and end your other sessions, or contact us."
+)
+
+
+@dataclass(frozen=True)
+class BoundBefore:
+    """The account's phone and address before a change."""
+
+    phone: str | None
+    email: str | None
+
+    @classmethod
+    def of(cls, account: Account) -> BoundBefore:
+        return cls(phone=account.phone, email=account.email)
+
+
+async def sign_in_method_changed(
+    ctx: RequestContext, account: Account, what: str, before: BoundBefore
+) -> None:
+    now = ctx.now()
+    body = NOTICE.format(what=what, when=now)
+    if before.phone is not None:
+        await ctx.auth.sms.send(
+            OutgoingMessage(
+                to=before.phone,
+                channel="sms",
+                purpose="SECURITY_NOTICE",
+                code=None,
+                body=body,
+                sent_at=now,
+            )
+        )
+    if before.email is not None:
+        await ctx.auth.email.send(
+            OutgoingMessage(
+                to=before.email,
+                channel="email",
+                purpose="SECURITY_NOTICE",
+                code=None,
+                body=body,
+                sent_at=now,
+            )
+        )
+    ctx.session.add(
+        Notification(
+            account_id=account.id,
+            kind=NotificationKind.SIGN_IN_METHOD_CHANGED,
+            title=f"Your {what} changed",
+            body=body,
+            created_at=now,
+        )
+    )
+    log_security(ctx, "sign_in_method_changed", "success", method=what)

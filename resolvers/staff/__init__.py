@@ -1,0 +1,1 @@
+"""Platform staff, managed from the command line."""
