@@ -20,7 +20,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from auth.rate_limits import Limit, RateLimiter
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 T = TypeVar("T")
 
@@ -89,7 +89,7 @@ def tries_key(kind: Literal["account", "staff", "login"], value: str) -> str:
     """Whose password tries are counted: an account's or a staff member's, whichever way
     they sign in; for a login that names nobody, the login itself (so that known and
     unknown logins answer alike)."""
-    return indexer().index("rate.password", f"{kind}:{value}").hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.password", f"{kind}:{value}").hex()
 
 
 async def check_password(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,9 +102,7 @@ async def rotate_refresh_token(
     session = await db.get(AuthSession, parsed.session_id)
     if session is None or session.revoked_at is not None or now >= session.refresh_expires_at:
         raise InvalidToken
-    if not hmac.compare_digest(
-        session.refresh_secret_hash, tokens.refresh_secret_hash(parsed.secret)
-    ):
+    if not tokens.refresh_secret_matches(session.refresh_secret_hash, parsed.secret):
         # Presented again after rotation: someone holds a copy. End the session for all.
         session.revoked_at = now
         raise InvalidToken

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +14,7 @@ from auth.message_limits import may_send
 from auth.rate_limits import RateLimiter
 from auth.senders import OutgoingMessage, Sender
 from models import SmsCode, SmsPurpose
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 from models.unit_of_work import RequestScope
 
 CODE_TTL = timedelta(minutes=5)
@@ -46,12 +45,24 @@ class Issued:
 
 
 def phone_key(phone: str) -> bytes:
-    """The blind index codes and rate limits use for a phone (E.164)."""
-    return indexer().index("sms.phone", phone)
+    """The keyed hash under which a phone's (E.164) codes are stored."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("sms.phone", phone)
+
+
+def phone_keys(phone: str) -> tuple[bytes, ...]:
+    """What the phone's hash on a stored code may be: it was computed under any
+    configured key."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digests("sms.phone", phone)
 
 
 def _code_hash(row: SmsCode, code: str) -> bytes:
-    return indexer().index("sms.code", f"{row.id}:{code}")
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("sms.code", f"{row.id}:{code}")
+
+
+def _code_matches(row: SmsCode, code: str) -> bool:
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).matches(
+        row.code_hash, "sms.code", f"{row.id}:{code}"
+    )
 
 
 async def issue_code(
@@ -121,7 +132,7 @@ async def check_code(
             await db.scalars(
                 select(SmsCode)
                 .where(
-                    SmsCode.phone_index == phone_key(phone),
+                    SmsCode.phone_index.in_(phone_keys(phone)),
                     SmsCode.purpose == purpose,
                     SmsCode.consumed_at.is_(None),
                 )
@@ -146,7 +157,7 @@ async def check_code(
     counted, row = await scope.record_for_good(count_try)
     if counted is not CodeCheck.OK or row is None:
         return counted, None
-    if hmac.compare_digest(row.code_hash, _code_hash(row, code)):
+    if _code_matches(row, code):
         return CodeCheck.OK, row
     return CodeCheck.INVALID, None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import pytest
@@ -79,8 +80,11 @@ def test_keys_generate_prints_every_secret_setting(workdir: Path) -> None:
     result = runner.invoke(app, ["keys", "generate"])
 
     names = [line.split("=", 1)[0] for line in result.output.splitlines()]
+    values = [line.split("=", 1)[1] for line in result.output.splitlines()]
     assert result.exit_code == 0
     assert names == ["GATEWAY_TOKEN_SIGNING_KEY", "GATEWAY_DATA_KEYS", "GATEWAY_BLIND_INDEX_KEY"]
+    # Each a versioned key (a key id, then 32 random bytes in base64), ready to rotate.
+    assert all(re.fullmatch(r"k[0-9a-f]{8}:[A-Za-z0-9_-]{43}=", value) for value in values)
     assert runner.invoke(app, ["keys", "generate"]).output != result.output
 
 
