@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from auth.identity_verifier import BuiltInVerifier, HttpVerifier, IdentityVerifier
+from auth.passwords import breached_passwords
 from auth.rate_limits import RateLimiter
 from auth.senders import ConsoleSender, HttpSender, Outbox, Sender
 from auth.services import AuthServices
@@ -42,6 +43,8 @@ def _sender(url: str | None, token: object, outbox: Outbox) -> Sender:
 def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
     if settings.token_signing_key is None:
         raise RuntimeError("the token signing key is missing from the settings")
+    # Read now, once, rather than inside the first request that sets a password.
+    breached_passwords()
     wechat = None
     if settings.wechat_app_id and settings.wechat_app_secret is not None:
         wechat = WechatClient(

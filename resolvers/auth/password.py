@@ -9,6 +9,7 @@ from auth.passwords import (
     PasswordCheck,
     check_password,
     hash_password,
+    must_change_password,
     password_problem,
     tries_key,
 )
@@ -70,10 +71,12 @@ async def login_with_password(ctx: RequestContext, login: str, password: str) ->
             staff_id=staff.id,
             user_agent=ctx.user_agent,
         )
-        return AuthResult(tokens=tokens)
+        return AuthResult(tokens=tokens, must_change_password=must_change_password(password))
     if account is None:  # a right password always has a holder
         raise LookupError("a right password without a holder")
-    return await signed_in(ctx, account, LoginMethod.PASSWORD)
+    result = await signed_in(ctx, account, LoginMethod.PASSWORD)
+    result.must_change_password = result.tokens is not None and must_change_password(password)
+    return result
 
 
 def _new_credentials(email: str, password: str) -> tuple[str | None, list[UserError]]:

@@ -96,13 +96,18 @@ def test_staff_create_adds_a_member_once(workdir: Path) -> None:
     created = runner.invoke(app, arguments)
     again = runner.invoke(app, arguments)
     weak = runner.invoke(app, [*arguments[:-1], "weakweak"])
+    breached = runner.invoke(app, [*arguments[:-1], "1qaz2wsx3edc"])
 
     assert created.exit_code == 0, created.output
     assert created.output == "staff member created: Li Officer (PRIVACY_OFFICER)\n"
     assert again.exit_code == 1
     assert again.stderr == "error: a staff member with this e-mail address exists\n"
     assert weak.exit_code == 2
-    assert weak.stderr == "error: The password may not be letters only.\n"
+    assert weak.stderr == "error: The password needs at least 12 characters.\n"
+    assert breached.exit_code == 2
+    assert breached.stderr == (
+        "error: This password is on a list of passwords known from data breaches; choose another.\n"
+    )
 
 
 def test_staff_create_asks_for_the_password_twice_when_not_given(workdir: Path) -> None:
