@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.rate_limits import Limit
 from models import EmailConfirmation
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 CONFIRMATION_TTL = timedelta(hours=24)
 INVITATION_TTL = timedelta(days=7)
@@ -25,7 +25,12 @@ TOKEN_TRIES = Limit("email-token-tries", 5, 15 * 60)
 
 
 def token_hash(token: str) -> bytes:
-    return indexer().index("email.confirmation", token)
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("email.confirmation", token)
+
+
+def token_hashes(token: str) -> tuple[bytes, ...]:
+    """What the token's stored hash may be: it was computed under any configured key."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digests("email.confirmation", token)
 
 
 def new_token(
@@ -41,5 +46,7 @@ def new_token(
 
 
 async def find_token(db: AsyncSession, token: str) -> EmailConfirmation | None:
-    statement = select(EmailConfirmation).where(EmailConfirmation.token_hash == token_hash(token))
+    statement = select(EmailConfirmation).where(
+        EmailConfirmation.token_hash.in_(token_hashes(token))
+    )
     return (await db.scalars(statement)).first()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auth.rate_limits import Limit, RateDecision, RateLimiter
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 Channel = Literal["sms", "email"]
 INTERVAL_SECONDS = 60
@@ -46,17 +46,17 @@ LIMITS: dict[Channel, MessageLimits] = {
 
 def address_key(address: str) -> str:
     """A client address as rate limits key it (never in clear in the limiter's store)."""
-    return indexer().index("rate.address", address).hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.address", address).hex()
 
 
 def account_key(account_id: object) -> str:
     """The account that asks for messages, as rate limits key it."""
-    return indexer().index("rate.account", str(account_id)).hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.account", str(account_id)).hex()
 
 
 def recipient_key(channel: Channel, recipient: str) -> str:
     """A phone (E.164) or a normalized e-mail address, as rate limits key it."""
-    return indexer().index(f"rate.{channel}", recipient.lower()).hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest(f"rate.{channel}", recipient.lower()).hex()
 
 
 async def may_send(

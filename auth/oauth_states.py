@@ -13,13 +13,18 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import OAuthState
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 STATE_TTL = timedelta(minutes=10)
 
 
 def _hash(state: str) -> bytes:
-    return indexer().index("oauth.state", state)
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("oauth.state", state)
+
+
+def _hashes(state: str) -> tuple[bytes, ...]:
+    """What the state's stored hash may be: it was computed under any configured key."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digests("oauth.state", state)
 
 
 MAX_REDIRECT_LENGTH = 500
@@ -102,7 +107,7 @@ def new_state(
 async def consume_state(db: AsyncSession, state: str, now: datetime) -> OAuthState | None:
     """The state's row if it is known, unexpired and unused; it can never be used again."""
     row = (
-        await db.scalars(select(OAuthState).where(OAuthState.state_hash == _hash(state)))
+        await db.scalars(select(OAuthState).where(OAuthState.state_hash.in_(_hashes(state))))
     ).first()
     if row is None or row.used_at is not None or now >= row.expires_at:
         return None

@@ -1,4 +1,13 @@
-"""Passwords: the policy of RULES.md section 4, stored with Argon2id.
+"""Passwords: the rule every new password meets, and Argon2id hashing.
+
+The rule (`password_problem`, the one place it lives) counts characters as code points,
+12 to 128, any Unicode, with no composition rules, and refuses a password on the list of
+the 100,000 most common passwords of breaches that ships in `auth/data/` (see its
+README). The list is compared after NFKC normalization and case folding, so that a
+listed password typed in full-width characters (as CJK input methods produce) or with
+other capitals is refused too. The password itself is hashed exactly as typed:
+normalizing it before hashing would stop existing passwords typed in another form from
+verifying.
 
 Hashing and verifying cost tens to hundreds of milliseconds of CPU on purpose, so they
 never run on the event loop: they run in a small pool of worker threads (Argon2's C code
@@ -9,23 +18,28 @@ taking every core from the requests that need none.
 from __future__ import annotations
 
 import asyncio
+import functools
+import gzip
 import os
+import unicodedata
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Literal, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from auth.rate_limits import Limit, RateLimiter
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 T = TypeVar("T")
 
-MIN_LENGTH = 8
+MIN_LENGTH = 12
 MAX_LENGTH = 128
+BREACHED_PASSWORDS_FILE = Path(__file__).parent / "data" / "breached-passwords.txt.gz"
 _hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
 # A hash to verify against when the login is unknown, so both answers take as long.
 _DUMMY_HASH = _hasher.hash("not-a-password-of-anyone-1")
@@ -35,17 +49,39 @@ HASHING_WORKERS = max(1, (os.cpu_count() or 2) - 1)
 _pool = ThreadPoolExecutor(max_workers=HASHING_WORKERS, thread_name_prefix="password-hashing")
 
 
+def _comparable(password: str) -> str:
+    """The form in which a password is compared with the list: NFKC (full-width letters
+    and digits, ligatures and composed characters read as their plain forms), then
+    case-folded."""
+    return unicodedata.normalize("NFKC", password).casefold()
+
+
+@functools.cache
+def breached_passwords() -> frozenset[str]:
+    """The shipped list, read once per process, in its comparable form."""
+    with gzip.open(BREACHED_PASSWORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(_comparable(line.rstrip("\n")) for line in lines if line.strip())
+
+
 def password_problem(password: str) -> str | None:
-    """Why a new password is too weak, or None when it is acceptable."""
-    if len(password) < MIN_LENGTH:
+    """Why a new password is refused (WEAK_PASSWORD), or None when it is acceptable.
+
+    A password set before this rule keeps working: signing in with it only asks for a
+    new one (`must_change_password`).
+    """
+    length = len(password)  # code points: 密码 is two characters, as a person counts them
+    if length < MIN_LENGTH:
         return f"The password needs at least {MIN_LENGTH} characters."
-    if len(password) > MAX_LENGTH:
+    if length > MAX_LENGTH:
         return f"The password may have at most {MAX_LENGTH} characters."
-    if password.isdigit():
-        return "The password may not be digits only."
-    if password.isalpha():
-        return "The password may not be letters only."
+    if _comparable(password) in breached_passwords():
+        return "This password is on a list of passwords known from data breaches; choose another."
     return None
+
+
+def must_change_password(password: str) -> bool:
+    """Whether a password that just signed in no longer meets the rule."""
+    return password_problem(password) is not None
 
 
 async def _in_pool(work: Callable[[], T]) -> T:
@@ -89,7 +125,7 @@ def tries_key(kind: Literal["account", "staff", "login"], value: str) -> str:
     """Whose password tries are counted: an account's or a staff member's, whichever way
     they sign in; for a login that names nobody, the login itself (so that known and
     unknown logins answer alike)."""
-    return indexer().index("rate.password", f"{kind}:{value}").hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.password", f"{kind}:{value}").hex()
 
 
 # Across logins, from one client address: spraying one password over many logins.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 
 security_logger = logging.getLogger("security")
 
@@ -20,7 +20,7 @@ def client_hash(address: str | None) -> str | None:
     """The client address as logs may hold it: a keyed hash, stable within one key."""
     if not address:
         return None
-    return indexer().index("log.client", address).hex()[:32]
+    return keyed_hash(KeyPurpose.LOG_PSEUDONYM).digest("log.client", address).hex()[:32]
 
 
 def security_event(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,9 +139,7 @@ async def rotate_refresh_token(
     session = await db.get(AuthSession, parsed.session_id)
     if session is None or not is_live(session, now):
         raise InvalidToken
-    if not hmac.compare_digest(
-        session.refresh_secret_hash, tokens.refresh_secret_hash(parsed.secret)
-    ):
+    if not tokens.refresh_secret_matches(session.refresh_secret_hash, parsed.secret):
         # Presented again after rotation: someone holds a copy. End the session for all.
         session.revoked_at = now
         security_event(

@@ -3,7 +3,6 @@ a CSPRNG, stored as keyed hashes, tried at most 5 times."""
 
 from __future__ import annotations
 
-import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,7 +15,7 @@ from auth.message_limits import Channel, may_send
 from auth.rate_limits import RateLimiter
 from auth.senders import OutgoingMessage, Sender
 from models import SmsCode, SmsPurpose
-from models.encryption import indexer
+from models.encryption import KeyPurpose, keyed_hash
 from models.unit_of_work import RequestScope
 
 CODE_TTL = timedelta(minutes=5)
@@ -46,15 +45,33 @@ class Issued:
     expires_at: datetime | None
 
 
-def phone_key(recipient: str) -> bytes:
-    """The blind index a code's recipient is kept as: a phone (E.164) or an address."""
+def _recipient(recipient: str) -> tuple[str, str]:
+    """The hashing domain and normalized form of a code's recipient: a phone (E.164) or,
+    for codes sent by e-mail, an address."""
     if "@" in recipient:
-        return indexer().index("code.email", recipient.lower())
-    return indexer().index("sms.phone", recipient)
+        return "code.email", recipient.lower()
+    return "sms.phone", recipient
+
+
+def phone_key(recipient: str) -> bytes:
+    """The keyed hash under which a recipient's codes are stored."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest(*_recipient(recipient))
+
+
+def phone_keys(recipient: str) -> tuple[bytes, ...]:
+    """What the recipient's hash on a stored code may be: it was computed under any
+    configured key."""
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digests(*_recipient(recipient))
 
 
 def _code_hash(row: SmsCode, code: str) -> bytes:
-    return indexer().index("sms.code", f"{row.id}:{code}")
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("sms.code", f"{row.id}:{code}")
+
+
+def _code_matches(row: SmsCode, code: str) -> bool:
+    return keyed_hash(KeyPurpose.ONE_TIME_SECRET).matches(
+        row.code_hash, "sms.code", f"{row.id}:{code}"
+    )
 
 
 async def issue_code(
@@ -125,7 +142,7 @@ async def check_code(
             await db.scalars(
                 select(SmsCode)
                 .where(
-                    SmsCode.phone_index == phone_key(recipient),
+                    SmsCode.phone_index.in_(phone_keys(recipient)),
                     SmsCode.purpose == purpose,
                     SmsCode.consumed_at.is_(None),
                 )
@@ -150,7 +167,7 @@ async def check_code(
     counted, row = await scope.record_for_good(count_try)
     if counted is not CodeCheck.OK or row is None:
         return counted, None
-    if hmac.compare_digest(row.code_hash, _code_hash(row, code)):
+    if _code_matches(row, code):
         return CodeCheck.OK, row
     return CodeCheck.INVALID, None
 

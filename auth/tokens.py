@@ -1,22 +1,42 @@
-"""Access tokens (signed JWTs, joserfc) and refresh tokens (opaque, stored as HMACs)."""
+"""Access tokens (signed JWTs, joserfc) and refresh tokens (opaque, stored as HMACs).
+
+Access tokens are HS256 JWTs whose header names the signing key (`kid`). The signing
+keys come from `GATEWAY_TOKEN_SIGNING_KEY`, oldest first: the last signs, and every one
+verifies the tokens signed with it, so that a new key can be rolled out, and an old one
+retired, while every token in circulation stays valid until it expires. A token that
+names no key, names a key that is not configured or is signed with another algorithm
+is refused.
+
+Refresh-token secrets are stored as HMACs under a key of their own
+(`KeyPurpose.REFRESH_TOKEN`, derived from the blind-index master keys), never under a
+key that also signs tokens.
+"""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OctKey
+from joserfc.jwk import GuestProtocol, OctKey
+
+from models.encryption import KeyPurpose, MasterKey, derive_key, keyed_hash
 
 ACCESS_TOKEN_TTL = timedelta(minutes=15)
 REFRESH_TOKEN_TTL = timedelta(days=30)
 ALGORITHM = "HS256"
 ISSUER = "xiamo-gateway"
+# The kid of a signing key written without a key id (the form of earlier releases):
+# derived from the key, so that every instance names it alike, and revealing nothing of it.
+UNVERSIONED_KID_LABEL = "xiamo-gateway/token-signing-key-id"
+REFRESH_DOMAIN = "refresh-token"
 
 
 class InvalidToken(Exception):
@@ -38,10 +58,33 @@ class RefreshToken:
         return f"{self.session_id.hex}.{self.secret}"
 
 
+def key_id(master: MasterKey) -> str:
+    """The `kid` under which a signing key signs: its version, or for a key without one a
+    name derived from the key."""
+    if master.version is not None:
+        return master.version
+    digest = derive_key(master.secret, UNVERSIONED_KID_LABEL)[:9]
+    return "u" + base64.urlsafe_b64encode(digest).decode()
+
+
 class TokenIssuer:
-    def __init__(self, signing_key: bytes) -> None:
-        self._key = OctKey.import_key(signing_key)
-        self._hmac_key = hashlib.sha256(b"refresh-token:" + signing_key).digest()
+    def __init__(self, signing_keys: Sequence[MasterKey]) -> None:
+        if not signing_keys:
+            raise ValueError("no token signing key")
+        self._keys = {key_id(master): OctKey.import_key(master.secret) for master in signing_keys}
+        self._kid = key_id(signing_keys[-1])
+        # Earlier releases stored refresh-token HMACs under a hash of the signing key; a
+        # signing key in that form still verifies them, so that no session ends on upgrade.
+        # Every refresh stores the new secret under the refresh-token key instead.
+        self._earlier_refresh_keys = tuple(
+            hashlib.sha256(b"refresh-token:" + master.secret).digest()
+            for master in signing_keys
+            if master.version is None
+        )
+
+    @property
+    def current_kid(self) -> str:
+        return self._kid
 
     def access_token(self, session_id: uuid.UUID, now: datetime) -> tuple[str, datetime]:
         expires_at = now + ACCESS_TOKEN_TTL
@@ -52,11 +95,20 @@ class TokenIssuer:
             "exp": int(expires_at.timestamp()),
             "typ": "access",
         }
-        return jwt.encode({"alg": ALGORITHM}, claims, self._key), expires_at
+        header = {"alg": ALGORITHM, "kid": self._kid}
+        return jwt.encode(header, claims, self._keys[self._kid]), expires_at
+
+    def _verifying_key(self, token: GuestProtocol) -> OctKey:
+        """The key the token's header names; none for another algorithm or no known kid."""
+        header = token.headers()
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str) or kid not in self._keys:
+            raise InvalidToken
+        return self._keys[kid]
 
     def verify_access(self, token: str, now: datetime) -> AccessClaims:
         try:
-            decoded = jwt.decode(token, self._key, algorithms=[ALGORITHM])
+            decoded = jwt.decode(token, self._verifying_key, algorithms=[ALGORITHM])
             registry = jwt.JWTClaimsRegistry(
                 now=int(now.timestamp()),
                 leeway=0,
@@ -76,7 +128,17 @@ class TokenIssuer:
         return RefreshToken(session_id=session_id, secret=secrets.token_urlsafe(32))
 
     def refresh_secret_hash(self, secret: str) -> bytes:
-        return hmac.new(self._hmac_key, secret.encode(), hashlib.sha256).digest()
+        """What is stored of a new refresh-token secret: its HMAC under the current key."""
+        return keyed_hash(KeyPurpose.REFRESH_TOKEN).digest(REFRESH_DOMAIN, secret)
+
+    def refresh_secret_matches(self, stored: bytes, secret: str) -> bool:
+        """Whether `stored` is the HMAC of `secret` under any configured refresh-token key
+        (or, for a session last refreshed by an earlier release, its earlier HMAC)."""
+        found = keyed_hash(KeyPurpose.REFRESH_TOKEN).matches(stored, REFRESH_DOMAIN, secret)
+        for key in self._earlier_refresh_keys:
+            earlier = hmac.new(key, secret.encode(), hashlib.sha256).digest()
+            found |= hmac.compare_digest(stored, earlier)
+        return found
 
     @staticmethod
     def parse_refresh_token(value: str) -> RefreshToken:

@@ -340,13 +340,14 @@ def keys_generate() -> None:
 
 @keys_app.command("rotate")
 def keys_rotate() -> None:
-    """Re-seal every encrypted value with the newest data key (the last of GATEWAY_DATA_KEYS)."""
-    from models.key_rotation import rotate_keys
+    """Bring every stored value up to the newest keys: re-seal it with the last of
+    GATEWAY_DATA_KEYS and recompute its blind index with the last of GATEWAY_BLIND_INDEX_KEY."""
+    from models.key_rotation import Rotated, rotate_keys
 
     settings = _settings()
     _check_database(settings)
 
-    async def run() -> dict[str, int]:
+    async def run() -> dict[str, Rotated]:
         engine = create_engine(settings.database_url)
         try:
             async with create_session_factory(engine)() as session:
@@ -355,7 +356,16 @@ def keys_rotate() -> None:
             await engine.dispose()
 
     counts = asyncio.run(run())
-    typer.echo(", ".join(f"{table}: {count} re-sealed" for table, count in counts.items()))
+    for table, rotated in counts.items():
+        line = f"{table}: {rotated.resealed} re-sealed, {rotated.reindexed} re-indexed"
+        if rotated.conflicts:
+            line += (
+                f", {rotated.conflicts} left under an older index key (another row holds the "
+                "same value)"
+            )
+        typer.echo(line)
+    if any(rotated.conflicts for rotated in counts.values()):
+        raise typer.Exit(code=1)
 
 
 @retention_app.command("run")

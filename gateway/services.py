@@ -5,21 +5,23 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from auth.identity_verifier import BuiltInVerifier, HttpVerifier, IdentityVerifier
+from auth.passwords import breached_passwords
 from auth.rate_limits import RateLimiter
 from auth.senders import ConsoleSender, HttpSender, Outbox, Sender
 from auth.services import AuthServices
 from auth.tokens import TokenIssuer
 from auth.wechat import WechatClient, WechatConfig
-from gateway.settings import Settings, decode_key
+from gateway.settings import Settings, versioned_keys
 from models import encryption
 
 
-def _key_bytes(secret: SecretStr) -> bytes:
-    """A signing or index key's bytes; settings refused anything but base64 of 32 or more."""
-    key = decode_key(secret.get_secret_value())
-    if key is None:
-        raise RuntimeError("a key in the settings is not base64")
-    return key
+def _master_keys(secret: SecretStr) -> list[encryption.MasterKey]:
+    """The entries of a versioned key setting, oldest first; settings refused anything
+    but base64 keys of 32 bytes or more."""
+    return [
+        encryption.MasterKey(version, key)
+        for version, key in versioned_keys(secret.get_secret_value())
+    ]
 
 
 def configure_encryption(settings: Settings) -> None:
@@ -27,7 +29,7 @@ def configure_encryption(settings: Settings) -> None:
         raise RuntimeError("encryption keys are missing from the settings")
     encryption.configure(
         encryption.KeyRing.from_setting(settings.data_keys.get_secret_value()),
-        encryption.BlindIndexer(_key_bytes(settings.blind_index_key)),
+        _master_keys(settings.blind_index_key),
     )
 
 
@@ -41,6 +43,8 @@ def _sender(url: str | None, token: object, outbox: Outbox) -> Sender:
 def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
     if settings.token_signing_key is None:
         raise RuntimeError("the token signing key is missing from the settings")
+    # Read now, once, rather than inside the first request that sets a password.
+    breached_passwords()
     wechat = None
     if settings.wechat_app_id and settings.wechat_app_secret is not None:
         wechat = WechatClient(
@@ -58,7 +62,7 @@ def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
             settings.id_verifier_url, token=token.get_secret_value() if token else None
         )
     return AuthServices(
-        tokens=TokenIssuer(_key_bytes(settings.token_signing_key)),
+        tokens=TokenIssuer(_master_keys(settings.token_signing_key)),
         limiter=RateLimiter.from_url(settings.redis_url),
         sms=_sender(settings.sms_gateway_url, settings.sms_gateway_token, outbox),
         email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox),

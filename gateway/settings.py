@@ -164,6 +164,61 @@ def _check_key(value: str) -> None:
         raise _invalid(f"the value decodes to {_bytes(len(key))}; {accepted}")
 
 
+def versioned_keys(value: str) -> list[tuple[str | None, bytes]]:
+    """The entries of a versioned key setting, in order: (key id, key), the key id None
+    for a key written without one. The setting was validated when it was read."""
+    entries: list[tuple[str | None, bytes]] = []
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        key_id, separator, encoded = entry.partition(":")
+        key = decode_key(encoded if separator else entry)
+        if key is None:
+            raise ValueError("a key of a versioned key setting is not base64")
+        entries.append((key_id if separator else None, key))
+    return entries
+
+
+def _check_versioned_keys(value: str) -> None:
+    """One key in base64 (the form of earlier releases, with the same messages), or
+    comma-separated `keyid:base64key` entries of which at most one has no key id."""
+    if ":" not in value:
+        _check_key(value)
+        return
+    accepted = (
+        f"write comma-separated keyid:base64key entries, each key at least {MIN_KEY_BYTES} "
+        f"random bytes in base64 ({KEYS_HINT})"
+    )
+    entries = [part.strip() for part in value.split(",") if part.strip()]
+    if not entries:
+        raise _invalid(f"holds no key; {accepted}")
+    seen: set[str] = set()
+    without_id = 0
+    for number, entry in enumerate(entries, start=1):
+        key_id, separator, encoded = entry.partition(":")
+        if not separator:
+            without_id += 1
+            if without_id > 1:
+                raise _invalid(
+                    f"entry {number} is a second key without a key id (only one key may "
+                    f"have none); {accepted}"
+                )
+            encoded = entry
+        elif not _KEY_ID.fullmatch(key_id):
+            raise _invalid(
+                f"entry {number} is not keyid:base64key with a key id of 1 to 32 letters, "
+                f"digits, '.', '_' or '-'; {accepted}"
+            )
+        elif key_id in seen:
+            raise _invalid(f"entry {number} repeats an earlier key id; {accepted}")
+        seen.add(key_id)
+        key = decode_key(encoded)
+        if key is None:
+            raise _invalid(f"the key of entry {number} is not base64; {accepted}")
+        if len(key) < MIN_KEY_BYTES:
+            raise _invalid(f"the key of entry {number} decodes to {_bytes(len(key))}; {accepted}")
+
+
 def _check_data_keys(value: str) -> None:
     accepted = (
         f"write comma-separated keyid:base64key entries, each key {DATA_KEY_BYTES} random "
@@ -211,8 +266,13 @@ class Settings(BaseSettings):
     database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'gateway.db'}"
     redis_url: str | None = None
 
-    # Secrets. data_keys is a comma-separated list of `keyid:base64key` (32-byte keys);
-    # the last one encrypts, every one decrypts.
+    # Secrets, each a comma-separated list of `keyid:base64key`, oldest first. data_keys
+    # (32-byte keys): the last one encrypts, every one decrypts. token_signing_key: the
+    # last signs access tokens (its key id is their `kid`), every one verifies.
+    # blind_index_key: the master keys of every keyed hash (blind indexes, hashes of
+    # one-time codes and tokens, rate-limit keys, refresh-token HMACs); the last
+    # computes, every one matches. Both also take one key without a key id, the form of
+    # earlier releases.
     token_signing_key: SecretStr | None = None
     data_keys: SecretStr | None = None
     blind_index_key: SecretStr | None = None
@@ -294,7 +354,7 @@ class Settings(BaseSettings):
     @classmethod
     def _key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
-            _check_key(value.get_secret_value())
+            _check_versioned_keys(value.get_secret_value())
         return value
 
     @field_validator("data_keys")
@@ -397,12 +457,15 @@ class Settings(BaseSettings):
 
 def generate_secrets() -> dict[str, str]:
     """Fresh values for every secret setting, as they would stand in an environment file."""
-    key_id = "k" + secrets.token_hex(4)
-    data_key = base64.urlsafe_b64encode(secrets.token_bytes(DATA_KEY_BYTES)).decode()
+
+    def entry(size: int) -> str:
+        key = base64.urlsafe_b64encode(secrets.token_bytes(size)).decode()
+        return f"k{secrets.token_hex(4)}:{key}"
+
     return {
-        "token_signing_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "data_keys": f"{key_id}:{data_key}",
-        "blind_index_key": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "token_signing_key": entry(MIN_KEY_BYTES),
+        "data_keys": entry(DATA_KEY_BYTES),
+        "blind_index_key": entry(MIN_KEY_BYTES),
     }
 
 

@@ -1,4 +1,4 @@
-"""Encryption at rest for personal data, and blind indexes for exact look-ups.
+"""Encryption at rest for personal data, and keyed hashes for exact look-ups.
 
 A sensitive attribute is declared with `Encrypted`: its clear value exists only in the
 process. The column beside it holds AES-256-GCM ciphertext with the id of the key that
@@ -6,6 +6,13 @@ sealed it, and the associated data binds the ciphertext to its table, column and
 so a value copied into another row or column no longer decrypts. Where the value must
 be unique or looked up, an HMAC-SHA256 blind index of the normalized value is stored
 instead of anything searchable in clear.
+
+Every keyed hash the gateway stores or keys by has a purpose (`KeyPurpose`), and each
+purpose has keys of its own, derived with HKDF-SHA256 under a distinct label from the
+versioned master keys of `GATEWAY_BLIND_INDEX_KEY`. The newest version computes; a
+value computed under any configured version still matches, so a new version can be
+introduced while every stored index and hash stays usable, and `keys rotate`
+recomputes the blind indexes under it.
 
 Keys come from settings (`GATEWAY_DATA_KEYS`, `GATEWAY_BLIND_INDEX_KEY`) through
 `configure()`, called by the app factory and the CLI before any session is used.
@@ -18,12 +25,16 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, overload
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import ColumnElement
 
 FORMAT_VERSION = 1
 NONCE_BYTES = 12
@@ -88,27 +99,104 @@ class KeyRing:
         return blob[2 : 2 + blob[1]].decode()
 
 
-@dataclass(frozen=True)
-class BlindIndexer:
-    key: bytes
+class KeyPurpose(StrEnum):
+    """What a keyed hash is for. Each purpose has keys of its own, derived under its
+    label (the value), so that no key serves two purposes."""
 
-    def index(self, domain: str, normalized: str) -> bytes:
-        message = domain.encode() + b"\x00" + normalized.encode()
-        return hmac.new(self.key, message, hashlib.sha256).digest()
+    BLIND_INDEX = "xiamo-gateway/blind-index"
+    """Blind indexes of sealed columns (phones, e-mail addresses, card numbers, OpenIDs)."""
+    ONE_TIME_SECRET = "xiamo-gateway/one-time-secret"  # noqa: S105 (a label, not a secret)
+    """Hashes of SMS codes (and the phone they were sent to), e-mail tokens, WeChat states."""
+    RATE_LIMIT = "xiamo-gateway/rate-limit"
+    """The keys under which rate limits count (client addresses, recipients, logins)."""
+    REFRESH_TOKEN = "xiamo-gateway/refresh-token"  # noqa: S105 (a label, not a secret)
+    """The HMAC under which refresh-token secrets are stored."""
+    LOG_PSEUDONYM = "xiamo-gateway/log-pseudonym"
+    """What logs hold instead of a client address: a stable keyed hash of it."""
+
+
+# What a master key without a version (the form of earlier releases) computes with the
+# master key itself rather than with a derived key: exactly what those releases stored
+# and counted with it, so that an upgrade needs no step. Refresh tokens were not keyed
+# by it, so they always use a derived key.
+UNVERSIONED_PURPOSES = frozenset(
+    {KeyPurpose.BLIND_INDEX, KeyPurpose.ONE_TIME_SECRET, KeyPurpose.RATE_LIMIT}
+)
+DERIVED_KEY_BYTES = 32
+
+
+def derive_key(master: bytes, label: str) -> bytes:
+    """The key for one purpose: HKDF-SHA256 of the master key, `label` as its info."""
+    return HKDF(
+        algorithm=hashes.SHA256(), length=DERIVED_KEY_BYTES, salt=None, info=label.encode()
+    ).derive(master)
+
+
+@dataclass(frozen=True)
+class MasterKey:
+    """One entry of a versioned key setting; `version` is None for a bare key."""
+
+    version: str | None
+    secret: bytes
+
+
+@dataclass(frozen=True)
+class KeyedHasher:
+    """HMAC-SHA256 under one purpose's keys, oldest first: the last computes, every one
+    matches."""
+
+    keys: tuple[bytes, ...]
+
+    @classmethod
+    def for_purpose(cls, purpose: KeyPurpose, masters: Sequence[MasterKey]) -> KeyedHasher:
+        if not masters:
+            raise EncryptionError("no master key configured")
+        return cls(
+            tuple(
+                master.secret
+                if master.version is None and purpose in UNVERSIONED_PURPOSES
+                else derive_key(master.secret, purpose.value)
+                for master in masters
+            )
+        )
+
+    @staticmethod
+    def _mac(key: bytes, domain: str, value: str) -> bytes:
+        message = domain.encode() + b"\x00" + value.encode()
+        return hmac.new(key, message, hashlib.sha256).digest()
+
+    def digest(self, domain: str, value: str) -> bytes:
+        """The hash under the current key: what is stored or counted from now on."""
+        return self._mac(self.keys[-1], domain, value)
+
+    def digests(self, domain: str, value: str) -> tuple[bytes, ...]:
+        """The hash under every configured key, the current one first: what a stored
+        hash may be while a new key is rolled out."""
+        return tuple(dict.fromkeys(self._mac(key, domain, value) for key in reversed(self.keys)))
+
+    def matches(self, stored: bytes, domain: str, value: str) -> bool:
+        """Whether `stored` is the hash of `value` under any configured key (constant time
+        per key)."""
+        found = False
+        for candidate in self.digests(domain, value):
+            found |= hmac.compare_digest(stored, candidate)
+        return found
 
 
 @dataclass
 class _Keys:
     keyring: KeyRing | None = None
-    indexer: BlindIndexer | None = None
+    hashers: dict[KeyPurpose, KeyedHasher] | None = None
 
 
 _keys = _Keys()
 
 
-def configure(keyring: KeyRing, indexer: BlindIndexer) -> None:
+def configure(keyring: KeyRing, hash_keys: Sequence[MasterKey]) -> None:
+    """Install the data keys and the master keys of every keyed hash (oldest first)."""
+    hashers = {purpose: KeyedHasher.for_purpose(purpose, hash_keys) for purpose in KeyPurpose}
     _keys.keyring = keyring
-    _keys.indexer = indexer
+    _keys.hashers = hashers
 
 
 def keyring() -> KeyRing:
@@ -117,10 +205,10 @@ def keyring() -> KeyRing:
     return _keys.keyring
 
 
-def indexer() -> BlindIndexer:
-    if _keys.indexer is None:
-        raise EncryptionError("blind-index key is not configured")
-    return _keys.indexer
+def keyed_hash(purpose: KeyPurpose) -> KeyedHasher:
+    if _keys.hashers is None:
+        raise EncryptionError("blind-index keys are not configured")
+    return _keys.hashers[purpose]
 
 
 def _identity(value: str) -> str:
@@ -150,18 +238,37 @@ class Encrypted:
         self.normalize = normalize
         self.name = ""
         self.table = ""
+        self.owner: type[Any] | None = None
 
     def __set_name__(self, owner: type[Any], name: str) -> None:
         self.name = name
         self.table = str(owner.__tablename__)
+        self.owner = owner
 
     def binding(self, row_id: object) -> bytes:
         """The associated data: table, column and row."""
         return f"{self.table}.{self.name}.{row_id}".encode()
 
     def index_of(self, value: str) -> bytes:
-        """The blind index of a clear value, for exact look-ups and uniqueness."""
-        return indexer().index(f"{self.table}.{self.name}", self.normalize(value))
+        """The blind index of a clear value under the current key: what is stored."""
+        return keyed_hash(KeyPurpose.BLIND_INDEX).digest(
+            f"{self.table}.{self.name}", self.normalize(value)
+        )
+
+    def indexes_of(self, value: str) -> tuple[bytes, ...]:
+        """The blind index of a clear value under every configured key, the current one
+        first: a stored index is one of them until `keys rotate` has recomputed it."""
+        return keyed_hash(KeyPurpose.BLIND_INDEX).digests(
+            f"{self.table}.{self.name}", self.normalize(value)
+        )
+
+    def matches(self, value: str) -> ColumnElement[bool]:
+        """A condition for rows holding `value`, through the blind index: exact look-ups
+        go through here, so that they find rows indexed under any configured key."""
+        if self.index is None or self.owner is None:
+            raise EncryptionError(f"{self.table}.{self.name} has no blind index")
+        column = getattr(self.owner, self.index)
+        return column.in_(self.indexes_of(value))  # type: ignore[no-any-return]
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Encrypted: ...
@@ -188,13 +295,44 @@ class Encrypted:
         if self.index is not None:
             setattr(obj, self.index, None if value is None else self.index_of(value))
 
-    def reseal(self, obj: object) -> bool:
-        """Seal the stored value again with the current key; True when it changed."""
+    def rotation(self, obj: object) -> Rotation | None:
+        """What bringing the stored value up to the current keys changes, without changing
+        `obj`: its seal when an older data key sealed it, its blind index when an older
+        index key computed it. None when both are current."""
         blob: bytes | None = getattr(obj, self.column)
-        if blob is None or KeyRing.key_id_of(blob) == keyring().current:
-            return False
-        self.__set__(obj, self.__get__(obj, type(obj)))
-        return True
+        if blob is None:
+            return None
+        value = self.__get__(obj, type(obj))
+        if value is None:
+            return None
+        values: dict[str, bytes] = {}
+        if KeyRing.key_id_of(blob) != keyring().current:
+            values[self.column] = keyring().seal(value, self.binding(obj.id))  # type: ignore[attr-defined]
+        if self.index is not None:
+            index = self.index_of(value)
+            if getattr(obj, self.index) != index:
+                values[self.index] = index
+        if not values:
+            return None
+        return Rotation(self.column, blob, values)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """New column values for one sealed attribute of one row, valid while `column` still
+    holds `sealed` (a concurrent change of the value makes them stale)."""
+
+    column: str
+    sealed: bytes
+    values: dict[str, bytes]
+
+    @property
+    def resealed(self) -> bool:
+        return self.column in self.values
+
+    @property
+    def reindexed(self) -> bool:
+        return len(self.values) > int(self.resealed)
 
 
 def encrypted_attributes(model: type[Any]) -> list[Encrypted]:

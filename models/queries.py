@@ -12,6 +12,7 @@ from sqlalchemy import Select, String, Text, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
+from models.bank_card import BankCard
 from models.base import UTCDateTime
 from models.data_request import OPEN_STATUSES, DataRequest, DataRequestStatus, DataRequestType
 from models.identity import IdentityProvider, ThirdPartyIdentity
@@ -45,20 +46,19 @@ async def all_policies(session: AsyncSession) -> Sequence[PrivacyPolicy]:
 
 
 async def account_by_phone(session: AsyncSession, phone: str) -> Account | None:
-    """The live account bound to a phone (E.164), through its blind index."""
-    statement = select(Account).where(Account.phone_index == Account.phone.index_of(phone))
+    """The live account bound to a phone (E.164), through its blind index (under any
+    configured key)."""
+    statement = select(Account).where(Account.phone.matches(phone))
     return (await session.scalars(statement)).first()
 
 
 async def account_by_email(session: AsyncSession, email: str) -> Account | None:
-    statement = select(Account).where(Account.email_index == Account.email.index_of(email))
+    statement = select(Account).where(Account.email.matches(email))
     return (await session.scalars(statement)).first()
 
 
 async def staff_by_email(session: AsyncSession, email: str) -> StaffMember | None:
-    statement = select(StaffMember).where(
-        StaffMember.email_index == StaffMember.email.index_of(email)
-    )
+    statement = select(StaffMember).where(StaffMember.email.matches(email))
     return (await session.scalars(statement)).first()
 
 
@@ -76,9 +76,18 @@ async def identity_by_open_id(
 ) -> ThirdPartyIdentity | None:
     statement = select(ThirdPartyIdentity).where(
         ThirdPartyIdentity.provider == provider,
-        ThirdPartyIdentity.open_id_index == ThirdPartyIdentity.open_id.index_of(open_id),
+        ThirdPartyIdentity.open_id.matches(open_id),
     )
     return (await session.scalars(statement)).first()
+
+
+async def card_bound(session: AsyncSession, account_id: uuid.UUID, card_number: str) -> bool:
+    """Whether the account has bound this card number, through the blind index (under any
+    configured key: the unique constraint sees only identical indexes)."""
+    statement = select(BankCard.id).where(
+        BankCard.account_id == account_id, BankCard.card_number.matches(card_number)
+    )
+    return bool(await session.scalar(select(statement.exists())))
 
 
 @dataclass(frozen=True)
@@ -118,15 +127,15 @@ def _sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[A
 def _has_phone(phone: str) -> Any:
     """The phone, proven or as a manager typed it, through the blind indexes."""
     return or_(
-        Account.phone_index == Account.phone.index_of(phone),
-        Account.unproven_phone_index == Account.unproven_phone.index_of(phone),
+        Account.phone.matches(phone),
+        Account.unproven_phone.matches(phone),
     )
 
 
 def _has_email(email: str) -> Any:
     return or_(
-        Account.email_index == Account.email.index_of(email),
-        Account.unproven_email_index == Account.unproven_email.index_of(email),
+        Account.email.matches(email),
+        Account.unproven_email.matches(email),
     )
 
 

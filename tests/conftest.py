@@ -42,9 +42,9 @@ from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 
 TEST_SECRETS = {
-    "token_signing_key": base64.urlsafe_b64encode(b"t" * 32).decode(),
+    "token_signing_key": "t1:" + base64.urlsafe_b64encode(b"t" * 32).decode(),
     "data_keys": "test1:" + base64.urlsafe_b64encode(b"d" * 32).decode(),
-    "blind_index_key": base64.urlsafe_b64encode(b"b" * 32).decode(),
+    "blind_index_key": "b1:" + base64.urlsafe_b64encode(b"b" * 32).decode(),
 }
 
 

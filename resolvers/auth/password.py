@@ -8,6 +8,7 @@ from auth.passwords import (
     PasswordCheck,
     check_password,
     hash_password,
+    must_change_password,
     password_problem,
     tries_key,
 )
@@ -90,7 +91,9 @@ async def login_with_password(
         return AuthResult(user_errors=[INVALID_CREDENTIALS])
     if proof is not None and not await consume_code(ctx.session, proof, ctx.now()):
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
-    return await signed_in(ctx, account, LoginMethod.PASSWORD)
+    result = await signed_in(ctx, account, LoginMethod.PASSWORD)
+    result.must_change_password = result.tokens is not None and must_change_password(password)
+    return result
 
 
 def _new_credentials(email: str, password: str) -> tuple[str | None, list[UserError]]:

@@ -15,6 +15,8 @@ class AuthResult:
     tokens: IssuedTokens | None = None
     account: Account | None = None
     is_new_account: bool = False
+    # Signed in with a password that no longer meets the rule: the client asks for a new one.
+    must_change_password: bool = False
     user_errors: list[UserError] = field(default_factory=list)
 
 

@@ -17,6 +17,7 @@ from auth.passwords import (
     PasswordCheck,
     check_password,
     hash_password,
+    must_change_password,
     password_problem,
     tries_key,
 )
@@ -120,7 +121,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
         ctx.session, ctx.auth.tokens, now=ctx.now(), staff_id=staff.id, user_agent=ctx.user_agent
     )
     log("staff_sign_in", "success")
-    return AuthResult(tokens=tokens)
+    return AuthResult(tokens=tokens, must_change_password=must_change_password(password))
 
 
 async def set_staff_password(

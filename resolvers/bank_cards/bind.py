@@ -18,6 +18,9 @@ from resolvers.verifications.validation import names_match, parse_card_number
 
 MAX_CARDS = 10
 TEXT_LIMIT = 100
+ALREADY_BOUND = user_error(
+    UserErrorCode.ALREADY_EXISTS, "This card is already bound.", "cardNumber"
+)
 
 
 @dataclass
@@ -101,6 +104,9 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
                 user_error(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
             ]
         )
+    # Under the account's lock: finds the card whichever index key computed its index.
+    if await queries.card_bound(ctx.session, account.id, card.value):
+        return BankCardResult(user_errors=[ALREADY_BOUND])
     row = BankCard(
         account_id=account.id,
         bank_name=card.bank_name or submission.bank_name.strip(),
@@ -112,19 +118,13 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
     )
     row.card_number = card.value
     row.holder_name = submission.holder_name.strip()
-    # The unique (account, card index) decides, not a look-up first: two requests binding
-    # the same card at once cannot both succeed.
+    # The unique (account, card index) stays the last word: two requests binding the same
+    # card at once cannot both succeed.
     try:
         async with ctx.session.begin_nested():
             ctx.session.add(row)
     except IntegrityError:
-        return BankCardResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.ALREADY_EXISTS, "This card is already bound.", "cardNumber"
-                )
-            ]
-        )
+        return BankCardResult(user_errors=[ALREADY_BOUND])
     await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     ctx.loaders.bank_cards_by_account.clear(account.id)
     return BankCardResult(bank_card=row)

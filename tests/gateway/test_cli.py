@@ -81,8 +81,11 @@ def test_keys_generate_prints_every_secret_setting(workdir: Path) -> None:
     result = runner.invoke(app, ["keys", "generate"])
 
     names = [line.split("=", 1)[0] for line in result.output.splitlines()]
+    values = [line.split("=", 1)[1] for line in result.output.splitlines()]
     assert result.exit_code == 0
     assert names == ["GATEWAY_TOKEN_SIGNING_KEY", "GATEWAY_DATA_KEYS", "GATEWAY_BLIND_INDEX_KEY"]
+    # Each a versioned key (a key id, then 32 random bytes in base64), ready to rotate.
+    assert all(re.fullmatch(r"k[0-9a-f]{8}:[A-Za-z0-9_-]{43}=", value) for value in values)
     assert runner.invoke(app, ["keys", "generate"]).output != result.output
 
 
@@ -94,6 +97,7 @@ def test_staff_create_adds_a_member_once(workdir: Path) -> None:
     created = runner.invoke(app, arguments)
     again = runner.invoke(app, arguments)
     weak = runner.invoke(app, [*arguments[:-1], "weakweak"])
+    breached = runner.invoke(app, [*arguments[:-1], "1qaz2wsx3edc"])
 
     assert created.exit_code == 0, created.output
     assert re.fullmatch(
@@ -105,7 +109,11 @@ def test_staff_create_adds_a_member_once(workdir: Path) -> None:
     assert again.exit_code == 1
     assert again.stderr == "error: this e-mail address already signs somebody in\n"
     assert weak.exit_code == 2
-    assert weak.stderr == "error: The password may not be letters only.\n"
+    assert weak.stderr == "error: The password needs at least 12 characters.\n"
+    assert breached.exit_code == 2
+    assert breached.stderr == (
+        "error: This password is on a list of passwords known from data breaches; choose another.\n"
+    )
 
 
 def test_staff_create_asks_for_the_password_twice_when_not_given(workdir: Path) -> None:

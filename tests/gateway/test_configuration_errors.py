@@ -22,6 +22,10 @@ from tests.gateway.operator import COMMANDS, assert_refused, run_process, runner
 KEYS_ACCEPTED = (
     "write at least 32 random bytes in base64 (`xiamo-gateway keys generate` prints one)"
 )
+VERSIONED_KEYS_ACCEPTED = (
+    "write comma-separated keyid:base64key entries, each key at least 32 random bytes in "
+    "base64 (`xiamo-gateway keys generate` prints one)"
+)
 DATA_KEYS_ACCEPTED = (
     "write comma-separated keyid:base64key entries, each key 32 random bytes in base64 "
     "(`xiamo-gateway keys generate` prints one)"
@@ -98,6 +102,31 @@ MISTAKES = {
     "blind index key as text": (
         {"GATEWAY_BLIND_INDEX_KEY": "a passphrase, not a key of 32 random bytes"},
         f"error: GATEWAY_BLIND_INDEX_KEY: the value is not base64; {KEYS_ACCEPTED}",
+    ),
+    "token signing key of 16 bytes in a list": (
+        {"GATEWAY_TOKEN_SIGNING_KEY": f"{TEST_SECRETS['token_signing_key']},t2:{b64(b't' * 16)}"},
+        "error: GATEWAY_TOKEN_SIGNING_KEY: the key of entry 2 decodes to 16 bytes; "
+        f"{VERSIONED_KEYS_ACCEPTED}",
+    ),
+    "token signing key id twice": (
+        {"GATEWAY_TOKEN_SIGNING_KEY": f"t1:{b64(b'a' * 32)},t1:{b64(b'b' * 32)}"},
+        "error: GATEWAY_TOKEN_SIGNING_KEY: entry 2 repeats an earlier key id; "
+        f"{VERSIONED_KEYS_ACCEPTED}",
+    ),
+    "blind index key id with a space": (
+        {"GATEWAY_BLIND_INDEX_KEY": f"{b64(b'a' * 32)},new key:{b64(b'b' * 32)}"},
+        "error: GATEWAY_BLIND_INDEX_KEY: entry 2 is not keyid:base64key with a key id of 1 "
+        f"to 32 letters, digits, '.', '_' or '-'; {VERSIONED_KEYS_ACCEPTED}",
+    ),
+    "blind index keys both without an id": (
+        {"GATEWAY_BLIND_INDEX_KEY": f"{b64(b'a' * 32)},b2:{b64(b'c' * 32)},{b64(b'b' * 32)}"},
+        "error: GATEWAY_BLIND_INDEX_KEY: entry 3 is a second key without a key id (only one "
+        f"key may have none); {VERSIONED_KEYS_ACCEPTED}",
+    ),
+    "blind index key not base64 in a list": (
+        {"GATEWAY_BLIND_INDEX_KEY": "b1:not base64 at all!"},
+        "error: GATEWAY_BLIND_INDEX_KEY: the key of entry 1 is not base64; "
+        f"{VERSIONED_KEYS_ACCEPTED}",
     ),
     "database postgres://": (
         {"GATEWAY_DATABASE_URL": "postgres://app:s3cret@db.example:5432/xiamo"},

@@ -27,6 +27,7 @@ from models import (
     LoginMethod,
     StaffMember,
     ThirdPartyIdentity,
+    queries,
 )
 from models.database import create_engine, create_session_factory
 from models.encryption import KeyRing
@@ -36,6 +37,9 @@ from tests.conftest import TEST_SECRETS, make_settings
 runner = CliRunner()
 OLD_KEYS = TEST_SECRETS["data_keys"]
 NEW_KEYS = OLD_KEYS + ",test2:" + base64.urlsafe_b64encode(b"e" * 32).decode()
+NEW_INDEX_KEYS = (
+    TEST_SECRETS["blind_index_key"] + ",b2:" + base64.urlsafe_b64encode(b"i" * 32).decode()
+)
 
 # Values that must never appear in clear in a dump.
 CLEAR_VALUES = {
@@ -106,31 +110,56 @@ def test_a_sqlite_file_holds_no_clear_value(sqlite_workdir: str, tmp_path: Path)
     assert b"biz@demo.example" not in dump
 
 
-def test_keys_rotate_reseals_everything_and_keeps_it_readable(
+def test_keys_rotate_reseals_and_reindexes_everything_and_keeps_it_readable(
     sqlite_workdir: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     asyncio.run(write_probe_rows(sqlite_workdir))
     monkeypatch.setenv("GATEWAY_DATA_KEYS", NEW_KEYS)
+    monkeypatch.setenv("GATEWAY_BLIND_INDEX_KEY", NEW_INDEX_KEYS)
 
     rotated = runner.invoke(app, ["keys", "rotate"])
     again = runner.invoke(app, ["keys", "rotate"])
 
     assert rotated.exit_code == 0, rotated.output
-    assert "accounts: 2 re-sealed" in rotated.output
-    assert "third_party_identities: 2 re-sealed" in rotated.output
-    assert "login_events: 1 re-sealed" in rotated.output
-    assert "staff_members: 1 re-sealed" in rotated.output
-    assert again.output.count(": 0 re-sealed") == len(sealed_models())
+    lines = rotated.output.splitlines()
+    assert "accounts: 2 re-sealed, 2 re-indexed" in lines
+    assert "third_party_identities: 2 re-sealed, 1 re-indexed" in lines
+    assert "login_events: 1 re-sealed, 0 re-indexed" in lines
+    assert "staff_members: 1 re-sealed, 1 re-indexed" in lines
+    assert len(lines) == len(sealed_models())
+    assert again.output.count(": 0 re-sealed, 0 re-indexed") == len(sealed_models())
 
-    # Only the new key remains: every value still opens.
-    only_new = NEW_KEYS.split(",")[-1]
-    configure_encryption(make_settings(sqlite_workdir, data_keys=only_new))
+    # Only the new keys remain: every value still opens, and is found by its index.
+    only_new = make_settings(
+        sqlite_workdir,
+        data_keys=NEW_KEYS.split(",")[-1],
+        blind_index_key=NEW_INDEX_KEYS.split(",")[-1],
+    )
+    configure_encryption(only_new)
     try:
         values, key_ids = asyncio.run(read_everything(sqlite_workdir))
+        found = asyncio.run(find_probe(sqlite_workdir))
     finally:
         configure_encryption(make_settings(sqlite_workdir))
     assert set(CLEAR_VALUES.values()) <= values
     assert key_ids == {"test2"}
+    assert found == (True, True, True, True)
+
+
+async def find_probe(url: str) -> tuple[bool, ...]:
+    engine = create_engine(url)
+    async with create_session_factory(engine)() as session:
+        found = (
+            await queries.account_by_phone(session, CLEAR_VALUES["phone"]) is not None,
+            await queries.account_by_email(session, CLEAR_VALUES["email"]) is not None,
+            await queries.staff_by_email(session, CLEAR_VALUES["staff_email"]) is not None,
+            await queries.identity_by_open_id(
+                session, IdentityProvider.WECHAT, CLEAR_VALUES["open_id"]
+            )
+            is not None,
+        )
+    await engine.dispose()
+    return found
 
 
 async def read_everything(url: str) -> tuple[set[str], set[str]]:

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from models import Account, AccountKind
-from models.encryption import BlindIndexer, EncryptionError, KeyRing
+from models.encryption import (
+    EncryptionError,
+    KeyedHasher,
+    KeyPurpose,
+    KeyRing,
+    MasterKey,
+    derive_key,
+)
 
 
 def key(fill: bytes) -> str:
@@ -78,7 +89,9 @@ def test_the_blind_index_normalizes_and_separates_columns() -> None:
 
     assert account.email_index == Account.email.index_of("zhang@example.com")
     assert Account.phone.index_of("a@b.c") != Account.email.index_of("a@b.c")
-    assert BlindIndexer(b"k" * 32).index("d", "v") != BlindIndexer(b"j" * 32).index("d", "v")
+    first = KeyedHasher.for_purpose(KeyPurpose.BLIND_INDEX, [MasterKey("k", b"k" * 32)])
+    second = KeyedHasher.for_purpose(KeyPurpose.BLIND_INDEX, [MasterKey("j", b"j" * 32)])
+    assert first.digest("d", "v") != second.digest("d", "v")
 
 
 def test_clearing_a_value_clears_its_index() -> None:
@@ -88,3 +101,61 @@ def test_clearing_a_value_clears_its_index() -> None:
 
     assert account.phone_sealed is None
     assert account.phone_index is None
+
+
+def hkdf_sha256(master: bytes, label: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=label).derive(master)
+
+
+def test_derived_keys_are_hkdf_sha256_of_the_master_key() -> None:
+    # RFC 5869, test case 3 (no salt, no info): the first 32 bytes of its OKM.
+    okm = bytes.fromhex("8da4e775a563c18f715f802a063c5a31b8a11f5c5ee1879ec3454e5f3c738d2d")
+
+    assert derive_key(b"\x0b" * 22, "") == okm
+
+
+def test_every_purpose_has_a_key_of_its_own_under_a_fixed_label() -> None:
+    master = MasterKey("b1", b"m" * 32)
+    digests = {
+        purpose: KeyedHasher.for_purpose(purpose, [master]).digest("d", "v")
+        for purpose in KeyPurpose
+    }
+
+    # Stored hashes depend on these labels: they never change.
+    assert [purpose.value for purpose in KeyPurpose] == [
+        "xiamo-gateway/blind-index",
+        "xiamo-gateway/one-time-secret",
+        "xiamo-gateway/rate-limit",
+        "xiamo-gateway/refresh-token",
+        "xiamo-gateway/log-pseudonym",
+    ]
+    for purpose, digest in digests.items():
+        key = hkdf_sha256(b"m" * 32, purpose.value.encode())
+        assert digest == hmac.new(key, b"d\x00v", hashlib.sha256).digest()
+    assert len(set(digests.values())) == len(KeyPurpose)
+
+
+def test_a_key_without_a_version_computes_what_earlier_releases_stored() -> None:
+    bare = MasterKey(None, b"m" * 32)
+    earlier = hmac.new(b"m" * 32, b"accounts.phone\x00+8613812345678", hashlib.sha256).digest()
+
+    for purpose in (KeyPurpose.BLIND_INDEX, KeyPurpose.ONE_TIME_SECRET, KeyPurpose.RATE_LIMIT):
+        hasher = KeyedHasher.for_purpose(purpose, [bare])
+        assert hasher.digest("accounts.phone", "+8613812345678") == earlier
+    # Refresh tokens were never keyed by it: a derived key, even for this form.
+    refresh = KeyedHasher.for_purpose(KeyPurpose.REFRESH_TOKEN, [bare])
+    assert refresh.digest("accounts.phone", "+8613812345678") != earlier
+
+
+def test_the_newest_key_computes_and_every_key_matches() -> None:
+    old, new = MasterKey("b1", b"o" * 32), MasterKey("b2", b"n" * 32)
+    before = KeyedHasher.for_purpose(KeyPurpose.BLIND_INDEX, [old])
+    during = KeyedHasher.for_purpose(KeyPurpose.BLIND_INDEX, [old, new])
+    after = KeyedHasher.for_purpose(KeyPurpose.BLIND_INDEX, [new])
+    stored = before.digest("d", "v")
+
+    assert during.digest("d", "v") == after.digest("d", "v") != stored
+    assert during.digests("d", "v") == (after.digest("d", "v"), stored)
+    assert during.matches(stored, "d", "v")
+    assert not during.matches(stored, "d", "w")
+    assert not after.matches(stored, "d", "v")

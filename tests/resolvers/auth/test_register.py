@@ -37,10 +37,13 @@ mutation($input: RegisterEnterpriseInput!) {{
 }}
 """
 ENTERPRISE_PHONE = "13912345678"
+BREACHED = "This password is on a list of passwords known from data breaches; choose another."
 WEAK_PASSWORDS = [
-    ("Ab1-x", "The password needs at least 8 characters."),
-    ("12345678", "The password may not be digits only."),
-    ("abcdefghij", "The password may not be letters only."),
+    ("Ab1-x", "The password needs at least 12 characters."),
+    ("Str0ng-Pw1!", "The password needs at least 12 characters."),
+    ("1qaz2wsx3edc", BREACHED),
+    ("ＱＷＥＲＴＹＵＩＯＰ１２３", BREACHED),
+    ("x" * 129, "The password may have at most 128 characters."),
 ]
 INVALID_EMAIL = error("INVALID_EMAIL", "This is not an e-mail address.", "email")
 
@@ -134,7 +137,7 @@ async def test_a_business_needs_an_email_address(
 
     assert payload == refused(
         INVALID_EMAIL,
-        error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password"),
+        error("WEAK_PASSWORD", "The password needs at least 12 characters.", "password"),
     )
     assert await count(db, Account) == 0
 

@@ -16,6 +16,7 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from auth.tokens import TokenIssuer
 from models import Account, AccountKind, AccountStatus
+from models.encryption import MasterKey
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
@@ -257,7 +258,7 @@ def forged(kind: str, token: str, refresh_token: str, clock: Clock) -> str:
     """A bearer token for the same live session, wrong in one way."""
     claims = _claims(token)
     if kind == "another key":
-        other = TokenIssuer(b"another-signing-key-of-32-bytes!")
+        other = TokenIssuer([MasterKey("t1", b"another-signing-key-of-32-bytes!")])
         return other.access_token(uuid.UUID(hex=claims["sid"]), clock.now)[0]
     if kind == "alg none":
         return f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims)}."

@@ -59,6 +59,7 @@ def error(code: str, message: str, *field: str) -> dict[str, Any]:
     return {"field": list(field) or None, "code": code, "message": message}
 
 
+BREACHED = "This password is on a list of passwords known from data breaches; choose another."
 INVALID_EMAIL = error("INVALID_EMAIL", "This is not an e-mail address.", "email")
 INVALID_PHONE = error("INVALID_PHONE", "This is not a valid phone number.", "phone")
 EMAIL_TAKEN = error(
@@ -313,15 +314,15 @@ async def test_another_enterprise_creates_under_itself_only(
         ({"phone": "+44 20"}, [INVALID_PHONE]),
         (
             {"password": "Short-1"},
-            [error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password")],
+            [error("WEAK_PASSWORD", "The password needs at least 12 characters.", "password")],
         ),
         (
-            {"password": "1234567890"},
-            [error("WEAK_PASSWORD", "The password may not be digits only.", "password")],
+            {"password": "Qwertyuiop123"},
+            [error("WEAK_PASSWORD", BREACHED, "password")],
         ),
         (
-            {"password": "onlyletters"},
-            [error("WEAK_PASSWORD", "The password may not be letters only.", "password")],
+            {"password": "密" * 129},
+            [error("WEAK_PASSWORD", "The password may have at most 128 characters.", "password")],
         ),
         (
             {"displayName": "   "},
@@ -337,7 +338,7 @@ async def test_another_enterprise_creates_under_itself_only(
                 error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName"),
                 INVALID_EMAIL,
                 INVALID_PHONE,
-                error("WEAK_PASSWORD", "The password needs at least 8 characters.", "password"),
+                error("WEAK_PASSWORD", "The password needs at least 12 characters.", "password"),
             ],
         ),
     ],

@@ -26,6 +26,7 @@ from tests.resolvers.settings.viewers import (
     unauthenticated,
 )
 
+BREACHED = "This password is on a list of passwords known from data breaches; choose another."
 NEW_PASSWORD = "battery-Staple-42"
 SECURITY = "security { hasPassword phoneBound emailBound emailVerified passwordChangedAt }"
 SET_PASSWORD = f"""
@@ -250,9 +251,9 @@ async def test_a_step_up_of_another_session_does_not_count(
 @pytest.mark.parametrize(
     ("kind", "password", "message"),
     [
-        ("individual", "abc-12", "The password needs at least 8 characters."),
-        ("business", "12345678901", "The password may not be digits only."),
-        ("enterprise", "passwordonly", "The password may not be letters only."),
+        ("individual", "abc-12", "The password needs at least 12 characters."),
+        ("business", "123456789012", BREACHED),
+        ("enterprise", "Str0ng-Pw1!", "The password needs at least 12 characters."),
         ("sub_account", "a1" * 64 + "b", "The password may have at most 128 characters."),
     ],
 )
@@ -280,9 +281,9 @@ async def test_a_weak_new_password_is_refused_and_nothing_stored(
 @pytest.mark.parametrize(
     ("password", "message"),
     [
-        ("abc-12", "The password needs at least 8 characters."),
-        ("12345678901", "The password may not be digits only."),
-        ("passwordonly", "The password may not be letters only."),
+        ("abc-12", "The password needs at least 12 characters."),
+        ("密码密码密码密码密码", "The password needs at least 12 characters."),
+        ("QWERTYUIOP123", BREACHED),
     ],
 )
 async def test_a_weak_first_password_is_refused_after_the_step_up(
