@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth import sessions
 from auth.message_limits import address_key
 from auth.minors import AgeGroup, age_group
+from auth.passwords import PasswordCheck, check_password
 from auth.sms_codes import CodeCheck
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
 from resolvers.auth.results import AuthResult
@@ -39,6 +40,26 @@ def rate_limited(retry_after_seconds: int, *field: str) -> UserError:
         f"Too many failed sign-ins; try again in {retry_after_seconds} s.",
         *field,
     )
+
+
+async def current_password_error(
+    ctx: RequestContext, key: str, stored: str | None, given: str | None
+) -> UserError | None:
+    """None when `given` is the current password; else why not (counted like every
+    password check, so a stolen token buys no extra guesses)."""
+    outcome = await check_password(
+        ctx.auth.limiter, key, stored, given or "", client=client_key(ctx)
+    )
+    if outcome.check is PasswordCheck.RATE_LIMITED:
+        log_security(ctx, "password_change_locked", "refused")
+        return rate_limited(outcome.retry_after_seconds, "currentPassword")
+    if outcome.check is PasswordCheck.WRONG or given is None:
+        return user_error(
+            UserErrorCode.INVALID_CREDENTIALS,
+            "The current password is not right.",
+            "currentPassword",
+        )
+    return None
 
 
 def new_display_name() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from auth.contacts import parse_email, parse_phone
+from auth.senders import Sender
 from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
@@ -44,13 +45,19 @@ async def request_sms_code(
         target = parse_phone(phone) if phone else None
         if target is None:
             return SmsCodeResult(user_errors=[INVALID_PHONE])
+    return await _send_code(ctx, target, purpose, ctx.auth.sms)
+
+
+async def _send_code(
+    ctx: RequestContext, recipient: str, purpose: SmsPurpose, sender: Sender
+) -> SmsCodeResult:
     issued = await issue_code(
         ctx.scope,
-        recipient=target,
+        recipient=recipient,
         purpose=purpose,
         now=ctx.now(),
         limiter=ctx.auth.limiter,
-        sender=ctx.auth.sms,
+        sender=sender,
         client_address=ctx.client_address,
     )
     if not issued.sent:
@@ -78,28 +85,7 @@ async def request_email_code(ctx: RequestContext, email: str) -> SmsCodeResult:
                 user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
             ]
         )
-    issued = await issue_code(
-        ctx.scope,
-        recipient=address,
-        purpose=SmsPurpose.LOGIN,
-        now=ctx.now(),
-        limiter=ctx.auth.limiter,
-        sender=ctx.auth.email,
-        client_address=ctx.client_address,
-    )
-    if not issued.sent:
-        return SmsCodeResult(
-            retry_after_seconds=issued.retry_after_seconds,
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Wait {issued.retry_after_seconds} s before asking for another code.",
-                )
-            ],
-        )
-    return SmsCodeResult(
-        sent=True, retry_after_seconds=issued.retry_after_seconds, expires_at=issued.expires_at
-    )
+    return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 
 
 async def login_with_sms(

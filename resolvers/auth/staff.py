@@ -24,7 +24,7 @@ from auth.passwords import (
 from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
 from resolvers.accounts.access import step_up_error
-from resolvers.auth.common import client_key, rate_limited
+from resolvers.auth.common import client_key, current_password_error, rate_limited
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserErrorCode, user_error
@@ -137,23 +137,11 @@ async def set_staff_password(
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
         return failed(missing_step_up)
-    outcome = await check_password(
-        ctx.auth.limiter,
-        tries_key("staff", str(staff.id)),
-        staff.password_hash,
-        current_password or "",
-        client=client_key(ctx),
+    wrong = await current_password_error(
+        ctx, tries_key("staff", str(staff.id)), staff.password_hash, current_password
     )
-    if outcome.check is PasswordCheck.RATE_LIMITED:
-        return failed(rate_limited(outcome.retry_after_seconds, "currentPassword"))
-    if outcome.check is PasswordCheck.WRONG or current_password is None:
-        return failed(
-            user_error(
-                UserErrorCode.INVALID_CREDENTIALS,
-                "The current password is not right.",
-                "currentPassword",
-            )
-        )
+    if wrong is not None:
+        return failed(wrong)
     problem = password_problem(new_password)
     if problem is not None:
         return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from auth.senders import OutgoingMessage
+from auth.senders import Channel, OutgoingMessage, Sender
 from models import Account, Notification, NotificationKind
 from resolvers.context import RequestContext, log_security
 
@@ -36,28 +36,22 @@ async def sign_in_method_changed(
 ) -> None:
     now = ctx.now()
     body = NOTICE.format(what=what, when=now)
-    if before.phone is not None:
-        await ctx.auth.sms.send(
-            OutgoingMessage(
-                to=before.phone,
-                channel="sms",
-                purpose="SECURITY_NOTICE",
-                code=None,
-                body=body,
-                sent_at=now,
+    contacts: tuple[tuple[str | None, Channel, Sender], ...] = (
+        (before.phone, "sms", ctx.auth.sms),
+        (before.email, "email", ctx.auth.email),
+    )
+    for to, channel, sender in contacts:
+        if to is not None:
+            await sender.send(
+                OutgoingMessage(
+                    to=to,
+                    channel=channel,
+                    purpose="SECURITY_NOTICE",
+                    code=None,
+                    body=body,
+                    sent_at=now,
+                )
             )
-        )
-    if before.email is not None:
-        await ctx.auth.email.send(
-            OutgoingMessage(
-                to=before.email,
-                channel="email",
-                purpose="SECURITY_NOTICE",
-                code=None,
-                body=body,
-                sent_at=now,
-            )
-        )
     ctx.session.add(
         Notification(
             account_id=account.id,

@@ -6,16 +6,14 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from auth.passwords import (
-    PasswordCheck,
-    check_password,
     hash_password,
     password_problem,
     tries_key,
 )
 from auth.sessions import revoke_account_sessions
 from resolvers.accounts.access import require_account, step_up_error
-from resolvers.auth.common import client_key, rate_limited
-from resolvers.context import RequestContext, log_security
+from resolvers.auth.common import current_password_error
+from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 from resolvers.settings.results import AccountResult, failed
@@ -110,25 +108,11 @@ async def set_password(
     """
     account = require_account(ctx)
     if account.password_hash is not None:
-        # The same count as signing in: a stolen token buys no extra guesses.
-        outcome = await check_password(
-            ctx.auth.limiter,
-            tries_key("account", str(account.id)),
-            account.password_hash,
-            current_password or "",
-            client=client_key(ctx),
+        wrong = await current_password_error(
+            ctx, tries_key("account", str(account.id)), account.password_hash, current_password
         )
-        if outcome.check is PasswordCheck.RATE_LIMITED:
-            log_security(ctx, "password_change_locked", "refused")
-            return failed(rate_limited(outcome.retry_after_seconds, "currentPassword"))
-        if outcome.check is PasswordCheck.WRONG or current_password is None:
-            return failed(
-                user_error(
-                    UserErrorCode.INVALID_CREDENTIALS,
-                    "The current password is not right.",
-                    "currentPassword",
-                )
-            )
+        if wrong is not None:
+            return failed(wrong)
     else:
         missing_step_up = step_up_error(ctx)
         if missing_step_up is not None:
