@@ -2,8 +2,8 @@
 
 A token is sent for binding an address (24 hours) or with a sub-account's invitation
 (7 days); only its keyed hash is stored. Presenting one, signed in or not, proves the
-address. Wrong tokens are limited like codes: 5 wrong tries in 15 minutes per client
-address (and per signed-in account), counted before the token is looked up.
+address. Wrong tokens are limited like codes: 20 wrong tries in 15 minutes per client
+address and 5 per signed-in account, counted before the token is looked up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from models.encryption import KeyPurpose, keyed_hash
 
 CONFIRMATION_TTL = timedelta(hours=24)
 INVITATION_TTL = timedelta(days=7)
+# Wrong tokens: 5 in 15 minutes per signed-in account; 20 per client address, so that a
+# few strangers behind one shared address do not lock a new hire's invitation out.
 TOKEN_TRIES = Limit("email-token-tries", 5, 15 * 60)
+TOKEN_TRIES_PER_CLIENT = Limit("email-token-client", 20, 15 * 60)
 
 
 def token_hash(token: str) -> bytes:

@@ -22,7 +22,7 @@ import functools
 import gzip
 import os
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from enum import StrEnum
@@ -121,10 +121,11 @@ class PasswordOutcome:
     retry_after_seconds: int = 0
 
 
-def tries_key(kind: Literal["account", "staff", "login"], value: str) -> str:
-    """Whose password tries are counted: an account's or a staff member's, whichever way
-    they sign in; for a login that names nobody, the login itself (so that known and
-    unknown logins answer alike)."""
+def tries_key(kind: Literal["account", "login"], value: str) -> str:
+    """Under which key password tries are counted: a login (a normalized phone or
+    address), known or not, so that every login answers alike and a lock on one login
+    says nothing about which other logins share its account; an account only when it
+    has no login at all."""
     return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.password", f"{kind}:{value}").hex()
 
 
@@ -135,7 +136,7 @@ FAILURES_PER_CLIENT = Limit("password-client", 20, 15 * 60)
 
 async def check_password(
     limiter: RateLimiter,
-    key: str,
+    key: str | Sequence[str],
     password_hash: str | None,
     password: str,
     *,
@@ -143,6 +144,9 @@ async def check_password(
     second_factor: bool = False,
 ) -> PasswordOutcome:
     """RIGHT, WRONG, or RATE_LIMITED once `key` had its tries; a right password clears them.
+
+    `key` may be several keys (every login of an account, when a signed-in account's
+    password is checked): the try counts against each, and any one refusing refuses.
 
     The try is counted before the password is checked, so no number of aliases or
     concurrent requests gets more than the limit's checks; it also counts against the
@@ -152,18 +156,21 @@ async def check_password(
     a second factor (a code sent to the login's phone or address), so neither limit
     applies: a stranger's wrong guesses never lock the owner out.
     """
+    keys = [key] if isinstance(key, str) else list(key)
     counted_client = False
     if not second_factor:
-        counted = await limiter.hit(PASSWORD_TRIES, key)
-        if not counted.allowed:
-            return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
+        for each in keys:
+            counted = await limiter.hit(PASSWORD_TRIES, each)
+            if not counted.allowed:
+                return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
         if client is not None:
             spraying = await limiter.count(FAILURES_PER_CLIENT, client)
             if not spraying.allowed:
                 return PasswordOutcome(PasswordCheck.RATE_LIMITED, spraying.retry_after_seconds)
             counted_client = True
     if await verify_password(password_hash, password):
-        await limiter.clear(PASSWORD_TRIES, key)
+        for each in keys:
+            await limiter.clear(PASSWORD_TRIES, each)
         if counted_client and client is not None:
             await limiter.refund(FAILURES_PER_CLIENT, client)
         return PasswordOutcome(PasswordCheck.RIGHT)

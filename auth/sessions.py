@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -134,22 +135,18 @@ async def authenticate(
 async def rotate_refresh_token(
     db: AsyncSession, tokens: TokenIssuer, presented: str, now: datetime
 ) -> tuple[AuthSession, IssuedTokens]:
-    """New tokens for a current refresh token; a rotated one revokes the whole session."""
+    """New tokens for a current refresh token; a rotated one revokes the whole session.
+
+    The rotation is one conditional UPDATE on the hash it replaces: of several requests
+    presenting one refresh token at once, one rotates it and every other finds it
+    rotated, which is a copy in use, and revokes the session.
+    """
     parsed = tokens.parse_refresh_token(presented)
     session = await db.get(AuthSession, parsed.session_id)
     if session is None or not is_live(session, now):
         raise InvalidToken
     if not tokens.refresh_secret_matches(session.refresh_secret_hash, parsed.secret):
-        # Presented again after rotation: someone holds a copy. End the session for all.
-        session.revoked_at = now
-        security_event(
-            "refresh_token_reused",
-            "session_revoked",
-            actor_kind="staff" if session.staff_id else "account",
-            actor_id=session.staff_id or session.account_id,
-            session_id=session.id,
-        )
-        raise InvalidToken
+        await _revoke_for_reuse(db, session, now)
     if session.account_id is not None:
         account = await db.get(Account, session.account_id)
         if account is None or account.status not in LIVE_STATUSES:
@@ -159,11 +156,37 @@ async def rotate_refresh_token(
         if staff is None or staff.disabled_at is not None:
             raise InvalidToken
     refresh = tokens.new_refresh_token(session.id)
-    session.refresh_secret_hash = tokens.refresh_secret_hash(refresh.secret)
-    session.last_used_at = now
-    session.refresh_expires_at = _refresh_expiry(session, now)
+    rotated = await db.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.id == session.id,
+            AuthSession.refresh_secret_hash == session.refresh_secret_hash,
+            AuthSession.revoked_at.is_(None),
+        )
+        .values(
+            refresh_secret_hash=tokens.refresh_secret_hash(refresh.secret),
+            last_used_at=now,
+            refresh_expires_at=_refresh_expiry(session, now),
+        )
+        .execution_options(synchronize_session="fetch")
+    )
+    if not rotated.rowcount:  # type: ignore[attr-defined]
+        await _revoke_for_reuse(db, session, now)
     access, expires_at = tokens.access_token(session.id, now)
     return session, IssuedTokens(access, expires_at, str(refresh))
+
+
+async def _revoke_for_reuse(db: AsyncSession, session: AuthSession, now: datetime) -> NoReturn:
+    """A rotated refresh token came back: someone holds a copy. End the session for all."""
+    await revoke_session(db, session.id, now)
+    security_event(
+        "refresh_token_reused",
+        "session_revoked",
+        actor_kind="staff" if session.staff_id else "account",
+        actor_id=session.staff_id or session.account_id,
+        session_id=session.id,
+    )
+    raise InvalidToken
 
 
 async def revoke_session(db: AsyncSession, session_id: uuid.UUID, now: datetime) -> None:

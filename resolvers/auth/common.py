@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth import sessions
 from auth.message_limits import address_key
 from auth.minors import AgeGroup, age_group
-from auth.passwords import PasswordCheck, check_password
+from auth.passwords import PasswordCheck, check_password, tries_key
 from auth.sms_codes import CodeCheck
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
 from resolvers.auth.results import AuthResult
@@ -28,6 +28,15 @@ CODE_ERRORS = {
 }
 
 
+def login_keys(account: Account) -> list[str]:
+    """The keys of every login an account signs in with (its proven phone and address):
+    checking its password counts against each, as signing in with either would."""
+    logins = [login.lower() for login in (account.phone, account.email) if login is not None]
+    if not logins:
+        return [tries_key("account", str(account.id))]
+    return [tries_key("login", login) for login in logins]
+
+
 def client_key(ctx: RequestContext) -> str | None:
     """The client address as rate limits key it, when the request has one."""
     return address_key(ctx.client_address) if ctx.client_address else None
@@ -43,7 +52,7 @@ def rate_limited(retry_after_seconds: int, *field: str) -> UserError:
 
 
 async def current_password_error(
-    ctx: RequestContext, key: str, stored: str | None, given: str | None
+    ctx: RequestContext, key: str | list[str], stored: str | None, given: str | None
 ) -> UserError | None:
     """None when `given` is the current password; else why not (counted like every
     password check, so a stolen token buys no extra guesses)."""

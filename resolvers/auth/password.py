@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from auth.contacts import looks_like_email, parse_email, parse_phone
+from auth.email_tokens import CONFIRMATION_TTL
 from auth.message_limits import address_key
 from auth.passwords import (
     PasswordCheck,
@@ -26,6 +27,7 @@ from resolvers.auth.common import (
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.settings.contacts import CONFIRMATION_BODY, send_email_token
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
 INVALID_CREDENTIALS = user_error(
@@ -62,10 +64,8 @@ async def login_with_password(
         )
         if check is not CodeCheck.OK or proof is None:
             return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "code")])
-    if account is not None:
-        key, stored = tries_key("account", str(account.id)), account.password_hash
-    else:
-        key, stored = tries_key("login", (normalized or raw).lower()), None
+    key = tries_key("login", (normalized or raw).lower())
+    stored = account.password_hash if account is not None else None
     outcome = await check_password(
         ctx.auth.limiter,
         key,
@@ -123,20 +123,14 @@ async def register_business(
     password: str,
     accept_policy_version: str,
 ) -> AuthResult:
-    # ALREADY_EXISTS tells whether an address is registered: asked at most 10 times an
-    # hour from one client address, so that addresses cannot be tried at scale.
+    # ALREADY_EXISTS tells whether an address signs somebody in: asked at most 10 times an
+    # hour from one client address (registerEnterprise shares the count), so that
+    # addresses cannot be tried at scale.
     counted = await ctx.auth.limiter.hit(
         REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
     )
     if not counted.allowed:
-        return AuthResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Too many registrations; try again in {counted.retry_after_seconds} s.",
-                )
-            ]
-        )
+        return AuthResult(user_errors=[_too_many_registrations(counted.retry_after_seconds)])
     parsed, errors = _new_credentials(email, password)
     for problem in (
         _name_error(business_name, "businessName"),
@@ -161,10 +155,38 @@ async def register_business(
         accepted_policy_version=accept_policy_version,
         accepted_policy_at=now,
     )
-    account.email = parsed
+    return await _registered(ctx, account, parsed)
+
+
+async def _registered(ctx: RequestContext, account: Account, email: str) -> AuthResult:
+    """Store a new account whose address waits for its token, and sign it in.
+
+    The address is unproven until the token mailed to it comes back (confirmEmail): till
+    then it signs nobody in and blocks nobody else from registering or binding it. The
+    registration itself signs the account in.
+    """
+    account.unproven_email = email
+    refusal = await send_email_token(
+        ctx,
+        account,
+        email,
+        purpose="CONFIRM_EMAIL",
+        ttl=CONFIRMATION_TTL,
+        body=CONFIRMATION_BODY,
+        asked_by=account.id,
+    )
+    if refusal is not None:
+        return AuthResult(user_errors=[refusal])
     ctx.session.add(account)
     await ctx.session.flush()
     return await signed_in(ctx, account, LoginMethod.PASSWORD, is_new=True)
+
+
+def _too_many_registrations(retry_after_seconds: int) -> UserError:
+    return user_error(
+        UserErrorCode.RATE_LIMITED,
+        f"Too many registrations; try again in {retry_after_seconds} s.",
+    )
 
 
 def _already_registered(field: str) -> UserError:
@@ -182,6 +204,11 @@ async def register_enterprise(
     password: str,
     accept_policy_version: str,
 ) -> AuthResult:
+    counted = await ctx.auth.limiter.hit(
+        REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
+    )
+    if not counted.allowed:
+        return AuthResult(user_errors=[_too_many_registrations(counted.retry_after_seconds)])
     parsed_email, errors = _new_credentials(email, password)
     parsed_phone = parse_phone(phone)
     if parsed_phone is None:
@@ -221,11 +248,8 @@ async def register_enterprise(
         accepted_policy_version=accept_policy_version,
         accepted_policy_at=now,
     )
-    account.email = parsed_email
-    account.phone = parsed_phone
-    ctx.session.add(account)
-    await ctx.session.flush()
-    return await signed_in(ctx, account, LoginMethod.PASSWORD, is_new=True)
+    account.phone = parsed_phone  # proven by its code
+    return await _registered(ctx, account, parsed_email)
 
 
 def _on_field(error: UserError, field: str) -> UserError:

@@ -11,7 +11,7 @@ from auth.sms_codes import CodeCheck, check_code, consume_code
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from models import Account, AuthSession, SmsPurpose, StaffMember
-from resolvers.auth.common import CODE_ERRORS, client_key, rate_limited
+from resolvers.auth.common import CODE_ERRORS, client_key, login_keys, rate_limited
 from resolvers.auth.results import AuthResult, ElevateResult, OkResult
 from resolvers.auth.staff import SecondFactor, check_totp
 from resolvers.context import RequestContext, log_security
@@ -119,7 +119,9 @@ async def elevate_session(
         # The same count as signing in: a stolen token buys no extra guesses.
         outcome = await check_password(
             ctx.auth.limiter,
-            tries_key("account", str(viewer.account_id)),
+            login_keys(account)
+            if account is not None
+            else tries_key("account", str(viewer.account_id)),
             account.password_hash if account is not None else None,
             password,
             client=client_key(ctx),

@@ -48,7 +48,7 @@ async def check_totp(
     """RIGHT once per code; the try is counted before the code is checked, and the step
     it belongs to is recorded for good, so that no code works twice."""
     limiter = ctx.auth.limiter
-    key = tries_key("staff", str(staff.id))
+    key = tries_key("login", (staff.email or "").lower())
     counted = await limiter.hit(TOTP_TRIES, key)
     if not counted.allowed:
         return SecondFactor.RATE_LIMITED, counted.retry_after_seconds
@@ -80,9 +80,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
     raw = email.strip()
     address = parse_email(raw)
     staff = await queries.staff_by_email(ctx.session, address) if address else None
-    key = (
-        tries_key("staff", str(staff.id)) if staff else tries_key("login", (address or raw).lower())
-    )
+    key = tries_key("login", (address or raw).lower())
     outcome = await check_password(
         ctx.auth.limiter,
         key,
@@ -138,7 +136,7 @@ async def set_staff_password(
     if missing_step_up is not None:
         return failed(missing_step_up)
     wrong = await current_password_error(
-        ctx, tries_key("staff", str(staff.id)), staff.password_hash, current_password
+        ctx, tries_key("login", (staff.email or "").lower()), staff.password_hash, current_password
     )
     if wrong is not None:
         return failed(wrong)

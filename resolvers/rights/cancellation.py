@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auth.errors import Forbidden
+from models import AccountKind
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.auth.results import OkResult
 from resolvers.context import RequestContext
@@ -15,6 +17,9 @@ async def cancel_account(ctx: RequestContext, confirmation: str) -> OkResult:
     """Everything happens in the request's one transaction: a failure part-way changes
     nothing, and the account stays as it was."""
     account = require_account(ctx)
+    if account.kind is AccountKind.SUB_ACCOUNT:
+        # It belongs to its enterprise, which deletes it (deleteSubAccount).
+        raise Forbidden("A sub-account is deleted by its enterprise, not by itself.")
     if confirmation != CONFIRMATION:
         return OkResult(
             user_errors=[

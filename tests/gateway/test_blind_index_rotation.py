@@ -175,6 +175,14 @@ async def test_a_full_rotation_keeps_every_look_up_working(
     code_sent_under_b1 = await login_with_sms(live.client, latest_code(outbox), PERSON_PHONE)
     refreshed = await graphql(live.client, REFRESH, {"token": signed_in["refreshToken"]})
     later = await register(live, LATER_EMAIL)
+    # Its address signs in once its token comes back.
+    [confirmation] = outbox.for_recipient(LATER_EMAIL)
+    confirmed = await graphql(
+        live.client,
+        "mutation($t: String!) { confirmEmail(input: { token: $t }) { userErrors { code } } }",
+        {"t": confirmation.code},
+    )
+    assert confirmed == {"data": {"confirmEmail": {"userErrors": []}}}
     assert code_sent_under_b1["userErrors"] == []
     assert refreshed["data"]["refreshSession"]["userErrors"] == []
     assert later["userErrors"] == []

@@ -203,3 +203,26 @@ async def test_password_checks_run_in_the_bounded_pool_not_on_the_event_loop(
     assert all(name.startswith("password-hashing") for name in hasher.threads)
     assert threading.main_thread().name not in hasher.threads
     assert passwords._pool._max_workers == passwords.HASHING_WORKERS >= 1
+
+
+async def test_one_refresh_token_presented_at_once_rotates_once_and_ends_the_session(
+    live: Live,
+) -> None:
+    """Two holders of one refresh token: one rotation at most, then the copy shows, and
+    the whole session ends for both."""
+    account = await password_account(live, 3)
+    signed_in = no_failure(await post(live, LOGIN, login=account.phone, password=PASSWORD))
+    refresh_token = signed_in["data"]["loginWithPassword"]["refreshToken"]
+
+    responses = await asyncio.gather(
+        *(post(live, REFRESH, refresh=refresh_token) for _ in range(20))
+    )
+
+    payloads = [no_failure(r)["data"]["refreshSession"] for r in responses]
+    issued = [p["accessToken"] for p in payloads if p["accessToken"]]
+    assert len(issued) <= 1
+    assert [p["userErrors"] for p in payloads if not p["accessToken"]] == [
+        [{"code": "INVALID_CREDENTIALS"}]
+    ] * (20 - len(issued))
+    for token in issued:
+        assert (await post(live, REVEAL, token)).status_code == 401

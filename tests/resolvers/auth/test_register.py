@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
+from auth.services import AuthServices
 from models import Account, AccountKind, AuthSession
 from tests.conftest import Clock
 from tests.helpers import graphql
@@ -21,6 +22,7 @@ from tests.resolvers.auth.helpers import (
     count,
     e164,
     error,
+    forget_rate_limits,
     latest_code,
     login_with_password,
     refused,
@@ -86,8 +88,19 @@ async def register_enterprise(
     return payload
 
 
+async def confirm(client: httpx.AsyncClient, outbox: Outbox, address: str) -> None:
+    [message] = outbox.for_recipient(address)
+    assert (message.channel, message.purpose) == ("email", "CONFIRM_EMAIL")
+    body = await graphql(
+        client,
+        "mutation($t: String!) { confirmEmail(input: { token: $t }) { userErrors { code } } }",
+        {"t": message.code},
+    )
+    assert body == {"data": {"confirmEmail": {"userErrors": []}}}
+
+
 async def test_a_business_registers_and_signs_in(
-    client: httpx.AsyncClient, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, clock: Clock, outbox: Outbox
 ) -> None:
     payload = await register_business(client, email="Shop@Example.COM")
 
@@ -112,11 +125,15 @@ async def test_a_business_registers_and_signs_in(
     assert payload["accessToken"]
     assert payload["refreshToken"]
     assert account.kind is AccountKind.BUSINESS
-    assert account.email == "Shop@example.com"  # the domain normalised, the local part kept
+    # The address waits for its token: the domain normalised, the local part kept.
+    assert (account.email, account.unproven_email) == (None, "Shop@example.com")
     assert account.accepted_policy_version == "1.0"
     assert account.password_hash is not None
     assert account.password_hash.startswith("$argon2id$")
+    before = await login_with_password(client, "shop@example.com")
+    await confirm(client, outbox, "Shop@example.com")
     again = await login_with_password(client, "shop@example.com")
+    assert before["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
     assert again["account"]["id"] == payload["account"]["id"]
 
 
@@ -142,8 +159,24 @@ async def test_a_business_needs_an_email_address(
     assert await count(db, Account) == 0
 
 
-async def test_a_business_email_registers_once(client: httpx.AsyncClient, db: AsyncSession) -> None:
+async def test_an_unconfirmed_business_address_blocks_nobody(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox, services: AuthServices
+) -> None:
+    """Whoever typed the address first does not hold it: whoever proves it does."""
+    squatter = await register_business(client)
+    await forget_rate_limits(services)  # a minute later: one mail a minute an address
+    owner = await register_business(client, email="SHOP@example.com", businessName="Owner")
+
+    assert (squatter["userErrors"], owner["userErrors"]) == ([], [])
+    assert await count(db, Account) == 2
+
+
+async def test_a_confirmed_business_address_registers_once(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox, services: AuthServices
+) -> None:
     first = await register_business(client)
+    await confirm(client, outbox, "shop@example.com")
+    await forget_rate_limits(services)
 
     second = await register_business(client, email="SHOP@example.com", businessName="Other")
 
@@ -195,7 +228,7 @@ async def test_an_enterprise_registers_with_a_bind_phone_code(
         "displayName": "Acme Group",
         "companyName": "Acme Group",
     }
-    assert (account.kind, account.email, account.phone) == (
+    assert (account.kind, account.unproven_email, account.phone) == (
         AccountKind.ENTERPRISE,
         "corp@example.com",
         e164(ENTERPRISE_PHONE),
@@ -234,6 +267,7 @@ async def test_an_enterprise_email_and_phone_register_once(
     client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
 ) -> None:
     await register_business(client, email="taken@example.com")
+    await confirm(client, outbox, "taken@example.com")
     await sign_in_with_sms(client, outbox, ENTERPRISE_PHONE)
 
     payload = await register_enterprise(client, outbox, email="taken@example.com")

@@ -100,17 +100,36 @@ async def test_signing_in_stepping_up_and_changing_the_password_share_one_count(
     assert right["userErrors"][0]["code"] == "RATE_LIMITED"
 
 
-async def test_the_phone_and_the_address_of_one_account_share_its_count(
+async def test_a_lock_on_one_login_says_nothing_of_the_accounts_other_logins(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Each login has its count, however it is written; locking the address must not
+    tell a prober which phone shares its account."""
+    await create_password_account(db, email=EMAIL, phone="13812345678")
+
+    by_address = [
+        (await login_with_password(client, login, WRONG))["userErrors"][0]["code"]
+        for login in [EMAIL, EMAIL.upper(), EMAIL, EMAIL, EMAIL, EMAIL]
+    ]
+    by_phone = (await login_with_password(client, "+86 138 1234 5678", WRONG))["userErrors"]
+
+    assert by_address == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
+    assert by_phone[0]["code"] == "INVALID_CREDENTIALS"
+
+
+async def test_a_stolen_token_counts_against_every_login_of_its_account(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:
     await create_password_account(db, email=EMAIL, phone="13812345678")
+    token = (await login_with_password(client, EMAIL))["accessToken"]
 
-    answers = [
-        (await login_with_password(client, login, WRONG))["userErrors"][0]["code"]
-        for login in [EMAIL, "13812345678", "+86 138 1234 5678", EMAIL.upper(), EMAIL, EMAIL]
-    ]
+    guesses = await graphql(client, aliased(ELEVATE_WRONG, 5), token=token)
+    by_address = await login_with_password(client, EMAIL)
+    by_phone = await login_with_password(client, "13812345678")
 
-    assert answers == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
+    assert codes(guesses) == ["INVALID_CREDENTIALS"] * 5
+    assert by_address["userErrors"][0]["code"] == "RATE_LIMITED"
+    assert by_phone["userErrors"][0]["code"] == "RATE_LIMITED"
 
 
 class CountingHasher(PasswordHasher):

@@ -64,6 +64,7 @@ from tests.resolvers.rights.helpers import (
     global_id,
     sign_in,
     step_up,
+    without_locations,
 )
 
 CANCEL = f"""
@@ -720,3 +721,40 @@ async def test_a_minor_awaiting_guardian_consent_may_cancel(
     account = await db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert account.birth_date is None
+
+
+async def test_a_sub_account_does_not_cancel_itself(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """It belongs to its enterprise, which deletes it: not even a stepped-up session of
+    its own ends it."""
+    enterprise = await create_person(
+        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+    )
+    member = await create_person(
+        db,
+        clock(),
+        kind=AccountKind.SUB_ACCOUNT,
+        display_name="Member",
+        phone="+8613700137001",
+        email="member@acme.example",
+        enterprise=enterprise,
+    )
+    token = await sign_in(db, services, clock(), account=member)
+    await step_up(client, token)
+
+    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+
+    assert without_locations(body) == {
+        "data": None,
+        "errors": [
+            {
+                "message": "A sub-account is deleted by its enterprise, not by itself.",
+                "path": ["cancelAccount"],
+                "extensions": {"code": "FORBIDDEN"},
+            }
+        ],
+    }
+    assert (await db.get_one(Account, member.id, populate_existing=True)).status is (
+        AccountStatus.ACTIVE
+    )
