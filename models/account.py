@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, LargeBinary, String, Text, text
+from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
@@ -107,6 +107,11 @@ class Account(UUIDPrimaryKey, Base):
     )
     password_hash: Mapped[str | None] = mapped_column(String(200))
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when someone else chose the password (a manager, for a sub-account): the holder
+    # is asked to change it at the next sign-in, and changing it clears this.
+    password_set_by_other: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
     accepted_policy_version: Mapped[str | None] = mapped_column(String(32))
     accepted_policy_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

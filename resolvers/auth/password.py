@@ -92,7 +92,9 @@ async def login_with_password(
     if proof is not None and not await consume_code(ctx.session, proof, ctx.now()):
         return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
     result = await signed_in(ctx, account, LoginMethod.PASSWORD)
-    result.must_change_password = result.tokens is not None and must_change_password(password)
+    result.must_change_password = result.tokens is not None and (
+        account.password_set_by_other or must_change_password(password)
+    )
     return result
 
 

@@ -129,6 +129,10 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
     and the password set here, and its phone counts once its holder binds it."""
     acting = await manager(ctx)
     _check_grant(acting, new.permissions)
+    # A new sub-account is a new way into the enterprise: never left to a stolen token.
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return SubAccountResult(user_errors=[missing_step_up])
     errors = [e for e in (_name_error(new.display_name),) if e]
     email = parse_email(new.email)
     if email is None:
@@ -169,6 +173,7 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         permissions=sorted({p.value for p in new.permissions}),
         password_hash=await hash_password(new.password),
         password_changed_at=now,
+        password_set_by_other=True,
         accepted_policy_version=acting.enterprise.accepted_policy_version,
         accepted_policy_at=acting.enterprise.accepted_policy_at,
     )
@@ -187,6 +192,7 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         return SubAccountResult(user_errors=[refusal])
     ctx.session.add(sub_account)
     await ctx.session.flush()
+    await _tell_the_enterprise(ctx, acting, sub_account, "created")
     return SubAccountResult(sub_account=sub_account)
 
 
@@ -228,8 +234,9 @@ async def _tell_the_enterprise(
 ) -> None:
     """The enterprise account hears of every change to its sub-accounts' standing."""
     actor = ctx.viewer_account
+    # The display name is the actor's own free text: the ID says who it really was.
     by = (
-        f"by {actor.display_name}"
+        f"by {actor.display_name} (sub-account {actor.id})"
         if acting.acting_sub_account_id is not None and actor is not None
         else "by the enterprise account"
     )

@@ -122,6 +122,7 @@ async def set_password(
     now = ctx.now()
     account.password_hash = await hash_password(new_password)
     account.password_changed_at = now
+    account.password_set_by_other = False
     viewer = ctx.viewer
     await revoke_account_sessions(
         ctx.session, account.id, now, keep=viewer.session_id if viewer is not None else None

@@ -10,14 +10,21 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from models import Account, AccountKind, AccountStatus, SubAccountRole
+from auth.services import AuthServices
+from models import (
+    Account,
+    AccountKind,
+    AccountStatus,
+    Notification,
+    NotificationKind,
+    SubAccountRole,
+)
 from tests.conftest import Clock
 from tests.factories import create_account
 from tests.resolvers.enterprise.conftest import MAX_SUB_ACCOUNTS
 from tests.resolvers.enterprise.helpers import (
     CREATE,
     DELETE,
-    LOGIN,
     NOT_GRANTABLE,
     NOT_MANAGER,
     PASSWORD,
@@ -74,9 +81,30 @@ mutation($input: ConfirmEmailInput!) {
   confirmEmail(input: $input) { account { __typename } userErrors { field code message } }
 }
 """
+STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", "Confirm it is you (elevateSession), then try again.")
+LOGIN_MUST_CHANGE = """
+mutation($input: LoginWithPasswordInput!) {
+  loginWithPassword(input: $input) {
+    accessToken mustChangePassword account { __typename id } userErrors { field code message }
+  }
+}
+"""
+SET_PASSWORD = """
+mutation($input: SetPasswordInput!) { setPassword(input: $input) { userErrors { code } } }
+"""
 LIMIT_REACHED = error(
     "LIMIT_REACHED", f"An enterprise has at most {MAX_SUB_ACCOUNTS} sub-accounts."
 )
+
+
+async def sub_account_notices(db: AsyncSession, owner: Caller) -> list[str]:
+    rows = await db.scalars(
+        select(Notification.body).where(
+            Notification.account_id == owner.row.id,
+            Notification.kind == NotificationKind.SUB_ACCOUNT_CHANGED,
+        )
+    )
+    return list(rows)
 
 
 async def created_row(db: AsyncSession, body: dict[str, Any]) -> Account:
@@ -90,7 +118,7 @@ async def created_row(db: AsyncSession, body: dict[str, Any]) -> Account:
 
 async def sign_in(caller: Caller, login: str) -> dict[str, Any]:
     signed_in = await Caller(caller.client, None)(
-        LOGIN, input={"login": login, "password": PASSWORD}
+        LOGIN_MUST_CHANGE, input={"login": login, "password": PASSWORD}
     )
     payload: dict[str, Any] = signed_in["data"]["loginWithPassword"]
     return payload
@@ -141,6 +169,65 @@ async def test_the_enterprise_creates_a_sub_account_with_contacts_it_must_prove(
     # Unproven, neither contact signs in.
     for login in ("new.hire@acme.example", "13600000777"):
         assert (await sign_in(owner, login))["userErrors"] == [INVALID_CREDENTIALS]
+
+
+async def test_without_a_step_up_nobody_is_created(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    owner: Caller,
+    outbox: Outbox,
+) -> None:
+    """A new sub-account is a new way into the enterprise: a stolen token makes none."""
+    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
+    before = await account_state(db)
+
+    body = await plain(CREATE, input=new_sub_account())
+
+    assert body == refused(STEP_UP_REQUIRED)
+    assert await account_state(db) == before
+    assert await sub_account_notices(db, owner) == []
+    assert outbox.for_recipient("New.Hire@acme.example") == []
+
+
+@pytest.mark.parametrize("creator", ["owner", "admin"])
+async def test_the_enterprise_hears_of_each_new_sub_account(
+    creator: str, owner: Caller, admin: Caller, db: AsyncSession, clock: Clock
+) -> None:
+    acting = owner if creator == "owner" else admin
+    await created_row(
+        db, await acting(CREATE, input=new_sub_account(permissions=["VIEW_SUB_ACCOUNTS"]))
+    )
+
+    by = (
+        "by the enterprise account"
+        if creator == "owner"
+        else f"by Ada Admin (sub-account {acting.row.id})"
+    )
+    assert await sub_account_notices(db, owner) == [
+        f"New Hire was created {by} at {clock.now:%Y-%m-%d %H:%M} UTC."
+    ]
+
+
+async def test_the_holder_must_change_the_password_the_enterprise_chose(
+    owner: Caller, db: AsyncSession, outbox: Outbox
+) -> None:
+    await created_row(db, await owner(CREATE, input=new_sub_account()))
+    await Caller(owner.client, None)(CONFIRM_EMAIL, input={"token": invitation(outbox)})
+
+    first = await sign_in(owner, "new.hire@acme.example")
+    holder = Caller(owner.client, first["accessToken"])
+    changed = await holder(
+        SET_PASSWORD, input={"currentPassword": PASSWORD, "newPassword": "my-Own-Secret-42"}
+    )
+    again = await Caller(owner.client, None)(
+        LOGIN_MUST_CHANGE, input={"login": "new.hire@acme.example", "password": "my-Own-Secret-42"}
+    )
+
+    assert first["mustChangePassword"] is True
+    assert changed == {"data": {"setPassword": {"userErrors": []}}}
+    assert again["data"]["loginWithPassword"]["mustChangePassword"] is False
 
 
 async def test_the_invited_sub_account_confirms_its_address_then_signs_in_with_it(

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.senders import Outbox
 from auth.services import AuthServices
-from auth.sessions import open_session
+from auth.sessions import elevate, open_session
 from gateway.app import create_app
 from models import Account, AccountKind, queries
 from tests.conftest import Clock, make_settings
@@ -67,7 +67,8 @@ class Racers:
 async def racers(
     engine: AsyncEngine, db_url: str, services: AuthServices, clock: Clock
 ) -> AsyncIterator[Racers]:
-    """A client of an app capped at CAP sub-accounts, and two enterprises signed in."""
+    """A client of an app capped at CAP sub-accounts, and two enterprises signed in and
+    stepped up."""
     tokens, enterprises = [], []
     async with AsyncSession(engine, expire_on_commit=False) as session:
         for n in range(2):
@@ -84,6 +85,8 @@ async def racers(
             issued = await open_session(
                 session, services.tokens, now=clock(), account_id=enterprise.id
             )
+            # Creating a sub-account needs a stepped-up session.
+            await elevate(session, issued.session_id, clock())
             tokens.append(issued.access_token)
             enterprises.append(enterprise.id)
         await session.commit()
