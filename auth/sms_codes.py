@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.message_limits import Channel, may_send
@@ -106,6 +106,17 @@ async def issue_code(
     row.code_hash = _code_hash(row, code)
 
     async def store(db: AsyncSession) -> None:
+        # A new code replaces the one before it (only the newest is ever checked), so
+        # that which code is current never hangs on two equal timestamps.
+        await db.execute(
+            delete(SmsCode)
+            .where(
+                SmsCode.phone_index.in_(phone_keys(recipient)),
+                SmsCode.purpose == purpose,
+                SmsCode.consumed_at.is_(None),
+            )
+            .execution_options(synchronize_session=False)
+        )
         db.add(row)
         await db.flush()
 
