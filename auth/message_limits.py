@@ -10,6 +10,7 @@ concurrent requests cannot slip past together.
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,9 +45,23 @@ LIMITS: dict[Channel, MessageLimits] = {
 }
 
 
+def client_network(address: str) -> str:
+    """The part of a client address that names one client: an IPv4 address, or the /64
+    of an IPv6 one (a single host holds a whole /64 and may pick any address in it)."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # not an IP (a Unix socket peer): keyed as given
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def address_key(address: str) -> str:
     """A client address as rate limits key it (never in clear in the limiter's store)."""
-    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.address", address).hex()
+    return keyed_hash(KeyPurpose.RATE_LIMIT).digest("rate.address", client_network(address)).hex()
 
 
 def account_key(account_id: object) -> str:

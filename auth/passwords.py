@@ -159,15 +159,19 @@ async def check_password(
     keys = [key] if isinstance(key, str) else list(key)
     counted_client = False
     if not second_factor:
-        for each in keys:
-            counted = await limiter.hit(PASSWORD_TRIES, each)
-            if not counted.allowed:
-                return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
+        # The client first: a client stopped for spraying spends no login's tries, so
+        # it cannot go on locking logins out once it is stopped.
         if client is not None:
             spraying = await limiter.count(FAILURES_PER_CLIENT, client)
             if not spraying.allowed:
                 return PasswordOutcome(PasswordCheck.RATE_LIMITED, spraying.retry_after_seconds)
             counted_client = True
+        for each in keys:
+            counted = await limiter.hit(PASSWORD_TRIES, each)
+            if not counted.allowed:
+                if counted_client and client is not None:
+                    await limiter.refund(FAILURES_PER_CLIENT, client)  # nothing was checked
+                return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
     if await verify_password(password_hash, password):
         for each in keys:
             await limiter.clear(PASSWORD_TRIES, each)

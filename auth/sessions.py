@@ -60,6 +60,7 @@ class IssuedTokens:
     access_token: str
     access_token_expires_at: datetime
     refresh_token: str
+    session_id: uuid.UUID
 
 
 async def open_session(
@@ -86,7 +87,7 @@ async def open_session(
     db.add(session)
     await db.flush()
     access, expires_at = tokens.access_token(session.id, now)
-    return IssuedTokens(access, expires_at, str(refresh))
+    return IssuedTokens(access, expires_at, str(refresh), session.id)
 
 
 async def authenticate(
@@ -133,7 +134,12 @@ async def authenticate(
 
 
 async def rotate_refresh_token(
-    db: AsyncSession, tokens: TokenIssuer, presented: str, now: datetime
+    db: AsyncSession,
+    tokens: TokenIssuer,
+    presented: str,
+    now: datetime,
+    *,
+    client_address: str | None = None,
 ) -> tuple[AuthSession, IssuedTokens]:
     """New tokens for a current refresh token; a rotated one revokes the whole session.
 
@@ -146,7 +152,7 @@ async def rotate_refresh_token(
     if session is None or not is_live(session, now):
         raise InvalidToken
     if not tokens.refresh_secret_matches(session.refresh_secret_hash, parsed.secret):
-        await _revoke_for_reuse(db, session, now)
+        await _revoke_for_reuse(db, session, now, client_address)
     if session.account_id is not None:
         account = await db.get(Account, session.account_id)
         if account is None or account.status not in LIVE_STATUSES:
@@ -171,12 +177,14 @@ async def rotate_refresh_token(
         .execution_options(synchronize_session="fetch")
     )
     if not rotated.rowcount:  # type: ignore[attr-defined]
-        await _revoke_for_reuse(db, session, now)
+        await _revoke_for_reuse(db, session, now, client_address)
     access, expires_at = tokens.access_token(session.id, now)
-    return session, IssuedTokens(access, expires_at, str(refresh))
+    return session, IssuedTokens(access, expires_at, str(refresh), session.id)
 
 
-async def _revoke_for_reuse(db: AsyncSession, session: AuthSession, now: datetime) -> NoReturn:
+async def _revoke_for_reuse(
+    db: AsyncSession, session: AuthSession, now: datetime, client_address: str | None
+) -> NoReturn:
     """A rotated refresh token came back: someone holds a copy. End the session for all."""
     await revoke_session(db, session.id, now)
     security_event(
@@ -185,6 +193,7 @@ async def _revoke_for_reuse(db: AsyncSession, session: AuthSession, now: datetim
         actor_kind="staff" if session.staff_id else "account",
         actor_id=session.staff_id or session.account_id,
         session_id=session.id,
+        client_address=client_address,
     )
     raise InvalidToken
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import ipaddress
 import json
 import os
 import re
@@ -310,7 +311,15 @@ class Settings(BaseSettings):
     wechat_authorize_url: str = "https://open.weixin.qq.com/connect/qrconnect"
     wechat_redirect_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
-    @field_validator("cors_origins", "wechat_redirect_allowlist", mode="before")
+    # Peers whose X-Forwarded-For and X-Forwarded-Proto `serve` believes: the reverse
+    # proxies in front of the gateway. Rate limits and logs key on the address they give.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"]
+    )
+
+    @field_validator(
+        "cors_origins", "wechat_redirect_allowlist", "forwarded_allow_ips", mode="before"
+    )
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -394,6 +403,21 @@ class Settings(BaseSettings):
                     f"{prefix!r} is not a URL prefix; write comma-separated prefixes such "
                     "as https://app.example.com/"
                 )
+        return value
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise _invalid(
+                    f"{entry!r} is not an IP address or network; write the comma-separated "
+                    "addresses or networks of the proxies in front of the gateway, such as "
+                    "10.0.0.5,10.1.0.0/16 (trusting every peer would let any client choose "
+                    "the address its rate limits count)"
+                ) from None
         return value
 
     @field_validator("policy_file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -80,12 +81,12 @@ def log_security(
     *,
     actor_kind: str | None = None,
     actor_id: object = None,
+    session_id: uuid.UUID | None = None,
     **details: str | int | None,
 ) -> None:
     """A security event of this request (auth/security_log.py). Its actor is the viewer,
-    or, for an anonymous request (a sign-in), the one named."""
+    or, for an anonymous request (a sign-in), the one named, with the session it opened."""
     viewer = ctx.viewer
-    session_id = None
     if viewer is not None:
         session_id = viewer.session_id
         if viewer.staff_id is not None:

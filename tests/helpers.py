@@ -30,6 +30,12 @@ async def graphql(
     return body
 
 
+def client_at(app: Any, address: str) -> httpx.AsyncClient:
+    """A client of the app whose requests come from ``address`` (as the peer, no proxy)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
 @dataclass(frozen=True)
 class SignedIn:
     """A viewer: its account (None for staff), its staff row (None for accounts), a token."""

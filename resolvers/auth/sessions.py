@@ -27,7 +27,11 @@ def require_viewer(ctx: RequestContext) -> Viewer:
 async def refresh_session(ctx: RequestContext, refresh_token: str) -> AuthResult:
     try:
         session, tokens = await sessions.rotate_refresh_token(
-            ctx.session, ctx.auth.tokens, refresh_token, ctx.now()
+            ctx.session,
+            ctx.auth.tokens,
+            refresh_token,
+            ctx.now(),
+            client_address=ctx.client_address,
         )
     except InvalidToken:
         return AuthResult(
@@ -159,6 +163,7 @@ async def elevate_session(
             or not await consume_code(ctx.session, row, now)
         ):
             error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+            log_security(ctx, "step_up", "failure", factor="sms")
             return ElevateResult(user_errors=[user_error(error.code, error.message, "smsCode")])
     until = await sessions.elevate(ctx.session, viewer.session_id, now)
     return ElevateResult(elevated_until=until)

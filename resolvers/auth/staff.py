@@ -6,6 +6,7 @@ sign-in address, so nobody can register a staff member's address to shadow them.
 
 from __future__ import annotations
 
+import uuid
 from enum import StrEnum
 
 from sqlalchemy import or_, update
@@ -21,6 +22,7 @@ from auth.passwords import (
     password_problem,
     tries_key,
 )
+from auth.senders import OutgoingMessage
 from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
 from resolvers.accounts.access import step_up_error
@@ -28,6 +30,7 @@ from resolvers.auth.common import client_key, current_password_error, rate_limit
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import UserErrorCode, user_error
+from resolvers.settings.notices import NOTICE
 from resolvers.settings.results import AccountResult, failed
 
 INVALID_STAFF_CREDENTIALS = user_error(
@@ -80,7 +83,10 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
     raw = email.strip()
     address = parse_email(raw)
     staff = await queries.staff_by_email(ctx.session, address) if address else None
-    key = tries_key("login", (address or raw).lower())
+    # Per login and client: staff have a second factor, so a stranger's wrong passwords
+    # from elsewhere must not lock the owner out; the code's own tries (counted only
+    # after a right password) guard the second factor.
+    key = tries_key("login", f"{(address or raw).lower()} {client_key(ctx) or ''}")
     outcome = await check_password(
         ctx.auth.limiter,
         key,
@@ -89,13 +95,16 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
         client=client_key(ctx),
     )
 
-    def log(event: str, outcome_name: str, **details: str | int | None) -> None:
+    def log(
+        event: str, outcome_name: str, session_id: uuid.UUID | None = None, **details: str
+    ) -> None:
         log_security(
             ctx,
             event,
             outcome_name,
             actor_kind="staff",
             actor_id=staff.id if staff else None,
+            session_id=session_id,
             **details,
         )
 
@@ -118,7 +127,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
     tokens = await sessions.open_session(
         ctx.session, ctx.auth.tokens, now=ctx.now(), staff_id=staff.id, user_agent=ctx.user_agent
     )
-    log("staff_sign_in", "success")
+    log("staff_sign_in", "success", session_id=tokens.session_id)
     return AuthResult(tokens=tokens, must_change_password=must_change_password(password))
 
 
@@ -143,7 +152,20 @@ async def set_staff_password(
     problem = password_problem(new_password)
     if problem is not None:
         return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    now = ctx.now()
     staff.password_hash = await hash_password(new_password)
-    staff.password_changed_at = ctx.now()
-    await sessions.revoke_other_sessions(ctx.session, viewer, ctx.now())
+    staff.password_changed_at = now
+    await sessions.revoke_other_sessions(ctx.session, viewer, now)
+    if staff.email is not None:
+        await ctx.auth.email.send(
+            OutgoingMessage(
+                to=staff.email,
+                channel="email",
+                purpose="SECURITY_NOTICE",
+                code=None,
+                body=NOTICE.format(what="staff password", when=now),
+                sent_at=now,
+            )
+        )
+    log_security(ctx, "sign_in_method_changed", "success", method="staff password")
     return AccountResult()

@@ -61,4 +61,4 @@ async def sign_in_method_changed(
             created_at=now,
         )
     )
-    log_security(ctx, "sign_in_method_changed", "success", method=what)
+    log_security(ctx, "sign_in_method_changed", "success", method=what, account_id=str(account.id))

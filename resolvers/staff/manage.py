@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.contacts import parse_email
 from auth.passwords import hash_password, password_problem
+from auth.security_log import security_event
 from auth.totp import new_secret, provisioning_uri
 from models import AuthSession, StaffMember, StaffRole, queries
 
@@ -29,6 +30,11 @@ class Enrolled:
 
     member: StaffMember
     totp_uri: str
+
+
+def _log(event: str, member: StaffMember) -> None:
+    """Operators act from the command line: the log names the staff member acted on."""
+    security_event(event, "success", actor_kind="operator", subject_id=str(member.id))
 
 
 async def _end_sessions(session: AsyncSession, member: StaffMember, now: datetime) -> None:
@@ -84,6 +90,7 @@ async def create_staff(
     enrolled = _enrol(member)
     session.add(member)
     await session.flush()
+    _log("staff_created", member)
     return enrolled
 
 
@@ -91,6 +98,7 @@ async def reset_totp(session: AsyncSession, *, email: str, now: datetime) -> Enr
     member = await _member(session, email)
     enrolled = _enrol(member)
     await _end_sessions(session, member, now)
+    _log("staff_totp_reset", member)
     return enrolled
 
 
@@ -98,6 +106,7 @@ async def disable_staff(session: AsyncSession, *, email: str, now: datetime) -> 
     member = await _member(session, email)
     member.disabled_at = member.disabled_at or now
     await _end_sessions(session, member, now)
+    _log("staff_disabled", member)
     return member
 
 
@@ -111,4 +120,5 @@ async def reset_staff_password(
     member.password_hash = await hash_password(password)
     member.password_changed_at = now
     await _end_sessions(session, member, now)
+    _log("staff_password_reset", member)
     return member

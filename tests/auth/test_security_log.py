@@ -9,15 +9,21 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from auth.security_log import client_hash
+from auth.senders import Outbox
+from auth.services import AuthServices
 from gateway.logging import JsonFormatter
+from models import StaffRole
+from resolvers.staff.manage import create_staff, disable_staff, reset_staff_password, reset_totp
 from tests.conftest import Clock
-from tests.helpers import graphql, staff_code
+from tests.helpers import client_at, graphql, staff_code
 from tests.resolvers.auth.helpers import (
     PASSWORD,
     create_password_account,
     login_with_password,
+    sign_in_with_sms,
 )
 from tests.resolvers.auth.test_staff_sign_in import EMAIL as STAFF_EMAIL
 from tests.resolvers.auth.test_staff_sign_in import login_staff, officer  # noqa: F401 (a fixture)
@@ -148,3 +154,95 @@ async def test_refusals_reveals_and_staff_sign_ins_are_logged(
     assert EMAIL not in caplog.text
     assert staff["userErrors"] == []
     assert STAFF_EMAIL not in caplog.text
+
+
+async def test_a_staff_sign_in_names_the_session_it_opened(
+    client: httpx.AsyncClient,
+    caplog: pytest.LogCaptureFixture,
+    clock: Clock,
+    services: AuthServices,
+    officer: Any,  # noqa: F811 (the fixture)
+) -> None:
+    signed_in = await login_staff(client, staff_code(clock.now))
+
+    [line] = security_lines(caplog)
+    session_id = services.tokens.verify_access(signed_in["accessToken"], clock()).session_id
+    assert (line["event"], line["outcome"], line["actor_id"]) == (
+        "staff_sign_in",
+        "success",
+        str(officer.id),
+    )
+    assert line["session_id"] == str(session_id)
+
+
+async def test_a_reused_refresh_token_names_the_client_that_brought_it_back(
+    app: Starlette, db: AsyncSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    refresh = (
+        "mutation($t: String!) { refreshSession(input: { refreshToken: $t }) { refreshToken } }"
+    )
+    await create_password_account(db, email=EMAIL)
+    async with client_at(app, "198.51.100.7") as owner, client_at(app, "203.0.113.9") as thief:
+        signed_in = await login_with_password(owner, EMAIL)
+        await graphql(owner, refresh, {"t": signed_in["refreshToken"]})
+        caplog.clear()
+        await graphql(thief, refresh, {"t": signed_in["refreshToken"]})
+
+    [line] = security_lines(caplog)
+    assert (line["event"], line["client"]) == ("refresh_token_reused", client_hash("203.0.113.9"))
+
+
+async def test_a_wrong_sms_code_at_step_up_is_logged(
+    client: httpx.AsyncClient, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = (await sign_in_with_sms(client, outbox))["accessToken"]
+    await graphql(
+        client, "mutation { requestSmsCode(input: { purpose: STEP_UP }) { sent } }", token=token
+    )
+    caplog.clear()
+
+    await graphql(
+        client,
+        'mutation { elevateSession(input: { smsCode: "000000" }) { elevatedUntil } }',
+        token=token,
+    )
+
+    [line] = security_lines(caplog)
+    assert (line["event"], line["outcome"], line["factor"], line["actor_kind"]) == (
+        "step_up",
+        "failure",
+        "sms",
+        "account",
+    )
+    assert line["session_id"] is not None
+
+
+async def test_operators_staff_commands_are_logged(
+    db: AsyncSession, caplog: pytest.LogCaptureFixture, clock: Clock
+) -> None:
+    email = "ops-target@corp.example"
+    member = (
+        await create_staff(
+            db,
+            name="Li",
+            email=email,
+            role=StaffRole.SUPPORT,
+            password=PASSWORD,
+            now=clock(),
+        )
+    ).member
+    await reset_totp(db, email=email, now=clock())
+    await reset_staff_password(db, email=email, password="another-Long-Pass-7", now=clock())
+    await disable_staff(db, email=email, now=clock())
+
+    lines = security_lines(caplog)
+    assert [(line["event"], line["actor_kind"], line["subject_id"]) for line in lines] == [
+        (event, "operator", str(member.id))
+        for event in (
+            "staff_created",
+            "staff_totp_reset",
+            "staff_password_reset",
+            "staff_disabled",
+        )
+    ]
+    assert email not in caplog.text

@@ -182,6 +182,13 @@ MISTAKES = {
         "error: GATEWAY_WECHAT_REDIRECT_ALLOWLIST: 'app.example/callback' is not a URL "
         "prefix; write comma-separated prefixes such as https://app.example.com/",
     ),
+    "proxy that is not an address": (
+        {"GATEWAY_FORWARDED_ALLOW_IPS": "10.0.0.5, *"},
+        "error: GATEWAY_FORWARDED_ALLOW_IPS: '*' is not an IP address or network; write the "
+        "comma-separated addresses or networks of the proxies in front of the gateway, such "
+        "as 10.0.0.5,10.1.0.0/16 (trusting every peer would let any client choose the "
+        "address its rate limits count)",
+    ),
     "policy file missing": (
         {"GATEWAY_POLICY_FILE": "missing-policy.md"},
         "error: GATEWAY_POLICY_FILE: missing-policy.md cannot be read (No such file or "
@@ -431,3 +438,29 @@ def test_staff_create_checks_the_configuration_before_asking_for_the_password(
     assert result.stderr == (
         "error: GATEWAY_ENV: 'prod' is not accepted; use development, test or production\n"
     )
+
+
+@pytest.mark.usefixtures("restore_logging")
+@pytest.mark.parametrize(
+    ("variables", "trusted"),
+    [
+        ({}, ["127.0.0.1", "::1"]),
+        ({"GATEWAY_FORWARDED_ALLOW_IPS": "10.0.0.5, 10.1.0.0/16"}, ["10.0.0.5", "10.1.0.0/16"]),
+    ],
+    ids=["loopback by default", "the proxies named"],
+)
+def test_serve_believes_forwarded_headers_from_the_proxies_named_only(
+    operator_environment: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variables: dict[str, str],
+    trusted: list[str],
+) -> None:
+    set_variables(monkeypatch, {**PRODUCTION, **variables})
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    started: list[dict[str, object]] = []
+    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **options: started.append(options))
+
+    result = runner.invoke(app, ["serve"])
+
+    assert result.exit_code == 0, result.output
+    assert [(o["proxy_headers"], o["forwarded_allow_ips"]) for o in started] == [(True, trusted)]

@@ -13,12 +13,14 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from auth import passwords
+from auth.message_limits import client_network
 from auth.senders import Outbox
 from auth.services import AuthServices
 from tests.factories import create_account
-from tests.helpers import e164, graphql
+from tests.helpers import client_at, e164, graphql
 from tests.resolvers.auth.helpers import (
     PASSWORD,
     create_password_account,
@@ -306,6 +308,53 @@ async def test_a_right_password_does_not_count_against_its_client(
 
     assert right["userErrors"] == []
     assert twentieth["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+async def test_a_client_stopped_for_spraying_spends_no_logins_tries(
+    app: Starlette, db: AsyncSession
+) -> None:
+    """Once stopped, a sprayer goes on asking about a login in vain: the owner, elsewhere,
+    still has every try."""
+    await create_password_account(db, email=EMAIL)
+    async with client_at(app, "203.0.113.9") as sprayer, client_at(app, "198.51.100.7") as owner:
+        for n in range(20):
+            await login_with_password(sprayer, f"user{n}@example.com", WRONG)
+        stopped = [
+            (await login_with_password(sprayer, EMAIL, WRONG))["userErrors"][0]["code"]
+            for _ in range(6)
+        ]
+        right = await login_with_password(owner, EMAIL)
+
+    assert stopped == ["RATE_LIMITED"] * 6
+    assert right["userErrors"] == []
+
+
+async def test_an_ipv6_client_is_counted_by_its_64(app: Starlette, db: AsyncSession) -> None:
+    """One host holds a whole /64: a new address in it is not a new client."""
+    answers = []
+    for n in range(21):
+        async with client_at(app, f"2001:db8:0:7::{n + 1:x}") as hopping:
+            payload = await login_with_password(hopping, f"user{n}@example.com", WRONG)
+            answers.append(payload["userErrors"][0]["code"])
+    async with client_at(app, "2001:db8:0:8::1") as neighbour:
+        next_network = await login_with_password(neighbour, "user0@example.com", WRONG)
+
+    assert answers == ["INVALID_CREDENTIALS"] * 20 + ["RATE_LIMITED"]
+    assert next_network["userErrors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.parametrize(
+    ("address", "client"),
+    [
+        ("198.51.100.7", "198.51.100.7"),
+        ("::ffff:198.51.100.7", "198.51.100.7"),
+        ("2001:db8:0:7:a:b:c:d", "2001:db8:0:7::/64"),
+        ("2001:DB8:0:7::1", "2001:db8:0:7::/64"),
+        ("unix-socket-peer", "unix-socket-peer"),
+    ],
+)
+def test_the_client_a_limit_counts(address: str, client: str) -> None:
+    assert client_network(address) == client
 
 
 LOGIN_WITH_CODE = """

@@ -9,12 +9,13 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from auth.passwords import hash_password
 from models import StaffMember, StaffRole
 from resolvers.staff.manage import disable_staff
 from tests.conftest import Clock
-from tests.helpers import STAFF_TOTP_SECRET, graphql, staff_code
+from tests.helpers import STAFF_TOTP_SECRET, client_at, graphql, staff_code
 from tests.resolvers.auth.helpers import PASSWORD, login_with_password
 
 EMAIL = "li@corp.example"
@@ -130,6 +131,25 @@ async def test_codes_have_five_tries_however_they_are_asked(
     answers = [p["userErrors"][0]["code"] for p in body["data"].values()]
     assert answers == ["INVALID_CREDENTIALS"] * 5 + ["RATE_LIMITED"]
     assert right["userErrors"][0]["code"] == "RATE_LIMITED"
+
+
+async def test_wrong_passwords_from_elsewhere_do_not_lock_the_staff_member_out(
+    app: Starlette, officer: StaffMember, clock: Clock
+) -> None:
+    """Staff have a second factor: a stranger's guesses stop the stranger, not the owner."""
+    async with client_at(app, "203.0.113.9") as stranger, client_at(app, "198.51.100.7") as own:
+        guesses = [
+            (await login_staff(stranger, "000000", password="not-the-Password-9"))["userErrors"]
+            for _ in range(6)
+        ]
+        right = await login_staff(own, staff_code(clock.now))
+        stranger_again = await login_staff(stranger, staff_code(clock.now))
+
+    assert [errors[0]["code"] for errors in guesses] == ["INVALID_CREDENTIALS"] * 5 + [
+        "RATE_LIMITED"
+    ]
+    assert right["userErrors"] == []
+    assert stranger_again["userErrors"][0]["code"] == "RATE_LIMITED"
 
 
 async def test_staff_never_sign_in_through_login_with_password(

@@ -106,7 +106,7 @@ async def test_anonymous_callers_must_sign_in(client: httpx.AsyncClient) -> None
 
 
 async def test_staff_set_their_own_password_only_stepped_up(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock, outbox: Outbox
 ) -> None:
     staff = await viewers.staff()
 
@@ -123,6 +123,14 @@ async def test_staff_set_their_own_password_only_stepped_up(
     assert staff.staff is not None
     await db.refresh(staff.staff)
     assert await verify_password(staff.staff.password_hash, NEW_PASSWORD)
+    # The member hears of it at once, as account holders do.
+    assert staff.staff.email is not None
+    [notice] = outbox.for_recipient(staff.staff.email)
+    assert (notice.channel, notice.purpose, notice.code) == ("email", "SECURITY_NOTICE", None)
+    assert notice.body == (
+        f"The staff password of your account was changed on {clock.now:%Y-%m-%d %H:%M} UTC. "
+        "If this was not you, sign in and end your other sessions, or contact us."
+    )
 
 
 @pytest.mark.parametrize("kind", ["business", "enterprise", "sub_account"])
