@@ -13,10 +13,24 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    Undefined,
+    get_named_type,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
 from models import StaffRole
+from resolvers.global_id import to_global_id
+from schema import schema
 from tests.conftest import Clock
 from tests.resolvers.settings.viewers import Viewers
 
@@ -102,3 +116,272 @@ async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
     assert without_locations(response.json()["errors"]) == bad_user_input_at(
         path, "`after` is not a cursor this API issued."
     )
+
+
+# --- IDs ---------------------------------------------------------------------------------
+
+SCALAR_LITERALS = {
+    "String": '"x"',
+    "ID": f'"{to_global_id("IndividualAccount", uuid.UUID(int=1))}"',
+    "Int": "1",
+    "Float": "1.5",
+    "Boolean": "true",
+    "Date": '"2000-01-01"',
+    "DateTime": '"2000-01-01T00:00:00+00:00"',
+}
+NOT_AN_ID = '"not-an-id"'
+KEEP = ("",)  # a path that names no field: every ID stays well-formed
+
+
+def literal(type_: GraphQLInputType, bad_id_at: tuple[str, ...]) -> str:
+    """A literal of `type_` with every required field filled in, and the ID at the path
+    `bad_id_at` replaced by one this API never issued."""
+    if isinstance(type_, GraphQLNonNull):
+        return literal(type_.of_type, bad_id_at)
+    if isinstance(type_, GraphQLList):
+        return f"[{literal(type_.of_type, bad_id_at)}]"
+    if isinstance(type_, GraphQLEnumType):
+        return str(next(iter(type_.values)))
+    if isinstance(type_, GraphQLInputObjectType):
+        fields = ", ".join(
+            f"{name}: {literal(field.type, bad_id_at[1:] if bad_id_at[:1] == (name,) else KEEP)}"
+            for name, field in type_.fields.items()
+            if bad_id_at[:1] == (name,)
+            or (isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined)
+        )
+        return "{" + fields + "}"
+    assert isinstance(type_, GraphQLScalarType)
+    if type_.name == "ID" and bad_id_at == ():
+        return NOT_AN_ID
+    return SCALAR_LITERALS[type_.name]
+
+
+def id_paths(type_: GraphQLInputType, path: tuple[str, ...]) -> list[tuple[str, ...]]:
+    named = get_named_type(type_)
+    if named.name == "ID":
+        return [path]
+    if isinstance(named, GraphQLInputObjectType):
+        return [
+            found
+            for name, field in named.fields.items()
+            for found in id_paths(field.type, (*path, name))
+        ]
+    return []
+
+
+def root_id_arguments() -> list[Any]:
+    """Every ID a root field takes, at any depth of its arguments: (operation, path)."""
+    cases = []
+    for operation, root in (
+        ("query", schema._schema.query_type),
+        ("mutation", schema._schema.mutation_type),
+    ):
+        assert isinstance(root, GraphQLObjectType)
+        for field_name, field in root.fields.items():
+            for argument_name, argument in field.args.items():
+                for path in id_paths(argument.type, (argument_name,)):
+                    cases.append(
+                        pytest.param(operation, field_name, path, id=".".join((field_name, *path)))
+                    )
+    return cases
+
+
+def call_with_bad_id(operation: str, field_name: str, path: tuple[str, ...]) -> str:
+    root = schema._schema.query_type if operation == "query" else schema._schema.mutation_type
+    assert root is not None
+    field: GraphQLField = root.fields[field_name]
+    arguments = ", ".join(
+        f"{name}: {literal(argument.type, path[1:] if path[0] == name else KEEP)}"
+        for name, argument in field.args.items()
+        if path[0] == name
+        or (isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined)
+    )
+    return f"{operation} {{ {field_name}({arguments}) {{ __typename }} }}"
+
+
+@pytest.mark.parametrize(("operation", "field_name", "path"), root_id_arguments())
+async def test_a_malformed_id_is_bad_user_input_everywhere_an_id_is_taken(
+    client: httpx.AsyncClient,
+    viewers: Viewers,
+    operation: str,
+    field_name: str,
+    path: tuple[str, ...],
+) -> None:
+    signed_in = await viewers.individual()
+
+    response = await client.post(
+        "/graphql",
+        json={"query": call_with_bad_id(operation, field_name, path)},
+        headers={"Authorization": f"Bearer {signed_in.token}"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    body = response.json()
+    assert without_locations(body["errors"]) == bad_user_input_at(
+        [field_name], f"`{'.'.join(path)}` is not an ID this API issued."
+    )
+    assert body["data"] in (None, {field_name: None})
+
+
+def test_the_id_cases_cover_the_ids_the_schema_takes() -> None:
+    ids = {param.id for param in root_id_arguments()}
+
+    assert {"node.id", "account.id", "revokeSession.input.id"} <= ids
+    assert "recordSecurityIncident.input.affectedAccountIds" in ids
+
+
+# --- strings -----------------------------------------------------------------------------
+
+USER_ERRORS = "userErrors { field code message }"
+ONE_LINE = "No line breaks or control characters."
+FREE_TEXT = "No control characters other than line breaks and tabs."
+
+
+def user_errors(field: str, *errors: tuple[str, str]) -> dict[str, Any]:
+    return {
+        "data": {
+            field: {
+                "userErrors": [
+                    {"field": [name], "code": "INVALID_INPUT", "message": message}
+                    for name, message in errors
+                ]
+            }
+        }
+    }
+
+
+def refused_argument(field: str, message: str, data: Any = None) -> dict[str, Any]:
+    return {"data": data, "errors": bad_user_input_at([field], message)}
+
+
+STRING_CASES = [
+    pytest.param(
+        "individual",
+        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"bio": "hello\x00world", "displayName": "Zhang\x00"}},
+        user_errors("updateProfile", ("displayName", ONE_LINE), ("bio", FREE_TEXT)),
+        id="updateProfile-nul",
+    ),
+    pytest.param(
+        "individual",
+        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"avatarUrl": "http://[::1"}},
+        user_errors("updateProfile", ("avatarUrl", "Give an http(s) URL.")),
+        id="updateProfile-unclosed-ipv6-avatar",
+    ),
+    pytest.param(
+        "individual",
+        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"bio": "b" * 10_000, "needs": ["n"] * 1000}},
+        user_errors(
+            "updateProfile", ("bio", "At most 500 characters."), ("needs", "At most 20 items.")
+        ),
+        id="updateProfile-10000-characters",
+    ),
+    pytest.param(
+        "individual",
+        f"mutation($input: AcceptPrivacyPolicyInput!) {{ acceptPrivacyPolicy(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"version": "1.0\x00"}},
+        user_errors("acceptPrivacyPolicy", ("version", ONE_LINE)),
+        id="acceptPrivacyPolicy-nul",
+    ),
+    pytest.param(
+        "anonymous",
+        f"mutation($input: LoginWithPasswordInput!) {{ loginWithPassword(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"login": "biz@example.com\x00", "password": "p" * 1025}},
+        user_errors(
+            "loginWithPassword", ("login", ONE_LINE), ("password", "At most 1024 characters.")
+        ),
+        id="loginWithPassword-nul-and-long-password",
+    ),
+    pytest.param(
+        "individual",
+        f"mutation($input: RecordSearchInput!) {{ recordSearch(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"query": "\u202egpj.exe"}},
+        user_errors("recordSearch", ("query", ONE_LINE)),
+        id="recordSearch-bidirectional-override",
+    ),
+    pytest.param(
+        "anonymous",
+        "query($version: String) { privacyPolicy(version: $version) { version } }",
+        {"version": "1.0\x00"},
+        refused_argument(
+            "privacyPolicy",
+            "`version`: no line breaks or control characters.",
+            {"privacyPolicy": None},
+        ),
+        id="privacyPolicy-nul",
+    ),
+    pytest.param(
+        "anonymous",
+        "query($uri: String!) { wechatAuthorizeUrl(redirectUri: $uri) { url } }",
+        {"uri": "http://localhost/" + "x" * 600},
+        refused_argument("wechatAuthorizeUrl", "`redirectUri`: at most 500 characters."),
+        id="wechatAuthorizeUrl-over-500-characters",
+    ),
+    pytest.param(
+        "anonymous",
+        "query($uri: String!) { wechatAuthorizeUrl(redirectUri: $uri) { url } }",
+        {"uri": "http://localhost/cb\x00"},
+        refused_argument(
+            "wechatAuthorizeUrl", "`redirectUri`: no line breaks or control characters."
+        ),
+        id="wechatAuthorizeUrl-nul",
+    ),
+]
+
+
+@pytest.mark.parametrize(("viewer", "query", "variables", "expected"), STRING_CASES)
+async def test_a_string_outside_its_fields_rules_is_refused_before_it_reaches_the_database(
+    client: httpx.AsyncClient,
+    viewers: Viewers,
+    viewer: str,
+    query: str,
+    variables: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    headers = {}
+    if viewer == "individual":
+        headers["Authorization"] = f"Bearer {(await viewers.individual()).token}"
+
+    response = await client.post(
+        "/graphql", json={"query": query, "variables": variables}, headers=headers
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    body = response.json()
+    if "errors" in body:
+        body["errors"] = without_locations(body["errors"])
+    assert body == expected
+
+
+async def test_a_nul_in_the_sub_account_search_is_bad_user_input(
+    client: httpx.AsyncClient, viewers: Viewers
+) -> None:
+    enterprise = await viewers.enterprise()
+
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "query($search: String) { viewer { account { ... on EnterpriseAccount {"
+            " subAccounts(filter: {search: $search}) { totalCount } } } } }",
+            "variables": {"search": "a\x00"},
+        },
+        headers={"Authorization": f"Bearer {enterprise.token}"},
+    )
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    assert response.json() == {
+        "data": {"viewer": {"account": {"subAccounts": None}}},
+        "errors": [
+            {
+                "message": "`filter.search`: no line breaks or control characters.",
+                "locations": [{"line": 1, "column": 72}],
+                "path": ["viewer", "account", "subAccounts"],
+                "extensions": {"code": "BAD_USER_INPUT"},
+            }
+        ],
+    }
