@@ -7,9 +7,10 @@ import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auth.errors import ErrorCode
+from gateway.http_errors import error_response
 from gateway.logging import request_id_var
 
 MAX_BODY_BYTES = 256 * 1024
@@ -93,12 +94,5 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {"message": "Request body too large.", "extensions": {"code": "BAD_USER_INPUT"}}
-                ]
-            },
-            status_code=413,
-        )
+        response = error_response("Request body too large.", ErrorCode.BAD_USER_INPUT, 413)
         await response(scope, receive, send)

@@ -385,3 +385,185 @@ async def test_a_nul_in_the_sub_account_search_is_bad_user_input(
             }
         ],
     }
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+DEEP = b"[" * 5000 + b"]" * 5000
+
+BODIES = [
+    pytest.param(b'"hello"', JSON, 400, "The request's JSON is not an object.", id="a-string"),
+    pytest.param(b"12", JSON, 400, "The request's JSON is not an object.", id="a-number"),
+    pytest.param(b"[1]", JSON, 400, "The request's JSON is not an object.", id="an-array"),
+    pytest.param(b"null", JSON, 400, "The request's JSON is not an object.", id="null"),
+    pytest.param(b"", JSON, 400, "The request is not valid JSON.", id="empty"),
+    pytest.param(
+        b'{"query": "{ __typename }"', JSON, 400, "The request is not valid JSON.", id="cut-short"
+    ),
+    pytest.param(b'{"query": NaN}', JSON, 400, "The request is not valid JSON.", id="nan"),
+    pytest.param(
+        b'{"query": "\\ud800"}', JSON, 400, "The request is not valid JSON.", id="lone-surrogate"
+    ),
+    pytest.param(b"\xff\xfe{\x00}\x00", JSON, 400, "The request body is not UTF-8.", id="utf-16"),
+    pytest.param(
+        '{"query": "{ __typename }", "operationName": "é"}'.encode("latin-1"),
+        JSON,
+        400,
+        "The request body is not UTF-8.",
+        id="latin-1",
+    ),
+    pytest.param(
+        DEEP, JSON, 400, "The request's JSON nests deeper than 32 levels.", id="array-5000-deep"
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }", "variables": {"v": ' + DEEP + b"}}",
+        JSON,
+        400,
+        "The request's JSON nests deeper than 32 levels.",
+        id="variables-5000-deep",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }", "extensions": '
+        + b'{"a": ' * 5000
+        + b"1"
+        + b"}" * 5000
+        + b"}",
+        JSON,
+        400,
+        "The request's JSON nests deeper than 32 levels.",
+        id="objects-5000-deep",
+    ),
+    pytest.param(
+        b"[" * 5000, JSON, 400, "The request's JSON nests deeper than 32 levels.", id="5000-open"
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        "text/plain",
+        415,
+        "Send the operation as application/json.",
+        id="text-plain",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        "application/x-www-form-urlencoded",
+        415,
+        "Send the operation as application/json.",
+        id="form",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        "multipart/form-data; boundary=x",
+        415,
+        "Send the operation as application/json.",
+        id="multipart",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        "application/json; charset=latin-1",
+        415,
+        "Send the operation as application/json.",
+        id="json-in-latin-1",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        "application/jsonp",
+        415,
+        "Send the operation as application/json.",
+        id="jsonp",
+    ),
+    pytest.param(
+        b'{"query": "{ __typename }"}',
+        None,
+        415,
+        "Send the operation as application/json.",
+        id="no-content-type",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type", "status", "message"), BODIES)
+async def test_a_body_the_gateway_cannot_read_answers_a_graphql_shaped_error(
+    client: httpx.AsyncClient, body: bytes, content_type: str | None, status: int, message: str
+) -> None:
+    headers = {"Content-Type": content_type} if content_type else {}
+
+    response = await client.post("/graphql", content=body, headers=headers)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == JSON
+    assert response.json() == {
+        "errors": [
+            {
+                "message": message,
+                "extensions": {
+                    "code": "BAD_USER_INPUT",
+                    "requestId": response.headers["x-request-id"],
+                },
+            }
+        ]
+    }
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON;charset=UTF-8"],
+)
+async def test_json_with_or_without_a_utf_8_charset_is_read(
+    client: httpx.AsyncClient, content_type: str
+) -> None:
+    response = await client.post(
+        "/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": content_type}
+    )
+
+    assert response.status_code == 200
+    assert response.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_32_levels_of_json_are_read(client: httpx.AsyncClient) -> None:
+    # 32 levels in all; the brackets, braces and quotes inside the string do not count.
+    variables = b'{"v": ' + b"[" * 30 + b'"[{\\"[\\\\"' + b"]" * 30 + b"}"
+    body = b'{"query": "query($v: String) { __typename }", "variables": ' + variables + b"}"
+
+    response = await client.post("/graphql", content=body, headers={"Content-Type": JSON})
+
+    assert response.status_code == 200
+    assert response.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"variables": "[1]"}, "The request's JSON is not an object."),
+        ({"variables": "[" * 100 + "]" * 100}, "The request's JSON nests deeper than 32 levels."),
+        ({"extensions": "{"}, "The request is not valid JSON."),
+    ],
+)
+async def test_get_parameters_that_are_not_json_objects_are_bad_user_input(
+    client: httpx.AsyncClient, params: dict[str, str], message: str
+) -> None:
+    response = await client.get("/graphql", params={"query": "{ __typename }", **params})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"] == JSON
+    assert response.json()["errors"] == [
+        {
+            "message": message,
+            "extensions": {
+                "code": "BAD_USER_INPUT",
+                "requestId": response.headers["x-request-id"],
+            },
+        }
+    ]
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+async def test_another_method_answers_405_with_a_graphql_shaped_error(
+    client: httpx.AsyncClient, method: str
+) -> None:
+    response = await client.request(
+        method, "/graphql", content=b'{"query": "{ __typename }"}', headers={"Content-Type": JSON}
+    )
+
+    assert response.status_code == 405
+    assert response.headers["content-type"] == JSON
+    assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
