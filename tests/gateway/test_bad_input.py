@@ -31,7 +31,7 @@ from auth.services import AuthServices
 from models import StaffRole
 from resolvers.global_id import to_global_id
 from schema import schema
-from tests.conftest import Clock
+from tests.conftest import Clock, StatementCounter
 from tests.resolvers.settings.viewers import Viewers
 
 JSON = "application/json"
@@ -567,3 +567,88 @@ async def test_another_method_answers_405_with_a_graphql_shaped_error(
     assert response.status_code == 405
     assert response.headers["content-type"] == JSON
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+# --- limits that count -------------------------------------------------------------------
+
+NESTED_PAGES = """
+query($outer: Int{outer_default}, $inner: Int{inner_default}) {{
+  viewer {{ account {{ ... on EnterpriseAccount {{
+    subAccounts(first: $outer) {{ edges {{ node {{ loginHistory(first: $inner) {{ edges {{ cursor }} }} }} }} }}
+  }} }} }}
+}}
+"""
+TOO_MANY_ITEMS = "The operation asks for more list items than the 200 served per request."
+
+
+def nested_pages(outer_default: str = "", inner_default: str = "") -> str:
+    return NESTED_PAGES.format(outer_default=outer_default, inner_default=inner_default)
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        pytest.param(nested_pages(), {"outer": 100, "inner": 3}, id="variables"),
+        pytest.param(nested_pages(" = 100", " = 3"), {}, id="variable-defaults"),
+        pytest.param(nested_pages(" = 100"), {"inner": 3}, id="one-default"),
+        pytest.param(nested_pages(), {"outer": 100.0, "inner": 3.0}, id="json-floats"),
+        pytest.param(nested_pages(), {"outer": 100, "inner": None}, id="null-is-the-default-20"),
+        pytest.param(
+            "{ viewer { account { ... on EnterpriseAccount { subAccounts(first: 100) {"
+            " edges { node { loginHistory(first: 3) { edges { cursor } } } } } } } } }",
+            {},
+            id="literals",
+        ),
+    ],
+)
+async def test_the_list_item_limit_counts_the_values_execution_would_use(
+    client: httpx.AsyncClient,
+    sql_statements: StatementCounter,
+    query: str,
+    variables: dict[str, Any],
+) -> None:
+    response = await client.post("/graphql", json={"query": query, "variables": variables})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == JSON
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {"message": TOO_MANY_ITEMS, "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"}}
+        ],
+    }
+    assert sql_statements.count == 0
+
+
+async def test_a_page_within_the_limit_written_with_defaults_runs(
+    client: httpx.AsyncClient,
+) -> None:
+    response = await client.post(
+        "/graphql", json={"query": nested_pages(" = 100", " = 1"), "variables": {}}
+    )
+
+    assert response.json() == {"data": {"viewer": None}}
+
+
+async def test_the_depth_limit_says_the_documented_maximum(client: httpx.AsyncClient) -> None:
+    # viewer, account, subAccounts, edges, node, enterprise, subAccounts, edges, node,
+    # enterprise: ten levels; `id` is the eleventh.
+    query = (
+        "{ viewer { account { ... on EnterpriseAccount { subAccounts(first: 1) { edges {"
+        " node { enterprise { subAccounts(first: 1) { edges { node { enterprise { id }"
+        " } } } } } } } } } } }"
+    )
+
+    response = await client.post("/graphql", json={"query": query})
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The operation nests fields deeper than the 10 levels allowed.",
+                "locations": [{"line": 1, "column": 153}],
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
