@@ -25,7 +25,11 @@ from gateway.dev_routes import outbox_endpoint
 from gateway.extensions import request_extensions
 from gateway.graphiql import graphiql_assets_mount
 from gateway.graphql_view import GatewayGraphQL
-from gateway.middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from gateway.middleware import (
+    BodySizeLimitMiddleware,
+    RequestIdMiddleware,
+    SecurityHeadersMiddleware,
+)
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
 from models.database import SerializedSession, create_engine, create_session_factory
@@ -106,6 +110,7 @@ def create_app(
     if not settings.is_production:
         routes.append(Route("/dev/outbox", outbox_endpoint(outbox), methods=["GET"]))
     middleware = [
+        Middleware(SecurityHeadersMiddleware),
         Middleware(RequestIdMiddleware),
         Middleware(
             CORSMiddleware,
