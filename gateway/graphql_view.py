@@ -13,7 +13,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from auth.errors import ErrorCode
@@ -99,6 +99,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 # An operation the method may not carry (a mutation over GET): the
                 # method is wrong, not the document.
                 raise HTTPException(405, "This operation is not accepted over GET.") from exc
+            if isinstance(exc.__cause__, CannotGetOperationTypeError):
+                # Strawberry's reason quotes the client's operationName, whatever it is.
+                raise HTTPException(
+                    400, "The document holds no operation by the name given."
+                ) from exc
             raise
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

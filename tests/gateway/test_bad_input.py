@@ -437,6 +437,20 @@ BODIES = [
         b"[" * 5000, JSON, 400, "The request's JSON nests deeper than 32 levels.", id="5000-open"
     ),
     pytest.param(
+        b'{"query": "query A { __typename }", "operationName": {"secret": "13812345678"}}',
+        JSON,
+        400,
+        "The document holds no operation by the name given.",
+        id="operation-name-not-a-name",
+    ),
+    pytest.param(
+        b'{"query": "query A { __typename } query B { __typename }", "operationName": "C"}',
+        JSON,
+        400,
+        "The document holds no operation by the name given.",
+        id="operation-name-not-in-the-document",
+    ),
+    pytest.param(
         b'{"query": "{ __typename }"}',
         "text/plain",
         415,
