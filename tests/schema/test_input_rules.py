@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLArgument,
     GraphQLField,
@@ -20,7 +21,7 @@ from graphql import (
 )
 
 from schema import schema
-from schema.input_rules import STRING_RULES, Characters, InputRules, Text
+from schema.input_rules import STRING_RULES, Characters, InputRules, Text, check_inputs
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
 GRAPHQL = schema._schema
@@ -177,3 +178,26 @@ def test_length_counts_code_points() -> None:
     assert list(Text(3).problems("名字很")) == []
     assert list(Text(3).problems("名字很长")) == ["At most 3 characters."]
     assert list(Text(3, required=True).problems("名字很长")) == ["Give 1 to 3 characters."]
+
+
+@strawberry.type
+class Probe:
+    @strawberry.field
+    def echo(self, note: str) -> str:
+        return note
+
+
+async def test_a_string_field_missing_from_the_table_is_still_checked_strictly() -> None:
+    check_inputs([Probe])
+    probe = strawberry.Schema(query=Probe)
+    query = "query($note: String!) { echo(note: $note) }"
+
+    fits = await probe.execute(query, variable_values={"note": "x" * 256})
+    too_long = await probe.execute(query, variable_values={"note": "x" * 257})
+    line_break = await probe.execute(query, variable_values={"note": "a\nb"})
+
+    assert fits.data == {"echo": "x" * 256}
+    assert [e.message for e in too_long.errors or []] == ["`note`: at most 256 characters."]
+    assert [e.message for e in line_break.errors or []] == [
+        "`note`: no line breaks or control characters."
+    ]
