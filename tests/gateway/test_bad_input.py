@@ -264,6 +264,13 @@ STRING_CASES = [
         id="updateProfile-nul",
     ),
     pytest.param(
+        "anonymous",
+        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": {"bio": "hello\x00world"}},
+        user_errors("updateProfile", ("bio", FREE_TEXT)),
+        id="updateProfile-nul-before-sign-in",
+    ),
+    pytest.param(
         "individual",
         f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
         {"input": {"avatarUrl": "http://[::1"}},
