@@ -12,14 +12,13 @@ from collections.abc import Callable, Iterator
 from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
+from gateway.operation_limits import MaxAliases, MaxDepth
 from gateway.page_limit import MaxPageItems
 from resolvers.context import RequestContext, log_security
 
@@ -116,9 +115,8 @@ def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtens
     factories: list[Callable[[], SchemaExtension]] = [
         lambda: ErrorPolicy(hide_schema=not introspection),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        # Strawberry counts the root field as depth 0: ten levels of fields are depth 9.
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH - 1),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: MaxDepth(MAX_DEPTH),
+        lambda: MaxAliases(MAX_ALIASES),
         MaxPageItems,
     ]
     if not introspection:

@@ -9,11 +9,11 @@ from typing import Any
 from cross_web import HTTPException
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.schema import BaseSchema
-from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from auth.errors import ErrorCode
@@ -23,7 +23,9 @@ from auth.sessions import authenticate
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from gateway.graphiql import graphiql_html
+from gateway.http_errors import error_response
 from gateway.logging import request_id_var
+from gateway.request_body import is_json_media_type, read_json_object
 from models import Account
 from models.database import SerializedSession
 from models.unit_of_work import RequestScope
@@ -32,14 +34,10 @@ from resolvers.context import RequestContext
 from resolvers.privacy.inventory import Inventory
 
 
-def error_response(message: str, code: ErrorCode, status_code: int) -> JSONResponse:
-    """A GraphQL-shaped error answer for failures outside execution."""
-    extensions: dict[str, str | None] = {"code": code.value}
-    if code is ErrorCode.INTERNAL_SERVER_ERROR:
-        extensions["requestId"] = request_id_var.get()
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": extensions}]}, status_code=status_code
-    )
+def _with_json_content_type(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name, b"application/json" if name == b"content-type" else value) for name, value in headers
+    ]
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
@@ -91,6 +89,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
 
+    def decode_json(self, data: str | bytes) -> object:
+        return read_json_object(data)
+
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         try:
             return await super().execute_single(*args, **kwargs)
@@ -99,6 +100,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 # An operation the method may not carry (a mutation over GET): the
                 # method is wrong, not the document.
                 raise HTTPException(405, "This operation is not accepted over GET.") from exc
+            if isinstance(exc.__cause__, CannotGetOperationTypeError):
+                # Strawberry's reason quotes the client's operationName, whatever it is.
+                raise HTTPException(
+                    400, "The document holds no operation by the name given."
+                ) from exc
             raise
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -106,6 +112,16 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        if request.method == "POST":
+            if not is_json_media_type(request.headers.get("content-type")):
+                refusal = error_response(
+                    "Send the operation as application/json.", ErrorCode.BAD_USER_INPUT, 415
+                )
+                await refusal(scope, receive, send)
+                return
+            # Media types are case-insensitive; the view underneath compares them as text.
+            scope = {**scope, "headers": _with_json_content_type(scope["headers"])}
+            request = Request(scope, receive)
         async with RequestScope(self.session_factory) as work:
             try:
                 viewer, account = await self._authenticate(work, request)

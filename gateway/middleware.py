@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids, the body-size limit, the JSON access log."""
+"""ASGI middleware: security headers, request ids, unexpected errors, the body-size limit,
+the JSON access log."""
 
 from __future__ import annotations
 
@@ -7,17 +8,61 @@ import time
 import uuid
 
 from starlette.datastructures import MutableHeaders
-from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from auth.errors import ErrorCode
+from gateway.http_errors import error_response
 from gateway.logging import request_id_var
 
 MAX_BODY_BYTES = 256 * 1024
 access_logger = logging.getLogger("gateway.access")
+error_logger = logging.getLogger("gateway.errors")
+
+# On every response: no content sniffing, no Referer to other sites, no framing. A
+# page's own policy (GraphiQL's, in its <meta> element) applies as well: browsers
+# enforce every policy they are given.
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+NO_FRAMING = "frame-ancestors 'none'"
+
+
+class SecurityHeadersMiddleware:
+    """Adds `SECURITY_HEADERS` to every response, and `Cache-Control: no-store` to every
+    response that does not say how it may be cached (the GraphiQL assets do): answers
+    hold personal data and tokens, and no cache on the way may keep them."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                policy = headers.get("Content-Security-Policy")
+                if policy is None:
+                    headers["Content-Security-Policy"] = NO_FRAMING
+                elif "frame-ancestors" not in policy:
+                    headers["Content-Security-Policy"] = f"{policy}; {NO_FRAMING}"
+                headers.setdefault("Cache-Control", "no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class RequestIdMiddleware:
-    """Gives every request an id: on the response, in every log line, in error answers."""
+    """Gives every request an id: on the response, in every log line, in error answers.
+
+    An exception no layer below handled is logged with the id and answered with a
+    GraphQL-shaped INTERNAL_SERVER_ERROR that carries it, never a plain-text page.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -31,16 +76,26 @@ class RequestIdMiddleware:
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if response_started:
+                raise
+            error_logger.exception("unexpected error outside GraphQL execution")
+            response = error_response(
+                "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
+            )
+            await response(scope, receive, send_with_id)
         finally:
             access_logger.info(
                 "request",
@@ -93,12 +148,5 @@ class BodySizeLimitMiddleware:
         await self.app(scope, replay, send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse(
-            {
-                "errors": [
-                    {"message": "Request body too large.", "extensions": {"code": "BAD_USER_INPUT"}}
-                ]
-            },
-            status_code=413,
-        )
+        response = error_response("Request body too large.", ErrorCode.BAD_USER_INPUT, 413)
         await response(scope, receive, send)

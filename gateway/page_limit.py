@@ -1,8 +1,10 @@
-"""Refuse operations that ask for more than 200 list items in all (RULES.md section 10).
+"""Refuse operations that ask for more than 200 list items in all.
 
 Every field with a `first` argument asks for that many items (its default when not
 given), times the items of the lists it is nested in; the sum over the operation must
-stay within the limit. Checked after validation and before any resolver runs.
+stay within the limit. Checked after validation and before any resolver runs, with the
+argument values execution will use: literals and variables coerced as graphql-core
+coerces them, defaults applied, so `$n: Int = 100` or `{"n": 100.0}` count as 100.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from graphql import (
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLObjectType,
     GraphQLSchema,
     InlineFragmentNode,
-    IntValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
-    VariableNode,
     get_named_type,
 )
+from graphql.execution.values import VariableValues, get_argument_values, get_variable_values
 from strawberry.extensions import SchemaExtension
 
 MAX_PAGE_ITEMS = 200
@@ -36,23 +38,25 @@ class _Counter:
         self,
         schema: GraphQLSchema,
         fragments: Mapping[str, FragmentDefinitionNode],
-        variables: Mapping[str, Any],
+        variables: VariableValues,
     ) -> None:
         self.schema = schema
         self.fragments = fragments
         self.variables = variables
+        # Items of one fragment under one parent type, for a factor of 1: the count is
+        # linear in the factor, so each fragment is walked once however often it is
+        # spread (twenty fragments that each spread the next twice cost twenty walks).
+        self.per_fragment: dict[tuple[str, str], int] = {}
 
-    def _first(self, node: FieldNode, default: Any) -> int:
-        for argument in node.arguments or ():
-            if argument.name.value != "first":
-                continue
-            value = argument.value
-            if isinstance(value, IntValueNode):
-                return int(value.value)
-            if isinstance(value, VariableNode):
-                given = self.variables.get(value.name.value)
-                return int(given) if isinstance(given, int) else int(default or 0)
-        return int(default or 0)
+    def _first(self, definition: GraphQLField, node: FieldNode) -> int:
+        """The `first` the field's resolver will get; null means its default."""
+        try:
+            first = get_argument_values(definition, node, self.variables).get("first")
+        except GraphQLError:
+            return 0  # execution reports the argument
+        if first is None:
+            first = definition.args["first"].default_value
+        return max(first, 0) if isinstance(first, int) else 0
 
     def count(self, parent: Any, selections: SelectionSetNode | None, factor: int) -> int:
         if selections is None:
@@ -69,11 +73,19 @@ class _Counter:
                 )
                 total += self.count(inner, selection.selection_set, factor)
             elif isinstance(selection, FragmentSpreadNode):
-                fragment = self.fragments.get(selection.name.value)
-                if fragment is not None:
-                    inner = self._type(fragment.type_condition.name.value)
-                    total += self.count(inner, fragment.selection_set, factor)
+                total += factor * self._fragment(selection.name.value)
         return total
+
+    def _fragment(self, name: str) -> int:
+        fragment = self.fragments.get(name)
+        if fragment is None:
+            return 0
+        key = (name, fragment.type_condition.name.value)
+        if key not in self.per_fragment:
+            self.per_fragment[key] = 0  # a cycle counts nothing: validation refuses it
+            inner = self._type(fragment.type_condition.name.value)
+            self.per_fragment[key] = self.count(inner, fragment.selection_set, 1)
+        return self.per_fragment[key]
 
     def _type(self, name: str) -> Any:
         return self.schema.get_type(name)
@@ -85,9 +97,8 @@ class _Counter:
         if definition is None:
             return 0
         items = 0
-        first_argument = definition.args.get("first")
-        if first_argument is not None:
-            factor *= max(self._first(node, first_argument.default_value), 0)
+        if "first" in definition.args:
+            factor *= self._first(definition, node)
             items = factor
         return items + self.count(get_named_type(definition.type), node.selection_set, factor)
 
@@ -98,12 +109,19 @@ def requested_items(
     fragments: Mapping[str, FragmentDefinitionNode],
     variables: Mapping[str, Any],
 ) -> int:
+    """The list items `operation` asks for with the request's `variables` (as sent).
+
+    Variables that do not coerce count nothing: execution refuses them anyway.
+    """
+    coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables))
+    if isinstance(coerced, list):
+        return 0
     root = {
         "query": schema.query_type,
         "mutation": schema.mutation_type,
         "subscription": schema.subscription_type,
     }[operation.operation.value]
-    return _Counter(schema, fragments, variables).count(root, operation.selection_set, 1)
+    return _Counter(schema, fragments, coerced).count(root, operation.selection_set, 1)
 
 
 class MaxPageItems(SchemaExtension):
@@ -124,12 +142,13 @@ class MaxPageItems(SchemaExtension):
                     context.schema._schema, chosen[0], fragments, context.variables or {}
                 )
                 if items > MAX_PAGE_ITEMS:
+                    # The count is not quoted: it is the client's own numbers, multiplied.
                     context.result = ExecutionResult(
                         data=None,
                         errors=[
                             GraphQLError(
-                                f"The operation asks for {items} list items; at most "
-                                f"{MAX_PAGE_ITEMS} are served per request."
+                                "The operation asks for more list items than the "
+                                f"{MAX_PAGE_ITEMS} served per request."
                             )
                         ],
                     )

@@ -7,7 +7,7 @@ import binascii
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import orjson
@@ -16,6 +16,8 @@ from auth.errors import BadUserInput
 from models.pagination import KeysetPage, KeysetPosition
 
 MAX_PAGE_SIZE = 100
+MAX_CURSOR_LENGTH = 128
+NOT_A_CURSOR = "`after` is not a cursor this API issued."
 ItemT = TypeVar("ItemT")
 
 
@@ -25,14 +27,25 @@ def encode_cursor(position: KeysetPosition) -> str:
 
 
 def decode_cursor(cursor: str) -> KeysetPosition:
+    """The position of a cursor, or BAD_USER_INPUT: the one place a cursor from a client
+    is read. Only the exact form `encode_cursor` writes is accepted, so a forged
+    position (another time zone, a moment outside the range the database stores) never
+    reaches a query."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadUserInput(NOT_A_CURSOR)
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created_at, id_hex = orjson.loads(base64.urlsafe_b64decode(padded))
-        position = KeysetPosition(datetime.fromisoformat(created_at), uuid.UUID(hex=id_hex))
+        if not isinstance(created_at, str) or not isinstance(id_hex, str):
+            raise TypeError("a cursor holds two strings")
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is None:
+            raise ValueError("a cursor's moment carries its offset")
+        position = KeysetPosition(moment.astimezone(UTC), uuid.UUID(hex=id_hex))
     except (binascii.Error, ValueError, TypeError, OverflowError) as exc:
-        raise BadUserInput("`after` is not a cursor this API issued.") from exc
-    if position.created_at.tzinfo is None:
-        raise BadUserInput("`after` is not a cursor this API issued.")
+        raise BadUserInput(NOT_A_CURSOR) from exc
+    if encode_cursor(position) != cursor:
+        raise BadUserInput(NOT_A_CURSOR)
     return position
 
 

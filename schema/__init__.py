@@ -18,6 +18,7 @@ from schema.bank_cards.mutations import BankCardMutations
 from schema.consents.mutations import ConsentMutations
 from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
+from schema.input_rules import check_inputs
 from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
 from schema.privacy.types import PrivacyQueries
@@ -48,6 +49,8 @@ ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccou
 enforce_sensitive_fields([Query, Mutation, *ACCOUNT_TYPES])
 gate_mutations(Mutation)
 one_unit_of_work_per_mutation(Mutation)
+# Last, so outermost: input no field may take is refused before any other work.
+check_inputs([Query, Mutation, *ACCOUNT_TYPES], Mutation)
 
 
 class GatewaySchema(strawberry.Schema):

@@ -65,7 +65,8 @@ def _named_types(annotation: Any) -> Iterator[type]:
         yield annotation
 
 
-def _definitions(roots: Iterable[type]) -> Iterator[StrawberryObjectDefinition]:
+def reachable_definitions(roots: Iterable[type]) -> Iterator[StrawberryObjectDefinition]:
+    """Every object and input type reachable from `roots` through field types."""
     seen: set[type] = set()
     pending = list(roots)
     while pending:
@@ -84,7 +85,7 @@ def _definitions(roots: Iterable[type]) -> Iterator[StrawberryObjectDefinition]:
 def enforce_sensitive_fields(roots: Iterable[type]) -> int:
     """Attach the masking extension to every `@sensitive` field reachable from `roots`."""
     attached = 0
-    for definition in _definitions(roots):
+    for definition in reachable_definitions(roots):
         for field in definition.fields:
             kind = _sensitive_kind(field)
             if kind is None:

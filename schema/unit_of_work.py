@@ -1,8 +1,9 @@
 """Each root mutation field is its own unit of work (models/unit_of_work.py).
 
-Attached to every mutation when the schema is built, outermost of the field's
-extensions: a mutation that returns commits, one that raises rolls back alone, and the
-root fields of one document neither share nor undo each other's work.
+Attached to every mutation when the schema is built, around every extension but the
+input rules (which touch no database): a mutation that returns commits, one that raises
+rolls back alone, and the root fields of one document neither share nor undo each
+other's work.
 """
 
 from __future__ import annotations

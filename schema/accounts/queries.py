@@ -12,7 +12,7 @@ from resolvers.accounts.queries import (
     viewer_account,
     viewer_staff,
 )
-from resolvers.global_id import from_global_id, key_of
+from resolvers.global_id import decode_global_id, key_of
 from schema.accounts.types import (
     ACCOUNT_TYPE_NAMES,
     Account,
@@ -47,10 +47,8 @@ class AccountQueries:
         description="Any object by global ID; null where the viewer may not reach it."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        decoded = from_global_id(id)
-        if decoded is None:
-            return None
-        type_name, key = decoded
+        decoded = decode_global_id(id)
+        type_name, key = decoded.type_name, decoded.key
         if type_name in ACCOUNT_TYPE_NAMES:
             row = await readable_account(info.context, key)
             node = account_object(row) if row is not None else None

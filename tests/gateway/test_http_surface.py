@@ -7,8 +7,12 @@ import logging
 import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from gateway.app import create_app
+from gateway.graphql_view import GatewayGraphQL
+from gateway.middleware import SecurityHeadersMiddleware
 from gateway.settings import Environment
 from models.database import create_engine
 from tests.conftest import make_settings
@@ -193,3 +197,132 @@ async def test_a_bearer_token_that_is_not_valid_answers_401(client: httpx.AsyncC
             }
         ]
     }
+
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "content-security-policy": "frame-ancestors 'none'",
+}
+GRAPHQL_BODY = b'{"query": "{ __typename }"}'
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "body", "status"),
+    [
+        pytest.param(
+            "POST",
+            "/graphql",
+            {"Content-Type": "application/json"},
+            GRAPHQL_BODY,
+            200,
+            id="graphql",
+        ),
+        pytest.param("GET", "/graphql?query={__typename}", {}, b"", 200, id="graphql-get"),
+        pytest.param(
+            "POST", "/graphql", {"Content-Type": "text/plain"}, GRAPHQL_BODY, 415, id="graphql-415"
+        ),
+        pytest.param(
+            "POST", "/graphql", {"Content-Type": "application/json"}, b"[1]", 400, id="graphql-400"
+        ),
+        pytest.param(
+            "POST",
+            "/graphql",
+            {"Content-Type": "application/json", "Authorization": "Bearer nope"},
+            GRAPHQL_BODY,
+            401,
+            id="graphql-401",
+        ),
+        pytest.param(
+            "POST",
+            "/graphql",
+            {"Content-Type": "application/json"},
+            b" " * (257 * 1024),
+            413,
+            id="graphql-413",
+        ),
+        pytest.param("DELETE", "/graphql", {}, b"", 405, id="graphql-405"),
+        pytest.param("GET", "/healthz", {}, b"", 200, id="healthz"),
+        pytest.param("GET", "/readyz", {}, b"", 200, id="readyz"),
+        pytest.param("GET", "/dev/outbox?to=13800138000", {}, b"", 200, id="dev-outbox"),
+        pytest.param("GET", "/nowhere", {}, b"", 404, id="not-found"),
+    ],
+)
+async def test_every_response_carries_the_security_headers_and_is_not_stored(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes,
+    status: int,
+) -> None:
+    response = await client.request(method, path, headers=headers, content=body)
+
+    assert response.status_code == status
+    assert {name: response.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_graphiql_cannot_be_framed_and_keeps_its_own_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    page = await client.get("/graphql", headers={"Accept": "text/html"})
+
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["cache-control"] == "no-store"
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src' in page.text
+
+
+async def test_graphiql_assets_stay_cacheable_as_immutable(client: httpx.AsyncClient) -> None:
+    response = await client.get("/graphiql/assets/graphiql.min.css")
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+async def test_an_exception_outside_graphql_answers_a_graphql_shaped_500_with_the_request_id(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("detail that must stay in the log")
+
+    monkeypatch.setattr(GatewayGraphQL, "_authenticate", broken)
+    caplog.set_level(logging.ERROR, logger="gateway.errors")
+
+    response = await client.post("/graphql", json={"query": "{ __typename }"})
+
+    request_id = response.headers["x-request-id"]
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "Internal server error.",
+                "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            }
+        ]
+    }
+    [record] = [r for r in caplog.records if r.name == "gateway.errors"]
+    assert record.exc_info is not None
+    assert "detail that must stay in the log" not in response.text
+
+
+async def test_a_page_with_its_own_policy_header_is_still_not_framable() -> None:
+    async def page(scope: Scope, receive: Receive, send: Send) -> None:
+        response = PlainTextResponse(
+            "page", headers={"Content-Security-Policy": "default-src 'self'"}
+        )
+        await response(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=SecurityHeadersMiddleware(page))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        response = await client.get("/")
+
+    assert response.headers["content-security-policy"] == (
+        "default-src 'self'; frame-ancestors 'none'"
+    )

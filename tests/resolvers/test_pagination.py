@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,7 +64,28 @@ def test_cursors_are_opaque_and_round_trip() -> None:
     assert decode_cursor(cursor) == position
 
 
-@pytest.mark.parametrize("cursor", ["", "abc", "W10", "WyJ4IiwgInkiXQ"])
+def _forged(moment: str, id_hex: object = "0" * 32, *, pad: bool = False) -> str:
+    """A cursor built by hand, as an attacker would."""
+    encoded = base64.urlsafe_b64encode(orjson.dumps([moment, id_hex])).decode()
+    return encoded if pad else encoded.rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "",
+        "abc",
+        "W10",
+        "WyJ4IiwgInkiXQ",
+        pytest.param(_forged("0001-01-01T00:00:00+14:00"), id="moment-before-year-1-in-utc"),
+        pytest.param(_forged("9999-12-31T23:59:59-14:00"), id="moment-after-year-9999-in-utc"),
+        pytest.param(_forged("2026-05-01T08:00:00+08:00"), id="another-time-zone"),
+        pytest.param(_forged("2026-05-01T08:00:00"), id="no-time-zone"),
+        pytest.param(_forged("2026-05-01T08:00:00+00:00", 7), id="id-not-text"),
+        pytest.param(_forged("2026-05-01T08:00:00+00:00", pad=True), id="padded"),
+        pytest.param("W" * 129, id="too-long"),
+    ],
+)
 def test_a_foreign_cursor_is_bad_user_input(cursor: str) -> None:
     with pytest.raises(BadUserInput) as raised:
         decode_cursor(cursor)

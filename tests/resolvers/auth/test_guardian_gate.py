@@ -6,6 +6,7 @@ without touching this file (RULES.md section 7).
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
 from models import Account, AccountStatus, Base
+from resolvers.global_id import to_global_id
 from schema import schema
 from tests.conftest import Clock
 from tests.helpers import graphql
@@ -61,7 +63,7 @@ GUARDIAN_CONSENT_REQUIRED = error(
 )
 SCALAR_DUMMIES: dict[str, str] = {
     "String": '"x"',
-    "ID": '"x"',
+    "ID": f'"{to_global_id("Dummy", uuid.UUID(int=0))}"',
     "Int": "1",
     "Float": "1.5",
     "Boolean": "true",

@@ -227,7 +227,7 @@ async def test_revoking_someone_elses_session_answers_not_found(
 
     answers = [
         await graphql(client, REVOKE, {"id": session_id}, token=mine["accessToken"])
-        for session_id in (their_session["id"], "garbage", mine["account"]["id"])
+        for session_id in (their_session["id"], mine["account"]["id"])
     ]
 
     not_found = {
@@ -238,7 +238,7 @@ async def test_revoking_someone_elses_session_answers_not_found(
             }
         }
     }
-    assert answers == [not_found] * 3
+    assert answers == [not_found] * 2
     assert await viewer(client, theirs["accessToken"]) is not None
 
 

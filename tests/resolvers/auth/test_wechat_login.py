@@ -127,10 +127,8 @@ async def test_the_authorize_url_is_wechats_qr_connect_url_with_a_one_time_state
         "http://localhost\\@evil.example/cb",
         "https://localhost/cb",  # another scheme
         "http://localhost/cb/../../elsewhere",
-        "http://localhost/cb\x00",
         "http://localhost/cb#fragment",
         "http://[::1",
-        "http://localhost/" + "x" * 500,
     ],
 )
 async def test_a_redirect_off_the_allow_list_is_refused(

@@ -220,7 +220,6 @@ async def test_ids_that_name_no_sub_account_of_the_enterprise_are_not_found(
         to_global_id("SubAccount", cancelled.id),
         to_global_id("IndividualAccount", member.row.id),
         owner.id,
-        "garbage",
     ]
 
     bodies = [await owner(UPDATE, input={"id": id_, "displayName": "Renamed"}) for id_ in ids]

@@ -101,7 +101,9 @@ async def test_every_text_is_required(
     token = await officer_token(db, services, clock)
 
     empty = await record(client, token, [global_id(person)], **{field: ""})
-    blank = await record(client, token, [global_id(person)], **{field: "   \n "})
+    # A title holds one line; the other texts may hold line breaks.
+    blank_text = "   " if field == "title" else "   \n "
+    blank = await record(client, token, [global_id(person)], **{field: blank_text})
 
     limit = 200 if field == "title" else 5000
     expected = {
@@ -167,12 +169,11 @@ async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
 
     answers = [
         await record(client, token, [global_id(person), unknown]),
-        await record(client, token, [global_id(person), "not-an-id"]),
         await record(client, token, [global_id(person), to_global_id("DataRequest", person.id)]),
         await record(client, token, [global_id(person), global_id(cancelled)]),
     ]
 
-    assert answers == [{"notified": 0, "userErrors": [NOT_FOUND]}] * 4
+    assert answers == [{"notified": 0, "userErrors": [NOT_FOUND]}] * 3
     assert await count_rows(db, Notification) == 0
 
 

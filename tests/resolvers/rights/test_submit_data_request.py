@@ -176,15 +176,12 @@ async def test_details_longer_than_2000_characters_are_refused(
     token = await sign_in(db, services, clock(), account=person)
     await step_up(client, token)
 
-    too_long = await submit(client, token, "DELETION", details="x" * 2001)
+    too_long = await submit(client, token, "CORRECTION", details="x" * 2001)
     longest = await submit(client, token, "COMPLAINT", details="x" * 2000)
 
     assert too_long == {
         "dataRequest": None,
-        "userErrors": [
-            error("INVALID_INPUT", "A deletion request names its ground.", "deletionGround"),
-            error("INVALID_INPUT", "At most 2000 characters.", "details"),
-        ],
+        "userErrors": [error("INVALID_INPUT", "At most 2000 characters.", "details")],
     }
     assert longest["userErrors"] == []
     assert await count_rows(db, DataRequest) == 1

@@ -56,7 +56,9 @@ FULL_ACCOUNT = {
 }
 NAME_ERROR = error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName")
 URL_ERROR = error("INVALID_INPUT", "Give an http(s) URL.", "avatarUrl")
-NEEDS_ERROR = error("INVALID_INPUT", "At most 20 needs of 1 to 50 characters.", "needs")
+NEEDS_ERROR = error("INVALID_INPUT", "Give 1 to 50 characters.", "needs")
+ONE_LINE_CHARACTERS = "No line breaks or control characters."
+FREE_TEXT_CHARACTERS = "No control characters other than line breaks and tabs."
 
 
 @pytest.fixture
@@ -172,7 +174,12 @@ async def test_the_longest_values_allowed_are_stored(
         ({"avatarUrl": "javascript:alert(1)"}, URL_ERROR),
         ({"avatarUrl": "https://"}, URL_ERROR),
         ({"avatarUrl": "cdn.example.com/a.png"}, URL_ERROR),
-        ({"avatarUrl": "https://cdn.example.com/" + "a" * 477}, URL_ERROR),
+        ({"avatarUrl": "http://[::1"}, URL_ERROR),
+        ({"avatarUrl": "https://cdn.example.com:port/a.png"}, URL_ERROR),
+        (
+            {"avatarUrl": "https://cdn.example.com/" + "a" * 477},
+            error("INVALID_INPUT", "At most 500 characters.", "avatarUrl"),
+        ),
         ({"bio": "b" * 501}, error("INVALID_INPUT", "At most 500 characters.", "bio")),
         ({"industry": "i" * 101}, error("INVALID_INPUT", "At most 100 characters.", "industry")),
         ({"position": "p" * 101}, error("INVALID_INPUT", "At most 100 characters.", "position")),
@@ -180,8 +187,11 @@ async def test_the_longest_values_allowed_are_stored(
             {"companySize": "c" * 51},
             error("INVALID_INPUT", "At most 50 characters.", "companySize"),
         ),
-        ({"needs": ["n"] * 21}, NEEDS_ERROR),
+        ({"needs": ["n"] * 21}, error("INVALID_INPUT", "At most 20 items.", "needs")),
         ({"needs": ["templates", " "]}, NEEDS_ERROR),
+        ({"bio": "line\x00"}, error("INVALID_INPUT", FREE_TEXT_CHARACTERS, "bio")),
+        ({"industry": "two\nlines"}, error("INVALID_INPUT", ONE_LINE_CHARACTERS, "industry")),
+        ({"displayName": "\u202eevil"}, error("INVALID_INPUT", ONE_LINE_CHARACTERS, "displayName")),
         ({"needs": ["n" * 51]}, NEEDS_ERROR),
     ],
 )
@@ -208,7 +218,7 @@ async def test_invalid_values_are_refused_and_nothing_changes(
     )
 
 
-async def test_every_invalid_field_is_reported_at_once(
+async def test_every_field_too_long_or_with_refused_characters_is_reported_at_once(
     client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
     viewer = await viewers.business()
@@ -216,21 +226,33 @@ async def test_every_invalid_field_is_reported_at_once(
     body = await update_profile(
         client,
         viewer.token,
-        displayName="",
-        avatarUrl="mailto:a@example.com",
+        displayName="x" * 31,
+        avatarUrl="https://cdn.example.com/\x00",
         bio="b" * 501,
         industry="i" * 101,
         position="p" * 101,
         companySize="c" * 51,
-        needs=[""],
+        needs=["n" * 51],
     )
 
     assert body == refused(
-        NAME_ERROR,
-        URL_ERROR,
+        error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName"),
+        error("INVALID_INPUT", ONE_LINE_CHARACTERS, "avatarUrl"),
         error("INVALID_INPUT", "At most 500 characters.", "bio"),
         error("INVALID_INPUT", "At most 100 characters.", "industry"),
         error("INVALID_INPUT", "At most 100 characters.", "position"),
         error("INVALID_INPUT", "At most 50 characters.", "companySize"),
         NEEDS_ERROR,
     )
+
+
+async def test_every_value_that_means_nothing_is_reported_at_once(
+    client: httpx.AsyncClient, viewers: Viewers
+) -> None:
+    viewer = await viewers.business()
+
+    body = await update_profile(
+        client, viewer.token, displayName="", avatarUrl="mailto:a@example.com", needs=[""]
+    )
+
+    assert body == refused(NAME_ERROR, URL_ERROR, NEEDS_ERROR)
