@@ -62,6 +62,13 @@ class RefreshSessionInput:
 class ElevateSessionInput:
     sms_code: str | None = None
     password: str | None = None
+    wechat_code: str | None = strawberry.field(
+        default=None, description="WeChat re-authorisation: the redirect's code."
+    )
+    wechat_state: str | None = strawberry.field(
+        default=None,
+        description="The redirect's state, from wechatAuthorizeUrl asked while signed in.",
+    )
 
 
 @strawberry.input

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.auth import password, sessions, sms, wechat
+from resolvers.auth import password, sessions, sms, wechat, wechat_step_up
 from resolvers.global_id import key_of
 from schema.auth.inputs import (
     ElevateSessionInput,
@@ -99,11 +99,15 @@ class AuthMutations:
         result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
         return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
 
-    @strawberry.mutation(description="Step up for 5 minutes with a STEP_UP code or the password.")
+    @strawberry.mutation(
+        description="Step up for 5 minutes with a STEP_UP code, the password or WeChat."
+    )
     async def elevate_session(
         self, info: Info, input: ElevateSessionInput
     ) -> ElevateSessionPayload:
-        result = await sessions.elevate_session(info.context, input.sms_code, input.password)
+        result = await wechat_step_up.elevate_session(
+            info.context, input.sms_code, input.password, input.wechat_code, input.wechat_state
+        )
         return ElevateSessionPayload(
             elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)
         )
