@@ -23,7 +23,7 @@ from models import (
     SmsPurpose,
     StudentVerification,
 )
-from resolvers.accounts.access import require_account, step_up_error
+from resolvers.accounts.access import require_account
 from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
 from resolvers.consents.record import POLICY_NOT_ACCEPTED, is_granted, record_consent
@@ -34,8 +34,11 @@ from resolvers.settings.results import AccountResult, failed
 
 MAX_QUERY_LENGTH = 200
 
-# What withdrawing a separate consent erases, named as `erased` reports it.
+# What was collected only under a purpose, erased when it is withdrawn, named as `erased`
+# reports it. The other purposes govern what the platform's other services hold or do
+# (they hear of the withdrawal), or data the account needs for itself.
 ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, type[object]]] = {
+    ConsentPurpose.SEARCH_HISTORY: ("searchHistory", SearchEntry),
     ConsentPurpose.SENSITIVE_REAL_NAME: ("realNameVerification", RealNameVerification),
     ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", StudentVerification),
     ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", BankCard),
@@ -51,6 +54,8 @@ class ConsentResult:
 
 
 async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: bool) -> ConsentResult:
+    """Granting needs the policy accepted; withdrawing needs nothing and takes effect at
+    once, erasing in the same unit of work what was collected only under the purpose."""
     account = require_account(ctx)
     if granted:
         if (await policy_status(ctx, account)).must_accept:
@@ -60,12 +65,7 @@ async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: boo
     erased: list[str] = []
     withdrawal = ERASED_ON_WITHDRAWAL.get(purpose)
     if withdrawal is not None:
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return ConsentResult(user_errors=[missing_step_up])
         name, model = withdrawal
-        # In the same transaction as the withdrawal: what was collected under the
-        # consent is deleted, not hidden.
         result = await ctx.session.execute(
             delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
         )

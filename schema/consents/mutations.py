@@ -60,7 +60,7 @@ class RecordSearchPayload:
 @strawberry.type
 class ConsentMutations:
     @strawberry.mutation(
-        description="Grant or withdraw; withdrawing separate consent needs step-up and erases what it covered."
+        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose."
     )
     async def set_consent(self, info: Info, input: SetConsentInput) -> ConsentPayload:
         result = await use_cases.set_consent(info.context, input.purpose, input.granted)

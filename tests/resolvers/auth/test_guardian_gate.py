@@ -42,7 +42,8 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 
-# RULES.md section 7, word for word: what a minor may still do while consent is pending.
+# What a minor may still do while consent is pending: the list of section 7, and the
+# withdrawals, which are never harder than granting (section 6).
 ALLOWED_WHILE_PENDING = {
     "requestSmsCode",
     "recordGuardianConsent",
@@ -53,6 +54,8 @@ ALLOWED_WHILE_PENDING = {
     "exportMyData",
     "submitDataRequest",
     "cancelAccount",
+    "clearSearchHistory",
+    "unbindBankCard",
 }
 GUARDIAN_CONSENT_REQUIRED = error(
     "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."
