@@ -178,6 +178,38 @@ async def data_request_queue(
     )
 
 
+# The exceptions a refusal names, in the words of the notice to the person.
+REFUSAL_GROUNDS = {
+    RefusalReason.LEGAL_OBLIGATION: "the law obliges us to keep or process this information",
+    RefusalReason.NATIONAL_SECURITY: "it concerns national security or defence",
+    RefusalReason.PUBLIC_INTEREST: (
+        "it concerns public safety, public health or another major public interest"
+    ),
+    RefusalReason.CRIMINAL_INVESTIGATION: (
+        "it concerns a criminal investigation, prosecution, trial or the enforcement of a judgment"
+    ),
+    RefusalReason.ABUSE_OF_RIGHTS: (
+        "we have evidence that the request abuses the right or is made in bad faith"
+    ),
+    RefusalReason.PROTECT_LIFE_PROPERTY: (
+        "it is needed to protect someone's life, property or other major interests and"
+        " their consent cannot be asked in time"
+    ),
+    RefusalReason.HARM_TO_OTHERS: (
+        "granting it would seriously harm the lawful rights of other people or organisations"
+    ),
+    RefusalReason.TRADE_SECRET: "granting it would disclose trade secrets",
+}
+
+
+def refusal_notice(ctx: RequestContext, reason: RefusalReason) -> str:
+    """Why the request was refused, and where the person may take it next."""
+    return (
+        f"We could not grant your request: {REFUSAL_GROUNDS[reason]}."
+        f"\n\n{ctx.inventory.contact.regulator}"
+    )
+
+
 RESOLUTIONS = (
     DataRequestStatus.IN_PROGRESS,
     DataRequestStatus.FULFILLED,
@@ -235,12 +267,16 @@ async def resolve_data_request(
     messages = {
         DataRequestStatus.IN_PROGRESS: "We are working on your request.",
         DataRequestStatus.FULFILLED: "Your request has been fulfilled.",
-        DataRequestStatus.REFUSED: "We could not grant your request.",
     }
+    message = (
+        refusal_notice(ctx, refusal_reason)
+        if status is DataRequestStatus.REFUSED and refusal_reason is not None
+        else messages[status]
+    )
     await _notify(
         ctx,
         request,
-        messages[status] + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
+        message + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
     )
     if status is DataRequestStatus.FULFILLED and request.type is DataRequestType.CANCELLATION:
         account = await ctx.session.get(Account, request.account_id)
