@@ -30,6 +30,7 @@ from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
 from models.privacy_policy import PrivacyPolicy
 from models.search_entry import SearchEntry
+from models.security_incident import SecurityIncident
 from models.sensitive import SensitiveKind
 from models.sms_code import SmsCode, SmsPurpose
 from models.staff import StaffMember, StaffRole
@@ -71,6 +72,7 @@ __all__ = [
     "RealNameVerification",
     "SEPARATE_CONSENT_PURPOSES",
     "SearchEntry",
+    "SecurityIncident",
     "SensitiveKind",
     "SmsCode",
     "SmsPurpose",

@@ -97,3 +97,7 @@ class DataRequest(UUIDPrimaryKey, Base):
     refusal_reason: Mapped[RefusalReason | None] = mapped_column(
         enum_column(RefusalReason, "refusal_reason")
     )
+    # The staff member who last moved the request on.
+    handled_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )

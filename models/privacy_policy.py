@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
@@ -19,3 +20,7 @@ class PrivacyPolicy(UUIDPrimaryKey, Base):
     material: Mapped[bool] = mapped_column(Boolean)
     summary_of_changes: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
+    # The privacy officer who published it; null for the version the gateway ships.
+    published_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )

@@ -38,6 +38,8 @@ class RequestContext:
     client_address: str | None = None
     user_agent: str | None = None
     loaders: Loaders = field(init=False)
+    # Staff reads of masked values already logged in this request: one entry each.
+    logged_staff_reads: set[tuple[object, ...]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self._fresh_loaders()

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import (
+    OPEN_STATUSES,
     AccessLogEntry,
     Account,
     AuthSession,
@@ -32,6 +33,7 @@ from models import (
     PrivacyPolicy,
     RealNameVerification,
     SearchEntry,
+    StaffMember,
     StudentVerification,
     ThirdPartyIdentity,
 )
@@ -101,6 +103,29 @@ class RowByAccountLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
 
 class AccountByIdLoader(RowByIdLoader[Account]):
     model = Account
+
+
+class StaffByIdLoader(RowByIdLoader[StaffMember]):
+    model = StaffMember
+
+
+class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
+    """Each account's open rights requests, oldest first: what staff may work on."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[DataRequest]]:
+        statement = (
+            select(DataRequest)
+            .where(DataRequest.account_id.in_(keys), DataRequest.status.in_(OPEN_STATUSES))
+            .order_by(DataRequest.submitted_at, DataRequest.id)
+        )
+        grouped: dict[uuid.UUID, list[DataRequest]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.account_id].append(row)
+        return [grouped.get(key, []) for key in keys]
 
 
 class IdentitiesByAccountLoader(RowsByAccountLoader[ThirdPartyIdentity]):
@@ -292,6 +317,8 @@ class Loaders:
 
     def __init__(self, session: AsyncSession) -> None:
         self.account_by_id = AccountByIdLoader(session)
+        self.staff_by_id = StaffByIdLoader(session)
+        self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
         self.identities_by_account = IdentitiesByAccountLoader(session)
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(session)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from auth.errors import Forbidden
+from auth.relations import Relation
 from models import (
     Account,
     Consent,
@@ -9,10 +11,12 @@ from models import (
     DevicePermission,
     Notification,
     SearchEntry,
+    SensitiveKind,
 )
 from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
 from resolvers.loaders import PageRequest
+from resolvers.masking.reveal import staff_request
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.policies.status import PolicyStatus, policy_status
 
@@ -50,7 +54,14 @@ async def notifications(
 async def search_history(
     ctx: RequestContext, account: Account, first: int | None, after: str | None
 ) -> Page[SearchEntry]:
-    require_relation(ctx, account)
+    """Every entry is a search query: staff without a request that needs them are
+    refused the list, not each entry."""
+    relation = require_relation(ctx, account)
+    if (
+        relation is Relation.STAFF
+        and await staff_request(ctx, account, SensitiveKind.SEARCH_QUERY) is None
+    ):
+        raise Forbidden("You may not read this field.")
     position = decode_cursor(after) if after else None
     page = await ctx.loaders.search_history_page_by_account.load(
         PageRequest(account.id, check_first(first), position)

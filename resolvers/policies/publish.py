@@ -7,7 +7,7 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from models import NotificationKind, PrivacyPolicy, StaffRole, queries
+from models import NotificationKind, PrivacyPolicy, StaffMember, StaffRole, queries
 from resolvers.accounts.access import require_account, require_staff
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
@@ -38,7 +38,7 @@ class NewPolicy:
 
 async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyResult:
     """A new version (PRIVACY_OFFICER only); a material one notifies every account."""
-    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
     version = new.version.strip()
     errors = []
     if not 1 <= len(version) <= VERSION_LIMIT:
@@ -63,6 +63,7 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         material=new.material,
         summary_of_changes=(new.summary_of_changes or "").strip() or None,
         body=new.body,
+        published_by_id=officer.id,
     )
     # The unique version decides, not the look-up above: two officers publishing the same
     # version at once cannot both succeed.
@@ -108,3 +109,11 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountRes
     account.accepted_policy_at = ctx.now()
     await ctx.session.flush()
     return AccountResult(account=account)
+
+
+async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:
+    """Staff only: the privacy officer who published the version (none for 1.0)."""
+    await require_staff(ctx, *StaffRole)
+    if policy.published_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(policy.published_by_id)

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from models import Account, AccountStatus, NotificationKind, StaffRole, queries
+from models import (
+    Account,
+    AccountStatus,
+    NotificationKind,
+    SecurityIncident,
+    StaffMember,
+    StaffRole,
+    queries,
+)
 from resolvers.accounts.access import require_staff
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
@@ -29,11 +37,12 @@ class Incident:
 @dataclass
 class IncidentResult:
     notified: int = 0
+    incident: SecurityIncident | None = None
     user_errors: list[UserError] = field(default_factory=list)
 
 
 async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
-    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
     texts = {
         "title": (incident.title, TITLE_LIMIT),
         "description": (incident.description, TEXT_LIMIT),
@@ -78,12 +87,31 @@ async def record_security_incident(ctx: RequestContext, incident: Incident) -> I
         f"What we did: {incident.measures.strip()}\n\n"
         f"What you can do: {incident.advice.strip()}"
     )
+    now = ctx.now()
+    row = SecurityIncident(
+        title=incident.title.strip(),
+        description=incident.description.strip(),
+        measures=incident.measures.strip(),
+        advice=incident.advice.strip(),
+        affected_count=len(found),
+        recorded_by_id=officer.id,
+        created_at=now,
+    )
+    ctx.session.add(row)
     await queries.notify_accounts(
         ctx.session,
         sorted(found),
         kind=NotificationKind.SECURITY_INCIDENT,
         title=incident.title.strip(),
         body=body,
-        now=ctx.now(),
+        now=now,
     )
-    return IncidentResult(notified=len(found))
+    return IncidentResult(notified=len(found), incident=row)
+
+
+async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:
+    """Staff only: the privacy officer who recorded the incident."""
+    await require_staff(ctx, *StaffRole)
+    if incident.recorded_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)

@@ -17,6 +17,7 @@ from models import (
     DeletionGround,
     NotificationKind,
     RefusalReason,
+    StaffMember,
     StaffRole,
     queries,
 )
@@ -97,6 +98,7 @@ async def submit_data_request(
     )
     if await queries.open_data_request(ctx.session, account.id, request_type) is not None:
         return already_open
+    ctx.loaders.open_data_requests_by_account.clear(account.id)
     now = ctx.now()
     request = DataRequest(
         account_id=account.id,
@@ -132,6 +134,7 @@ async def withdraw_data_request(
         )
     request.status = DataRequestStatus.WITHDRAWN
     request.resolved_at = ctx.now()
+    ctx.loaders.open_data_requests_by_account.clear(account.id)
     await _notify(ctx, request, "You withdrew this request.")
     return DataRequestResult(request=request)
 
@@ -224,7 +227,7 @@ async def resolve_data_request(
     note: str | None,
     refusal_reason: RefusalReason | None,
 ) -> DataRequestResult:
-    await require_staff(ctx, *QUEUE_ROLES)
+    staff = await require_staff(ctx, *QUEUE_ROLES)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
     if request is None:
         return DataRequestResult(user_errors=[NOT_FOUND])
@@ -260,6 +263,8 @@ async def resolve_data_request(
         )
     now = ctx.now()
     request.status = status
+    request.handled_by_id = staff.id
+    ctx.loaders.open_data_requests_by_account.clear(request.account_id)
     request.resolution_note = (note or "").strip() or None
     request.refusal_reason = refusal_reason if status is DataRequestStatus.REFUSED else None
     if status is not DataRequestStatus.IN_PROGRESS:
@@ -284,3 +289,11 @@ async def resolve_data_request(
             await erase_account(ctx, account)
     await ctx.session.flush()
     return DataRequestResult(request=request)
+
+
+async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
+    """Staff only: who last moved the request on."""
+    await require_staff(ctx, *QUEUE_ROLES)
+    if request.handled_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(request.handled_by_id)

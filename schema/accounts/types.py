@@ -32,7 +32,7 @@ from resolvers.masking.reveal import SensitiveValue
 from resolvers.pagination import Page
 from resolvers.rights import requests as rights_requests
 from resolvers.rights.requests import is_overdue
-from schema.auth.types import LoginEvent, Session
+from schema.auth.types import LoginEvent, Session, StaffMember
 from schema.bank_cards.types import BankCard
 from schema.consents.types import (
     Consent,
@@ -53,7 +53,10 @@ strawberry.enum(ActorKind, name="ActorKind")
 
 
 @strawberry.type(
-    description="One clear-text reveal of a sensitive field: who saw what, when and why."
+    description=(
+        "One view of a sensitive field: a clear-text reveal, or a staff member's read of"
+        " the masked value; who saw what, when and why."
+    )
 )
 class AccessLogEntry:
     at: datetime
@@ -61,6 +64,9 @@ class AccessLogEntry:
     actor_name: str
     field: SensitiveKind
     reason: str | None
+    clear: bool = strawberry.field(
+        description="False where a staff member read the masked value (reason: the request)."
+    )
 
     @classmethod
     def from_row(cls, row: AccessLogRow) -> AccessLogEntry:
@@ -70,6 +76,7 @@ class AccessLogEntry:
             actor_name=row.actor_name,
             field=row.field,
             reason=row.reason,
+            clear=row.clear,
         )
 
 
@@ -163,7 +170,7 @@ class Account(Node):
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[SearchEntry] | None:
         page = await consent_queries.search_history(info.context, self.row, first, after)
-        return to_connection(page, SearchEntry.of)  # type: ignore[no-any-return]
+        return to_connection(page, lambda row: SearchEntry(row=row, subject=self.row))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Notifications, newest first.")
     async def notifications(
@@ -183,7 +190,7 @@ class Account(Node):
     async def sessions(self, info: Info) -> list[Session] | None:
         rows = await history.account_sessions(info.context, self.row)
         current = info.context.viewer.session_id if info.context.viewer else None
-        return [Session.from_row(row, current) for row in rows]
+        return [Session.from_row(row, current, self.row) for row in rows]
 
     @strawberry.field(description="Every sign-in attempt, newest first.")
     async def login_history(
@@ -208,10 +215,12 @@ class Account(Node):
 
 @strawberry.type(description="A person who signs in with a phone and SMS code, or WeChat.")
 class IndividualAccount(Account):
-    @strawberry.field
-    def birth_date(self, info: Info) -> date | None:
+    @strawberry.field(
+        graphql_type=date | None, directives=[Sensitive(kind=SensitiveKind.BIRTH_DATE)]
+    )
+    def birth_date(self, info: Info, reveal: bool = False) -> SensitiveValue:
         require_relation(info.context, self.row)
-        return self.row.birth_date
+        return SensitiveValue(self.row, self.row.birth_date)
 
     @strawberry.field
     async def guardian_consent(self, info: Info) -> GuardianConsent | None:
@@ -376,9 +385,12 @@ class DataRequest(Node):
     def status(self) -> DataRequestStatus:
         return self.row.status
 
-    @strawberry.field
-    def details(self) -> str | None:
-        return self.row.details
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
+    )
+    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue | None:
+        subject = await info.context.loaders.account_by_id.load(self.row.account_id)
+        return SensitiveValue(subject, self.row.details) if subject is not None else None
 
     @strawberry.field
     def deletion_ground(self) -> DeletionGround | None:
@@ -412,6 +424,11 @@ class DataRequest(Node):
     async def account(self, info: Info) -> Account | None:
         row = await readable_account(info.context, self.row.account_id)
         return account_object(row) if row is not None else None
+
+    @strawberry.field(description="Staff only: the staff member who last moved it on.")
+    async def handled_by(self, info: Info) -> StaffMember | None:
+        row = await rights_requests.handled_by(info.context, self.row)
+        return StaffMember.from_row(row) if row is not None else None
 
 
 @strawberry.type

@@ -114,12 +114,16 @@ class Notification:
 
 @strawberry.type
 class SearchEntry:
-    query: str
-    at: datetime
+    row: strawberry.Private[SearchEntryRow]
+    subject: strawberry.Private[AccountRow]
 
-    @classmethod
-    def of(cls, row: SearchEntryRow) -> SearchEntry:
-        return cls(query=row.query or "", at=row.created_at)
+    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.SEARCH_QUERY)])
+    def query(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.query or "")
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.row.created_at
 
 
 @strawberry.type

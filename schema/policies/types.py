@@ -7,6 +7,9 @@ from datetime import date, datetime
 import strawberry
 
 from models import PrivacyPolicy as PolicyRow
+from resolvers.policies import publish
+from schema.auth.types import StaffMember
+from schema.context import Info
 
 
 @strawberry.type(description="One published version of the privacy policy; body in Markdown.")
@@ -17,6 +20,12 @@ class PrivacyPolicy:
     material: bool
     summary_of_changes: str | None
     body: str
+    row: strawberry.Private[PolicyRow]
+
+    @strawberry.field(description="Staff only: the privacy officer who published it.")
+    async def published_by(self, info: Info) -> StaffMember | None:
+        staff = await publish.published_by(info.context, self.row)
+        return StaffMember.from_row(staff) if staff is not None else None
 
     @classmethod
     def from_row(cls, row: PolicyRow) -> PrivacyPolicy:
@@ -27,4 +36,5 @@ class PrivacyPolicy:
             material=row.material,
             summary_of_changes=row.summary_of_changes,
             body=row.body,
+            row=row,
         )

@@ -15,6 +15,7 @@ from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestCo
 from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
 from schema.context import Info
+from schema.rights.types import SecurityIncident
 
 
 @strawberry.type
@@ -74,6 +75,7 @@ class RecordSecurityIncidentInput:
 @strawberry.type
 class SecurityIncidentPayload:
     notified: int = 0
+    security_incident: SecurityIncident | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -157,5 +159,9 @@ class RightsMutations:
         )
         result = await incidents.record_security_incident(info.context, incident)
         return SecurityIncidentPayload(
-            notified=result.notified, user_errors=user_errors(result.user_errors)
+            notified=result.notified,
+            security_incident=(
+                SecurityIncident(row=result.incident) if result.incident is not None else None
+            ),
+            user_errors=user_errors(result.user_errors),
         )
