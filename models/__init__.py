@@ -29,6 +29,7 @@ from models.login_event import LoginEvent, LoginMethod
 from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
 from models.privacy_policy import PrivacyPolicy
+from models.restriction import ProcessingRestriction
 from models.search_entry import SearchEntry
 from models.security_incident import SecurityIncident
 from models.sensitive import SensitiveKind
@@ -69,6 +70,7 @@ __all__ = [
     "NotificationKind",
     "OAuthState",
     "PrivacyPolicy",
+    "ProcessingRestriction",
     "RealNameVerification",
     "SEPARATE_CONSENT_PURPOSES",
     "SearchEntry",

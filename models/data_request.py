@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import enum_column
@@ -97,6 +97,13 @@ class DataRequest(UUIDPrimaryKey, Base):
     refusal_reason: Mapped[RefusalReason | None] = mapped_column(
         enum_column(RefusalReason, "refusal_reason")
     )
+    # Inventory categories a DELETION names (erased when it is fulfilled), purposes a
+    # RESTRICTION names (restricted when it is fulfilled).
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # What staff changed to fulfil a CORRECTION.
+    correction_sealed: Mapped[bytes | None] = mapped_column("correction", LargeBinary)
+    correction = Encrypted("correction_sealed")
     # The staff member who last moved the request on.
     handled_by_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="SET NULL")

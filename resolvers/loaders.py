@@ -31,6 +31,7 @@ from models import (
     LoginEvent,
     Notification,
     PrivacyPolicy,
+    ProcessingRestriction,
     RealNameVerification,
     SearchEntry,
     StaffMember,
@@ -123,6 +124,28 @@ class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
             .order_by(DataRequest.submitted_at, DataRequest.id)
         )
         grouped: dict[uuid.UUID, list[DataRequest]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.account_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
+class RestrictionsInForceByAccountLoader(DataLoader[uuid.UUID, list[ProcessingRestriction]]):
+    """Each account's restrictions of processing that were not lifted."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[ProcessingRestriction]]:
+        statement = (
+            select(ProcessingRestriction)
+            .where(
+                ProcessingRestriction.account_id.in_(keys),
+                ProcessingRestriction.lifted_at.is_(None),
+            )
+            .order_by(ProcessingRestriction.purpose)
+        )
+        grouped: dict[uuid.UUID, list[ProcessingRestriction]] = defaultdict(list)
         for row in await self.session.scalars(statement):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
@@ -323,6 +346,7 @@ class Loaders:
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(session)
         self.consent_events_by_account = ConsentEventsByAccountLoader(session)
+        self.restrictions_by_account = RestrictionsInForceByAccountLoader(session)
         self.real_name_by_account = RealNameVerificationByAccountLoader(session)
         self.student_by_account = StudentVerificationByAccountLoader(session)
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from models import Account, Consent, ConsentEvent, ConsentPurpose, queries
+from models import (
+    Account,
+    Consent,
+    ConsentEvent,
+    ConsentPurpose,
+    ProcessingRestriction,
+    queries,
+)
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.policies.status import policy_status
@@ -22,7 +29,18 @@ async def policy_version_in_force(ctx: RequestContext) -> str:
     return current.version
 
 
+async def restrictions_in_force(
+    ctx: RequestContext, account: Account
+) -> dict[ConsentPurpose, ProcessingRestriction]:
+    """The account's purposes whose processing is restricted now, by purpose."""
+    rows = await ctx.loaders.restrictions_by_account.load(account.id)
+    return {row.purpose: row for row in rows}
+
+
 async def is_granted(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> bool:
+    """Granted, and not restricted: a restriction reads as a withdrawn consent."""
+    if purpose in await restrictions_in_force(ctx, account):
+        return False
     consents = await ctx.loaders.consents_by_account.load(account.id)
     return any(c.purpose is purpose and c.granted for c in consents)
 

@@ -20,11 +20,13 @@ from models import (
     LoginEvent,
     Notification,
     OAuthState,
+    ProcessingRestriction,
     RealNameVerification,
     SearchEntry,
     StudentVerification,
     ThirdPartyIdentity,
 )
+from resolvers.auth.common import new_display_name
 from resolvers.context import RequestContext
 
 # Rows that are nothing but the account's personal data, or lead back to it: deleted
@@ -42,6 +44,7 @@ ERASED_TABLES: tuple[type[object], ...] = (
     DevicePermissionEvent,
     Notification,
     Consent,
+    ProcessingRestriction,
     OAuthState,
     AuthSession,
 )
@@ -95,3 +98,40 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
     account.permissions = []
     await ctx.session.flush()
     ctx.loaders.account_by_id.clear(account.id)
+
+
+# What a fulfilled DELETION request erases, per inventory category the gateway holds and
+# may erase while the account lives on. Sign-in data goes only with the account
+# (cancellation); what the law makes us keep is refused with LEGAL_OBLIGATION.
+ERASED_ROWS: dict[str, type[object]] = {
+    "search_history": SearchEntry,
+    "real_name": RealNameVerification,
+    "student": StudentVerification,
+    "bank_card": BankCard,
+}
+ERASED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "industry_profile": ("industry", "position", "company_size", "needs"),
+    "public_profile": ("display_name", "avatar_url", "bio"),
+}
+ERASABLE = frozenset(ERASED_ROWS) | frozenset(ERASED_COLUMNS)
+
+
+async def erase_categories(ctx: RequestContext, account: Account, keys: list[str]) -> None:
+    """Erase the named categories of the account, in the caller's unit of work."""
+    for key in keys:
+        model = ERASED_ROWS.get(key)
+        if model is not None:
+            await ctx.session.execute(
+                delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
+            )
+        for column in ERASED_COLUMNS.get(key, ()):
+            if column == "display_name":
+                account.display_name = new_display_name()
+            elif column == "needs":
+                account.needs = []
+            else:
+                setattr(account, column, None)
+    await ctx.session.flush()
+    ctx.loaders.real_name_by_account.clear(account.id)
+    ctx.loaders.student_by_account.clear(account.id)
+    ctx.loaders.bank_cards_by_account.clear(account.id)

@@ -5,17 +5,20 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
     ANSWER_WITHIN,
     OPEN_STATUSES,
     Account,
+    ConsentPurpose,
     DataRequest,
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
     NotificationKind,
+    ProcessingRestriction,
     RefusalReason,
     StaffMember,
     StaffRole,
@@ -32,7 +35,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
-from resolvers.rights.erasure import erase_account
+from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
 
 DETAILS_LIMIT = 2000
 NOTE_LIMIT = 2000
@@ -61,19 +64,19 @@ async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
     )
 
 
-async def submit_data_request(
-    ctx: RequestContext,
-    request_type: DataRequestType,
-    details: str | None,
-    deletion_ground: DeletionGround | None,
-) -> DataRequestResult:
-    """Step-up proves the requester is the person; one open request of each type."""
-    account = require_account(ctx)
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return DataRequestResult(user_errors=[missing_step_up])
+@dataclass(frozen=True)
+class Submission:
+    type: DataRequestType
+    details: str | None = None
+    deletion_ground: DeletionGround | None = None
+    # Categories a deletion asks to erase; purposes a restriction asks to restrict.
+    categories: tuple[str, ...] = ()
+    purposes: tuple[ConsentPurpose, ...] = ()
+
+
+def _submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
     errors = []
-    if request_type is DataRequestType.DELETION and deletion_ground is None:
+    if submission.type is DataRequestType.DELETION and submission.deletion_ground is None:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT,
@@ -81,14 +84,40 @@ async def submit_data_request(
                 "deletionGround",
             )
         )
-    if details is not None and len(details) > DETAILS_LIMIT:
+    if submission.details is not None and len(submission.details) > DETAILS_LIMIT:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT, f"At most {DETAILS_LIMIT} characters.", "details"
             )
         )
+    errors.extend(_category_errors(ctx, submission.categories))
+    return errors
+
+
+def _category_errors(ctx: RequestContext, categories: tuple[str, ...]) -> list[UserError]:
+    known = {category.key for category in ctx.inventory.categories}
+    unknown = [key for key in categories if key not in known]
+    if not unknown:
+        return []
+    return [
+        user_error(
+            UserErrorCode.INVALID_INPUT,
+            "Name categories by their dataCategories key.",
+            "categories",
+        )
+    ]
+
+
+async def submit_data_request(ctx: RequestContext, submission: Submission) -> DataRequestResult:
+    """Step-up proves the requester is the person; one open request of each type."""
+    account = require_account(ctx)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return DataRequestResult(user_errors=[missing_step_up])
+    errors = _submission_errors(ctx, submission)
     if errors:
         return DataRequestResult(user_errors=errors)
+    request_type = submission.type
     already_open = DataRequestResult(
         user_errors=[
             user_error(
@@ -104,11 +133,23 @@ async def submit_data_request(
         account_id=account.id,
         type=request_type,
         status=DataRequestStatus.SUBMITTED,
-        deletion_ground=deletion_ground if request_type is DataRequestType.DELETION else None,
+        deletion_ground=(
+            submission.deletion_ground if request_type is DataRequestType.DELETION else None
+        ),
         submitted_at=now,
         due_at=now + ANSWER_WITHIN,
+        categories=(
+            list(dict.fromkeys(submission.categories))
+            if request_type is DataRequestType.DELETION
+            else []
+        ),
+        purposes=(
+            [purpose.value for purpose in dict.fromkeys(submission.purposes)]
+            if request_type is DataRequestType.RESTRICTION
+            else []
+        ),
     )
-    request.details = (details or "").strip() or None
+    request.details = (submission.details or "").strip() or None
     # The unique index of open requests decides when two submissions race.
     try:
         async with ctx.session.begin_nested():
@@ -220,17 +261,105 @@ RESOLUTIONS = (
 )
 
 
+@dataclass(frozen=True)
+class Resolution:
+    status: DataRequestStatus
+    note: str | None = None
+    refusal_reason: RefusalReason | None = None
+    # Fulfilling a DELETION: the categories erased (else those the person named); a
+    # RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
+    categories: tuple[str, ...] | None = None
+    purposes: tuple[ConsentPurpose, ...] | None = None
+    correction: str | None = None
+
+
+def _invalid(message: str, field: str) -> DataRequestResult:
+    return DataRequestResult(user_errors=[user_error(UserErrorCode.INVALID_INPUT, message, field)])
+
+
+def _fulfilment_error(
+    ctx: RequestContext, request: DataRequest, resolution: Resolution
+) -> DataRequestResult | None:
+    """What fulfilling needs for the request's type, and nothing given where it does not."""
+    fulfilling = resolution.status is DataRequestStatus.FULFILLED
+    deletion = fulfilling and request.type is DataRequestType.DELETION
+    restriction = fulfilling and request.type is DataRequestType.RESTRICTION
+    correction = fulfilling and request.type is DataRequestType.CORRECTION
+    if resolution.categories is not None and not deletion:
+        return _invalid("Categories are named when fulfilling a deletion.", "categories")
+    if resolution.purposes is not None and not restriction:
+        return _invalid("Purposes are named when fulfilling a restriction.", "purposes")
+    if resolution.correction is not None and not correction:
+        return _invalid("A correction is described when fulfilling one.", "correction")
+    if deletion:
+        categories = _categories(request, resolution)
+        errors = _category_errors(ctx, categories)
+        if errors:
+            return DataRequestResult(user_errors=errors)
+        if not categories:
+            return _invalid("Name the categories of personal data erased.", "categories")
+        kept = [key for key in categories if key not in ERASABLE]
+        if kept:
+            return _invalid(
+                f"Not erased here while the account exists: {', '.join(kept)}. Sign-in data"
+                " goes with the account (cancellation); what the law keeps is refused.",
+                "categories",
+            )
+    if restriction and not _purposes(request, resolution):
+        return _invalid("Name the purposes whose processing is restricted.", "purposes")
+    if correction:
+        text = (resolution.correction or "").strip()
+        if not 1 <= len(text) <= NOTE_LIMIT:
+            return _invalid(
+                f"Describe what was changed in 1 to {NOTE_LIMIT} characters.", "correction"
+            )
+    return None
+
+
+def _categories(request: DataRequest, resolution: Resolution) -> tuple[str, ...]:
+    chosen = resolution.categories if resolution.categories is not None else request.categories
+    return tuple(dict.fromkeys(chosen))
+
+
+def _purposes(request: DataRequest, resolution: Resolution) -> tuple[ConsentPurpose, ...]:
+    if resolution.purposes is not None:
+        return tuple(dict.fromkeys(resolution.purposes))
+    return tuple(ConsentPurpose(value) for value in dict.fromkeys(request.purposes))
+
+
+async def _restrict(
+    ctx: RequestContext, request: DataRequest, purposes: tuple[ConsentPurpose, ...]
+) -> None:
+    """A restriction in force per purpose; one already in force is kept as it is."""
+    in_force = await ctx.session.scalars(
+        select(ProcessingRestriction.purpose).where(
+            ProcessingRestriction.account_id == request.account_id,
+            ProcessingRestriction.lifted_at.is_(None),
+        )
+    )
+    already = set(in_force)
+    ctx.session.add_all(
+        ProcessingRestriction(
+            account_id=request.account_id,
+            purpose=purpose,
+            data_request_id=request.id,
+            created_at=ctx.now(),
+        )
+        for purpose in purposes
+        if purpose not in already
+    )
+    await ctx.session.flush()
+    ctx.loaders.restrictions_by_account.clear(request.account_id)
+
+
 async def resolve_data_request(
-    ctx: RequestContext,
-    request_id: uuid.UUID | None,
-    status: DataRequestStatus,
-    note: str | None,
-    refusal_reason: RefusalReason | None,
+    ctx: RequestContext, request_id: uuid.UUID | None, resolution: Resolution
 ) -> DataRequestResult:
     staff = await require_staff(ctx, *QUEUE_ROLES)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
     if request is None:
         return DataRequestResult(user_errors=[NOT_FOUND])
+    status = resolution.status
     if status not in RESOLUTIONS:
         return DataRequestResult(
             user_errors=[
@@ -245,6 +374,7 @@ async def resolve_data_request(
         return DataRequestResult(
             user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
         )
+    refusal_reason = resolution.refusal_reason
     if status is DataRequestStatus.REFUSED and refusal_reason is None:
         return DataRequestResult(
             user_errors=[
@@ -255,12 +385,16 @@ async def resolve_data_request(
                 )
             ]
         )
+    note = resolution.note
     if note is not None and len(note) > NOTE_LIMIT:
         return DataRequestResult(
             user_errors=[
                 user_error(UserErrorCode.INVALID_INPUT, f"At most {NOTE_LIMIT} characters.", "note")
             ]
         )
+    refused = _fulfilment_error(ctx, request, resolution)
+    if refused is not None:
+        return refused
     now = ctx.now()
     request.status = status
     request.handled_by_id = staff.id
@@ -278,17 +412,91 @@ async def resolve_data_request(
         if status is DataRequestStatus.REFUSED and refusal_reason is not None
         else messages[status]
     )
+    if status is DataRequestStatus.FULFILLED:
+        message += await _fulfil(ctx, request, resolution)
     await _notify(
         ctx,
         request,
         message + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
     )
-    if status is DataRequestStatus.FULFILLED and request.type is DataRequestType.CANCELLATION:
-        account = await ctx.session.get(Account, request.account_id)
-        if account is not None:
-            await erase_account(ctx, account)
     await ctx.session.flush()
     return DataRequestResult(request=request)
+
+
+async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolution) -> str:
+    """Act on a fulfilled request in the same unit of work; what to tell the person."""
+    account = await ctx.session.get(Account, request.account_id)
+    if account is None:
+        return ""
+    if request.type is DataRequestType.CANCELLATION:
+        await erase_account(ctx, account)
+        return ""
+    if request.type is DataRequestType.DELETION:
+        categories = _categories(request, resolution)
+        await erase_categories(ctx, account, list(categories))
+        request.categories = list(categories)
+        names = [ctx.inventory.category(key).name for key in categories]
+        return " We erased: " + "; ".join(names) + "."
+    if request.type is DataRequestType.RESTRICTION:
+        purposes = _purposes(request, resolution)
+        await _restrict(ctx, request, purposes)
+        request.purposes = [purpose.value for purpose in purposes]
+        return (
+            " Processing is restricted for: "
+            + ", ".join(purpose.value for purpose in purposes)
+            + ". Those consents read as withdrawn until the restriction is lifted."
+        )
+    if request.type is DataRequestType.CORRECTION:
+        request.correction = (resolution.correction or "").strip()
+        return " The request records what we changed."
+    return ""
+
+
+@dataclass
+class RestrictionResult:
+    account: Account | None = None
+    purpose: ConsentPurpose | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def lift_restriction(
+    ctx: RequestContext, account_id: uuid.UUID | None, purpose: ConsentPurpose
+) -> RestrictionResult:
+    """Staff end a restriction in force; the consent reads as it was given again."""
+    staff = await require_staff(ctx, *QUEUE_ROLES)
+    restriction = (
+        await ctx.session.scalars(
+            select(ProcessingRestriction).where(
+                ProcessingRestriction.account_id == account_id,
+                ProcessingRestriction.purpose == purpose,
+                ProcessingRestriction.lifted_at.is_(None),
+            )
+        )
+    ).first()
+    account = await ctx.session.get(Account, account_id) if account_id else None
+    if restriction is None or account is None:
+        return RestrictionResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.NOT_FOUND,
+                    "No restriction of this purpose is in force.",
+                    "purpose",
+                )
+            ]
+        )
+    restriction.lifted_at = ctx.now()
+    restriction.lifted_by_id = staff.id
+    await ctx.session.flush()
+    ctx.loaders.restrictions_by_account.clear(account.id)
+    await queries.notify_accounts(
+        ctx.session,
+        [account.id],
+        kind=NotificationKind.DATA_REQUEST_UPDATED,
+        title="A restriction was lifted",
+        body=f"Processing for {purpose.value} is no longer restricted.",
+        now=ctx.now(),
+    )
+    return RestrictionResult(account=account, purpose=purpose)
 
 
 async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:

@@ -149,9 +149,9 @@ class Account(Node):
 
     @strawberry.field(description="Every consent purpose: granted or not, with its history.")
     async def consents(self, info: Info) -> list[Consent] | None:
-        rows, events = await consent_queries.consents(info.context, self.row)
-        by_purpose = {row.purpose: row for row in rows}
-        return [Consent.of(purpose, by_purpose.get(purpose), events) for purpose in ConsentPurpose]
+        return [
+            Consent.of(state) for state in await consent_queries.consents(info.context, self.row)
+        ]
 
     @strawberry.field(description="Every device permission; all off until turned on.")
     async def device_permissions(self, info: Info) -> list[DevicePermission] | None:
@@ -395,6 +395,27 @@ class DataRequest(Node):
     @strawberry.field
     def deletion_ground(self) -> DeletionGround | None:
         return self.row.deletion_ground
+
+    @strawberry.field(
+        description="DELETION: the categories asked for, and once fulfilled those erased."
+    )
+    def categories(self) -> list[str]:
+        return list(self.row.categories)
+
+    @strawberry.field(
+        description="RESTRICTION: the purposes asked for, and once fulfilled those restricted."
+    )
+    def purposes(self) -> list[ConsentPurpose]:
+        return [ConsentPurpose(value) for value in self.row.purposes]
+
+    @strawberry.field(
+        graphql_type=str | None,
+        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
+        description="A fulfilled CORRECTION: what staff changed.",
+    )
+    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue | None:
+        subject = await info.context.loaders.account_by_id.load(self.row.account_id)
+        return SensitiveValue(subject, self.row.correction) if subject is not None else None
 
     @strawberry.field
     def submitted_at(self) -> datetime:

@@ -66,9 +66,8 @@ class ConsentMutations:
         result = await use_cases.set_consent(info.context, input.purpose, input.granted)
         consent = None
         if result.account is not None and result.purpose is not None:
-            rows, events = await consent_queries.consents(info.context, result.account)
-            row = next((r for r in rows if r.purpose is result.purpose), None)
-            consent = Consent.of(result.purpose, row, events)
+            states = await consent_queries.consents(info.context, result.account)
+            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
         return ConsentPayload(
             consent=consent, erased=result.erased, user_errors=user_errors(result.user_errors)
         )

@@ -8,12 +8,20 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from models import DataRequestStatus, DataRequestType, DeletionGround, RefusalReason
+from models import (
+    ConsentPurpose,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
+    RefusalReason,
+)
+from resolvers.consents import queries as consent_queries
 from resolvers.global_id import key_of
 from resolvers.rights import cancellation, export, incidents, requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
 from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
+from schema.consents.types import Consent
 from schema.context import Info
 from schema.rights.types import SecurityIncident
 
@@ -30,6 +38,12 @@ class SubmitDataRequestInput:
     type: DataRequestType
     details: str | None = None
     deletion_ground: DeletionGround | None = None
+    categories: list[str] | None = strawberry.field(
+        default=None, description="DELETION: the dataCategories keys to erase."
+    )
+    purposes: list[ConsentPurpose] | None = strawberry.field(
+        default=None, description="RESTRICTION: the purposes whose processing to restrict."
+    )
 
 
 @strawberry.type
@@ -61,6 +75,29 @@ class ResolveDataRequestInput:
     status: DataRequestStatus
     note: str | None = None
     refusal_reason: RefusalReason | None = None
+    categories: list[str] | None = strawberry.field(
+        default=None,
+        description="Fulfilling a DELETION: the categories erased (default: those requested).",
+    )
+    purposes: list[ConsentPurpose] | None = strawberry.field(
+        default=None,
+        description="Fulfilling a RESTRICTION: the purposes restricted (default: those requested).",
+    )
+    correction: str | None = strawberry.field(
+        default=None, description="Fulfilling a CORRECTION: what was changed."
+    )
+
+
+@strawberry.input
+class LiftRestrictionInput:
+    account_id: strawberry.ID
+    purpose: ConsentPurpose
+
+
+@strawberry.type
+class LiftRestrictionPayload:
+    consent: Consent | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -113,7 +150,14 @@ class RightsMutations:
     ) -> DataRequestPayload:
         return DataRequestPayload.from_result(
             await requests.submit_data_request(
-                info.context, input.type, input.details, input.deletion_ground
+                info.context,
+                requests.Submission(
+                    type=input.type,
+                    details=input.details,
+                    deletion_ground=input.deletion_ground,
+                    categories=tuple(input.categories or ()),
+                    purposes=tuple(input.purposes or ()),
+                ),
             )
         )
 
@@ -140,11 +184,31 @@ class RightsMutations:
             await requests.resolve_data_request(
                 info.context,
                 key_of(input.id, "DataRequest"),
-                input.status,
-                input.note,
-                input.refusal_reason,
+                requests.Resolution(
+                    status=input.status,
+                    note=input.note,
+                    refusal_reason=input.refusal_reason,
+                    categories=tuple(input.categories) if input.categories is not None else None,
+                    purposes=tuple(input.purposes) if input.purposes is not None else None,
+                    correction=input.correction,
+                ),
             )
         )
+
+    @strawberry.mutation(
+        description="Staff: end a restriction of processing; the consent reads as given again."
+    )
+    async def lift_restriction(
+        self, info: Info, input: LiftRestrictionInput
+    ) -> LiftRestrictionPayload:
+        result = await requests.lift_restriction(
+            info.context, key_of(input.account_id, *ACCOUNT_TYPE_NAMES), input.purpose
+        )
+        consent = None
+        if result.account is not None:
+            states = await consent_queries.consents(info.context, result.account)
+            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
+        return LiftRestrictionPayload(consent=consent, user_errors=user_errors(result.user_errors))
 
     @strawberry.mutation(description="Privacy officers: notify the accounts an incident affected.")
     async def record_security_incident(

@@ -36,6 +36,7 @@ from models import (
     LoginMethod,
     Notification,
     OAuthState,
+    ProcessingRestriction,
     RealNameVerification,
     SearchEntry,
     SensitiveKind,
@@ -93,6 +94,7 @@ ERASED = (
     LoginEvent,
     DevicePermission,
     DevicePermissionEvent,
+    ProcessingRestriction,
     AuthSession,
 )
 
@@ -220,6 +222,9 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
                 granted=True,
                 policy_version="1.0",
                 updated_at=now,
+            ),
+            ProcessingRestriction(
+                account_id=account.id, purpose=ConsentPurpose.TARGETED_PUSH, created_at=now
             ),
             ConsentEvent(
                 account_id=account.id,

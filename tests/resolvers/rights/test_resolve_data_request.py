@@ -96,7 +96,14 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
 
     working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
     clock.advance(seconds=30)
-    done = await resolve(client, token, request, "FULFILLED", note="Address corrected.")
+    done = await resolve(
+        client,
+        token,
+        request,
+        "FULFILLED",
+        note="Address corrected.",
+        correction="Postal address replaced with the one the person gave.",
+    )
 
     assert working == {
         "dataRequest": {
@@ -126,7 +133,10 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your correction request",
-            "body": "Your request has been fulfilled.\n\nAddress corrected.",
+            "body": (
+                "Your request has been fulfilled. The request records what we changed."
+                "\n\nAddress corrected."
+            ),
         },
         {
             "kind": "DATA_REQUEST_UPDATED",

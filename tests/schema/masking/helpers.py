@@ -85,6 +85,7 @@ SAMPLES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("SearchEntry", "query"): ("chairs for kids", "c***** *** ****"),
     ("Session", "userAgent"): ("Mozilla/5.0 Firefox/128", "M********** ***********"),
     ("DataRequest", "details"): ("Please correct my school", "P***** ******* ** ******"),
+    ("DataRequest", "correction"): ("School name fixed", "S***** **** *****"),
 }
 
 
@@ -196,6 +197,7 @@ async def add_personal_rows(
         resolved_at=later,
     )
     answered.details = clear("DataRequest", "details")
+    answered.correction = clear("DataRequest", "correction")
     db.add_all([identity, real_name, student, card, login, search, answered])
     if account.kind is AccountKind.INDIVIDUAL:
         consent = GuardianConsent(account_id=account.id, granted_at=now)
