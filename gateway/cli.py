@@ -236,5 +236,11 @@ def retention_run(
         typer.echo(f"{category}: {verb} {count}")
 
 
+# The privacy workers live in their own module; registered here.
+from gateway.privacy_commands import messages_app  # noqa: E402
+
+app.add_typer(messages_app, name="messages")
+
+
 def main() -> None:
     app()

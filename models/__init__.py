@@ -12,14 +12,18 @@ from models.auth_session import AuthSession
 from models.bank_card import BankCard, BankCardType
 from models.base import Base
 from models.consent import SEPARATE_CONSENT_PURPOSES, Consent, ConsentEvent, ConsentPurpose
+from models.contact_code import EmailCode
 from models.data_request import (
     ANSWER_WITHIN,
     OPEN_STATUSES,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
     RefusalReason,
+    RequesterRelation,
+    RequestOrigin,
 )
 from models.device_permission import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from models.email_confirmation import EmailConfirmation
@@ -29,6 +33,7 @@ from models.login_event import LoginEvent, LoginMethod
 from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
 from models.privacy_policy import PrivacyPolicy
+from models.queued_message import DeliveryStatus, MessageChannel, QueuedMessage
 from models.restriction import ProcessingRestriction
 from models.search_entry import SearchEntry
 from models.security_incident import SecurityIncident
@@ -41,6 +46,13 @@ __all__ = [
     "ANSWER_WITHIN",
     "OPEN_STATUSES",
     "DataRequest",
+    "DataRequestRequester",
+    "DeliveryStatus",
+    "EmailCode",
+    "MessageChannel",
+    "QueuedMessage",
+    "RequesterRelation",
+    "RequestOrigin",
     "DataRequestStatus",
     "DataRequestType",
     "DeletionGround",

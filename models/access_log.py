@@ -25,7 +25,10 @@ class AccessLogEntry(UUIDPrimaryKey, Base):
     __tablename__ = "access_log_entries"
     __table_args__ = (Index("ix_access_log_subject_created", "subject_id", "created_at", "id"),)
 
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # None for what a verified request's requester gave: they hold no account.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"))
     actor_name: Mapped[str] = mapped_column(String(100))

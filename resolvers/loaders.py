@@ -123,7 +123,7 @@ class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
             .where(DataRequest.account_id.in_(keys), DataRequest.status.in_(OPEN_STATUSES))
             .order_by(DataRequest.submitted_at, DataRequest.id)
         )
-        grouped: dict[uuid.UUID, list[DataRequest]] = defaultdict(list)
+        grouped: dict[uuid.UUID | None, list[DataRequest]] = defaultdict(list)
         for row in await self.session.scalars(statement):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
@@ -329,7 +329,7 @@ class DataRequestCountByAccountLoader(DataLoader[uuid.UUID, int]):
             .where(DataRequest.account_id.in_(keys))
             .group_by(DataRequest.account_id)
         )
-        counts: dict[uuid.UUID, int] = {
+        counts: dict[uuid.UUID | None, int] = {
             row[0]: row[1] for row in await self.session.execute(statement)
         }
         return [counts.get(key, 0) for key in keys]

@@ -29,6 +29,9 @@ ALLOWED_WHILE_PENDING = frozenset(
         "exportMyData",
         "submitDataRequest",
         "cancelAccount",
+        # A guardian or relative filing for someone else changes nothing of the account.
+        "requestDataRequestCode",
+        "submitVerifiedDataRequest",
         # Withdrawals: they only ever take something away.
         "clearSearchHistory",
         "unbindBankCard",

@@ -34,10 +34,15 @@ REASONS = {
 
 @dataclass(frozen=True, slots=True)
 class SensitiveValue:
-    """A clear value on its way to the masking point, with the account it describes."""
+    """A clear value on its way to the masking point, with the account it describes.
 
-    subject: Account
+    `subject` is None for what someone without an account gave when filing a verified
+    request; `request` is the rights request the value belongs to, if it belongs to one.
+    """
+
+    subject: Account | None
     clear: str | date | None
+    request: DataRequest | None = None
 
 
 async def staff_request(
@@ -46,6 +51,20 @@ async def staff_request(
     """The open request of `subject` whose type needs `kind`: what a staff read works on."""
     open_requests = await ctx.loaders.open_data_requests_by_account.load(subject.id)
     return request_needing(kind, open_requests)
+
+
+async def _request_worked_on(
+    ctx: RequestContext, value: SensitiveValue, kind: SensitiveKind
+) -> DataRequest | None:
+    own = value.request if value.request is not None and value.request.is_open else None
+    if value.subject is None:
+        # What a requester without an account gave: theirs to be read while their own
+        # request is worked on.
+        return own
+    found = await staff_request(ctx, value.subject, kind)
+    if found is None and own is not None:
+        found = request_needing(kind, [own])
+    return found
 
 
 async def _actor_name(ctx: RequestContext, relation: Relation) -> str:
@@ -63,7 +82,7 @@ async def _log(
     ctx: RequestContext,
     relation: Relation,
     kind: SensitiveKind,
-    subject: Account,
+    subject: Account | None,
     reason: str | None,
     *,
     clear: bool,
@@ -71,14 +90,15 @@ async def _log(
     """The access-log entry of a view, committed before the response is sent: a value
     whose entry could not be stored never leaves. A staff member's masked reads of one
     kind of one person for one request are one entry per response."""
+    subject_id = subject.id if subject is not None else None
     if not clear:
-        key = (subject.id, kind, reason)
+        key = (subject_id, kind, reason)
         if key in ctx.logged_staff_reads:
             return
         ctx.logged_staff_reads.add(key)
     ctx.scope.before_response(
         AccessLogEntry(
-            subject_id=subject.id,
+            subject_id=subject_id,
             created_at=ctx.now(),
             actor_kind=ACTOR_KINDS[relation],
             actor_name=(await _actor_name(ctx, relation))[:100],
@@ -97,12 +117,16 @@ async def present(
         return None
     if not isinstance(value, SensitiveValue):
         raise TypeError("a @sensitive field must resolve to a SensitiveValue")
-    relation = relation_to(ctx.viewer, value.subject)
     viewer = ctx.viewer
+    if value.subject is not None:
+        relation = relation_to(viewer, value.subject)
+    else:
+        staff = viewer is not None and viewer.staff_id is not None
+        relation = Relation.STAFF if staff else Relation.OTHER
     elevated = viewer is not None and viewer.is_elevated(ctx.now())
     reason = REASONS.get(relation)
     if relation is Relation.STAFF:
-        request = await staff_request(ctx, value.subject, kind)
+        request = await _request_worked_on(ctx, value, kind)
         reason = to_global_id("DataRequest", request.id) if request is not None else None
     decision = decide(
         kind,

@@ -8,7 +8,7 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from models import NotificationKind, PrivacyPolicy, StaffMember, StaffRole, queries
-from resolvers.accounts.access import require_account, require_staff
+from resolvers.accounts.access import require_account, require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.policies.status import current_policy
@@ -113,7 +113,7 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountRes
 
 async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:
     """Staff only: the privacy officer who published the version (none for 1.0)."""
-    await require_staff(ctx, *StaffRole)
+    await require_staff_reader(ctx)
     if policy.published_by_id is None:
         return None
     return await ctx.loaders.staff_by_id.load(policy.published_by_id)

@@ -21,6 +21,7 @@ from models import (
     Notification,
     OAuthState,
     ProcessingRestriction,
+    QueuedMessage,
     RealNameVerification,
     SearchEntry,
     StudentVerification,
@@ -45,6 +46,7 @@ ERASED_TABLES: tuple[type[object], ...] = (
     Notification,
     Consent,
     ProcessingRestriction,
+    QueuedMessage,
     OAuthState,
     AuthSession,
 )

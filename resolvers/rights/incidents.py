@@ -16,7 +16,7 @@ from models import (
     StaffRole,
     queries,
 )
-from resolvers.accounts.access import require_staff
+from resolvers.accounts.access import require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 
@@ -111,7 +111,7 @@ async def record_security_incident(ctx: RequestContext, incident: Incident) -> I
 
 async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:
     """Staff only: the privacy officer who recorded the incident."""
-    await require_staff(ctx, *StaffRole)
+    await require_staff_reader(ctx)
     if incident.recorded_by_id is None:
         return None
     return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)

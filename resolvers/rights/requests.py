@@ -14,12 +14,14 @@ from models import (
     Account,
     ConsentPurpose,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
     NotificationKind,
     ProcessingRestriction,
     RefusalReason,
+    RequestOrigin,
     StaffMember,
     StaffRole,
     queries,
@@ -29,6 +31,7 @@ from resolvers.accounts.access import (
     require_account,
     require_relation,
     require_staff,
+    require_staff_reader,
     step_up_error,
 )
 from resolvers.context import RequestContext
@@ -36,6 +39,7 @@ from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
+from resolvers.rights.requesters import notify_requester, requester_of
 
 DETAILS_LIMIT = 2000
 NOTE_LIMIT = 2000
@@ -54,14 +58,20 @@ def is_overdue(request: DataRequest, ctx: RequestContext) -> bool:
 
 
 async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
-    await queries.notify_accounts(
-        ctx.session,
-        [request.account_id],
-        kind=NotificationKind.DATA_REQUEST_UPDATED,
-        title=f"Your {request.type.value.replace('_', ' ').lower()} request",
-        body=what,
-        now=ctx.now(),
-    )
+    """Tell the account the request concerns, and whoever filed it for them."""
+    kind = request.type.value.replace("_", " ").lower()
+    verified = request.origin is RequestOrigin.VERIFIED_CONTACT
+    if request.account_id is not None:
+        await queries.notify_accounts(
+            ctx.session,
+            [request.account_id],
+            kind=NotificationKind.DATA_REQUEST_UPDATED,
+            title=f"A {kind} request about your data" if verified else f"Your {kind} request",
+            body=what,
+            now=ctx.now(),
+        )
+    if verified:
+        await notify_requester(ctx, request, what)
 
 
 @dataclass(frozen=True)
@@ -74,7 +84,7 @@ class Submission:
     purposes: tuple[ConsentPurpose, ...] = ()
 
 
-def _submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
+def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
     errors = []
     if submission.type is DataRequestType.DELETION and submission.deletion_ground is None:
         errors.append(
@@ -114,7 +124,7 @@ async def submit_data_request(ctx: RequestContext, submission: Submission) -> Da
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
         return DataRequestResult(user_errors=[missing_step_up])
-    errors = _submission_errors(ctx, submission)
+    errors = submission_errors(ctx, submission)
     if errors:
         return DataRequestResult(user_errors=errors)
     request_type = submission.type
@@ -167,7 +177,11 @@ async def withdraw_data_request(
 ) -> DataRequestResult:
     account = require_account(ctx)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
-    if request is None or request.account_id != account.id:
+    if (
+        request is None
+        or request.account_id != account.id
+        or request.origin is not RequestOrigin.ACCOUNT
+    ):
         return DataRequestResult(user_errors=[NOT_FOUND])
     if request.status not in OPEN_STATUSES:
         return DataRequestResult(
@@ -328,19 +342,22 @@ def _purposes(request: DataRequest, resolution: Resolution) -> tuple[ConsentPurp
 
 
 async def _restrict(
-    ctx: RequestContext, request: DataRequest, purposes: tuple[ConsentPurpose, ...]
+    ctx: RequestContext,
+    request: DataRequest,
+    account: Account,
+    purposes: tuple[ConsentPurpose, ...],
 ) -> None:
     """A restriction in force per purpose; one already in force is kept as it is."""
     in_force = await ctx.session.scalars(
         select(ProcessingRestriction.purpose).where(
-            ProcessingRestriction.account_id == request.account_id,
+            ProcessingRestriction.account_id == account.id,
             ProcessingRestriction.lifted_at.is_(None),
         )
     )
     already = set(in_force)
     ctx.session.add_all(
         ProcessingRestriction(
-            account_id=request.account_id,
+            account_id=account.id,
             purpose=purpose,
             data_request_id=request.id,
             created_at=ctx.now(),
@@ -349,7 +366,7 @@ async def _restrict(
         if purpose not in already
     )
     await ctx.session.flush()
-    ctx.loaders.restrictions_by_account.clear(request.account_id)
+    ctx.loaders.restrictions_by_account.clear(account.id)
 
 
 async def resolve_data_request(
@@ -398,7 +415,8 @@ async def resolve_data_request(
     now = ctx.now()
     request.status = status
     request.handled_by_id = staff.id
-    ctx.loaders.open_data_requests_by_account.clear(request.account_id)
+    if request.account_id is not None:
+        ctx.loaders.open_data_requests_by_account.clear(request.account_id)
     request.resolution_note = (note or "").strip() or None
     request.refusal_reason = refusal_reason if status is DataRequestStatus.REFUSED else None
     if status is not DataRequestStatus.IN_PROGRESS:
@@ -425,7 +443,7 @@ async def resolve_data_request(
 
 async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolution) -> str:
     """Act on a fulfilled request in the same unit of work; what to tell the person."""
-    account = await ctx.session.get(Account, request.account_id)
+    account = await ctx.session.get(Account, request.account_id) if request.account_id else None
     if account is None:
         return ""
     if request.type is DataRequestType.CANCELLATION:
@@ -439,7 +457,7 @@ async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolut
         return " We erased: " + "; ".join(names) + "."
     if request.type is DataRequestType.RESTRICTION:
         purposes = _purposes(request, resolution)
-        await _restrict(ctx, request, purposes)
+        await _restrict(ctx, request, account, purposes)
         request.purposes = [purpose.value for purpose in purposes]
         return (
             " Processing is restricted for: "
@@ -501,7 +519,13 @@ async def lift_restriction(
 
 async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
     """Staff only: who last moved the request on."""
-    await require_staff(ctx, *QUEUE_ROLES)
+    await require_staff_reader(ctx)
     if request.handled_by_id is None:
         return None
     return await ctx.loaders.staff_by_id.load(request.handled_by_id)
+
+
+async def requester(ctx: RequestContext, request: DataRequest) -> DataRequestRequester | None:
+    """Staff only: who filed a verified request (none for the account's own)."""
+    await require_staff_reader(ctx)
+    return await requester_of(ctx, request)

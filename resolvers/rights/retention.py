@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import EmailConfirmation, LoginEvent, OAuthState, SearchEntry, SmsCode
+from models import EmailCode, EmailConfirmation, LoginEvent, OAuthState, SearchEntry, SmsCode
 from resolvers.privacy.inventory import Inventory
 
 BATCH_SIZE = 5000
@@ -36,6 +36,7 @@ RULES = (
     RetentionRule("one_time_codes", SmsCode),
     RetentionRule("one_time_codes", OAuthState),
     RetentionRule("one_time_codes", EmailConfirmation),
+    RetentionRule("one_time_codes", EmailCode),
 )
 
 

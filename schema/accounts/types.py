@@ -18,6 +18,7 @@ from models import (
     DevicePermissionKind,
     EnterprisePermission,
     RefusalReason,
+    RequestOrigin,
     SensitiveKind,
     SubAccountRole,
 )
@@ -45,6 +46,7 @@ from schema.consents.types import (
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Node, PageInfo, page_info, to_connection
+from schema.rights.types import DataRequestRequester
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
@@ -388,9 +390,13 @@ class DataRequest(Node):
     @strawberry.field(
         graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
     )
-    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue | None:
-        subject = await info.context.loaders.account_by_id.load(self.row.account_id)
-        return SensitiveValue(subject, self.row.details) if subject is not None else None
+    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.details, self.row)
+
+    async def _subject(self, info: Info) -> AccountRow | None:
+        if self.row.account_id is None:
+            return None
+        return await info.context.loaders.account_by_id.load(self.row.account_id)
 
     @strawberry.field
     def deletion_ground(self) -> DeletionGround | None:
@@ -413,9 +419,8 @@ class DataRequest(Node):
         directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
         description="A fulfilled CORRECTION: what staff changed.",
     )
-    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue | None:
-        subject = await info.context.loaders.account_by_id.load(self.row.account_id)
-        return SensitiveValue(subject, self.row.correction) if subject is not None else None
+    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.correction, self.row)
 
     @strawberry.field
     def submitted_at(self) -> datetime:
@@ -443,8 +448,21 @@ class DataRequest(Node):
 
     @strawberry.field
     async def account(self, info: Info) -> Account | None:
+        if self.row.account_id is None:
+            return None
         row = await readable_account(info.context, self.row.account_id)
         return account_object(row) if row is not None else None
+
+    @strawberry.field(
+        description="ACCOUNT: filed by the account; VERIFIED_CONTACT: by a proven contact."
+    )
+    def origin(self) -> RequestOrigin:
+        return self.row.origin
+
+    @strawberry.field(description="Staff only: who filed a verified request.")
+    async def requester(self, info: Info) -> DataRequestRequester | None:
+        row = await rights_requests.requester(info.context, self.row)
+        return DataRequestRequester(row=row, request=self.row) if row is not None else None
 
     @strawberry.field(description="Staff only: the staff member who last moved it on.")
     async def handled_by(self, info: Info) -> StaffMember | None:

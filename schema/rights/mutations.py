@@ -14,12 +14,13 @@ from models import (
     DataRequestType,
     DeletionGround,
     RefusalReason,
+    RequesterRelation,
 )
 from resolvers.consents import queries as consent_queries
-from resolvers.global_id import key_of
-from resolvers.rights import cancellation, export, incidents, requests
+from resolvers.global_id import key_of, to_global_id
+from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
-from schema.auth.types import OkPayload
+from schema.auth.types import OkPayload, RequestSmsCodePayload
 from schema.common import UserError, user_errors
 from schema.consents.types import Consent
 from schema.context import Info
@@ -57,6 +58,46 @@ class DataRequestPayload:
             data_request=DataRequest.of(result.request) if result.request is not None else None,
             user_errors=user_errors(result.user_errors),
         )
+
+
+@strawberry.input
+class RequestDataRequestCodeInput:
+    contact: str = strawberry.field(description="A mobile number or an e-mail address.")
+
+
+@strawberry.input
+class SubmitVerifiedDataRequestInput:
+    type: DataRequestType
+    relation: RequesterRelation
+    requester_name: str
+    contact: str = strawberry.field(
+        description="The requester's mobile number or e-mail address, proven by `code`."
+    )
+    code: str = strawberry.field(description="From requestDataRequestCode.")
+    subject_name: str | None = strawberry.field(
+        default=None, description="GUARDIAN, CLOSE_RELATIVE: the person the request is about."
+    )
+    subject_contact: str | None = strawberry.field(
+        default=None,
+        description="GUARDIAN, CLOSE_RELATIVE: that person's phone or e-mail on the platform.",
+    )
+    evidence: str | None = strawberry.field(
+        default=None,
+        description="GUARDIAN, CLOSE_RELATIVE: where the supporting documents are (a reference).",
+    )
+    details: str | None = None
+    deletion_ground: DeletionGround | None = None
+    categories: list[str] | None = None
+    purposes: list[ConsentPurpose] | None = None
+
+
+@strawberry.type
+class VerifiedDataRequestPayload:
+    reference: strawberry.ID | None = strawberry.field(
+        default=None, description="The request's ID, to quote when writing to us."
+    )
+    due_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -159,6 +200,55 @@ class RightsMutations:
                     purposes=tuple(input.purposes or ()),
                 ),
             )
+        )
+
+    @strawberry.mutation(
+        description="A code to prove a phone (SMS) or an e-mail address before filing without an account."
+    )
+    async def request_data_request_code(
+        self, info: Info, input: RequestDataRequestCodeInput
+    ) -> RequestSmsCodePayload:
+        result = await verified_requests.request_code(info.context, input.contact)
+        return RequestSmsCodePayload(
+            sent=result.sent,
+            retry_after_seconds=result.retry_after_seconds,
+            expires_at=result.expires_at,
+            user_errors=user_errors(result.user_errors),
+        )
+
+    @strawberry.mutation(
+        description=(
+            "A rights request by a guardian, a close relative of a deceased person, or a"
+            " person without an account, proven by a code sent to their contact."
+        )
+    )
+    async def submit_verified_data_request(
+        self, info: Info, input: SubmitVerifiedDataRequestInput
+    ) -> VerifiedDataRequestPayload:
+        result = await verified_requests.submit_verified_data_request(
+            info.context,
+            verified_requests.VerifiedSubmission(
+                request=requests.Submission(
+                    type=input.type,
+                    details=input.details,
+                    deletion_ground=input.deletion_ground,
+                    categories=tuple(input.categories or ()),
+                    purposes=tuple(input.purposes or ()),
+                ),
+                relation=input.relation,
+                requester_name=input.requester_name,
+                contact=input.contact,
+                code=input.code,
+                subject_name=input.subject_name,
+                subject_contact=input.subject_contact,
+                evidence=input.evidence,
+            ),
+        )
+        request = result.request
+        return VerifiedDataRequestPayload(
+            reference=(strawberry.ID(to_global_id("DataRequest", request.id)) if request else None),
+            due_at=request.due_at if request else None,
+            user_errors=user_errors(result.user_errors),
         )
 
     @strawberry.mutation

@@ -42,8 +42,9 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 
-# What a minor may still do while consent is pending: the list of section 7, and the
-# withdrawals, which are never harder than granting (section 6).
+# What a minor may still do while consent is pending: the list of section 7, the
+# withdrawals, which are never harder than granting (section 6), and what someone filing
+# for another person does (section 8), which changes nothing of the account.
 ALLOWED_WHILE_PENDING = {
     "requestSmsCode",
     "recordGuardianConsent",
@@ -56,6 +57,8 @@ ALLOWED_WHILE_PENDING = {
     "cancelAccount",
     "clearSearchHistory",
     "unbindBankCard",
+    "requestDataRequestCode",
+    "submitVerifiedDataRequest",
 }
 GUARDIAN_CONSENT_REQUIRED = error(
     "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."

@@ -130,7 +130,7 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
         "errors": [
             refusal(
                 "FORBIDDEN",
-                "Your role may not do this.",
+                "You may not read this field.",
                 ["viewer", "account", "dataRequests", "edges", 0, "node", "handledBy"],
             )
         ],

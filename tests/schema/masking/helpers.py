@@ -24,6 +24,7 @@ from models import (
     BankCard,
     BankCardType,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     GuardianConsent,
@@ -31,6 +32,8 @@ from models import (
     LoginEvent,
     LoginMethod,
     RealNameVerification,
+    RequesterRelation,
+    RequestOrigin,
     SearchEntry,
     StaffMember,
     StaffRole,
@@ -86,6 +89,15 @@ SAMPLES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("Session", "userAgent"): ("Mozilla/5.0 Firefox/128", "M********** ***********"),
     ("DataRequest", "details"): ("Please correct my school", "P***** ******* ** ******"),
     ("DataRequest", "correction"): ("School name fixed", "S***** **** *****"),
+    ("DataRequestRequester", "name"): ("王芳", "*芳"),
+    ("DataRequestRequester", "phone"): ("+8613500135000", "135****5000"),
+    ("DataRequestRequester", "email"): ("wang.fang@example.com", "w***@example.com"),
+    ("DataRequestRequester", "subjectName"): ("张小明", "**明"),
+    ("DataRequestRequester", "subjectContact"): ("+8613812345678", "+*************"),
+    ("DataRequestRequester", "evidence"): (
+        "Birth certificate, file 117",
+        "B**** ************ **** ***",
+    ),
 }
 
 
@@ -198,7 +210,17 @@ async def add_personal_rows(
     )
     answered.details = clear("DataRequest", "details")
     answered.correction = clear("DataRequest", "correction")
+    # Filed by a guardian, proven by a code to their phone.
+    answered.origin = RequestOrigin.VERIFIED_CONTACT
+    requester = DataRequestRequester(
+        data_request_id=answered.id, relation=RequesterRelation.GUARDIAN, proven_at=later
+    )
+    for field in ("name", "phone", "email", "subject_name", "subject_contact", "evidence"):
+        camel = "".join(part.title() if i else part for i, part in enumerate(field.split("_")))
+        setattr(requester, field, clear("DataRequestRequester", camel))
     db.add_all([identity, real_name, student, card, login, search, answered])
+    await db.flush()
+    db.add(requester)
     if account.kind is AccountKind.INDIVIDUAL:
         consent = GuardianConsent(account_id=account.id, granted_at=now)
         consent.guardian_name = clear("GuardianConsent", "guardianName")

@@ -162,6 +162,8 @@ class Location:
     nulls: tuple[str | int, ...] = ()
     # How many objects the list at the path's index holds (the same value in each).
     items: int = 1
+    # A field on the way that only some relations read: its index in `path`, and them.
+    guard: tuple[int, frozenset[Relation]] | None = None
 
 
 ACCOUNT_LOCATION = Location("{}", ())
@@ -191,6 +193,13 @@ LOCATIONS = {
     "DataRequest": Location(
         "dataRequests(first: 1) {{ edges {{ node {{ {} }} }} }}",
         ("dataRequests", "edges", 0, "node"),
+    ),
+    # Who filed a request for the account: staff only, and only while that request is
+    # open (here it is answered, so the values stay closed even to staff).
+    "DataRequestRequester": Location(
+        "dataRequests(first: 1) {{ edges {{ node {{ requester {{ {} }} }} }} }}",
+        ("dataRequests", "edges", 0, "node", "requester"),
+        guard=(4, frozenset(STAFF_RELATIONS)),
     ),
 }
 
@@ -341,11 +350,23 @@ REASONS = {
 }
 
 
+def refused_container(case: Case) -> list[str | int] | None:
+    """The path (from the account) of the field on the way that the viewer may not read."""
+    location = case.location
+    container = location.path[0] if location.path else None
+    if container is not None and case.relation not in READERS[str(container)]:
+        return [container]
+    if location.guard is not None and case.relation not in location.guard[1]:
+        return list(location.path[: location.guard[0] + 1])
+    return None
+
+
 def outcome(case: Case, *, reveal: bool, elevated: bool) -> str:
     """MASKED, CLEAR, OWN or the code of the refusal, for a viewer that reaches the object."""
-    container = case.location.path[0] if case.location.path else None
-    if container is not None and case.relation not in READERS[str(container)]:
+    if refused_container(case) is not None:
         return FORBIDDEN
+    if case.field.type_name == "DataRequestRequester":
+        return FORBIDDEN  # the requester's request is answered: closed to everyone
     relation = case.relation
     if relation is Relation.STAFF_WITH_NARROW_REQUEST:
         narrow = case.field.kind in NARROW_KINDS
@@ -383,9 +404,9 @@ def expected_body(case: Case, root: list[str | int], *, reveal: bool, elevated: 
     if result in (CLEAR, OWN):
         value = clear(case.field.type_name, case.field.name)
         return {"data": spread(nest(field_path, value), location.items)}
-    container = location.path[0] if location.path else None
-    if container is not None and case.relation not in READERS[str(container)]:
-        error_path = [*root, container]
+    container = refused_container(case)
+    if container is not None:
+        error_path = [*root, *container]
         return {"data": nest(error_path, None), "errors": [refusal(result, error_path)]}
     if case.field.non_null:
         # A refused non-null field nulls its nearest nullable holder.
