@@ -237,9 +237,11 @@ def retention_run(
 
 
 # The privacy workers live in their own module; registered here.
-from gateway.privacy_commands import messages_app  # noqa: E402
+from gateway.privacy_commands import events_app, messages_app, services_app  # noqa: E402
 
 app.add_typer(messages_app, name="messages")
+app.add_typer(events_app, name="events")
+app.add_typer(services_app, name="services")
 
 
 def main() -> None:

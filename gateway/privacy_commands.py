@@ -1,5 +1,6 @@
-"""The workers of the privacy side: `xiamo-gateway messages deliver` (and, registered the
-same way in `gateway/cli.py`, the commands that come after it).
+"""The privacy side's commands: the workers `messages deliver` and `events deliver`, and
+the service credentials (`services create`, `services revoke`), registered in
+`gateway/cli.py`.
 
 A worker runs until it is stopped (SIGINT or SIGTERM end it after the pass under way)
 or, with `--once`, for one pass (for cron). It reads the same settings as the gateway.
@@ -15,19 +16,28 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import typer
+from sqlalchemy import select, update
 
+from auth import service_credentials
 from auth.senders import HttpSender, Outbox
 from auth.services import AuthServices
 from gateway.logging import configure_logging
 from gateway.services import build_services, configure_encryption
 from gateway.settings import MissingSecretsError, Settings, load_settings
+from models import ServiceCredential
 from models.database import create_engine, create_session_factory
+from resolvers.events.delivery import EventReport, Webhook, deliver_events
 from resolvers.messaging.delivery import DeliveryReport, deliver_due
 
 logger = logging.getLogger("gateway.workers")
+MIN_KEY_BYTES = 32
 
 messages_app = typer.Typer(
     help="SMS and e-mail messages queued by the gateway.", no_args_is_help=True
+)
+events_app = typer.Typer(help="Privacy events for the platform's services.", no_args_is_help=True)
+services_app = typer.Typer(
+    help="Credentials of the platform's services (consentStatus).", no_args_is_help=True
 )
 
 
@@ -111,3 +121,113 @@ def messages_deliver(
         )
 
     asyncio.run(run())
+
+
+def _webhook(settings: Settings) -> Webhook:
+    url, key = settings.events_webhook_url, settings.events_signing_key
+    if not url:
+        typer.echo("error: GATEWAY_EVENTS_WEBHOOK_URL: needed to deliver privacy events", err=True)
+        raise typer.Exit(code=2)
+    # Used as the UTF-8 bytes of the setting, exactly as the receiving services hold it.
+    if key is None or len(key.get_secret_value().encode()) < MIN_KEY_BYTES:
+        typer.echo(
+            "error: GATEWAY_EVENTS_SIGNING_KEY: needed to sign privacy events,"
+            f" at least {MIN_KEY_BYTES} bytes",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    return Webhook(url=url, signing_key=key.get_secret_value().encode())
+
+
+@events_app.command("deliver")
+def events_deliver(
+    once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron)."),
+    interval: float = typer.Option(2.0, min=0.1, help="Seconds between passes."),
+) -> None:
+    """Post the privacy events, in order per account, to GATEWAY_EVENTS_WEBHOOK_URL."""
+    settings = _settings()
+    webhook = _webhook(settings)
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        factory = create_session_factory(engine)
+        total = EventReport()
+
+        async def one_pass() -> int:
+            report = await deliver_events(factory, webhook, _now())
+            total.delivered += report.delivered
+            total.retried += report.retried
+            if report.handled:
+                logger.info(
+                    "privacy events delivered",
+                    extra={"delivered": report.delivered, "retried": report.retried},
+                )
+            return report.delivered
+
+        try:
+            await run_until_stopped(one_pass, interval=interval, once=once)
+        finally:
+            await engine.dispose()
+        typer.echo(f"delivered: {total.delivered}, retried: {total.retried}")
+
+    asyncio.run(run())
+
+
+@services_app.command("create")
+def services_create(
+    name: str = typer.Option(..., help="The service, e.g. order-service."),
+) -> None:
+    """Create a credential and print its bearer token once (it is not stored)."""
+    settings = _settings()
+    if not 1 <= len(name.strip()) <= 100:
+        typer.echo("error: give a name of 1 to 100 characters", err=True)
+        raise typer.Exit(code=2)
+
+    async def run() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                if await session.scalar(
+                    select(ServiceCredential.id).where(ServiceCredential.name == name.strip())
+                ):
+                    return None
+                issued = service_credentials.issue(name.strip(), _now())
+                session.add(issued.credential)
+                await session.commit()
+                return issued.token
+        finally:
+            await engine.dispose()
+
+    token = asyncio.run(run())
+    if token is None:
+        typer.echo("error: a service with this name exists", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(token)
+
+
+@services_app.command("revoke")
+def services_revoke(name: str = typer.Option(..., help="The service's name.")) -> None:
+    """Revoke a service's credential: its token stops working on the next request."""
+    settings = _settings()
+
+    async def run() -> bool:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine)() as session:
+                result = await session.execute(
+                    update(ServiceCredential)
+                    .where(
+                        ServiceCredential.name == name.strip(),
+                        ServiceCredential.revoked_at.is_(None),
+                    )
+                    .values(revoked_at=_now())
+                )
+                await session.commit()
+                return bool(result.rowcount)  # type: ignore[attr-defined]
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(run()):
+        typer.echo("error: no live credential of this name", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"revoked: {name.strip()}")

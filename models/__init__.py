@@ -32,12 +32,14 @@ from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.login_event import LoginEvent, LoginMethod
 from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
+from models.privacy_event import PrivacyEvent
 from models.privacy_policy import PrivacyPolicy
 from models.queued_message import DeliveryStatus, MessageChannel, QueuedMessage
 from models.restriction import ProcessingRestriction
 from models.search_entry import SearchEntry
 from models.security_incident import SecurityIncident
 from models.sensitive import SensitiveKind
+from models.service_credential import ServiceCredential
 from models.sms_code import SmsCode, SmsPurpose
 from models.staff import StaffMember, StaffRole
 from models.verification import RealNameVerification, StudentVerification, VerificationStatus
@@ -81,6 +83,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "OAuthState",
+    "PrivacyEvent",
     "PrivacyPolicy",
     "ProcessingRestriction",
     "RealNameVerification",
@@ -88,6 +91,7 @@ __all__ = [
     "SearchEntry",
     "SecurityIncident",
     "SensitiveKind",
+    "ServiceCredential",
     "SmsCode",
     "SmsPurpose",
     "StaffMember",

@@ -10,7 +10,7 @@ from sqlalchemy.exc import InvalidRequestError
 
 from auth.services import AuthServices
 from auth.viewer import Viewer
-from models import Account
+from models import Account, ServiceCredential
 from models.database import SerializedSession
 from models.unit_of_work import RequestScope
 from resolvers.config import GatewayLimits
@@ -30,6 +30,8 @@ class RequestContext:
     scope: RequestScope
     viewer: Viewer | None = None
     viewer_account: Account | None = None
+    # A platform service signed in with its credential; it is no viewer of any account.
+    service: ServiceCredential | None = None
     services: AuthServices | None = None
     limits: GatewayLimits = field(default_factory=GatewayLimits)
     inventory: Inventory = field(default_factory=shipped_inventory)

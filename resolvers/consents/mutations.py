@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
@@ -30,18 +31,24 @@ from resolvers.consents.record import POLICY_NOT_ACCEPTED, is_granted, record_co
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.policies.status import policy_status
+from resolvers.rights.erasure import erase_categories
 from resolvers.settings.results import AccountResult, failed
 
 MAX_QUERY_LENGTH = 200
 
-# What was collected only under a purpose, erased when it is withdrawn, named as `erased`
-# reports it. The other purposes govern what the platform's other services hold or do
-# (they hear of the withdrawal), or data the account needs for itself.
-ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, type[object]]] = {
-    ConsentPurpose.SEARCH_HISTORY: ("searchHistory", SearchEntry),
-    ConsentPurpose.SENSITIVE_REAL_NAME: ("realNameVerification", RealNameVerification),
-    ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", StudentVerification),
-    ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", BankCard),
+# What was collected only under a purpose, erased when it is withdrawn: as `erased`
+# reports it, its inventory category, and its rows. The other purposes govern what the
+# platform's other services hold or do (ConsentChanged tells them), or data the account
+# needs for itself.
+ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, str, type[object]]] = {
+    ConsentPurpose.SEARCH_HISTORY: ("searchHistory", "search_history", SearchEntry),
+    ConsentPurpose.SENSITIVE_REAL_NAME: (
+        "realNameVerification",
+        "real_name",
+        RealNameVerification,
+    ),
+    ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", "student", StudentVerification),
+    ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", "bank_card", BankCard),
 }
 
 
@@ -62,19 +69,18 @@ async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: boo
             return ConsentResult(user_errors=[POLICY_NOT_ACCEPTED])
         await record_consent(ctx, account, purpose, granted=True)
         return ConsentResult(account=account, purpose=purpose)
+    await record_consent(ctx, account, purpose, granted=False)
     erased: list[str] = []
     withdrawal = ERASED_ON_WITHDRAWAL.get(purpose)
     if withdrawal is not None:
-        name, model = withdrawal
-        result = await ctx.session.execute(
-            delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
+        name, category, model = withdrawal
+        rows: Any = model
+        count = await ctx.session.scalar(
+            select(func.count()).select_from(rows).where(rows.account_id == account.id)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if count:
+            await erase_categories(ctx, account, [category], reason="CONSENT_WITHDRAWN")
             erased.append(name)
-        ctx.loaders.real_name_by_account.clear(account.id)
-        ctx.loaders.student_by_account.clear(account.id)
-        ctx.loaders.bank_cards_by_account.clear(account.id)
-    await record_consent(ctx, account, purpose, granted=False)
     return ConsentResult(account=account, purpose=purpose, erased=erased)
 
 

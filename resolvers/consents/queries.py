@@ -2,23 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from auth.errors import Forbidden
 from auth.relations import Relation
 from models import (
     Account,
-    Consent,
-    ConsentEvent,
-    ConsentPurpose,
     DevicePermission,
     Notification,
-    ProcessingRestriction,
     SearchEntry,
     SensitiveKind,
 )
 from resolvers.accounts.access import require_relation
-from resolvers.consents.record import restrictions_in_force
+from resolvers.consents.record import ConsentState, consent_states
 from resolvers.context import RequestContext
 from resolvers.loaders import PageRequest
 from resolvers.masking.reveal import staff_request
@@ -26,35 +20,10 @@ from resolvers.pagination import Page, check_first, decode_cursor, page_from_key
 from resolvers.policies.status import PolicyStatus, policy_status
 
 
-@dataclass(frozen=True)
-class ConsentState:
-    """One purpose as the person sees it: the stored state, its history, a restriction."""
-
-    purpose: ConsentPurpose
-    row: Consent | None
-    history: list[ConsentEvent]
-    restriction: ProcessingRestriction | None
-
-    @property
-    def granted(self) -> bool:
-        return self.row is not None and self.row.granted and self.restriction is None
-
-
 async def consents(ctx: RequestContext, account: Account) -> list[ConsentState]:
     """Every purpose, granted or not, in the enum's order."""
     require_relation(ctx, account)
-    rows = {row.purpose: row for row in await ctx.loaders.consents_by_account.load(account.id)}
-    events = await ctx.loaders.consent_events_by_account.load(account.id)
-    restricted = await restrictions_in_force(ctx, account)
-    return [
-        ConsentState(
-            purpose=purpose,
-            row=rows.get(purpose),
-            history=[event for event in events if event.purpose is purpose],
-            restriction=restricted.get(purpose),
-        )
-        for purpose in ConsentPurpose
-    ]
+    return await consent_states(ctx, account)
 
 
 async def device_permissions(ctx: RequestContext, account: Account) -> list[DevicePermission]:

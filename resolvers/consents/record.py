@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +17,7 @@ from models import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 
 POLICY_NOT_ACCEPTED = user_error(
@@ -37,12 +40,40 @@ async def restrictions_in_force(
     return {row.purpose: row for row in rows}
 
 
+@dataclass(frozen=True)
+class ConsentState:
+    """One purpose as the person sees it: the stored state, its history, a restriction."""
+
+    purpose: ConsentPurpose
+    row: Consent | None
+    history: list[ConsentEvent]
+    restriction: ProcessingRestriction | None
+
+    @property
+    def granted(self) -> bool:
+        return self.row is not None and self.row.granted and self.restriction is None
+
+
+async def consent_states(ctx: RequestContext, account: Account) -> list[ConsentState]:
+    """Every purpose of the account, in the enum's order."""
+    rows = {row.purpose: row for row in await ctx.loaders.consents_by_account.load(account.id)}
+    events = await ctx.loaders.consent_events_by_account.load(account.id)
+    restricted = await restrictions_in_force(ctx, account)
+    return [
+        ConsentState(
+            purpose=purpose,
+            row=rows.get(purpose),
+            history=[event for event in events if event.purpose is purpose],
+            restriction=restricted.get(purpose),
+        )
+        for purpose in ConsentPurpose
+    ]
+
+
 async def is_granted(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> bool:
     """Granted, and not restricted: a restriction reads as a withdrawn consent."""
-    if purpose in await restrictions_in_force(ctx, account):
-        return False
-    consents = await ctx.loaders.consents_by_account.load(account.id)
-    return any(c.purpose is purpose and c.granted for c in consents)
+    states = await consent_states(ctx, account)
+    return any(state.purpose is purpose and state.granted for state in states)
 
 
 async def record_consent(
@@ -50,6 +81,9 @@ async def record_consent(
 ) -> Consent:
     now = ctx.now()
     version = await policy_version_in_force(ctx)
+    # The account first, then its consent: the order every writer of the account's
+    # events takes, so none waits for another in a circle.
+    await queries.lock_account(ctx.session, account.id)
     current = select(Consent).where(Consent.account_id == account.id, Consent.purpose == purpose)
     consent = (await ctx.session.scalars(current)).first()
     if consent is None:
@@ -79,7 +113,12 @@ async def record_consent(
             created_at=now,
         )
     )
-    await ctx.session.flush()
+    await record(
+        ctx,
+        EventType.CONSENT_CHANGED,
+        {"purpose": purpose.value, "granted": granted, "policyVersion": version},
+        account=account,
+    )
     ctx.loaders.consents_by_account.clear(account.id)
     ctx.loaders.consent_events_by_account.clear(account.id)
     return consent

@@ -26,9 +26,12 @@ from models import (
     SearchEntry,
     StudentVerification,
     ThirdPartyIdentity,
+    queries,
 )
 from resolvers.auth.common import new_display_name
 from resolvers.context import RequestContext
+from resolvers.events.outbox import EventType, record
+from resolvers.global_id import to_global_id
 
 # Rows that are nothing but the account's personal data, or lead back to it: deleted
 # whole. Consent events are not here: they stay, holding no personal data, as proof.
@@ -61,6 +64,7 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
     are deleted, so its tokens stop working on the next request. An enterprise takes
     its sub-accounts with it.
     """
+    await queries.lock_account(ctx.session, account.id)
     if account.kind is AccountKind.ENTERPRISE:
         members = await ctx.session.scalars(
             select(Account).where(
@@ -99,6 +103,19 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
     account.role = None
     account.permissions = []
     await ctx.session.flush()
+    await record(
+        ctx,
+        EventType.ACCOUNT_CANCELLED,
+        {
+            "kind": account.kind.value,
+            "enterpriseId": (
+                to_global_id("EnterpriseAccount", account.enterprise_id)
+                if account.enterprise_id is not None
+                else None
+            ),
+        },
+        account=account,
+    )
     ctx.loaders.account_by_id.clear(account.id)
 
 
@@ -115,11 +132,32 @@ ERASED_COLUMNS: dict[str, tuple[str, ...]] = {
     "industry_profile": ("industry", "position", "company_size", "needs"),
     "public_profile": ("display_name", "avatar_url", "bio"),
 }
-ERASABLE = frozenset(ERASED_ROWS) | frozenset(ERASED_COLUMNS)
+# Categories the platform's other services hold: a deletion names them, and those
+# services erase them when DataErased reaches them.
+HELD_ELSEWHERE = frozenset(
+    {
+        "design_projects",
+        "marketing_tools",
+        "orders_and_payment",
+        "activity_logs",
+        "customer_service",
+        "cookies",
+        "push_interests",
+    }
+)
+ERASABLE = frozenset(ERASED_ROWS) | frozenset(ERASED_COLUMNS) | HELD_ELSEWHERE
 
 
-async def erase_categories(ctx: RequestContext, account: Account, keys: list[str]) -> None:
-    """Erase the named categories of the account, in the caller's unit of work."""
+async def erase_categories(
+    ctx: RequestContext,
+    account: Account,
+    keys: list[str],
+    *,
+    reason: str,
+    data_request: DataRequest | None = None,
+) -> None:
+    """Erase the named categories of the account, in the caller's unit of work, and tell
+    the services that hold the others (DataErased names every category)."""
     for key in keys:
         model = ERASED_ROWS.get(key)
         if model is not None:
@@ -134,6 +172,18 @@ async def erase_categories(ctx: RequestContext, account: Account, keys: list[str
             else:
                 setattr(account, column, None)
     await ctx.session.flush()
+    await record(
+        ctx,
+        EventType.DATA_ERASED,
+        {
+            "categories": keys,
+            "reason": reason,
+            "dataRequestId": (
+                to_global_id("DataRequest", data_request.id) if data_request is not None else None
+            ),
+        },
+        account=account,
+    )
     ctx.loaders.real_name_by_account.clear(account.id)
     ctx.loaders.student_by_account.clear(account.id)
     ctx.loaders.bank_cards_by_account.clear(account.id)

@@ -36,6 +36,8 @@ from resolvers.accounts.access import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
+from resolvers.global_id import to_global_id
 from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
@@ -367,6 +369,15 @@ async def _restrict(
     )
     await ctx.session.flush()
     ctx.loaders.restrictions_by_account.clear(account.id)
+    await record(
+        ctx,
+        EventType.PROCESSING_RESTRICTED,
+        {
+            "purposes": [purpose.value for purpose in purposes],
+            "dataRequestId": to_global_id("DataRequest", request.id),
+        },
+        account=account,
+    )
 
 
 async def resolve_data_request(
@@ -412,6 +423,8 @@ async def resolve_data_request(
     refused = _fulfilment_error(ctx, request, resolution)
     if refused is not None:
         return refused
+    if request.account_id is not None:
+        await queries.lock_account(ctx.session, request.account_id)
     now = ctx.now()
     request.status = status
     request.handled_by_id = staff.id
@@ -437,7 +450,19 @@ async def resolve_data_request(
         request,
         message + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
     )
-    await ctx.session.flush()
+    account = await ctx.session.get(Account, request.account_id) if request.account_id else None
+    await record(
+        ctx,
+        EventType.DATA_REQUEST_RESOLVED,
+        {
+            "dataRequestId": to_global_id("DataRequest", request.id),
+            "type": request.type.value,
+            "status": status.value,
+            "refusalReason": request.refusal_reason.value if request.refusal_reason else None,
+            "origin": request.origin.value,
+        },
+        account=account,
+    )
     return DataRequestResult(request=request)
 
 
@@ -451,7 +476,9 @@ async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolut
         return ""
     if request.type is DataRequestType.DELETION:
         categories = _categories(request, resolution)
-        await erase_categories(ctx, account, list(categories))
+        await erase_categories(
+            ctx, account, list(categories), reason="DELETION_REQUEST", data_request=request
+        )
         request.categories = list(categories)
         names = [ctx.inventory.category(key).name for key in categories]
         return " We erased: " + "; ".join(names) + "."
@@ -482,6 +509,8 @@ async def lift_restriction(
 ) -> RestrictionResult:
     """Staff end a restriction in force; the consent reads as it was given again."""
     staff = await require_staff(ctx, *QUEUE_ROLES)
+    if account_id is not None:
+        await queries.lock_account(ctx.session, account_id)
     restriction = (
         await ctx.session.scalars(
             select(ProcessingRestriction).where(
@@ -505,6 +534,7 @@ async def lift_restriction(
     restriction.lifted_at = ctx.now()
     restriction.lifted_by_id = staff.id
     await ctx.session.flush()
+    await record(ctx, EventType.RESTRICTION_LIFTED, {"purpose": purpose.value}, account=account)
     ctx.loaders.restrictions_by_account.clear(account.id)
     await queries.notify_accounts(
         ctx.session,

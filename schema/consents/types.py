@@ -12,7 +12,7 @@ from models import DevicePermission as DevicePermissionRow
 from models import GuardianConsent as GuardianConsentRow
 from models import Notification as NotificationRow
 from models import SearchEntry as SearchEntryRow
-from resolvers.consents.queries import ConsentState
+from resolvers.consents.record import ConsentState
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.policies.status import PolicyStatus as PolicyStatusValue

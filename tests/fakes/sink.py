@@ -2,7 +2,9 @@
 
 Stands for an SMS or e-mail provider, or the services that receive privacy events: it
 answers 200 to every POST, except the next `fail_next` ones (answered with
-`failure_status`). Served by a thread, so synchronous command-line tests and async tests
+`failure_status` before acting on them) and then the next `fail_after_acting_next`
+ones (acted on, then answered with `failure_status`, as a service that crashes before
+it answers). Served by a thread, so synchronous command-line tests and async tests
 alike can post to it.
 """
 
@@ -23,6 +25,7 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int  # what the sink answered
+    acted: bool  # whether the receiving service acted on it
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -32,23 +35,32 @@ class Received:
 class Sink:
     url: str = ""
     fail_next: int = 0
+    fail_after_acting_next: int = 0
     failure_status: int = 503
     received: list[Received] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
         with self._lock:
-            status = 200
+            status, acted = 200, True
             if self.fail_next > 0:
                 self.fail_next -= 1
+                status, acted = self.failure_status, False
+            elif self.fail_after_acting_next > 0:
+                self.fail_after_acting_next -= 1
                 status = self.failure_status
-            self.received.append(Received(path, headers, body, status))
+            self.received.append(Received(path, headers, body, status, acted))
             return status
 
     @property
     def accepted(self) -> list[Received]:
         with self._lock:
             return [item for item in self.received if item.status == 200]
+
+    @property
+    def acted_on(self) -> list[Received]:
+        with self._lock:
+            return [item for item in self.received if item.acted]
 
 
 @contextmanager

@@ -297,7 +297,7 @@ async def snapshot(db: AsyncSession, account: Account) -> dict[str, Any]:
         statement = (
             select(model)
             .where(column == account.id)
-            .order_by(model.id)
+            .order_by(*model.__mapper__.primary_key)
             .execution_options(populate_existing=True)
         )
         rows[model.__tablename__] = [

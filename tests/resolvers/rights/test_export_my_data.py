@@ -19,7 +19,7 @@ from enum import Enum
 from typing import Any
 
 import httpx
-from sqlalchemy import JSON, Boolean, Date, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy import Enum as EnumType
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -136,6 +136,8 @@ class RowFactory:
             return date(1990, 1, 1) + timedelta(days=n)
         if isinstance(kind, Boolean):
             return n % 2 == 0
+        if isinstance(kind, Uuid):
+            return uuid.UUID(int=900_000 + n)
         if isinstance(kind, Integer):
             return 7000 + n
         if isinstance(kind, LargeBinary):
