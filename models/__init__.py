@@ -29,6 +29,12 @@ from models.device_permission import DevicePermission, DevicePermissionEvent, De
 from models.email_confirmation import EmailConfirmation
 from models.guardian_consent import GuardianConsent
 from models.identity import IdentityProvider, ThirdPartyIdentity
+from models.incident_notice import (
+    IncidentDelivery,
+    IncidentRecipient,
+    NoticeChannel,
+    NoticeDeliveryStatus,
+)
 from models.login_event import LoginEvent, LoginMethod
 from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
@@ -78,6 +84,10 @@ __all__ = [
     "Base",
     "GuardianConsent",
     "IdentityProvider",
+    "IncidentDelivery",
+    "IncidentRecipient",
+    "NoticeChannel",
+    "NoticeDeliveryStatus",
     "LoginEvent",
     "LoginMethod",
     "Notification",

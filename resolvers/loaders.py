@@ -28,12 +28,16 @@ from models import (
     DataRequest,
     DevicePermission,
     GuardianConsent,
+    IncidentDelivery,
+    IncidentRecipient,
     LoginEvent,
     Notification,
     PrivacyPolicy,
     ProcessingRestriction,
+    QueuedMessage,
     RealNameVerification,
     SearchEntry,
+    SecurityIncident,
     StaffMember,
     StudentVerification,
     ThirdPartyIdentity,
@@ -108,6 +112,30 @@ class AccountByIdLoader(RowByIdLoader[Account]):
 
 class StaffByIdLoader(RowByIdLoader[StaffMember]):
     model = StaffMember
+
+
+class SecurityIncidentByIdLoader(RowByIdLoader[SecurityIncident]):
+    model = SecurityIncident
+
+
+class QueuedMessageByIdLoader(RowByIdLoader[QueuedMessage]):
+    model = QueuedMessage
+
+
+class DeliveriesByRecipientLoader(DataLoader[uuid.UUID, list[IncidentDelivery]]):
+    """The channels each incident notice went over, in the order of the channels."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[IncidentDelivery]]:
+        statement = select(IncidentDelivery).where(IncidentDelivery.recipient_id.in_(keys))
+        grouped: dict[uuid.UUID, list[IncidentDelivery]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.recipient_id].append(row)
+        order = {channel: n for n, channel in enumerate(("IN_APP", "SMS", "EMAIL"))}
+        return [sorted(grouped.get(key, []), key=lambda d: order[d.channel]) for key in keys]
 
 
 class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
@@ -311,6 +339,10 @@ class NotificationsPageByAccountLoader(NewestFirstPageByAccountLoader[Notificati
     model = Notification
 
 
+class IncidentNoticesPageByAccountLoader(NewestFirstPageByAccountLoader[IncidentRecipient]):
+    model = IncidentRecipient
+
+
 class DataRequestsPageByAccountLoader(NewestFirstPageByAccountLoader[DataRequest]):
     model = DataRequest
     time_column = "submitted_at"
@@ -342,6 +374,10 @@ class Loaders:
         self.account_by_id = AccountByIdLoader(session)
         self.staff_by_id = StaffByIdLoader(session)
         self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
+        self.incident_by_id = SecurityIncidentByIdLoader(session)
+        self.queued_message_by_id = QueuedMessageByIdLoader(session)
+        self.deliveries_by_recipient = DeliveriesByRecipientLoader(session)
+        self.incident_notices_page_by_account = IncidentNoticesPageByAccountLoader(session)
         self.identities_by_account = IdentitiesByAccountLoader(session)
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(session)

@@ -31,6 +31,7 @@ from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.pagination import Page
+from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
 from resolvers.rights.requests import is_overdue
 from schema.auth.types import LoginEvent, Session, StaffMember
@@ -46,7 +47,7 @@ from schema.consents.types import (
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Node, PageInfo, page_info, to_connection
-from schema.rights.types import DataRequestRequester
+from schema.rights.types import DataRequestRequester, IncidentNotice
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
@@ -180,6 +181,13 @@ class Account(Node):
     ) -> Connection[Notification] | None:
         page = await consent_queries.notifications(info.context, self.row, first, after)
         return to_connection(page, Notification.of)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The security incidents the account was told of, newest first.")
+    async def security_incidents(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[IncidentNotice] | None:
+        page = await incidents.account_incidents(info.context, self.row, first, after)
+        return to_connection(page, lambda row: IncidentNotice(row=row))  # type: ignore[no-any-return]
 
     @strawberry.field(description="The account's rights requests, newest first.")
     async def data_requests(

@@ -13,6 +13,7 @@ from models import (
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
+    NoticeChannel,
     RefusalReason,
     RequesterRelation,
 )
@@ -144,10 +145,24 @@ class LiftRestrictionPayload:
 @strawberry.input
 class RecordSecurityIncidentInput:
     title: str
-    description: str
-    measures: str
-    advice: str
+    description: str = strawberry.field(description="What happened.")
+    measures: str = strawberry.field(description="The remedies taken.")
+    advice: str = strawberry.field(description="What the person can do.")
     affected_account_ids: list[strawberry.ID]
+    categories: list[str] = strawberry.field(
+        default_factory=list,
+        description="Required: the kinds of personal information involved (dataCategories keys).",
+    )
+    cause: str = strawberry.field(default="", description="Required: why it happened.")
+    harm: str = strawberry.field(default="", description="Required: the possible harm.")
+    contact: str | None = strawberry.field(
+        default=None,
+        description="Whom to contact; by default the protection officer of privacyContact.",
+    )
+    channels: list[NoticeChannel] = strawberry.field(
+        default_factory=lambda: [NoticeChannel.IN_APP],
+        description="How each affected account is told (a delivery record per channel).",
+    )
 
 
 @strawberry.type
@@ -310,6 +325,11 @@ class RightsMutations:
             measures=input.measures,
             advice=input.advice,
             affected=[key_of(raw, *ACCOUNT_TYPE_NAMES) for raw in input.affected_account_ids],
+            categories=input.categories,
+            cause=input.cause,
+            harm=input.harm,
+            contact=input.contact,
+            channels=input.channels,
         )
         result = await incidents.record_security_incident(info.context, incident)
         return SecurityIncidentPayload(

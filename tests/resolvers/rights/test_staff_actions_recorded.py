@@ -215,6 +215,9 @@ async def test_the_officer_who_recorded_an_incident_is_recorded(
                 "description": "A support login was used from outside.",
                 "measures": "We disabled it.",
                 "advice": "Change your password.",
+                "categories": ["password"],
+                "cause": "Phishing.",
+                "harm": "Someone may sign in as you.",
                 "affectedAccountIds": [global_id(person)],
             }
         },
