@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +13,7 @@ from models import (
     Consent,
     ConsentEvent,
     ConsentPurpose,
+    PrivacyPolicy,
     ProcessingRestriction,
     queries,
 )
@@ -48,10 +50,32 @@ class ConsentState:
     row: Consent | None
     history: list[ConsentEvent]
     restriction: ProcessingRestriction | None
+    # Given under a version older than a material one in force that names the purpose.
+    needs_reconsent: bool = False
 
     @property
     def granted(self) -> bool:
-        return self.row is not None and self.row.granted and self.restriction is None
+        return (
+            self.row is not None
+            and self.row.granted
+            and self.restriction is None
+            and not self.needs_reconsent
+        )
+
+
+def _asks_again(row: Consent, policies: list[PrivacyPolicy], today: date) -> bool:
+    """Whether a material version in force, later than the one the consent was given
+    under, names the consent's purpose."""
+    given = next((p for p in policies if p.version == row.policy_version), None)
+    if given is None:
+        return False
+    return any(
+        policy.material
+        and policy.effective_on <= today
+        and (policy.effective_on, policy.published_at) > (given.effective_on, given.published_at)
+        and row.purpose.value in policy.affected_purposes
+        for policy in policies
+    )
 
 
 async def consent_states(ctx: RequestContext, account: Account) -> list[ConsentState]:
@@ -59,12 +83,19 @@ async def consent_states(ctx: RequestContext, account: Account) -> list[ConsentS
     rows = {row.purpose: row for row in await ctx.loaders.consents_by_account.load(account.id)}
     events = await ctx.loaders.consent_events_by_account.load(account.id)
     restricted = await restrictions_in_force(ctx, account)
+    policies = await ctx.loaders.policy_versions.all()
+    today = ctx.now().date()
     return [
         ConsentState(
             purpose=purpose,
             row=rows.get(purpose),
             history=[event for event in events if event.purpose is purpose],
             restriction=restricted.get(purpose),
+            needs_reconsent=(
+                purpose in rows
+                and rows[purpose].granted
+                and _asks_again(rows[purpose], policies, today)
+            ),
         )
         for purpose in ConsentPurpose
     ]

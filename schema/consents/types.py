@@ -33,7 +33,10 @@ class ConsentEvent:
 class Consent:
     purpose: ConsentPurpose
     granted: bool = strawberry.field(
-        description="Given, and neither withdrawn nor restricted: what may be processed now."
+        description=(
+            "Given, and neither withdrawn, restricted, nor awaiting consent again: what may be"
+            " processed now."
+        )
     )
     separate: bool = strawberry.field(
         description="True where the purpose needs separate consent (sensitive personal information, sharing)."
@@ -45,6 +48,12 @@ class Consent:
         description="Processing for the purpose is restricted at the person's request; it reads as withdrawn."
     )
     restricted_since: datetime | None
+    needs_reconsent: bool = strawberry.field(
+        description=(
+            "Given under an older version, and a material version in force names the purpose:"
+            " it reads as not granted until given again."
+        )
+    )
 
     @classmethod
     def of(cls, state: ConsentState) -> Consent:
@@ -61,6 +70,7 @@ class Consent:
             ],
             restricted=state.restriction is not None,
             restricted_since=state.restriction.created_at if state.restriction else None,
+            needs_reconsent=state.needs_reconsent,
         )
 
 

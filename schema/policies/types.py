@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 import strawberry
 
+from models import ConsentPurpose
 from models import PrivacyPolicy as PolicyRow
 from resolvers.policies import publish
 from schema.auth.types import StaffMember
@@ -20,6 +21,9 @@ class PrivacyPolicy:
     material: bool
     summary_of_changes: str | None
     body: str
+    affected_purposes: list[ConsentPurpose] = strawberry.field(
+        description="A material version: the purposes whose consents must be given again."
+    )
     row: strawberry.Private[PolicyRow]
 
     @strawberry.field(description="Staff only: the privacy officer who published it.")
@@ -36,5 +40,6 @@ class PrivacyPolicy:
             material=row.material,
             summary_of_changes=row.summary_of_changes,
             body=row.body,
+            affected_purposes=[ConsentPurpose(value) for value in row.affected_purposes],
             row=row,
         )

@@ -295,6 +295,8 @@ async def test_events_keep_the_version_they_were_given_under(
                 "version": "2.0",
                 "effectiveOn": clock().date().isoformat(),
                 "material": True,
+                "summaryOfChanges": "Clearer wording.",
+                "affectedPurposes": [],
                 "body": "# Version 2.0",
             }
         },
@@ -349,6 +351,8 @@ async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
                 "version": "2.0",
                 "effectiveOn": clock().date().isoformat(),
                 "material": True,
+                "summaryOfChanges": "Clearer wording.",
+                "affectedPurposes": [],
                 "body": "# Version 2.0",
             }
         },
