@@ -35,6 +35,7 @@ ALLOWED_WHILE_PENDING = frozenset(
         # Withdrawals: they only ever take something away.
         "clearSearchHistory",
         "unbindBankCard",
+        "withdrawGuardianConsent",
     }
 )
 # Mutations that both grant and withdraw pass the gate when their input withdraws.

@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
+from auth.minors import ADULT_AGE, age_on
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import (
     Account,
@@ -19,17 +20,25 @@ from models import (
     DevicePermissionEvent,
     DevicePermissionKind,
     GuardianConsent,
+    NotificationKind,
     RealNameVerification,
     SearchEntry,
     SmsPurpose,
     StudentVerification,
+    queries,
 )
 from resolvers.accounts.access import require_account
 from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
-from resolvers.consents.record import POLICY_NOT_ACCEPTED, is_granted, record_consent
+from resolvers.consents.record import (
+    POLICY_NOT_ACCEPTED,
+    is_granted,
+    policy_version_in_force,
+    record_consent,
+)
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 from resolvers.rights.erasure import erase_categories
 from resolvers.settings.results import AccountResult, failed
@@ -199,7 +208,11 @@ async def record_guardian_consent(
     await ctx.session.execute(
         delete(GuardianConsent).where(GuardianConsent.account_id == account.id)
     )
-    consent = GuardianConsent(account_id=account.id, granted_at=now)
+    consent = GuardianConsent(
+        account_id=account.id,
+        granted_at=now,
+        policy_version=await policy_version_in_force(ctx),
+    )
     consent.guardian_name = guardian_name.strip()
     consent.guardian_phone = phone
     ctx.session.add(consent)
@@ -207,3 +220,81 @@ async def record_guardian_consent(
     await ctx.session.flush()
     ctx.loaders.guardian_consent_by_account.clear(account.id)
     return AccountResult(account=account)
+
+
+@dataclass
+class GuardianWithdrawalResult:
+    withdrawn: bool = False
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+NO_SUCH_CONSENT = user_error(
+    UserErrorCode.NOT_FOUND,
+    "No consent given with this guardian phone for this account.",
+    "minorPhone",
+)
+
+
+async def withdraw_guardian_consent(
+    ctx: RequestContext, minor_phone: str, guardian_phone: str, code: str
+) -> GuardianWithdrawalResult:
+    """The guardian, proving their phone with a GUARDIAN_CONSENT code, withdraws the
+    consent they gave; a minor's account awaits a guardian's consent again."""
+    minor = parse_phone(minor_phone)
+    guardian = parse_phone(guardian_phone)
+    errors = []
+    if minor is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "minorPhone"
+            )
+        )
+    if guardian is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
+            )
+        )
+    if errors or minor is None or guardian is None:
+        return GuardianWithdrawalResult(user_errors=errors)
+    now = ctx.now()
+    check, row = await check_code(
+        ctx.scope, phone=guardian, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+    )
+    if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
+        error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+        return GuardianWithdrawalResult(
+            user_errors=[UserError(code=error.code, message=error.message, field=("code",))]
+        )
+    # What follows answers only someone who proved the guardian's phone.
+    account = await queries.account_by_phone(ctx.session, minor)
+    if account is None:
+        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+    await queries.lock_account(ctx.session, account.id)
+    consent = (
+        await ctx.session.scalars(
+            select(GuardianConsent).where(GuardianConsent.account_id == account.id)
+        )
+    ).first()
+    if consent is None or consent.guardian_phone != guardian:
+        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+    await ctx.session.delete(consent)
+    still_minor = account.birth_date is None or age_on(account.birth_date, now.date()) < ADULT_AGE
+    if account.status is AccountStatus.ACTIVE and still_minor:
+        account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
+    await queries.notify_accounts(
+        ctx.session,
+        [account.id],
+        kind=NotificationKind.GUARDIAN_CONSENT,
+        title="Your guardian withdrew their consent",
+        body=(
+            "Until a guardian consents again, the account can only withdraw consents,"
+            " exercise its rights and be cancelled."
+            if account.status is AccountStatus.PENDING_GUARDIAN_CONSENT
+            else "The record of your guardian's consent was removed."
+        ),
+        now=now,
+    )
+    await record(ctx, EventType.GUARDIAN_CONSENT_WITHDRAWN, {}, account=account)
+    ctx.loaders.guardian_consent_by_account.clear(account.id)
+    return GuardianWithdrawalResult(withdrawn=True)

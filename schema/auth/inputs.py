@@ -32,6 +32,9 @@ class LoginWithWechatInput:
     code: str
     state: str
     accept_policy_version: str | None = None
+    birth_date: date | None = strawberry.field(
+        default=None, description="Registration: the age rules of loginWithSms apply."
+    )
 
 
 @strawberry.input

@@ -52,7 +52,11 @@ class AuthMutations:
     async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> AuthPayload:
         return AuthPayload.from_result(
             await wechat.login_with_wechat(
-                info.context, input.code, input.state, input.accept_policy_version
+                info.context,
+                input.code,
+                input.state,
+                input.accept_policy_version,
+                birth_date=input.birth_date,
             )
         )
 

@@ -47,6 +47,19 @@ class RecordGuardianConsentInput:
 
 
 @strawberry.input
+class WithdrawGuardianConsentInput:
+    minor_phone: str = strawberry.field(description="The phone of the minor's account.")
+    guardian_phone: str
+    code: str = strawberry.field(description="A GUARDIAN_CONSENT code sent to guardianPhone.")
+
+
+@strawberry.type
+class WithdrawGuardianConsentPayload:
+    withdrawn: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class RecordSearchInput:
     query: str
 
@@ -96,6 +109,22 @@ class ConsentMutations:
             await use_cases.record_guardian_consent(
                 info.context, input.guardian_name, input.guardian_phone, input.code
             )
+        )
+
+    @strawberry.mutation(
+        description=(
+            "The guardian withdraws their consent with a GUARDIAN_CONSENT code to their phone;"
+            " a minor's account awaits a guardian's consent again."
+        )
+    )
+    async def withdraw_guardian_consent(
+        self, info: Info, input: WithdrawGuardianConsentInput
+    ) -> WithdrawGuardianConsentPayload:
+        result = await use_cases.withdraw_guardian_consent(
+            info.context, input.minor_phone, input.guardian_phone, input.code
+        )
+        return WithdrawGuardianConsentPayload(
+            withdrawn=result.withdrawn, user_errors=user_errors(result.user_errors)
         )
 
     @strawberry.mutation(description="Kept only while SEARCH_HISTORY is granted.")

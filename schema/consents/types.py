@@ -159,3 +159,7 @@ class GuardianConsent:
     @strawberry.field
     def granted_at(self) -> datetime:
         return self.row.granted_at
+
+    @strawberry.field(description="The privacy policy version the guardian consented under.")
+    def policy_version(self) -> str | None:
+        return self.row.policy_version

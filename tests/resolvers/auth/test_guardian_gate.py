@@ -57,6 +57,7 @@ ALLOWED_WHILE_PENDING = {
     "cancelAccount",
     "clearSearchHistory",
     "unbindBankCard",
+    "withdrawGuardianConsent",
     "requestDataRequestCode",
     "submitVerifiedDataRequest",
 }
