@@ -42,6 +42,7 @@ from models.privacy_event import PrivacyEvent
 from models.privacy_policy import PrivacyPolicy
 from models.queued_message import DeliveryStatus, MessageChannel, QueuedMessage
 from models.restriction import ProcessingRestriction
+from models.retained_log import RetainedKind, RetainedLog
 from models.search_entry import SearchEntry
 from models.security_incident import SecurityIncident
 from models.sensitive import SensitiveKind
@@ -96,6 +97,8 @@ __all__ = [
     "PrivacyEvent",
     "PrivacyPolicy",
     "ProcessingRestriction",
+    "RetainedKind",
+    "RetainedLog",
     "RealNameVerification",
     "SEPARATE_CONSENT_PURPOSES",
     "SearchEntry",

@@ -101,6 +101,7 @@ class DataCategory:
     sensitive: bool
     consent_purpose: ConsentPurpose | None
     retention_days: int | None
+    retention: str = ""
 
 
 @dataclass(frozen=True)
@@ -298,6 +299,7 @@ _CATEGORY_FIELDS: Final = (
     "sensitive",
     "consentPurpose",
     "retentionDays",
+    "retention",
 )
 
 
@@ -329,6 +331,7 @@ def _parse_categories(path: Path, raw: list[Any]) -> tuple[DataCategory, ...]:
                 else entry.choice("consentPurpose", ConsentPurpose)
             ),
             retention_days=None if entry.is_null("retentionDays") else entry.days("retentionDays"),
+            retention=entry.text("retention"),
         )
         problem = _consent_problem(category)
         if problem:

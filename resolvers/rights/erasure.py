@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import delete, select, update
 
 from models import (
@@ -9,6 +11,7 @@ from models import (
     Account,
     AccountKind,
     AccountStatus,
+    ActorKind,
     AuthSession,
     BankCard,
     Consent,
@@ -25,7 +28,10 @@ from models import (
     ProcessingRestriction,
     QueuedMessage,
     RealNameVerification,
+    RetainedKind,
+    RetainedLog,
     SearchEntry,
+    SensitiveKind,
     StudentVerification,
     ThirdPartyIdentity,
     queries,
@@ -34,6 +40,7 @@ from resolvers.auth.common import new_display_name
 from resolvers.context import RequestContext
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
+from resolvers.masking.formats import mask
 
 # Rows that are nothing but the account's personal data, or lead back to it: deleted
 # whole. Consent events are not here: they stay, holding no personal data, as proof.
@@ -77,6 +84,7 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
         )
         for member in list(members):
             await erase_account(ctx, member)
+    await keep_pseudonymised(ctx, account)
     for model in ERASED_TABLES:
         await ctx.session.execute(
             delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
@@ -191,3 +199,44 @@ async def erase_categories(
     ctx.loaders.real_name_by_account.clear(account.id)
     ctx.loaders.student_by_account.clear(account.id)
     ctx.loaders.bank_cards_by_account.clear(account.id)
+
+
+async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
+    """The account's sign-in history and access log, copied under a fresh pseudonym that
+    nothing else holds, for the six months network-security law asks: no account, no
+    request, no sensitive value (the network masked, no user agent, the holder's own
+    name left out)."""
+    pseudonym = uuid.uuid4()
+    now = ctx.now()
+    sign_ins = await ctx.session.scalars(
+        select(LoginEvent).where(LoginEvent.account_id == account.id)
+    )
+    ctx.session.add_all(
+        RetainedLog(
+            pseudonym=pseudonym,
+            kind=RetainedKind.SIGN_IN.value,
+            at=event.created_at,
+            method=event.method.value,
+            success=event.success,
+            network=mask(SensitiveKind.IP_ADDRESS, event.ip_address) if event.ip_address else None,
+            retained_at=now,
+        )
+        for event in sign_ins
+    )
+    views = await ctx.session.scalars(
+        select(AccessLogEntry).where(AccessLogEntry.subject_id == account.id)
+    )
+    ctx.session.add_all(
+        RetainedLog(
+            pseudonym=pseudonym,
+            kind=RetainedKind.VIEW.value,
+            at=entry.created_at,
+            actor_kind=entry.actor_kind.value,
+            actor_name=entry.actor_name if entry.actor_kind is ActorKind.STAFF else None,
+            field=entry.field.value,
+            clear=entry.clear,
+            retained_at=now,
+        )
+        for entry in views
+    )
+    await ctx.session.flush()

@@ -26,6 +26,9 @@ class DataCategory:
     sensitive: bool
     consent_purpose: ConsentPurpose | None
     retention_days: int | None
+    retention: str = strawberry.field(
+        description="The retention rule in words: how long, from when, and what ends it."
+    )
 
     @classmethod
     def of(cls, value: CategoryValue) -> DataCategory:
@@ -38,6 +41,7 @@ class DataCategory:
             sensitive=value.sensitive,
             consent_purpose=value.consent_purpose,
             retention_days=value.retention_days,
+            retention=value.retention,
         )
 
 
