@@ -1,4 +1,5 @@
-"""The reveal policy against RULES.md sections 2 and 3, written out case by case.
+"""The reveal policy against RULES.md section 3 and the staff scope in docs/behaviour.md
+("Sensitive fields"), written out case by case.
 
 Each row gives the decision for one kind and relation in the eight situations below,
 in this order, one letter each (C = CLEAR, M = MASKED, F = FORBIDDEN,

@@ -1,5 +1,5 @@
 """Registering with WeChat applies the age rules of every individual registration:
-under 14 refused, 14 to 17 awaiting a guardian's consent (RULES.md sections 4 and 7)."""
+under 14 refused, 14 to 17 awaiting a guardian's consent (docs/behaviour.md, "Minors")."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """elevateSession by WeChat re-authorisation: an account that signs in with WeChat only
-steps up, then exports its data, opens a rights request and cancels (RULES.md 3, 8)."""
+steps up, then exports its data, opens a rights request and cancels."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """consentStatus: staff and the platform's services read what an account's consents allow
-now; nobody else does (RULES.md section 8)."""
+now; nobody else does (docs/behaviour.md, "Privacy events")."""
 
 from __future__ import annotations
 

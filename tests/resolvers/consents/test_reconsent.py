@@ -1,5 +1,5 @@
 """After a material version, every consent for a purpose it names reads as not granted,
-with needsReconsent, until the person grants it again under that version (RULES.md 6)."""
+with needsReconsent, until the person grants it again under that version."""
 
 from __future__ import annotations
 

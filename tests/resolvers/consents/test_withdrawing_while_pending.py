@@ -1,6 +1,6 @@
 """Withdrawing is never harder than granting: a minor awaiting a guardian's consent turns
-permissions off, clears search history and unbinds cards, but grants nothing (RULES.md
-sections 6 and 7)."""
+permissions off, clears search history and unbinds cards, but grants nothing
+(docs/behaviour.md, "Minors")."""
 
 from __future__ import annotations
 

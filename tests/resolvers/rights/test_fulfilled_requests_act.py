@@ -1,4 +1,4 @@
-"""Fulfilled requests act (RULES.md section 8): a DELETION erases the categories it names,
+"""Fulfilled requests act: a DELETION erases the categories it names,
 a RESTRICTION restricts purposes until staff lift it, a CORRECTION records what changed."""
 
 from __future__ import annotations

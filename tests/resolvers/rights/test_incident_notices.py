@@ -1,6 +1,5 @@
 """Incident notices over every channel with a delivery record per account and channel,
-sent through the same senders and limits, retried; the person reads their incidents
-(RULES.md section 8)."""
+sent through the same senders and limits, retried; the person reads their incidents."""
 
 from __future__ import annotations
 

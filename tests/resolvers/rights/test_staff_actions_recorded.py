@@ -1,5 +1,5 @@
 """resolveDataRequest, publishPrivacyPolicy and recordSecurityIncident record which staff
-member acted; staff read it, nobody else does (RULES.md section 2)."""
+member acted; staff read it, nobody else does."""
 
 from __future__ import annotations
 

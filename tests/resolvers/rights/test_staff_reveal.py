@@ -1,5 +1,5 @@
 """Staff read a person's values only to work an open request of theirs whose type needs
-them, and every read, masked or clear, is logged naming the request (RULES.md 2, 3, 8)."""
+them, and every read, masked or clear, is logged naming the request (docs/behaviour.md, "Sensitive fields")."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """submitVerifiedDataRequest: a guardian, a close relative of a deceased person, or a
 person without an account files a rights request, proven by a code sent to their phone
-or e-mail; it joins the staff queue with the 15-day clock (RULES.md section 8)."""
+or e-mail; it joins the staff queue with the 15-day clock."""
 
 from __future__ import annotations
 
