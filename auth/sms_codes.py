@@ -28,6 +28,9 @@ MESSAGES = {
     SmsPurpose.GUARDIAN_CONSENT: (
         "Your code to consent as a guardian is {code}. It expires in 5 minutes."
     ),
+    SmsPurpose.DATA_REQUEST: (
+        "Your code to confirm a request about personal data is {code}. It expires in 5 minutes."
+    ),
 }
 
 

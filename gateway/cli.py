@@ -6,26 +6,20 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import typer
 import uvicorn
-from pydantic import ValidationError
-from pydantic_settings import SettingsError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.commands import now, refuse, settings_or_exit
 from gateway.preflight import check_database, check_inventory
-from gateway.services import configure_encryption
 from gateway.settings import (
-    CONFIGURATION_ERRORS,
     ConfigurationError,
     Settings,
-    configuration_error_line,
     generate_secrets,
-    load_settings,
     unknown_variable_warnings,
 )
 from models import StaffRole, migrate
@@ -71,28 +65,12 @@ def main_options(
             typer.echo(f"warning: {warning}", err=True)
 
 
-def _refuse(error: ConfigurationError | ValidationError | SettingsError) -> NoReturn:
-    """One line naming the setting on standard error, exit status 2."""
-    typer.echo(configuration_error_line(error), err=True)
-    raise typer.Exit(code=2)
-
-
-def _settings() -> Settings:
-    """The settings, or one line naming the wrong setting and exit status 2."""
-    try:
-        settings = load_settings()
-    except CONFIGURATION_ERRORS as exc:
-        _refuse(exc)
-    configure_encryption(settings)
-    return settings
-
-
 def _check_database(settings: Settings, *, migrated: bool = True) -> None:
     """Stop with one line unless the database answers (and holds the current schema)."""
     try:
         asyncio.run(check_database(settings.database_url, migrated=migrated))
     except ConfigurationError as exc:
-        _refuse(exc)
+        refuse(exc)
 
 
 def _inventory(settings: Settings) -> Inventory:
@@ -100,7 +78,7 @@ def _inventory(settings: Settings) -> Inventory:
     try:
         return check_inventory(settings)
     except ConfigurationError as exc:
-        _refuse(exc)
+        refuse(exc)
 
 
 async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -110,10 +88,6 @@ async def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awa
             return await work(session)
     finally:
         await engine.dispose()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @app.command()
@@ -126,9 +100,9 @@ def serve(
     """Serve the gateway with uvicorn."""
     from gateway.asgi import start_logging
 
-    settings = _settings()
+    settings = settings_or_exit()
     if settings.is_production and workers > 1 and settings.redis_url is None:
-        _refuse(
+        refuse(
             ConfigurationError(
                 "GATEWAY_REDIS_URL",
                 f"not set; production with --workers {workers} needs it, or each worker "
@@ -161,7 +135,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply every migration, then make sure the shipped policy version exists."""
-    settings = _settings()
+    settings = settings_or_exit()
     if settings.database_url.startswith("sqlite"):
         Path("var").mkdir(exist_ok=True)
     _check_database(settings, migrated=False)
@@ -175,7 +149,7 @@ def db_upgrade() -> None:
         return await _in_transaction(
             settings,
             lambda session: ensure_shipped_policy(
-                session, body_file=settings.policy_file, now=_now()
+                session, body_file=settings.policy_file, now=now()
             ),
         )
 
@@ -218,9 +192,9 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
         raise typer.Exit(code=2)
     from gateway.demo import seed_demo
 
-    settings = _settings()
+    settings = settings_or_exit()
     if settings.is_production:
-        _refuse(
+        refuse(
             ConfigurationError(
                 "GATEWAY_ENV",
                 "seed --demo creates accounts whose password is published; it runs in "
@@ -228,7 +202,7 @@ def seed(demo: bool = typer.Option(False, "--demo", help="Create the demo data."
             )
         )
     _check_database(settings)
-    added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, _now())))
+    added = asyncio.run(_in_transaction(settings, lambda session: seed_demo(session, now())))
     typer.echo(", ".join(f"{name}: {count} added" for name, count in added.items()))
 
 
@@ -270,7 +244,7 @@ def staff_create(
     if parse_email(email) is None or not name.strip():
         typer.echo("error: give a name and a valid e-mail address", err=True)
         raise typer.Exit(code=2)
-    settings = _settings()
+    settings = settings_or_exit()
     _check_database(settings)
     # Asked only once the settings and the database are known to work.
     secret = _ask_password(password)
@@ -281,7 +255,7 @@ def staff_create(
     enrolled = _staff_work(
         settings,
         lambda session: create_staff(
-            session, name=name, email=email, role=role, password=secret, now=_now()
+            session, name=name, email=email, role=role, password=secret, now=now()
         ),
     )
     typer.echo(f"staff member created: {name.strip()} ({role.value})")
@@ -294,9 +268,9 @@ def staff_totp_reset(email: str = typer.Option(..., help="The staff member's e-m
     end its sessions; prints the new otpauth:// URI."""
     from resolvers.staff.manage import reset_totp
 
-    settings = _settings()
+    settings = settings_or_exit()
     _check_database(settings)
-    enrolled = _staff_work(settings, lambda session: reset_totp(session, email=email, now=_now()))
+    enrolled = _staff_work(settings, lambda session: reset_totp(session, email=email, now=now()))
     typer.echo(f"authenticator (TOTP): {enrolled.totp_uri}")
 
 
@@ -305,9 +279,9 @@ def staff_disable(email: str = typer.Option(..., help="The staff member's e-mail
     """Disable a staff member: it can no longer sign in, and its sessions end now."""
     from resolvers.staff.manage import disable_staff
 
-    settings = _settings()
+    settings = settings_or_exit()
     _check_database(settings)
-    _staff_work(settings, lambda session: disable_staff(session, email=email, now=_now()))
+    _staff_work(settings, lambda session: disable_staff(session, email=email, now=now()))
     typer.echo("staff member disabled; its sessions have ended")
 
 
@@ -321,12 +295,12 @@ def staff_reset_password(
     """Set a staff member's password (the same rules as everyone's) and end its sessions."""
     from resolvers.staff.manage import reset_staff_password
 
-    settings = _settings()
+    settings = settings_or_exit()
     _check_database(settings)
     secret = _ask_password(password)
     _staff_work(
         settings,
-        lambda session: reset_staff_password(session, email=email, password=secret, now=_now()),
+        lambda session: reset_staff_password(session, email=email, password=secret, now=now()),
     )
     typer.echo("password reset; the staff member's sessions have ended")
 
@@ -344,7 +318,7 @@ def keys_rotate() -> None:
     GATEWAY_DATA_KEYS and recompute its blind index with the last of GATEWAY_BLIND_INDEX_KEY."""
     from models.key_rotation import Rotated, rotate_keys
 
-    settings = _settings()
+    settings = settings_or_exit()
     _check_database(settings)
 
     async def run() -> dict[str, Rotated]:
@@ -375,7 +349,7 @@ def retention_run(
     """Delete what outlived its category's retention; print counts per category."""
     from resolvers.rights.retention import run_retention
 
-    settings = _settings()
+    settings = settings_or_exit()
     inventory = _inventory(settings)
     _check_database(settings)
 
@@ -383,7 +357,7 @@ def retention_run(
         engine = create_engine(settings.database_url)
         try:
             async with create_session_factory(engine)() as session:
-                return await run_retention(session, inventory, _now(), dry_run=dry_run)
+                return await run_retention(session, inventory, now(), dry_run=dry_run)
         finally:
             await engine.dispose()
 
@@ -391,6 +365,14 @@ def retention_run(
     verb = "would delete" if dry_run else "deleted"
     for category, count in counts.items():
         typer.echo(f"{category}: {verb} {count}")
+
+
+# The privacy workers live in their own module; registered here.
+from gateway.privacy_commands import events_app, messages_app, services_app  # noqa: E402
+
+app.add_typer(messages_app, name="messages")
+app.add_typer(events_app, name="events")
+app.add_typer(services_app, name="services")
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from auth import service_credentials
 from auth.errors import ErrorCode
 from auth.security_log import security_event
 from auth.services import AuthServices
@@ -26,7 +27,7 @@ from gateway.graphiql import graphiql_html
 from gateway.http_errors import error_response
 from gateway.logging import request_id_var
 from gateway.request_body import is_json_media_type, read_json_object
-from models import Account
+from models import Account, ServiceCredential
 from models.database import SerializedSession
 from models.unit_of_work import RequestScope
 from resolvers.config import GatewayLimits
@@ -86,6 +87,17 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             raise InvalidToken
         return await authenticate(work, self.services.tokens, token.strip(), self.clock())
 
+    async def _service(self, work: RequestScope, request: Request) -> ServiceCredential | None:
+        """The platform service whose credential is the bearer token, if it is one; a
+        revoked or forged service token is refused like any bad token."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not service_credentials.is_service_token(token.strip()):
+            return None
+        credential = await service_credentials.authenticate(work.session, token.strip())
+        if credential is None:
+            raise InvalidToken
+        return credential
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
 
@@ -124,7 +136,10 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             request = Request(scope, receive)
         async with RequestScope(self.session_factory) as work:
             try:
-                viewer, account = await self._authenticate(work, request)
+                service = await self._service(work, request)
+                viewer, account = (
+                    (None, None) if service is not None else await self._authenticate(work, request)
+                )
             except InvalidToken:
                 security_event(
                     "token_rejected",
@@ -142,6 +157,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 scope=work,
                 viewer=viewer,
                 viewer_account=account,
+                service=service,
                 services=self.services,
                 clock=self.clock,
                 limits=self.limits,

@@ -305,6 +305,11 @@ class Settings(BaseSettings):
     id_verifier_url: str | None = None
     id_verifier_token: SecretStr | None = None
 
+    # Where `xiamo-gateway events deliver` posts privacy events, and the key that signs
+    # them (X-Xiamo-Signature, HMAC-SHA256 of the body); the worker needs both.
+    events_webhook_url: str | None = None
+    events_signing_key: SecretStr | None = None
+
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
     wechat_api_base: str = "https://api.weixin.qq.com"

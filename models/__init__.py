@@ -16,21 +16,36 @@ from models.data_request import (
     ANSWER_WITHIN,
     OPEN_STATUSES,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
     RefusalReason,
+    RequesterRelation,
+    RequestOrigin,
 )
 from models.device_permission import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from models.email_confirmation import EmailConfirmation
 from models.guardian_consent import GuardianConsent
 from models.identity import IdentityProvider, ThirdPartyIdentity
+from models.incident_notice import (
+    IncidentDelivery,
+    IncidentRecipient,
+    NoticeChannel,
+    NoticeDeliveryStatus,
+)
 from models.login_event import LoginEvent, LoginMethod
 from models.notification import Notification, NotificationKind
 from models.oauth_state import OAuthState
+from models.privacy_event import PrivacyEvent
 from models.privacy_policy import PrivacyPolicy
+from models.queued_message import DeliveryStatus, MessageChannel, QueuedMessage
+from models.restriction import ProcessingRestriction
+from models.retained_log import RetainedKind, RetainedLog
 from models.search_entry import SearchEntry
+from models.security_incident import SecurityIncident
 from models.sensitive import SensitiveKind
+from models.service_credential import ServiceCredential
 from models.sms_code import SmsCode, SmsPurpose
 from models.staff import StaffMember, StaffRole
 from models.verification import RealNameVerification, StudentVerification, VerificationStatus
@@ -39,6 +54,12 @@ __all__ = [
     "ANSWER_WITHIN",
     "OPEN_STATUSES",
     "DataRequest",
+    "DataRequestRequester",
+    "DeliveryStatus",
+    "MessageChannel",
+    "QueuedMessage",
+    "RequesterRelation",
+    "RequestOrigin",
     "DataRequestStatus",
     "DataRequestType",
     "DeletionGround",
@@ -62,16 +83,26 @@ __all__ = [
     "Base",
     "GuardianConsent",
     "IdentityProvider",
+    "IncidentDelivery",
+    "IncidentRecipient",
+    "NoticeChannel",
+    "NoticeDeliveryStatus",
     "LoginEvent",
     "LoginMethod",
     "Notification",
     "NotificationKind",
     "OAuthState",
+    "PrivacyEvent",
     "PrivacyPolicy",
+    "ProcessingRestriction",
+    "RetainedKind",
+    "RetainedLog",
     "RealNameVerification",
     "SEPARATE_CONSENT_PURPOSES",
     "SearchEntry",
+    "SecurityIncident",
     "SensitiveKind",
+    "ServiceCredential",
     "SmsCode",
     "SmsPurpose",
     "StaffMember",

@@ -1,4 +1,5 @@
-"""Every clear-text reveal of a sensitive value: who saw what of whom, when and why."""
+"""Every clear-text reveal of a sensitive value, and every staff read of one masked: who
+saw what of whom, when and why."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import Boolean, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import enum_column
@@ -24,9 +25,14 @@ class AccessLogEntry(UUIDPrimaryKey, Base):
     __tablename__ = "access_log_entries"
     __table_args__ = (Index("ix_access_log_subject_created", "subject_id", "created_at", "id"),)
 
-    subject_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # None for what a verified request's requester gave: they hold no account.
+    subject_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE")
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"))
     actor_name: Mapped[str] = mapped_column(String(100))
     field: Mapped[SensitiveKind] = mapped_column(enum_column(SensitiveKind, "sensitive_kind"))
     reason: Mapped[str | None] = mapped_column(String(200))
+    # False for a staff member's read of the masked value.
+    clear: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.account import enum_column
@@ -26,6 +26,21 @@ class DataRequestType(StrEnum):
     RESTRICTION = "RESTRICTION"
     COMPLAINT = "COMPLAINT"
     CANCELLATION = "CANCELLATION"
+
+
+class RequestOrigin(StrEnum):
+    """Who filed the request: the account itself, or someone proven by a contact code."""
+
+    ACCOUNT = "ACCOUNT"
+    VERIFIED_CONTACT = "VERIFIED_CONTACT"
+
+
+class RequesterRelation(StrEnum):
+    """Why someone other than a signed-in account may file a request."""
+
+    GUARDIAN = "GUARDIAN"  # of a minor
+    CLOSE_RELATIVE = "CLOSE_RELATIVE"  # of a deceased person
+    CONTACT_HOLDER = "CONTACT_HOLDER"  # a person with a phone or e-mail but no account
 
 
 class DataRequestStatus(StrEnum):
@@ -69,18 +84,27 @@ class DataRequest(UUIDPrimaryKey, Base):
         # The staff queue: open requests, oldest due first.
         Index("ix_data_requests_status_due", "status", "due_at", "id"),
         # One open request per type and account, decided by the database even when two
-        # requests race.
+        # requests race. Requests filed for the account by others do not count: they
+        # must not tell anyone whether the account exists.
         Index(
             "uq_data_requests_open_type",
             "account_id",
             "type",
             unique=True,
-            postgresql_where=text("status IN ('SUBMITTED', 'IN_PROGRESS')"),
-            sqlite_where=text("status IN ('SUBMITTED', 'IN_PROGRESS')"),
+            postgresql_where=text("status IN ('SUBMITTED', 'IN_PROGRESS') AND origin = 'ACCOUNT'"),
+            sqlite_where=text("status IN ('SUBMITTED', 'IN_PROGRESS') AND origin = 'ACCOUNT'"),
         ),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    # The account the request concerns; none for a verified request that names none.
+    account_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE")
+    )
+    origin: Mapped[RequestOrigin] = mapped_column(
+        enum_column(RequestOrigin, "request_origin"),
+        default=RequestOrigin.ACCOUNT,
+        server_default=RequestOrigin.ACCOUNT.value,
+    )
     type: Mapped[DataRequestType] = mapped_column(enum_column(DataRequestType, "data_request_type"))
     status: Mapped[DataRequestStatus] = mapped_column(
         enum_column(DataRequestStatus, "data_request_status")
@@ -97,3 +121,46 @@ class DataRequest(UUIDPrimaryKey, Base):
     refusal_reason: Mapped[RefusalReason | None] = mapped_column(
         enum_column(RefusalReason, "refusal_reason")
     )
+    # Inventory categories a DELETION names (erased when it is fulfilled), purposes a
+    # RESTRICTION names (restricted when it is fulfilled).
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    purposes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    # What staff changed to fulfil a CORRECTION.
+    correction_sealed: Mapped[bytes | None] = mapped_column("correction", LargeBinary)
+    correction = Encrypted("correction_sealed")
+    # The staff member who last moved the request on.
+    handled_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="SET NULL")
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class DataRequestRequester(UUIDPrimaryKey, Base):
+    """Who filed a verified request, proven by a code sent to their phone or e-mail."""
+
+    __tablename__ = "data_request_requesters"
+
+    data_request_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("data_requests.id", ondelete="CASCADE"), unique=True
+    )
+    relation: Mapped[RequesterRelation] = mapped_column(
+        enum_column(RequesterRelation, "requester_relation")
+    )
+    name_sealed: Mapped[bytes] = mapped_column("name", LargeBinary)
+    name = Encrypted("name_sealed")
+    phone_sealed: Mapped[bytes | None] = mapped_column("phone", LargeBinary)
+    phone = Encrypted("phone_sealed")
+    email_sealed: Mapped[bytes | None] = mapped_column("email", LargeBinary)
+    email = Encrypted("email_sealed")
+    # The person the request concerns, as the requester names them.
+    subject_name_sealed: Mapped[bytes | None] = mapped_column("subject_name", LargeBinary)
+    subject_name = Encrypted("subject_name_sealed")
+    subject_contact_sealed: Mapped[bytes | None] = mapped_column("subject_contact", LargeBinary)
+    subject_contact = Encrypted("subject_contact_sealed")
+    # Where the supporting documents are (a reference, not the documents).
+    evidence_sealed: Mapped[bytes | None] = mapped_column("evidence", LargeBinary)
+    evidence = Encrypted("evidence_sealed")
+    proven_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -113,6 +113,8 @@ class KeyPurpose(StrEnum):
     """The HMAC under which refresh-token secrets are stored."""
     LOG_PSEUDONYM = "xiamo-gateway/log-pseudonym"
     """What logs hold instead of a client address: a stable keyed hash of it."""
+    SERVICE_CREDENTIAL = "xiamo-gateway/service-credential"
+    """The HMAC under which the secrets of the platform services' credentials are stored."""
 
 
 # What a master key without a version (the form of earlier releases) computes with the

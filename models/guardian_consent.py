@@ -1,11 +1,11 @@
-"""A guardian's consent for a minor aged 14 to 17 (RULES.md section 7)."""
+"""A guardian's consent for a minor aged 14 to 17, under a policy version."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
@@ -23,3 +23,6 @@ class GuardianConsent(UUIDPrimaryKey, Base):
     guardian_phone_sealed: Mapped[bytes] = mapped_column("guardian_phone", LargeBinary)
     guardian_phone = Encrypted("guardian_phone_sealed")
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The privacy policy version the guardian consented under (unknown for consents
+    # recorded before it was kept).
+    policy_version: Mapped[str | None] = mapped_column(String(32))

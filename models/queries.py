@@ -14,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.bank_card import BankCard
 from models.base import UTCDateTime
-from models.data_request import OPEN_STATUSES, DataRequest, DataRequestStatus, DataRequestType
+from models.data_request import (
+    OPEN_STATUSES,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    RequestOrigin,
+)
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.notification import Notification
 from models.pagination import KeysetPage, KeysetPosition, keyset_page
@@ -231,8 +237,11 @@ async def notify_accounts(
 async def open_data_request(
     session: AsyncSession, account_id: uuid.UUID, request_type: DataRequestType | None = None
 ) -> DataRequest | None:
+    """The account's own open request (of that type): not one filed for it by others."""
     statement = select(DataRequest).where(
-        DataRequest.account_id == account_id, DataRequest.status.in_(OPEN_STATUSES)
+        DataRequest.account_id == account_id,
+        DataRequest.status.in_(OPEN_STATUSES),
+        DataRequest.origin == RequestOrigin.ACCOUNT,
     )
     if request_type is not None:
         statement = statement.where(DataRequest.type == request_type)

@@ -1,4 +1,4 @@
-"""The kinds of personal information that ``@sensitive`` fields carry (RULES.md section 3)."""
+"""The kinds of personal information that ``@sensitive`` fields carry (docs/behaviour.md)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,11 @@ class SensitiveKind(StrEnum):
     BANK_CARD = "BANK_CARD"
     OPEN_ID = "OPEN_ID"
     IP_ADDRESS = "IP_ADDRESS"
+    # Clear to the person they describe, masked to staff working a request that needs
+    # them, refused to everyone else.
+    SEARCH_QUERY = "SEARCH_QUERY"
+    BIRTH_DATE = "BIRTH_DATE"
+    SCHOOL = "SCHOOL"
+    MAJOR = "MAJOR"
+    REQUEST_DETAILS = "REQUEST_DETAILS"
+    USER_AGENT = "USER_AGENT"

@@ -17,6 +17,8 @@ class SmsPurpose(StrEnum):
     BIND_PHONE = "BIND_PHONE"
     STEP_UP = "STEP_UP"
     GUARDIAN_CONSENT = "GUARDIAN_CONSENT"
+    # Proves the phone of someone filing a rights request without an account.
+    DATA_REQUEST = "DATA_REQUEST"
 
 
 class SmsCode(UUIDPrimaryKey, Base):

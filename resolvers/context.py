@@ -12,7 +12,7 @@ from sqlalchemy.exc import InvalidRequestError
 from auth.security_log import security_event
 from auth.services import AuthServices
 from auth.viewer import Viewer
-from models import Account
+from models import Account, ServiceCredential
 from models.database import SerializedSession
 from models.unit_of_work import RequestScope
 from resolvers.config import GatewayLimits
@@ -32,6 +32,8 @@ class RequestContext:
     scope: RequestScope
     viewer: Viewer | None = None
     viewer_account: Account | None = None
+    # A platform service signed in with its credential; it is no viewer of any account.
+    service: ServiceCredential | None = None
     services: AuthServices | None = None
     limits: GatewayLimits = field(default_factory=GatewayLimits)
     inventory: Inventory = field(default_factory=shipped_inventory)
@@ -40,6 +42,8 @@ class RequestContext:
     client_address: str | None = None
     user_agent: str | None = None
     loaders: Loaders = field(init=False)
+    # Staff reads of masked values already logged in this request: one entry each.
+    logged_staff_reads: set[tuple[object, ...]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self._fresh_loaders()

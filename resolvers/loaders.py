@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from models import (
+    OPEN_STATUSES,
     AccessLogEntry,
     Account,
     AuthSession,
@@ -27,11 +28,17 @@ from models import (
     DataRequest,
     DevicePermission,
     GuardianConsent,
+    IncidentDelivery,
+    IncidentRecipient,
     LoginEvent,
     Notification,
     PrivacyPolicy,
+    ProcessingRestriction,
+    QueuedMessage,
     RealNameVerification,
     SearchEntry,
+    SecurityIncident,
+    StaffMember,
     StudentVerification,
     ThirdPartyIdentity,
 )
@@ -101,6 +108,75 @@ class RowByAccountLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
 
 class AccountByIdLoader(RowByIdLoader[Account]):
     model = Account
+
+
+class StaffByIdLoader(RowByIdLoader[StaffMember]):
+    model = StaffMember
+
+
+class SecurityIncidentByIdLoader(RowByIdLoader[SecurityIncident]):
+    model = SecurityIncident
+
+
+class QueuedMessageByIdLoader(RowByIdLoader[QueuedMessage]):
+    model = QueuedMessage
+
+
+class DeliveriesByRecipientLoader(DataLoader[uuid.UUID, list[IncidentDelivery]]):
+    """The channels each incident notice went over, in the order of the channels."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[IncidentDelivery]]:
+        statement = select(IncidentDelivery).where(IncidentDelivery.recipient_id.in_(keys))
+        grouped: dict[uuid.UUID, list[IncidentDelivery]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.recipient_id].append(row)
+        order = {channel: n for n, channel in enumerate(("IN_APP", "SMS", "EMAIL"))}
+        return [sorted(grouped.get(key, []), key=lambda d: order[d.channel]) for key in keys]
+
+
+class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
+    """Each account's open rights requests, oldest first: what staff may work on."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[DataRequest]]:
+        statement = (
+            select(DataRequest)
+            .where(DataRequest.account_id.in_(keys), DataRequest.status.in_(OPEN_STATUSES))
+            .order_by(DataRequest.submitted_at, DataRequest.id)
+        )
+        grouped: dict[uuid.UUID | None, list[DataRequest]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.account_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
+class RestrictionsInForceByAccountLoader(DataLoader[uuid.UUID, list[ProcessingRestriction]]):
+    """Each account's restrictions of processing that were not lifted."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[ProcessingRestriction]]:
+        statement = (
+            select(ProcessingRestriction)
+            .where(
+                ProcessingRestriction.account_id.in_(keys),
+                ProcessingRestriction.lifted_at.is_(None),
+            )
+            .order_by(ProcessingRestriction.purpose)
+        )
+        grouped: dict[uuid.UUID, list[ProcessingRestriction]] = defaultdict(list)
+        for row in await self.session.scalars(statement):
+            grouped[row.account_id].append(row)
+        return [grouped.get(key, []) for key in keys]
 
 
 class IdentitiesByAccountLoader(RowsByAccountLoader[ThirdPartyIdentity]):
@@ -263,6 +339,10 @@ class NotificationsPageByAccountLoader(NewestFirstPageByAccountLoader[Notificati
     model = Notification
 
 
+class IncidentNoticesPageByAccountLoader(NewestFirstPageByAccountLoader[IncidentRecipient]):
+    model = IncidentRecipient
+
+
 class DataRequestsPageByAccountLoader(NewestFirstPageByAccountLoader[DataRequest]):
     model = DataRequest
     time_column = "submitted_at"
@@ -281,7 +361,7 @@ class DataRequestCountByAccountLoader(DataLoader[uuid.UUID, int]):
             .where(DataRequest.account_id.in_(keys))
             .group_by(DataRequest.account_id)
         )
-        counts: dict[uuid.UUID, int] = {
+        counts: dict[uuid.UUID | None, int] = {
             row[0]: row[1] for row in await self.session.execute(statement)
         }
         return [counts.get(key, 0) for key in keys]
@@ -292,10 +372,17 @@ class Loaders:
 
     def __init__(self, session: AsyncSession) -> None:
         self.account_by_id = AccountByIdLoader(session)
+        self.staff_by_id = StaffByIdLoader(session)
+        self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
+        self.incident_by_id = SecurityIncidentByIdLoader(session)
+        self.queued_message_by_id = QueuedMessageByIdLoader(session)
+        self.deliveries_by_recipient = DeliveriesByRecipientLoader(session)
+        self.incident_notices_page_by_account = IncidentNoticesPageByAccountLoader(session)
         self.identities_by_account = IdentitiesByAccountLoader(session)
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(session)
         self.consent_events_by_account = ConsentEventsByAccountLoader(session)
+        self.restrictions_by_account = RestrictionsInForceByAccountLoader(session)
         self.real_name_by_account = RealNameVerificationByAccountLoader(session)
         self.student_by_account = StudentVerificationByAccountLoader(session)
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)

@@ -16,6 +16,7 @@ from schema.auth.mutations import AuthMutations
 from schema.auth.queries import AuthQueries
 from schema.bank_cards.mutations import BankCardMutations
 from schema.consents.mutations import ConsentMutations
+from schema.consents.queries import ConsentQueries
 from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
 from schema.input_rules import check_inputs
@@ -29,7 +30,8 @@ from schema.unit_of_work import one_unit_of_work_per_mutation
 from schema.verifications.mutations import VerificationMutations
 
 Query = merge_types(
-    "Query", (AccountQueries, AuthQueries, PolicyQueries, PrivacyQueries, RightsQueries)
+    "Query",
+    (AccountQueries, AuthQueries, ConsentQueries, PolicyQueries, PrivacyQueries, RightsQueries),
 )
 Mutation = merge_types(
     "Mutation",

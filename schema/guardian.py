@@ -1,12 +1,14 @@
 """While a minor's account awaits guardian consent, most mutations answer a userError.
 
-The gate is attached to every mutation except those RULES.md section 7 allows, so a
-new mutation is restricted by default.
+The gate is attached to every mutation except those allowed below, so a new mutation is
+restricted by default. Withdrawing is never harder than granting: the mutations that
+withdraw a consent or a permission, or erase what was collected, pass the gate too,
+whole or only when their input withdraws (docs/behaviour.md, "Minors").
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from strawberry.extensions.field_extension import FieldExtension
@@ -29,8 +31,20 @@ ALLOWED_WHILE_PENDING = frozenset(
         "exportMyData",
         "submitDataRequest",
         "cancelAccount",
+        # A guardian or relative filing for someone else changes nothing of the account.
+        "requestDataRequestCode",
+        "submitVerifiedDataRequest",
+        # Withdrawals: they only ever take something away.
+        "clearSearchHistory",
+        "unbindBankCard",
+        "withdrawGuardianConsent",
     }
 )
+# Mutations that both grant and withdraw pass the gate when their input withdraws.
+ALLOWED_WHEN_WITHDRAWING: Mapping[str, Callable[[dict[str, Any]], bool]] = {
+    "setConsent": lambda arguments: arguments["input"].granted is False,
+    "setDevicePermission": lambda arguments: arguments["input"].enabled is False,
+}
 GUARDIAN_CONSENT_REQUIRED = user_error(
     UserErrorCode.GUARDIAN_CONSENT_REQUIRED,
     "A guardian must consent before this account can do that.",
@@ -38,8 +52,13 @@ GUARDIAN_CONSENT_REQUIRED = user_error(
 
 
 class GuardianConsentGate(FieldExtension):
-    def __init__(self, payload_type: type[Any]) -> None:
+    def __init__(
+        self,
+        payload_type: type[Any],
+        withdrawing: Callable[[dict[str, Any]], bool] | None = None,
+    ) -> None:
         self.payload_type = payload_type
+        self.withdrawing = withdrawing
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
         raise TypeError("mutations resolve asynchronously only")
@@ -48,7 +67,11 @@ class GuardianConsentGate(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         account = info.context.viewer_account
-        if account is not None and account.status is AccountStatus.PENDING_GUARDIAN_CONSENT:
+        if (
+            account is not None
+            and account.status is AccountStatus.PENDING_GUARDIAN_CONSENT
+            and not (self.withdrawing is not None and self.withdrawing(kwargs))
+        ):
             return self.payload_type(user_errors=[UserError.from_value(GUARDIAN_CONSENT_REQUIRED)])
         return await next_(source, info, **kwargs)
 
@@ -62,7 +85,9 @@ def gate_mutations(mutation_type: type[Any]) -> list[str]:
         if name in ALLOWED_WHILE_PENDING:
             continue
         if not any(isinstance(ext, GuardianConsentGate) for ext in field.extensions):
-            field.extensions.append(GuardianConsentGate(field.type))  # type: ignore[arg-type]
+            field.extensions.append(
+                GuardianConsentGate(field.type, ALLOWED_WHEN_WITHDRAWING.get(name))  # type: ignore[arg-type]
+            )
         gated.append(name)
     return gated
 

@@ -122,6 +122,9 @@ ORGANISATION_NAME = line(200, required=True)
 ID_NUMBER = line(32)
 WECHAT_CODE = line(128)
 ONE_TIME_TOKEN = line(128)
+CONTACT = EMAIL  # a phone or an e-mail address
+# Keys of the personal-data inventory (dataCategories), as many as it has and more.
+CATEGORY_KEYS = Text(64, max_items=100)
 
 # Every String argument ("Type.field(argument)") and input field ("Input.field").
 # A field of the schema missing here, or an entry naming no field, fails the tests; a
@@ -147,6 +150,8 @@ STRING_RULES: dict[str, Text] = {
     "ElevateSessionInput.smsCode": SMS_CODE,
     "ElevateSessionInput.password": PASSWORD,
     "ElevateSessionInput.totp": SMS_CODE,
+    "ElevateSessionInput.wechatCode": WECHAT_CODE,
+    "ElevateSessionInput.wechatState": ONE_TIME_TOKEN,
     "LinkWechatInput.code": WECHAT_CODE,
     "LinkWechatInput.state": ONE_TIME_TOKEN,
     "LoginStaffInput.email": EMAIL,
@@ -172,6 +177,10 @@ STRING_RULES: dict[str, Text] = {
     "RecordSecurityIncidentInput.description": free_text(5000, required=True),
     "RecordSecurityIncidentInput.measures": free_text(5000, required=True),
     "RecordSecurityIncidentInput.advice": free_text(5000, required=True),
+    "RecordSecurityIncidentInput.categories": CATEGORY_KEYS,
+    "RecordSecurityIncidentInput.cause": free_text(5000, required=True),
+    "RecordSecurityIncidentInput.harm": free_text(5000, required=True),
+    "RecordSecurityIncidentInput.contact": line(200, required=True),
     "RefreshSessionInput.refreshToken": line(256),
     "RegisterBusinessInput.email": EMAIL,
     "RegisterBusinessInput.businessName": ORGANISATION_NAME,
@@ -184,15 +193,27 @@ STRING_RULES: dict[str, Text] = {
     "RegisterEnterpriseInput.smsCode": SMS_CODE,
     "RegisterEnterpriseInput.password": PASSWORD,
     "RegisterEnterpriseInput.acceptPolicyVersion": POLICY_VERSION,
+    "RequestDataRequestCodeInput.contact": CONTACT,
     "RequestEmailCodeInput.email": EMAIL,
     "RequestSmsCodeInput.phone": PHONE,
     "ResolveDataRequestInput.note": free_text(2000),
+    "ResolveDataRequestInput.categories": CATEGORY_KEYS,
+    "ResolveDataRequestInput.correction": free_text(2000, required=True),
     "SetPasswordInput.currentPassword": PASSWORD,
     "SetPasswordInput.newPassword": PASSWORD,
     "SubAccountFilter.search": line(30),
     "SubAccountFilter.email": EMAIL,
     "SubAccountFilter.phone": PHONE,
     "SubmitDataRequestInput.details": free_text(2000),
+    "SubmitDataRequestInput.categories": CATEGORY_KEYS,
+    "SubmitVerifiedDataRequestInput.requesterName": line(100, required=True),
+    "SubmitVerifiedDataRequestInput.contact": CONTACT,
+    "SubmitVerifiedDataRequestInput.code": SMS_CODE,
+    "SubmitVerifiedDataRequestInput.subjectName": line(100, required=True),
+    "SubmitVerifiedDataRequestInput.subjectContact": CONTACT,
+    "SubmitVerifiedDataRequestInput.evidence": line(500, required=True),
+    "SubmitVerifiedDataRequestInput.details": free_text(2000),
+    "SubmitVerifiedDataRequestInput.categories": CATEGORY_KEYS,
     "SubmitRealNameVerificationInput.realName": PERSON_NAME,
     "SubmitRealNameVerificationInput.idNumber": ID_NUMBER,
     "SubmitStudentVerificationInput.realName": PERSON_NAME,
@@ -208,6 +229,9 @@ STRING_RULES: dict[str, Text] = {
     "UpdateProfileInput.companySize": line(50),
     "UpdateProfileInput.needs": Text(50, required=True, max_items=20),
     "UpdateSubAccountInput.displayName": DISPLAY_NAME,
+    "WithdrawGuardianConsentInput.minorPhone": PHONE,
+    "WithdrawGuardianConsentInput.guardianPhone": PHONE,
+    "WithdrawGuardianConsentInput.code": SMS_CODE,
 }
 
 # What a string field missing from the table takes until it is declared there (the

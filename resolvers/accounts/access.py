@@ -66,3 +66,17 @@ async def require_staff(ctx: RequestContext, *roles: StaffRole) -> StaffMember:
     if staff is None or staff.role not in roles:
         raise Forbidden("Your role may not do this.")
     return staff
+
+
+async def require_staff_reader(ctx: RequestContext) -> StaffMember:
+    """A field only staff read: FORBIDDEN at its path for everyone else."""
+    if ctx.viewer is None:
+        raise Unauthenticated("Sign in first.")
+    staff = (
+        await ctx.loaders.staff_by_id.load(ctx.viewer.staff_id)
+        if ctx.viewer.staff_id is not None
+        else None
+    )
+    if staff is None:
+        raise Forbidden("You may not read this field.")
+    return staff

@@ -104,7 +104,6 @@ async def elevate_session(
             return ElevateResult(user_errors=[rate_limited(retry_after, "totp")])
         if second is SecondFactor.WRONG:
             log_security(ctx, "step_up", "failure", factor="totp")
-        if second is SecondFactor.WRONG:
             return ElevateResult(
                 user_errors=[
                     user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "totp")

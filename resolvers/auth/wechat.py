@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date
 
 from auth.errors import BadUserInput
 from auth.oauth_states import consume_state, new_state, redirect_allowed
@@ -11,12 +12,13 @@ from auth.wechat import WechatClient, WechatError, WechatProfile
 from models import (
     Account,
     AccountKind,
+    AccountStatus,
     IdentityProvider,
     LoginMethod,
     ThirdPartyIdentity,
     queries,
 )
-from resolvers.auth.common import new_display_name, policy_error, signed_in
+from resolvers.auth.common import new_display_name, policy_error, registration_status, signed_in
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
@@ -86,7 +88,12 @@ def new_identity(
 
 
 async def login_with_wechat(
-    ctx: RequestContext, code: str, state: str, accept_policy_version: str | None
+    ctx: RequestContext,
+    code: str,
+    state: str,
+    accept_policy_version: str | None,
+    *,
+    birth_date: date | None = None,
 ) -> AuthResult:
     profile = await wechat_profile(ctx, code, state)
     if isinstance(profile, UserError):
@@ -104,11 +111,17 @@ async def login_with_wechat(
     if refusal is not None:
         return AuthResult(user_errors=[refusal])
     now = ctx.now()
+    # The age rules of every individual registration (under 14 refused, 14 to 17 pending).
+    status = registration_status(birth_date, now.date())
+    if not isinstance(status, AccountStatus):
+        return AuthResult(user_errors=[status])
     account = Account(
         kind=AccountKind.INDIVIDUAL,
+        status=status,
         display_name=(profile.nickname or "")[:60] or new_display_name(),
         avatar_url=(profile.avatar_url or "")[:500] or None,
         created_at=now,
+        birth_date=birth_date,
         accepted_policy_version=accept_policy_version,
         accepted_policy_at=now,
     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
-from auth.minors import AgeGroup, age_group
+from auth.minors import ADULT_AGE, AgeGroup, age_group, age_on
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import (
     Account,
@@ -20,28 +21,44 @@ from models import (
     DevicePermissionEvent,
     DevicePermissionKind,
     GuardianConsent,
+    NotificationKind,
     RealNameVerification,
     SearchEntry,
     SmsPurpose,
     StudentVerification,
     queries,
 )
-from resolvers.accounts.access import require_account, step_up_error
+from resolvers.accounts.access import require_account
 from resolvers.auth.common import CODE_ERRORS
 from resolvers.auth.results import OkResult
-from resolvers.consents.record import POLICY_NOT_ACCEPTED, is_granted, record_consent
+from resolvers.consents.record import (
+    POLICY_NOT_ACCEPTED,
+    is_granted,
+    policy_version_in_force,
+    record_consent,
+)
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
+from resolvers.rights.erasure import erase_categories
 from resolvers.settings.results import AccountResult, failed
 
 MAX_QUERY_LENGTH = 200
 
-# What withdrawing a separate consent erases, named as `erased` reports it.
-ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, type[object]]] = {
-    ConsentPurpose.SENSITIVE_REAL_NAME: ("realNameVerification", RealNameVerification),
-    ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", StudentVerification),
-    ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", BankCard),
+# What was collected only under a purpose, erased when it is withdrawn: as `erased`
+# reports it, its inventory category, and its rows. The other purposes govern what the
+# platform's other services hold or do (ConsentChanged tells them), or data the account
+# needs for itself.
+ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, str, type[object]]] = {
+    ConsentPurpose.SEARCH_HISTORY: ("searchHistory", "search_history", SearchEntry),
+    ConsentPurpose.SENSITIVE_REAL_NAME: (
+        "realNameVerification",
+        "real_name",
+        RealNameVerification,
+    ),
+    ConsentPurpose.SENSITIVE_STUDENT: ("studentVerification", "student", StudentVerification),
+    ConsentPurpose.SENSITIVE_BANK_CARD: ("bankCards", "bank_card", BankCard),
 }
 
 
@@ -54,30 +71,26 @@ class ConsentResult:
 
 
 async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: bool) -> ConsentResult:
+    """Granting needs the policy accepted; withdrawing needs nothing and takes effect at
+    once, erasing in the same unit of work what was collected only under the purpose."""
     account = require_account(ctx)
     if granted:
         if (await policy_status(ctx, account)).must_accept:
             return ConsentResult(user_errors=[POLICY_NOT_ACCEPTED])
         await record_consent(ctx, account, purpose, granted=True)
         return ConsentResult(account=account, purpose=purpose)
+    await record_consent(ctx, account, purpose, granted=False)
     erased: list[str] = []
     withdrawal = ERASED_ON_WITHDRAWAL.get(purpose)
     if withdrawal is not None:
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return ConsentResult(user_errors=[missing_step_up])
-        name, model = withdrawal
-        # In the same transaction as the withdrawal: what was collected under the
-        # consent is deleted, not hidden.
-        result = await ctx.session.execute(
-            delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
+        name, category, model = withdrawal
+        rows: Any = model
+        count = await ctx.session.scalar(
+            select(func.count()).select_from(rows).where(rows.account_id == account.id)
         )
-        if result.rowcount:  # type: ignore[attr-defined]
+        if count:
+            await erase_categories(ctx, account, [category], reason="CONSENT_WITHDRAWN")
             erased.append(name)
-        ctx.loaders.real_name_by_account.clear(account.id)
-        ctx.loaders.student_by_account.clear(account.id)
-        ctx.loaders.bank_cards_by_account.clear(account.id)
-    await record_consent(ctx, account, purpose, granted=False)
     return ConsentResult(account=account, purpose=purpose, erased=erased)
 
 
@@ -220,7 +233,11 @@ async def record_guardian_consent(
     await ctx.session.execute(
         delete(GuardianConsent).where(GuardianConsent.account_id == account.id)
     )
-    consent = GuardianConsent(account_id=account.id, granted_at=now)
+    consent = GuardianConsent(
+        account_id=account.id,
+        granted_at=now,
+        policy_version=await policy_version_in_force(ctx),
+    )
     consent.guardian_name = guardian_name.strip()
     consent.guardian_phone = phone
     ctx.session.add(consent)
@@ -228,3 +245,81 @@ async def record_guardian_consent(
     await ctx.session.flush()
     ctx.loaders.guardian_consent_by_account.clear(account.id)
     return AccountResult(account=account)
+
+
+@dataclass
+class GuardianWithdrawalResult:
+    withdrawn: bool = False
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+NO_SUCH_CONSENT = user_error(
+    UserErrorCode.NOT_FOUND,
+    "No consent given with this guardian phone for this account.",
+    "minorPhone",
+)
+
+
+async def withdraw_guardian_consent(
+    ctx: RequestContext, minor_phone: str, guardian_phone: str, code: str
+) -> GuardianWithdrawalResult:
+    """The guardian, proving their phone with a GUARDIAN_CONSENT code, withdraws the
+    consent they gave; a minor's account awaits a guardian's consent again."""
+    minor = parse_phone(minor_phone)
+    guardian = parse_phone(guardian_phone)
+    errors = []
+    if minor is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "minorPhone"
+            )
+        )
+    if guardian is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
+            )
+        )
+    if errors or minor is None or guardian is None:
+        return GuardianWithdrawalResult(user_errors=errors)
+    now = ctx.now()
+    check, row = await check_code(
+        ctx.scope, recipient=guardian, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+    )
+    if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
+        error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
+        return GuardianWithdrawalResult(
+            user_errors=[UserError(code=error.code, message=error.message, field=("code",))]
+        )
+    # What follows answers only someone who proved the guardian's phone.
+    account = await queries.account_by_phone(ctx.session, minor)
+    if account is None:
+        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+    await queries.lock_account(ctx.session, account.id)
+    consent = (
+        await ctx.session.scalars(
+            select(GuardianConsent).where(GuardianConsent.account_id == account.id)
+        )
+    ).first()
+    if consent is None or consent.guardian_phone != guardian:
+        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+    await ctx.session.delete(consent)
+    still_minor = account.birth_date is None or age_on(account.birth_date, now.date()) < ADULT_AGE
+    if account.status is AccountStatus.ACTIVE and still_minor:
+        account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
+    await queries.notify_accounts(
+        ctx.session,
+        [account.id],
+        kind=NotificationKind.GUARDIAN_CONSENT,
+        title="Your guardian withdrew their consent",
+        body=(
+            "Until a guardian consents again, the account can only withdraw consents,"
+            " exercise its rights and be cancelled."
+            if account.status is AccountStatus.PENDING_GUARDIAN_CONSENT
+            else "The record of your guardian's consent was removed."
+        ),
+        now=now,
+    )
+    await record(ctx, EventType.GUARDIAN_CONSENT_WITHDRAWN, {}, account=account)
+    ctx.loaders.guardian_consent_by_account.clear(account.id)
+    return GuardianWithdrawalResult(withdrawn=True)

@@ -2,28 +2,28 @@
 
 from __future__ import annotations
 
+from auth.errors import Forbidden
+from auth.relations import Relation
 from models import (
     Account,
-    Consent,
-    ConsentEvent,
     DevicePermission,
     Notification,
     SearchEntry,
+    SensitiveKind,
 )
 from resolvers.accounts.access import require_relation
+from resolvers.consents.record import ConsentState, consent_states
 from resolvers.context import RequestContext
 from resolvers.loaders import PageRequest
+from resolvers.masking.reveal import staff_request
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 from resolvers.policies.status import PolicyStatus, policy_status
 
 
-async def consents(
-    ctx: RequestContext, account: Account
-) -> tuple[list[Consent], list[ConsentEvent]]:
+async def consents(ctx: RequestContext, account: Account) -> list[ConsentState]:
+    """Every purpose, granted or not, in the enum's order."""
     require_relation(ctx, account)
-    rows = await ctx.loaders.consents_by_account.load(account.id)
-    events = await ctx.loaders.consent_events_by_account.load(account.id)
-    return rows, events
+    return await consent_states(ctx, account)
 
 
 async def device_permissions(ctx: RequestContext, account: Account) -> list[DevicePermission]:
@@ -50,7 +50,14 @@ async def notifications(
 async def search_history(
     ctx: RequestContext, account: Account, first: int | None, after: str | None
 ) -> Page[SearchEntry]:
-    require_relation(ctx, account)
+    """Every entry is a search query: staff without a request that needs them are
+    refused the list, not each entry."""
+    relation = require_relation(ctx, account)
+    if (
+        relation is Relation.STAFF
+        and await staff_request(ctx, account, SensitiveKind.SEARCH_QUERY) is None
+    ):
+        raise Forbidden("You may not read this field.")
     position = decode_cursor(after) if after else None
     page = await ctx.loaders.search_history_page_by_account.load(
         PageRequest(account.id, check_first(first), position)

@@ -1,4 +1,4 @@
-"""Mask formats for sensitive values (RULES.md section 3).
+"""Mask formats for sensitive values (docs/behaviour.md, "Sensitive fields").
 
 Each format keeps a fixed, small part of the clear value and replaces the rest with
 ``*``. A value too short for its format to hide anything is masked completely, and a
@@ -27,9 +27,22 @@ _OPEN_ID_KEPT_HEAD = 4
 _IPV6_KEPT_GROUPS = 4
 
 
+# Kinds whose values have no masked form of their own type (a date that is not a date
+# would be a lie): masked, they read null.
+WITHHELD = frozenset({SensitiveKind.BIRTH_DATE})
+
+
 def mask(kind: SensitiveKind, value: str) -> str:
     """The masked form of ``value``, a clear value of the given kind."""
     return _MASKERS[kind](value)
+
+
+def mask_text(value: str) -> str:
+    """``chairs for kids`` → ``c***** *** ****``: free text keeps its first character and
+    its spaces, every other character becomes ``*``; one character alone is hidden."""
+    visible = [i for i, char in enumerate(value) if not char.isspace()]
+    kept = visible[0] if len(visible) > 1 else None
+    return "".join(char if char.isspace() or i == kept else MASK for i, char in enumerate(value))
 
 
 def mask_phone(value: str) -> str:
@@ -133,4 +146,9 @@ _MASKERS: dict[SensitiveKind, Callable[[str], str]] = {
     SensitiveKind.BANK_CARD: mask_bank_card,
     SensitiveKind.OPEN_ID: mask_open_id,
     SensitiveKind.IP_ADDRESS: mask_ip_address,
+    SensitiveKind.SEARCH_QUERY: mask_text,
+    SensitiveKind.SCHOOL: mask_text,
+    SensitiveKind.MAJOR: mask_text,
+    SensitiveKind.REQUEST_DETAILS: mask_text,
+    SensitiveKind.USER_AGENT: mask_text,
 }

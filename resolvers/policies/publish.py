@@ -7,10 +7,11 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from models import NotificationKind, PrivacyPolicy, StaffRole, queries
-from resolvers.accounts.access import require_account, require_staff
+from models import ConsentPurpose, NotificationKind, PrivacyPolicy, StaffMember, StaffRole, queries
+from resolvers.accounts.access import require_account, require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import current_policy
 from resolvers.settings.results import AccountResult, failed
 
@@ -34,11 +35,14 @@ class NewPolicy:
     material: bool
     summary_of_changes: str | None
     body: str
+    # A material version: the purposes whose consents must be given again (may be empty,
+    # but must be said).
+    affected_purposes: tuple[ConsentPurpose, ...] | None = None
 
 
 async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyResult:
     """A new version (PRIVACY_OFFICER only); a material one notifies every account."""
-    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
     version = new.version.strip()
     errors = []
     if not 1 <= len(version) <= VERSION_LIMIT:
@@ -51,6 +55,7 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         errors.append(
             user_error(UserErrorCode.INVALID_INPUT, "The body is Markdown text, not empty.", "body")
         )
+    errors.extend(_materiality_errors(new))
     if errors:
         return PolicyResult(user_errors=errors)
     if await queries.policy_by_version(ctx.session, version) is not None:
@@ -63,6 +68,8 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         material=new.material,
         summary_of_changes=(new.summary_of_changes or "").strip() or None,
         body=new.body,
+        published_by_id=officer.id,
+        affected_purposes=[p.value for p in dict.fromkeys(new.affected_purposes or ())],
     )
     # The unique version decides, not the look-up above: two officers publishing the same
     # version at once cannot both succeed.
@@ -72,6 +79,17 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
     except IntegrityError:
         return PolicyResult(user_errors=[VERSION_TAKEN])
     ctx.loaders.policy_versions.forget()
+    await record(
+        ctx,
+        EventType.PRIVACY_POLICY_PUBLISHED,
+        {
+            "version": version,
+            "effectiveOn": new.effective_on.isoformat(),
+            "material": new.material,
+            "affectedPurposes": policy.affected_purposes,
+        },
+        account=None,
+    )
     if new.material:
         await queries.notify_every_account(
             ctx.session,
@@ -85,10 +103,49 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
                     if policy.summary_of_changes
                     else ""
                 )
+                + (
+                    "\n\nFrom then on, consents to these purposes need to be given again: "
+                    + ", ".join(policy.affected_purposes)
+                    + "."
+                    if policy.affected_purposes
+                    else ""
+                )
             ),
             now=now,
         )
     return PolicyResult(policy=policy)
+
+
+def _materiality_errors(new: NewPolicy) -> list[UserError]:
+    """A material version says what changed and which consents must be given again; a
+    minor one asks for no consent again."""
+    errors = []
+    if new.material and not (new.summary_of_changes or "").strip():
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                "A material version says what changed.",
+                "summaryOfChanges",
+            )
+        )
+    if new.material and new.affected_purposes is None:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                "A material version names the purposes whose consents must be given again"
+                " (an empty list for none).",
+                "affectedPurposes",
+            )
+        )
+    if not new.material and new.affected_purposes:
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                "Only a material version asks for consents again.",
+                "affectedPurposes",
+            )
+        )
+    return errors
 
 
 async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountResult:
@@ -108,3 +165,11 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountRes
     account.accepted_policy_at = ctx.now()
     await ctx.session.flush()
     return AccountResult(account=account)
+
+
+async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:
+    """Staff only: the privacy officer who published the version (none for 1.0)."""
+    await require_staff_reader(ctx)
+    if policy.published_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(policy.published_by_id)

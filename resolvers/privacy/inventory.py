@@ -1,8 +1,11 @@
-"""The personal-information inventory, read from two JSON files operators can edit.
+"""The personal-information inventory, read from three JSON files operators can edit.
 
 ``data-categories.json`` lists what the platform collects; ``data-recipients.json`` lists
 who receives it. Both are arrays of objects whose camelCase keys match the GraphQL
-``DataCategory`` and ``DataRecipient`` fields. The shipped copies live in ``data/`` next to
+``DataCategory`` and ``DataRecipient`` fields. ``privacy-contact.json`` is one object: who
+processes the data and how to reach its personal-information protection officer
+(GraphQL ``privacyContact``), and the ``regulator`` sentence every refusal of a rights
+request ends with. The shipped copies live in ``data/`` next to
 this module; an operator changes them by copying the folder and pointing
 ``GATEWAY_INVENTORY_DIR`` at the copy.
 
@@ -44,6 +47,11 @@ Recipients
   - ``dataCategories`` is a non-empty list of existing category keys, without repeats.
   - A recipient of any category collected with separate consent must itself require
     separate consent: the consent given for collection does not cover passing the data on.
+
+Contact
+  - Exactly the fields ``organisation``, ``email``, ``phone``, ``address``,
+    ``officerName``, ``officerEmail``, ``regulator``; ``phone`` and ``address`` may be
+    ``null``, the others are non-blank text, and both e-mail fields valid addresses.
 """
 
 from __future__ import annotations
@@ -57,11 +65,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from auth.contacts import parse_email
 from models import SEPARATE_CONSENT_PURPOSES, ConsentPurpose
 
 DEFAULT_DIR: Final = Path(__file__).with_name("data")
 CATEGORIES_FILE: Final = "data-categories.json"
 RECIPIENTS_FILE: Final = "data-recipients.json"
+CONTACT_FILE: Final = "privacy-contact.json"
 
 # Purposes whose data is sensitive personal information, by the enum's naming convention;
 # THIRD_PARTY_SHARING needs separate consent too but is about passing data on, not its kind.
@@ -91,6 +101,7 @@ class DataCategory:
     sensitive: bool
     consent_purpose: ConsentPurpose | None
     retention_days: int | None
+    retention: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,9 +116,23 @@ class DataRecipient:
 
 
 @dataclass(frozen=True)
+class PrivacyContact:
+    """Who processes the data, its protection officer, and where to complain."""
+
+    organisation: str
+    email: str
+    phone: str | None
+    address: str | None
+    officer_name: str
+    officer_email: str
+    regulator: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     categories: tuple[DataCategory, ...]
     recipients: tuple[DataRecipient, ...]
+    contact: PrivacyContact
 
     def category(self, key: str) -> DataCategory:
         """The category with this key; KeyError if there is none."""
@@ -122,14 +147,16 @@ class InventoryError(ValueError):
 
 
 def load_inventory(directory: Path = DEFAULT_DIR) -> Inventory:
-    """Read and check both files in ``directory``; see the module docstring for the rules."""
+    """Read and check the files in ``directory``; see the module docstring for the rules."""
     categories_path = directory / CATEGORIES_FILE
     recipients_path = directory / RECIPIENTS_FILE
+    contact_path = directory / CONTACT_FILE
     categories = _parse_categories(categories_path, _read_array(categories_path))
     recipients = _parse_recipients(
         recipients_path, _read_array(recipients_path), {c.key: c for c in categories}
     )
-    return Inventory(categories=categories, recipients=recipients)
+    contact = _parse_contact(contact_path, _read_json(contact_path))
+    return Inventory(categories=categories, recipients=recipients, contact=contact)
 
 
 # --- reading ------------------------------------------------------------------------
@@ -140,6 +167,13 @@ def _reject_constant(name: str) -> Any:
 
 
 def _read_array(path: Path) -> list[Any]:
+    data = _read_json(path)
+    if not isinstance(data, list):
+        raise InventoryError(f"{path}: must hold a JSON array, found {_json_type(data)}")
+    return data
+
+
+def _read_json(path: Path) -> Any:
     def unique_fields(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         fields: dict[str, Any] = {}
         for name, value in pairs:
@@ -162,8 +196,6 @@ def _read_array(path: Path) -> list[Any]:
         ) from exc
     except ValueError as exc:
         raise InventoryError(f"{path}: {exc}") from exc
-    if not isinstance(data, list):
-        raise InventoryError(f"{path}: must hold a JSON array, found {_json_type(data)}")
     return data
 
 
@@ -184,8 +216,8 @@ def _json_type(value: object) -> str:
 class _Entry:
     """One object of a file, with the label every error about it starts with."""
 
-    def __init__(self, path: Path, index: int, raw: object, fields: tuple[str, ...]) -> None:
-        self.label = f"{path}: entry [{index}]"
+    def __init__(self, path: Path, index: int | None, raw: object, fields: tuple[str, ...]) -> None:
+        self.label = f"{path}: entry [{index}]" if index is not None else str(path)
         if not isinstance(raw, dict):
             raise self.error(f"must be an object, found {_json_type(raw)}")
         self.raw: Mapping[str, Any] = raw
@@ -212,6 +244,15 @@ class _Entry:
             raise self.error(f'"{name}" must be a string, found {_json_type(value)}')
         if not value.strip():
             raise self.error(f'"{name}" must not be blank')
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        return None if self.is_null(name) else self.text(name)
+
+    def email(self, name: str) -> str:
+        value = self.text(name)
+        if parse_email(value) is None:
+            raise self.error(f'"{name}" must be an e-mail address, found {value!r}')
         return value
 
     def flag(self, name: str) -> bool:
@@ -258,6 +299,7 @@ _CATEGORY_FIELDS: Final = (
     "sensitive",
     "consentPurpose",
     "retentionDays",
+    "retention",
 )
 
 
@@ -289,6 +331,7 @@ def _parse_categories(path: Path, raw: list[Any]) -> tuple[DataCategory, ...]:
                 else entry.choice("consentPurpose", ConsentPurpose)
             ),
             retention_days=None if entry.is_null("retentionDays") else entry.days("retentionDays"),
+            retention=entry.text("retention"),
         )
         problem = _consent_problem(category)
         if problem:
@@ -384,6 +427,34 @@ def _category_keys(entry: _Entry, categories: Mapping[str, DataCategory]) -> tup
             f" not a key in {CATEGORIES_FILE}"
         )
     return tuple(keys)
+
+
+# --- contact ------------------------------------------------------------------------
+
+_CONTACT_FIELDS: Final = (
+    "organisation",
+    "email",
+    "phone",
+    "address",
+    "officerName",
+    "officerEmail",
+    "regulator",
+)
+
+
+def _parse_contact(path: Path, raw: Any) -> PrivacyContact:
+    if not isinstance(raw, dict):
+        raise InventoryError(f"{path}: must hold a JSON object, found {_json_type(raw)}")
+    entry = _Entry(path, None, raw, _CONTACT_FIELDS)
+    return PrivacyContact(
+        organisation=entry.text("organisation"),
+        email=entry.email("email"),
+        phone=entry.optional_text("phone"),
+        address=entry.optional_text("address"),
+        officer_name=entry.text("officerName"),
+        officer_email=entry.email("officerEmail"),
+        regulator=entry.text("regulator"),
+    )
 
 
 @functools.cache

@@ -1,20 +1,48 @@
-"""recordSecurityIncident: tell each affected account what happened and what to do."""
+"""recordSecurityIncident: tell each affected account what happened and what to do.
+
+The notice says what personal-information-protection law asks of it: what happened,
+which kinds of personal information were involved, the cause, the possible harm, what
+was done, what the person can do, and whom to contact. It goes to every affected account
+over each channel named: in the app at once, by SMS and e-mail through the queued-message
+worker (the same senders and limits as every other message, retried on failure), with a
+delivery record per account and channel.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import select
 
-from models import Account, AccountStatus, NotificationKind, StaffRole, queries
-from resolvers.accounts.access import require_staff
+from models import (
+    Account,
+    AccountStatus,
+    IncidentDelivery,
+    IncidentRecipient,
+    MessageChannel,
+    NoticeChannel,
+    NoticeDeliveryStatus,
+    NotificationKind,
+    SecurityIncident,
+    StaffMember,
+    StaffRole,
+    queries,
+)
+from resolvers.accounts.access import require_relation, require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.loaders import PageRequest
+from resolvers.messaging.queue import queue_message
+from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
 
 TEXT_LIMIT = 5000
+CONTACT_LIMIT = 200
 # The title becomes each notification's title, a column of 200 characters.
 TITLE_LIMIT = 200
+PURPOSE = "SECURITY_INCIDENT"
 
 
 @dataclass(frozen=True)
@@ -24,46 +52,125 @@ class Incident:
     measures: str
     advice: str
     affected: list[uuid.UUID | None]
+    categories: Sequence[str] = ()
+    cause: str = ""
+    harm: str = ""
+    contact: str | None = None
+    channels: Sequence[NoticeChannel] = (NoticeChannel.IN_APP,)
 
 
 @dataclass
 class IncidentResult:
     notified: int = 0
+    incident: SecurityIncident | None = None
     user_errors: list[UserError] = field(default_factory=list)
 
 
-async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
-    await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+def _errors(ctx: RequestContext, incident: Incident) -> list[UserError]:
     texts = {
         "title": (incident.title, TITLE_LIMIT),
         "description": (incident.description, TEXT_LIMIT),
+        "cause": (incident.cause, TEXT_LIMIT),
+        "harm": (incident.harm, TEXT_LIMIT),
         "measures": (incident.measures, TEXT_LIMIT),
         "advice": (incident.advice, TEXT_LIMIT),
     }
+    if incident.contact is not None:
+        texts["contact"] = (incident.contact, CONTACT_LIMIT)
     errors = [
         user_error(UserErrorCode.INVALID_INPUT, f"Give 1 to {limit} characters.", name)
         for name, (text, limit) in texts.items()
         if not 1 <= len(text.strip()) <= limit
     ]
+    known = {category.key for category in ctx.inventory.categories}
+    if not incident.categories or any(key not in known for key in incident.categories):
+        errors.append(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                "Name the kinds of personal information involved by their dataCategories key.",
+                "categories",
+            )
+        )
+    if not incident.channels:
+        errors.append(
+            user_error(UserErrorCode.INVALID_INPUT, "Name at least one channel.", "channels")
+        )
     if not incident.affected:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT, "Name the affected accounts.", "affectedAccountIds"
             )
         )
+    return errors
+
+
+def notice(ctx: RequestContext, row: SecurityIncident) -> str:
+    """What each affected person is told, whatever the channel."""
+    names = "; ".join(ctx.inventory.category(key).name for key in row.categories)
+    return (
+        f"{row.description}\n\n"
+        f"Personal information involved: {names}\n\n"
+        f"Cause: {row.cause}\n\n"
+        f"Possible harm: {row.harm}\n\n"
+        f"What we did: {row.measures}\n\n"
+        f"What you can do: {row.advice}\n\n"
+        f"Contact: {row.contact}"
+    )
+
+
+async def _deliver(ctx: RequestContext, row: SecurityIncident, account: Account, body: str) -> None:
+    now = ctx.now()
+    recipient = IncidentRecipient(incident_id=row.id, account_id=account.id, created_at=now)
+    ctx.session.add(recipient)
+    await ctx.session.flush()
+    contacts = {NoticeChannel.SMS: account.phone, NoticeChannel.EMAIL: account.email}
+    for value in dict.fromkeys(row.channels):
+        channel = NoticeChannel(value)
+        delivery = IncidentDelivery(
+            recipient_id=recipient.id,
+            account_id=account.id,
+            channel=channel,
+            status=NoticeDeliveryStatus.SENT,
+            created_at=now,
+        )
+        if channel is not NoticeChannel.IN_APP:
+            address = contacts[channel]
+            if address is None:
+                delivery.status = NoticeDeliveryStatus.NO_CONTACT
+            else:
+                message = queue_message(
+                    ctx.session,
+                    channel=MessageChannel(channel.value),
+                    recipient=address,
+                    purpose=PURPOSE,
+                    body=f"{row.title}\n\n{body}",
+                    now=now,
+                    account_id=account.id,
+                )
+                # Written before the record that points to it (no ORM relationship
+                # orders the two).
+                await ctx.session.flush()
+                delivery.status = NoticeDeliveryStatus.QUEUED
+                delivery.queued_message_id = message.id
+        ctx.session.add(delivery)
+
+
+async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
+    officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
+    errors = _errors(ctx, incident)
     if errors:
         return IncidentResult(user_errors=errors)
     wanted = {key for key in incident.affected if key is not None}
-    found = set(
+    accounts = list(
         (
             await ctx.session.scalars(
-                select(Account.id).where(
-                    Account.id.in_(wanted), Account.status != AccountStatus.CANCELLED
-                )
+                select(Account)
+                .where(Account.id.in_(wanted), Account.status != AccountStatus.CANCELLED)
+                .order_by(Account.id)
             )
         ).all()
     )
-    if None in incident.affected or found != wanted:
+    if None in incident.affected or {account.id for account in accounts} != wanted:
         return IncidentResult(
             user_errors=[
                 user_error(
@@ -73,17 +180,73 @@ async def record_security_incident(ctx: RequestContext, incident: Incident) -> I
                 )
             ]
         )
-    body = (
-        f"{incident.description.strip()}\n\n"
-        f"What we did: {incident.measures.strip()}\n\n"
-        f"What you can do: {incident.advice.strip()}"
-    )
-    await queries.notify_accounts(
-        ctx.session,
-        sorted(found),
-        kind=NotificationKind.SECURITY_INCIDENT,
+    now = ctx.now()
+    officer_contact = f"{ctx.inventory.contact.officer_name}, {ctx.inventory.contact.officer_email}"
+    row = SecurityIncident(
         title=incident.title.strip(),
-        body=body,
-        now=ctx.now(),
+        description=incident.description.strip(),
+        cause=incident.cause.strip(),
+        harm=incident.harm.strip(),
+        measures=incident.measures.strip(),
+        advice=incident.advice.strip(),
+        contact=(incident.contact or "").strip() or officer_contact,
+        categories=list(dict.fromkeys(incident.categories)),
+        channels=[channel.value for channel in dict.fromkeys(incident.channels)],
+        affected_count=len(accounts),
+        recorded_by_id=officer.id,
+        created_at=now,
     )
-    return IncidentResult(notified=len(found))
+    ctx.session.add(row)
+    await ctx.session.flush()
+    body = notice(ctx, row)
+    if NoticeChannel.IN_APP.value in row.channels:
+        await queries.notify_accounts(
+            ctx.session,
+            [account.id for account in accounts],
+            kind=NotificationKind.SECURITY_INCIDENT,
+            title=row.title,
+            body=body,
+            now=now,
+        )
+    for account in accounts:
+        await _deliver(ctx, row, account, body)
+    await ctx.session.flush()
+    return IncidentResult(notified=len(accounts), incident=row)
+
+
+async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:
+    """Staff only: the privacy officer who recorded the incident."""
+    await require_staff_reader(ctx)
+    if incident.recorded_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)
+
+
+async def account_incidents(
+    ctx: RequestContext, account: Account, first: int | None, after: str | None
+) -> Page[IncidentRecipient]:
+    """The incidents the account was told of, newest first: the person and staff."""
+    require_relation(ctx, account)
+    position = decode_cursor(after) if after else None
+    page = await ctx.loaders.incident_notices_page_by_account.load(
+        PageRequest(account.id, check_first(first), position)
+    )
+    return page_from_keyset(page, after=after)
+
+
+async def delivery_state(
+    ctx: RequestContext, delivery: IncidentDelivery
+) -> tuple[str, datetime | None]:
+    """SENT, PENDING, FAILED or NO_CONTACT, and when it was sent."""
+    if delivery.status is NoticeDeliveryStatus.NO_CONTACT:
+        return "NO_CONTACT", None
+    if delivery.status is NoticeDeliveryStatus.SENT:
+        return "SENT", delivery.created_at
+    message = (
+        await ctx.loaders.queued_message_by_id.load(delivery.queued_message_id)
+        if delivery.queued_message_id is not None
+        else None
+    )
+    if message is None:
+        return "FAILED", None
+    return message.status.value, message.sent_at

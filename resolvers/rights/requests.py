@@ -5,18 +5,24 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models import (
     ANSWER_WITHIN,
     OPEN_STATUSES,
     Account,
+    ConsentPurpose,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     DeletionGround,
     NotificationKind,
+    ProcessingRestriction,
     RefusalReason,
+    RequestOrigin,
+    StaffMember,
     StaffRole,
     queries,
 )
@@ -25,13 +31,17 @@ from resolvers.accounts.access import (
     require_account,
     require_relation,
     require_staff,
+    require_staff_reader,
     step_up_error,
 )
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.events.outbox import EventType, record
+from resolvers.global_id import to_global_id
 from resolvers.loaders import PageRequest
 from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
-from resolvers.rights.erasure import erase_account
+from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
+from resolvers.rights.requesters import notify_requester, requester_of
 
 DETAILS_LIMIT = 2000
 NOTE_LIMIT = 2000
@@ -50,29 +60,35 @@ def is_overdue(request: DataRequest, ctx: RequestContext) -> bool:
 
 
 async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
-    await queries.notify_accounts(
-        ctx.session,
-        [request.account_id],
-        kind=NotificationKind.DATA_REQUEST_UPDATED,
-        title=f"Your {request.type.value.replace('_', ' ').lower()} request",
-        body=what,
-        now=ctx.now(),
-    )
+    """Tell the account the request concerns, and whoever filed it for them."""
+    kind = request.type.value.replace("_", " ").lower()
+    verified = request.origin is RequestOrigin.VERIFIED_CONTACT
+    if request.account_id is not None:
+        await queries.notify_accounts(
+            ctx.session,
+            [request.account_id],
+            kind=NotificationKind.DATA_REQUEST_UPDATED,
+            title=f"A {kind} request about your data" if verified else f"Your {kind} request",
+            body=what,
+            now=ctx.now(),
+        )
+    if verified:
+        await notify_requester(ctx, request, what)
 
 
-async def submit_data_request(
-    ctx: RequestContext,
-    request_type: DataRequestType,
-    details: str | None,
-    deletion_ground: DeletionGround | None,
-) -> DataRequestResult:
-    """Step-up proves the requester is the person; one open request of each type."""
-    account = require_account(ctx)
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return DataRequestResult(user_errors=[missing_step_up])
+@dataclass(frozen=True)
+class Submission:
+    type: DataRequestType
+    details: str | None = None
+    deletion_ground: DeletionGround | None = None
+    # Categories a deletion asks to erase; purposes a restriction asks to restrict.
+    categories: tuple[str, ...] = ()
+    purposes: tuple[ConsentPurpose, ...] = ()
+
+
+def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
     errors = []
-    if request_type is DataRequestType.DELETION and deletion_ground is None:
+    if submission.type is DataRequestType.DELETION and submission.deletion_ground is None:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT,
@@ -80,14 +96,40 @@ async def submit_data_request(
                 "deletionGround",
             )
         )
-    if details is not None and len(details) > DETAILS_LIMIT:
+    if submission.details is not None and len(submission.details) > DETAILS_LIMIT:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT, f"At most {DETAILS_LIMIT} characters.", "details"
             )
         )
+    errors.extend(_category_errors(ctx, submission.categories))
+    return errors
+
+
+def _category_errors(ctx: RequestContext, categories: tuple[str, ...]) -> list[UserError]:
+    known = {category.key for category in ctx.inventory.categories}
+    unknown = [key for key in categories if key not in known]
+    if not unknown:
+        return []
+    return [
+        user_error(
+            UserErrorCode.INVALID_INPUT,
+            "Name categories by their dataCategories key.",
+            "categories",
+        )
+    ]
+
+
+async def submit_data_request(ctx: RequestContext, submission: Submission) -> DataRequestResult:
+    """Step-up proves the requester is the person; one open request of each type."""
+    account = require_account(ctx)
+    missing_step_up = step_up_error(ctx)
+    if missing_step_up is not None:
+        return DataRequestResult(user_errors=[missing_step_up])
+    errors = submission_errors(ctx, submission)
     if errors:
         return DataRequestResult(user_errors=errors)
+    request_type = submission.type
     already_open = DataRequestResult(
         user_errors=[
             user_error(
@@ -97,16 +139,29 @@ async def submit_data_request(
     )
     if await queries.open_data_request(ctx.session, account.id, request_type) is not None:
         return already_open
+    ctx.loaders.open_data_requests_by_account.clear(account.id)
     now = ctx.now()
     request = DataRequest(
         account_id=account.id,
         type=request_type,
         status=DataRequestStatus.SUBMITTED,
-        deletion_ground=deletion_ground if request_type is DataRequestType.DELETION else None,
+        deletion_ground=(
+            submission.deletion_ground if request_type is DataRequestType.DELETION else None
+        ),
         submitted_at=now,
         due_at=now + ANSWER_WITHIN,
+        categories=(
+            list(dict.fromkeys(submission.categories))
+            if request_type is DataRequestType.DELETION
+            else []
+        ),
+        purposes=(
+            [purpose.value for purpose in dict.fromkeys(submission.purposes)]
+            if request_type is DataRequestType.RESTRICTION
+            else []
+        ),
     )
-    request.details = (details or "").strip() or None
+    request.details = (submission.details or "").strip() or None
     # The unique index of open requests decides when two submissions race.
     try:
         async with ctx.session.begin_nested():
@@ -124,7 +179,11 @@ async def withdraw_data_request(
 ) -> DataRequestResult:
     account = require_account(ctx)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
-    if request is None or request.account_id != account.id:
+    if (
+        request is None
+        or request.account_id != account.id
+        or request.origin is not RequestOrigin.ACCOUNT
+    ):
         return DataRequestResult(user_errors=[NOT_FOUND])
     if request.status not in OPEN_STATUSES:
         return DataRequestResult(
@@ -132,6 +191,7 @@ async def withdraw_data_request(
         )
     request.status = DataRequestStatus.WITHDRAWN
     request.resolved_at = ctx.now()
+    ctx.loaders.open_data_requests_by_account.clear(account.id)
     await _notify(ctx, request, "You withdrew this request.")
     return DataRequestResult(request=request)
 
@@ -178,6 +238,38 @@ async def data_request_queue(
     )
 
 
+# The exceptions a refusal names, in the words of the notice to the person.
+REFUSAL_GROUNDS = {
+    RefusalReason.LEGAL_OBLIGATION: "the law obliges us to keep or process this information",
+    RefusalReason.NATIONAL_SECURITY: "it concerns national security or defence",
+    RefusalReason.PUBLIC_INTEREST: (
+        "it concerns public safety, public health or another major public interest"
+    ),
+    RefusalReason.CRIMINAL_INVESTIGATION: (
+        "it concerns a criminal investigation, prosecution, trial or the enforcement of a judgment"
+    ),
+    RefusalReason.ABUSE_OF_RIGHTS: (
+        "we have evidence that the request abuses the right or is made in bad faith"
+    ),
+    RefusalReason.PROTECT_LIFE_PROPERTY: (
+        "it is needed to protect someone's life, property or other major interests and"
+        " their consent cannot be asked in time"
+    ),
+    RefusalReason.HARM_TO_OTHERS: (
+        "granting it would seriously harm the lawful rights of other people or organisations"
+    ),
+    RefusalReason.TRADE_SECRET: "granting it would disclose trade secrets",
+}
+
+
+def refusal_notice(ctx: RequestContext, reason: RefusalReason) -> str:
+    """Why the request was refused, and where the person may take it next."""
+    return (
+        f"We could not grant your request: {REFUSAL_GROUNDS[reason]}."
+        f"\n\n{ctx.inventory.contact.regulator}"
+    )
+
+
 RESOLUTIONS = (
     DataRequestStatus.IN_PROGRESS,
     DataRequestStatus.FULFILLED,
@@ -185,17 +277,117 @@ RESOLUTIONS = (
 )
 
 
-async def resolve_data_request(
+@dataclass(frozen=True)
+class Resolution:
+    status: DataRequestStatus
+    note: str | None = None
+    refusal_reason: RefusalReason | None = None
+    # Fulfilling a DELETION: the categories erased (else those the person named); a
+    # RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
+    categories: tuple[str, ...] | None = None
+    purposes: tuple[ConsentPurpose, ...] | None = None
+    correction: str | None = None
+
+
+def _invalid(message: str, field: str) -> DataRequestResult:
+    return DataRequestResult(user_errors=[user_error(UserErrorCode.INVALID_INPUT, message, field)])
+
+
+def _fulfilment_error(
+    ctx: RequestContext, request: DataRequest, resolution: Resolution
+) -> DataRequestResult | None:
+    """What fulfilling needs for the request's type, and nothing given where it does not."""
+    fulfilling = resolution.status is DataRequestStatus.FULFILLED
+    deletion = fulfilling and request.type is DataRequestType.DELETION
+    restriction = fulfilling and request.type is DataRequestType.RESTRICTION
+    correction = fulfilling and request.type is DataRequestType.CORRECTION
+    if resolution.categories is not None and not deletion:
+        return _invalid("Categories are named when fulfilling a deletion.", "categories")
+    if resolution.purposes is not None and not restriction:
+        return _invalid("Purposes are named when fulfilling a restriction.", "purposes")
+    if resolution.correction is not None and not correction:
+        return _invalid("A correction is described when fulfilling one.", "correction")
+    if deletion:
+        categories = _categories(request, resolution)
+        errors = _category_errors(ctx, categories)
+        if errors:
+            return DataRequestResult(user_errors=errors)
+        if not categories:
+            return _invalid("Name the categories of personal data erased.", "categories")
+        kept = [key for key in categories if key not in ERASABLE]
+        if kept:
+            return _invalid(
+                f"Not erased here while the account exists: {', '.join(kept)}. Sign-in data"
+                " goes with the account (cancellation); what the law keeps is refused.",
+                "categories",
+            )
+    if restriction and not _purposes(request, resolution):
+        return _invalid("Name the purposes whose processing is restricted.", "purposes")
+    if correction:
+        text = (resolution.correction or "").strip()
+        if not 1 <= len(text) <= NOTE_LIMIT:
+            return _invalid(
+                f"Describe what was changed in 1 to {NOTE_LIMIT} characters.", "correction"
+            )
+    return None
+
+
+def _categories(request: DataRequest, resolution: Resolution) -> tuple[str, ...]:
+    chosen = resolution.categories if resolution.categories is not None else request.categories
+    return tuple(dict.fromkeys(chosen))
+
+
+def _purposes(request: DataRequest, resolution: Resolution) -> tuple[ConsentPurpose, ...]:
+    if resolution.purposes is not None:
+        return tuple(dict.fromkeys(resolution.purposes))
+    return tuple(ConsentPurpose(value) for value in dict.fromkeys(request.purposes))
+
+
+async def _restrict(
     ctx: RequestContext,
-    request_id: uuid.UUID | None,
-    status: DataRequestStatus,
-    note: str | None,
-    refusal_reason: RefusalReason | None,
+    request: DataRequest,
+    account: Account,
+    purposes: tuple[ConsentPurpose, ...],
+) -> None:
+    """A restriction in force per purpose; one already in force is kept as it is."""
+    in_force = await ctx.session.scalars(
+        select(ProcessingRestriction.purpose).where(
+            ProcessingRestriction.account_id == account.id,
+            ProcessingRestriction.lifted_at.is_(None),
+        )
+    )
+    already = set(in_force)
+    ctx.session.add_all(
+        ProcessingRestriction(
+            account_id=account.id,
+            purpose=purpose,
+            data_request_id=request.id,
+            created_at=ctx.now(),
+        )
+        for purpose in purposes
+        if purpose not in already
+    )
+    await ctx.session.flush()
+    ctx.loaders.restrictions_by_account.clear(account.id)
+    await record(
+        ctx,
+        EventType.PROCESSING_RESTRICTED,
+        {
+            "purposes": [purpose.value for purpose in purposes],
+            "dataRequestId": to_global_id("DataRequest", request.id),
+        },
+        account=account,
+    )
+
+
+async def resolve_data_request(
+    ctx: RequestContext, request_id: uuid.UUID | None, resolution: Resolution
 ) -> DataRequestResult:
-    await require_staff(ctx, *QUEUE_ROLES)
+    staff = await require_staff(ctx, *QUEUE_ROLES)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
     if request is None:
         return DataRequestResult(user_errors=[NOT_FOUND])
+    status = resolution.status
     if status not in RESOLUTIONS:
         return DataRequestResult(
             user_errors=[
@@ -210,6 +402,7 @@ async def resolve_data_request(
         return DataRequestResult(
             user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
         )
+    refusal_reason = resolution.refusal_reason
     if status is DataRequestStatus.REFUSED and refusal_reason is None:
         return DataRequestResult(
             user_errors=[
@@ -220,14 +413,23 @@ async def resolve_data_request(
                 )
             ]
         )
+    note = resolution.note
     if note is not None and len(note) > NOTE_LIMIT:
         return DataRequestResult(
             user_errors=[
                 user_error(UserErrorCode.INVALID_INPUT, f"At most {NOTE_LIMIT} characters.", "note")
             ]
         )
+    refused = _fulfilment_error(ctx, request, resolution)
+    if refused is not None:
+        return refused
+    if request.account_id is not None:
+        await queries.lock_account(ctx.session, request.account_id)
     now = ctx.now()
     request.status = status
+    request.handled_by_id = staff.id
+    if request.account_id is not None:
+        ctx.loaders.open_data_requests_by_account.clear(request.account_id)
     request.resolution_note = (note or "").strip() or None
     request.refusal_reason = refusal_reason if status is DataRequestStatus.REFUSED else None
     if status is not DataRequestStatus.IN_PROGRESS:
@@ -235,16 +437,125 @@ async def resolve_data_request(
     messages = {
         DataRequestStatus.IN_PROGRESS: "We are working on your request.",
         DataRequestStatus.FULFILLED: "Your request has been fulfilled.",
-        DataRequestStatus.REFUSED: "We could not grant your request.",
     }
+    message = (
+        refusal_notice(ctx, refusal_reason)
+        if status is DataRequestStatus.REFUSED and refusal_reason is not None
+        else messages[status]
+    )
+    if status is DataRequestStatus.FULFILLED:
+        message += await _fulfil(ctx, request, resolution)
     await _notify(
         ctx,
         request,
-        messages[status] + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
+        message + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
     )
-    if status is DataRequestStatus.FULFILLED and request.type is DataRequestType.CANCELLATION:
-        account = await ctx.session.get(Account, request.account_id)
-        if account is not None:
-            await erase_account(ctx, account)
-    await ctx.session.flush()
+    account = await ctx.session.get(Account, request.account_id) if request.account_id else None
+    await record(
+        ctx,
+        EventType.DATA_REQUEST_RESOLVED,
+        {
+            "dataRequestId": to_global_id("DataRequest", request.id),
+            "type": request.type.value,
+            "status": status.value,
+            "refusalReason": request.refusal_reason.value if request.refusal_reason else None,
+            "origin": request.origin.value,
+        },
+        account=account,
+    )
     return DataRequestResult(request=request)
+
+
+async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolution) -> str:
+    """Act on a fulfilled request in the same unit of work; what to tell the person."""
+    account = await ctx.session.get(Account, request.account_id) if request.account_id else None
+    if account is None:
+        return ""
+    if request.type is DataRequestType.CANCELLATION:
+        await erase_account(ctx, account)
+        return ""
+    if request.type is DataRequestType.DELETION:
+        categories = _categories(request, resolution)
+        await erase_categories(
+            ctx, account, list(categories), reason="DELETION_REQUEST", data_request=request
+        )
+        request.categories = list(categories)
+        names = [ctx.inventory.category(key).name for key in categories]
+        return " We erased: " + "; ".join(names) + "."
+    if request.type is DataRequestType.RESTRICTION:
+        purposes = _purposes(request, resolution)
+        await _restrict(ctx, request, account, purposes)
+        request.purposes = [purpose.value for purpose in purposes]
+        return (
+            " Processing is restricted for: "
+            + ", ".join(purpose.value for purpose in purposes)
+            + ". Those consents read as withdrawn until the restriction is lifted."
+        )
+    if request.type is DataRequestType.CORRECTION:
+        request.correction = (resolution.correction or "").strip()
+        return " The request records what we changed."
+    return ""
+
+
+@dataclass
+class RestrictionResult:
+    account: Account | None = None
+    purpose: ConsentPurpose | None = None
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+async def lift_restriction(
+    ctx: RequestContext, account_id: uuid.UUID | None, purpose: ConsentPurpose
+) -> RestrictionResult:
+    """Staff end a restriction in force; the consent reads as it was given again."""
+    staff = await require_staff(ctx, *QUEUE_ROLES)
+    if account_id is not None:
+        await queries.lock_account(ctx.session, account_id)
+    restriction = (
+        await ctx.session.scalars(
+            select(ProcessingRestriction).where(
+                ProcessingRestriction.account_id == account_id,
+                ProcessingRestriction.purpose == purpose,
+                ProcessingRestriction.lifted_at.is_(None),
+            )
+        )
+    ).first()
+    account = await ctx.session.get(Account, account_id) if account_id else None
+    if restriction is None or account is None:
+        return RestrictionResult(
+            user_errors=[
+                user_error(
+                    UserErrorCode.NOT_FOUND,
+                    "No restriction of this purpose is in force.",
+                    "purpose",
+                )
+            ]
+        )
+    restriction.lifted_at = ctx.now()
+    restriction.lifted_by_id = staff.id
+    await ctx.session.flush()
+    await record(ctx, EventType.RESTRICTION_LIFTED, {"purpose": purpose.value}, account=account)
+    ctx.loaders.restrictions_by_account.clear(account.id)
+    await queries.notify_accounts(
+        ctx.session,
+        [account.id],
+        kind=NotificationKind.DATA_REQUEST_UPDATED,
+        title="A restriction was lifted",
+        body=f"Processing for {purpose.value} is no longer restricted.",
+        now=ctx.now(),
+    )
+    return RestrictionResult(account=account, purpose=purpose)
+
+
+async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
+    """Staff only: who last moved the request on."""
+    await require_staff_reader(ctx)
+    if request.handled_by_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(request.handled_by_id)
+
+
+async def requester(ctx: RequestContext, request: DataRequest) -> DataRequestRequester | None:
+    """Staff only: who filed a verified request (none for the account's own)."""
+    await require_staff_reader(ctx)
+    return await requester_of(ctx, request)

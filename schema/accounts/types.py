@@ -18,6 +18,7 @@ from models import (
     DevicePermissionKind,
     EnterprisePermission,
     RefusalReason,
+    RequestOrigin,
     SensitiveKind,
     SubAccountRole,
 )
@@ -30,9 +31,10 @@ from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.pagination import Page
+from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
 from resolvers.rights.requests import is_overdue
-from schema.auth.types import LoginEvent, Session
+from schema.auth.types import LoginEvent, Session, StaffMember
 from schema.bank_cards.types import BankCard
 from schema.consents.types import (
     Consent,
@@ -45,6 +47,7 @@ from schema.consents.types import (
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Node, PageInfo, page_info, to_connection
+from schema.rights.types import DataRequestRequester, IncidentNotice
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
@@ -53,7 +56,10 @@ strawberry.enum(ActorKind, name="ActorKind")
 
 
 @strawberry.type(
-    description="One clear-text reveal of a sensitive field: who saw what, when and why."
+    description=(
+        "One view of a sensitive field: a clear-text reveal, or a staff member's read of"
+        " the masked value; who saw what, when and why."
+    )
 )
 class AccessLogEntry:
     at: datetime
@@ -61,6 +67,9 @@ class AccessLogEntry:
     actor_name: str
     field: SensitiveKind
     reason: str | None
+    clear: bool = strawberry.field(
+        description="False where a staff member read the masked value (reason: the request)."
+    )
 
     @classmethod
     def from_row(cls, row: AccessLogRow) -> AccessLogEntry:
@@ -70,6 +79,7 @@ class AccessLogEntry:
             actor_name=row.actor_name,
             field=row.field,
             reason=row.reason,
+            clear=row.clear,
         )
 
 
@@ -150,9 +160,9 @@ class Account(Node):
 
     @strawberry.field(description="Every consent purpose: granted or not, with its history.")
     async def consents(self, info: Info) -> list[Consent] | None:
-        rows, events = await consent_queries.consents(info.context, self.row)
-        by_purpose = {row.purpose: row for row in rows}
-        return [Consent.of(purpose, by_purpose.get(purpose), events) for purpose in ConsentPurpose]
+        return [
+            Consent.of(state) for state in await consent_queries.consents(info.context, self.row)
+        ]
 
     @strawberry.field(description="Every device permission; all off until turned on.")
     async def device_permissions(self, info: Info) -> list[DevicePermission] | None:
@@ -171,7 +181,7 @@ class Account(Node):
         self, info: Info, first: int | None = 20, after: str | None = None
     ) -> Connection[SearchEntry] | None:
         page = await consent_queries.search_history(info.context, self.row, first, after)
-        return to_connection(page, SearchEntry.of)  # type: ignore[no-any-return]
+        return to_connection(page, lambda row: SearchEntry(row=row, subject=self.row))  # type: ignore[no-any-return]
 
     @strawberry.field(description="Notifications, newest first.")
     async def notifications(
@@ -179,6 +189,13 @@ class Account(Node):
     ) -> Connection[Notification] | None:
         page = await consent_queries.notifications(info.context, self.row, first, after)
         return to_connection(page, Notification.of)  # type: ignore[no-any-return]
+
+    @strawberry.field(description="The security incidents the account was told of, newest first.")
+    async def security_incidents(
+        self, info: Info, first: int | None = 20, after: str | None = None
+    ) -> Connection[IncidentNotice] | None:
+        page = await incidents.account_incidents(info.context, self.row, first, after)
+        return to_connection(page, lambda row: IncidentNotice(row=row))  # type: ignore[no-any-return]
 
     @strawberry.field(description="The account's rights requests, newest first.")
     async def data_requests(
@@ -191,7 +208,7 @@ class Account(Node):
     async def sessions(self, info: Info) -> list[Session] | None:
         rows = await history.account_sessions(info.context, self.row)
         current = info.context.viewer.session_id if info.context.viewer else None
-        return [Session.from_row(row, current) for row in rows]
+        return [Session.from_row(row, current, self.row) for row in rows]
 
     @strawberry.field(description="Every sign-in attempt, newest first.")
     async def login_history(
@@ -216,10 +233,12 @@ class Account(Node):
 
 @strawberry.type(description="A person who signs in with a phone and SMS code, or WeChat.")
 class IndividualAccount(Account):
-    @strawberry.field
-    def birth_date(self, info: Info) -> date | None:
+    @strawberry.field(
+        graphql_type=date | None, directives=[Sensitive(kind=SensitiveKind.BIRTH_DATE)]
+    )
+    def birth_date(self, info: Info, reveal: bool = False) -> SensitiveValue:
         require_relation(info.context, self.row)
-        return self.row.birth_date
+        return SensitiveValue(self.row, self.row.birth_date)
 
     @strawberry.field
     async def guardian_consent(self, info: Info) -> GuardianConsent | None:
@@ -404,13 +423,40 @@ class DataRequest(Node):
     def status(self) -> DataRequestStatus:
         return self.row.status
 
-    @strawberry.field
-    def details(self) -> str | None:
-        return self.row.details
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
+    )
+    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.details, self.row)
+
+    async def _subject(self, info: Info) -> AccountRow | None:
+        if self.row.account_id is None:
+            return None
+        return await info.context.loaders.account_by_id.load(self.row.account_id)
 
     @strawberry.field
     def deletion_ground(self) -> DeletionGround | None:
         return self.row.deletion_ground
+
+    @strawberry.field(
+        description="DELETION: the categories asked for, and once fulfilled those erased."
+    )
+    def categories(self) -> list[str]:
+        return list(self.row.categories)
+
+    @strawberry.field(
+        description="RESTRICTION: the purposes asked for, and once fulfilled those restricted."
+    )
+    def purposes(self) -> list[ConsentPurpose]:
+        return [ConsentPurpose(value) for value in self.row.purposes]
+
+    @strawberry.field(
+        graphql_type=str | None,
+        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
+        description="A fulfilled CORRECTION: what staff changed.",
+    )
+    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.correction, self.row)
 
     @strawberry.field
     def submitted_at(self) -> datetime:
@@ -438,8 +484,26 @@ class DataRequest(Node):
 
     @strawberry.field
     async def account(self, info: Info) -> Account | None:
+        if self.row.account_id is None:
+            return None
         row = await readable_account(info.context, self.row.account_id)
         return account_object(row) if row is not None else None
+
+    @strawberry.field(
+        description="ACCOUNT: filed by the account; VERIFIED_CONTACT: by a proven contact."
+    )
+    def origin(self) -> RequestOrigin:
+        return self.row.origin
+
+    @strawberry.field(description="Staff only: who filed a verified request.")
+    async def requester(self, info: Info) -> DataRequestRequester | None:
+        row = await rights_requests.requester(info.context, self.row)
+        return DataRequestRequester(row=row, request=self.row) if row is not None else None
+
+    @strawberry.field(description="Staff only: the staff member who last moved it on.")
+    async def handled_by(self, info: Info) -> StaffMember | None:
+        row = await rights_requests.handled_by(info.context, self.row)
+        return StaffMember.from_row(row) if row is not None else None
 
 
 @strawberry.type

@@ -44,6 +44,9 @@ class LoginWithWechatInput:
     code: str
     state: str
     accept_policy_version: str | None = None
+    birth_date: date | None = strawberry.field(
+        default=None, description="Registration: the age rules of loginWithSms apply."
+    )
 
 
 @strawberry.input
@@ -76,6 +79,13 @@ class ElevateSessionInput:
     password: str | None = None
     totp: str | None = strawberry.field(
         default=None, description="Staff only: the code of their authenticator (TOTP)."
+    )
+    wechat_code: str | None = strawberry.field(
+        default=None, description="WeChat re-authorisation: the redirect's code."
+    )
+    wechat_state: str | None = strawberry.field(
+        default=None,
+        description="The redirect's state, from wechatAuthorizeUrl asked while signed in.",
     )
 
 

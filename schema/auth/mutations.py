@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers.auth import password, sessions, sms, staff, wechat
+from resolvers.auth import password, sessions, sms, staff, wechat, wechat_step_up
 from resolvers.global_id import key_of
 from schema.auth.inputs import (
     ElevateSessionInput,
@@ -81,7 +81,11 @@ class AuthMutations:
     async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> AuthPayload:
         return AuthPayload.from_result(
             await wechat.login_with_wechat(
-                info.context, input.code, input.state, input.accept_policy_version
+                info.context,
+                input.code,
+                input.state,
+                input.accept_policy_version,
+                birth_date=input.birth_date,
             )
         )
 
@@ -133,12 +137,19 @@ class AuthMutations:
         result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
         return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
 
-    @strawberry.mutation(description="Step up for 5 minutes with a STEP_UP code or the password.")
+    @strawberry.mutation(
+        description="Step up for 5 minutes with a STEP_UP code, the password or WeChat."
+    )
     async def elevate_session(
         self, info: Info, input: ElevateSessionInput
     ) -> ElevateSessionPayload:
-        result = await sessions.elevate_session(
-            info.context, input.sms_code, input.password, input.totp
+        result = await wechat_step_up.elevate_session(
+            info.context,
+            input.sms_code,
+            input.password,
+            input.totp,
+            input.wechat_code,
+            input.wechat_state,
         )
         return ElevateSessionPayload(
             elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)

@@ -25,17 +25,25 @@ class Session:
     id: strawberry.ID
     created_at: datetime
     last_used_at: datetime
-    user_agent: str | None
     current: bool
+    row: strawberry.Private[AuthSession]
+    subject: strawberry.Private[AccountRow]
+
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.USER_AGENT)]
+    )
+    def user_agent(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.user_agent)
 
     @classmethod
-    def from_row(cls, row: AuthSession, current_id: object) -> Session:
+    def from_row(cls, row: AuthSession, current_id: object, subject: AccountRow) -> Session:
         return cls(
             id=strawberry.ID(to_global_id("Session", row.id)),
             created_at=row.created_at,
             last_used_at=row.last_used_at,
-            user_agent=row.user_agent,
             current=row.id == current_id,
+            row=row,
+            subject=subject,
         )
 
 
@@ -62,9 +70,11 @@ class LoginEvent:
     def ip_address(self, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(self.subject, self.row.ip_address)
 
-    @strawberry.field
-    def user_agent(self) -> str | None:
-        return self.row.user_agent
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.USER_AGENT)]
+    )
+    def user_agent(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.user_agent)
 
 
 @strawberry.type(description="Platform staff: privacy officers and support.")

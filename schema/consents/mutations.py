@@ -47,6 +47,19 @@ class RecordGuardianConsentInput:
 
 
 @strawberry.input
+class WithdrawGuardianConsentInput:
+    minor_phone: str = strawberry.field(description="The phone of the minor's account.")
+    guardian_phone: str
+    code: str = strawberry.field(description="A GUARDIAN_CONSENT code sent to guardianPhone.")
+
+
+@strawberry.type
+class WithdrawGuardianConsentPayload:
+    withdrawn: bool = False
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
 class RecordSearchInput:
     query: str
 
@@ -60,15 +73,14 @@ class RecordSearchPayload:
 @strawberry.type
 class ConsentMutations:
     @strawberry.mutation(
-        description="Grant or withdraw; withdrawing separate consent needs step-up and erases what it covered."
+        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose."
     )
     async def set_consent(self, info: Info, input: SetConsentInput) -> ConsentPayload:
         result = await use_cases.set_consent(info.context, input.purpose, input.granted)
         consent = None
         if result.account is not None and result.purpose is not None:
-            rows, events = await consent_queries.consents(info.context, result.account)
-            row = next((r for r in rows if r.purpose is result.purpose), None)
-            consent = Consent.of(result.purpose, row, events)
+            states = await consent_queries.consents(info.context, result.account)
+            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
         return ConsentPayload(
             consent=consent, erased=result.erased, user_errors=user_errors(result.user_errors)
         )
@@ -97,6 +109,22 @@ class ConsentMutations:
             await use_cases.record_guardian_consent(
                 info.context, input.guardian_name, input.guardian_phone, input.code
             )
+        )
+
+    @strawberry.mutation(
+        description=(
+            "The guardian withdraws their consent with a GUARDIAN_CONSENT code to their phone;"
+            " a minor's account awaits a guardian's consent again."
+        )
+    )
+    async def withdraw_guardian_consent(
+        self, info: Info, input: WithdrawGuardianConsentInput
+    ) -> WithdrawGuardianConsentPayload:
+        result = await use_cases.withdraw_guardian_consent(
+            info.context, input.minor_phone, input.guardian_phone, input.code
+        )
+        return WithdrawGuardianConsentPayload(
+            withdrawn=result.withdrawn, user_errors=user_errors(result.user_errors)
         )
 
     @strawberry.mutation(description="Kept only while SEARCH_HISTORY is granted.")

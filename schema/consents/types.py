@@ -8,12 +8,11 @@ import strawberry
 
 from models import SEPARATE_CONSENT_PURPOSES, ConsentPurpose, DevicePermissionKind, SensitiveKind
 from models import Account as AccountRow
-from models import Consent as ConsentRow
-from models import ConsentEvent as ConsentEventRow
 from models import DevicePermission as DevicePermissionRow
 from models import GuardianConsent as GuardianConsentRow
 from models import Notification as NotificationRow
 from models import SearchEntry as SearchEntryRow
+from resolvers.consents.record import ConsentState
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.policies.status import PolicyStatus as PolicyStatusValue
@@ -33,29 +32,45 @@ class ConsentEvent:
 @strawberry.type
 class Consent:
     purpose: ConsentPurpose
-    granted: bool
+    granted: bool = strawberry.field(
+        description=(
+            "Given, and neither withdrawn, restricted, nor awaiting consent again: what may be"
+            " processed now."
+        )
+    )
     separate: bool = strawberry.field(
         description="True where the purpose needs separate consent (sensitive personal information, sharing)."
     )
     policy_version: str | None
     updated_at: datetime | None
     history: list[ConsentEvent]
+    restricted: bool = strawberry.field(
+        description="Processing for the purpose is restricted at the person's request; it reads as withdrawn."
+    )
+    restricted_since: datetime | None
+    needs_reconsent: bool = strawberry.field(
+        description=(
+            "Given under an older version, and a material version in force names the purpose:"
+            " it reads as not granted until given again."
+        )
+    )
 
     @classmethod
-    def of(
-        cls, purpose: ConsentPurpose, row: ConsentRow | None, events: list[ConsentEventRow]
-    ) -> Consent:
+    def of(cls, state: ConsentState) -> Consent:
+        row = state.row
         return cls(
-            purpose=purpose,
-            granted=row.granted if row is not None else False,
-            separate=purpose in SEPARATE_CONSENT_PURPOSES,
+            purpose=state.purpose,
+            granted=state.granted,
+            separate=state.purpose in SEPARATE_CONSENT_PURPOSES,
             policy_version=row.policy_version if row is not None else None,
             updated_at=row.updated_at if row is not None else None,
             history=[
                 ConsentEvent(granted=e.granted, policy_version=e.policy_version, at=e.created_at)
-                for e in events
-                if e.purpose is purpose
+                for e in state.history
             ],
+            restricted=state.restriction is not None,
+            restricted_since=state.restriction.created_at if state.restriction else None,
+            needs_reconsent=state.needs_reconsent,
         )
 
 
@@ -114,12 +129,16 @@ class Notification:
 
 @strawberry.type
 class SearchEntry:
-    query: str
-    at: datetime
+    row: strawberry.Private[SearchEntryRow]
+    subject: strawberry.Private[AccountRow]
 
-    @classmethod
-    def of(cls, row: SearchEntryRow) -> SearchEntry:
-        return cls(query=row.query or "", at=row.created_at)
+    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.SEARCH_QUERY)])
+    def query(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.query or "")
+
+    @strawberry.field
+    def at(self) -> datetime:
+        return self.row.created_at
 
 
 @strawberry.type
@@ -140,3 +159,7 @@ class GuardianConsent:
     @strawberry.field
     def granted_at(self) -> datetime:
         return self.row.granted_at
+
+    @strawberry.field(description="The privacy policy version the guardian consented under.")
+    def policy_version(self) -> str | None:
+        return self.row.policy_version

@@ -4,6 +4,7 @@ from datetime import date
 
 import strawberry
 
+from models import ConsentPurpose
 from resolvers.policies import publish
 from schema.common import UserError, user_errors
 from schema.context import Info
@@ -21,8 +22,17 @@ class PublishPrivacyPolicyInput:
     version: str
     effective_on: date
     material: bool
-    summary_of_changes: str | None = None
+    summary_of_changes: str | None = strawberry.field(
+        default=None, description="Required for a material version."
+    )
     body: str = strawberry.field(description="Markdown.")
+    affected_purposes: list[ConsentPurpose] | None = strawberry.field(
+        default=None,
+        description=(
+            "Required for a material version (empty for none): the purposes whose consents"
+            " read as not granted until given again under it."
+        ),
+    )
 
 
 @strawberry.type
@@ -55,6 +65,9 @@ class PolicyMutations:
                 material=input.material,
                 summary_of_changes=input.summary_of_changes,
                 body=input.body,
+                affected_purposes=(
+                    tuple(input.affected_purposes) if input.affected_purposes is not None else None
+                ),
             ),
         )
         policy = PrivacyPolicy.from_row(result.policy) if result.policy is not None else None

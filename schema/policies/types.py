@@ -6,7 +6,11 @@ from datetime import date, datetime
 
 import strawberry
 
+from models import ConsentPurpose
 from models import PrivacyPolicy as PolicyRow
+from resolvers.policies import publish
+from schema.auth.types import StaffMember
+from schema.context import Info
 
 
 @strawberry.type(description="One published version of the privacy policy; body in Markdown.")
@@ -17,6 +21,15 @@ class PrivacyPolicy:
     material: bool
     summary_of_changes: str | None
     body: str
+    affected_purposes: list[ConsentPurpose] = strawberry.field(
+        description="A material version: the purposes whose consents must be given again."
+    )
+    row: strawberry.Private[PolicyRow]
+
+    @strawberry.field(description="Staff only: the privacy officer who published it.")
+    async def published_by(self, info: Info) -> StaffMember | None:
+        staff = await publish.published_by(info.context, self.row)
+        return StaffMember.from_row(staff) if staff is not None else None
 
     @classmethod
     def from_row(cls, row: PolicyRow) -> PrivacyPolicy:
@@ -27,4 +40,6 @@ class PrivacyPolicy:
             material=row.material,
             summary_of_changes=row.summary_of_changes,
             body=row.body,
+            affected_purposes=[ConsentPurpose(value) for value in row.affected_purposes],
+            row=row,
         )

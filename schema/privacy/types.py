@@ -8,6 +8,7 @@ from models import ConsentPurpose
 from resolvers.privacy.inventory import DataCategory as CategoryValue
 from resolvers.privacy.inventory import DataRecipient as RecipientValue
 from resolvers.privacy.inventory import LegalBasis
+from resolvers.privacy.inventory import PrivacyContact as ContactValue
 from schema.context import Info
 
 strawberry.enum(LegalBasis, name="LegalBasis")
@@ -25,6 +26,9 @@ class DataCategory:
     sensitive: bool
     consent_purpose: ConsentPurpose | None
     retention_days: int | None
+    retention: str = strawberry.field(
+        description="The retention rule in words: how long, from when, and what ends it."
+    )
 
     @classmethod
     def of(cls, value: CategoryValue) -> DataCategory:
@@ -37,6 +41,7 @@ class DataCategory:
             sensitive=value.sensitive,
             consent_purpose=value.consent_purpose,
             retention_days=value.retention_days,
+            retention=value.retention,
         )
 
 
@@ -59,6 +64,33 @@ class DataRecipient:
         )
 
 
+@strawberry.type(
+    description="Who processes personal information, and how to reach its protection officer."
+)
+class PrivacyContact:
+    organisation: str
+    email: str
+    phone: str | None
+    address: str | None
+    officer_name: str
+    officer_email: str
+    regulator: str = strawberry.field(
+        description="Where a person may complain beyond us; every refusal notice ends with it."
+    )
+
+    @classmethod
+    def of(cls, value: ContactValue) -> PrivacyContact:
+        return cls(
+            organisation=value.organisation,
+            email=value.email,
+            phone=value.phone,
+            address=value.address,
+            officer_name=value.officer_name,
+            officer_email=value.officer_email,
+            regulator=value.regulator,
+        )
+
+
 @strawberry.type
 class PrivacyQueries:
     @strawberry.field(description="Every category of personal information the platform collects.")
@@ -68,3 +100,7 @@ class PrivacyQueries:
     @strawberry.field(description="The partners and SDKs that receive personal information.")
     def data_recipients(self, info: Info) -> list[DataRecipient]:
         return [DataRecipient.of(value) for value in info.context.inventory.recipients]
+
+    @strawberry.field(description="The processor and its personal-information protection officer.")
+    def privacy_contact(self, info: Info) -> PrivacyContact:
+        return PrivacyContact.of(info.context.inventory.contact)

@@ -8,13 +8,24 @@ from typing import cast
 import strawberry
 from strawberry.scalars import JSON
 
-from models import DataRequestStatus, DataRequestType, DeletionGround, RefusalReason
-from resolvers.global_id import key_of
-from resolvers.rights import cancellation, export, incidents, requests
+from models import (
+    ConsentPurpose,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
+    NoticeChannel,
+    RefusalReason,
+    RequesterRelation,
+)
+from resolvers.consents import queries as consent_queries
+from resolvers.global_id import key_of, to_global_id
+from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
-from schema.auth.types import OkPayload
+from schema.auth.types import OkPayload, RequestSmsCodePayload
 from schema.common import UserError, user_errors
+from schema.consents.types import Consent
 from schema.context import Info
+from schema.rights.types import SecurityIncident
 
 
 @strawberry.type
@@ -29,6 +40,12 @@ class SubmitDataRequestInput:
     type: DataRequestType
     details: str | None = None
     deletion_ground: DeletionGround | None = None
+    categories: list[str] | None = strawberry.field(
+        default=None, description="DELETION: the dataCategories keys to erase."
+    )
+    purposes: list[ConsentPurpose] | None = strawberry.field(
+        default=None, description="RESTRICTION: the purposes whose processing to restrict."
+    )
 
 
 @strawberry.type
@@ -42,6 +59,46 @@ class DataRequestPayload:
             data_request=DataRequest.of(result.request) if result.request is not None else None,
             user_errors=user_errors(result.user_errors),
         )
+
+
+@strawberry.input
+class RequestDataRequestCodeInput:
+    contact: str = strawberry.field(description="A mobile number or an e-mail address.")
+
+
+@strawberry.input
+class SubmitVerifiedDataRequestInput:
+    type: DataRequestType
+    relation: RequesterRelation
+    requester_name: str
+    contact: str = strawberry.field(
+        description="The requester's mobile number or e-mail address, proven by `code`."
+    )
+    code: str = strawberry.field(description="From requestDataRequestCode.")
+    subject_name: str | None = strawberry.field(
+        default=None, description="GUARDIAN, CLOSE_RELATIVE: the person the request is about."
+    )
+    subject_contact: str | None = strawberry.field(
+        default=None,
+        description="GUARDIAN, CLOSE_RELATIVE: that person's phone or e-mail on the platform.",
+    )
+    evidence: str | None = strawberry.field(
+        default=None,
+        description="GUARDIAN, CLOSE_RELATIVE: where the supporting documents are (a reference).",
+    )
+    details: str | None = None
+    deletion_ground: DeletionGround | None = None
+    categories: list[str] | None = None
+    purposes: list[ConsentPurpose] | None = None
+
+
+@strawberry.type
+class VerifiedDataRequestPayload:
+    reference: strawberry.ID | None = strawberry.field(
+        default=None, description="The request's ID, to quote when writing to us."
+    )
+    due_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -60,20 +117,58 @@ class ResolveDataRequestInput:
     status: DataRequestStatus
     note: str | None = None
     refusal_reason: RefusalReason | None = None
+    categories: list[str] | None = strawberry.field(
+        default=None,
+        description="Fulfilling a DELETION: the categories erased (default: those requested).",
+    )
+    purposes: list[ConsentPurpose] | None = strawberry.field(
+        default=None,
+        description="Fulfilling a RESTRICTION: the purposes restricted (default: those requested).",
+    )
+    correction: str | None = strawberry.field(
+        default=None, description="Fulfilling a CORRECTION: what was changed."
+    )
+
+
+@strawberry.input
+class LiftRestrictionInput:
+    account_id: strawberry.ID
+    purpose: ConsentPurpose
+
+
+@strawberry.type
+class LiftRestrictionPayload:
+    consent: Consent | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
 class RecordSecurityIncidentInput:
     title: str
-    description: str
-    measures: str
-    advice: str
+    description: str = strawberry.field(description="What happened.")
+    measures: str = strawberry.field(description="The remedies taken.")
+    advice: str = strawberry.field(description="What the person can do.")
     affected_account_ids: list[strawberry.ID]
+    categories: list[str] = strawberry.field(
+        default_factory=list,
+        description="Required: the kinds of personal information involved (dataCategories keys).",
+    )
+    cause: str = strawberry.field(default="", description="Required: why it happened.")
+    harm: str = strawberry.field(default="", description="Required: the possible harm.")
+    contact: str | None = strawberry.field(
+        default=None,
+        description="Whom to contact; by default the protection officer of privacyContact.",
+    )
+    channels: list[NoticeChannel] = strawberry.field(
+        default_factory=lambda: [NoticeChannel.IN_APP],
+        description="How each affected account is told (a delivery record per channel).",
+    )
 
 
 @strawberry.type
 class SecurityIncidentPayload:
     notified: int = 0
+    security_incident: SecurityIncident | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
@@ -111,8 +206,64 @@ class RightsMutations:
     ) -> DataRequestPayload:
         return DataRequestPayload.from_result(
             await requests.submit_data_request(
-                info.context, input.type, input.details, input.deletion_ground
+                info.context,
+                requests.Submission(
+                    type=input.type,
+                    details=input.details,
+                    deletion_ground=input.deletion_ground,
+                    categories=tuple(input.categories or ()),
+                    purposes=tuple(input.purposes or ()),
+                ),
             )
+        )
+
+    @strawberry.mutation(
+        description="A code to prove a phone (SMS) or an e-mail address before filing without an account."
+    )
+    async def request_data_request_code(
+        self, info: Info, input: RequestDataRequestCodeInput
+    ) -> RequestSmsCodePayload:
+        result = await verified_requests.request_code(info.context, input.contact)
+        return RequestSmsCodePayload(
+            sent=result.sent,
+            retry_after_seconds=result.retry_after_seconds,
+            expires_at=result.expires_at,
+            user_errors=user_errors(result.user_errors),
+        )
+
+    @strawberry.mutation(
+        description=(
+            "A rights request by a guardian, a close relative of a deceased person, or a"
+            " person without an account, proven by a code sent to their contact."
+        )
+    )
+    async def submit_verified_data_request(
+        self, info: Info, input: SubmitVerifiedDataRequestInput
+    ) -> VerifiedDataRequestPayload:
+        result = await verified_requests.submit_verified_data_request(
+            info.context,
+            verified_requests.VerifiedSubmission(
+                request=requests.Submission(
+                    type=input.type,
+                    details=input.details,
+                    deletion_ground=input.deletion_ground,
+                    categories=tuple(input.categories or ()),
+                    purposes=tuple(input.purposes or ()),
+                ),
+                relation=input.relation,
+                requester_name=input.requester_name,
+                contact=input.contact,
+                code=input.code,
+                subject_name=input.subject_name,
+                subject_contact=input.subject_contact,
+                evidence=input.evidence,
+            ),
+        )
+        request = result.request
+        return VerifiedDataRequestPayload(
+            reference=(strawberry.ID(to_global_id("DataRequest", request.id)) if request else None),
+            due_at=request.due_at if request else None,
+            user_errors=user_errors(result.user_errors),
         )
 
     @strawberry.mutation
@@ -138,11 +289,31 @@ class RightsMutations:
             await requests.resolve_data_request(
                 info.context,
                 key_of(input.id, "DataRequest"),
-                input.status,
-                input.note,
-                input.refusal_reason,
+                requests.Resolution(
+                    status=input.status,
+                    note=input.note,
+                    refusal_reason=input.refusal_reason,
+                    categories=tuple(input.categories) if input.categories is not None else None,
+                    purposes=tuple(input.purposes) if input.purposes is not None else None,
+                    correction=input.correction,
+                ),
             )
         )
+
+    @strawberry.mutation(
+        description="Staff: end a restriction of processing; the consent reads as given again."
+    )
+    async def lift_restriction(
+        self, info: Info, input: LiftRestrictionInput
+    ) -> LiftRestrictionPayload:
+        result = await requests.lift_restriction(
+            info.context, key_of(input.account_id, *ACCOUNT_TYPE_NAMES), input.purpose
+        )
+        consent = None
+        if result.account is not None:
+            states = await consent_queries.consents(info.context, result.account)
+            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
+        return LiftRestrictionPayload(consent=consent, user_errors=user_errors(result.user_errors))
 
     @strawberry.mutation(description="Privacy officers: notify the accounts an incident affected.")
     async def record_security_incident(
@@ -154,8 +325,17 @@ class RightsMutations:
             measures=input.measures,
             advice=input.advice,
             affected=[key_of(raw, *ACCOUNT_TYPE_NAMES) for raw in input.affected_account_ids],
+            categories=input.categories,
+            cause=input.cause,
+            harm=input.harm,
+            contact=input.contact,
+            channels=input.channels,
         )
         result = await incidents.record_security_incident(info.context, incident)
         return SecurityIncidentPayload(
-            notified=result.notified, user_errors=user_errors(result.user_errors)
+            notified=result.notified,
+            security_incident=(
+                SecurityIncident(row=result.incident) if result.incident is not None else None
+            ),
+            user_errors=user_errors(result.user_errors),
         )

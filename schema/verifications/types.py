@@ -60,13 +60,13 @@ class RealNameVerification(_Verification):
 class StudentVerification(_Verification):
     row: strawberry.Private[StudentRow]
 
-    @strawberry.field
-    def school(self) -> str:
-        return self.row.school
+    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.SCHOOL)])
+    def school(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.school)
 
-    @strawberry.field
-    def major(self) -> str:
-        return self.row.major
+    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.MAJOR)])
+    def major(self, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(self.subject, self.row.major)
 
     @strawberry.field
     def enrolled_on(self) -> date:

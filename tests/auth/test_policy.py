@@ -1,12 +1,15 @@
-"""The reveal policy against RULES.md section 3, written out case by case.
+"""The reveal policy against RULES.md section 3 and the staff scope in docs/behaviour.md
+("Sensitive fields"), written out case by case.
 
 Each row gives the decision for one kind and relation in the eight situations below,
 in this order, one letter each (C = CLEAR, M = MASKED, F = FORBIDDEN,
-S = STEP_UP_REQUIRED):
+S = STEP_UP_REQUIRED, O = OWN, the holder's own view):
 
-    reveal        -  -  -  -  R  R  R  R
-    elevated      -  -  E  E  -  -  E  E
-    open request  -  O  -  O  -  O  -  O
+    reveal                          -  -  -  -  R  R  R  R
+    elevated                        -  -  E  E  -  -  E  E
+    open request needing the kind   -  O  -  O  -  O  -  O
+
+Staff read nothing of an account without an open request whose type needs the kind.
 """
 
 from __future__ import annotations
@@ -26,44 +29,80 @@ EXPECTED: dict[tuple[SensitiveKind, Relation], str] = {
     (K.PHONE, R.SELF):                        "MMMM SSCC",
     (K.PHONE, R.ENTERPRISE_MANAGER):          "MMMM SSCC",
     (K.PHONE, R.ENTERPRISE_MEMBER):           "FFFF FFFF",
-    (K.PHONE, R.STAFF):                       "MMMM FSFC",
+    (K.PHONE, R.STAFF):                       "FMFM FSFC",
     (K.PHONE, R.OTHER):                       "FFFF FFFF",
 
     (K.EMAIL, R.SELF):                        "MMMM SSCC",
     (K.EMAIL, R.ENTERPRISE_MANAGER):          "MMMM SSCC",
     (K.EMAIL, R.ENTERPRISE_MEMBER):           "FFFF FFFF",
-    (K.EMAIL, R.STAFF):                       "MMMM FSFC",
+    (K.EMAIL, R.STAFF):                       "FMFM FSFC",
     (K.EMAIL, R.OTHER):                       "FFFF FFFF",
 
     (K.PERSON_NAME, R.SELF):                  "MMMM SSCC",
     (K.PERSON_NAME, R.ENTERPRISE_MANAGER):    "FFFF FFFF",
     (K.PERSON_NAME, R.ENTERPRISE_MEMBER):     "FFFF FFFF",
-    (K.PERSON_NAME, R.STAFF):                 "MMMM FSFC",
+    (K.PERSON_NAME, R.STAFF):                 "FMFM FSFC",
     (K.PERSON_NAME, R.OTHER):                 "FFFF FFFF",
 
     (K.ID_NUMBER, R.SELF):                    "MMMM SSCC",
     (K.ID_NUMBER, R.ENTERPRISE_MANAGER):      "FFFF FFFF",
     (K.ID_NUMBER, R.ENTERPRISE_MEMBER):       "FFFF FFFF",
-    (K.ID_NUMBER, R.STAFF):                   "MMMM FSFC",
+    (K.ID_NUMBER, R.STAFF):                   "FMFM FSFC",
     (K.ID_NUMBER, R.OTHER):                   "FFFF FFFF",
 
     (K.OPEN_ID, R.SELF):                      "MMMM SSCC",
     (K.OPEN_ID, R.ENTERPRISE_MANAGER):        "FFFF FFFF",
     (K.OPEN_ID, R.ENTERPRISE_MEMBER):         "FFFF FFFF",
-    (K.OPEN_ID, R.STAFF):                     "MMMM FSFC",
+    (K.OPEN_ID, R.STAFF):                     "FMFM FSFC",
     (K.OPEN_ID, R.OTHER):                     "FFFF FFFF",
 
     (K.IP_ADDRESS, R.SELF):                   "MMMM SSCC",
     (K.IP_ADDRESS, R.ENTERPRISE_MANAGER):     "FFFF FFFF",
     (K.IP_ADDRESS, R.ENTERPRISE_MEMBER):      "FFFF FFFF",
-    (K.IP_ADDRESS, R.STAFF):                  "MMMM FSFC",
+    (K.IP_ADDRESS, R.STAFF):                  "FMFM FSFC",
     (K.IP_ADDRESS, R.OTHER):                  "FFFF FFFF",
 
     (K.BANK_CARD, R.SELF):                    "MMMM MMMM",
     (K.BANK_CARD, R.ENTERPRISE_MANAGER):      "FFFF FFFF",
     (K.BANK_CARD, R.ENTERPRISE_MEMBER):       "MMMM MMMM",
-    (K.BANK_CARD, R.STAFF):                   "MMMM MMMM",
+    (K.BANK_CARD, R.STAFF):                   "FMFM FMFM",
     (K.BANK_CARD, R.OTHER):                   "FFFF FFFF",
+
+    (K.SEARCH_QUERY, R.SELF):                 "OOOO OOOO",
+    (K.SEARCH_QUERY, R.ENTERPRISE_MANAGER):   "FFFF FFFF",
+    (K.SEARCH_QUERY, R.ENTERPRISE_MEMBER):    "FFFF FFFF",
+    (K.SEARCH_QUERY, R.STAFF):                "FMFM FSFC",
+    (K.SEARCH_QUERY, R.OTHER):                "FFFF FFFF",
+
+    (K.BIRTH_DATE, R.SELF):                   "OOOO OOOO",
+    (K.BIRTH_DATE, R.ENTERPRISE_MANAGER):     "FFFF FFFF",
+    (K.BIRTH_DATE, R.ENTERPRISE_MEMBER):      "FFFF FFFF",
+    (K.BIRTH_DATE, R.STAFF):                  "FMFM FSFC",
+    (K.BIRTH_DATE, R.OTHER):                  "FFFF FFFF",
+
+    (K.SCHOOL, R.SELF):                       "OOOO OOOO",
+    (K.SCHOOL, R.ENTERPRISE_MANAGER):         "FFFF FFFF",
+    (K.SCHOOL, R.ENTERPRISE_MEMBER):          "FFFF FFFF",
+    (K.SCHOOL, R.STAFF):                      "FMFM FSFC",
+    (K.SCHOOL, R.OTHER):                      "FFFF FFFF",
+
+    (K.MAJOR, R.SELF):                        "OOOO OOOO",
+    (K.MAJOR, R.ENTERPRISE_MANAGER):          "FFFF FFFF",
+    (K.MAJOR, R.ENTERPRISE_MEMBER):           "FFFF FFFF",
+    (K.MAJOR, R.STAFF):                       "FMFM FSFC",
+    (K.MAJOR, R.OTHER):                       "FFFF FFFF",
+
+    (K.REQUEST_DETAILS, R.SELF):              "OOOO OOOO",
+    (K.REQUEST_DETAILS, R.ENTERPRISE_MANAGER):"FFFF FFFF",
+    (K.REQUEST_DETAILS, R.ENTERPRISE_MEMBER): "FFFF FFFF",
+    (K.REQUEST_DETAILS, R.STAFF):             "FMFM FSFC",
+    (K.REQUEST_DETAILS, R.OTHER):             "FFFF FFFF",
+
+    (K.USER_AGENT, R.SELF):                   "OOOO OOOO",
+    (K.USER_AGENT, R.ENTERPRISE_MANAGER):     "FFFF FFFF",
+    (K.USER_AGENT, R.ENTERPRISE_MEMBER):      "FFFF FFFF",
+    (K.USER_AGENT, R.STAFF):                  "FMFM FSFC",
+    (K.USER_AGENT, R.OTHER):                  "FFFF FFFF",
 }  # fmt: skip
 
 LETTERS = {
@@ -71,6 +110,7 @@ LETTERS = {
     "M": Decision.MASKED,
     "F": Decision.FORBIDDEN,
     "S": Decision.STEP_UP_REQUIRED,
+    "O": Decision.OWN,
 }
 
 SITUATIONS = list(product([False, True], repeat=3))  # (reveal, elevated, open request)
@@ -142,3 +182,27 @@ def test_bank_card_is_never_clear_even_for_its_elevated_owner() -> None:
     )
 
     assert decision is Decision.MASKED
+
+
+def test_staff_read_nothing_masked_without_a_request_that_needs_the_kind() -> None:
+    decision = decide(
+        SensitiveKind.SEARCH_QUERY,
+        Relation.STAFF,
+        reveal=False,
+        elevated=True,
+        open_data_request=False,
+    )
+
+    assert decision is Decision.FORBIDDEN
+
+
+def test_the_holder_reads_what_they_typed_as_it_is() -> None:
+    decision = decide(
+        SensitiveKind.SEARCH_QUERY,
+        Relation.SELF,
+        reveal=False,
+        elevated=False,
+        open_data_request=False,
+    )
+
+    assert decision is Decision.OWN

@@ -128,6 +128,7 @@ def test_every_purpose_has_a_key_of_its_own_under_a_fixed_label() -> None:
         "xiamo-gateway/rate-limit",
         "xiamo-gateway/refresh-token",
         "xiamo-gateway/log-pseudonym",
+        "xiamo-gateway/service-credential",
     ]
     for purpose, digest in digests.items():
         key = hkdf_sha256(b"m" * 32, purpose.value.encode())

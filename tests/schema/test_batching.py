@@ -16,7 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
 from auth.sessions import open_session
-from models import Account, LoginEvent, LoginMethod
+from models import (
+    ANSWER_WITHIN,
+    Account,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    LoginEvent,
+    LoginMethod,
+)
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock, StatementCounter
 from tests.helpers import graphql
@@ -62,8 +70,9 @@ fragment IndividualFields on IndividualAccount {
 # The enterprise: + the sub-accounts (the enterprise itself is the viewer's row).
 ENTERPRISE_STATEMENTS = 3
 # Staff: + accounts, identities, bank cards, guardian consents, sessions, login
-# events, access log, real-name and student verifications.
-STAFF_STATEMENTS = 11
+# events, access log, real-name and student verifications; the open requests that let
+# staff read, the staff member's name for the log, and the log entries of the reads.
+STAFF_STATEMENTS = 14
 
 
 @pytest.fixture
@@ -125,7 +134,7 @@ async def test_an_enterprise_reads_25_sub_accounts_for_the_statements_of_one(
     assert (one_count, many_count) == (ENTERPRISE_STATEMENTS, ENTERPRISE_STATEMENTS)
 
 
-async def test_staff_read_25_individuals_with_everything_for_the_statements_of_one(
+async def test_staff_working_25_requests_read_the_individuals_for_the_statements_of_one(
     client: httpx.AsyncClient,
     db: AsyncSession,
     viewers: Viewers,
@@ -140,6 +149,16 @@ async def test_staff_read_25_individuals_with_everything_for_the_statements_of_o
         # A second live device beside the one Viewers opened.
         await open_session(
             db, services.tokens, now=clock(), account_id=person.id, user_agent="Tablet"
+        )
+        # Staff read a person's fields to work a request that needs them.
+        db.add(
+            DataRequest(
+                account_id=person.id,
+                type=DataRequestType.ACCESS_COPY,
+                status=DataRequestStatus.SUBMITTED,
+                submitted_at=clock(),
+                due_at=clock() + ANSWER_WITHIN,
+            )
         )
         people.append(person)
     await db.commit()
@@ -168,7 +187,13 @@ async def test_staff_read_25_individuals_with_everything_for_the_statements_of_o
         assert [card["last4"] for card in node["bankCards"]] == ["5679"]
         assert len(node["sessions"]) == 2
         assert len(node["loginHistory"]["edges"]) == 2
-    assert many["data"]["a0"] == one["data"]["a0"]
+    # The access log grew between the two reads: staff reads are logged.
+    first, again = (dict(node["a0"]) for node in (one["data"], many["data"]))
+    assert (first.pop("accessLog"), again.pop("accessLog")["edges"] != []) == (
+        {"edges": [], "pageInfo": {"hasNextPage": False, "endCursor": None}},
+        True,
+    )
+    assert again == first
     assert (one_count, many_count) == (STAFF_STATEMENTS, STAFF_STATEMENTS)
 
 

@@ -44,8 +44,10 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 
-# RULES.md section 7: what a minor may still do while consent is pending, and
-# revokeOtherSessions (protecting oneself is never gated; docs/behaviour.md).
+# What a minor may still do while consent is pending (docs/behaviour.md, "Minors"):
+# protecting oneself (revokeOtherSessions), the withdrawals, which are never harder than
+# granting, and what someone filing for another person does, which changes nothing of
+# the account.
 ALLOWED_WHILE_PENDING = {
     "revokeOtherSessions",
     "requestSmsCode",
@@ -57,6 +59,11 @@ ALLOWED_WHILE_PENDING = {
     "exportMyData",
     "submitDataRequest",
     "cancelAccount",
+    "clearSearchHistory",
+    "unbindBankCard",
+    "withdrawGuardianConsent",
+    "requestDataRequestCode",
+    "submitVerifiedDataRequest",
 }
 GUARDIAN_CONSENT_REQUIRED = error(
     "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."

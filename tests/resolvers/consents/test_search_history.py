@@ -124,7 +124,7 @@ async def test_the_stored_query_is_not_in_clear_in_the_database(
     assert "海报".encode() not in blob
 
 
-async def test_withdrawing_stops_recording_at_once(
+async def test_withdrawing_stops_recording_at_once_and_erases_past_searches(
     client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
 ) -> None:
     me = await people.account()
@@ -136,8 +136,8 @@ async def test_withdrawing_stops_recording_at_once(
     body = await record(client, me, "after withdrawal")
 
     assert body == NOT_RECORDED
-    assert await stored(db, me.me.id) == 1
-    assert queries_of(await history(client, me)) == ["before withdrawal"]
+    assert await stored(db, me.me.id) == 0
+    assert queries_of(await history(client, me)) == []
 
 
 async def test_withdrawing_stops_recording_within_the_same_request(
@@ -167,7 +167,7 @@ async def test_withdrawing_stops_recording_within_the_same_request(
             "after": {"recorded": False},
         }
     }
-    assert await stored(db, me.me.id) == 1
+    assert await stored(db, me.me.id) == 0
 
 
 async def test_granting_again_resumes_recording(

@@ -12,19 +12,21 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
+    AccountStatus,
     BankCard,
     BankCardType,
     Consent,
     ConsentEvent,
     ConsentPurpose,
     RealNameVerification,
+    SearchEntry,
     StaffRole,
     StudentVerification,
     VerificationStatus,
 )
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, error, step_up
+from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, error
 
 CONSENT_FIELDS = (
     "purpose granted separate policyVersion updatedAt history { granted policyVersion at }"
@@ -54,14 +56,15 @@ SEPARATE = {
     "SENSITIVE_BANK_CARD",
     "THIRD_PARTY_SHARING",
 }
-# Withdrawing these erases what was collected under them, so it needs step-up.
+# Withdrawing these erases, at once and without step-up, what was collected only under
+# them.
 ERASING = {
+    "SEARCH_HISTORY": "searchHistory",
     "SENSITIVE_REAL_NAME": "realNameVerification",
     "SENSITIVE_STUDENT": "studentVerification",
     "SENSITIVE_BANK_CARD": "bankCards",
 }
 PURPOSES = [purpose.value for purpose in ConsentPurpose]
-STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", "Confirm it is you (elevateSession), then try again.")
 POLICY_NOT_ACCEPTED = error(
     "POLICY_NOT_ACCEPTED", "Accept the current privacy policy before granting consent."
 )
@@ -180,7 +183,15 @@ async def add_bank_cards(db: AsyncSession, account_id: uuid.UUID, now: datetime)
         db.add(card)
 
 
+async def add_searches(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
+    for query in ("chairs", "lamps"):
+        entry = SearchEntry(account_id=account_id, created_at=now)
+        entry.query = query
+        db.add(entry)
+
+
 async def collect_everything(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
+    await add_searches(db, account_id, now)
     await add_real_name(db, account_id, now)
     await add_student(db, account_id, now)
     await add_bank_cards(db, account_id, now)
@@ -189,13 +200,19 @@ async def collect_everything(db: AsyncSession, account_id: uuid.UUID, now: datet
 
 async def collected(db: AsyncSession, account_id: uuid.UUID) -> dict[str, int]:
     return {
+        "searchHistory": await count(db, SearchEntry, account_id),
         "realNameVerification": await count(db, RealNameVerification, account_id),
         "studentVerification": await count(db, StudentVerification, account_id),
         "bankCards": await count(db, BankCard, account_id),
     }
 
 
-EVERYTHING = {"realNameVerification": 1, "studentVerification": 1, "bankCards": 2}
+EVERYTHING = {
+    "searchHistory": 2,
+    "realNameVerification": 1,
+    "studentVerification": 1,
+    "bankCards": 2,
+}
 
 
 # --- starting state ---------------------------------------------------------------------
@@ -249,8 +266,6 @@ async def test_withdrawing_appends_an_event_and_keeps_the_history(
     before = await stored_events(db, me.me.id)
     clock.advance(minutes=10)
     withdrawn_at = clock()
-    if purpose in ERASING:
-        await step_up(client, me)
 
     body = await set_consent(client, me, purpose, False)
 
@@ -280,6 +295,8 @@ async def test_events_keep_the_version_they_were_given_under(
                 "version": "2.0",
                 "effectiveOn": clock().date().isoformat(),
                 "material": True,
+                "summaryOfChanges": "Clearer wording.",
+                "affectedPurposes": [],
                 "body": "# Version 2.0",
             }
         },
@@ -334,6 +351,8 @@ async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
                 "version": "2.0",
                 "effectiveOn": clock().date().isoformat(),
                 "material": True,
+                "summaryOfChanges": "Clearer wording.",
+                "affectedPurposes": [],
                 "body": "# Version 2.0",
             }
         },
@@ -372,47 +391,11 @@ async def test_withdrawing_needs_no_accepted_policy(
     assert body["data"]["setConsent"]["consent"]["granted"] is False
 
 
-# --- withdrawing a separate consent erases what it covered -------------------------------
+# --- withdrawing erases what was collected only under the purpose -------------------------
 
 
 @pytest.mark.parametrize("purpose", sorted(ERASING))
-async def test_withdrawing_a_sensitive_consent_needs_step_up(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
-) -> None:
-    me = await people.account()
-    await collect_everything(db, me.me.id, clock())
-    await set_consent(client, me, purpose, True)
-    events = await stored_events(db, me.me.id)
-    clock.advance(minutes=1)
-
-    body = await set_consent(client, me, purpose, False)
-
-    assert body == {
-        "data": {"setConsent": {"consent": None, "erased": [], "userErrors": [STEP_UP_REQUIRED]}}
-    }
-    assert (await my_consents(client, me))[purpose]["granted"] is True
-    assert await stored_events(db, me.me.id) == events
-    assert await collected(db, me.me.id) == EVERYTHING
-
-
-@pytest.mark.parametrize("purpose", sorted(ERASING))
-async def test_step_up_lapses_after_five_minutes(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
-) -> None:
-    me = await people.account()
-    await collect_everything(db, me.me.id, clock())
-    await set_consent(client, me, purpose, True)
-    await step_up(client, me)
-    clock.advance(minutes=5, seconds=1)
-
-    body = await set_consent(client, me, purpose, False)
-
-    assert body["data"]["setConsent"]["userErrors"] == [STEP_UP_REQUIRED]
-    assert await collected(db, me.me.id) == EVERYTHING
-
-
-@pytest.mark.parametrize("purpose", sorted(ERASING))
-async def test_withdrawing_with_step_up_erases_what_was_collected(
+async def test_withdrawing_erases_what_was_collected_at_once_without_step_up(
     client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
     me = await people.account()
@@ -422,7 +405,6 @@ async def test_withdrawing_with_step_up_erases_what_was_collected(
     await set_consent(client, me, purpose, True)
     granted_at = clock()
     clock.advance(minutes=1)
-    await step_up(client, me)
 
     body = await set_consent(client, me, purpose, False)
 
@@ -441,16 +423,54 @@ async def test_withdrawing_with_step_up_erases_what_was_collected(
     assert await collected(db, someone_else.me.id) == EVERYTHING
 
 
+@pytest.mark.parametrize("purpose", PURPOSES)
+async def test_a_minor_awaiting_guardian_consent_withdraws_every_purpose(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+) -> None:
+    me = await people.account()
+    await collect_everything(db, me.me.id, clock())
+    await set_consent(client, me, purpose, True)
+    me.me.status = AccountStatus.PENDING_GUARDIAN_CONSENT
+    await db.commit()
+    clock.advance(minutes=1)
+
+    withdrawn = await set_consent(client, me, purpose, False)
+    granting = await set_consent(client, me, purpose, True)
+
+    expected_erased = [ERASING[purpose]] if purpose in ERASING else []
+    assert withdrawn["data"]["setConsent"]["userErrors"] == []
+    assert withdrawn["data"]["setConsent"]["erased"] == expected_erased
+    assert withdrawn["data"]["setConsent"]["consent"]["granted"] is False
+    assert granting == {
+        "data": {
+            "setConsent": {
+                "consent": None,
+                "erased": [],
+                "userErrors": [
+                    error(
+                        "GUARDIAN_CONSENT_REQUIRED",
+                        "A guardian must consent before this account can do that.",
+                    )
+                ],
+            }
+        }
+    }
+    db.expunge_all()
+    assert await collected(db, me.me.id) == {
+        **EVERYTHING,
+        **({ERASING[purpose]: 0} if purpose in ERASING else {}),
+    }
+
+
 async def test_the_account_no_longer_shows_what_was_erased(
     client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
 ) -> None:
     me = await people.account()
     await collect_everything(db, me.me.id, clock())
-    await step_up(client, me)
 
     erased = [
         (await set_consent(client, me, purpose, False))["data"]["setConsent"]["erased"]
-        for purpose in sorted(ERASING)
+        for purpose in ["SEARCH_HISTORY", *sorted(set(ERASING) - {"SEARCH_HISTORY"})]
     ]
     body = await graphql(
         client,
@@ -459,7 +479,12 @@ async def test_the_account_no_longer_shows_what_was_erased(
         token=me.token,
     )
 
-    assert erased == [["bankCards"], ["realNameVerification"], ["studentVerification"]]
+    assert erased == [
+        ["searchHistory"],
+        ["bankCards"],
+        ["realNameVerification"],
+        ["studentVerification"],
+    ]
     assert body == {
         "data": {
             "viewer": {
@@ -474,7 +499,6 @@ async def test_erased_is_empty_when_nothing_was_collected(
     client: httpx.AsyncClient, people: People, purpose: str
 ) -> None:
     me = await people.account()
-    await step_up(client, me)
 
     body = await set_consent(client, me, purpose, False)
 
@@ -483,7 +507,7 @@ async def test_erased_is_empty_when_nothing_was_collected(
 
 
 @pytest.mark.parametrize("purpose", sorted(set(PURPOSES) - set(ERASING)))
-async def test_withdrawing_other_purposes_needs_no_step_up_and_erases_nothing(
+async def test_withdrawing_other_purposes_erases_nothing_here(
     client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
     me = await people.account()

@@ -14,11 +14,15 @@ from auth.passwords import hash_password
 from auth.services import AuthServices
 from auth.sessions import elevate, open_session
 from models import (
+    ANSWER_WITHIN,
     AccessLogEntry,
     Account,
     AccountKind,
     AccountStatus,
     AuthSession,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
     StaffMember,
     StaffRole,
     SubAccountRole,
@@ -302,3 +306,17 @@ def sub_account_view(
         "lastLoginAt": None,
         "enterprise": {"id": global_id(enterprise)},
     }
+
+
+async def open_request(db: AsyncSession, account: Account, clock: Clock) -> DataRequest:
+    """An open request for a copy of the account's data: what lets staff read it."""
+    request = DataRequest(
+        account_id=account.id,
+        type=DataRequestType.ACCESS_COPY,
+        status=DataRequestStatus.SUBMITTED,
+        submitted_at=clock.now,
+        due_at=clock.now + ANSWER_WITHIN,
+    )
+    db.add(request)
+    await db.commit()
+    return request

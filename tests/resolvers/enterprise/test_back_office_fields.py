@@ -27,6 +27,7 @@ from tests.resolvers.enterprise.helpers import (
     make_caller,
     masked_email,
     masked_phone,
+    open_request,
     step_up,
     top_level_error,
 )
@@ -172,9 +173,10 @@ async def test_the_forbidden_fields_are_refused_for_every_row_of_a_list(
 
 
 @pytest.mark.parametrize("field", BEYOND_MANAGER)
-async def test_staff_reads_every_field_of_a_sub_account(
-    staff: Caller, member: Caller, field: str
+async def test_staff_working_a_request_reads_every_field_of_a_sub_account(
+    staff: Caller, member: Caller, field: str, db: AsyncSession, clock: Clock
 ) -> None:
+    await open_request(db, member.row, clock)
     body = await staff(
         "query($id: ID!) { account(id: $id) { ... on SubAccount { "
         + selection("SubAccount", field)
@@ -185,7 +187,7 @@ async def test_staff_reads_every_field_of_a_sub_account(
     assert "errors" not in body, body
 
 
-async def test_staff_sees_contacts_masked_and_may_not_reveal_without_a_data_request(
+async def test_staff_read_no_contact_without_a_data_request_even_masked(
     staff: Caller, member: Caller, db: AsyncSession
 ) -> None:
     await step_up(staff, "staff-Password-9")
@@ -193,11 +195,24 @@ async def test_staff_sees_contacts_masked_and_may_not_reveal_without_a_data_requ
 
     body = await staff(query, id=member.id)
 
-    assert body["data"] == {
-        "account": {"phone": "136****0002", "email": "u***@acme.example", "revealed": None}
-    }
-    assert errors_of(body) == [top_level_error(NOT_ALLOWED, "FORBIDDEN", "account", "revealed")]
+    assert body["data"] == {"account": {"phone": None, "email": None, "revealed": None}}
+    assert sorted(errors_of(body), key=lambda error: str(error["path"])) == [
+        top_level_error(NOT_ALLOWED, "FORBIDDEN", "account", field)
+        for field in ("email", "phone", "revealed")
+    ]
     assert await access_log_count(db) == 0
+
+
+async def test_staff_working_a_request_see_contacts_masked_and_each_read_is_logged(
+    staff: Caller, member: Caller, db: AsyncSession, clock: Clock
+) -> None:
+    await open_request(db, member.row, clock)
+    query = "query($id: ID!) { account(id: $id) { phone email } }"
+
+    body = await staff(query, id=member.id)
+
+    assert body == {"data": {"account": {"phone": "136****0002", "email": "u***@acme.example"}}}
+    assert await access_log_count(db) == 2
 
 
 @pytest.mark.parametrize("field", ["phone", "email"])

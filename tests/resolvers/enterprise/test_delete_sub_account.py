@@ -15,6 +15,7 @@ from tests.resolvers.enterprise.helpers import (
     CREATE,
     DELETE,
     LOGIN,
+    NOT_ALLOWED,
     NOT_FOUND,
     NOT_ITSELF,
     NOT_MANAGER,
@@ -100,19 +101,22 @@ async def test_a_deleted_sub_account_is_gone_for_the_enterprise_and_a_shell_for_
     assert await owner(TOTAL) == {
         "data": {"viewer": {"account": {"subAccounts": {"totalCount": 1}}}}
     }
-    assert await staff(STAFF_ACCOUNT, id=member.id) == {
-        "data": {
-            "account": {
-                "id": member.id,
-                "status": "CANCELLED",
-                "displayName": "Cancelled account",
-                "phone": None,
-                "email": None,
-                "role": "MEMBER",
-                "permissions": [],
-            }
+    shell = await staff(STAFF_ACCOUNT, id=member.id)
+    assert shell["data"] == {
+        "account": {
+            "id": member.id,
+            "status": "CANCELLED",
+            "displayName": "Cancelled account",
+            "phone": None,
+            "email": None,
+            "role": "MEMBER",
+            "permissions": [],
         }
     }
+    # Staff work no request of the shell: its personal fields stay closed to them.
+    assert sorted(errors_of(shell), key=lambda error: str(error["path"])) == [
+        top_level_error(NOT_ALLOWED, "FORBIDDEN", "account", field) for field in ("email", "phone")
+    ]
 
 
 async def test_the_phone_and_email_of_a_deleted_sub_account_are_free_again(

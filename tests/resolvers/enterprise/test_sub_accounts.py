@@ -23,6 +23,7 @@ from tests.resolvers.enterprise.helpers import (
     make_sub_account,
     masked_email,
     masked_phone,
+    open_request,
     sub_account_phone,
     top_level_error,
 )
@@ -403,9 +404,11 @@ async def test_an_admin_sub_account_lists_its_enterprise_s_sub_accounts_itself_i
     assert through_node == {"data": {"node": {"subAccounts": expected}}}
 
 
-async def test_staff_lists_any_enterprise_s_sub_accounts_masked(
-    staff: Caller, owner: Caller, admin: Caller, member: Caller
+async def test_staff_working_requests_list_an_enterprise_s_sub_accounts_masked(
+    staff: Caller, owner: Caller, admin: Caller, member: Caller, db: AsyncSession, clock: Clock
 ) -> None:
+    for sub_account in (admin, member):
+        await open_request(db, sub_account.row, clock)
     body = await staff(
         "query($id: ID!) { account(id: $id) { ... on EnterpriseAccount { subAccounts { "
         + LIST_FIELDS

@@ -10,7 +10,10 @@ import httpx
 from tests.helpers import graphql
 from tests.resolvers.consents.helpers import USER_ERRORS, SignedIn
 
-POLICY_FIELDS = "version effectiveOn publishedAt material summaryOfChanges body"
+POLICY_FIELDS = "version effectiveOn publishedAt material summaryOfChanges body affectedPurposes"
+# What a material version says changed, when a test does not say otherwise.
+SUMMARY = "Clearer wording throughout."
+_UNSAID: Any = object()
 PUBLISH = f"""
 mutation($input: PublishPrivacyPolicyInput!) {{
   publishPrivacyPolicy(input: $input) {{ privacyPolicy {{ {POLICY_FIELDS} }} {USER_ERRORS} }}
@@ -40,8 +43,15 @@ async def publish(
     *,
     material: bool,
     body: str | None = None,
-    summary: str | None = None,
+    summary: str | None = _UNSAID,
+    affected: list[str] | None = _UNSAID,
 ) -> dict[str, Any]:
+    """A material version says what changed and which consents to ask again (none)
+    unless the test says otherwise."""
+    if summary is _UNSAID:
+        summary = SUMMARY if material else None
+    if affected is _UNSAID:
+        affected = [] if material else None
     return await graphql(
         client,
         PUBLISH,
@@ -51,6 +61,7 @@ async def publish(
                 "effectiveOn": effective_on.isoformat(),
                 "material": material,
                 "summaryOfChanges": summary,
+                "affectedPurposes": affected,
                 "body": f"# Privacy policy {version}" if body is None else body,
             }
         },
@@ -65,10 +76,19 @@ async def published(
     effective_on: date,
     *,
     material: bool,
-    summary: str | None = None,
+    summary: str | None = _UNSAID,
+    affected: list[str] | None = _UNSAID,
 ) -> dict[str, Any]:
     """Publish and insist it worked; the published version as the payload returns it."""
-    body = await publish(client, officer, version, effective_on, material=material, summary=summary)
+    body = await publish(
+        client,
+        officer,
+        version,
+        effective_on,
+        material=material,
+        summary=summary,
+        affected=affected,
+    )
     payload: dict[str, Any] = body["data"]["publishPrivacyPolicy"]
     assert payload["userErrors"] == [], body
     return payload

@@ -19,7 +19,9 @@ from tests.conftest import Clock, make_settings
 from tests.helpers import graphql
 from tests.resolvers.consents.helpers import People
 
-CATEGORY_FIELDS = "key name description purpose legalBasis sensitive consentPurpose retentionDays"
+CATEGORY_FIELDS = (
+    "key name description purpose legalBasis sensitive consentPurpose retentionDays retention"
+)
 RECIPIENT_FIELDS = "name kind purpose dataCategories requiresSeparateConsent"
 INVENTORY = f"""
 {{
@@ -109,6 +111,25 @@ async def test_each_category_says_why_on_what_basis_and_for_how_long(
         "SEARCH_HISTORY",
         180,
     )
+
+
+async def test_every_category_says_how_long_it_is_kept(client: httpx.AsyncClient) -> None:
+    categories = (await inventory(client))["dataCategories"]
+
+    assert [c["key"] for c in categories if not c["retention"].strip()] == []
+
+
+async def test_the_wechat_identifiers_kept_are_declared_in_inventory_and_policy(
+    client: httpx.AsyncClient,
+) -> None:
+    categories = {c["key"]: c for c in (await inventory(client))["dataCategories"]}
+    policy = await graphql(client, "{ privacyPolicy { body } }")
+
+    description = categories["third_party_account"]["description"]
+    body = policy["data"]["privacyPolicy"]["body"]
+    for identifier in ("OpenID", "UnionID", "nickname", "avatar"):
+        assert identifier in description, identifier
+        assert identifier in body, identifier
 
 
 async def test_the_recipients_are_the_shipped_file(client: httpx.AsyncClient) -> None:

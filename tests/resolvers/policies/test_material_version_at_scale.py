@@ -18,10 +18,10 @@ from tests.resolvers.policies.helpers import notifications, publish
 
 # The session behind the token; the staff member, read when authenticating and again for
 # the role check (the session's identity map holds rows only while they are referenced);
-# the look-up of the version; the new version's INSERT; one INSERT ... SELECT of the
-# notifications. The clock stands still here, so the session's last-used time needs no
-# UPDATE.
-PUBLICATION_STATEMENTS = 6
+# the look-up of the version; the new version's INSERT; its privacy event's INSERT; one
+# INSERT ... SELECT of the notifications. The clock stands still here, so the session's
+# last-used time needs no UPDATE.
+PUBLICATION_STATEMENTS = 7
 
 
 async def seed_accounts(

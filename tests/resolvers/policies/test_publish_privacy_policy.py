@@ -85,6 +85,7 @@ async def test_a_privacy_officer_publishes_a_version(
                     "material": True,
                     "summaryOfChanges": "We now name every SDK.",
                     "body": "# Privacy policy 2.0\n\nEverything we collect.",
+                    "affectedPurposes": [],
                 },
                 "userErrors": [],
             }
@@ -246,18 +247,85 @@ async def test_a_material_version_notifies_every_account_and_asks_each_to_accept
         assert await policy_status(client, account) == status("1.0", "2.0", True)
 
 
-async def test_a_material_version_without_a_summary_says_only_when(
+@pytest.mark.parametrize(
+    ("material", "summary", "affected", "errors"),
+    [
+        (True, None, [], [("summaryOfChanges", "A material version says what changed.")]),
+        (True, "  ", [], [("summaryOfChanges", "A material version says what changed.")]),
+        (
+            True,
+            "New partners.",
+            None,
+            [
+                (
+                    "affectedPurposes",
+                    "A material version names the purposes whose consents must be given"
+                    " again (an empty list for none).",
+                )
+            ],
+        ),
+        (
+            False,
+            "Typos.",
+            ["TARGETED_PUSH"],
+            [("affectedPurposes", "Only a material version asks for consents again.")],
+        ),
+    ],
+)
+async def test_a_material_version_says_what_changed_and_which_consents_it_asks_again(
+    client: httpx.AsyncClient,
+    people: People,
+    clock: Clock,
+    db: AsyncSession,
+    material: bool,
+    summary: str | None,
+    affected: list[str] | None,
+    errors: list[tuple[str, str]],
+) -> None:
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+
+    body = await publish(
+        client,
+        officer,
+        "2.0",
+        clock().date(),
+        material=material,
+        summary=summary,
+        affected=affected,
+    )
+
+    assert body["data"]["publishPrivacyPolicy"] == {
+        "privacyPolicy": None,
+        "userErrors": [
+            {"field": [field], "code": "INVALID_INPUT", "message": message}
+            for field, message in errors
+        ],
+    }
+    assert await versions(db) == ["1.0"]
+
+
+async def test_a_material_version_names_in_its_notice_the_consents_to_give_again(
     client: httpx.AsyncClient, people: People, clock: Clock
 ) -> None:
     me = await people.account()
     officer = await people.staff(StaffRole.PRIVACY_OFFICER)
     effective_on = clock().date() + timedelta(days=30)
 
-    await published(client, officer, "2.0", effective_on, material=True)
+    await published(
+        client,
+        officer,
+        "2.0",
+        effective_on,
+        material=True,
+        summary="New advertising partners.",
+        affected=["THIRD_PARTY_SHARING", "TARGETED_PUSH"],
+    )
 
     assert [n["body"] for n in await notifications(client, me)] == [
         f"Version 2.0 of the privacy policy takes effect on {effective_on.isoformat()}."
-        " Please read and accept it."
+        " Please read and accept it.\n\nWhat changed: New advertising partners.\n\n"
+        "From then on, consents to these purposes need to be given again:"
+        " THIRD_PARTY_SHARING, TARGETED_PUSH."
     ]
 
 

@@ -22,7 +22,7 @@ from auth.services import AuthServices
 from auth.sessions import open_session
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import PrivacyPolicy, StaffMember, StaffRole, queries
+from models import PrivacyEvent, PrivacyPolicy, StaffMember, StaffRole, queries
 from tests.conftest import Clock
 from tests.resolvers.consents.helpers import PASSWORD_HASH, SignedIn
 from tests.resolvers.policies.helpers import publish
@@ -92,6 +92,9 @@ async def test_two_officers_publishing_one_version_at_once_store_it_once(
     finally:
         async with engine.begin() as connection:
             await connection.execute(delete(PrivacyPolicy).where(PrivacyPolicy.version == version))
+            await connection.execute(
+                delete(PrivacyEvent).where(PrivacyEvent.type == "PrivacyPolicyPublished")
+            )
             await connection.execute(delete(StaffMember).where(StaffMember.id.in_(staff_ids)))
 
     assert all("errors" not in answer for answer in answers), answers

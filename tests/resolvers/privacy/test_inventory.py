@@ -30,7 +30,8 @@ from resolvers.privacy.inventory import (
 
 # Every kind of personal information the privacy policy names (RULES.md section 6), plus
 # what the gateway itself holds: date of birth, guardians, the public profile and the
-# short-lived codes and sign-in states.
+# short-lived codes and sign-in states, consent records, messages, rights requests,
+# incident notices, privacy events and what a cancelled account leaves behind.
 REQUIRED_KEYS = [
     "phone_and_sms_code",
     "third_party_account",
@@ -54,6 +55,12 @@ REQUIRED_KEYS = [
     "public_profile",
     "minors_guardian",
     "date_of_birth",
+    "consent_records",
+    "notifications",
+    "rights_requests",
+    "security_incident_notices",
+    "privacy_events",
+    "cancelled_account_logs",
 ]
 
 
@@ -77,7 +84,7 @@ def test_the_shipped_files_load_from_the_package(shipped: Inventory) -> None:
 def test_every_required_category_is_listed(shipped: Inventory, key: str) -> None:
     category = shipped.category(key)
     assert category.key == key
-    for text in (category.name, category.description, category.purpose):
+    for text in (category.name, category.description, category.purpose, category.retention):
         assert text.strip()
 
 
@@ -131,7 +138,17 @@ def test_optional_uses_are_tied_to_their_consent(
 
 @pytest.mark.parametrize(
     ("key", "days"),
-    [("search_history", 180), ("device_and_access_logs", 180), ("one_time_codes", 1)],
+    [
+        ("search_history", 180),
+        ("device_and_access_logs", 180),
+        ("one_time_codes", 1),
+        ("real_name", 30),
+        ("student", 30),
+        ("notifications", 90),
+        ("rights_requests", 1095),
+        ("privacy_events", 30),
+        ("cancelled_account_logs", 184),
+    ],
 )
 def test_retention_matches_the_retention_job(shipped: Inventory, key: str, days: int) -> None:
     assert shipped.category(key).retention_days == days
@@ -243,6 +260,9 @@ def _set_all(**fields: object) -> Callable[[Entry], None]:
 
 CATEGORY_CASES = [
     ("missing field", "bank_card", _drop("retentionDays"), 'missing field(s) "retentionDays"'),
+    ("missing retention text", "bank_card", _drop("retention"), 'missing field(s) "retention"'),
+    ("blank retention text", "student", _set("retention", " "), '"retention" must not be blank'),
+    ("retention text not a string", "student", _set("retention", 30), '"retention" must be a string'),
     ("unknown field", "bank_card", _set("owner", "finance"), 'unknown field(s) "owner"'),
     ("name not a string", "bank_card", _set("name", 42), '"name" must be a string'),
     ("blank description", "bank_card", _set("description", "  "), '"description" must not be blank'),

@@ -36,6 +36,7 @@ from models import (
     LoginMethod,
     Notification,
     OAuthState,
+    ProcessingRestriction,
     RealNameVerification,
     SearchEntry,
     SensitiveKind,
@@ -94,6 +95,7 @@ ERASED = (
     LoginEvent,
     DevicePermission,
     DevicePermissionEvent,
+    ProcessingRestriction,
     AuthSession,
 )
 
@@ -222,6 +224,9 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
                 policy_version="1.0",
                 updated_at=now,
             ),
+            ProcessingRestriction(
+                account_id=account.id, purpose=ConsentPurpose.TARGETED_PUSH, created_at=now
+            ),
             ConsentEvent(
                 account_id=account.id,
                 purpose=ConsentPurpose.SEARCH_HISTORY,
@@ -293,7 +298,7 @@ async def snapshot(db: AsyncSession, account: Account) -> dict[str, Any]:
         statement = (
             select(model)
             .where(column == account.id)
-            .order_by(model.id)
+            .order_by(*model.__mapper__.primary_key)
             .execution_options(populate_existing=True)
         )
         rows[model.__tablename__] = [

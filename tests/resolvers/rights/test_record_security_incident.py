@@ -35,16 +35,24 @@ mutation($input: RecordSecurityIncidentInput!) {{
 INCIDENT = {
     "title": "Unauthorised access to order records",
     "description": "On 3 March an attacker read order records through a leaked support login.",
+    "categories": ["orders_and_payment", "phone_and_sms_code"],
+    "cause": "A support login was phished and had no second factor.",
+    "harm": "Someone may contact you pretending to be us and ask you to pay an order.",
     "measures": "We disabled the login, rotated every support credential and told the regulator.",
     "advice": "Watch for messages that ask for payment; we never ask for card numbers.",
 }
+OFFICER = "Personal information protection officer, contact@kanshan.in"
 NOTICE = {
     "kind": "SECURITY_INCIDENT",
     "title": INCIDENT["title"],
     "body": (
         f"{INCIDENT['description']}\n\n"
+        "Personal information involved: Orders and payments; Mobile number and SMS codes\n\n"
+        f"Cause: {INCIDENT['cause']}\n\n"
+        f"Possible harm: {INCIDENT['harm']}\n\n"
         f"What we did: {INCIDENT['measures']}\n\n"
-        f"What you can do: {INCIDENT['advice']}"
+        f"What you can do: {INCIDENT['advice']}\n\n"
+        f"Contact: {OFFICER}"
     ),
 }
 NOT_FOUND = error(
@@ -55,7 +63,7 @@ NOT_FOUND = error(
 
 
 async def record(
-    client: httpx.AsyncClient, token: str, affected: list[str], **texts: str
+    client: httpx.AsyncClient, token: str, affected: list[str], **texts: Any
 ) -> dict[str, Any]:
     variables = {"input": {**INCIDENT, **texts, "affectedAccountIds": affected}}
     body = await graphql(client, RECORD, variables, token=token)
@@ -89,7 +97,7 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
     assert await notifications(client, bystander_token) == []
 
 
-@pytest.mark.parametrize("field", ["title", "description", "measures", "advice"])
+@pytest.mark.parametrize("field", ["title", "description", "cause", "harm", "measures", "advice"])
 async def test_every_text_is_required(
     client: httpx.AsyncClient,
     db: AsyncSession,
@@ -138,7 +146,7 @@ async def test_texts_must_fit_what_a_notification_holds(
     assert longest == {"notified": 1, "userErrors": []}
     [notice] = await notifications(client, person_token)
     assert notice["title"] == "T" * 200
-    assert notice["body"].startswith("d" * 5000 + "\n\nWhat we did: ")
+    assert notice["body"].startswith("d" * 5000 + "\n\nPersonal information involved: ")
 
 
 async def test_an_incident_names_its_accounts(
@@ -146,15 +154,23 @@ async def test_an_incident_names_its_accounts(
 ) -> None:
     token = await officer_token(db, services, clock)
 
-    payload = await record(client, token, [], title="")
+    payload = await record(client, token, [], title="", categories=[], channels=[])
+    unknown_category = await record(client, token, [], categories=["shoe_size"])
 
     assert payload == {
         "notified": 0,
         "userErrors": [
             error("INVALID_INPUT", "Give 1 to 200 characters.", "title"),
+            error(
+                "INVALID_INPUT",
+                "Name the kinds of personal information involved by their dataCategories key.",
+                "categories",
+            ),
+            error("INVALID_INPUT", "Name at least one channel.", "channels"),
             error("INVALID_INPUT", "Name the affected accounts.", "affectedAccountIds"),
         ],
     }
+    assert unknown_category["userErrors"][0]["field"] == ["categories"]
 
 
 async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(

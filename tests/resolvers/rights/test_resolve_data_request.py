@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -22,6 +23,7 @@ from models import (
     StaffRole,
 )
 from resolvers.global_id import to_global_id
+from resolvers.privacy.inventory import CONTACT_FILE, DEFAULT_DIR
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
@@ -51,6 +53,7 @@ REFUSAL_REASON_REQUIRED = error(
     "REFUSAL_REASON_REQUIRED", "A refusal names one of the policy's exceptions.", "refusalReason"
 )
 CLOSED = error("INVALID_STATE", "This request is closed.", "id")
+REGULATOR = json.loads((DEFAULT_DIR / CONTACT_FILE).read_text(encoding="utf-8"))["regulator"]
 NOT_FOUND = error("NOT_FOUND", "No such request.", "id")
 
 
@@ -93,7 +96,14 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
 
     working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
     clock.advance(seconds=30)
-    done = await resolve(client, token, request, "FULFILLED", note="Address corrected.")
+    done = await resolve(
+        client,
+        token,
+        request,
+        "FULFILLED",
+        note="Address corrected.",
+        correction="Postal address replaced with the one the person gave.",
+    )
 
     assert working == {
         "dataRequest": {
@@ -123,7 +133,10 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your correction request",
-            "body": "Your request has been fulfilled.\n\nAddress corrected.",
+            "body": (
+                "Your request has been fulfilled. The request records what we changed."
+                "\n\nAddress corrected."
+            ),
         },
         {
             "kind": "DATA_REQUEST_UPDATED",
@@ -172,7 +185,51 @@ async def test_a_refusal_needs_one_of_the_policys_exceptions(
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your deletion request",
-            "body": "We could not grant your request.\n\nTax law keeps invoices for 5 years.",
+            "body": (
+                "We could not grant your request: the law obliges us to keep or process this"
+                " information.\n\n" + REGULATOR + "\n\nTax law keeps invoices for 5 years."
+            ),
+        }
+    ]
+
+
+# Every refusal names its exception in words and ends with where to complain next.
+REFUSAL_GROUNDS = {
+    "LEGAL_OBLIGATION": "the law obliges us to keep or process this information",
+    "NATIONAL_SECURITY": "it concerns national security or defence",
+    "PUBLIC_INTEREST": "it concerns public safety, public health or another major public interest",
+    "CRIMINAL_INVESTIGATION": (
+        "it concerns a criminal investigation, prosecution, trial or the enforcement of a judgment"
+    ),
+    "ABUSE_OF_RIGHTS": "we have evidence that the request abuses the right or is made in bad faith",
+    "PROTECT_LIFE_PROPERTY": (
+        "it is needed to protect someone's life, property or other major interests and their"
+        " consent cannot be asked in time"
+    ),
+    "HARM_TO_OTHERS": (
+        "granting it would seriously harm the lawful rights of other people or organisations"
+    ),
+    "TRADE_SECRET": "granting it would disclose trade secrets",
+}
+
+
+@pytest.mark.parametrize("reason", sorted(REFUSAL_GROUNDS))
+async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, reason: str
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
+    person_token = await sign_in(db, services, clock(), account=person)
+    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+
+    refused = await resolve(client, token, request, "REFUSED", refusalReason=reason)
+
+    assert refused["userErrors"] == []
+    assert await notifications(client, person_token) == [
+        {
+            "kind": "DATA_REQUEST_UPDATED",
+            "title": "Your correction request",
+            "body": f"We could not grant your request: {REFUSAL_GROUNDS[reason]}.\n\n{REGULATOR}",
         }
     ]
 

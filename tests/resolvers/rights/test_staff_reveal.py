@@ -1,8 +1,9 @@
-"""Staff reveal a person's values only to work an open request of theirs (RULES.md 3, 8)."""
+"""Staff read a person's values only to work an open request of theirs whose type needs
+them, and every read, masked or clear, is logged naming the request (docs/behaviour.md, "Sensitive fields")."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -10,7 +11,18 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from models import AccessLogEntry, DataRequestStatus, StaffRole
+from models import (
+    AccessLogEntry,
+    Account,
+    DataRequestStatus,
+    DataRequestType,
+    LoginEvent,
+    LoginMethod,
+    SearchEntry,
+    StaffRole,
+    StudentVerification,
+    VerificationStatus,
+)
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
@@ -129,4 +141,225 @@ async def test_an_open_request_without_step_up_asks_for_step_up(
         ],
     }
     assert masked == {"data": {"account": {"id": global_id(person), "phone": "138****5678"}}}
+    # The masked read is logged; the refused reveal is not.
+    assert await count_rows(db, AccessLogEntry, clear=False) == 1
+    assert await count_rows(db, AccessLogEntry) == 1
+
+
+SEARCHES = """
+query($id: ID!) {
+  account(id: $id) { searchHistory { edges { node { query at } } } }
+}
+"""
+LOG_OF_PERSON = """
+query {
+  viewer { account { accessLog { edges { node { actorKind actorName field reason clear } } } } }
+}
+"""
+
+
+async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None:
+    for offset, query in enumerate(("chairs for kids", "lamps")):
+        entry = SearchEntry(account_id=person.id, created_at=now + timedelta(seconds=offset))
+        entry.query = query
+        db.add(entry)
+    await db.commit()
+
+
+@pytest.mark.parametrize(
+    "request_type",
+    [
+        None,
+        DataRequestType.RESTRICTION,
+        DataRequestType.CONSENT_CHANGE,
+        DataRequestType.CANCELLATION,
+    ],
+)
+async def test_support_is_refused_search_queries_without_a_request_that_needs_them(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    request_type: DataRequestType | None,
+) -> None:
+    person = await create_person(db, clock())
+    await add_searches(db, person, clock())
+    if request_type is not None:
+        await create_data_request(db, person, clock(), type=request_type)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
+
+    assert without_locations(body) == {
+        "data": {"account": {"searchHistory": None}},
+        "errors": [
+            refusal("FORBIDDEN", "You may not read this field.", ["account", "searchHistory"])
+        ],
+    }
+    assert await count_rows(db, AccessLogEntry) == 0
+
+
+@pytest.mark.parametrize(
+    "request_type",
+    [
+        DataRequestType.ACCESS_COPY,
+        DataRequestType.PORTABILITY,
+        DataRequestType.CORRECTION,
+        DataRequestType.DELETION,
+        DataRequestType.COMPLAINT,
+        DataRequestType.EXPLANATION,
+    ],
+)
+async def test_support_working_a_matching_request_reads_searches_masked_and_is_logged(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    request_type: DataRequestType,
+) -> None:
+    person = await create_person(db, clock())
+    await add_searches(db, person, clock())
+    request = await create_data_request(db, person, clock(), type=request_type)
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
+    log = await graphql(client, LOG_OF_PERSON, token=person_token)
+
+    assert body == {
+        "data": {
+            "account": {
+                "searchHistory": {
+                    "edges": [
+                        {
+                            "node": {
+                                "query": "l****",
+                                "at": (clock() + timedelta(seconds=1)).isoformat(),
+                            }
+                        },
+                        {"node": {"query": "c***** *** ****", "at": clock().isoformat()}},
+                    ]
+                }
+            }
+        }
+    }
+    # Two queries read in one response: one entry, naming the request worked on.
+    assert log["data"]["viewer"]["account"]["accessLog"]["edges"] == [
+        {
+            "node": {
+                "actorKind": "STAFF",
+                "actorName": STAFF_NAMES[StaffRole.SUPPORT],
+                "field": "SEARCH_QUERY",
+                "reason": request_global_id(request),
+                "clear": False,
+            }
+        }
+    ]
+
+
+PERSONAL_FIELDS = """
+query($id: ID!) {
+  account(id: $id) {
+    ... on IndividualAccount { birthDate }
+    verifications { student { school major } }
+    sessions { userAgent }
+    loginHistory { edges { node { userAgent } } }
+    dataRequests { edges { node { details } } }
+  }
+}
+"""
+
+
+async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock(), birth_date=date(1990, 5, 17))
+    db.add(
+        StudentVerification(
+            account_id=person.id,
+            status=VerificationStatus.VERIFIED,
+            real_name_sealed=b"",
+            id_number_sealed=b"",
+            verification_code_sealed=b"",
+            school="Peking University",
+            major="Design",
+            enrolled_on=date(2023, 9, 1),
+            graduates_on=date(2027, 7, 1),
+            submitted_at=clock(),
+        )
+    )
+    login = LoginEvent(
+        account_id=person.id,
+        created_at=clock(),
+        method=LoginMethod.PASSWORD,
+        success=True,
+        user_agent="Firefox on Linux",
+    )
+    db.add(login)
+    request = await create_data_request(db, person, clock(), type=DataRequestType.COMPLAINT)
+    request.details = "You keep my school after I graduated"
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    body = await graphql(client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
+    log = await graphql(client, LOG_OF_PERSON, token=person_token)
+
+    assert body == {
+        "data": {
+            "account": {
+                "birthDate": None,
+                "verifications": {"student": {"school": "P***** **********", "major": "D*****"}},
+                "sessions": [{"userAgent": None}],
+                "loginHistory": {"edges": [{"node": {"userAgent": "F****** ** *****"}}]},
+                "dataRequests": {
+                    "edges": [{"node": {"details": "Y** **** ** ****** ***** * *********"}}]
+                },
+            }
+        }
+    }
+    entries = [edge["node"] for edge in log["data"]["viewer"]["account"]["accessLog"]["edges"]]
+    assert sorted(entry["field"] for entry in entries) == [
+        "BIRTH_DATE",
+        "MAJOR",
+        "REQUEST_DETAILS",
+        "SCHOOL",
+        "USER_AGENT",
+    ]
+    assert {(e["actorKind"], e["reason"], e["clear"]) for e in entries} == {
+        ("STAFF", request_global_id(request), False)
+    }
+
+
+async def test_the_person_reads_their_own_fields_as_given_without_a_log_entry(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock(), birth_date=date(1990, 5, 17))
+    await add_searches(db, person, clock())
+    token = await sign_in(db, services, clock(), account=person)
+
+    body = await graphql(
+        client,
+        "{ viewer { account { ... on IndividualAccount { birthDate }"
+        " searchHistory { edges { node { query } } } } } }",
+        token=token,
+    )
+
+    assert body == {
+        "data": {
+            "viewer": {
+                "account": {
+                    "birthDate": "1990-05-17",
+                    "searchHistory": {
+                        "edges": [
+                            {"node": {"query": "lamps"}},
+                            {"node": {"query": "chairs for kids"}},
+                        ]
+                    },
+                }
+            }
+        }
+    }
     assert await count_rows(db, AccessLogEntry) == 0

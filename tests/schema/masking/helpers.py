@@ -17,12 +17,14 @@ from auth import sessions
 from auth.passwords import hash_password
 from auth.services import AuthServices
 from models import (
+    OPEN_STATUSES,
     AccessLogEntry,
     Account,
     AccountKind,
     BankCard,
     BankCardType,
     DataRequest,
+    DataRequestRequester,
     DataRequestStatus,
     DataRequestType,
     GuardianConsent,
@@ -30,6 +32,9 @@ from models import (
     LoginEvent,
     LoginMethod,
     RealNameVerification,
+    RequesterRelation,
+    RequestOrigin,
+    SearchEntry,
     StaffMember,
     StaffRole,
     StudentVerification,
@@ -55,8 +60,9 @@ DISPLAY_NAMES = {
 }
 STAFF_NAME = "Officer Li"
 
-# (type, field) -> (clear value as stored, the value masked as RULES.md section 3 says).
-SAMPLES: dict[tuple[str, str], tuple[str, str]] = {
+# (type, field) -> (clear value as stored, the value masked as RULES.md section 3 says;
+# None where the masked form is withheld: a birth date masked is no date).
+SAMPLES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("IndividualAccount", "phone"): ("+8613812345678", "138****5678"),
     ("IndividualAccount", "email"): ("zhang.san@example.com", "z***@example.com"),
     ("BusinessAccount", "phone"): ("+447911123456", "+44******3456"),
@@ -75,6 +81,23 @@ SAMPLES: dict[tuple[str, str], tuple[str, str]] = {
     ("GuardianConsent", "guardianName"): ("王五", "*五"),
     ("GuardianConsent", "guardianPhone"): ("+8613600136000", "136****6000"),
     ("LoginEvent", "ipAddress"): ("203.0.113.7", "203.0.113.*"),
+    ("LoginEvent", "userAgent"): ("tests", "t****"),
+    ("IndividualAccount", "birthDate"): ("1990-05-17", None),
+    ("StudentVerification", "school"): ("Peking University", "P***** **********"),
+    ("StudentVerification", "major"): ("Design", "D*****"),
+    ("SearchEntry", "query"): ("chairs for kids", "c***** *** ****"),
+    ("Session", "userAgent"): ("Mozilla/5.0 Firefox/128", "M********** ***********"),
+    ("DataRequest", "details"): ("Please correct my school", "P***** ******* ** ******"),
+    ("DataRequest", "correction"): ("School name fixed", "S***** **** *****"),
+    ("DataRequestRequester", "name"): ("王芳", "*芳"),
+    ("DataRequestRequester", "phone"): ("+8613500135000", "135****5000"),
+    ("DataRequestRequester", "email"): ("wang.fang@example.com", "w***@example.com"),
+    ("DataRequestRequester", "subjectName"): ("张小明", "**明"),
+    ("DataRequestRequester", "subjectContact"): ("+8613812345678", "+*************"),
+    ("DataRequestRequester", "evidence"): (
+        "Birth certificate, file 117",
+        "B**** ************ **** ***",
+    ),
 }
 
 
@@ -82,7 +105,7 @@ def clear(type_name: str, field: str) -> str:
     return SAMPLES[(type_name, field)][0]
 
 
-def masked(type_name: str, field: str) -> str:
+def masked(type_name: str, field: str) -> str | None:
     return SAMPLES[(type_name, field)][1]
 
 
@@ -103,6 +126,8 @@ async def create_subject(
         columns["company_name"] = "Acme Enterprise Co."
     if with_password:
         columns |= {"password_hash": await hash_password(PASSWORD), "password_changed_at": now}
+    if kind is AccountKind.INDIVIDUAL:
+        columns["birth_date"] = date.fromisoformat(clear(type_name, "birthDate"))
     account = await create_account(
         db,
         kind=kind,
@@ -141,8 +166,8 @@ async def add_personal_rows(
     student = StudentVerification(
         account_id=account.id,
         status=VerificationStatus.VERIFIED,
-        school="Peking University",
-        major="Design",
+        school=clear("StudentVerification", "school"),
+        major=clear("StudentVerification", "major"),
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
         submitted_at=now,
@@ -168,10 +193,34 @@ async def add_personal_rows(
         created_at=now,
         method=LoginMethod.PASSWORD,
         success=True,
-        user_agent="tests",
+        user_agent=clear("LoginEvent", "userAgent"),
     )
     login.ip_address = clear("LoginEvent", "ipAddress")
-    db.add_all([identity, real_name, student, card, login])
+    search = SearchEntry(account_id=account.id, created_at=now)
+    search.query = clear("SearchEntry", "query")
+    # Newer than any request a test opens, so that it is the first of the list.
+    later = now + timedelta(days=1)
+    answered = DataRequest(
+        account_id=account.id,
+        type=DataRequestType.CORRECTION,
+        status=DataRequestStatus.FULFILLED,
+        submitted_at=later,
+        due_at=later + timedelta(days=15),
+        resolved_at=later,
+    )
+    answered.details = clear("DataRequest", "details")
+    answered.correction = clear("DataRequest", "correction")
+    # Filed by a guardian, proven by a code to their phone.
+    answered.origin = RequestOrigin.VERIFIED_CONTACT
+    requester = DataRequestRequester(
+        data_request_id=answered.id, relation=RequesterRelation.GUARDIAN, proven_at=later
+    )
+    for field in ("name", "phone", "email", "subject_name", "subject_contact", "evidence"):
+        camel = "".join(part.title() if i else part for i, part in enumerate(field.split("_")))
+        setattr(requester, field, clear("DataRequestRequester", camel))
+    db.add_all([identity, real_name, student, card, login, search, answered])
+    await db.flush()
+    db.add(requester)
     if account.kind is AccountKind.INDIVIDUAL:
         consent = GuardianConsent(account_id=account.id, granted_at=now)
         consent.guardian_name = clear("GuardianConsent", "guardianName")
@@ -201,18 +250,33 @@ async def create_data_request(
     now: datetime,
     *,
     status: DataRequestStatus = DataRequestStatus.SUBMITTED,
+    type: DataRequestType = DataRequestType.ACCESS_COPY,
 ) -> str:
     """A data request of `account` in `status`; returns its global ID."""
+    request = await open_request(db, account, now, status=status, type=type)
+    return to_global_id("DataRequest", request.id)
+
+
+async def open_request(
+    db: AsyncSession,
+    account: Account,
+    now: datetime,
+    *,
+    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
+    type: DataRequestType = DataRequestType.ACCESS_COPY,
+) -> DataRequest:
+    """A data request of `account` of `type` in `status`."""
     request = DataRequest(
         account_id=account.id,
-        type=DataRequestType.ACCESS_COPY,
+        type=type,
         status=status,
         submitted_at=now,
         due_at=now + timedelta(days=15),
+        resolved_at=None if status in OPEN_STATUSES else now,
     )
     db.add(request)
     await db.flush()
-    return to_global_id("DataRequest", request.id)
+    return request
 
 
 async def sign_in(
@@ -223,6 +287,7 @@ async def sign_in(
     account: Account | None = None,
     staff: StaffMember | None = None,
     elevated: bool = False,
+    user_agent: str | None = None,
 ) -> str:
     """An access token of a new session, stepped up when `elevated`; committed for the app."""
     issued = await sessions.open_session(
@@ -231,6 +296,7 @@ async def sign_in(
         now=now,
         account_id=account.id if account is not None else None,
         staff_id=staff.id if staff is not None else None,
+        user_agent=user_agent,
     )
     if elevated:
         session_id = services.tokens.verify_access(issued.access_token, now).session_id

@@ -1,0 +1,1 @@
+"""SMS and e-mail messages queued with the change they announce, and their delivery."""

@@ -1,0 +1,190 @@
+"""After a material version, every consent for a purpose it names reads as not granted,
+with needsReconsent, until the person grants it again under that version."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import PrivacyEvent, StaffRole
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn
+from tests.resolvers.policies.helpers import ACCEPT, published
+
+CONSENTS = """
+{ viewer { account { consents { purpose granted policyVersion needsReconsent } } } }
+"""
+SET_CONSENT = f"""
+mutation($purpose: ConsentPurpose!, $granted: Boolean!) {{
+  setConsent(input: {{ purpose: $purpose, granted: $granted }}) {{
+    consent {{ purpose granted policyVersion needsReconsent }} {USER_ERRORS}
+  }}
+}}
+"""
+RECORD_SEARCH = 'mutation { recordSearch(input: { query: "lamps" }) { recorded } }'
+
+
+async def grant(
+    client: httpx.AsyncClient, who: SignedIn, purpose: str, granted: bool = True
+) -> dict[str, Any]:
+    body = await graphql(
+        client, SET_CONSENT, {"purpose": purpose, "granted": granted}, token=who.token
+    )
+    assert body["data"]["setConsent"]["userErrors"] == [], body
+    consent: dict[str, Any] = body["data"]["setConsent"]["consent"]
+    return consent
+
+
+async def consents(client: httpx.AsyncClient, who: SignedIn) -> dict[str, dict[str, Any]]:
+    body = await graphql(client, CONSENTS, token=who.token)
+    return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
+
+
+def state(purpose: str, granted: bool, version: str | None, again: bool) -> dict[str, Any]:
+    return {
+        "purpose": purpose,
+        "granted": granted,
+        "policyVersion": version,
+        "needsReconsent": again,
+    }
+
+
+async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_grant_it_again(
+    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+) -> None:
+    me = await people.account()
+    for purpose in ("THIRD_PARTY_SHARING", "TARGETED_PUSH", "ANALYTICS_COOKIES"):
+        await grant(client, me, purpose)
+    await grant(client, me, "ANALYTICS_COOKIES", False)
+    clock.advance(days=1)
+    me = await people.sign_in(me.me)  # access tokens live 15 minutes
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+
+    await published(
+        client,
+        officer,
+        "2.0",
+        clock().date(),
+        material=True,
+        summary="We share with new partners.",
+        affected=["THIRD_PARTY_SHARING", "ANALYTICS_COOKIES"],
+    )
+    after = await consents(client, me)
+    accepted = await graphql(client, ACCEPT, {"version": "2.0"}, token=me.token)
+    again = await grant(client, me, "THIRD_PARTY_SHARING")
+
+    assert after["THIRD_PARTY_SHARING"] == state("THIRD_PARTY_SHARING", False, "1.0", True)
+    assert after["TARGETED_PUSH"] == state("TARGETED_PUSH", True, "1.0", False)
+    # Withdrawn already: nothing to give again.
+    assert after["ANALYTICS_COOKIES"] == state("ANALYTICS_COOKIES", False, "1.0", False)
+    assert accepted["data"]["acceptPrivacyPolicy"]["userErrors"] == []
+    assert again == state("THIRD_PARTY_SHARING", True, "2.0", False)
+    [event] = (
+        await db.scalars(select(PrivacyEvent).where(PrivacyEvent.type == "PrivacyPolicyPublished"))
+    ).all()
+    assert (event.account_id, event.payload) == (
+        None,
+        {
+            "accountId": None,
+            "data": {
+                "version": "2.0",
+                "effectiveOn": clock().date().isoformat(),
+                "material": True,
+                "affectedPurposes": ["THIRD_PARTY_SHARING", "ANALYTICS_COOKIES"],
+            },
+        },
+    )
+
+
+async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await people.account()
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    await grant(client, me, "THIRD_PARTY_SHARING")
+
+    await published(
+        client,
+        officer,
+        "2.0",
+        clock().date() + timedelta(days=7),
+        material=True,
+        summary="New partners.",
+        affected=["THIRD_PARTY_SHARING"],
+    )
+    before = await consents(client, me)
+    clock.advance(days=7)
+    me = await people.sign_in(me.me)
+    from_then = await consents(client, me)
+
+    assert before["THIRD_PARTY_SHARING"] == state("THIRD_PARTY_SHARING", True, "1.0", False)
+    assert from_then["THIRD_PARTY_SHARING"] == state("THIRD_PARTY_SHARING", False, "1.0", True)
+
+
+async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await people.account()
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    await grant(client, me, "SEARCH_HISTORY")
+    recorded = await graphql(client, RECORD_SEARCH, token=me.token)
+    clock.advance(minutes=1)
+
+    await published(
+        client,
+        officer,
+        "2.0",
+        clock().date(),
+        material=True,
+        summary="Searches feed recommendations.",
+        affected=["SEARCH_HISTORY"],
+    )
+    waiting = await graphql(client, RECORD_SEARCH, token=me.token)
+    await graphql(client, ACCEPT, {"version": "2.0"}, token=me.token)
+    await grant(client, me, "SEARCH_HISTORY")
+    resumed = await graphql(client, RECORD_SEARCH, token=me.token)
+
+    assert [b["data"]["recordSearch"]["recorded"] for b in (recorded, waiting, resumed)] == [
+        True,
+        False,
+        True,
+    ]
+
+
+async def test_services_read_the_consent_as_not_granted_too(
+    client: httpx.AsyncClient, people: People, clock: Clock
+) -> None:
+    me = await people.account()
+    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    await grant(client, me, "TARGETED_PUSH")
+    await published(
+        client,
+        officer,
+        "2.0",
+        clock().date(),
+        material=True,
+        summary="Push by partners.",
+        affected=["TARGETED_PUSH"],
+    )
+
+    body = await graphql(
+        client,
+        """query($id: ID!) { consentStatus(accountId: $id, purposes: [TARGETED_PUSH]) {
+          consents { purpose granted needsReconsent } } }""",
+        {"id": to_global_id("IndividualAccount", me.me.id)},
+        token=officer.token,
+    )
+
+    assert body == {
+        "data": {
+            "consentStatus": {
+                "consents": [{"purpose": "TARGETED_PUSH", "granted": False, "needsReconsent": True}]
+            }
+        }
+    }

@@ -1,0 +1,186 @@
+"""withdrawGuardianConsent: the guardian withdraws with a code to their phone, and a minor's
+account awaits a guardian's consent again; the consent records its policy version."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.rate_limits import RateLimiter
+from auth.senders import Outbox
+from auth.services import AuthServices
+from models import AccountStatus, GuardianConsent, PrivacyEvent
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, e164, error
+from tests.resolvers.consents.test_record_guardian_consent import (
+    GUARDIAN_PHONE,
+    minor,
+    record,
+    send_code,
+)
+
+MINOR_PHONE = "13812345678"
+WITHDRAW = f"""
+mutation($input: WithdrawGuardianConsentInput!) {{
+  withdrawGuardianConsent(input: $input) {{ withdrawn {USER_ERRORS} }}
+}}
+"""
+STATE = """
+{ viewer { account { status ... on IndividualAccount { guardianConsent { grantedAt policyVersion } } } } }
+"""
+NO_SUCH_CONSENT = error(
+    "NOT_FOUND", "No consent given with this guardian phone for this account.", "minorPhone"
+)
+GRANT = "mutation { setConsent(input: { purpose: TARGETED_PUSH, granted: true }) { userErrors { code } } }"
+
+
+async def a_minute_later(clock: Clock, services: AuthServices) -> None:
+    """The clock moves on; the sending limits keep real time, so they start afresh."""
+    clock.advance(minutes=2)
+    spent = services.limiter
+    services.limiter = RateLimiter.from_url(None)
+    await spent.close()
+
+
+async def consented_minor(
+    client: httpx.AsyncClient, people: People, outbox: Outbox, clock: Clock
+) -> SignedIn:
+    me = await minor(people, clock)
+    body = await record(client, me, await send_code(client, outbox, me))
+    assert body["data"]["recordGuardianConsent"]["userErrors"] == [], body
+    return me
+
+
+async def withdraw(
+    client: httpx.AsyncClient,
+    code: str,
+    *,
+    minor_phone: str = MINOR_PHONE,
+    token: str | None = None,
+) -> dict[str, Any]:
+    body = await graphql(
+        client,
+        WITHDRAW,
+        {"input": {"minorPhone": minor_phone, "guardianPhone": GUARDIAN_PHONE, "code": code}},
+        token=token,
+    )
+    payload: dict[str, Any] = body["data"]["withdrawGuardianConsent"]
+    return payload
+
+
+async def test_the_consent_records_the_policy_version(
+    client: httpx.AsyncClient, people: People, outbox: Outbox, clock: Clock
+) -> None:
+    me = await consented_minor(client, people, outbox, clock)
+
+    body = await graphql(client, STATE, token=me.token)
+
+    assert body["data"]["viewer"]["account"] == {
+        "status": "ACTIVE",
+        "guardianConsent": {"grantedAt": clock().isoformat(), "policyVersion": "1.0"},
+    }
+
+
+async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
+    client: httpx.AsyncClient,
+    people: People,
+    outbox: Outbox,
+    clock: Clock,
+    db: AsyncSession,
+    services: AuthServices,
+) -> None:
+    me = await consented_minor(client, people, outbox, clock)
+    await a_minute_later(clock, services)
+    code = await send_code(client, outbox, me)
+
+    payload = await withdraw(client, code)
+    state = await graphql(client, STATE, token=me.token)
+    gated = await graphql(client, GRANT, token=me.token)
+
+    assert payload == {"withdrawn": True, "userErrors": []}
+    assert state["data"]["viewer"]["account"] == {
+        "status": "PENDING_GUARDIAN_CONSENT",
+        "guardianConsent": None,
+    }
+    assert gated["data"]["setConsent"]["userErrors"] == [{"code": "GUARDIAN_CONSENT_REQUIRED"}]
+    notices = await graphql(
+        client,
+        "{ viewer { account { notifications { edges { node { kind title } } } } } }",
+        token=me.token,
+    )
+    assert notices["data"]["viewer"]["account"]["notifications"]["edges"][0]["node"] == {
+        "kind": "GUARDIAN_CONSENT",
+        "title": "Your guardian withdrew their consent",
+    }
+    events = (await db.scalars(select(PrivacyEvent.type).order_by(PrivacyEvent.sequence))).all()
+    assert events[-1] == "GuardianConsentWithdrawn"
+    # A guardian consents again as before.
+    await a_minute_later(clock, services)
+    again = await record(client, me, await send_code(client, outbox, me))
+    assert again["data"]["recordGuardianConsent"] == {
+        "account": {"status": "ACTIVE"},
+        "userErrors": [],
+    }
+
+
+async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
+    client: httpx.AsyncClient,
+    people: People,
+    outbox: Outbox,
+    clock: Clock,
+    db: AsyncSession,
+    services: AuthServices,
+) -> None:
+    me = await consented_minor(client, people, outbox, clock)
+    await a_minute_later(clock, services)
+    code = await send_code(client, outbox, me)
+    wrong = "000000" if code != "000000" else "111111"
+
+    refused = await withdraw(client, wrong)
+    unknown_minor = await withdraw(client, code, minor_phone="13700000000")
+    await a_minute_later(clock, services)
+    other_code = await send_code(client, outbox, me, phone="13600000000")
+    other_guardian = await graphql(
+        client,
+        WITHDRAW,
+        {"input": {"minorPhone": MINOR_PHONE, "guardianPhone": "13600000000", "code": other_code}},
+    )
+
+    assert refused == {
+        "withdrawn": False,
+        "userErrors": [error("INVALID_CODE", "The code is not right.", "code")],
+    }
+    assert unknown_minor == {"withdrawn": False, "userErrors": [NO_SUCH_CONSENT]}
+    assert other_guardian["data"]["withdrawGuardianConsent"] == {
+        "withdrawn": False,
+        "userErrors": [NO_SUCH_CONSENT],
+    }
+    stored = (await db.scalars(select(GuardianConsent))).all()
+    assert [row.guardian_phone for row in stored] == [e164(GUARDIAN_PHONE)]
+
+
+async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
+    client: httpx.AsyncClient,
+    people: People,
+    outbox: Outbox,
+    clock: Clock,
+    db: AsyncSession,
+    services: AuthServices,
+) -> None:
+    me = await consented_minor(client, people, outbox, clock)
+    me.me.birth_date = date(clock().date().year - 19, 1, 1)
+    await db.commit()
+    await a_minute_later(clock, services)
+
+    payload = await withdraw(client, await send_code(client, outbox, me))
+    state = await graphql(client, STATE, token=me.token)
+
+    assert payload == {"withdrawn": True, "userErrors": []}
+    assert state["data"]["viewer"]["account"] == {"status": "ACTIVE", "guardianConsent": None}
+    await db.refresh(me.me)
+    assert me.me.status is AccountStatus.ACTIVE

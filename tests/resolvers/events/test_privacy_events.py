@@ -1,0 +1,295 @@
+"""Privacy events are written in the unit of work of their change, carry identifiers,
+purposes and categories only, and are gone with a change that is rolled back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    EMAIL,
+    PHONE,
+    USER_ERRORS,
+    create_data_request,
+    create_person,
+    create_staff,
+    global_id,
+    request_global_id,
+    sign_in,
+    step_up,
+)
+
+SET_CONSENT = f"""
+mutation($purpose: ConsentPurpose!, $granted: Boolean!) {{
+  setConsent(input: {{ purpose: $purpose, granted: $granted }}) {{ erased {USER_ERRORS} }}
+}}
+"""
+RESOLVE = f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
+}}
+"""
+LIFT = f"""
+mutation($input: LiftRestrictionInput!) {{ liftRestriction(input: $input) {{ {USER_ERRORS} }} }}
+"""
+CANCEL = f"""
+mutation {{ cancelAccount(input: {{ confirmation: "CANCEL" }}) {{ ok {USER_ERRORS} }} }}
+"""
+
+
+async def events(db: AsyncSession) -> list[tuple[str, str | None, dict[str, Any]]]:
+    rows = await db.scalars(select(PrivacyEvent).order_by(PrivacyEvent.sequence))
+    return [(row.type, row.payload["accountId"], row.payload["data"]) for row in rows]
+
+
+def consent_changed(who: str, purpose: str, granted: bool) -> tuple[str, str, dict[str, Any]]:
+    return (
+        "ConsentChanged",
+        who,
+        {"purpose": purpose, "granted": granted, "policyVersion": "1.0"},
+    )
+
+
+async def test_every_consent_change_is_an_event_and_a_withdrawal_names_what_went(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    await graphql(client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": True}, token=token)
+    entry = SearchEntry(account_id=person.id, created_at=clock())
+    entry.query = "chairs"
+    db.add(entry)
+    await db.commit()
+
+    await graphql(client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": False}, token=token)
+    await graphql(client, SET_CONSENT, {"purpose": "TARGETED_PUSH", "granted": False}, token=token)
+
+    me = global_id(person)
+    assert await events(db) == [
+        consent_changed(me, "SEARCH_HISTORY", True),
+        consent_changed(me, "SEARCH_HISTORY", False),
+        (
+            "DataErased",
+            me,
+            {
+                "categories": ["search_history"],
+                "reason": "CONSENT_WITHDRAWN",
+                "dataRequestId": None,
+            },
+        ),
+        consent_changed(me, "TARGETED_PUSH", False),
+    ]
+
+
+async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_hold_them(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    categories = ["search_history", "design_projects", "orders_and_payment"]
+
+    body = await graphql(
+        client,
+        RESOLVE,
+        {
+            "input": {
+                "id": request_global_id(request),
+                "status": "FULFILLED",
+                "categories": categories,
+            }
+        },
+        token=staff,
+    )
+
+    assert body["data"]["resolveDataRequest"]["userErrors"] == []
+    me, request_id = global_id(person), request_global_id(request)
+    assert await events(db) == [
+        (
+            "DataErased",
+            me,
+            {"categories": categories, "reason": "DELETION_REQUEST", "dataRequestId": request_id},
+        ),
+        (
+            "DataRequestResolved",
+            me,
+            {
+                "dataRequestId": request_id,
+                "type": "DELETION",
+                "status": "FULFILLED",
+                "refusalReason": None,
+                "origin": "ACCOUNT",
+            },
+        ),
+    ]
+
+
+async def test_restrictions_and_their_lifting_are_events(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
+    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    request_id = request_global_id(request)
+
+    await graphql(
+        client, RESOLVE, {"input": {"id": request_id, "status": "IN_PROGRESS"}}, token=staff
+    )
+    await graphql(
+        client,
+        RESOLVE,
+        {
+            "input": {
+                "id": request_id,
+                "status": "FULFILLED",
+                "purposes": ["TARGETED_PUSH", "THIRD_PARTY_SHARING"],
+            }
+        },
+        token=staff,
+    )
+    await graphql(
+        client,
+        LIFT,
+        {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
+        token=staff,
+    )
+
+    me = global_id(person)
+    resolved = {
+        "dataRequestId": request_id,
+        "type": "RESTRICTION",
+        "refusalReason": None,
+        "origin": "ACCOUNT",
+    }
+    assert await events(db) == [
+        ("DataRequestResolved", me, {**resolved, "status": "IN_PROGRESS"}),
+        (
+            "ProcessingRestricted",
+            me,
+            {"purposes": ["TARGETED_PUSH", "THIRD_PARTY_SHARING"], "dataRequestId": request_id},
+        ),
+        ("DataRequestResolved", me, {**resolved, "status": "FULFILLED"}),
+        ("RestrictionLifted", me, {"purpose": "TARGETED_PUSH"}),
+    ]
+
+
+async def test_a_refusal_is_an_event_with_its_reason(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.PORTABILITY)
+    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+
+    await graphql(
+        client,
+        RESOLVE,
+        {
+            "input": {
+                "id": request_global_id(request),
+                "status": "REFUSED",
+                "refusalReason": "TRADE_SECRET",
+            }
+        },
+        token=staff,
+    )
+
+    assert await events(db) == [
+        (
+            "DataRequestResolved",
+            global_id(person),
+            {
+                "dataRequestId": request_global_id(request),
+                "type": "PORTABILITY",
+                "status": "REFUSED",
+                "refusalReason": "TRADE_SECRET",
+                "origin": "ACCOUNT",
+            },
+        )
+    ]
+
+
+async def test_cancelling_an_enterprise_is_an_event_per_account(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    enterprise = await create_person(db, clock(), kind=AccountKind.ENTERPRISE)
+    member = await create_person(
+        db,
+        clock(),
+        kind=AccountKind.SUB_ACCOUNT,
+        enterprise=enterprise,
+        phone="+8613900139000",
+        email="member@example.com",
+    )
+    token = await sign_in(db, services, clock(), account=enterprise)
+    await step_up(client, token)
+
+    body = await graphql(client, CANCEL, token=token)
+
+    assert body == {"data": {"cancelAccount": {"ok": True, "userErrors": []}}}
+    assert await events(db) == [
+        (
+            "AccountCancelled",
+            global_id(member),
+            {"kind": "SUB_ACCOUNT", "enterpriseId": global_id(enterprise)},
+        ),
+        ("AccountCancelled", global_id(enterprise), {"kind": "ENTERPRISE", "enterpriseId": None}),
+    ]
+
+
+async def test_a_change_rolled_back_leaves_no_event(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the notification could not be written")
+
+    monkeypatch.setattr(queries, "notify_accounts", broken)
+    body = await graphql(
+        client,
+        RESOLVE,
+        {
+            "input": {
+                "id": request_global_id(request),
+                "status": "FULFILLED",
+                "categories": ["search_history"],
+            }
+        },
+        token=staff,
+    )
+
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL_SERVER_ERROR"]
+    assert await events(db) == []
+
+
+async def test_no_event_holds_a_personal_value(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock(), display_name="Zhang San")
+    token = await sign_in(db, services, clock(), account=person)
+    for purpose in ("SEARCH_HISTORY", "PUBLIC_PROFILE"):
+        await graphql(client, SET_CONSENT, {"purpose": purpose, "granted": True}, token=token)
+    await step_up(client, token)
+    await graphql(client, CANCEL, token=token)
+
+    stored = (await db.scalars(select(PrivacyEvent))).all()
+    dumped = orjson.dumps([row.payload for row in stored]).decode()
+    assert [row.type for row in stored] == ["ConsentChanged", "ConsentChanged", "AccountCancelled"]
+    for value in (PHONE, PHONE.removeprefix("+86"), EMAIL, "Zhang San", str(person.id)):
+        assert value not in dumped

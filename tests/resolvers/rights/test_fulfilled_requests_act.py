@@ -1,0 +1,531 @@
+"""Fulfilled requests act: a DELETION erases the categories it names,
+a RESTRICTION restricts purposes until staff lift it, a CORRECTION records what changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import (
+    Account,
+    BankCard,
+    Consent,
+    ConsentPurpose,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    ProcessingRestriction,
+    StaffRole,
+)
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.consents.test_set_consent import add_searches
+from tests.resolvers.rights.helpers import (
+    USER_ERRORS,
+    create_data_request,
+    create_person,
+    create_staff,
+    error,
+    global_id,
+    notifications,
+    refusal,
+    request_global_id,
+    sign_in,
+    step_up,
+    without_locations,
+)
+from tests.resolvers.settings.viewers import add_personal_data
+
+RESOLVE = f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{
+    dataRequest {{ type status categories purposes }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+SUBMIT = f"""
+mutation($input: SubmitDataRequestInput!) {{
+  submitDataRequest(input: $input) {{ dataRequest {{ id type categories purposes }} {USER_ERRORS} }}
+}}
+"""
+LIFT = f"""
+mutation($input: LiftRestrictionInput!) {{
+  liftRestriction(input: $input) {{ consent {{ purpose granted restricted restrictedSince }} {USER_ERRORS} }}
+}}
+"""
+EXPORT = f"mutation {{ exportMyData {{ export {USER_ERRORS} }} }}"
+EVERYTHING_READABLE = """
+query {
+  viewer {
+    account {
+      displayName avatarUrl
+      profile { bio industry position companySize needs }
+      verifications { realName { status } student { status } }
+      bankCards { last4 }
+      searchHistory { edges { node { query } } }
+    }
+  }
+}
+"""
+CONSENTS = """
+{ viewer { account { consents { purpose granted restricted restrictedSince } } } }
+"""
+RECORD_SEARCH = 'mutation { recordSearch(input: { query: "lamps" }) { recorded } }'
+ERASED_HERE = [
+    "search_history",
+    "real_name",
+    "student",
+    "bank_card",
+    "industry_profile",
+    "public_profile",
+]
+ERASED_NAMES = (
+    "Search history; Real-name verification; Student verification; Bank card;"
+    " Industry and needs; Public profile"
+)
+
+
+async def resolve(
+    client: httpx.AsyncClient, token: str, request: DataRequest | str, status: str, **fields: Any
+) -> dict[str, Any]:
+    request_id = request if isinstance(request, str) else request_global_id(request)
+    body = await graphql(
+        client, RESOLVE, {"input": {"id": request_id, "status": status, **fields}}, token=token
+    )
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
+    return payload
+
+
+async def staff_token(
+    db: AsyncSession, services: AuthServices, clock: Clock, role: StaffRole = StaffRole.SUPPORT
+) -> str:
+    return await sign_in(db, services, clock(), staff=await create_staff(db, clock(), role))
+
+
+async def a_person_with_everything(db: AsyncSession, clock: Clock) -> Account:
+    person = await create_person(
+        db,
+        clock(),
+        industry="Retail",
+        position="Owner",
+        company_size="1-10",
+        needs=["templates"],
+        bio="I sell lamps",
+        avatar_url="https://cdn.example/me.png",
+    )
+    await add_personal_data(db, person, clock)
+    await add_searches(db, person.id, clock())
+    await db.commit()
+    return person
+
+
+# --- deletion --------------------------------------------------------------------------
+
+
+async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await a_person_with_everything(db, clock)
+    card = (await db.scalars(select(BankCard).where(BankCard.account_id == person.id))).one()
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    person_token = await sign_in(db, services, clock(), account=person)
+    token = await staff_token(db, services, clock)
+
+    done = await resolve(client, token, request, "FULFILLED", categories=ERASED_HERE)
+    read = await graphql(client, EVERYTHING_READABLE, token=person_token)
+    card_node = await graphql(
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": to_global_id("BankCard", card.id)},
+        token=person_token,
+    )
+    await step_up(client, person_token)
+    exported = await graphql(client, EXPORT, token=person_token)
+
+    assert done == {
+        "dataRequest": {
+            "type": "DELETION",
+            "status": "FULFILLED",
+            "categories": ERASED_HERE,
+            "purposes": [],
+        },
+        "userErrors": [],
+    }
+    account = read["data"]["viewer"]["account"]
+    assert account["displayName"].startswith("User ")
+    assert account | {"displayName": None} == {
+        "displayName": None,
+        "avatarUrl": None,
+        "profile": {
+            "bio": None,
+            "industry": None,
+            "position": None,
+            "companySize": None,
+            "needs": [],
+        },
+        "verifications": {"realName": None, "student": None},
+        "bankCards": [],
+        "searchHistory": {"edges": []},
+    }
+    assert card_node == {"data": {"node": None}}
+    export = exported["data"]["exportMyData"]["export"]
+    for table in (
+        "search_entries",
+        "real_name_verifications",
+        "student_verifications",
+        "bank_cards",
+    ):
+        assert export["tables"][table] == [], table
+    assert {
+        key: export["account"][key]
+        for key in ("bio", "industry", "position", "company_size", "needs", "avatar_url")
+    } == {
+        "bio": None,
+        "industry": None,
+        "position": None,
+        "company_size": None,
+        "needs": [],
+        "avatar_url": None,
+    }
+    assert "I sell lamps" not in str(export)
+    assert "chairs" not in str(export)
+    assert (await notifications(client, person_token))[0]["body"] == (
+        f"Your request has been fulfilled. We erased: {ERASED_NAMES}."
+    )
+
+
+async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await a_person_with_everything(db, clock)
+    person_token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, person_token)
+    submitted = await graphql(
+        client,
+        SUBMIT,
+        {
+            "input": {
+                "type": "DELETION",
+                "deletionGround": "CONSENT_WITHDRAWN",
+                "categories": ["search_history", "search_history", "bank_card"],
+            }
+        },
+        token=person_token,
+    )
+    request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
+    token = await staff_token(db, services, clock)
+
+    done = await resolve(client, token, request_id, "FULFILLED")
+
+    assert submitted["data"]["submitDataRequest"]["dataRequest"]["categories"] == [
+        "search_history",
+        "bank_card",
+    ]
+    assert done["dataRequest"]["categories"] == ["search_history", "bank_card"]
+    read = await graphql(client, EVERYTHING_READABLE, token=person_token)
+    account = read["data"]["viewer"]["account"]
+    assert (account["bankCards"], account["searchHistory"]) == ([], {"edges": []})
+    assert account["verifications"] == {
+        "realName": {"status": "VERIFIED"},
+        "student": {"status": "VERIFIED"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("categories", "message"),
+    [
+        (None, "Name the categories of personal data erased."),
+        ([], "Name the categories of personal data erased."),
+        (["shoe_size"], "Name categories by their dataCategories key."),
+        (
+            ["search_history", "phone_and_sms_code"],
+            "Not erased here while the account exists: phone_and_sms_code. Sign-in data goes"
+            " with the account (cancellation); what the law keeps is refused.",
+        ),
+        (
+            ["date_of_birth", "device_and_access_logs"],
+            "Not erased here while the account exists: date_of_birth, device_and_access_logs."
+            " Sign-in data goes with the account (cancellation); what the law keeps is refused.",
+        ),
+    ],
+)
+async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_erase(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    categories: list[str] | None,
+    message: str,
+) -> None:
+    person = await a_person_with_everything(db, clock)
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    token = await staff_token(db, services, clock)
+    fields = {} if categories is None else {"categories": categories}
+
+    body = await resolve(client, token, request, "FULFILLED", **fields)
+
+    assert body == {
+        "dataRequest": None,
+        "userErrors": [error("INVALID_INPUT", message, "categories")],
+    }
+    await db.refresh(request)
+    assert request.status is DataRequestStatus.SUBMITTED
+    cards = await db.scalar(select(func.count()).where(BankCard.account_id == person.id))
+    assert cards == 1
+
+
+@pytest.mark.parametrize(
+    ("request_type", "status", "fields", "field", "message"),
+    [
+        (DataRequestType.DELETION, "IN_PROGRESS", {"categories": ["bank_card"]}, "categories", "Categories are named when fulfilling a deletion."),
+        (DataRequestType.ACCESS_COPY, "FULFILLED", {"categories": ["bank_card"]}, "categories", "Categories are named when fulfilling a deletion."),
+        (DataRequestType.DELETION, "FULFILLED", {"categories": ["bank_card"], "purposes": ["TARGETED_PUSH"]}, "purposes", "Purposes are named when fulfilling a restriction."),
+        (DataRequestType.CORRECTION, "REFUSED", {"refusalReason": "LEGAL_OBLIGATION", "correction": "x"}, "correction", "A correction is described when fulfilling one."),
+        (DataRequestType.RESTRICTION, "FULFILLED", {"purposes": []}, "purposes", "Name the purposes whose processing is restricted."),
+        (DataRequestType.RESTRICTION, "FULFILLED", {}, "purposes", "Name the purposes whose processing is restricted."),
+        (DataRequestType.CORRECTION, "FULFILLED", {}, "correction", "Describe what was changed in 1 to 2000 characters."),
+        (DataRequestType.CORRECTION, "FULFILLED", {"correction": "   "}, "correction", "Describe what was changed in 1 to 2000 characters."),
+        (DataRequestType.CORRECTION, "FULFILLED", {"correction": "x" * 2001}, "correction", "Give 1 to 2000 characters."),
+    ],
+)  # fmt: skip
+async def test_what_fulfilment_needs_is_given_for_its_type_only(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    request_type: DataRequestType,
+    status: str,
+    fields: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=request_type)
+    token = await staff_token(db, services, clock)
+
+    body = await resolve(client, token, request, status, **fields)
+
+    assert body == {"dataRequest": None, "userErrors": [error("INVALID_INPUT", message, field)]}
+    await db.refresh(request)
+    assert request.status is DataRequestStatus.SUBMITTED
+
+
+# --- restriction -----------------------------------------------------------------------
+
+
+async def grant(client: httpx.AsyncClient, token: str, purpose: str) -> None:
+    body = await graphql(
+        client,
+        f"mutation {{ setConsent(input: {{ purpose: {purpose}, granted: true }}) {{ {USER_ERRORS} }} }}",
+        token=token,
+    )
+    assert body["data"]["setConsent"]["userErrors"] == [], body
+
+
+async def consents_of(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
+    body = await graphql(client, CONSENTS, token=token)
+    return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
+
+
+async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    for purpose in ("SEARCH_HISTORY", "TARGETED_PUSH"):
+        await grant(client, person_token, purpose)
+    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
+    token = await staff_token(db, services, clock)
+    clock.advance(minutes=5)
+    restricted_at = clock().isoformat()
+
+    done = await resolve(
+        client, token, request, "FULFILLED", purposes=["SEARCH_HISTORY", "THIRD_PARTY_SHARING"]
+    )
+    while_restricted = await consents_of(client, person_token)
+    not_recorded = await graphql(client, RECORD_SEARCH, token=person_token)
+    clock.advance(minutes=5)
+    lifted = await graphql(
+        client,
+        LIFT,
+        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
+        token=token,
+    )
+    after = await consents_of(client, person_token)
+    recorded = await graphql(client, RECORD_SEARCH, token=person_token)
+
+    assert done["userErrors"] == []
+    assert done["dataRequest"]["purposes"] == ["SEARCH_HISTORY", "THIRD_PARTY_SHARING"]
+    assert while_restricted["SEARCH_HISTORY"] == {
+        "purpose": "SEARCH_HISTORY",
+        "granted": False,
+        "restricted": True,
+        "restrictedSince": restricted_at,
+    }
+    assert while_restricted["THIRD_PARTY_SHARING"]["restricted"] is True
+    assert while_restricted["TARGETED_PUSH"] == {
+        "purpose": "TARGETED_PUSH",
+        "granted": True,
+        "restricted": False,
+        "restrictedSince": None,
+    }
+    assert not_recorded == {"data": {"recordSearch": {"recorded": False}}}
+    assert lifted == {
+        "data": {
+            "liftRestriction": {
+                "consent": {
+                    "purpose": "SEARCH_HISTORY",
+                    "granted": True,
+                    "restricted": False,
+                    "restrictedSince": None,
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    assert after["SEARCH_HISTORY"]["granted"] is True
+    assert after["THIRD_PARTY_SHARING"]["restricted"] is True
+    assert recorded == {"data": {"recordSearch": {"recorded": True}}}
+    rows = (
+        await db.scalars(select(ProcessingRestriction).order_by(ProcessingRestriction.purpose))
+    ).all()
+    assert [(r.purpose, r.lifted_at is not None) for r in rows] == [
+        (ConsentPurpose.SEARCH_HISTORY, True),
+        (ConsentPurpose.THIRD_PARTY_SHARING, False),
+    ]
+    # The consent itself stays as the person gave it: a restriction is not a withdrawal.
+    stored = await db.scalar(
+        select(Consent).where(
+            Consent.account_id == person.id, Consent.purpose == ConsentPurpose.SEARCH_HISTORY
+        )
+    )
+    assert stored is not None
+    assert stored.granted is True
+    messages = await notifications(client, person_token)
+    assert messages[0] == {
+        "kind": "DATA_REQUEST_UPDATED",
+        "title": "A restriction was lifted",
+        "body": "Processing for SEARCH_HISTORY is no longer restricted.",
+    }
+    assert messages[1]["body"] == (
+        "Your request has been fulfilled. Processing is restricted for: SEARCH_HISTORY,"
+        " THIRD_PARTY_SHARING. Those consents read as withdrawn until the restriction is lifted."
+    )
+
+
+async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    token = await staff_token(db, services, clock)
+    for _ in range(2):
+        request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
+        body = await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
+        assert body["userErrors"] == []
+
+    by_person = await graphql(
+        client,
+        LIFT,
+        {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
+        token=person_token,
+    )
+    not_restricted = await graphql(
+        client,
+        LIFT,
+        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
+        token=token,
+    )
+    unknown = await graphql(
+        client,
+        LIFT,
+        {
+            "input": {
+                "accountId": global_id(await create_person(db, clock(), phone=None, email=None)),
+                "purpose": "TARGETED_PUSH",
+            }
+        },
+        token=token,
+    )
+
+    count = await db.scalar(select(func.count()).select_from(ProcessingRestriction))
+    assert count == 1
+    assert without_locations(by_person) == {
+        "data": None,
+        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["liftRestriction"])],
+    }
+    not_found = error("NOT_FOUND", "No restriction of this purpose is in force.", "purpose")
+    assert not_restricted == {
+        "data": {"liftRestriction": {"consent": None, "userErrors": [not_found]}}
+    }
+    assert unknown == not_restricted
+
+
+# --- correction ------------------------------------------------------------------------
+
+
+async def test_a_fulfilled_correction_records_what_staff_changed(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
+    token = await staff_token(db, services, clock)
+
+    done = await graphql(
+        client,
+        f"""mutation($input: ResolveDataRequestInput!) {{
+          resolveDataRequest(input: $input) {{ dataRequest {{ status correction }} {USER_ERRORS} }}
+        }}""",
+        {
+            "input": {
+                "id": request_global_id(request),
+                "status": "FULFILLED",
+                "correction": "  Industry changed from Retail to Design.  ",
+            }
+        },
+        token=token,
+    )
+    own = await graphql(
+        client,
+        "{ viewer { account { dataRequests { edges { node { correction } } } } } }",
+        token=person_token,
+    )
+
+    # Closed now: staff work no request of the person, so even they read it no more.
+    assert without_locations(done) == {
+        "data": {
+            "resolveDataRequest": {
+                "dataRequest": {"status": "FULFILLED", "correction": None},
+                "userErrors": [],
+            }
+        },
+        "errors": [
+            refusal(
+                "FORBIDDEN",
+                "You may not read this field.",
+                ["resolveDataRequest", "dataRequest", "correction"],
+            )
+        ],
+    }
+    assert own == {
+        "data": {
+            "viewer": {
+                "account": {
+                    "dataRequests": {
+                        "edges": [
+                            {"node": {"correction": "Industry changed from Retail to Design."}}
+                        ]
+                    }
+                }
+            }
+        }
+    }

@@ -1,0 +1,271 @@
+"""Incident notices over every channel with a delivery record per account and channel,
+sent through the same senders and limits, retried; the person reads their incidents."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auth.senders import HttpSender, Outbox
+from auth.services import AuthServices
+from models import AccountKind, IncidentDelivery, IncidentRecipient, StaffRole
+from resolvers.messaging.delivery import deliver_due
+from tests.conftest import Clock
+from tests.fakes.sink import Sink, running_sink
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    EMAIL,
+    PHONE,
+    USER_ERRORS,
+    count_rows,
+    create_person,
+    create_staff,
+    global_id,
+    refusal,
+    sign_in,
+    step_up,
+    without_locations,
+)
+from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
+
+RECORD = f"""
+mutation($input: RecordSecurityIncidentInput!) {{
+  recordSecurityIncident(input: $input) {{
+    notified
+    securityIncident {{ id title categories cause harm measures advice contact channels }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+MY_INCIDENTS = """
+query {
+  viewer { account { securityIncidents { edges { node {
+    notifiedAt
+    incident { title description categories cause harm measures advice contact channels recordedAt }
+    deliveries { channel status sentAt }
+  } } } } }
+}
+"""
+THEIR_INCIDENTS = """
+query($id: ID!) {
+  account(id: $id) { securityIncidents { edges { node { incident { title } deliveries { channel status } } } } }
+}
+"""
+EVERY_CHANNEL = ["IN_APP", "SMS", "EMAIL"]
+
+
+@pytest.fixture
+def sink() -> Iterator[Sink]:
+    with running_sink() as served:
+        yield served
+
+
+async def record(
+    client: httpx.AsyncClient, token: str, affected: list[str], **fields: Any
+) -> dict[str, Any]:
+    variables = {"input": {**INCIDENT, "affectedAccountIds": affected, **fields}}
+    body = await graphql(client, RECORD, variables, token=token)
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
+    return payload
+
+
+async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
+    body = await graphql(client, MY_INCIDENTS, token=token)
+    assert "errors" not in body, body
+    return [e["node"] for e in body["data"]["viewer"]["account"]["securityIncidents"]["edges"]]
+
+
+async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    person = await create_person(db, clock())
+    no_phone = await create_person(
+        db, clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
+    )
+    person_token = await sign_in(db, services, clock(), account=person)
+    business_token = await sign_in(db, services, clock(), account=no_phone)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+
+    payload = await record(
+        client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
+    )
+    before = await my_incidents(client, person_token)
+    clock.advance(seconds=5)
+    report = await deliver_due(session_factory, services, clock())
+    after = await my_incidents(client, person_token)
+    business = await my_incidents(client, business_token)
+
+    assert payload["userErrors"] == []
+    assert payload["notified"] == 2
+    incident = payload["securityIncident"]
+    assert incident | {"id": None} == {
+        "id": None,
+        "title": INCIDENT["title"],
+        "categories": INCIDENT["categories"],
+        "cause": INCIDENT["cause"],
+        "harm": INCIDENT["harm"],
+        "measures": INCIDENT["measures"],
+        "advice": INCIDENT["advice"],
+        "contact": "Personal information protection officer, contact@kanshan.in",
+        "channels": EVERY_CHANNEL,
+    }
+    assert before[0]["deliveries"] == [
+        {"channel": "IN_APP", "status": "SENT", "sentAt": before[0]["notifiedAt"]},
+        {"channel": "SMS", "status": "PENDING", "sentAt": None},
+        {"channel": "EMAIL", "status": "PENDING", "sentAt": None},
+    ]
+    assert report.sent == 3  # two to the person, one to the business's address
+    assert after[0]["deliveries"] == [
+        {"channel": "IN_APP", "status": "SENT", "sentAt": before[0]["notifiedAt"]},
+        {"channel": "SMS", "status": "SENT", "sentAt": clock().isoformat()},
+        {"channel": "EMAIL", "status": "SENT", "sentAt": clock().isoformat()},
+    ]
+    assert after[0]["incident"]["description"] == INCIDENT["description"]
+    assert business[0]["deliveries"] == [
+        {"channel": "IN_APP", "status": "SENT", "sentAt": business[0]["notifiedAt"]},
+        {"channel": "SMS", "status": "NO_CONTACT", "sentAt": None},
+        {"channel": "EMAIL", "status": "SENT", "sentAt": clock().isoformat()},
+    ]
+    [sms] = outbox.for_recipient(PHONE)
+    [mail] = outbox.for_recipient(EMAIL)
+    for message in (sms, mail):
+        assert (message.purpose, message.code) == ("SECURITY_INCIDENT", None)
+        assert message.body == f"{INCIDENT['title']}\n\n{NOTICE['body']}"
+
+
+async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    sink: Sink,
+    clock: Clock,
+) -> None:
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await record(client, officer, [global_id(person)], channels=["SMS"])
+    http = dataclasses.replace(services, sms=HttpSender(sink.url + "/sms"))
+    sink.fail_next = 1
+
+    first = await deliver_due(session_factory, http, clock())
+    waiting = await my_incidents(client, person_token)
+    clock.advance(seconds=30)
+    second = await deliver_due(session_factory, http, clock())
+    sent = await my_incidents(client, person_token)
+
+    assert (first.retried, second.sent) == (1, 1)
+    assert waiting[0]["deliveries"] == [{"channel": "SMS", "status": "PENDING", "sentAt": None}]
+    assert sent[0]["deliveries"] == [
+        {"channel": "SMS", "status": "SENT", "sentAt": clock().isoformat()}
+    ]
+    assert [item.json()["purpose"] for item in sink.accepted] == ["SECURITY_INCIDENT"]
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_staff_read_a_person_s_incidents_and_others_are_refused(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    role: StaffRole,
+) -> None:
+    person = await create_person(db, clock())
+    stranger = await create_person(db, clock(), phone="+8613900139000", email="s@example.com")
+    stranger_token = await sign_in(db, services, clock(), account=stranger)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await record(client, officer, [global_id(person)])
+    staff = await sign_in(
+        db,
+        services,
+        clock(),
+        staff=await create_staff(db, clock(), role, email=f"{role.value.lower()}@x.example"),
+    )
+
+    by_staff = await graphql(client, THEIR_INCIDENTS, {"id": global_id(person)}, token=staff)
+    by_stranger = await graphql(
+        client,
+        "query($id: ID!) { node(id: $id) { id } }",
+        {"id": global_id(person)},
+        token=stranger_token,
+    )
+
+    assert by_staff == {
+        "data": {
+            "account": {
+                "securityIncidents": {
+                    "edges": [
+                        {
+                            "node": {
+                                "incident": {"title": INCIDENT["title"]},
+                                "deliveries": [{"channel": "IN_APP", "status": "SENT"}],
+                            }
+                        }
+                    ]
+                }
+            }
+        }
+    }
+    assert by_stranger == {"data": {"node": None}}
+
+
+async def test_the_person_does_not_read_who_recorded_it(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await record(client, officer, [global_id(person)])
+
+    body = await graphql(
+        client,
+        "{ viewer { account { securityIncidents { edges { node { incident { recordedBy { name } } } } } } } }",
+        token=token,
+    )
+
+    assert without_locations(body)["errors"] == [
+        refusal(
+            "FORBIDDEN",
+            "You may not read this field.",
+            [
+                "viewer",
+                "account",
+                "securityIncidents",
+                "edges",
+                0,
+                "node",
+                "incident",
+                "recordedBy",
+            ],
+        )
+    ]
+
+
+async def test_cancelling_erases_the_notices_of_the_account(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    token = await sign_in(db, services, clock(), account=person)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
+    await step_up(client, token)
+
+    await graphql(
+        client,
+        'mutation { cancelAccount(input: { confirmation: "CANCEL" }) { ok } }',
+        token=token,
+    )
+
+    assert await count_rows(db, IncidentRecipient, account_id=person.id) == 0
+    assert await count_rows(db, IncidentDelivery, account_id=person.id) == 0

@@ -1,0 +1,243 @@
+"""resolveDataRequest, publishPrivacyPolicy and recordSecurityIncident record which staff
+member acted; staff read it, nobody else does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.services import AuthServices
+from models import PrivacyPolicy, SecurityIncident, StaffRole
+from resolvers.global_id import to_global_id
+from tests.conftest import Clock
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    STAFF_NAMES,
+    USER_ERRORS,
+    create_data_request,
+    create_person,
+    create_staff,
+    global_id,
+    refusal,
+    request_global_id,
+    sign_in,
+    without_locations,
+)
+
+RESOLVE = f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{ dataRequest {{ status handledBy {{ id name role }} }} {USER_ERRORS} }}
+}}
+"""
+QUEUE = "{ dataRequests { edges { node { type handledBy { name role } } } } }"
+MY_REQUESTS = (
+    "{ viewer { account { dataRequests { edges { node { type handledBy { name } } } } } } }"
+)
+PUBLISH = f"""
+mutation($input: PublishPrivacyPolicyInput!) {{
+  publishPrivacyPolicy(input: $input) {{ privacyPolicy {{ version publishedBy {{ name role }} }} {USER_ERRORS} }}
+}}
+"""
+POLICIES = "{ privacyPolicies { version publishedBy { name } } }"
+RECORD = f"""
+mutation($input: RecordSecurityIncidentInput!) {{
+  recordSecurityIncident(input: $input) {{
+    notified
+    securityIncident {{ id title recordedAt recordedBy {{ name role }} }}
+    {USER_ERRORS}
+  }}
+}}
+"""
+
+
+def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
+    return {
+        "id": to_global_id("StaffMember", staff_id),
+        "name": STAFF_NAMES[role],
+        "role": role.value,
+    }
+
+
+@pytest.mark.parametrize("role", list(StaffRole))
+async def test_the_staff_member_who_moved_a_request_on_is_recorded(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    role: StaffRole,
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock() - timedelta(days=1))
+    person_token = await sign_in(db, services, clock(), account=person)
+    officer = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER, email="li@corp.example")
+    other = await create_staff(db, clock(), role)
+    officer_token = await sign_in(db, services, clock(), staff=officer)
+    token = await sign_in(db, services, clock(), staff=other)
+
+    started = await graphql(
+        client,
+        RESOLVE,
+        {"input": {"id": request_global_id(request), "status": "IN_PROGRESS"}},
+        token=officer_token,
+    )
+    done = await graphql(
+        client,
+        RESOLVE,
+        {"input": {"id": request_global_id(request), "status": "FULFILLED"}},
+        token=token,
+    )
+    queue = await graphql(client, QUEUE, token=officer_token)
+    own = await graphql(client, MY_REQUESTS, token=person_token)
+
+    assert started["data"]["resolveDataRequest"]["dataRequest"] == {
+        "status": "IN_PROGRESS",
+        "handledBy": staff_member(officer.id, StaffRole.PRIVACY_OFFICER),
+    }
+    assert done["data"]["resolveDataRequest"]["dataRequest"] == {
+        "status": "FULFILLED",
+        "handledBy": staff_member(other.id, role),
+    }
+    assert queue == {
+        "data": {
+            "dataRequests": {
+                "edges": [
+                    {
+                        "node": {
+                            "type": "ACCESS_COPY",
+                            "handledBy": {"name": STAFF_NAMES[role], "role": role.value},
+                        }
+                    }
+                ]
+            }
+        }
+    }
+    # The person sees the request, not which staff member handled it.
+    assert without_locations(own) == {
+        "data": {
+            "viewer": {
+                "account": {
+                    "dataRequests": {
+                        "edges": [{"node": {"type": "ACCESS_COPY", "handledBy": None}}]
+                    }
+                }
+            }
+        },
+        "errors": [
+            refusal(
+                "FORBIDDEN",
+                "You may not read this field.",
+                ["viewer", "account", "dataRequests", "edges", 0, "node", "handledBy"],
+            )
+        ],
+    }
+    await db.refresh(request)
+    assert request.handled_by_id == other.id
+
+
+async def test_the_officer_who_published_a_version_is_recorded(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    officer = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=officer)
+    support = await sign_in(
+        db, services, clock(), staff=await create_staff(db, clock(), StaffRole.SUPPORT)
+    )
+
+    body = await graphql(
+        client,
+        PUBLISH,
+        {
+            "input": {
+                "version": "1.1",
+                "effectiveOn": clock().date().isoformat(),
+                "material": False,
+                "body": "# Policy 1.1",
+            }
+        },
+        token=token,
+    )
+    by_support = await graphql(client, POLICIES, token=support)
+    anonymous = await graphql(client, POLICIES)
+
+    assert body == {
+        "data": {
+            "publishPrivacyPolicy": {
+                "privacyPolicy": {
+                    "version": "1.1",
+                    "publishedBy": {
+                        "name": STAFF_NAMES[StaffRole.PRIVACY_OFFICER],
+                        "role": "PRIVACY_OFFICER",
+                    },
+                },
+                "userErrors": [],
+            }
+        }
+    }
+    # Version 1.0 ships with the gateway: nobody published it.
+    assert by_support == {
+        "data": {
+            "privacyPolicies": [
+                {"version": "1.1", "publishedBy": {"name": STAFF_NAMES[StaffRole.PRIVACY_OFFICER]}},
+                {"version": "1.0", "publishedBy": None},
+            ]
+        }
+    }
+    assert anonymous["data"] == {
+        "privacyPolicies": [
+            {"version": "1.1", "publishedBy": None},
+            {"version": "1.0", "publishedBy": None},
+        ]
+    }
+    assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"] * 2
+    stored = await db.scalar(select(PrivacyPolicy).where(PrivacyPolicy.version == "1.1"))
+    assert stored is not None
+    assert stored.published_by_id == officer.id
+
+
+async def test_the_officer_who_recorded_an_incident_is_recorded(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    officer = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=officer)
+
+    body = await graphql(
+        client,
+        RECORD,
+        {
+            "input": {
+                "title": "Leaked support login",
+                "description": "A support login was used from outside.",
+                "measures": "We disabled it.",
+                "advice": "Change your password.",
+                "categories": ["password"],
+                "cause": "Phishing.",
+                "harm": "Someone may sign in as you.",
+                "affectedAccountIds": [global_id(person)],
+            }
+        },
+        token=token,
+    )
+
+    payload = body["data"]["recordSecurityIncident"]
+    incident = (await db.scalars(select(SecurityIncident))).all()
+    assert len(incident) == 1
+    assert payload == {
+        "notified": 1,
+        "securityIncident": {
+            "id": to_global_id("SecurityIncident", incident[0].id),
+            "title": "Leaked support login",
+            "recordedAt": clock().isoformat(),
+            "recordedBy": {
+                "name": STAFF_NAMES[StaffRole.PRIVACY_OFFICER],
+                "role": "PRIVACY_OFFICER",
+            },
+        },
+        "userErrors": [],
+    }
+    assert incident[0].recorded_by_id == officer.id

@@ -1,0 +1,498 @@
+"""submitVerifiedDataRequest: a guardian, a close relative of a deceased person, or a
+person without an account files a rights request, proven by a code sent to their phone
+or e-mail; it joins the staff queue with the 15-day clock."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from auth.rate_limits import RateLimiter
+from auth.senders import Outbox
+from auth.services import AuthServices
+from models import (
+    AccessLogEntry,
+    AccountStatus,
+    DataRequest,
+    DataRequestRequester,
+    DataRequestType,
+    DeliveryStatus,
+    QueuedMessage,
+    RequestOrigin,
+    StaffRole,
+)
+from resolvers.messaging.delivery import deliver_due
+from resolvers.privacy.inventory import shipped_inventory
+from tests.conftest import Clock
+from tests.helpers import graphql, staff_step_up
+from tests.resolvers.rights.helpers import (
+    USER_ERRORS,
+    create_data_request,
+    create_person,
+    create_staff,
+    error,
+    global_id,
+    notifications,
+    request_global_id,
+    sign_in,
+)
+
+REQUEST_CODE = f"""
+mutation($contact: String!) {{
+  requestDataRequestCode(input: {{ contact: $contact }}) {{ sent retryAfterSeconds expiresAt {USER_ERRORS} }}
+}}
+"""
+SUBMIT = f"""
+mutation($input: SubmitVerifiedDataRequestInput!) {{
+  submitVerifiedDataRequest(input: $input) {{ reference dueAt {USER_ERRORS} }}
+}}
+"""
+QUEUE = """
+{
+  dataRequests {
+    edges { node {
+      id type status origin dueAt account { id }
+      requester { relation name phone email subjectName subjectContact evidence provenAt }
+    } }
+  }
+}
+"""
+REVEALED = """
+query {
+  dataRequests { edges { node { requester {
+    name(reveal: true) phone(reveal: true) subjectName(reveal: true) evidence(reveal: true)
+  } } } }
+}
+"""
+GUARDIAN_PHONE = "+8613500135000"
+MINOR_PHONE = "+8613812345678"
+RELATIVE_EMAIL = "wang.fang@example.com"
+INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
+
+
+def sms_code(outbox: Outbox, phone: str) -> str:
+    codes = [m.code for m in outbox.for_recipient(phone) if m.purpose == "DATA_REQUEST"]
+    assert codes, "no DATA_REQUEST code sent"
+    assert codes[0] is not None
+    return codes[0]
+
+
+async def ask_code(client: httpx.AsyncClient, contact: str) -> dict[str, Any]:
+    body = await graphql(client, REQUEST_CODE, {"contact": contact})
+    payload: dict[str, Any] = body["data"]["requestDataRequestCode"]
+    return payload
+
+
+async def submit(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
+    body = await graphql(client, SUBMIT, {"input": fields})
+    assert "errors" not in body, body
+    payload: dict[str, Any] = body["data"]["submitVerifiedDataRequest"]
+    return payload
+
+
+def guardian_request(code: str, **overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "DELETION",
+        "deletionGround": "CONSENT_WITHDRAWN",
+        "relation": "GUARDIAN",
+        "requesterName": "王芳",
+        "contact": "135 0013 5000",
+        "code": code,
+        "subjectName": "张小明",
+        "subjectContact": "13812345678",
+        "evidence": "Household register, page 3, sent by post on 2 May",
+        "details": "Please delete my son's search history.",
+        "categories": ["search_history"],
+        **overrides,
+    }
+
+
+async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_clock(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    minor = await create_person(
+        db, clock(), phone=MINOR_PHONE, email=None, status=AccountStatus.PENDING_GUARDIAN_CONSENT
+    )
+    minor_token = await sign_in(db, services, clock(), account=minor)
+    sent = await ask_code(client, GUARDIAN_PHONE)
+    due = (clock() + timedelta(days=15)).isoformat()
+
+    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+
+    request = (await db.scalars(select(DataRequest))).one()
+    assert sent == {
+        "sent": True,
+        "retryAfterSeconds": 60,
+        "expiresAt": (clock() + timedelta(minutes=5)).isoformat(),
+        "userErrors": [],
+    }
+    assert payload == {"reference": request_global_id(request), "dueAt": due, "userErrors": []}
+    assert (request.account_id, request.origin, request.categories) == (
+        minor.id,
+        RequestOrigin.VERIFIED_CONTACT,
+        ["search_history"],
+    )
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+    queue = await graphql(client, QUEUE, token=token)
+    assert queue == {
+        "data": {
+            "dataRequests": {
+                "edges": [
+                    {
+                        "node": {
+                            "id": request_global_id(request),
+                            "type": "DELETION",
+                            "status": "SUBMITTED",
+                            "origin": "VERIFIED_CONTACT",
+                            "dueAt": due,
+                            "account": {"id": global_id(minor)},
+                            "requester": {
+                                "relation": "GUARDIAN",
+                                "name": "*芳",
+                                "phone": "135****5000",
+                                "email": None,
+                                "subjectName": "**明",
+                                "subjectContact": "+*************",
+                                "evidence": "H******** ********* **** ** **** ** **** ** * ***",
+                                "provenAt": clock().isoformat(),
+                            },
+                        }
+                    }
+                ]
+            }
+        }
+    }
+    # The minor is told someone filed for them, and whom as.
+    assert (await notifications(client, minor_token))[0] == {
+        "kind": "DATA_REQUEST_UPDATED",
+        "title": "A deletion request about your data",
+        "body": (
+            "Someone filed it for you as your guardian. We will answer by "
+            f"{(clock() + timedelta(days=15)).date()}."
+        ),
+    }
+    # The guardian hears by SMS once the worker sends the queued message.
+    report = await deliver_due(session_factory, services, clock())
+    assert report.sent == 1
+    [ack] = [m for m in outbox.for_recipient(GUARDIAN_PHONE) if m.purpose != "DATA_REQUEST"]
+    assert (ack.channel, ack.purpose, ack.code, ack.body) == (
+        "sms",
+        "DATA_REQUEST_UPDATED",
+        None,
+        (
+            "Your deletion request: We received your request and will answer by "
+            f"{(clock() + timedelta(days=15)).date()}.\n\nReference: {request_global_id(request)}"
+        ),
+    )
+
+
+async def test_staff_reveal_a_requester_only_stepped_up_and_each_read_is_logged(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    await ask_code(client, GUARDIAN_PHONE)
+    await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    staff = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER)
+    token = await sign_in(db, services, clock(), staff=staff)
+    await staff_step_up(client, token, clock())
+
+    body = await graphql(client, REVEALED, token=token)
+
+    assert body == {
+        "data": {
+            "dataRequests": {
+                "edges": [
+                    {
+                        "node": {
+                            "requester": {
+                                "name": "王芳",
+                                "phone": GUARDIAN_PHONE,
+                                "subjectName": "张小明",
+                                "evidence": "Household register, page 3, sent by post on 2 May",
+                            }
+                        }
+                    }
+                ]
+            }
+        }
+    }
+    entries = (await db.scalars(select(AccessLogEntry))).all()
+    request = (await db.scalars(select(DataRequest))).one()
+    assert sorted((e.field.value, e.subject_id, e.reason, e.clear) for e in entries) == sorted(
+        (kind, None, request_global_id(request), True)
+        for kind in ("PERSON_NAME", "PHONE", "PERSON_NAME", "REQUEST_DETAILS")
+    )
+
+
+async def test_a_close_relative_proves_an_e_mail_address(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    deceased = await create_person(db, clock(), phone=None, email="li.wei@example.com")
+    await db.commit()
+    # The domain is normalized, the local part kept; the address is proven whatever its case.
+    sent = await ask_code(client, "Wang.Fang@Example.com")
+    [code_message] = outbox.for_recipient("Wang.Fang@example.com")
+
+    payload = await submit(
+        client,
+        type="ACCESS_COPY",
+        relation="CLOSE_RELATIVE",
+        requesterName="王芳",
+        contact=RELATIVE_EMAIL,
+        code=code_message.code,
+        subjectName="李伟",
+        subjectContact="li.wei@example.com",
+        evidence="Death certificate no. 2024-0117, copy with the notary",
+    )
+
+    assert sent["sent"] is True
+    assert (code_message.channel, code_message.purpose) == ("email", "DATA_REQUEST")
+    assert payload["userErrors"] == []
+    request = (await db.scalars(select(DataRequest))).one()
+    requester = (await db.scalars(select(DataRequestRequester))).one()
+    assert request.account_id == deceased.id
+    assert (requester.relation.value, requester.email, requester.phone) == (
+        "CLOSE_RELATIVE",
+        RELATIVE_EMAIL,
+        None,
+    )
+    assert code_message.body == (
+        f"Your code to confirm a request about personal data is {code_message.code}."
+        " It expires in 5 minutes."
+    )
+
+
+async def test_a_contact_holder_without_an_account_is_answered_as_one_with_an_account(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox, clock: Clock
+) -> None:
+    await create_person(db, clock(), phone="+8613700137000", email=None)
+    await db.commit()
+    answers = []
+    for phone in ("+8613700137000", "+8613600136000"):
+        await ask_code(client, phone)
+        answers.append(
+            await submit(
+                client,
+                type="EXPLANATION",
+                relation="CONTACT_HOLDER",
+                requesterName="Chen",
+                contact=phone,
+                code=sms_code(outbox, phone),
+                details="Which data of mine do you hold from customer service?",
+            )
+        )
+
+    assert [{**a, "reference": None} for a in answers] == [
+        {
+            "reference": None,
+            "dueAt": (clock() + timedelta(days=15)).isoformat(),
+            "userErrors": [],
+        }
+    ] * 2
+    linked = [
+        r.account_id is not None
+        for r in (await db.scalars(select(DataRequest).order_by(DataRequest.submitted_at))).all()
+    ]
+    assert sorted(linked) == [False, True]
+
+
+async def test_a_guardian_s_request_does_not_block_the_minor_s_own_of_the_same_type(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    minor = await create_person(db, clock(), phone=MINOR_PHONE, email=None)
+    await create_data_request(db, minor, clock(), type=DataRequestType.DELETION)
+    await db.commit()
+    await ask_code(client, GUARDIAN_PHONE)
+
+    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+
+    assert payload["userErrors"] == []
+    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 2
+
+
+async def test_a_wrong_code_stores_nothing_and_a_code_works_once(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    await ask_code(client, GUARDIAN_PHONE)
+    code = sms_code(outbox, GUARDIAN_PHONE)
+    wrong = "000000" if code != "000000" else "111111"
+
+    refused = await submit(client, **guardian_request(wrong))
+    accepted = await submit(client, **guardian_request(code))
+    again = await submit(client, **guardian_request(code))
+
+    assert refused == {"reference": None, "dueAt": None, "userErrors": [INVALID_CODE]}
+    assert accepted["userErrors"] == []
+    assert again == refused
+    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 1
+
+
+async def test_an_e_mail_code_is_tried_five_times_at_most(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    await ask_code(client, RELATIVE_EMAIL)
+    [message] = outbox.for_recipient(RELATIVE_EMAIL)
+    wrong = "000000" if message.code != "000000" else "111111"
+    fields = {
+        "type": "COMPLAINT",
+        "relation": "CONTACT_HOLDER",
+        "requesterName": "Wang",
+        "contact": RELATIVE_EMAIL,
+    }
+
+    tries = [await submit(client, **fields, code=wrong) for _ in range(5)]
+    late = await submit(client, **fields, code=message.code)
+
+    assert [t["userErrors"] for t in tries] == [[INVALID_CODE]] * 5
+    assert late["userErrors"] == [
+        error("TOO_MANY_ATTEMPTS", "Too many tries; ask for a new code.", "code")
+    ]
+    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 0
+
+
+async def test_codes_are_limited_per_contact(client: httpx.AsyncClient) -> None:
+    first = await ask_code(client, RELATIVE_EMAIL)
+    second = await ask_code(client, RELATIVE_EMAIL)
+    other_address = await ask_code(client, "other@example.com")
+    bad = await ask_code(client, "not a contact")
+
+    assert first["sent"] is True
+    assert second == {
+        "sent": False,
+        "retryAfterSeconds": 60,
+        "expiresAt": None,
+        "userErrors": [error("RATE_LIMITED", "Wait 60 s before asking for another code.")],
+    }
+    assert other_address["sent"] is True
+    assert bad == {
+        "sent": False,
+        "retryAfterSeconds": 0,
+        "expiresAt": None,
+        "userErrors": [
+            error("INVALID_INPUT", "Give a mobile number or an e-mail address.", "contact")
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ({"subjectName": None}, error("INVALID_INPUT", "Give 1 to 100 characters.", "subjectName")),
+        ({"evidence": "  "}, error("INVALID_INPUT", "Give 1 to 500 characters.", "evidence")),
+        ({"evidence": "x" * 501}, error("INVALID_INPUT", "Give 1 to 500 characters.", "evidence")),
+        ({"requesterName": ""}, error("INVALID_INPUT", "Give 1 to 100 characters.", "requesterName")),
+        ({"contact": "nobody"}, error("INVALID_INPUT", "Give a mobile number or an e-mail address.", "contact")),
+        ({"subjectContact": "x@"}, error("INVALID_INPUT", "Give the person's mobile number or e-mail address.", "subjectContact")),
+        ({"deletionGround": None}, error("INVALID_INPUT", "A deletion request names its ground.", "deletionGround")),
+        ({"categories": ["shoe_size"]}, error("INVALID_INPUT", "Name categories by their dataCategories key.", "categories")),
+        ({"relation": "CONTACT_HOLDER"}, error("INVALID_INPUT", "A contact holder asks about their own data: name nobody else.", "subjectContact")),
+    ],
+)  # fmt: skip
+async def test_invalid_input_is_refused_before_the_code_is_tried(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    outbox: Outbox,
+    overrides: dict[str, Any],
+    expected: dict[str, Any],
+) -> None:
+    await ask_code(client, GUARDIAN_PHONE)
+    code = sms_code(outbox, GUARDIAN_PHONE)
+
+    refused = await submit(client, **guardian_request(code, **overrides))
+    accepted = await submit(client, **guardian_request(code))
+
+    assert refused == {"reference": None, "dueAt": None, "userErrors": [expected]}
+    assert accepted["userErrors"] == []
+
+
+async def test_a_refusal_reaches_the_requester_with_the_regulator(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    await ask_code(client, GUARDIAN_PHONE)
+    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    clock.advance(days=2)
+    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+
+    refused = await graphql(
+        client,
+        f"""mutation($input: ResolveDataRequestInput!) {{
+          resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
+        }}""",
+        {
+            "input": {
+                "id": payload["reference"],
+                "status": "REFUSED",
+                "refusalReason": "ABUSE_OF_RIGHTS",
+            }
+        },
+        token=token,
+    )
+    first = await deliver_due(session_factory, services, clock())
+    # One SMS of a purpose a minute to a phone: the second waits for the limit (the
+    # limits keep real time; a fresh limiter stands for the minute gone by).
+    clock.advance(seconds=60)
+    later = dataclasses.replace(services, limiter=RateLimiter.from_url(None))
+    second = await deliver_due(session_factory, later, clock())
+    await later.limiter.close()
+
+    assert (first.sent, first.postponed, second.sent) == (1, 1, 1)
+    assert refused["data"]["resolveDataRequest"]["userErrors"] == []
+    newest = [m for m in outbox.for_recipient(GUARDIAN_PHONE) if m.purpose != "DATA_REQUEST"][0]
+    assert newest.body == (
+        "Your deletion request: We could not grant your request: we have evidence that the"
+        " request abuses the right or is made in bad faith.\n\n"
+        f"{shipped_inventory().contact.regulator}\n\nReference: {payload['reference']}"
+    )
+    messages = (await db.scalars(select(QueuedMessage))).all()
+    assert [(m.status, m.recipient) for m in messages] == [(DeliveryStatus.SENT, None)] * 2
+
+
+async def test_one_code_files_one_request_however_many_aliases_ask(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    await ask_code(client, GUARDIAN_PHONE)
+    fields = guardian_request(sms_code(outbox, GUARDIAN_PHONE))
+    aliases = " ".join(
+        f"a{n}: submitVerifiedDataRequest(input: $input) {{ reference {USER_ERRORS} }}"
+        for n in range(10)
+    )
+
+    body = await graphql(
+        client,
+        f"mutation($input: SubmitVerifiedDataRequestInput!) {{ {aliases} }}",
+        {"input": fields},
+    )
+
+    answers = list(body["data"].values())
+    assert sum(answer["reference"] is not None for answer in answers) == 1
+    refused = [answer["userErrors"] for answer in answers if answer["reference"] is None]
+    assert refused == [[INVALID_CODE]] * 9
+    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 1
