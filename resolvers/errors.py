@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class UserErrorCode(StrEnum):
@@ -44,3 +45,18 @@ class UserError:
 
 def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
     return UserError(code=code, message=message, field=field or None)
+
+
+class Refused(Exception):
+    """A use case's answer that the person can fix: the mutation's payload carries these
+    user errors (schema/payloads.py), and `details` any other payload field the answer
+    fills (`retry_after_seconds` of a code asked too soon).
+
+    A refusal is an answer, not a failure: what the unit of work did before it (a try
+    counted, a child's account cancelled) is committed like any other answer.
+    """
+
+    def __init__(self, *errors: UserError, **details: Any) -> None:
+        super().__init__(", ".join(error.code for error in errors))
+        self.errors = errors
+        self.details = details

@@ -20,6 +20,7 @@ from schema.consents.queries import ConsentQueries
 from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
 from schema.input_rules import check_inputs
+from schema.payloads import answer_refusals_in_payloads
 from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
 from schema.privacy.types import PrivacyQueries
@@ -51,8 +52,10 @@ ACCOUNT_TYPES = [IndividualAccount, BusinessAccount, EnterpriseAccount, SubAccou
 enforce_sensitive_fields([Query, Mutation, *ACCOUNT_TYPES])
 gate_mutations(Mutation)
 one_unit_of_work_per_mutation(Mutation)
-# Last, so outermost: input no field may take is refused before any other work.
+# Input no field may take is refused before any other work.
 check_inputs([Query, Mutation, *ACCOUNT_TYPES], Mutation)
+# Last, so outermost: every refusal below becomes its mutation's payload.
+answer_refusals_in_payloads(Mutation)
 
 
 class GatewaySchema(strawberry.Schema):

@@ -15,8 +15,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.base import StrawberryObjectDefinition
 
 from models import AccountStatus
-from resolvers.errors import UserErrorCode, user_error
-from schema.common import UserError
+from resolvers.errors import Refused, UserErrorCode, user_error
 
 ALLOWED_WHILE_PENDING = frozenset(
     {
@@ -52,12 +51,7 @@ GUARDIAN_CONSENT_REQUIRED = user_error(
 
 
 class GuardianConsentGate(FieldExtension):
-    def __init__(
-        self,
-        payload_type: type[Any],
-        withdrawing: Callable[[dict[str, Any]], bool] | None = None,
-    ) -> None:
-        self.payload_type = payload_type
+    def __init__(self, withdrawing: Callable[[dict[str, Any]], bool] | None = None) -> None:
         self.withdrawing = withdrawing
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
@@ -72,7 +66,7 @@ class GuardianConsentGate(FieldExtension):
             and account.status is AccountStatus.PENDING_GUARDIAN_CONSENT
             and not (self.withdrawing is not None and self.withdrawing(kwargs))
         ):
-            return self.payload_type(user_errors=[UserError.from_value(GUARDIAN_CONSENT_REQUIRED)])
+            raise Refused(GUARDIAN_CONSENT_REQUIRED)
         return await next_(source, info, **kwargs)
 
 
@@ -85,9 +79,7 @@ def gate_mutations(mutation_type: type[Any]) -> list[str]:
         if name in ALLOWED_WHILE_PENDING:
             continue
         if not any(isinstance(ext, GuardianConsentGate) for ext in field.extensions):
-            field.extensions.append(
-                GuardianConsentGate(field.type, ALLOWED_WHEN_WITHDRAWING.get(name))  # type: ignore[arg-type]
-            )
+            field.extensions.append(GuardianConsentGate(ALLOWED_WHEN_WITHDRAWING.get(name)))
         gated.append(name)
     return gated
 

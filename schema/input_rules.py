@@ -32,13 +32,11 @@ from strawberry.types.base import (
     StrawberryObjectDefinition,
     has_object_definition,
 )
-from strawberry.types.field import StrawberryField
 
 from auth.errors import BadUserInput
-from resolvers.errors import UserErrorCode
+from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.global_id import decode_global_id
 from resolvers.pagination import decode_cursor
-from schema.common import UserError
 from schema.sensitive import reachable_definitions
 
 
@@ -331,60 +329,48 @@ def _violations(value: Any, check: _Check, path: tuple[str, ...]) -> Iterator[Vi
 class InputRules(FieldExtension):
     """Applies the rules to a field's arguments before its resolver runs.
 
-    `payload` is the type of a root mutation's payload: its user errors carry what a
-    person can fix. Elsewhere a broken rule is BAD_USER_INPUT.
+    In a root mutation (`in_payload`) a broken rule is a refusal: the payload's
+    INVALID_INPUT user errors, every broken field at once. Elsewhere it is
+    BAD_USER_INPUT.
     """
 
-    def __init__(self, arguments: list[tuple[str, str, _Check]], payload: type | None) -> None:
+    def __init__(self, arguments: list[tuple[str, str, _Check]], in_payload: bool) -> None:
         self.arguments = arguments
-        self.payload = payload
+        self.in_payload = in_payload
 
-    def _refusal(self, kwargs: dict[str, Any]) -> Any:
+    def _check(self, kwargs: dict[str, Any]) -> None:
         found: list[Violation] = []
         for python_name, name, check in self.arguments:
             for violation in _violations(kwargs.get(python_name), check, (name,)):
                 if violation not in found:
                     found.append(violation)
         if not found:
-            return None
-        if self.payload is None:
+            return
+        if not self.in_payload:
             first = found[0]
             where = ".".join(first.path)
             raise BadUserInput(f"`{where}`: {first.message[0].lower()}{first.message[1:]}")
-        return self.payload(
-            user_errors=[
-                UserError(
-                    # The single `input` argument of a mutation is not named in `field`.
-                    field=list(v.path[1:] if v.path[0] == "input" else v.path),
-                    code=UserErrorCode.INVALID_INPUT,
-                    message=v.message,
+        raise Refused(
+            *(
+                # The single `input` argument of a mutation is not named in `field`.
+                user_error(
+                    UserErrorCode.INVALID_INPUT,
+                    v.message,
+                    *(v.path[1:] if v.path[0] == "input" else v.path),
                 )
                 for v in found
-            ]
+            )
         )
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        refusal = self._refusal(kwargs)
-        if refusal is not None:
-            return refusal
+        self._check(kwargs)
         return next_(source, info, **kwargs)
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
-        refusal = self._refusal(kwargs)
-        if refusal is not None:
-            return refusal
+        self._check(kwargs)
         return await next_(source, info, **kwargs)
-
-
-def _payload_with_user_errors(field: StrawberryField) -> type | None:
-    payload = _named(field.type)
-    if isinstance(payload, type) and has_object_definition(payload):
-        names = {f.python_name for f in payload.__strawberry_definition__.fields}
-        if "user_errors" in names:
-            return payload
-    return None
 
 
 def check_inputs(roots: Iterable[type], mutation_type: type[Any] | None = None) -> list[str]:
@@ -410,7 +396,6 @@ def check_inputs(roots: Iterable[type], mutation_type: type[Any] | None = None) 
             if not arguments:
                 continue
             if not any(isinstance(ext, InputRules) for ext in field.extensions):
-                payload = _payload_with_user_errors(field) if id(field) in mutations else None
-                field.extensions.append(InputRules(arguments, payload))
+                field.extensions.append(InputRules(arguments, id(field) in mutations))
             attached.append(f"{definition.name}.{field_name}")
     return attached

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus, queries
 from resolvers.accounts.access import require_account
-from resolvers.auth.results import OkResult
 from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.verifications.validation import names_match, parse_card_number
 
 MAX_CARDS = 10
@@ -23,14 +22,9 @@ ALREADY_BOUND = user_error(
 )
 
 
-@dataclass
-class BankCardResult:
-    bank_card: BankCard | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+class CardSubmission(Protocol):
+    """What binding a card takes (the mutation's input has these fields)."""
 
-
-@dataclass(frozen=True)
-class CardSubmission:
     bank_name: str
     branch: str
     location: str
@@ -53,7 +47,7 @@ def _text_errors(submission: CardSubmission) -> list[UserError]:
     ]
 
 
-async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> BankCardResult:
+async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> BankCard:
     account = require_account(ctx)
     errors = _text_errors(submission)
     if not submission.separate_consent:
@@ -74,24 +68,22 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
             )
         )
     if errors or card is None:
-        return BankCardResult(user_errors=errors)
+        raise Refused(*errors)
     refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     if refusal is not None:
-        return BankCardResult(user_errors=[refusal])
+        raise Refused(refusal)
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if (
         real_name is not None
         and real_name.status is VerificationStatus.VERIFIED
         and not names_match(real_name.real_name or "", submission.holder_name)
     ):
-        return BankCardResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.NAME_MISMATCH,
-                    "The holder's name must be your verified real name.",
-                    "holderName",
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.NAME_MISMATCH,
+                "The holder's name must be your verified real name.",
+                "holderName",
+            )
         )
     # One bind at a time per account: the cap counts what a concurrent one added.
     await queries.lock_account(ctx.session, account.id)
@@ -99,14 +91,12 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         select(func.count()).select_from(BankCard).where(BankCard.account_id == account.id)
     )
     if (bound or 0) >= MAX_CARDS:
-        return BankCardResult(
-            user_errors=[
-                user_error(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
-            ]
+        raise Refused(
+            user_error(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
         )
     # Under the account's lock: finds the card whichever index key computed its index.
     if await queries.card_bound(ctx.session, account.id, card.value):
-        return BankCardResult(user_errors=[ALREADY_BOUND])
+        raise Refused(ALREADY_BOUND)
     row = BankCard(
         account_id=account.id,
         bank_name=card.bank_name or submission.bank_name.strip(),
@@ -124,18 +114,17 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         async with ctx.session.begin_nested():
             ctx.session.add(row)
     except IntegrityError:
-        return BankCardResult(user_errors=[ALREADY_BOUND])
+        raise Refused(ALREADY_BOUND) from None
     await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     ctx.loaders.bank_cards_by_account.clear(account.id)
-    return BankCardResult(bank_card=row)
+    return row
 
 
-async def unbind_bank_card(ctx: RequestContext, card_id: uuid.UUID | None) -> OkResult:
+async def unbind_bank_card(ctx: RequestContext, card_id: uuid.UUID | None) -> None:
     account = require_account(ctx)
     result = await ctx.session.execute(
         delete(BankCard).where(BankCard.id == card_id, BankCard.account_id == account.id)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        return OkResult(user_errors=[user_error(UserErrorCode.NOT_FOUND, "No such card.", "id")])
+        raise Refused(user_error(UserErrorCode.NOT_FOUND, "No such card.", "id"))
     ctx.loaders.bank_cards_by_account.clear(account.id)
-    return OkResult(ok=True)

@@ -18,9 +18,10 @@ from schema.auth.inputs import (
     RevokeSessionInput,
 )
 from schema.auth.payloads import AuthPayload
-from schema.auth.types import ElevateSessionPayload, OkPayload, RequestSmsCodePayload
+from schema.auth.types import ElevateSessionPayload, RequestSmsCodePayload
 from schema.common import user_errors
 from schema.context import Info
+from schema.payloads import OkPayload
 
 
 @strawberry.type

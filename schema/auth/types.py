@@ -105,12 +105,6 @@ class RequestSmsCodePayload:
 
 
 @strawberry.type
-class OkPayload:
-    ok: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
 class ElevateSessionPayload:
     elevated_until: datetime | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)

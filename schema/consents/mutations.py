@@ -7,11 +7,10 @@ import strawberry
 from models import ConsentPurpose, DevicePermissionKind
 from resolvers.consents import mutations as use_cases
 from resolvers.consents import queries as consent_queries
-from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
 from schema.consents.types import Consent, DevicePermission
 from schema.context import Info
-from schema.settings.payloads import AccountPayload
+from schema.payloads import AccountPayload, OkPayload
 
 
 @strawberry.input

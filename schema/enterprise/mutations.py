@@ -7,9 +7,9 @@ import strawberry
 from models import AccountStatus, EnterprisePermission, SubAccountRole
 from resolvers.enterprise import mutations as use_cases
 from schema.accounts.types import SubAccount, account_global_id
-from schema.auth.types import OkPayload
 from schema.common import UserError, user_errors
 from schema.context import Info
+from schema.payloads import OkPayload
 
 
 @strawberry.input

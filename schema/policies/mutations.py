@@ -8,8 +8,8 @@ from models import ConsentPurpose
 from resolvers.policies import publish
 from schema.common import UserError, user_errors
 from schema.context import Info
+from schema.payloads import AccountPayload
 from schema.policies.types import PrivacyPolicy
-from schema.settings.payloads import AccountPayload
 
 
 @strawberry.input

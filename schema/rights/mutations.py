@@ -21,10 +21,11 @@ from resolvers.consents import queries as consent_queries
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
-from schema.auth.types import OkPayload, RequestSmsCodePayload
+from schema.auth.types import RequestSmsCodePayload
 from schema.common import UserError, user_errors
 from schema.consents.types import Consent
 from schema.context import Info
+from schema.payloads import OkPayload
 from schema.rights.types import SecurityIncident
 
 

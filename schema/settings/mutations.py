@@ -4,9 +4,9 @@ import strawberry
 
 from resolvers.auth import staff
 from resolvers.settings import contacts, identities, profile
-from schema.auth.types import OkPayload
 from schema.common import user_errors
 from schema.context import Info
+from schema.payloads import AccountPayload, OkPayload
 from schema.settings.inputs import (
     BindEmailInput,
     BindPhoneInput,
@@ -16,7 +16,6 @@ from schema.settings.inputs import (
     UnlinkIdentityInput,
     UpdateProfileInput,
 )
-from schema.settings.payloads import AccountPayload
 
 
 @strawberry.type

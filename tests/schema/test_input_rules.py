@@ -22,6 +22,7 @@ from graphql import (
 
 from schema import schema
 from schema.input_rules import STRING_RULES, Characters, InputRules, Text, check_inputs
+from schema.payloads import RefusalsInPayload
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
 GRAPHQL = schema._schema
@@ -106,8 +107,11 @@ def test_the_rules_of_root_mutations_answer_in_the_payload_and_run_first() -> No
             continue
         [rule] = rules_of(field)
         extensions = field.extensions["strawberry-definition"].extensions
-        assert extensions[-1] is rule, f"{name}: the input rules are not outermost"
-        assert rule.payload is not None, f"{name}: no payload to carry user errors"
+        # Only the extension that turns refusals into the payload wraps the rules.
+        answering, checking = extensions[-1], extensions[-2]
+        assert isinstance(answering, RefusalsInPayload), f"{name}: refusals are not answered"
+        assert checking is rule, f"{name}: the input rules do not run first"
+        assert rule.in_payload, f"{name}: broken rules do not answer in the payload"
 
 
 def _length(rule: Text) -> str:
