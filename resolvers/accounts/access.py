@@ -6,7 +6,7 @@ from auth.errors import Forbidden, Unauthenticated
 from auth.relations import Relation, relation_to
 from models import Account, EnterprisePermission, StaffMember, StaffRole
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
 SELF_AND_STAFF = frozenset({Relation.SELF, Relation.STAFF})
 # What an enterprise manager may read of a sub-account beyond the always-public fields.
@@ -38,6 +38,13 @@ def step_up_error(ctx: RequestContext) -> UserError | None:
     return user_error(
         UserErrorCode.STEP_UP_REQUIRED, "Confirm it is you (elevateSession), then try again."
     )
+
+
+def require_step_up(ctx: RequestContext) -> None:
+    """Refuses with STEP_UP_REQUIRED unless the session stepped up in the last 5 minutes."""
+    missing = step_up_error(ctx)
+    if missing is not None:
+        raise Refused(missing)
 
 
 def require_billing_reader(ctx: RequestContext, account: Account) -> None:

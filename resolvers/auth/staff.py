@@ -25,13 +25,12 @@ from auth.passwords import (
 from auth.senders import OutgoingMessage
 from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
-from resolvers.accounts.access import step_up_error
+from resolvers.accounts.access import require_step_up
 from resolvers.auth.common import client_key, current_password_error, rate_limited
 from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.settings.notices import NOTICE
-from resolvers.settings.results import AccountResult, failed
 
 INVALID_STAFF_CREDENTIALS = user_error(
     UserErrorCode.INVALID_CREDENTIALS, "The e-mail, the password or the code is not right."
@@ -133,7 +132,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
 
 async def set_staff_password(
     ctx: RequestContext, current_password: str | None, new_password: str
-) -> AccountResult:
+) -> None:
     """A staff member changes its own password: from a session stepped up with the
     authenticator, with the current password (counted like every password check). Its
     other sessions end; this one stays."""
@@ -141,17 +140,15 @@ async def set_staff_password(
     staff = await ctx.session.get(StaffMember, viewer.staff_id) if viewer else None
     if viewer is None or staff is None:
         raise LookupError("set_staff_password needs a staff viewer")
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return failed(missing_step_up)
+    require_step_up(ctx)
     wrong = await current_password_error(
         ctx, tries_key("login", (staff.email or "").lower()), staff.password_hash, current_password
     )
     if wrong is not None:
-        return failed(wrong)
+        raise Refused(wrong)
     problem = password_problem(new_password)
     if problem is not None:
-        return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
     now = ctx.now()
     staff.password_hash = await hash_password(new_password)
     staff.password_changed_at = now
@@ -168,4 +165,3 @@ async def set_staff_password(
             )
         )
     log_security(ctx, "sign_in_method_changed", "success", method="staff password")
-    return AccountResult()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Protocol
 
 from auth.contacts import parse_email, parse_phone
 from auth.email_tokens import INVITATION_TTL
@@ -19,22 +20,15 @@ from models import (
     SubAccountRole,
     queries,
 )
-from resolvers.accounts.access import step_up_error
-from resolvers.auth.results import OkResult
+from resolvers.accounts.access import require_step_up
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.global_id import key_of
 from resolvers.rights.erasure import erase_account
 from resolvers.settings.contacts import send_email_token
 
 NAME_LIMIT = 30
 NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such sub-account.", "id")
-
-
-@dataclass
-class SubAccountResult:
-    sub_account: Account | None = None
-    user_errors: list[UserError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -106,14 +100,28 @@ def _name_error(display_name: str) -> UserError | None:
     )
 
 
-@dataclass(frozen=True)
-class NewSubAccount:
+class NewSubAccount(Protocol):
+    """What creating a sub-account takes (the mutation's input has these fields)."""
+
     display_name: str
     email: str
     phone: str
     password: str
     role: SubAccountRole
     permissions: list[EnterprisePermission]
+
+
+class SubAccountChanges(Protocol):
+    """What changing a sub-account takes: the fields given change, None leaves one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def display_name(self) -> str | None: ...
+    @property
+    def role(self) -> SubAccountRole | None: ...
+    @property
+    def permissions(self) -> list[EnterprisePermission] | None: ...
 
 
 INVITATION_BODY = (
@@ -123,16 +131,14 @@ INVITATION_BODY = (
 )
 
 
-async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAccountResult:
+async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> Account:
     """A sub-account whose phone and e-mail, typed by the manager, are unproven: an
     invitation token goes to the e-mail; once confirmed it signs in with that address
     and the password set here, and its phone counts once its holder binds it."""
     acting = await manager(ctx)
     _check_grant(acting, new.permissions)
     # A new sub-account is a new way into the enterprise: never left to a stolen token.
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return SubAccountResult(user_errors=[missing_step_up])
+    require_step_up(ctx)
     errors = [e for e in (_name_error(new.display_name),) if e]
     email = parse_email(new.email)
     if email is None:
@@ -148,20 +154,18 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
     if problem is not None:
         errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
     if errors or email is None or phone is None:
-        return SubAccountResult(user_errors=errors)
+        raise Refused(*errors)
     # One creation at a time per enterprise: the cap counts what a concurrent one added.
     await queries.lock_account(ctx.session, acting.enterprise.id)
     errors = await _used_in_enterprise(ctx, acting.enterprise, email, phone)
     if errors:
-        return SubAccountResult(user_errors=errors)
+        raise Refused(*errors)
     limit = ctx.limits.max_sub_accounts
     if await queries.count_sub_accounts(ctx.session, acting.enterprise.id) >= limit:
-        return SubAccountResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.LIMIT_REACHED, f"An enterprise has at most {limit} sub-accounts."
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.LIMIT_REACHED, f"An enterprise has at most {limit} sub-accounts."
+            )
         )
     now = ctx.now()
     sub_account = Account(
@@ -189,11 +193,11 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> SubAcco
         asked_by=acting.acting_sub_account_id or acting.enterprise.id,
     )
     if refusal is not None:
-        return SubAccountResult(user_errors=[refusal])
+        raise Refused(refusal)
     ctx.session.add(sub_account)
     await ctx.session.flush()
     await _tell_the_enterprise(ctx, acting, sub_account, "created")
-    return SubAccountResult(sub_account=sub_account)
+    return sub_account
 
 
 async def _used_in_enterprise(
@@ -250,31 +254,23 @@ async def _tell_the_enterprise(
     )
 
 
-async def update_sub_account(
-    ctx: RequestContext,
-    target_id: str,
-    *,
-    display_name: str | None,
-    role: SubAccountRole | None,
-    permissions: list[EnterprisePermission] | None,
-) -> SubAccountResult:
+async def update_sub_account(ctx: RequestContext, changes: SubAccountChanges) -> Account:
     """A new name needs nothing more; a new role or new permissions need step-up and
     are told to the enterprise."""
+    display_name, role, permissions = changes.display_name, changes.role, changes.permissions
     acting = await manager(ctx)
     _check_grant(acting, permissions)
-    target = await _target(ctx, acting, target_id)
+    target = await _target(ctx, acting, changes.id)
     if target is None:
-        return SubAccountResult(user_errors=[NOT_FOUND])
+        raise Refused(NOT_FOUND)
     _peer_check(acting, target)
     changes_standing = role is not None or permissions is not None
     if changes_standing:
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return SubAccountResult(user_errors=[missing_step_up])
+        require_step_up(ctx)
     if display_name is not None:
         problem = _name_error(display_name)
         if problem is not None:
-            return SubAccountResult(user_errors=[problem])
+            raise Refused(problem)
         target.display_name = display_name.strip()
     if role is not None:
         target.role = role
@@ -283,29 +279,25 @@ async def update_sub_account(
     if changes_standing:
         await _tell_the_enterprise(ctx, acting, target, "given a new role or permissions")
     await ctx.session.flush()
-    return SubAccountResult(sub_account=target)
+    return target
 
 
 async def set_sub_account_status(
     ctx: RequestContext, target_id: str, status: AccountStatus
-) -> SubAccountResult:
+) -> Account:
     """Disabling or enabling needs step-up and is told to the enterprise."""
     acting = await manager(ctx)
     if status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
-        return SubAccountResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.INVALID_INPUT, "A sub-account is ACTIVE or DISABLED.", "status"
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.INVALID_INPUT, "A sub-account is ACTIVE or DISABLED.", "status"
+            )
         )
     target = await _target(ctx, acting, target_id)
     if target is None:
-        return SubAccountResult(user_errors=[NOT_FOUND])
+        raise Refused(NOT_FOUND)
     _peer_check(acting, target)
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return SubAccountResult(user_errors=[missing_step_up])
+    require_step_up(ctx)
     target.status = status
     if status is AccountStatus.DISABLED:
         # Its sessions end now; every request also checks the account's status.
@@ -314,21 +306,18 @@ async def set_sub_account_status(
         ctx, acting, target, "disabled" if status is AccountStatus.DISABLED else "enabled"
     )
     await ctx.session.flush()
-    return SubAccountResult(sub_account=target)
+    return target
 
 
-async def delete_sub_account(ctx: RequestContext, target_id: str) -> OkResult:
+async def delete_sub_account(ctx: RequestContext, target_id: str) -> None:
     """Erase the sub-account's personal data as cancellation does; frees its phone and
     e-mail. It ends an account: step-up, and the enterprise is told."""
     acting = await manager(ctx)
     target = await _target(ctx, acting, target_id)
     if target is None:
-        return OkResult(user_errors=[NOT_FOUND])
+        raise Refused(NOT_FOUND)
     _peer_check(acting, target)
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return OkResult(user_errors=[missing_step_up])
+    require_step_up(ctx)
     await _tell_the_enterprise(ctx, acting, target, "deleted")
     await erase_account(ctx, target)
     log_security(ctx, "sub_account_erased", "success", subject_id=str(target.id))
-    return OkResult(ok=True)

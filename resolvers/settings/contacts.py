@@ -23,13 +23,11 @@ from auth.message_limits import account_key, address_key, may_send
 from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
-from resolvers.accounts.access import require_account, step_up_error
+from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.common import CODE_ERRORS
-from resolvers.auth.results import OkResult
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
-from resolvers.settings.results import AccountResult, failed
 
 INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
 TOO_MANY_TOKENS = user_error(
@@ -47,30 +45,28 @@ def _taken(field: str) -> UserError:
     )
 
 
-async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResult:
+async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
     """Bind a phone proven by a BIND_PHONE code, from a stepped-up session: a phone is a
     way to sign in, and adding or replacing one is never left to a stolen token."""
     account = require_account(ctx)
     parsed = parse_phone(phone)
     if parsed is None:
-        return failed(
+        raise Refused(
             user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
         )
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return failed(missing_step_up)
+    require_step_up(ctx)
     now = ctx.now()
     # The code first: only the phone's holder learns whether it is taken.
     check, row = await check_code(
         ctx.scope, recipient=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
-        return failed(_on(CODE_ERRORS[check], "code"))
+        raise Refused(_on(CODE_ERRORS[check], "code"))
     holder = await queries.account_by_phone(ctx.session, parsed)
     if holder is not None and holder.id != account.id:
-        return failed(_taken("phone"))
+        raise Refused(_taken("phone"))
     if not await consume_code(ctx.session, row, now):
-        return failed(_on(CODE_ERRORS[CodeCheck.INVALID], "code"))
+        raise Refused(_on(CODE_ERRORS[CodeCheck.INVALID], "code"))
     before = BoundBefore.of(account)
     # The unique index decides when two accounts bind one phone at once.
     try:
@@ -79,9 +75,9 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> AccountResul
             account.unproven_phone = None
     except IntegrityError:
         await ctx.session.refresh(account)  # the savepoint's rollback expired it
-        return failed(_taken("phone"))
+        raise Refused(_taken("phone")) from None
     await sign_in_method_changed(ctx, account, "phone", before)
-    return AccountResult(account=account)
+    return account
 
 
 def _wait(seconds: int) -> UserError:
@@ -156,7 +152,7 @@ IN_USE_BODY = (
 )
 
 
-async def bind_email(ctx: RequestContext, email: str) -> OkResult:
+async def bind_email(ctx: RequestContext, email: str) -> None:
     """Send a one-time confirmation token (24 h) to the address; confirmEmail binds it.
 
     The answer is the same for every valid address: an address bound to another account
@@ -165,15 +161,11 @@ async def bind_email(ctx: RequestContext, email: str) -> OkResult:
     account = require_account(ctx)
     parsed = parse_email(email)
     if parsed is None:
-        return OkResult(
-            user_errors=[
-                user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-            ]
+        raise Refused(
+            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
         )
     # An address is a way to sign in: binding one is never left to a stolen token.
-    missing_step_up = step_up_error(ctx)
-    if missing_step_up is not None:
-        return OkResult(user_errors=[missing_step_up])
+    require_step_up(ctx)
     if await queries.email_taken(ctx.session, parsed, by_other_than=account.id):
         holder = await queries.account_by_email(ctx.session, parsed)
         refusal = await send_email(
@@ -194,11 +186,10 @@ async def bind_email(ctx: RequestContext, email: str) -> OkResult:
             asked_by=account.id,
         )
     if refusal is not None:
-        return OkResult(user_errors=[refusal])
-    return OkResult(ok=True)
+        raise Refused(refusal)
 
 
-async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
+async def confirm_email(ctx: RequestContext, token: str) -> Account:
     """Prove an address with its token, signed in or not (an invitation comes to someone
     who cannot sign in yet). A signed-in account confirms only its own tokens."""
     signed_in = ctx.viewer_account
@@ -208,7 +199,7 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
         keys.append((TOKEN_TRIES, account_key(signed_in.id)))
     for limit, key in keys:
         if not (await limiter.hit(limit, key)).allowed:
-            return failed(TOO_MANY_TOKENS)
+            raise Refused(TOO_MANY_TOKENS)
     now = ctx.now()
     confirmation = await find_token(ctx.session, token)
     if (
@@ -216,17 +207,17 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
         or confirmation.used_at is not None
         or (signed_in is not None and confirmation.account_id != signed_in.id)
     ):
-        return failed(INVALID_TOKEN)
+        raise Refused(INVALID_TOKEN)
     if now >= confirmation.expires_at:
-        return failed(
+        raise Refused(
             user_error(UserErrorCode.CODE_EXPIRED, "This token has expired; ask again.", "token")
         )
     account = await ctx.session.get(Account, confirmation.account_id)
     address = confirmation.email
     if account is None or account.status is AccountStatus.CANCELLED or address is None:
-        return failed(INVALID_TOKEN)
+        raise Refused(INVALID_TOKEN)
     if await queries.email_taken(ctx.session, address, by_other_than=account.id):
-        return failed(_taken("email"))
+        raise Refused(_taken("email"))
     for limit, key in keys:
         await limiter.clear(limit, key)
     before = BoundBefore.of(account)
@@ -242,9 +233,9 @@ async def confirm_email(ctx: RequestContext, token: str) -> AccountResult:
                 account.unproven_email = None
     except IntegrityError:
         await ctx.session.refresh(account)  # the savepoint's rollback expired it
-        return failed(_taken("email"))
+        raise Refused(_taken("email")) from None
     confirmation.used_at = now
     if before.email != address:  # not a re-confirmation of the same address
         await sign_in_method_changed(ctx, account, "e-mail address", before)
     await ctx.session.flush()
-    return AccountResult(account=account)
+    return account

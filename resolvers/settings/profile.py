@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from auth.passwords import (
@@ -10,29 +10,28 @@ from auth.passwords import (
     password_problem,
 )
 from auth.sessions import revoke_account_sessions
-from resolvers.accounts.access import require_account, step_up_error
+from models import Account
+from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.common import current_password_error, login_keys
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
-from resolvers.settings.results import AccountResult, failed
 
 
-@dataclass(frozen=True)
-class ProfileChanges:
+class ProfileChanges(Protocol):
     """Only the fields given change; None leaves a field as it is.
 
     Lengths and characters were checked with the schema's input rules; what is left is
     what a value must mean.
     """
 
-    display_name: str | None = None
-    avatar_url: str | None = None
-    bio: str | None = None
-    industry: str | None = None
-    position: str | None = None
-    company_size: str | None = None
-    needs: list[str] | None = None
+    display_name: str | None
+    avatar_url: str | None
+    bio: str | None
+    industry: str | None
+    position: str | None
+    company_size: str | None
+    needs: list[str] | None
 
 
 def _is_web_url(value: str) -> bool:
@@ -61,11 +60,11 @@ def _problems(changes: ProfileChanges) -> list[UserError]:
     return problems
 
 
-async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> AccountResult:
+async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> Account:
     account = require_account(ctx)
     problems = _problems(changes)
     if problems:
-        return failed(*problems)
+        raise Refused(*problems)
     if changes.display_name is not None:
         account.display_name = changes.display_name.strip()
     if changes.avatar_url is not None:
@@ -77,12 +76,12 @@ async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> Accoun
     if changes.needs is not None:
         account.needs = [need.strip() for need in changes.needs]
     await ctx.session.flush()
-    return AccountResult(account=account)
+    return account
 
 
 async def set_password(
     ctx: RequestContext, current_password: str | None, new_password: str
-) -> AccountResult:
+) -> Account:
     """Needs the current password, or a step-up when the account has none yet.
 
     A new password ends every other session of the account at once: whoever signed in
@@ -94,14 +93,12 @@ async def set_password(
             ctx, login_keys(account), account.password_hash, current_password
         )
         if wrong is not None:
-            return failed(wrong)
+            raise Refused(wrong)
     else:
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return failed(missing_step_up)
+        require_step_up(ctx)
     problem = password_problem(new_password)
     if problem is not None:
-        return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
     now = ctx.now()
     account.password_hash = await hash_password(new_password)
     account.password_changed_at = now
@@ -112,4 +109,4 @@ async def set_password(
     )
     await sign_in_method_changed(ctx, account, "password", BoundBefore.of(account))
     await ctx.session.flush()
-    return AccountResult(account=account)
+    return account

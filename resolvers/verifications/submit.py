@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -19,10 +19,10 @@ from models import (
     StudentVerification,
     VerificationStatus,
 )
-from resolvers.accounts.access import require_account, step_up_error
+from resolvers.accounts.access import require_account, require_step_up
 from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.rights.erasure import erase_account
 from resolvers.verifications.validation import (
     IdNumber,
@@ -36,14 +36,12 @@ TEXT_LIMIT = 100
 PENDING_REASON = "The verification service did not answer; submit again later."
 
 
-@dataclass
-class VerificationResult:
-    account: Account | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+class RealNameSubmission(Protocol):
+    """What real-name verification takes (the mutation's input has these fields)."""
 
-
-def _failed(*errors: UserError) -> VerificationResult:
-    return VerificationResult(user_errors=list(errors))
+    real_name: str
+    id_number: str
+    separate_consent: bool
 
 
 def _consent_error(separate_consent: bool) -> UserError | None:
@@ -85,33 +83,32 @@ async def _verify(
     return VerificationStatus.REJECTED, (outcome.rejection_reason or "Not verified.")[:200]
 
 
-async def submit_real_name(
-    ctx: RequestContext, real_name: str, id_number: str, separate_consent: bool
-) -> VerificationResult:
+async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) -> Account:
     account = require_account(ctx)
+    real_name, id_number = submission.real_name, submission.id_number
     if account.phone is None and account.email_verified_at is None:
-        return _failed(
+        raise Refused(
             user_error(
                 UserErrorCode.CONTACT_REQUIRED,
                 "Bind a phone or confirm an e-mail address before real-name verification.",
             )
         )
-    errors = [e for e in (_consent_error(separate_consent), _name_error(real_name)) if e]
+    errors = [e for e in (_consent_error(submission.separate_consent), _name_error(real_name)) if e]
     parsed = _id_number(ctx, id_number)
     if isinstance(parsed, UserError):
         errors.append(parsed)
     if errors or isinstance(parsed, UserError):
-        return _failed(*errors)
+        raise Refused(*errors)
     refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
     if refusal is not None:
-        return _failed(refusal)
+        raise Refused(refusal)
 
     group = age_group(parsed.birth_date, ctx.now().date())
     if group is AgeGroup.UNDER_14:
         if account.kind is not AccountKind.INDIVIDUAL:
             # A business, an enterprise or a sub-account is not the child's: the
             # verification is refused and the account stays as it is.
-            return _failed(
+            raise Refused(
                 user_error(
                     UserErrorCode.MINOR_UNDER_14,
                     "A child under 14 cannot verify this account.",
@@ -120,11 +117,9 @@ async def submit_real_name(
             )
         # Children under 14 may not hold an account: its data is erased at once, but
         # like every path that ends an account, only from a stepped-up session.
-        missing_step_up = step_up_error(ctx)
-        if missing_step_up is not None:
-            return _failed(missing_step_up)
+        require_step_up(ctx)
         await erase_account(ctx, account)
-        return _failed(
+        raise Refused(
             user_error(
                 UserErrorCode.MINOR_UNDER_14,
                 "Children under 14 may not hold an account; it has been cancelled.",
@@ -165,7 +160,7 @@ async def submit_real_name(
         account.status = AccountStatus.PENDING_GUARDIAN_CONSENT
     await ctx.session.flush()
     ctx.loaders.real_name_by_account.clear(account.id)
-    return VerificationResult(account=account)
+    return account
 
 
 async def _has_guardian_consent(ctx: RequestContext, account: Account) -> bool:
@@ -173,8 +168,9 @@ async def _has_guardian_consent(ctx: RequestContext, account: Account) -> bool:
     return (await ctx.session.scalar(statement)) is not None
 
 
-@dataclass(frozen=True)
-class StudentSubmission:
+class StudentSubmission(Protocol):
+    """What student verification takes (the mutation's input has these fields)."""
+
     real_name: str
     id_number: str
     verification_code: str
@@ -185,10 +181,10 @@ class StudentSubmission:
     separate_consent: bool
 
 
-async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> VerificationResult:
+async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> Account:
     account = require_account(ctx)
     if account.kind is not AccountKind.INDIVIDUAL:
-        return _failed(
+        raise Refused(
             user_error(
                 UserErrorCode.KIND_NOT_ALLOWED, "Only individual accounts verify as students."
             )
@@ -221,15 +217,15 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
             )
         )
     if errors or isinstance(parsed, UserError):
-        return _failed(*errors)
+        raise Refused(*errors)
     refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
     if refusal is not None:
-        return _failed(refusal)
+        raise Refused(refusal)
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if real_name is not None and real_name.status is VerificationStatus.VERIFIED:
         same_name = names_match(real_name.real_name or "", submission.real_name)
         if not same_name or real_name.id_number != parsed.value:
-            return _failed(
+            raise Refused(
                 user_error(
                     UserErrorCode.NAME_MISMATCH,
                     "The name and ID number must match your verified real name.",
@@ -269,4 +265,4 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
     row.rejection_reason = reason
     await ctx.session.flush()
     ctx.loaders.student_by_account.clear(account.id)
-    return VerificationResult(account=account)
+    return account

@@ -4,7 +4,6 @@ import strawberry
 
 from resolvers.auth import staff
 from resolvers.settings import contacts, identities, profile
-from schema.common import user_errors
 from schema.context import Info
 from schema.payloads import AccountPayload, OkPayload
 from schema.settings.inputs import (
@@ -22,27 +21,16 @@ from schema.settings.inputs import (
 class SettingsMutations:
     @strawberry.mutation(description="Change the fields given; the others stay.")
     async def update_profile(self, info: Info, input: UpdateProfileInput) -> AccountPayload:
-        changes = profile.ProfileChanges(
-            display_name=input.display_name,
-            avatar_url=input.avatar_url,
-            bio=input.bio,
-            industry=input.industry,
-            position=input.position,
-            company_size=input.company_size,
-            needs=input.needs,
-        )
-        return AccountPayload.from_result(await profile.update_profile(info.context, changes))
+        return AccountPayload.of(await profile.update_profile(info.context, input))
 
     @strawberry.mutation(description="Needs the current password, or step-up if there is none.")
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
         viewer = info.context.viewer
         if viewer is not None and viewer.staff_id is not None:
-            return AccountPayload.from_result(
-                await staff.set_staff_password(
-                    info.context, input.current_password, input.new_password
-                )
-            )
-        return AccountPayload.from_result(
+            # Staff are no account: the payload of a staff member's change holds none.
+            await staff.set_staff_password(info.context, input.current_password, input.new_password)
+            return AccountPayload()
+        return AccountPayload.of(
             await profile.set_password(info.context, input.current_password, input.new_password)
         )
 
@@ -50,27 +38,23 @@ class SettingsMutations:
         description="Bind a phone with a BIND_PHONE code; replacing needs step-up."
     )
     async def bind_phone(self, info: Info, input: BindPhoneInput) -> AccountPayload:
-        return AccountPayload.from_result(
-            await contacts.bind_phone(info.context, input.phone, input.code)
-        )
+        return AccountPayload.of(await contacts.bind_phone(info.context, input.phone, input.code))
 
     @strawberry.mutation(description="Send a confirmation token (24 h) to the address.")
     async def bind_email(self, info: Info, input: BindEmailInput) -> OkPayload:
-        result = await contacts.bind_email(info.context, input.email)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await contacts.bind_email(info.context, input.email)
+        return OkPayload.done()
 
     @strawberry.mutation(description="Bind the address the token was sent to.")
     async def confirm_email(self, info: Info, input: ConfirmEmailInput) -> AccountPayload:
-        return AccountPayload.from_result(await contacts.confirm_email(info.context, input.token))
+        return AccountPayload.of(await contacts.confirm_email(info.context, input.token))
 
     @strawberry.mutation(description="Link a WeChat account (after wechatAuthorizeUrl).")
     async def link_wechat(self, info: Info, input: LinkWechatInput) -> AccountPayload:
-        return AccountPayload.from_result(
+        return AccountPayload.of(
             await identities.link_wechat(info.context, input.code, input.state)
         )
 
     @strawberry.mutation(description="Unlink an identity; never the last way to sign in.")
     async def unlink_identity(self, info: Info, input: UnlinkIdentityInput) -> AccountPayload:
-        return AccountPayload.from_result(
-            await identities.unlink_identity(info.context, input.provider)
-        )
+        return AccountPayload.of(await identities.unlink_identity(info.context, input.provider))
