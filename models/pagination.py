@@ -1,6 +1,9 @@
-"""Keyset pagination over (created_at, id), newest first.
+"""Keyset pagination over (moment, id): every page costs one indexed range scan, however
+deep, forwards or backwards. No OFFSET.
 
-Every page costs one indexed range scan, however deep: no OFFSET.
+A list has an order (newest first unless `oldest_first`); a `Window` names the rows of
+one page: `size` rows after a position in the list's order or, walking backwards, the
+`size` rows just before it.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, tuple_
+from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,31 +28,57 @@ class KeysetPosition:
 
 
 @dataclass(frozen=True, slots=True)
+class Window:
+    size: int
+    position: KeysetPosition | None = None
+    backwards: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class KeysetPage(Generic[RowT]):
+    """The rows of a window in the list's order, and whether more lie beyond it in the
+    direction of the walk."""
+
     rows: Sequence[RowT]
-    has_next: bool
+    has_more: bool
+
+
+def walk(
+    moment: Any, id_: Any, window: Window, *, oldest_first: bool = False
+) -> tuple[ColumnElement[bool] | None, tuple[Any, Any]]:
+    """The condition that starts the walk at the window's position, and the order of the
+    walk: the list's order, reversed when walking backwards."""
+    descending = oldest_first == window.backwards
+    condition = None
+    if window.position is not None:
+        key = tuple_(moment, id_)
+        position = (window.position.created_at, window.position.id)
+        condition = key < position if descending else key > position
+    order = (moment.desc(), id_.desc()) if descending else (moment.asc(), id_.asc())
+    return condition, order
+
+
+def page_of(walked: Sequence[RowT], window: Window) -> KeysetPage[RowT]:
+    """The page of the first `size + 1` rows of a walk: the one beyond tells whether
+    more follow; a backward walk is put back in the list's order."""
+    rows = list(walked[: window.size])
+    if window.backwards:
+        rows.reverse()
+    return KeysetPage(rows=rows, has_more=len(walked) > window.size)
 
 
 async def keyset_page(
     session: AsyncSession,
     statement: Select[Any],
-    created_at: InstrumentedAttribute[Any],
+    moment: InstrumentedAttribute[Any],
     id_: InstrumentedAttribute[Any],
+    window: Window,
     *,
-    first: int,
-    after: KeysetPosition | None,
     oldest_first: bool = False,
 ) -> KeysetPage[RowT]:
-    """Up to `first` rows after `after`, newest first (or oldest first), and whether more
-    follow."""
-    if after is not None:
-        position = (after.created_at, after.id)
-        key = tuple_(created_at, id_)
-        statement = statement.where(key > position if oldest_first else key < position)
-    if oldest_first:
-        statement = statement.order_by(created_at, id_)
-    else:
-        statement = statement.order_by(created_at.desc(), id_.desc())
-    statement = statement.limit(first + 1)
-    rows: list[RowT] = list((await session.scalars(statement)).all())
-    return KeysetPage(rows=rows[:first], has_next=len(rows) > first)
+    """The rows of `statement` in `window`, in one statement."""
+    condition, order = walk(moment, id_, window, oldest_first=oldest_first)
+    if condition is not None:
+        statement = statement.where(condition)
+    statement = statement.order_by(*order).limit(window.size + 1)
+    return page_of(list((await session.scalars(statement)).all()), window)

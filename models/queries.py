@@ -23,7 +23,6 @@ from models.data_request import (
 )
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.notification import Notification
-from models.pagination import KeysetPage, KeysetPosition, keyset_page
 from models.privacy_policy import PrivacyPolicy
 from models.staff import StaffMember
 
@@ -105,7 +104,7 @@ class SubAccountFilter:
     email: str | None = None
 
 
-def _sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[Any]:
+def sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[Any]:
     """An enterprise's live sub-accounts matching the filter; phone and e-mail match
     exactly through their blind indexes, never by reading clear values."""
     statement = select(Account).where(
@@ -153,29 +152,12 @@ async def enterprise_contact_in_use(
     phone: str | None = None,
 ) -> bool:
     """Whether a live sub-account of the enterprise has this e-mail or phone."""
-    statement = _sub_accounts(enterprise_id, SubAccountFilter(email=email, phone=phone))
+    statement = sub_accounts(enterprise_id, SubAccountFilter(email=email, phone=phone))
     return bool(await session.scalar(select(statement.exists())))
 
 
-async def sub_accounts_page(
-    session: AsyncSession,
-    enterprise_id: uuid.UUID,
-    where: SubAccountFilter,
-    *,
-    first: int,
-    after: KeysetPosition | None,
-) -> tuple[KeysetPage[Account], int]:
-    """One page, newest first, and how many match in all."""
-    statement = _sub_accounts(enterprise_id, where)
-    page: KeysetPage[Account] = await keyset_page(
-        session, statement, Account.created_at, Account.id, first=first, after=after
-    )
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    return page, total or 0
-
-
 async def count_sub_accounts(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
-    statement = _sub_accounts(enterprise_id, SubAccountFilter())
+    statement = sub_accounts(enterprise_id, SubAccountFilter())
     return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
 
 
@@ -248,17 +230,14 @@ async def open_data_request(
     return (await session.scalars(statement.order_by(DataRequest.submitted_at).limit(1))).first()
 
 
-async def data_request_queue_page(
-    session: AsyncSession,
+def data_request_queue(
     *,
     status: DataRequestStatus | None,
     overdue_at: datetime | None,
     not_overdue_at: datetime | None,
-    first: int,
-    after: KeysetPosition | None,
-) -> tuple[KeysetPage[DataRequest], int]:
-    """The staff queue, oldest due first; `overdue_at`/`not_overdue_at` select open requests
-    due before, or not before, that moment."""
+) -> Select[Any]:
+    """The staff queue (paged oldest due first); `overdue_at`/`not_overdue_at` select open
+    requests due before, or not before, that moment."""
     statement = select(DataRequest)
     if status is not None:
         statement = statement.where(DataRequest.status == status)
@@ -270,14 +249,4 @@ async def data_request_queue_page(
         statement = statement.where(
             (DataRequest.due_at >= not_overdue_at) | DataRequest.status.not_in(OPEN_STATUSES)
         )
-    page: KeysetPage[DataRequest] = await keyset_page(
-        session,
-        statement,
-        DataRequest.due_at,
-        DataRequest.id,
-        first=first,
-        after=after,
-        oldest_first=True,
-    )
-    total = await session.scalar(select(func.count()).select_from(statement.subquery()))
-    return page, total or 0
+    return statement

@@ -9,11 +9,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,7 +42,8 @@ from models import (
     ThirdPartyIdentity,
 )
 from models.base import UUIDPrimaryKey
-from models.pagination import KeysetPage, KeysetPosition
+from models.pagination import KeysetPage, KeysetPosition, Window, page_of, walk
+from resolvers.pagination import OwnedListing, PageRequest
 
 RowT = TypeVar("RowT", bound=UUIDPrimaryKey)
 
@@ -108,6 +108,14 @@ class RowByAccountLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
 
 class AccountByIdLoader(RowByIdLoader[Account]):
     model = Account
+
+
+class BankCardByIdLoader(RowByIdLoader[BankCard]):
+    model = BankCard
+
+
+class DataRequestByIdLoader(RowByIdLoader[DataRequest]):
+    model = DataRequest
 
 
 class StaffByIdLoader(RowByIdLoader[StaffMember]):
@@ -257,22 +265,13 @@ class UnrevokedSessionsByAccountLoader(DataLoader[uuid.UUID, list[AuthSession]])
         return [grouped.get(key, []) for key in keys]
 
 
-@dataclass(frozen=True, slots=True)
-class PageRequest:
-    """One account's page of a keyset-paged history: `first` rows after `after`."""
+class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[RowT]):
+    """A window of each account's rows, newest first by (time column, id), as
+    `keyset_page` reads one.
 
-    account_id: uuid.UUID
-    first: int
-    after: KeysetPosition | None = None
-
-
-class NewestFirstPageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[RowT]):
-    """A page of each account's rows, newest first by (created_at, id), as `keyset_page`
-    reads one.
-
-    Requests for pages of one size after one position share a statement: every
-    account's rows are numbered newest first in a window and the first `first + 1` of
-    each kept (the one beyond the page tells whether more follow).
+    Requests for the same window share a statement: every account's rows are numbered
+    in the order of the walk and the first `size + 1` of each kept (the one beyond the
+    page tells whether more follow).
     """
 
     model: type[RowT]
@@ -284,87 +283,115 @@ class NewestFirstPageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], 
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[PageRequest]) -> list[KeysetPage[RowT]]:
-        owners_by_page: dict[tuple[int, KeysetPosition | None], list[uuid.UUID]] = defaultdict(list)
+        owners_by_window: dict[Window, list[uuid.UUID]] = defaultdict(list)
         for key in keys:
-            owners_by_page[(key.first, key.after)].append(key.account_id)
+            owners_by_window[key.window].append(key.owner_id)
         pages: dict[PageRequest, KeysetPage[RowT]] = {}
-        for (first, after), owners in owners_by_page.items():
-            rows = await self._newest(owners, first, after)
+        for window, owners in owners_by_window.items():
+            walked = await self._walk(owners, window)
             for owner in owners:
-                owned = rows.get(owner, [])
-                pages[PageRequest(owner, first, after)] = KeysetPage(
-                    rows=owned[:first], has_next=len(owned) > first
-                )
+                pages[PageRequest(owner, window)] = page_of(walked.get(owner, []), window)
         return [pages[key] for key in keys]
 
-    async def _newest(
-        self, owners: list[uuid.UUID], first: int, after: KeysetPosition | None
-    ) -> dict[uuid.UUID, list[RowT]]:
+    async def _walk(self, owners: list[uuid.UUID], window: Window) -> dict[uuid.UUID, list[RowT]]:
         model: Any = self.model
         owner = getattr(model, self.owner_column)
-        moment = getattr(model, self.time_column)
-        position = (
-            func.row_number()
-            .over(partition_by=owner, order_by=(moment.desc(), model.id.desc()))
-            .label("position")
-        )
+        condition, order = walk(getattr(model, self.time_column), model.id, window)
+        position = func.row_number().over(partition_by=owner, order_by=order).label("position")
         ranked = select(model, position).where(owner.in_(owners))
-        if after is not None:
-            ranked = ranked.where(tuple_(moment, model.id) < (after.created_at, after.id))
+        if condition is not None:
+            ranked = ranked.where(condition)
         numbered = ranked.subquery()
         row = aliased(model, numbered)
         statement = (
-            select(row).where(numbered.c.position <= first + 1).order_by(numbered.c.position)
+            select(row).where(numbered.c.position <= window.size + 1).order_by(numbered.c.position)
         )
         grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
         for found in await self.session.scalars(statement):
             grouped[getattr(found, self.owner_column)].append(found)
         return grouped
 
-
-class LoginEventsPageByAccountLoader(NewestFirstPageByAccountLoader[LoginEvent]):
-    model = LoginEvent
-
-
-class AccessLogPageByAccountLoader(NewestFirstPageByAccountLoader[AccessLogEntry]):
-    model = AccessLogEntry
-    owner_column = "subject_id"
-
-
-class SearchHistoryPageByAccountLoader(NewestFirstPageByAccountLoader[SearchEntry]):
-    model = SearchEntry
+    def listing(self, counts: CountByAccountLoader, owner_id: uuid.UUID) -> OwnedListing[RowT]:
+        """One account's list, read through this loader and counted by `counts`."""
+        time_column = self.time_column
+        return OwnedListing(
+            pages=self,
+            counts=counts,
+            owner_id=owner_id,
+            position=lambda row: KeysetPosition(getattr(row, time_column), row.id),
+        )
 
 
-class NotificationsPageByAccountLoader(NewestFirstPageByAccountLoader[Notification]):
-    model = Notification
+class CountByAccountLoader(DataLoader[uuid.UUID, int]):
+    """How many rows of `model` each account has, in one grouped statement."""
 
-
-class IncidentNoticesPageByAccountLoader(NewestFirstPageByAccountLoader[IncidentRecipient]):
-    model = IncidentRecipient
-
-
-class DataRequestsPageByAccountLoader(NewestFirstPageByAccountLoader[DataRequest]):
-    model = DataRequest
-    time_column = "submitted_at"
-
-
-class DataRequestCountByAccountLoader(DataLoader[uuid.UUID, int]):
-    """How many rights requests each account has made."""
+    model: Any
+    owner_column: ClassVar[str] = "account_id"
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__()
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
-        statement = (
-            select(DataRequest.account_id, func.count())
-            .where(DataRequest.account_id.in_(keys))
-            .group_by(DataRequest.account_id)
-        )
+        owner = getattr(self.model, self.owner_column)
+        statement = select(owner, func.count()).where(owner.in_(keys)).group_by(owner)
         counts: dict[uuid.UUID | None, int] = {
             row[0]: row[1] for row in await self.session.execute(statement)
         }
         return [counts.get(key, 0) for key in keys]
+
+
+class LoginEventsPageByAccountLoader(PageByAccountLoader[LoginEvent]):
+    model = LoginEvent
+
+
+class LoginEventCountByAccountLoader(CountByAccountLoader):
+    model = LoginEvent
+
+
+class AccessLogPageByAccountLoader(PageByAccountLoader[AccessLogEntry]):
+    model = AccessLogEntry
+    owner_column = "subject_id"
+
+
+class AccessLogCountByAccountLoader(CountByAccountLoader):
+    model = AccessLogEntry
+    owner_column = "subject_id"
+
+
+class SearchHistoryPageByAccountLoader(PageByAccountLoader[SearchEntry]):
+    model = SearchEntry
+
+
+class SearchHistoryCountByAccountLoader(CountByAccountLoader):
+    model = SearchEntry
+
+
+class NotificationsPageByAccountLoader(PageByAccountLoader[Notification]):
+    model = Notification
+
+
+class NotificationCountByAccountLoader(CountByAccountLoader):
+    model = Notification
+
+
+class IncidentNoticesPageByAccountLoader(PageByAccountLoader[IncidentRecipient]):
+    model = IncidentRecipient
+
+
+class IncidentNoticeCountByAccountLoader(CountByAccountLoader):
+    model = IncidentRecipient
+
+
+class DataRequestsPageByAccountLoader(PageByAccountLoader[DataRequest]):
+    model = DataRequest
+    time_column = "submitted_at"
+
+
+class DataRequestCountByAccountLoader(CountByAccountLoader):
+    """How many rights requests each account has made."""
+
+    model = DataRequest
 
 
 class Loaders:
@@ -373,11 +400,14 @@ class Loaders:
     def __init__(self, session: AsyncSession) -> None:
         self.account_by_id = AccountByIdLoader(session)
         self.staff_by_id = StaffByIdLoader(session)
+        self.bank_card_by_id = BankCardByIdLoader(session)
+        self.data_request_by_id = DataRequestByIdLoader(session)
         self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
         self.incident_by_id = SecurityIncidentByIdLoader(session)
         self.queued_message_by_id = QueuedMessageByIdLoader(session)
         self.deliveries_by_recipient = DeliveriesByRecipientLoader(session)
         self.incident_notices_page_by_account = IncidentNoticesPageByAccountLoader(session)
+        self.incident_notice_count_by_account = IncidentNoticeCountByAccountLoader(session)
         self.identities_by_account = IdentitiesByAccountLoader(session)
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(session)
@@ -388,9 +418,13 @@ class Loaders:
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)
         self.sessions_by_account = UnrevokedSessionsByAccountLoader(session)
         self.login_events_page_by_account = LoginEventsPageByAccountLoader(session)
+        self.login_event_count_by_account = LoginEventCountByAccountLoader(session)
         self.access_log_page_by_account = AccessLogPageByAccountLoader(session)
+        self.access_log_count_by_account = AccessLogCountByAccountLoader(session)
         self.search_history_page_by_account = SearchHistoryPageByAccountLoader(session)
+        self.search_history_count_by_account = SearchHistoryCountByAccountLoader(session)
         self.notifications_page_by_account = NotificationsPageByAccountLoader(session)
+        self.notification_count_by_account = NotificationCountByAccountLoader(session)
         self.data_requests_page_by_account = DataRequestsPageByAccountLoader(session)
         self.data_request_count_by_account = DataRequestCountByAccountLoader(session)
         self.device_permissions_by_account = DevicePermissionsByAccountLoader(session)

@@ -2,7 +2,7 @@
 
 `STRING_RULES` gives each String argument and input field of the schema its longest
 value and the characters it takes; every ID argument or field is a global ID
-(`resolvers.global_id.decode_global_id`) and every `after` a cursor
+(`resolvers.global_id.decode_global_id`) and every `after` and `before` a cursor
 (`resolvers.pagination.decode_cursor`). `InputRules`, attached by `check_inputs` to
 every field that takes such an argument when the schema is built, applies them before
 the field's resolver runs, so no use case and no database sees a value outside them:
@@ -235,7 +235,7 @@ STRING_RULES: dict[str, Text] = {
 # What a string field missing from the table takes until it is declared there (the
 # tests fail meanwhile): checked all the same, strictly.
 UNDECLARED = line(256)
-CURSOR_ARGUMENT = "after"
+CURSOR_ARGUMENTS = ("after", "before")
 _names = NameConverter()
 
 
@@ -249,8 +249,11 @@ class _GlobalId:
     """An ID argument or field: decoded, or BAD_USER_INPUT."""
 
 
+@dataclass(frozen=True)
 class _Cursor:
-    """A connection's `after`: decoded, or BAD_USER_INPUT."""
+    """A connection's `after` or `before`: decoded, or BAD_USER_INPUT."""
+
+    argument: str
 
 
 @dataclass(frozen=True)
@@ -279,8 +282,9 @@ def _check_for(annotation: Any, key: str, seen: frozenset[type] = frozenset()) -
     if named is strawberry.ID:
         return _GlobalId()
     if named is str:
-        if key.endswith(f"({CURSOR_ARGUMENT})"):
-            return _Cursor()
+        for argument in CURSOR_ARGUMENTS:
+            if key.endswith(f"({argument})"):
+                return _Cursor(argument)
         return _String(key, STRING_RULES.get(key, UNDECLARED))
     if isinstance(named, type) and has_object_definition(named) and named not in seen:
         definition: StrawberryObjectDefinition = named.__strawberry_definition__
@@ -317,7 +321,7 @@ def _violations(value: Any, check: _Check, path: tuple[str, ...]) -> Iterator[Vi
                 where = ".".join(path)
                 raise BadUserInput(f"`{where}` is not an ID this API issued.") from exc
         elif isinstance(check, _Cursor):
-            decode_cursor(item)
+            decode_cursor(item, check.argument)
         elif isinstance(check, _String):
             for message in check.rule.problems(item):
                 yield Violation(path, message)

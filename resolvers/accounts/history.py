@@ -6,8 +6,7 @@ from auth.sessions import is_live
 from models import AccessLogEntry, Account, AuthSession, LoginEvent
 from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
-from resolvers.loaders import PageRequest
-from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.pagination import Listing
 
 # Read through the request's loaders: listing N accounts with their sessions and
 # histories costs one statement for each, whatever N.
@@ -21,23 +20,15 @@ async def account_sessions(ctx: RequestContext, account: Account) -> list[AuthSe
     return [row for row in unrevoked if is_live(row, now)]
 
 
-async def login_history(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[LoginEvent]:
+async def login_history(ctx: RequestContext, account: Account) -> Listing[LoginEvent]:
     require_relation(ctx, account)
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.login_events_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
+    return ctx.loaders.login_events_page_by_account.listing(
+        ctx.loaders.login_event_count_by_account, account.id
     )
-    return page_from_keyset(page, after=after)
 
 
-async def access_log(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[AccessLogEntry]:
+async def access_log(ctx: RequestContext, account: Account) -> Listing[AccessLogEntry]:
     require_relation(ctx, account)
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.access_log_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
+    return ctx.loaders.access_log_page_by_account.listing(
+        ctx.loaders.access_log_count_by_account, account.id
     )
-    return page_from_keyset(page, after=after)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Sequence
 
 from auth.relations import may_reach, relation_to
-from models import Account, AccountStatus, BankCard, ConsentPurpose, StaffMember
+from models import Account, AccountStatus, BankCard, ConsentPurpose, DataRequest, StaffMember
 from resolvers.accounts.access import SELF_AND_STAFF
 from resolvers.consents.record import is_granted
 from resolvers.context import RequestContext
@@ -49,16 +51,58 @@ async def staff_account(ctx: RequestContext, account_id: uuid.UUID) -> Account |
     return account
 
 
-async def readable_bank_card(
-    ctx: RequestContext, card_id: uuid.UUID
-) -> tuple[BankCard, Account] | None:
-    card = await ctx.session.get(BankCard, card_id)
-    if card is None:
-        return None
-    account = await readable_account(ctx, card.account_id)
-    if account is None or relation_to(ctx.viewer, account) not in SELF_AND_STAFF:
-        return None
-    return card, account
+async def readable_accounts(ctx: RequestContext, keys: Sequence[uuid.UUID]) -> list[Account | None]:
+    """`readable_account` of each key, read in one statement."""
+    return list(await asyncio.gather(*(readable_account(ctx, key) for key in keys)))
+
+
+async def _owner_readable(
+    ctx: RequestContext, rows: Sequence[BankCard | DataRequest | None]
+) -> list[bool]:
+    """Whether the viewer may read each row as its owner's own data: the owner, or staff
+    (a row whose account was erased only staff). One statement for the owners."""
+    owner_ids = [row.account_id for row in rows if row is not None and row.account_id]
+    owners = {
+        owner.id: owner for owner in await readable_accounts(ctx, owner_ids) if owner is not None
+    }
+    staff = ctx.viewer is not None and ctx.viewer.staff_id is not None
+    readable = []
+    for row in rows:
+        owner = owners.get(row.account_id) if row is not None and row.account_id else None
+        if row is None:
+            readable.append(False)
+        elif owner is None:
+            readable.append(staff and row.account_id is None)
+        else:
+            readable.append(relation_to(ctx.viewer, owner) in SELF_AND_STAFF)
+    return readable
+
+
+async def readable_bank_cards(
+    ctx: RequestContext, keys: Sequence[uuid.UUID]
+) -> list[tuple[BankCard, Account] | None]:
+    """Each card with its owner, where the viewer is the owner or staff."""
+    cards: list[BankCard | None] = await ctx.loaders.bank_card_by_id.load_many(list(keys))
+    readable = await _owner_readable(ctx, cards)
+    found: list[tuple[BankCard, Account] | None] = []
+    for card, ok in zip(cards, readable, strict=True):
+        # The owners were read (and cached by the loader) to decide.
+        owner = await ctx.loaders.account_by_id.load(card.account_id) if card and ok else None
+        found.append((card, owner) if card is not None and owner is not None else None)
+    return found
+
+
+async def readable_data_requests(
+    ctx: RequestContext, keys: Sequence[uuid.UUID]
+) -> list[DataRequest | None]:
+    """Each rights request its maker or staff may read, as the account's `dataRequests`."""
+    requests: list[DataRequest | None] = await ctx.loaders.data_request_by_id.load_many(list(keys))
+    readable = await _owner_readable(ctx, requests)
+    return [request if ok else None for request, ok in zip(requests, readable, strict=True)]
+
+
+async def public_accounts(ctx: RequestContext, keys: Sequence[uuid.UUID]) -> list[Account | None]:
+    return list(await asyncio.gather(*(public_account(ctx, key) for key in keys)))
 
 
 async def public_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:

@@ -14,9 +14,8 @@ from models import (
 from resolvers.accounts.access import require_relation
 from resolvers.consents.record import ConsentState, consent_states
 from resolvers.context import RequestContext
-from resolvers.loaders import PageRequest
 from resolvers.masking.reveal import staff_request
-from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.pagination import Listing
 from resolvers.policies.status import PolicyStatus, policy_status
 
 
@@ -36,20 +35,14 @@ async def account_policy_status(ctx: RequestContext, account: Account) -> Policy
     return await policy_status(ctx, account)
 
 
-async def notifications(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[Notification]:
+async def notifications(ctx: RequestContext, account: Account) -> Listing[Notification]:
     require_relation(ctx, account)
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.notifications_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
+    return ctx.loaders.notifications_page_by_account.listing(
+        ctx.loaders.notification_count_by_account, account.id
     )
-    return page_from_keyset(page, after=after)
 
 
-async def search_history(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[SearchEntry]:
+async def search_history(ctx: RequestContext, account: Account) -> Listing[SearchEntry]:
     """Every entry is a search query: staff without a request that needs them are
     refused the list, not each entry."""
     relation = require_relation(ctx, account)
@@ -58,8 +51,6 @@ async def search_history(
         and await staff_request(ctx, account, SensitiveKind.SEARCH_QUERY) is None
     ):
         raise Forbidden("You may not read this field.")
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.search_history_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
+    return ctx.loaders.search_history_page_by_account.listing(
+        ctx.loaders.search_history_count_by_account, account.id
     )
-    return page_from_keyset(page, after=after)

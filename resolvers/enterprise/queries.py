@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from auth.contacts import parse_email, parse_phone
 from auth.errors import BadUserInput, Forbidden
 from auth.relations import MANAGING, Relation, relation_to
 from models import Account, AccountStatus, SubAccountRole, queries
 from resolvers.context import RequestContext
-from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.pagination import Listing, StatementListing
 
 
 def may_list_sub_accounts(ctx: RequestContext, enterprise: Account) -> bool:
@@ -25,18 +27,14 @@ async def sub_accounts(
     ctx: RequestContext,
     enterprise: Account,
     *,
-    first: int | None,
-    after: str | None,
     status: AccountStatus | None = None,
     role: SubAccountRole | None = None,
     search: str | None = None,
     email: str | None = None,
     phone: str | None = None,
-) -> Page[Account]:
+) -> Listing[Account]:
     if not may_list_sub_accounts(ctx, enterprise):
         raise Forbidden("You may not read this field.")
-    size = check_first(first)
-    position = decode_cursor(after) if after is not None else None
     parsed_phone = parse_phone(phone) if phone is not None else None
     if phone is not None and parsed_phone is None:
         raise BadUserInput("filter.phone is not a valid phone number.")
@@ -46,9 +44,15 @@ async def sub_accounts(
     where = queries.SubAccountFilter(
         status=status, role=role, name_prefix=search or None, phone=parsed_phone, email=parsed_email
     )
-    page, total = await queries.sub_accounts_page(
-        ctx.session, enterprise.id, where, first=size, after=position
+
+    def seen(rows: Sequence[Account]) -> None:
+        for row in rows:
+            ctx.loaders.account_by_id.prime(row.id, row)
+
+    return StatementListing(
+        ctx.session,
+        queries.sub_accounts(enterprise.id, where),
+        Account.created_at,
+        Account.id,
+        seen=seen,
     )
-    for row in page.rows:
-        ctx.loaders.account_by_id.prime(row.id, row)
-    return page_from_keyset(page, after=after, total_count=total)

@@ -34,9 +34,8 @@ from models import (
 from resolvers.accounts.access import require_relation, require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
-from resolvers.loaders import PageRequest
 from resolvers.messaging.queue import queue_message
-from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.pagination import Listing
 
 TEXT_LIMIT = 5000
 CONTACT_LIMIT = 200
@@ -222,16 +221,12 @@ async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffM
     return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)
 
 
-async def account_incidents(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[IncidentRecipient]:
+async def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:
     """The incidents the account was told of, newest first: the person and staff."""
     require_relation(ctx, account)
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.incident_notices_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
+    return ctx.loaders.incident_notices_page_by_account.listing(
+        ctx.loaders.incident_notice_count_by_account, account.id
     )
-    return page_from_keyset(page, after=after)
 
 
 async def delivery_state(

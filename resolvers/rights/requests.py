@@ -38,8 +38,7 @@ from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
-from resolvers.loaders import PageRequest
-from resolvers.pagination import Page, check_first, decode_cursor, page_from_keyset
+from resolvers.pagination import Listing, StatementListing
 from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
 from resolvers.rights.requesters import notify_requester, requester_of
 
@@ -196,20 +195,11 @@ async def withdraw_data_request(
     return DataRequestResult(request=request)
 
 
-async def account_data_requests(
-    ctx: RequestContext, account: Account, first: int | None, after: str | None
-) -> Page[DataRequest]:
+async def account_data_requests(ctx: RequestContext, account: Account) -> Listing[DataRequest]:
     require_relation(ctx, account)
-    position = decode_cursor(after) if after else None
-    page = await ctx.loaders.data_requests_page_by_account.load(
-        PageRequest(account.id, check_first(first), position)
-    )
-    total = await ctx.loaders.data_request_count_by_account.load(account.id)
-    return page_from_keyset(
-        page,
-        after=after,
-        total_count=total,
-        position=lambda r: KeysetPosition(r.submitted_at, r.id),
+    loaders = ctx.loaders
+    return loaders.data_requests_page_by_account.listing(
+        loaders.data_request_count_by_account, account.id
     )
 
 
@@ -218,23 +208,21 @@ async def data_request_queue(
     *,
     status: DataRequestStatus | None,
     overdue: bool | None,
-    first: int | None,
-    after: str | None,
-) -> Page[DataRequest]:
+) -> Listing[DataRequest]:
     """Open requests first due first, for privacy officers and support."""
     await require_staff(ctx, *QUEUE_ROLES)
-    position = decode_cursor(after) if after else None
     now = ctx.now()
-    page, total = await queries.data_request_queue_page(
+    return StatementListing(
         ctx.session,
-        status=status,
-        overdue_at=now if overdue is True else None,
-        not_overdue_at=now if overdue is False else None,
-        first=check_first(first),
-        after=position,
-    )
-    return page_from_keyset(
-        page, after=after, total_count=total, position=lambda r: KeysetPosition(r.due_at, r.id)
+        queries.data_request_queue(
+            status=status,
+            overdue_at=now if overdue is True else None,
+            not_overdue_at=now if overdue is False else None,
+        ),
+        DataRequest.due_at,
+        DataRequest.id,
+        position=lambda r: KeysetPosition(r.due_at, r.id),
+        oldest_first=True,
     )
 
 

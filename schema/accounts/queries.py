@@ -6,13 +6,11 @@ import strawberry
 
 from resolvers.accounts.queries import (
     public_account,
-    readable_account,
-    readable_bank_card,
     staff_account,
     viewer_account,
     viewer_staff,
 )
-from resolvers.global_id import decode_global_id, key_of
+from resolvers.global_id import key_of
 from schema.accounts.types import (
     ACCOUNT_TYPE_NAMES,
     Account,
@@ -21,9 +19,8 @@ from schema.accounts.types import (
     account_object,
 )
 from schema.auth.types import StaffMember
-from schema.bank_cards.types import BankCard
 from schema.context import Info
-from schema.relay import Node
+from schema.relay import Node, resolve_node_ids
 
 
 @strawberry.type(description="The signed-in caller: an account or a staff member.")
@@ -47,20 +44,17 @@ class AccountQueries:
         description="Any object by global ID; null where the viewer may not reach it."
     )
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
-        decoded = decode_global_id(id)
-        type_name, key = decoded.type_name, decoded.key
-        if type_name in ACCOUNT_TYPE_NAMES:
-            row = await readable_account(info.context, key)
-            node = account_object(row) if row is not None else None
-            # An ID minted for one account type never resolves as another.
-            return node if node is not None and node.id == id else None
-        if type_name == "BankCard":
-            found = await readable_bank_card(info.context, key)
-            return BankCard.of(*found) if found is not None else None
-        if type_name == "PublicProfile":
-            public = await public_account(info.context, key)
-            return PublicProfile.of(public) if public is not None else None
-        return None
+        [found] = await resolve_node_ids(info, [id])
+        return found
+
+    @strawberry.field(
+        description=(
+            "Objects by their global IDs (at most 100), in the order given; null for any "
+            "the viewer may not read."
+        )
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        return await resolve_node_ids(info, ids)
 
     @strawberry.field(description="What anyone may see of an account with a public profile.")
     async def public_profile(self, info: Info, id: strawberry.ID) -> PublicProfile | None:

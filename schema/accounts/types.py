@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import date, datetime
 
 import strawberry
@@ -25,12 +27,17 @@ from models import (
 from models import DataRequest as DataRequestRow
 from resolvers.accounts import history
 from resolvers.accounts.access import WITH_MANAGER, require_billing_reader, require_relation
-from resolvers.accounts.queries import enterprise_of, readable_account
+from resolvers.accounts.queries import (
+    enterprise_of,
+    public_accounts,
+    readable_account,
+    readable_accounts,
+    readable_data_requests,
+)
 from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
-from resolvers.pagination import Page
 from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
 from resolvers.rights.requests import is_overdue
@@ -46,7 +53,7 @@ from schema.consents.types import (
 )
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
-from schema.relay import Connection, Node, PageInfo, page_info, to_connection
+from schema.relay import Connection, Edge, Node, Paged, connection
 from schema.rights.types import DataRequestRequester, IncidentNotice
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
@@ -83,21 +90,27 @@ class AccessLogEntry:
         )
 
 
-@strawberry.type(name="AccessLogEdge")
-class AccessLogEdge:
-    node: AccessLogEntry
-    cursor: str
+@strawberry.type(name="AccessLogEdge", description="An entry of the access log.")
+class AccessLogEdge(Edge[AccessLogEntry]):  # type: ignore[type-var]
+    pass
 
 
-@strawberry.type(name="AccessLogConnection")
-class AccessLogConnection:
-    edges: list[AccessLogEdge]
-    page_info: PageInfo
+@strawberry.type(name="AccessLogConnection", description="One page of the access log.")
+class AccessLogConnection(Connection[AccessLogEntry]):
+    edges: list[AccessLogEdge] = strawberry.field(  # type: ignore[assignment]
+        description="The entries of this page."
+    )
+    edge_type = AccessLogEdge
 
 
 @strawberry.interface(description="An account of any kind; fields depend on the viewer.")
 class Account(Node):
     row: strawberry.Private[AccountRow]
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: Sequence[uuid.UUID]) -> list[Account | None]:
+        rows = await readable_accounts(info.context, keys)
+        return [account_object(row) if row is not None else None for row in rows]
 
     @strawberry.field
     def kind(self) -> AccountKind:
@@ -174,35 +187,32 @@ class Account(Node):
     async def policy_status(self, info: Info) -> PolicyStatus | None:
         return PolicyStatus.of(await consent_queries.account_policy_status(info.context, self.row))
 
-    @strawberry.field(
-        description="Searches recorded while SEARCH_HISTORY was granted, newest first."
+    @connection(
+        Connection[SearchEntry],
+        description="Searches recorded while SEARCH_HISTORY was granted, newest first.",
     )
-    async def search_history(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[SearchEntry] | None:
-        page = await consent_queries.search_history(info.context, self.row, first, after)
-        return to_connection(page, lambda row: SearchEntry(row=row, subject=self.row))  # type: ignore[no-any-return]
+    async def search_history(self, info: Info) -> Paged[SearchEntry]:
+        listing = await consent_queries.search_history(info.context, self.row)
+        return Paged(listing, lambda row: SearchEntry(row=row, subject=self.row))
 
-    @strawberry.field(description="Notifications, newest first.")
-    async def notifications(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[Notification] | None:
-        page = await consent_queries.notifications(info.context, self.row, first, after)
-        return to_connection(page, Notification.of)  # type: ignore[no-any-return]
+    @connection(Connection[Notification], description="Notifications, newest first.")
+    async def notifications(self, info: Info) -> Paged[Notification]:
+        return Paged(await consent_queries.notifications(info.context, self.row), Notification.of)
 
-    @strawberry.field(description="The security incidents the account was told of, newest first.")
-    async def security_incidents(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[IncidentNotice] | None:
-        page = await incidents.account_incidents(info.context, self.row, first, after)
-        return to_connection(page, lambda row: IncidentNotice(row=row))  # type: ignore[no-any-return]
+    @connection(
+        Connection[IncidentNotice],
+        description="The security incidents the account was told of, newest first.",
+    )
+    async def security_incidents(self, info: Info) -> Paged[IncidentNotice]:
+        listing = await incidents.account_incidents(info.context, self.row)
+        return Paged(listing, lambda row: IncidentNotice(row=row))
 
-    @strawberry.field(description="The account's rights requests, newest first.")
-    async def data_requests(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> DataRequestConnection | None:
-        page = await rights_requests.account_data_requests(info.context, self.row, first, after)
-        return DataRequestConnection.of(page)
+    @connection(
+        Connection["DataRequest"], description="The account's rights requests, newest first."
+    )
+    async def data_requests(self, info: Info) -> Paged[DataRequest]:
+        listing = await rights_requests.account_data_requests(info.context, self.row)
+        return Paged(listing, DataRequest.of)
 
     @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
     async def sessions(self, info: Info) -> list[Session] | None:
@@ -210,19 +220,17 @@ class Account(Node):
         current = info.context.viewer.session_id if info.context.viewer else None
         return [Session.from_row(row, current, self.row) for row in rows]
 
-    @strawberry.field(description="Every sign-in attempt, newest first.")
-    async def login_history(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> Connection[LoginEvent] | None:
-        page = await history.login_history(info.context, self.row, first, after)
-        return to_connection(page, lambda row: LoginEvent(row=row, subject=self.row))  # type: ignore[no-any-return]
+    @connection(Connection[LoginEvent], description="Every sign-in attempt, newest first.")
+    async def login_history(self, info: Info) -> Paged[LoginEvent]:
+        listing = await history.login_history(info.context, self.row)
+        return Paged(listing, lambda row: LoginEvent(row=row, subject=self.row))
 
-    @strawberry.field(description="Every clear-text view of this account's data, newest first.")
-    async def access_log(
-        self, info: Info, first: int | None = 20, after: str | None = None
-    ) -> AccessLogConnection | None:
-        page = await history.access_log(info.context, self.row, first, after)
-        return to_connection(page, AccessLogEntry.from_row, AccessLogConnection, AccessLogEdge)  # type: ignore[no-any-return]
+    @connection(
+        AccessLogConnection,
+        description="Every clear-text view of this account's data, newest first.",
+    )
+    async def access_log(self, info: Info) -> Paged[AccessLogEntry]:
+        return Paged(await history.access_log(info.context, self.row), AccessLogEntry.from_row)
 
     @strawberry.field
     def created_at(self) -> datetime:
@@ -264,36 +272,21 @@ class EnterpriseAccount(Account):
     def company_name(self) -> str:
         return self.row.company_name or ""
 
-    @strawberry.field(description="Sub-accounts, newest first; `first` at most 100.")
+    @connection(Connection["SubAccount"], description="Sub-accounts, newest first.")
     async def sub_accounts(
-        self,
-        info: Info,
-        first: int | None = 20,
-        after: str | None = None,
-        filter: SubAccountFilter | None = None,
-    ) -> SubAccountConnection | None:
+        self, info: Info, filter: SubAccountFilter | None = None
+    ) -> Paged[SubAccount]:
         where = filter or SubAccountFilter()
-        page = await enterprise_queries.sub_accounts(
+        listing = await enterprise_queries.sub_accounts(
             info.context,
             self.row,
-            first=first,
-            after=after,
             status=where.status,
             role=where.role,
             search=where.search,
             email=where.email,
             phone=where.phone,
         )
-        return SubAccountConnection(
-            edges=[
-                SubAccountEdge(
-                    node=SubAccount(id=account_global_id(e.node), row=e.node), cursor=e.cursor
-                )
-                for e in page.edges
-            ],
-            page_info=page_info(page),
-            total_count=page.total_count or 0,
-        )
+        return Paged(listing, lambda row: SubAccount(id=account_global_id(row), row=row))
 
 
 @strawberry.type(description="A member of an enterprise, managed by it.")
@@ -352,19 +345,6 @@ class SubAccountFilter:
     phone: str | None = None
 
 
-@strawberry.type
-class SubAccountEdge:
-    node: SubAccount
-    cursor: str
-
-
-@strawberry.type
-class SubAccountConnection:
-    edges: list[SubAccountEdge]
-    page_info: PageInfo
-    total_count: int
-
-
 ACCOUNT_TYPES: dict[Kind, type[Account]] = {
     Kind.INDIVIDUAL: IndividualAccount,
     Kind.BUSINESS: BusinessAccount,
@@ -399,6 +379,13 @@ class PublicProfile(Node):
             avatar_url=row.avatar_url,
         )
 
+    @classmethod
+    async def resolve_nodes(
+        cls, info: Info, keys: Sequence[uuid.UUID]
+    ) -> list[PublicProfile | None]:
+        rows = await public_accounts(info.context, keys)
+        return [cls.of(row) if row is not None else None for row in rows]
+
 
 # Rights requests live here with the accounts they point to and that list them.
 strawberry.enum(DataRequestType, name="DataRequestType")
@@ -414,6 +401,11 @@ class DataRequest(Node):
     @classmethod
     def of(cls, row: DataRequestRow) -> DataRequest:
         return cls(id=strawberry.ID(to_global_id("DataRequest", row.id)), row=row)
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: Sequence[uuid.UUID]) -> list[DataRequest | None]:
+        rows = await readable_data_requests(info.context, keys)
+        return [cls.of(row) if row is not None else None for row in rows]
 
     @strawberry.field
     def type(self) -> DataRequestType:
@@ -504,26 +496,3 @@ class DataRequest(Node):
     async def handled_by(self, info: Info) -> StaffMember | None:
         row = await rights_requests.handled_by(info.context, self.row)
         return StaffMember.from_row(row) if row is not None else None
-
-
-@strawberry.type
-class DataRequestEdge:
-    node: DataRequest
-    cursor: str
-
-
-@strawberry.type
-class DataRequestConnection:
-    edges: list[DataRequestEdge]
-    page_info: PageInfo
-    total_count: int
-
-    @classmethod
-    def of(cls, page: Page[DataRequestRow]) -> DataRequestConnection:
-        return cls(
-            edges=[
-                DataRequestEdge(node=DataRequest.of(e.node), cursor=e.cursor) for e in page.edges
-            ],
-            page_info=page_info(page),
-            total_count=page.total_count or 0,
-        )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 
 import strawberry
@@ -9,8 +11,10 @@ import strawberry
 from models import Account as AccountRow
 from models import BankCard as BankCardRow
 from models import BankCardType, SensitiveKind
+from resolvers.accounts.queries import readable_bank_cards
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
+from schema.context import Info
 from schema.relay import Node
 from schema.sensitive import Sensitive
 
@@ -25,6 +29,11 @@ class BankCard(Node):
     @classmethod
     def of(cls, row: BankCardRow, subject: AccountRow) -> BankCard:
         return cls(id=strawberry.ID(to_global_id("BankCard", row.id)), row=row, subject=subject)
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: Sequence[uuid.UUID]) -> list[BankCard | None]:
+        found = await readable_bank_cards(info.context, keys)
+        return [cls.of(*pair) if pair is not None else None for pair in found]
 
     @strawberry.field
     def bank_name(self) -> str:

@@ -20,12 +20,13 @@ from models import (
 from resolvers.consents import queries as consent_queries
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
-from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
+from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest
 from schema.auth.types import RequestSmsCodePayload
 from schema.common import UserError, user_errors
 from schema.consents.types import Consent
 from schema.context import Info
 from schema.payloads import OkPayload
+from schema.relay import Connection, Paged, connection
 from schema.rights.types import SecurityIncident
 
 
@@ -175,19 +176,19 @@ class SecurityIncidentPayload:
 
 @strawberry.type
 class RightsQueries:
-    @strawberry.field(description="Staff only: the rights-request queue, oldest due first.")
+    @connection(
+        Connection[DataRequest],
+        description="Staff only: the rights-request queue, oldest due first.",
+        nullable=False,
+    )
     async def data_requests(
         self,
         info: Info,
         status: DataRequestStatus | None = None,
         overdue: bool | None = None,
-        first: int | None = 20,
-        after: str | None = None,
-    ) -> DataRequestConnection:
-        page = await requests.data_request_queue(
-            info.context, status=status, overdue=overdue, first=first, after=after
-        )
-        return DataRequestConnection.of(page)
+    ) -> Paged[DataRequest]:
+        listing = await requests.data_request_queue(info.context, status=status, overdue=overdue)
+        return Paged(listing, DataRequest.of)
 
 
 @strawberry.type

@@ -91,6 +91,7 @@ def without_locations(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{key: value for key, value in error.items() if key != "locations"} for error in errors]
 
 
+@pytest.mark.parametrize("argument", ["after", "before"])
 @pytest.mark.parametrize("cursor", [OVERFLOWING_CURSOR, "not a cursor", "x" * 10_000])
 @pytest.mark.parametrize(("viewer", "query", "path"), CONNECTIONS)
 async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
@@ -100,6 +101,7 @@ async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
     query: str,
     path: list[str],
     cursor: str,
+    argument: str,
 ) -> None:
     signed_in = await (
         viewers.enterprise() if viewer == "enterprise" else viewers.staff(StaffRole.SUPPORT)
@@ -107,15 +109,53 @@ async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
 
     response = await client.post(
         "/graphql",
-        json={"query": query, "variables": {"after": cursor}},
+        json={"query": query.replace("after", argument), "variables": {argument: cursor}},
         headers={"Authorization": f"Bearer {signed_in.token}"},
     )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
     assert without_locations(response.json()["errors"]) == bad_user_input_at(
-        path, "`after` is not a cursor this API issued."
+        path, f"`{argument}` is not a cursor this API issued."
     )
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            "first: 2, last: 2",
+            "Page forwards with `first` and `after` or backwards with `last` and `before`, "
+            "not both.",
+        ),
+        ("last: 0", "`last` must be between 1 and 100."),
+        ("last: 101", "`last` must be between 1 and 100."),
+        ("first: 101", "`first` must be between 1 and 100."),
+    ],
+)
+@pytest.mark.parametrize(("viewer", "query", "path"), CONNECTIONS)
+async def test_a_page_that_cannot_be_is_bad_user_input_on_every_connection(
+    client: httpx.AsyncClient,
+    viewers: Viewers,
+    viewer: str,
+    query: str,
+    path: list[str],
+    arguments: str,
+    message: str,
+) -> None:
+    signed_in = await (
+        viewers.enterprise() if viewer == "enterprise" else viewers.staff(StaffRole.SUPPORT)
+    )
+    paged = query.replace("query($after: String) ", "").replace("after: $after", arguments)
+
+    response = await client.post(
+        "/graphql",
+        json={"query": paged},
+        headers={"Authorization": f"Bearer {signed_in.token}"},
+    )
+
+    assert response.status_code == 200
+    assert without_locations(response.json()["errors"]) == bad_user_input_at(path, message)
 
 
 # --- IDs ---------------------------------------------------------------------------------

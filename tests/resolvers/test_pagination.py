@@ -12,8 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import BadUserInput
 from models import Account, AccountKind
-from models.pagination import keyset_page
-from resolvers.pagination import check_first, decode_cursor, encode_cursor, page_from_keyset
+from models.pagination import Window
+from resolvers.pagination import (
+    StatementListing,
+    decode_cursor,
+    encode_cursor,
+    page,
+    page_window,
+)
 from tests.factories import create_account
 
 
@@ -32,24 +38,38 @@ async def test_pages_walk_newest_first_without_gaps_or_repeats(db: AsyncSession)
     expected = sorted(members, key=lambda m: (m.created_at, m.id), reverse=True)
     statement = select(Account).where(Account.enterprise_id == enterprise.id)
 
+    listing: StatementListing[Account] = StatementListing(
+        db, statement, Account.created_at, Account.id
+    )
+
     seen: list[Account] = []
     after: str | None = None
     pages = 0
     while True:
-        position = decode_cursor(after) if after else None
-        keyset = await keyset_page(
-            db, statement, Account.created_at, Account.id, first=3, after=position
-        )
-        page = page_from_keyset(keyset, after=after)
-        seen.extend(edge.node for edge in page.edges)
+        found = await page(listing, page_window(first=3, after=after, last=None, before=None))
+        seen.extend(found.rows)
         pages += 1
-        assert page.has_previous_page is (after is not None)
-        if not page.has_next_page:
+        assert found.has_previous_page is (after is not None)
+        if not found.has_next_page:
             break
-        after = page.edges[-1].cursor
-
+        after = found.cursors[-1]
     assert [m.id for m in seen] == [m.id for m in expected]
     assert pages == 3
+    assert await listing.count() == 7
+
+    # Backwards from the end, the same rows come in the same order, page by page.
+    walked_back: list[Account] = []
+    before: str | None = None
+    while True:
+        window = page_window(first=None, after=None, last=3, before=before)
+        found = await page(listing, window)
+        walked_back[:0] = found.rows
+        assert found.has_next_page is (before is not None)
+        if not found.has_previous_page:
+            break
+        before = found.cursors[0]
+
+    assert [m.id for m in walked_back] == [m.id for m in expected]
 
 
 def test_cursors_are_opaque_and_round_trip() -> None:
@@ -93,14 +113,42 @@ def test_a_foreign_cursor_is_bad_user_input(cursor: str) -> None:
     assert raised.value.message == "`after` is not a cursor this API issued."
 
 
-@pytest.mark.parametrize(("first", "expected"), [(None, 20), (1, 1), (100, 100)])
-def test_first_within_bounds(first: int | None, expected: int) -> None:
-    assert check_first(first) == expected
-
-
-@pytest.mark.parametrize("first", [0, -1, 101])
-def test_first_out_of_bounds_is_bad_user_input(first: int) -> None:
+def test_a_foreign_before_cursor_names_before() -> None:
     with pytest.raises(BadUserInput) as raised:
-        check_first(first)
+        page_window(first=None, after=None, last=2, before="abc")
 
-    assert raised.value.message == "`first` must be between 1 and 100."
+    assert raised.value.message == "`before` is not a cursor this API issued."
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "expected"),
+    [
+        (None, None, Window(20)),
+        (1, None, Window(1)),
+        (100, None, Window(100)),
+        (None, 1, Window(1, backwards=True)),
+        (None, 100, Window(100, backwards=True)),
+    ],
+)
+def test_sizes_within_bounds(first: int | None, last: int | None, expected: Window) -> None:
+    assert page_window(first=first, after=None, last=last, before=None) == expected
+
+
+@pytest.mark.parametrize(
+    ("argument", "size"), [("first", 0), ("first", -1), ("first", 101), ("last", 0), ("last", 101)]
+)
+def test_sizes_out_of_bounds_are_bad_user_input(argument: str, size: int) -> None:
+    sizes = {"first": None, "last": None, argument: size}
+    with pytest.raises(BadUserInput) as raised:
+        page_window(first=sizes["first"], after=None, last=sizes["last"], before=None)
+
+    assert raised.value.message == f"`{argument}` must be between 1 and 100."
+
+
+def test_forwards_and_backwards_do_not_mix() -> None:
+    with pytest.raises(BadUserInput) as raised:
+        page_window(first=2, after=None, last=2, before=None)
+
+    assert raised.value.message == (
+        "Page forwards with `first` and `after` or backwards with `last` and `before`, not both."
+    )

@@ -7,11 +7,13 @@ in. The counts include the statements that authenticate the request.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
@@ -19,6 +21,7 @@ from auth.sessions import open_session
 from models import (
     ANSWER_WITHIN,
     Account,
+    BankCard,
     DataRequest,
     DataRequestStatus,
     DataRequestType,
@@ -257,3 +260,184 @@ async def test_pages_read_together_are_each_accounts_own(
     assert [node["sessions"] for node in first["data"].values()] == [[{"current": False}]] * 3
     assert second["data"]["node"]["loginHistory"]["edges"] == ats(range(3, 6))
     assert second["data"]["node"]["loginHistory"]["pageInfo"]["hasNextPage"] is True
+
+
+async def test_pages_walked_backwards_and_counted_are_each_accounts_own(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    viewers: Viewers,
+    clock: Clock,
+    sql_statements: StatementCounter,
+) -> None:
+    busy, quiet, new = [(await viewers.individual(phone=f"1381234100{n}")).me for n in range(3)]
+    for account, sign_ins in ((busy, 7), (quiet, 2)):
+        for minutes in range(sign_ins):
+            db.add(
+                LoginEvent(
+                    account_id=account.id,
+                    created_at=clock() - timedelta(minutes=minutes + 1),
+                    method=LoginMethod.PASSWORD,
+                    success=True,
+                )
+            )
+    await db.commit()
+    staff = await viewers.staff()
+    page = (
+        "loginHistory(last: 3, before: $before) { totalCount edges { node { at } } "
+        "pageInfo { hasNextPage hasPreviousPage startCursor } }"
+    )
+
+    def query(*accounts: tuple[str, Account]) -> str:
+        return (
+            "query($before: String) { "
+            + " ".join(
+                f'{name}: node(id: "{to_global_id("IndividualAccount", account.id)}") '
+                f"{{ ... on Account {{ {page} }} }}"
+                for name, account in accounts
+            )
+            + " }"
+        )
+
+    def ats(minutes: range) -> list[dict[str, Any]]:
+        return [{"node": {"at": iso(clock() - timedelta(minutes=m + 1))}} for m in minutes]
+
+    alone, alone_count = await read(client, sql_statements, staff, query(("busy", busy)))
+    together, together_count = await read(
+        client, sql_statements, staff, query(("busy", busy), ("quiet", quiet), ("new", new))
+    )
+    cursor = together["data"]["busy"]["loginHistory"]["pageInfo"]["startCursor"]
+    earlier = await graphql(client, query(("busy", busy)), {"before": cursor}, token=staff.token)
+
+    assert "errors" not in together, together
+    # The last page holds the oldest sign-ins, still newest first.
+    assert {name: node["loginHistory"]["edges"] for name, node in together["data"].items()} == {
+        "busy": ats(range(4, 7)),
+        "quiet": ats(range(2)),
+        "new": [],
+    }
+    assert [node["loginHistory"]["totalCount"] for node in together["data"].values()] == [7, 2, 0]
+    assert [
+        node["loginHistory"]["pageInfo"]["hasPreviousPage"] for node in together["data"].values()
+    ] == [True, False, False]
+    assert [
+        node["loginHistory"]["pageInfo"]["hasNextPage"] for node in together["data"].values()
+    ] == [False, False, False]
+    assert earlier["data"]["busy"]["loginHistory"]["edges"] == ats(range(1, 4))
+    assert earlier["data"]["busy"]["loginHistory"]["pageInfo"]["hasNextPage"] is True
+    assert alone["data"]["busy"] == together["data"]["busy"]
+    # Three accounts' pages and counts cost what one account's do.
+    assert together_count == alone_count
+
+
+NODES = """
+query($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    __typename id
+    ... on Account { displayName }
+    ... on BankCard { last4 }
+    ... on DataRequest { type status }
+  }
+}
+"""
+
+
+async def test_nodes_answer_what_each_viewer_may_read_one_statement_per_type(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    viewers: Viewers,
+    clock: Clock,
+    sql_statements: StatementCounter,
+) -> None:
+    people = []
+    signed_in = []
+    for n in range(3):
+        signed_in.append(await viewers.individual(phone=f"1381234200{n}"))
+        person = signed_in[-1].me
+        await add_personal_data(db, person, clock)
+        db.add(
+            DataRequest(
+                account_id=person.id,
+                type=DataRequestType.ACCESS_COPY,
+                status=DataRequestStatus.SUBMITTED,
+                submitted_at=clock(),
+                due_at=clock() + ANSWER_WITHIN,
+            )
+        )
+        people.append(person)
+    await db.commit()
+    cards = {
+        person.id: (
+            await db.scalars(select(BankCard).where(BankCard.account_id == person.id))
+        ).one()
+        for person in people
+    }
+    requests = {
+        person.id: (
+            await db.scalars(select(DataRequest).where(DataRequest.account_id == person.id))
+        ).one()
+        for person in people
+    }
+
+    def ids(*of: Account) -> list[str]:
+        return [
+            id_
+            for person in of
+            for id_ in (
+                to_global_id("IndividualAccount", person.id),
+                to_global_id("BankCard", cards[person.id].id),
+                to_global_id("DataRequest", requests[person.id].id),
+            )
+        ]
+
+    def nodes(person: Account) -> list[dict[str, Any]]:
+        account_id, card_id, request_id = ids(person)
+        return [
+            {
+                "__typename": "IndividualAccount",
+                "id": account_id,
+                "displayName": person.display_name,
+            },
+            {"__typename": "BankCard", "id": card_id, "last4": "5679"},
+            {
+                "__typename": "DataRequest",
+                "id": request_id,
+                "type": "ACCESS_COPY",
+                "status": "SUBMITTED",
+            },
+        ]
+
+    owner = signed_in[0]
+    staff = await viewers.staff()
+    # A business account's ID for an individual, and a type that has no nodes.
+    strays = [
+        to_global_id("BusinessAccount", people[0].id),
+        to_global_id("PublicProfile", people[0].id),
+        to_global_id("Nothing", people[0].id),
+    ]
+
+    mine = await graphql(client, NODES, {"ids": [*ids(*people), *strays]}, token=owner.token)
+    sql_statements.reset()
+    one = await graphql(client, NODES, {"ids": ids(people[0])}, token=staff.token)
+    one_count = sql_statements.count
+    sql_statements.reset()
+    everyone = await graphql(client, NODES, {"ids": ids(*people)}, token=staff.token)
+    everyone_count = sql_statements.count
+
+    assert "errors" not in mine, mine
+    assert mine["data"]["nodes"] == [*nodes(people[0]), *[None] * 6, None, None, None]
+    assert one["data"]["nodes"] == nodes(people[0])
+    assert everyone["data"]["nodes"] == [node for p in people for node in nodes(p)]
+    # Three people's accounts, cards and requests cost what one person's do.
+    assert everyone_count == one_count
+
+
+async def test_nodes_take_at_most_100_ids(client: httpx.AsyncClient, viewers: Viewers) -> None:
+    owner = await viewers.individual()
+    many = [to_global_id("BankCard", uuid.uuid4()) for _ in range(101)]
+
+    body = await graphql(client, NODES, {"ids": many}, token=owner.token)
+
+    assert body["data"] is None
+    assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
+        ("At most 100 IDs at once.", "BAD_USER_INPUT")
+    ]

@@ -51,7 +51,7 @@ def test_every_string_argument_and_input_field_has_a_rule_and_every_rule_a_field
     strings = {
         key
         for key, value in string_inputs().items()
-        if get_named_type(value.type).name == "String" and not key.endswith("(after)")
+        if get_named_type(value.type).name == "String" and not key.endswith(("(after)", "(before)"))
     }
 
     assert sorted(strings - set(STRING_RULES)) == [], "String inputs without a rule"
