@@ -1,4 +1,4 @@
-"""Errors that end a field or a request with a top-level code (RULES.md section 10).
+"""Errors that end a field or a request with a top-level code (docs/spec/limits.md#errors).
 
 What a person can fix inside a mutation goes in the payload's ``userErrors`` instead.
 """

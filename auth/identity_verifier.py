@@ -1,4 +1,5 @@
-"""Real-name and student verification against an outside provider (RULES.md section 5).
+"""Real-name and student verification against an outside provider
+(docs/spec/settings.md#the-identity-verifier).
 
 The gateway checks the format of what it submits (ID number, verification code) itself;
 the verifier answers whether the person and the document match. Two verifiers share one

@@ -1,4 +1,4 @@
-"""Age rules for minors (RULES.md section 7)."""
+"""Age rules for minors (docs/spec/privacy-centre.md#minors)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who may read a sensitive value, and how (docs/behaviour.md, "Sensitive fields").
+"""Who may read a sensitive value, and how (docs/spec/masking-and-viewers.md#sensitive-fields).
 
 The table below is the rule as data: one row per kind, one rule per relation.
 ``decide`` only applies a rule to the request at hand (``reveal``, step-up, an open
@@ -50,12 +50,12 @@ _IDENTITY = {
     Relation.OTHER: Rule.FORBIDDEN,
 }
 
-# A bank card is never shown in clear, not even to its owner after step-up: RULES.md
-# says "masked, never clear", and the full number is not returned after binding. A
-# reveal of it is therefore answered masked rather than refused, like a field that
-# has no clear form. A sub-account reaches its enterprise's cards only with
-# MANAGE_BILLING (RULES.md section 2, checked where the list is read); it sees the
-# numbers masked, as the owner does.
+# A bank card is never shown in clear, not even to its owner after step-up: "masked,
+# never clear" (docs/spec/masking-and-viewers.md#sensitive-fields), and the full number
+# is not returned after binding. A reveal of it is therefore answered masked rather than
+# refused, like a field that has no clear form. A sub-account reaches its enterprise's
+# cards only with MANAGE_BILLING (docs/spec/masking-and-viewers.md#reading-account-fields,
+# checked where the list is read); it sees the numbers masked, as the owner does.
 _BANK_CARD = {
     Relation.SELF: Rule.MASKED_ONLY,
     Relation.ENTERPRISE_MANAGER: Rule.FORBIDDEN,

@@ -4,7 +4,7 @@ A thin layer over the ``limits`` library's asynchronous API with its moving-wind
 strategy: every accepted hit is kept with its timestamp, so "at most N per window" holds
 over any window of that length, not only over calendar-aligned ones. That is what makes
 "at least 60 s between codes" (1 per 60 s) and "at most 10 a day" (10 per 86,400 s) exact
-(RULES.md section 4).
+(docs/spec/limits.md#rate-limits).
 
 Storage is in process memory when no Redis URL is configured (each worker then counts on
 its own), or Redis (``GATEWAY_REDIS_URL``), where the check and the consumption of a hit

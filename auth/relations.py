@@ -1,4 +1,4 @@
-"""The viewer's relation to an account (RULES.md section 2)."""
+"""The viewer's relation to an account (docs/spec/masking-and-viewers.md#relations)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ def relation_to(viewer: Viewer | None, account: Account) -> Relation:
         return Relation.STAFF
     if viewer.account_id == account.id:
         return Relation.SELF
-    # A deleted sub-account is a CANCELLED shell that only staff may reach (section 8).
+    # A deleted sub-account is a CANCELLED shell that only staff may reach
+    # (docs/spec/rights.md#cancellation).
     if (
         account.enterprise_id is not None
         and account.status is not AccountStatus.CANCELLED

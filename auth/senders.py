@@ -3,9 +3,10 @@
 Two senders share one interface:
 
 - :class:`ConsoleSender` (development and tests) keeps each message in an in-memory
-  :class:`Outbox`, which ``GET /dev/outbox`` reads back (RULES.md section 1). Its log line
-  names only the channel and purpose: recipients, codes and bodies are personal data or
-  secrets and belong in the outbox, never in the log (RULES.md section 10).
+  :class:`Outbox`, which ``GET /dev/outbox`` reads back
+  (docs/spec/limits.md#development-outbox). Its log line names only the channel and
+  purpose: recipients, codes and bodies are personal data or secrets and belong in the
+  outbox, never in the log (docs/spec/limits.md#logs).
 - :class:`HttpSender` (production) posts each message as JSON to a delivery provider.
 """
 

@@ -1,4 +1,4 @@
-"""The demo data of RULES.md section 11, created idempotently by `seed --demo`."""
+"""The demo data (docs/spec/limits.md#demo-data), created idempotently by `seed --demo`."""
 
 from __future__ import annotations
 

@@ -36,7 +36,7 @@ _VARIABLE_VALUE = re.compile(r"^(Variable '\$\w+') (?:got|has) invalid value\b.*
 
 
 class ErrorPolicy(SchemaExtension):
-    """Shapes every error the client sees (RULES.md section 10).
+    """Shapes every error the client sees (docs/spec/limits.md#errors).
 
     - An expected refusal (`GatewayError`) keeps its message and gets its code.
     - A parse or validation error gets GRAPHQL_VALIDATION_FAILED. While the schema is

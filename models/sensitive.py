@@ -1,4 +1,5 @@
-"""The kinds of personal information that ``@sensitive`` fields carry (docs/behaviour.md)."""
+"""The kinds of personal information that ``@sensitive`` fields carry
+(docs/spec/masking-and-viewers.md#sensitive-fields)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """One request's database work: its session, its units of work, and what its answer needs.
 
-The rules (docs/behaviour.md, "Units of work"):
+The rules (docs/spec/limits.md#units-of-work):
 
 - A query only reads. What its answer depends on (access-log entries of clear reveals,
   WeChat states) is handed to `before_response` and committed, in one short writing

@@ -3,7 +3,7 @@
 The gate is attached to every mutation except those allowed below, so a new mutation is
 restricted by default. Withdrawing is never harder than granting: the mutations that
 withdraw a consent or a permission, or erase what was collected, pass the gate too,
-whole or only when their input withdraws (docs/behaviour.md, "Minors").
+whole or only when their input withdraws (docs/spec/privacy-centre.md#minors).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Field-level read rules for account fields (RULES.md section 2)."""
+"""Field-level read rules for account fields
+(docs/spec/masking-and-viewers.md#reading-account-fields)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Mask formats for sensitive values (docs/behaviour.md, "Sensitive fields").
+"""Mask formats for sensitive values (docs/spec/masking-and-viewers.md#mask-formats).
 
 Each format keeps a fixed, small part of the clear value and replaces the rest with
 ``*``. A value too short for its format to hide anything is masked completely, and a

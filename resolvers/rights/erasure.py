@@ -1,4 +1,4 @@
-"""Erasing an account's personal data, as cancellation does (RULES.md section 8)."""
+"""Erasing an account's personal data, as cancellation does (docs/spec/rights.md#cancellation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Format checks for verification and bank-card input (RULES.md section 5).
+"""Format checks for verification and bank-card input.
+
+The rules: docs/spec/settings.md#real-name-verification,
+docs/spec/settings.md#student-verification and docs/spec/settings.md#bank-cards.
 
 Pure functions: no I/O and no clock (``today`` is passed in). Each parser answers a
 normalised value, or ``None`` for anything it does not accept; callers turn ``None`` into

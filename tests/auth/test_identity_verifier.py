@@ -1,4 +1,4 @@
-"""The built-in and the HTTP identity verifier (RULES.md section 5).
+"""The built-in and the HTTP identity verifier (docs/spec/settings.md#the-identity-verifier).
 
 The HTTP verifier talks to a real HTTP server on a free loopback port, so what is
 checked is what goes over the wire.

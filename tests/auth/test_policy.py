@@ -1,5 +1,5 @@
-"""The reveal policy against RULES.md section 3 and the staff scope in docs/behaviour.md
-("Sensitive fields"), written out case by case.
+"""The reveal policy and the staff scope of docs/spec/masking-and-viewers.md#sensitive-fields
+and docs/spec/masking-and-viewers.md#staff-reads, written out case by case.
 
 Each row gives the decision for one kind and relation in the eight situations below,
 in this order, one letter each (C = CLEAR, M = MASKED, F = FORBIDDEN,

@@ -1,4 +1,4 @@
-"""Rate limits over memory and Redis (RULES.md sections 4 and 11).
+"""Rate limits over memory and Redis (docs/spec/limits.md#rate-limits).
 
 The Redis cases run against ``GATEWAY_TEST_REDIS_URL`` (CI: ``redis://127.0.0.1:6379/15``)
 and are skipped when it is unset. When it is set, Redis must answer: a CI run never skips

@@ -1,4 +1,7 @@
-"""The outbox, the console sender and the HTTP sender (RULES.md sections 1 and 10)."""
+"""The outbox, the console sender and the HTTP sender.
+
+The rules: docs/spec/limits.md#development-outbox and docs/spec/limits.md#logs.
+"""
 
 from __future__ import annotations
 

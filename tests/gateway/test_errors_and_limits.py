@@ -1,4 +1,7 @@
-"""Request limits and the error policy (RULES.md section 10)."""
+"""Request limits and the error policy.
+
+The rules: docs/spec/limits.md#operation-limits and docs/spec/limits.md#errors.
+"""
 
 from __future__ import annotations
 

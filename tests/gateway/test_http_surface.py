@@ -1,4 +1,5 @@
-"""The HTTP surface of RULES.md section 1: health, readiness, limits, CORS, methods."""
+"""The HTTP surface (docs/spec/limits.md#http-surface): health, readiness, limits, CORS,
+methods."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Who reaches which account over HTTP: node, account and publicProfile (RULES.md section 2).
+"""Who reaches which account over HTTP: node, account and publicProfile
+(docs/spec/masking-and-viewers.md#reaching-an-account).
 
 An object the viewer may not reach answers null exactly as a missing one does; a field
 the viewer may not read answers null with a FORBIDDEN error at its path.

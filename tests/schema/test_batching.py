@@ -1,4 +1,5 @@
-"""Reading many accounts costs the same SQL statements as reading one (STYLE.md "Tests").
+"""Reading many accounts costs the same SQL statements as reading one
+(docs/spec/limits.md#batching).
 
 Each request reads N accounts through aliased node(id:) calls (at most 30 aliases are
 served, so N is compared at 1 and 25), with every field the viewer may read nested

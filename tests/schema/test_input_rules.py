@@ -1,5 +1,5 @@
 """Every string, ID and cursor argument of the live schema is covered by the input rules,
-and docs/behaviour.md lists the rules the code applies.
+and docs/spec/limits.md#input lists the rules the code applies.
 
 The fields are read from the schema itself: a String argument or input field added
 later without a rule fails here, as does a rule naming a field that is gone.
@@ -24,7 +24,7 @@ from schema import schema
 from schema.input_rules import STRING_RULES, Characters, InputRules, Text, check_inputs
 from schema.payloads import RefusalsInPayload
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "behaviour.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "spec" / "limits.md"
 GRAPHQL = schema._schema
 
 
@@ -144,7 +144,7 @@ def test_the_documented_table_is_the_one_the_code_applies() -> None:
     documented = DOCS.read_text(encoding="utf-8")
 
     assert rules_table() in documented, (
-        "docs/behaviour.md does not hold the input rules the code applies; the table is:\n"
+        "docs/spec/limits.md does not hold the input rules the code applies; the table is:\n"
         + rules_table()
     )
 

@@ -1,7 +1,7 @@
 """While a minor's account awaits guardian consent, every mutation but a few is refused.
 
 The mutations are read from the schema itself, so a mutation added later is covered
-without touching this file (RULES.md section 7).
+without touching this file (docs/spec/privacy-centre.md#minors).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 
-# What a minor may still do while consent is pending (docs/behaviour.md, "Minors"):
+# What a minor may still do while consent is pending (docs/spec/privacy-centre.md#minors):
 # protecting oneself (revokeOtherSessions), the withdrawals, which are never harder than
 # granting, and what someone filing for another person does, which changes nothing of
 # the account.

@@ -1,4 +1,8 @@
-"""loginWithSms over HTTP: registration, sign-in, code checks and minors (RULES.md 4, 7)."""
+"""loginWithSms over HTTP: registration, sign-in, code checks and minors.
+
+The rules: docs/spec/sign-in.md#sms-codes, docs/spec/sign-in.md#registration and
+docs/spec/privacy-centre.md#minors.
+"""
 
 from __future__ import annotations
 

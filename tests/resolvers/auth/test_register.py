@@ -1,4 +1,5 @@
-"""registerBusiness and registerEnterprise over HTTP (RULES.md section 4)."""
+"""registerBusiness and registerEnterprise over HTTP
+(docs/spec/enterprise.md#registering-a-business-or-an-enterprise)."""
 
 from __future__ import annotations
 

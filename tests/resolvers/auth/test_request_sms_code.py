@@ -1,4 +1,5 @@
-"""requestSmsCode over HTTP: what is sent, to whom, and how often (RULES.md section 4)."""
+"""requestSmsCode over HTTP: what is sent, to whom, and how often
+(docs/spec/sign-in.md#sms-codes)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""Sessions over HTTP: bearer tokens, refresh rotation, logout and revocation (RULES.md 2, 4)."""
+"""Sessions over HTTP: bearer tokens, refresh rotation, logout and revocation.
+
+The rules: docs/spec/sign-in.md#access-tokens and
+docs/spec/sign-in.md#refresh-tokens-and-sessions.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""elevateSession over HTTP: step-up with the password or a STEP_UP code (RULES.md 3)."""
+"""elevateSession over HTTP: step-up with the password or a STEP_UP code
+(docs/spec/sign-in.md#step-up)."""
 
 from __future__ import annotations
 

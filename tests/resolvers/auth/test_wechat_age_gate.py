@@ -1,5 +1,6 @@
 """Registering with WeChat applies the age rules of every individual registration:
-under 14 refused, 14 to 17 awaiting a guardian's consent (docs/behaviour.md, "Minors")."""
+under 14 refused, 14 to 17 awaiting a guardian's consent
+(docs/spec/privacy-centre.md#minors)."""
 
 from __future__ import annotations
 

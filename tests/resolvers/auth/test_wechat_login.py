@@ -1,4 +1,5 @@
-"""wechatAuthorizeUrl and loginWithWechat over HTTP, against a fake WeChat (RULES.md 4)."""
+"""wechatAuthorizeUrl and loginWithWechat over HTTP, against a fake WeChat
+(docs/spec/sign-in.md#wechat)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""bindBankCard over HTTP (RULES.md sections 3 and 5)."""
+"""bindBankCard over HTTP.
+
+The rules: docs/spec/settings.md#bank-cards and
+docs/spec/masking-and-viewers.md#sensitive-fields.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""unbindBankCard over HTTP: only the owner's own card goes (RULES.md section 5)."""
+"""unbindBankCard over HTTP: only the owner's own card goes (docs/spec/settings.md#bank-cards)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """consentStatus: staff and the platform's services read what an account's consents allow
-now; nobody else does (docs/behaviour.md, "Privacy events")."""
+now; nobody else does (docs/spec/rights.md#asking-for-consent-status)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Verifications and bank cards grant their separate consent: not while a newer material
-policy waits to be accepted (RULES.md section 6)."""
+policy waits to be accepted (docs/spec/privacy-centre.md#consents)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Withdrawing is never harder than granting: a minor awaiting a guardian's consent turns
 permissions off, clears search history and unbinds cards, but grants nothing
-(docs/behaviour.md, "Minors")."""
+(docs/spec/privacy-centre.md#minors, docs/spec/privacy-centre.md#withdrawing)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """What each viewer reads of a sub-account and of its enterprise; masking and reveals.
 
-RULES.md section 2 (field lists) and section 3 (PHONE and EMAIL: masked for managers,
+The rules: docs/spec/masking-and-viewers.md#reading-account-fields (field lists) and
+docs/spec/masking-and-viewers.md#sensitive-fields (PHONE and EMAIL: masked for managers,
 clear with step-up, each clear view logged for the sub-account to read).
 """
 
@@ -52,8 +53,8 @@ MANAGER_FIELDS = frozenset(
         "emailProven",
     }
 )
-# RULES.md section 2's list, and createdAt: non-null in the contract, refusing it would
-# null the whole enterprise (docs/behaviour.md).
+# The member's list of docs/spec/masking-and-viewers.md#reading-account-fields, with
+# createdAt: non-null in the contract, refusing it would null the whole enterprise.
 MEMBER_FIELDS = frozenset(
     {"id", "kind", "status", "displayName", "avatarUrl", "companyName", "createdAt"}
 )

@@ -1,4 +1,5 @@
-"""createSubAccount for every viewer, every input error and the configurable cap (RULES.md 9)."""
+"""createSubAccount for every viewer, every input error and the configurable cap
+(docs/spec/enterprise.md#creating-and-inviting)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""deleteSubAccount: erased as cancellation erases, phone and e-mail free again (RULES.md 8, 9)."""
+"""deleteSubAccount: erased as cancellation erases, phone and e-mail free again
+(docs/spec/enterprise.md#disabling-and-deleting, docs/spec/rights.md#cancellation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""setSubAccountStatus: disabling ends the sub-account's sessions at once (RULES.md 2, 9)."""
+"""setSubAccountStatus: disabling ends the sub-account's sessions at once
+(docs/spec/enterprise.md#disabling-and-deleting)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""subAccounts: keyset pages newest first, totalCount, filters, and who may list (RULES.md 9)."""
+"""subAccounts: keyset pages newest first, totalCount, filters, and who may list
+(docs/spec/enterprise.md#listing-sub-accounts)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Listing sub-accounts costs a fixed number of SQL statements, for 1 row as for 100.
 
-RULES.md section 9. The enterprise's page costs 4 statements: the session and the
-viewer's account (every request), the page, and its totalCount. A sub-account manager
-reading its enterprise's list costs one more: the enterprise itself.
+docs/spec/enterprise.md#listing-sub-accounts. The enterprise's page costs 4 statements:
+the session and the viewer's account (every request), the page, and its totalCount. A
+sub-account manager reading its enterprise's list costs one more: the enterprise itself.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""updateSubAccount for every viewer: names, roles and permissions (RULES.md 9)."""
+"""updateSubAccount for every viewer: names, roles and permissions
+(docs/spec/enterprise.md#who-manages-sub-accounts)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Mask formats: RULES.md's examples, and properties over realistic clear values.
+"""Mask formats: the examples of docs/spec/masking-and-viewers.md#mask-formats, and
+properties over realistic clear values.
 
 Each property states how much of the clear value its format keeps and checks that the
 masked value shows exactly that much, and no more.
@@ -143,7 +144,7 @@ def shown(masked: str) -> list[tuple[int, str]]:
     return [(i, char) for i, char in enumerate(masked) if char != "*" and not char.isspace()]
 
 
-# --- the examples of RULES.md ------------------------------------------------------
+# --- the examples of docs/spec/masking-and-viewers.md#mask-formats -----------------
 
 
 @pytest.mark.parametrize(

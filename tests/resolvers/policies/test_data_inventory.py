@@ -29,7 +29,8 @@ INVENTORY = f"""
   dataRecipients {{ {RECIPIENT_FIELDS} }}
 }}
 """
-# What the privacy policy says the platform collects (RULES.md section 6), by key.
+# What the privacy policy says the platform collects, by key
+# (docs/spec/privacy-centre.md#the-personal-data-inventory).
 POLICY_CATEGORIES = {
     "phone_and_sms_code": "phone and SMS code",
     "third_party_account": "third-party account data",

@@ -1,7 +1,8 @@
 """The personal-information inventory: the shipped files, and the checks on edited copies.
 
 The shipped files are what people are told about their data, so the first half pins the
-statements RULES.md sections 6 and 8 require of them. The second half breaks copies of
+statements docs/spec/privacy-centre.md#the-personal-data-inventory and
+docs/spec/rights.md#retention require of them. The second half breaks copies of
 the files in every way the loader refuses and checks that the error says which file and
 which entry to fix.
 """
@@ -28,7 +29,8 @@ from resolvers.privacy.inventory import (
     load_inventory,
 )
 
-# Every kind of personal information the privacy policy names (RULES.md section 6), plus
+# Every kind of personal information the privacy policy names
+# (docs/spec/privacy-centre.md#the-personal-data-inventory), plus
 # what the gateway itself holds: date of birth, guardians, the public profile and the
 # short-lived codes and sign-in states, consent records, messages, rights requests,
 # incident notices, privacy events and what a cancelled account leaves behind.

@@ -1,4 +1,4 @@
-"""cancelAccount: irreversible and atomic (RULES.md section 8)."""
+"""cancelAccount: irreversible and atomic (docs/spec/rights.md#cancellation)."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ INVALID_CONFIRMATION = error(
 )
 OPEN_ID = "o-zhang-openid"
 WECHAT_USER = FakeWechatUser(openid=OPEN_ID, unionid="u-zhang-unionid", nickname="小张")
-# The personal data erased with the account, by the tables that hold it (RULES.md 8).
+# The personal data erased with the account, by the tables that hold it
+# (docs/spec/rights.md#cancellation).
 ERASED = (
     ThirdPartyIdentity,
     RealNameVerification,

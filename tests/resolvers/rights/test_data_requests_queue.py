@@ -1,4 +1,4 @@
-"""The staff queue `dataRequests(status, overdue)` (RULES.md section 8)."""
+"""The staff queue `dataRequests(status, overdue)` (docs/spec/rights.md#working-the-queue)."""
 
 from __future__ import annotations
 

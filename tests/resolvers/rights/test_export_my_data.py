@@ -1,4 +1,4 @@
-"""exportMyData over HTTP (RULES.md section 8).
+"""exportMyData over HTTP (docs/spec/rights.md#the-export).
 
 Completeness is tested by construction: every table whose rows refer to an account is
 found in the metadata, filled with one row of distinctive values, and every value

@@ -1,4 +1,5 @@
-"""recordSecurityIncident: privacy officers tell each affected account (RULES.md 8)."""
+"""recordSecurityIncident: privacy officers tell each affected account
+(docs/spec/rights.md#security-incidents)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`xiamo-gateway retention run [--dry-run]` and the batched deletes under it (RULES.md 8)."""
+"""`xiamo-gateway retention run [--dry-run]` and the batched deletes under it
+(docs/spec/rights.md#retention)."""
 
 from __future__ import annotations
 

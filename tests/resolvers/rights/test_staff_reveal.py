@@ -1,5 +1,6 @@
 """Staff read a person's values only to work an open request of theirs whose type needs
-them, and every read, masked or clear, is logged naming the request (docs/behaviour.md, "Sensitive fields")."""
+them, and every read, masked or clear, is logged naming the request
+(docs/spec/masking-and-viewers.md#staff-reads)."""
 
 from __future__ import annotations
 

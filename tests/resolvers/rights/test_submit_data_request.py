@@ -1,4 +1,4 @@
-"""submitDataRequest and the 15-day clock (RULES.md section 8)."""
+"""submitDataRequest and the 15-day clock (docs/spec/rights.md#data-requests)."""
 
 from __future__ import annotations
 

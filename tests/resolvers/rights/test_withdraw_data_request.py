@@ -1,4 +1,4 @@
-"""withdrawDataRequest (RULES.md section 8)."""
+"""withdrawDataRequest (docs/spec/rights.md#data-requests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""linkWechat and unlinkIdentity over HTTP, against a fake WeChat (RULES.md sections 4 and 5)."""
+"""linkWechat and unlinkIdentity over HTTP, against a fake WeChat.
+
+The rules: docs/spec/settings.md#identities and docs/spec/sign-in.md#sign-in-methods.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""setPassword over HTTP: the current password, or step-up when there is none (RULES.md 4, 5)."""
+"""setPassword over HTTP: the current password, or step-up when there is none.
+
+The rules: docs/spec/sign-in.md#passwords and docs/spec/settings.md#identities.
+"""
 
 from __future__ import annotations
 

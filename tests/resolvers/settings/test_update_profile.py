@@ -1,4 +1,8 @@
-"""updateProfile over HTTP, and reading the profile back (RULES.md sections 2 and 5)."""
+"""updateProfile over HTTP, and reading the profile back.
+
+The rules: docs/spec/settings.md#profile and
+docs/spec/masking-and-viewers.md#reading-account-fields.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,8 @@
-"""submitRealNameVerification over HTTP (RULES.md sections 5 and 7)."""
+"""submitRealNameVerification over HTTP.
+
+The rules: docs/spec/settings.md#real-name-verification and
+docs/spec/privacy-centre.md#minors.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""submitStudentVerification over HTTP (RULES.md section 5)."""
+"""submitStudentVerification over HTTP (docs/spec/settings.md#student-verification)."""
 
 from __future__ import annotations
 

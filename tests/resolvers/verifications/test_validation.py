@@ -1,4 +1,5 @@
-"""ID numbers, bank cards, verification codes and name matching (RULES.md section 5).
+"""ID numbers, bank cards, verification codes and name matching
+(docs/spec/settings.md#real-name-verification, docs/spec/settings.md#bank-cards).
 
 Check characters are computed here with implementations written differently from the
 module's (ISO 7064 weights as powers of two, Luhn by digit sums of the doubled digits),

@@ -1,7 +1,7 @@
 """Data, viewers and response shapes the masking tests share.
 
 Every sensitive value of the test data has its clear form and its masked form written
-out here, by hand, from the formats of RULES.md section 3.
+out here, by hand, from docs/spec/masking-and-viewers.md#mask-formats.
 """
 
 from __future__ import annotations
@@ -60,7 +60,8 @@ DISPLAY_NAMES = {
 }
 STAFF_NAME = "Officer Li"
 
-# (type, field) -> (clear value as stored, the value masked as RULES.md section 3 says;
+# (type, field) -> (clear value as stored, the value masked as
+# docs/spec/masking-and-viewers.md#mask-formats says;
 # None where the masked form is withheld: a birth date masked is no date).
 SAMPLES: dict[tuple[str, str], tuple[str, str | None]] = {
     ("IndividualAccount", "phone"): ("+8613812345678", "138****5678"),

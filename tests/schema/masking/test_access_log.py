@@ -33,7 +33,7 @@ CLEAR_VALUES = [PHONE, NATIONAL_PHONE, clear("IndividualAccount", "email")]
 
 
 def assert_internal_error(response: httpx.Response) -> None:
-    """The generic answer of RULES.md section 10: no data, no detail, a request id."""
+    """The generic answer of docs/spec/limits.md#errors: no data, no detail, a request id."""
     body = response.json()
     assert response.status_code == 500
     assert body == {

@@ -2,9 +2,11 @@
 
 The cases come from the schema itself: a sensitive field added without test data or a
 known way to reach its type fails here. What each case must answer comes from a table
-written below from RULES.md sections 2 and 3, not from the gateway's own policy: staff
-read a person's fields only while the person has an open request whose type needs them,
-and every staff read, masked or clear, is logged with that request as its reason.
+written below from docs/spec/masking-and-viewers.md#reading-account-fields and
+docs/spec/masking-and-viewers.md#sensitive-fields, not from the code's policy table
+(auth/policy.py): staff read a person's fields only while the person has an open request
+whose type needs them, and every staff read, masked or clear, is logged with that
+request as its reason.
 """
 
 from __future__ import annotations
@@ -102,10 +104,11 @@ def sensitive_fields(*, interfaces: bool = False) -> list[SensitiveField]:
 
 
 class Relation(StrEnum):
-    """The viewer's relation to the account (RULES.md section 2). A member also with
-    MANAGE_BILLING, which opens its enterprise's bank cards; staff without an open data
-    request of the account, with one of a type that only needs to reach the person (a
-    consent change), and with one that concerns everything held (a copy)."""
+    """The viewer's relation to the account (docs/spec/masking-and-viewers.md#relations).
+    A member also with MANAGE_BILLING, which opens its enterprise's bank cards; staff
+    without an open data request of the account, with one of a type that only needs to
+    reach the person (a consent change), and with one that concerns everything held (a
+    copy)."""
 
     SELF = "SELF"
     ENTERPRISE_MANAGER = "ENTERPRISE_MANAGER"
@@ -131,7 +134,8 @@ REQUEST_TYPES = {
 NARROW_KINDS = {SensitiveKind.PHONE, SensitiveKind.EMAIL, SensitiveKind.REQUEST_DETAILS}
 
 
-# The account kinds a subject can have for each relation (RULES.md section 2): a
+# The account kinds a subject can have for each relation
+# (docs/spec/masking-and-viewers.md#relations): a
 # manager looks at a sub-account, a member at its enterprise.
 SUBJECT_KINDS = {
     Relation.SELF: list(AccountKind),
@@ -251,7 +255,7 @@ def cases() -> list[Case]:
     return found
 
 
-# --- what each case must answer: RULES.md, written out ------------------------------
+# --- what each case must answer: docs/spec/masking-and-viewers.md, written out ------
 
 MASKED = "MASKED"
 CLEAR = "CLEAR"
@@ -259,7 +263,8 @@ FORBIDDEN = "FORBIDDEN"
 STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
 
 STAFF_AND_SELF = {Relation.SELF, *STAFF_RELATIONS}
-# Section 2: who reads the fields of an account that hold its personal data objects.
+# docs/spec/masking-and-viewers.md#reading-account-fields: who reads the fields of an
+# account that hold its personal data objects.
 READERS = {
     "identities": STAFF_AND_SELF,
     "verifications": STAFF_AND_SELF,
@@ -273,10 +278,12 @@ READERS = {
     "dataRequests": STAFF_AND_SELF,
 }
 
-# Section 3, one row per relation: (without reveal, reveal without step-up, reveal with
-# step-up). A member reads none of its enterprise's contact or identity data, and its
-# bank cards only with MANAGE_BILLING, as the owner sees them (section 2). Staff reveal only while the account has a data request open; without one, reveal
-# is refused whatever the step-up.
+# docs/spec/masking-and-viewers.md#sensitive-fields, one row per relation: (without
+# reveal, reveal without step-up, reveal with step-up). A member reads none of its
+# enterprise's contact or identity data, and its bank cards only with MANAGE_BILLING, as
+# the owner sees them (docs/spec/masking-and-viewers.md#reading-account-fields). Staff
+# reveal only while the account has a data request open; without one, reveal is refused
+# whatever the step-up.
 # OWN: the holder reads what they typed as they typed it, with or without reveal, and
 # nothing is logged.
 OWN = "OWN"
