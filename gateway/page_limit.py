@@ -1,7 +1,8 @@
 """Refuse operations that ask for more than 200 list items in all.
 
-Every field with a `first` argument asks for that many items (its default when not
-given), times the items of the lists it is nested in; the sum over the operation must
+Every field with a `first` argument asks for that many items, or `last` many on a
+backward page (`first`'s default when neither is given), times the items of the lists it
+is nested in; the sum over the operation must
 stay within the limit. Checked after validation and before any resolver runs, with the
 argument values execution will use: literals and variables coerced as graphql-core
 coerces them, defaults applied, so `$n: Int = 100` or `{"n": 100.0}` count as 100.
@@ -48,15 +49,22 @@ class _Counter:
         # spread (twenty fragments that each spread the next twice cost twenty walks).
         self.per_fragment: dict[tuple[str, str], int] = {}
 
-    def _first(self, definition: GraphQLField, node: FieldNode) -> int:
-        """The `first` the field's resolver will get; null means its default."""
+    def _page_size(self, definition: GraphQLField, node: FieldNode) -> int:
+        """The page size the field's resolver will get: `last` when given (a backward
+        page), else `first`, null meaning its default. Both given count as the larger
+        (execution refuses the mix)."""
         try:
-            first = get_argument_values(definition, node, self.variables).get("first")
+            values = get_argument_values(definition, node, self.variables)
         except GraphQLError:
             return 0  # execution reports the argument
-        if first is None:
+        first, last = values.get("first"), values.get("last")
+        wrote_first = any(argument.name.value == "first" for argument in node.arguments or ())
+        if last is not None and not wrote_first:
+            first = None  # the default of `first` does not mix with `last`
+        if first is None and last is None:
             first = definition.args["first"].default_value
-        return max(first, 0) if isinstance(first, int) else 0
+        sizes = [size for size in (first, last) if isinstance(size, int)]
+        return max(0, *sizes)
 
     def count(self, parent: Any, selections: SelectionSetNode | None, factor: int) -> int:
         if selections is None:
@@ -98,7 +106,7 @@ class _Counter:
             return 0
         items = 0
         if "first" in definition.args:
-            factor *= self._first(definition, node)
+            factor *= self._page_size(definition, node)
             items = factor
         return items + self.count(get_named_type(definition.type), node.selection_set, factor)
 

@@ -298,6 +298,36 @@ query($outer: Int, $inner: Int) {
 """
 
 
+BACKWARD_PAGE_QUERY = """
+query($outer: Int, $inner: Int) {
+  viewer { account { ... on EnterpriseAccount {
+    subAccounts(last: $outer) { edges { node { loginHistory(last: $inner) { edges { cursor } } } } }
+    accessLog(before: "x") { edges { cursor } }
+  } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("outer", "inner", "items"),
+    [
+        (100, 1, 220),
+        (3, 5, 38),
+        (3, None, 83),
+        (None, 2, 80),
+    ],
+)
+def test_backward_pages_count_their_last(outer: int | None, inner: int | None, items: int) -> None:
+    document = parse(BACKWARD_PAGE_QUERY)
+    [operation] = document.definitions
+
+    counted = requested_items(  # type: ignore[arg-type]
+        schema._schema, operation, {}, {"outer": outer, "inner": inner}
+    )
+
+    assert counted == items
+
+
 @pytest.mark.parametrize(
     ("outer", "inner", "items"),
     [
