@@ -190,14 +190,20 @@ def _given(info: Any, argument: str) -> bool:
 
 
 def connection(
-    connection_type: Any, *, description: str | None = None, nullable: bool = True
+    connection_type: Any,
+    *,
+    description: str | None = None,
+    nullable: bool = True,
+    extensions: Sequence[FieldExtension] = (),
 ) -> Callable[[Callable[..., Any]], StrawberryField]:
     """A connection field: `first`/`after` (forwards, 20 by default) and `last`/`before`
     (backwards) come after the resolver's own arguments. Nullable unless told, so that a
     list refused to the viewer nulls only itself."""
 
     def make(resolver: Callable[..., Any]) -> StrawberryField:
-        field: StrawberryField = strawberry.field(resolver, description=description)
+        field: StrawberryField = strawberry.field(
+            resolver, description=description, extensions=list(extensions)
+        )
         # Read when the schema is built, in the resolver's module: a connection of a type
         # defined further down names it in quotes.
         field.type_annotation = StrawberryAnnotation(

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from auth.errors import Forbidden, Unauthenticated
-from auth.relations import Relation, relation_to
+from auth.relations import MANAGING, Relation, relation_to
 from models import Account, EnterprisePermission, StaffMember, StaffRole
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
@@ -14,13 +16,44 @@ SELF_AND_STAFF = frozenset({Relation.SELF, Relation.STAFF})
 WITH_MANAGER = frozenset({Relation.SELF, Relation.STAFF, Relation.ENTERPRISE_MANAGER})
 
 
-def require_relation(
-    ctx: RequestContext, account: Account, allowed: frozenset[Relation] = SELF_AND_STAFF
-) -> Relation:
-    relation = relation_to(ctx.viewer, account)
-    if relation not in allowed:
-        raise Forbidden("You may not read this field.")
-    return relation
+@dataclass(frozen=True)
+class ReadRule:
+    """Who may read a field of an account: the viewer's relations to it, and the members
+    of its enterprise that hold one of `member_permissions`."""
+
+    name: str
+    relations: frozenset[Relation]
+    member_permissions: tuple[EnterprisePermission, ...] = ()
+
+    def allows(self, ctx: RequestContext, account: Account) -> bool:
+        relation = relation_to(ctx.viewer, account)
+        if relation in self.relations:
+            return True
+        return (
+            relation is Relation.ENTERPRISE_MEMBER
+            and ctx.viewer is not None
+            and ctx.viewer.may(*self.member_permissions)
+        )
+
+
+# The rules of docs/spec/masking-and-viewers.md#reading-account-fields, by name.
+EVERYONE_WHO_REACHES = ReadRule(
+    "everyone who reaches the account", frozenset(Relation) - {Relation.OTHER}
+)
+OWNER_AND_STAFF = ReadRule("the owner and staff", SELF_AND_STAFF)
+OWNER_STAFF_AND_MANAGERS = ReadRule(
+    "the owner, staff and the managers of its enterprise", WITH_MANAGER
+)
+BILLING = ReadRule(
+    "the owner, staff and the enterprise's members with MANAGE_BILLING",
+    SELF_AND_STAFF,
+    (EnterprisePermission.MANAGE_BILLING,),
+)
+SUB_ACCOUNT_LISTERS = ReadRule(
+    "the enterprise, staff and its members who manage or view sub-accounts",
+    SELF_AND_STAFF,
+    MANAGING,
+)
 
 
 def require_account(ctx: RequestContext) -> Account:
@@ -46,20 +79,6 @@ def require_step_up(ctx: RequestContext) -> None:
     missing = step_up_error(ctx)
     if missing is not None:
         raise Refused(missing)
-
-
-def require_billing_reader(ctx: RequestContext, account: Account) -> None:
-    """Bank cards: the owner and staff; a sub-account of the enterprise with MANAGE_BILLING."""
-    relation = relation_to(ctx.viewer, account)
-    if relation in SELF_AND_STAFF:
-        return
-    if (
-        relation is Relation.ENTERPRISE_MEMBER
-        and ctx.viewer is not None
-        and ctx.viewer.may(EnterprisePermission.MANAGE_BILLING)
-    ):
-        return
-    raise Forbidden("You may not read this field.")
 
 
 async def require_staff(ctx: RequestContext, *roles: StaffRole) -> StaffMember:

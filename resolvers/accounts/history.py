@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from auth.sessions import is_live
 from models import AccessLogEntry, Account, AuthSession, LoginEvent
-from resolvers.accounts.access import require_relation
 from resolvers.context import RequestContext
 from resolvers.pagination import Listing
 
@@ -14,21 +13,18 @@ from resolvers.pagination import Listing
 
 async def account_sessions(ctx: RequestContext, account: Account) -> list[AuthSession]:
     """Live sessions, newest first: not revoked, within their lifetime and idle limit."""
-    require_relation(ctx, account)
     now = ctx.now()
     unrevoked = await ctx.loaders.sessions_by_account.load(account.id)
     return [row for row in unrevoked if is_live(row, now)]
 
 
 async def login_history(ctx: RequestContext, account: Account) -> Listing[LoginEvent]:
-    require_relation(ctx, account)
     return ctx.loaders.login_events_page_by_account.listing(
         ctx.loaders.login_event_count_by_account, account.id
     )
 
 
 async def access_log(ctx: RequestContext, account: Account) -> Listing[AccessLogEntry]:
-    require_relation(ctx, account)
     return ctx.loaders.access_log_page_by_account.listing(
         ctx.loaders.access_log_count_by_account, account.id
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from auth.relations import may_reach, relation_to
 from models import Account, AccountStatus, BankCard, ConsentPurpose, DataRequest, StaffMember
-from resolvers.accounts.access import SELF_AND_STAFF
+from resolvers.accounts.access import OWNER_AND_STAFF
 from resolvers.consents.record import is_granted
 from resolvers.context import RequestContext
 
@@ -74,7 +74,7 @@ async def _owner_readable(
         elif owner is None:
             readable.append(staff and row.account_id is None)
         else:
-            readable.append(relation_to(ctx.viewer, owner) in SELF_AND_STAFF)
+            readable.append(OWNER_AND_STAFF.allows(ctx, owner))
     return readable
 
 

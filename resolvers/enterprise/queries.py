@@ -5,22 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from auth.contacts import parse_email, parse_phone
-from auth.errors import BadUserInput, Forbidden
-from auth.relations import MANAGING, Relation, relation_to
+from auth.errors import BadUserInput
 from models import Account, AccountStatus, SubAccountRole, queries
 from resolvers.context import RequestContext
 from resolvers.pagination import Listing, StatementListing
-
-
-def may_list_sub_accounts(ctx: RequestContext, enterprise: Account) -> bool:
-    relation = relation_to(ctx.viewer, enterprise)
-    if relation in (Relation.SELF, Relation.STAFF):
-        return True
-    return (
-        relation is Relation.ENTERPRISE_MEMBER
-        and ctx.viewer is not None
-        and ctx.viewer.may(*MANAGING)
-    )
 
 
 async def sub_accounts(
@@ -33,8 +21,6 @@ async def sub_accounts(
     email: str | None = None,
     phone: str | None = None,
 ) -> Listing[Account]:
-    if not may_list_sub_accounts(ctx, enterprise):
-        raise Forbidden("You may not read this field.")
     parsed_phone = parse_phone(phone) if phone is not None else None
     if phone is not None and parsed_phone is None:
         raise BadUserInput("filter.phone is not a valid phone number.")

@@ -31,7 +31,7 @@ from models import (
     StaffRole,
     queries,
 )
-from resolvers.accounts.access import require_relation, require_staff, require_staff_reader
+from resolvers.accounts.access import require_staff, require_staff_reader
 from resolvers.context import RequestContext
 from resolvers.errors import UserError, UserErrorCode, user_error
 from resolvers.messaging.queue import queue_message
@@ -223,7 +223,6 @@ async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffM
 
 async def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:
     """The incidents the account was told of, newest first: the person and staff."""
-    require_relation(ctx, account)
     return ctx.loaders.incident_notices_page_by_account.listing(
         ctx.loaders.incident_notice_count_by_account, account.id
     )

@@ -29,7 +29,6 @@ from models import (
 from models.pagination import KeysetPosition
 from resolvers.accounts.access import (
     require_account,
-    require_relation,
     require_staff,
     require_staff_reader,
     step_up_error,
@@ -196,7 +195,6 @@ async def withdraw_data_request(
 
 
 async def account_data_requests(ctx: RequestContext, account: Account) -> Listing[DataRequest]:
-    require_relation(ctx, account)
     loaders = ctx.loaders
     return loaders.data_requests_page_by_account.listing(
         loaders.data_request_count_by_account, account.id

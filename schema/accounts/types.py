@@ -26,7 +26,12 @@ from models import (
 )
 from models import DataRequest as DataRequestRow
 from resolvers.accounts import history
-from resolvers.accounts.access import WITH_MANAGER, require_billing_reader, require_relation
+from resolvers.accounts.access import (
+    BILLING,
+    OWNER_AND_STAFF,
+    OWNER_STAFF_AND_MANAGERS,
+    SUB_ACCOUNT_LISTERS,
+)
 from resolvers.accounts.queries import (
     enterprise_of,
     public_accounts,
@@ -41,6 +46,7 @@ from resolvers.masking.reveal import SensitiveValue
 from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
 from resolvers.rights.requests import is_overdue
+from schema.access import readable_by
 from schema.auth.types import LoginEvent, Session, StaffMember
 from schema.bank_cards.types import BankCard
 from schema.consents.types import (
@@ -144,83 +150,99 @@ class Account(Node):
     def email(self, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(self.row, self.row.email or self.row.unproven_email)
 
-    @strawberry.field
-    def profile(self, info: Info) -> Profile | None:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    @strawberry.field(extensions=readable_by(OWNER_STAFF_AND_MANAGERS))
+    def profile(self) -> Profile | None:
         return Profile.from_row(self.row)
 
-    @strawberry.field
-    def security(self, info: Info) -> SecuritySettings | None:
-        require_relation(info.context, self.row)
+    @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
+    def security(self) -> SecuritySettings | None:
         return SecuritySettings.from_row(self.row)
 
-    @strawberry.field
+    @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
     async def identities(self, info: Info) -> list[ThirdPartyIdentity] | None:
-        require_relation(info.context, self.row)
         rows = await info.context.loaders.identities_by_account.load(self.row.id)
         return [ThirdPartyIdentity(row=row, subject=self.row) for row in rows]
 
-    @strawberry.field
-    def verifications(self, info: Info) -> Verifications | None:
-        require_relation(info.context, self.row)
+    @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
+    def verifications(self) -> Verifications | None:
         return Verifications(subject=self.row)
 
-    @strawberry.field
+    @strawberry.field(extensions=readable_by(BILLING))
     async def bank_cards(self, info: Info) -> list[BankCard] | None:
-        require_billing_reader(info.context, self.row)
         rows = await info.context.loaders.bank_cards_by_account.load(self.row.id)
         return [BankCard.of(row, self.row) for row in rows]
 
-    @strawberry.field(description="Every consent purpose: granted or not, with its history.")
+    @strawberry.field(
+        description="Every consent purpose: granted or not, with its history.",
+        extensions=readable_by(OWNER_AND_STAFF),
+    )
     async def consents(self, info: Info) -> list[Consent] | None:
         return [
             Consent.of(state) for state in await consent_queries.consents(info.context, self.row)
         ]
 
-    @strawberry.field(description="Every device permission; all off until turned on.")
+    @strawberry.field(
+        description="Every device permission; all off until turned on.",
+        extensions=readable_by(OWNER_AND_STAFF),
+    )
     async def device_permissions(self, info: Info) -> list[DevicePermission] | None:
         rows = await consent_queries.device_permissions(info.context, self.row)
         by_kind = {row.permission: row for row in rows}
         return [DevicePermission.of(kind, by_kind.get(kind)) for kind in DevicePermissionKind]
 
-    @strawberry.field
+    @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
     async def policy_status(self, info: Info) -> PolicyStatus | None:
         return PolicyStatus.of(await consent_queries.account_policy_status(info.context, self.row))
 
     @connection(
         Connection[SearchEntry],
         description="Searches recorded while SEARCH_HISTORY was granted, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
     )
     async def search_history(self, info: Info) -> Paged[SearchEntry]:
         listing = await consent_queries.search_history(info.context, self.row)
         return Paged(listing, lambda row: SearchEntry(row=row, subject=self.row))
 
-    @connection(Connection[Notification], description="Notifications, newest first.")
+    @connection(
+        Connection[Notification],
+        description="Notifications, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
+    )
     async def notifications(self, info: Info) -> Paged[Notification]:
         return Paged(await consent_queries.notifications(info.context, self.row), Notification.of)
 
     @connection(
         Connection[IncidentNotice],
         description="The security incidents the account was told of, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
     )
     async def security_incidents(self, info: Info) -> Paged[IncidentNotice]:
         listing = await incidents.account_incidents(info.context, self.row)
         return Paged(listing, lambda row: IncidentNotice(row=row))
 
     @connection(
-        Connection["DataRequest"], description="The account's rights requests, newest first."
+        Connection["DataRequest"],
+        description="The account's rights requests, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
     )
     async def data_requests(self, info: Info) -> Paged[DataRequest]:
         listing = await rights_requests.account_data_requests(info.context, self.row)
         return Paged(listing, DataRequest.of)
 
-    @strawberry.field(description="Live sessions, newest first; the asking one marked current.")
+    @strawberry.field(
+        description="Live sessions, newest first; the asking one marked current.",
+        extensions=readable_by(OWNER_AND_STAFF),
+    )
     async def sessions(self, info: Info) -> list[Session] | None:
         rows = await history.account_sessions(info.context, self.row)
         current = info.context.viewer.session_id if info.context.viewer else None
         return [Session.from_row(row, current, self.row) for row in rows]
 
-    @connection(Connection[LoginEvent], description="Every sign-in attempt, newest first.")
+    @connection(
+        Connection[LoginEvent],
+        description="Every sign-in attempt, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
+    )
     async def login_history(self, info: Info) -> Paged[LoginEvent]:
         listing = await history.login_history(info.context, self.row)
         return Paged(listing, lambda row: LoginEvent(row=row, subject=self.row))
@@ -228,6 +250,7 @@ class Account(Node):
     @connection(
         AccessLogConnection,
         description="Every clear-text view of this account's data, newest first.",
+        extensions=readable_by(OWNER_AND_STAFF),
     )
     async def access_log(self, info: Info) -> Paged[AccessLogEntry]:
         return Paged(await history.access_log(info.context, self.row), AccessLogEntry.from_row)
@@ -242,15 +265,15 @@ class Account(Node):
 @strawberry.type(description="A person who signs in with a phone and SMS code, or WeChat.")
 class IndividualAccount(Account):
     @strawberry.field(
-        graphql_type=date | None, directives=[Sensitive(kind=SensitiveKind.BIRTH_DATE)]
+        graphql_type=date | None,
+        directives=[Sensitive(kind=SensitiveKind.BIRTH_DATE)],
+        extensions=readable_by(OWNER_AND_STAFF),
     )
-    def birth_date(self, info: Info, reveal: bool = False) -> SensitiveValue:
-        require_relation(info.context, self.row)
+    def birth_date(self, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(self.row, self.row.birth_date)
 
-    @strawberry.field
+    @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
     async def guardian_consent(self, info: Info) -> GuardianConsent | None:
-        require_relation(info.context, self.row)
         row = await info.context.loaders.guardian_consent_by_account.load(self.row.id)
         return GuardianConsent(row=row, subject=self.row) if row is not None else None
 
@@ -272,7 +295,11 @@ class EnterpriseAccount(Account):
     def company_name(self) -> str:
         return self.row.company_name or ""
 
-    @connection(Connection["SubAccount"], description="Sub-accounts, newest first.")
+    @connection(
+        Connection["SubAccount"],
+        description="Sub-accounts, newest first.",
+        extensions=readable_by(SUB_ACCOUNT_LISTERS),
+    )
     async def sub_accounts(
         self, info: Info, filter: SubAccountFilter | None = None
     ) -> Paged[SubAccount]:
@@ -291,45 +318,41 @@ class EnterpriseAccount(Account):
 
 @strawberry.type(description="A member of an enterprise, managed by it.")
 class SubAccount(Account):
-    @strawberry.field
+    @strawberry.field(extensions=readable_by(OWNER_STAFF_AND_MANAGERS))
     async def enterprise(self, info: Info) -> EnterpriseAccount:
-        require_relation(info.context, self.row, WITH_MANAGER)
         row = await enterprise_of(info.context, self.row)
         return EnterpriseAccount(id=account_global_id(row), row=row)
 
-    @strawberry.field
-    def role(self, info: Info) -> SubAccountRole:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    @strawberry.field(extensions=readable_by(OWNER_STAFF_AND_MANAGERS))
+    def role(self) -> SubAccountRole:
         return self.row.role or SubAccountRole.MEMBER
 
-    @strawberry.field
-    def permissions(self, info: Info) -> list[EnterprisePermission]:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    @strawberry.field(extensions=readable_by(OWNER_STAFF_AND_MANAGERS))
+    def permissions(self) -> list[EnterprisePermission]:
         return [EnterprisePermission(p) for p in self.row.permissions]
 
-    @strawberry.field
-    def last_login_at(self, info: Info) -> datetime | None:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    @strawberry.field(extensions=readable_by(OWNER_STAFF_AND_MANAGERS))
+    def last_login_at(self) -> datetime | None:
         return self.row.last_login_at
 
     @strawberry.field(
         description=(
             "Whether the holder proved the phone (a BIND_PHONE code): only then does it "
             "sign in, and until then it blocks nobody else from using it."
-        )
+        ),
+        extensions=readable_by(OWNER_STAFF_AND_MANAGERS),
     )
-    def phone_proven(self, info: Info) -> bool:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    def phone_proven(self) -> bool:
         return self.row.phone is not None
 
     @strawberry.field(
         description=(
             "Whether the holder proved the address (the invitation's token): only then "
             "does it sign in, and until then it blocks nobody else from using it."
-        )
+        ),
+        extensions=readable_by(OWNER_STAFF_AND_MANAGERS),
     )
-    def email_proven(self, info: Info) -> bool:
-        require_relation(info.context, self.row, WITH_MANAGER)
+    def email_proven(self) -> bool:
         return self.row.email is not None
 
 
