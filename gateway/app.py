@@ -149,4 +149,5 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.services = services
     app.state.outbox = outbox
+    app.state.persisted = persisted
     return app

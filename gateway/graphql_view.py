@@ -137,6 +137,12 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             raise InvalidToken
         return credential
 
+    def should_render_graphql_ide(self, request: AsyncHTTPRequestAdapter) -> bool:
+        # A GET naming a persisted document by hash or id asks for its result.
+        params = request.query_params
+        named = params.get("extensions") is not None or params.get("documentId") is not None
+        return not named and super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
 
