@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -137,7 +138,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             raise InvalidToken
         return credential
 
-    def should_render_graphql_ide(self, request: AsyncHTTPRequestAdapter) -> bool:
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET naming a persisted document by hash or id asks for its result.
         params = request.query_params
         named = params.get("extensions") is not None or params.get("documentId") is not None
