@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from auth.errors import ErrorCode
 
@@ -36,6 +38,7 @@ PERSISTED_QUERY_NOT_FOUND = "PERSISTED_QUERY_NOT_FOUND"
 PERSISTED_QUERY_NOT_IN_LIST = "PERSISTED_QUERY_NOT_IN_LIST"
 DEFAULT_APQ_MAX_BYTES = 8 * 1024 * 1024
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+logger = logging.getLogger("gateway.persisted_documents")
 
 
 def sha256_hex(document: str) -> str:
@@ -150,15 +153,24 @@ class RedisDocumentStore:
         return cls(Redis.from_url(url), max_bytes)
 
     async def get(self, sha256: str) -> str | None:
-        value = await self._get(keys=[_PREFIX + sha256, _INDEX, _CLOCK])
+        """The stored document; none while Redis does not answer (the client then
+        sends the document, which runs)."""
+        try:
+            value = await self._get(keys=[_PREFIX + sha256, _INDEX, _CLOCK])
+        except RedisError:
+            logger.warning("the persisted-query store in Redis did not answer a lookup")
+            return None
         if value is None:
             return None
         return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
     async def put(self, sha256: str, document: str) -> None:
-        await self._put(
-            keys=[_PREFIX + sha256, _INDEX, _TOTAL, _CLOCK], args=[document, self.max_bytes]
-        )
+        try:
+            await self._put(
+                keys=[_PREFIX + sha256, _INDEX, _TOTAL, _CLOCK], args=[document, self.max_bytes]
+            )
+        except RedisError:
+            logger.warning("the persisted-query store in Redis did not store a document")
 
     async def total_bytes(self) -> int:
         return int(await self.redis.get(_TOTAL) or 0)

@@ -240,3 +240,23 @@ async def test_workers_share_persisted_queries_through_redis(
 
     assert answers == [{"data": {"__typename": "Query"}}] * 2
     assert await redis_store.redis.exists(f"xiamo-gateway:{{apq}}:{sha256}") == 1
+
+
+async def test_a_redis_store_that_does_not_answer_runs_documents_sent_whole(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Port 1 refuses at once: no Redis there.
+    store = RedisDocumentStore.from_url("redis://127.0.0.1:1/0", max_bytes=1000)
+    try:
+        missed = await store.get(HASH)
+        await store.put(HASH, QUERY)
+    finally:
+        await store.close()
+
+    assert missed is None
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "the persisted-query store in Redis did not answer a lookup",
+        "the persisted-query store in Redis did not store a document",
+    ]
+    assert HASH not in caplog.text
