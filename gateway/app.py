@@ -30,6 +30,13 @@ from gateway.middleware import (
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from gateway.persisted_documents import (
+    DocumentStore,
+    MemoryDocumentStore,
+    PersistedDocuments,
+    RedisDocumentStore,
+    load_manifest,
+)
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
 from models.database import SerializedSession, create_engine, create_session_factory
@@ -46,6 +53,19 @@ READINESS_TIMEOUT_SECONDS = 2.0
 def gateway_schema(*, introspection: bool) -> strawberry.Schema:
     """Built once per process: its extensions are made afresh for every request."""
     return build_schema(extensions=request_extensions(introspection=introspection))
+
+
+def persisted_documents(settings: Settings) -> PersistedDocuments:
+    """Trusted documents when GATEWAY_TRUSTED_DOCUMENTS is set (and no APQ store: nothing
+    registers); else the APQ store, shared in Redis when GATEWAY_REDIS_URL is set."""
+    if settings.trusted_documents is not None:
+        return PersistedDocuments(None, load_manifest(settings.trusted_documents))
+    store: DocumentStore = (
+        RedisDocumentStore.from_url(settings.redis_url, settings.apq_max_bytes)
+        if settings.redis_url
+        else MemoryDocumentStore(settings.apq_max_bytes)
+    )
+    return PersistedDocuments(store, None)
 
 
 def create_app(
@@ -66,6 +86,7 @@ def create_app(
     engine = engine or create_engine(settings.database_url)
     session_factory = session_factory or create_session_factory(engine)
     schema = gateway_schema(introspection=settings.introspection_enabled)
+    persisted = persisted_documents(settings)
     graphql = GatewayGraphQL(
         schema,
         session_factory=session_factory,
@@ -77,6 +98,7 @@ def create_app(
         else shipped_inventory(),
         graphiql=settings.graphiql_enabled,
         allow_get=settings.get_queries_enabled,
+        persisted=persisted,
     )
 
     async def healthz(request: Request) -> JSONResponse:
@@ -96,6 +118,7 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
         await services.limiter.close()
+        await persisted.close()
         if owns_engine:
             await engine.dispose()
 
@@ -126,4 +149,5 @@ def create_app(
     app.state.session_factory = session_factory
     app.state.services = services
     app.state.outbox = outbox
+    app.state.persisted = persisted
     return app

@@ -374,6 +374,10 @@ app.add_typer(messages_app, name="messages")
 app.add_typer(events_app, name="events")
 app.add_typer(services_app, name="services")
 
+from gateway.trusted_documents import trusted_documents_app  # noqa: E402
+
+app.add_typer(trusted_documents_app, name="trusted-documents")
+
 
 def main() -> None:
     app()

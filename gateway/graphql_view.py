@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -24,8 +27,10 @@ from auth.sessions import authenticate
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from gateway.graphiql import graphiql_html
-from gateway.http_errors import error_response
+from gateway.http_errors import error_response, persisted_refusal_response
 from gateway.logging import request_id_var
+from gateway.media_types import GRAPHQL_RESPONSE_JSON, response_media_type
+from gateway.persisted_documents import PersistedDocumentRefusal, PersistedDocuments
 from gateway.request_body import is_json_media_type, read_json_object
 from models import Account, ServiceCredential
 from models.database import SerializedSession
@@ -39,6 +44,39 @@ def _with_json_content_type(headers: list[tuple[bytes, bytes]]) -> list[tuple[by
     return [
         (name, b"application/json" if name == b"content-type" else value) for name, value in headers
     ]
+
+
+def is_request_error(result: ExecutionResult) -> bool:
+    """Whether the request itself was wrong: its document did not parse or validate, or
+    its variables did not coerce. Execution never started, so no error has a path (a
+    field's error always has one)."""
+    return (
+        result.data is None
+        and bool(result.errors)
+        and all(error.path is None for error in result.errors or ())
+    )
+
+
+async def _document_id(request: Request) -> object:
+    """The `documentId` of a request (GraphQL over HTTP's persisted documents)."""
+    if request.method == "GET":
+        return request.query_params.get("documentId")
+    body = await request.body()  # read already, and kept, by the view
+    if b"documentId" not in body:
+        return None
+    return read_json_object(body).get("documentId")
+
+
+def _shaped(response: Response, media_type: str, request_error: bool) -> Response:
+    """The answer in the negotiated media type. Under application/graphql-response+json
+    a request that could not run answers 400 (its body has no `data` entry)."""
+    if media_type != GRAPHQL_RESPONSE_JSON or response.media_type == "text/html":
+        return response
+    if response.headers.get("content-type", "").startswith("application/json"):
+        response.headers["content-type"] = GRAPHQL_RESPONSE_JSON
+        if request_error and response.status_code == 200:
+            response.status_code = 400
+    return response
 
 
 class GatewayGraphQL(GraphQL[RequestContext, None]):
@@ -57,6 +95,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         inventory: Inventory,
         graphiql: bool,
         allow_get: bool,
+        persisted: PersistedDocuments,
     ) -> None:
         super().__init__(
             schema,
@@ -68,6 +107,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         self.clock = clock
         self.limits = limits
         self.inventory = inventory
+        self.persisted = persisted
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -98,15 +138,50 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             raise InvalidToken
         return credential
 
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET naming a persisted document by hash or id asks for its result.
+        params = request.query_params
+        named = params.get("extensions") is not None or params.get("documentId") is not None
+        return not named and super().should_render_graphql_ide(request)
+
     async def render_graphql_ide(self, request: Request) -> HTMLResponse:
         return HTMLResponse(graphiql_html())
 
     def decode_json(self, data: str | bytes) -> object:
         return read_json_object(data)
 
-    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        processed = await super().process_result(request, result)
+        if is_request_error(result):
+            request.state.request_error = True
+            if request.state.media_type == GRAPHQL_RESPONSE_JSON:
+                processed.pop("data", None)
+        return processed
+
+    async def execute_single(  # noqa: PLR0917
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: RequestContext,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        resolved = await self.persisted.resolve(
+            request_data.query, request_data.extensions, await _document_id(request)
+        )
+        request_data = dataclasses.replace(request_data, query=resolved.query)
         try:
-            return await super().execute_single(*args, **kwargs)
+            result = await super().execute_single(
+                request=request,
+                request_adapter=request_adapter,
+                sub_response=sub_response,
+                context=context,
+                root_value=root_value,
+                request_data=request_data,
+            )
         except HTTPException as exc:
             if isinstance(exc.__cause__, InvalidOperationTypeError):
                 # An operation the method may not carry (a mutation over GET): the
@@ -118,22 +193,29 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                     400, "The document holds no operation by the name given."
                 ) from exc
             raise
+        if resolved.register is not None and resolved.query is not None:
+            if not is_request_error(result):
+                await self.persisted.register(resolved.register, resolved.query)
+        return result
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope, receive)
+        media_type = response_media_type(request.headers.get("accept"))
         if request.method == "POST":
             if not is_json_media_type(request.headers.get("content-type")):
                 refusal = error_response(
                     "Send the operation as application/json.", ErrorCode.BAD_USER_INPUT, 415
                 )
-                await refusal(scope, receive, send)
+                await _shaped(refusal, media_type, False)(scope, receive, send)
                 return
             # Media types are case-insensitive; the view underneath compares them as text.
             scope = {**scope, "headers": _with_json_content_type(scope["headers"])}
             request = Request(scope, receive)
+        request.state.media_type = media_type
+        request.state.request_error = False
         async with RequestScope(self.session_factory) as work:
             try:
                 service = await self._service(work, request)
@@ -151,7 +233,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                     ErrorCode.UNAUTHENTICATED,
                     401,
                 )
-                await refusal(scope, receive, send)
+                await _shaped(refusal, media_type, False)(scope, receive, send)
                 return
             request.state.graphql_context = RequestContext(
                 scope=work,
@@ -171,9 +253,11 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 response = await self.run(request)
             except HTTPException as exc:
                 response = error_response(exc.reason, ErrorCode.BAD_USER_INPUT, exc.status_code)
+            except PersistedDocumentRefusal as refusal:
+                response = persisted_refusal_response(refusal)
             if not await work.finish():
                 # A clear value whose access-log entry could not be stored never leaves.
                 response = error_response(
                     "Internal server error.", ErrorCode.INTERNAL_SERVER_ERROR, 500
                 )
-        await response(scope, receive, send)
+        await _shaped(response, media_type, request.state.request_error)(scope, receive, send)

@@ -6,6 +6,7 @@ from starlette.responses import JSONResponse
 
 from auth.errors import ErrorCode
 from gateway.logging import request_id_var
+from gateway.persisted_documents import PERSISTED_QUERY_NOT_FOUND, PersistedDocumentRefusal
 
 
 def error_response(message: str, code: ErrorCode, status_code: int) -> JSONResponse:
@@ -20,3 +21,18 @@ def error_response(message: str, code: ErrorCode, status_code: int) -> JSONRespo
     return JSONResponse(
         {"errors": [{"message": message, "extensions": extensions}]}, status_code=status_code
     )
+
+
+def persisted_refusal_response(refusal: PersistedDocumentRefusal) -> JSONResponse:
+    """The answer to a request whose persisted document cannot run. A miss is not kept
+    by any cache: the client's next request registers the document."""
+    extensions: dict[str, str | None] = {"code": refusal.code}
+    if refusal.code == ErrorCode.BAD_USER_INPUT.value:
+        extensions["requestId"] = request_id_var.get()
+    response = JSONResponse(
+        {"errors": [{"message": refusal.message, "extensions": extensions}]},
+        status_code=refusal.status,
+    )
+    if refusal.code == PERSISTED_QUERY_NOT_FOUND:
+        response.headers["cache-control"] = "private, no-cache, must-revalidate"
+    return response

@@ -30,6 +30,8 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from gateway.persisted_documents import DEFAULT_APQ_MAX_BYTES, ManifestError, load_manifest
+
 PREFIX = "GATEWAY_"
 VAR_DIR = Path("var")
 GENERATED_SECRETS_FILE = VAR_DIR / "secrets.json"
@@ -286,6 +288,11 @@ class Settings(BaseSettings):
     policy_file: Path | None = None
     # A copy of resolvers/privacy/data/ that operators edit: the personal-data inventory.
     inventory_dir: Path | None = None
+    # An Apollo persisted-query manifest: while set, only its operations run.
+    trusted_documents: Path | None = None
+    # How many bytes of automatic persisted queries the store keeps (least recently used
+    # dropped first), in this process or, with GATEWAY_REDIS_URL, in Redis.
+    apq_max_bytes: int = Field(default=DEFAULT_APQ_MAX_BYTES, ge=1)
     log_level: LogLevel = LogLevel.INFO
     # Unset: console in development and test, JSON in production.
     log_format: LogFormat | None = None
@@ -442,6 +449,19 @@ class Settings(BaseSettings):
                 ) from exc
         return value
 
+    @field_validator("trusted_documents")
+    @classmethod
+    def _trusted_documents(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_manifest(value)
+            except ManifestError as exc:
+                raise _invalid(
+                    f"{value} {exc}; give the path of an Apollo persisted-query manifest "
+                    "(npx generate-persisted-query-manifest writes one)"
+                ) from exc
+        return value
+
     @field_validator("inventory_dir")
     @classmethod
     def _inventory_dir(cls, value: Path | None) -> Path | None:
@@ -581,6 +601,7 @@ ACCEPTED = {
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "log_format": "console or json",
     "max_sub_accounts": "a whole number of at least 1",
+    "apq_max_bytes": "a whole number of bytes, at least 1",
 }
 
 
