@@ -12,7 +12,6 @@ class ErrorCode(StrEnum):
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
     STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
-    RATE_LIMITED = "RATE_LIMITED"
     BAD_USER_INPUT = "BAD_USER_INPUT"
     INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 
@@ -37,10 +36,6 @@ class Forbidden(GatewayError):
 
 class StepUpRequired(GatewayError):
     code = ErrorCode.STEP_UP_REQUIRED
-
-
-class RateLimited(GatewayError):
-    code = ErrorCode.RATE_LIMITED
 
 
 class BadUserInput(GatewayError):

@@ -179,13 +179,19 @@ async def test_staff_working_a_request_reads_every_field_of_a_sub_account(
 ) -> None:
     await open_request(db, member.row, clock)
     body = await staff(
-        "query($id: ID!) { account(id: $id) { ... on SubAccount { "
+        "query($id: ID!) { account(id: $id) { id ... on SubAccount { "
         + selection("SubAccount", field)
         + " } } }",
         id=member.id,
     )
 
     assert "errors" not in body, body
+    # The account itself is read (a lost account answers null without an error), with
+    # the field.
+    account = body["data"]["account"]
+    assert account is not None
+    assert account["id"] == member.id
+    assert field in account
 
 
 async def test_staff_read_no_contact_without_a_data_request_even_masked(
