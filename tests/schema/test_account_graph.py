@@ -32,6 +32,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.viewers import SignedIn, Viewers, add_personal_data, iso
+from tests.support.ids import global_id
 
 EVERY_FIELD = """
   __typename id
@@ -85,16 +86,6 @@ NODE_CREATED_AT = """query($id: ID!) {
 @pytest.fixture
 def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
     return Viewers(db, services, clock)
-
-
-def global_id(account: Account) -> str:
-    type_name = {
-        "INDIVIDUAL": "IndividualAccount",
-        "BUSINESS": "BusinessAccount",
-        "ENTERPRISE": "EnterpriseAccount",
-        "SUB_ACCOUNT": "SubAccount",
-    }[account.kind.value]
-    return to_global_id(type_name, account.id)
 
 
 async def ask(

@@ -37,9 +37,9 @@ from tests.schema.masking.helpers import (
     ACCOUNT_TYPES,
     create_staff,
     create_subject,
-    global_id,
     sign_in,
 )
+from tests.support.ids import global_id
 
 
 class Viewer(StrEnum):

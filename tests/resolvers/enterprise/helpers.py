@@ -27,10 +27,10 @@ from models import (
     StaffRole,
     SubAccountRole,
 )
-from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.factories import create_account
 from tests.helpers import STAFF_TOTP_SECRET, graphql, staff_code
+from tests.support.ids import global_id
 
 PASSWORD = "correct-Horse-7"
 STAFF_PASSWORD = "staff-Password-9"
@@ -74,11 +74,6 @@ class Caller:
 
     async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
         return await graphql(self.client, query, variables, token=self.token)
-
-
-def global_id(account: Account) -> str:
-    type_name = "EnterpriseAccount" if account.kind is AccountKind.ENTERPRISE else "SubAccount"
-    return to_global_id(type_name, account.id)
 
 
 def sub_account_phone(number: int) -> str:

@@ -24,7 +24,6 @@ from tests.resolvers.enterprise.helpers import (
     Caller,
     access_log_count,
     errors_of,
-    global_id,
     make_caller,
     masked_email,
     masked_phone,
@@ -32,6 +31,7 @@ from tests.resolvers.enterprise.helpers import (
     step_up,
     top_level_error,
 )
+from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(
     {

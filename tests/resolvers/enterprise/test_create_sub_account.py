@@ -34,7 +34,6 @@ from tests.resolvers.enterprise.helpers import (
     Caller,
     account_state,
     errors_of,
-    global_id,
     make_caller,
     masked_email,
     masked_phone,
@@ -42,6 +41,7 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.ids import global_id
 
 NEW_EMAIL = "New.Hire@Acme.Example"
 NEW_PHONE = "+86 136 0000 0777"

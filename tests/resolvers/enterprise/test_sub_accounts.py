@@ -20,7 +20,6 @@ from tests.resolvers.enterprise.helpers import (
     NOT_ALLOWED,
     Caller,
     errors_of,
-    global_id,
     make_sub_account,
     masked_email,
     masked_phone,
@@ -28,6 +27,7 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.ids import global_id
 
 PAGE = """
 query($first: Int, $after: String, $filter: SubAccountFilter) {

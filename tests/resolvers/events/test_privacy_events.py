@@ -22,11 +22,11 @@ from tests.resolvers.rights.helpers import (
     create_data_request,
     create_person,
     create_staff,
-    global_id,
     request_global_id,
     sign_in,
     step_up,
 )
+from tests.support.ids import global_id
 
 SET_CONSENT = f"""
 mutation($purpose: ConsentPurpose!, $granted: Boolean!) {{

@@ -36,12 +36,6 @@ from tests.helpers import STAFF_TOTP_SECRET, graphql
 PASSWORD = "rights-Test-1"
 PHONE = "+8613812345678"
 EMAIL = "zhang.san@example.com"
-ACCOUNT_TYPES = {
-    AccountKind.INDIVIDUAL: "IndividualAccount",
-    AccountKind.BUSINESS: "BusinessAccount",
-    AccountKind.ENTERPRISE: "EnterpriseAccount",
-    AccountKind.SUB_ACCOUNT: "SubAccount",
-}
 STAFF_NAMES = {StaffRole.PRIVACY_OFFICER: "Officer Li", StaffRole.SUPPORT: "Support Wang"}
 
 USER_ERRORS = "userErrors { field code message }"
@@ -177,10 +171,6 @@ async def create_data_request(
     db.add(request)
     await db.flush()
     return request
-
-
-def global_id(account: Account) -> str:
-    return to_global_id(ACCOUNT_TYPES[account.kind], account.id)
 
 
 def request_global_id(request: DataRequest) -> str:

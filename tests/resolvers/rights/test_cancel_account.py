@@ -62,11 +62,11 @@ from tests.resolvers.rights.helpers import (
     create_person,
     create_staff,
     error,
-    global_id,
     sign_in,
     step_up,
     without_locations,
 )
+from tests.support.ids import global_id
 
 CANCEL = f"""
 mutation($input: CancelAccountInput!) {{ cancelAccount(input: $input) {{ ok {USER_ERRORS} }} }}

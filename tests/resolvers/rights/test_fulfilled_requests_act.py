@@ -32,7 +32,6 @@ from tests.resolvers.rights.helpers import (
     create_person,
     create_staff,
     error,
-    global_id,
     notifications,
     refusal,
     request_global_id,
@@ -41,6 +40,7 @@ from tests.resolvers.rights.helpers import (
     without_locations,
 )
 from tests.resolvers.settings.viewers import add_personal_data
+from tests.support.ids import global_id
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{

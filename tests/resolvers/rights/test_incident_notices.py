@@ -25,13 +25,13 @@ from tests.resolvers.rights.helpers import (
     count_rows,
     create_person,
     create_staff,
-    global_id,
     refusal,
     sign_in,
     step_up,
     without_locations,
 )
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
+from tests.support.ids import global_id
 
 RECORD = f"""
 mutation($input: RecordSecurityIncidentInput!) {{

@@ -21,12 +21,12 @@ from tests.resolvers.rights.helpers import (
     create_person,
     create_staff,
     error,
-    global_id,
     notifications,
     refusal,
     sign_in,
     without_locations,
 )
+from tests.support.ids import global_id
 
 RECORD = f"""
 mutation($input: RecordSecurityIncidentInput!) {{

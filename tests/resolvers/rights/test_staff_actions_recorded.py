@@ -22,12 +22,12 @@ from tests.resolvers.rights.helpers import (
     create_data_request,
     create_person,
     create_staff,
-    global_id,
     refusal,
     request_global_id,
     sign_in,
     without_locations,
 )
+from tests.support.ids import global_id
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{

@@ -33,12 +33,12 @@ from tests.resolvers.rights.helpers import (
     create_data_request,
     create_person,
     create_staff,
-    global_id,
     refusal,
     request_global_id,
     sign_in,
     without_locations,
 )
+from tests.support.ids import global_id
 
 PHONE_OF = """
 query($id: ID!, $reveal: Boolean!) { account(id: $id) { id phone(reveal: $reveal) } }

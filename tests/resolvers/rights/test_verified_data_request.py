@@ -37,11 +37,11 @@ from tests.resolvers.rights.helpers import (
     create_person,
     create_staff,
     error,
-    global_id,
     notifications,
     request_global_id,
     sign_in,
 )
+from tests.support.ids import global_id
 
 REQUEST_CODE = f"""
 mutation($contact: String!) {{

@@ -19,11 +19,11 @@ from tests.resolvers.rights.helpers import (
     create_data_request,
     create_person,
     error,
-    global_id,
     notifications,
     request_global_id,
     sign_in,
 )
+from tests.support.ids import global_id
 
 WITHDRAW = f"""
 mutation($input: WithdrawDataRequestInput!) {{

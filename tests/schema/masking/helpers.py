@@ -43,15 +43,10 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.factories import create_account
+from tests.support.ids import ACCOUNT_TYPES
 
 PASSWORD = "masking-Test-1"  # noqa: S105 (a test account's password)
 
-ACCOUNT_TYPES = {
-    AccountKind.INDIVIDUAL: "IndividualAccount",
-    AccountKind.BUSINESS: "BusinessAccount",
-    AccountKind.ENTERPRISE: "EnterpriseAccount",
-    AccountKind.SUB_ACCOUNT: "SubAccount",
-}
 DISPLAY_NAMES = {
     AccountKind.INDIVIDUAL: "Zhang Individual",
     AccountKind.BUSINESS: "Acme Business",
@@ -304,10 +299,6 @@ async def sign_in(
         await sessions.elevate(db, session_id, now)
     await db.commit()
     return issued.access_token
-
-
-def global_id(account: Account) -> str:
-    return to_global_id(ACCOUNT_TYPES[account.kind], account.id)
 
 
 def missing_id(account: Account) -> str:

@@ -52,7 +52,6 @@ from tests.schema.masking.helpers import (
     create_data_request,
     create_staff,
     create_subject,
-    global_id,
     masked,
     missing_id,
     nest,
@@ -61,6 +60,7 @@ from tests.schema.masking.helpers import (
     sign_in,
     without_locations,
 )
+from tests.support.ids import global_id
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 

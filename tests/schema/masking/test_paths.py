@@ -35,12 +35,12 @@ from tests.schema.masking.helpers import (
     create_data_request,
     create_staff,
     create_subject,
-    global_id,
     masked,
     refusal,
     sign_in,
     without_locations,
 )
+from tests.support.ids import global_id
 
 PHONE = clear("IndividualAccount", "phone")
 MASKED_PHONE = masked("IndividualAccount", "phone")

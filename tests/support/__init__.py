@@ -1,0 +1,1 @@
+"""What many tests share: IDs as the API writes them, staff members, signed-in viewers."""
