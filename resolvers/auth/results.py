@@ -21,14 +21,6 @@ class AuthResult:
 
 
 @dataclass
-class SmsCodeResult:
-    sent: bool = False
-    retry_after_seconds: int = 0
-    expires_at: datetime | None = None
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
 class OkResult:
     ok: bool = False
     user_errors: list[UserError] = field(default_factory=list)

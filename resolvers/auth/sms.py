@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from auth.contacts import parse_email, parse_phone
 from auth.senders import Sender
-from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
+from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     CODE_ERRORS,
@@ -16,41 +17,45 @@ from resolvers.auth.common import (
     registration_status,
     signed_in,
 )
-from resolvers.auth.results import AuthResult, SmsCodeResult
+from resolvers.auth.results import AuthResult
 from resolvers.context import RequestContext
-from resolvers.errors import UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 
 INVALID_PHONE = user_error(
     UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
 )
 
 
-async def request_sms_code(
-    ctx: RequestContext, phone: str | None, purpose: SmsPurpose
-) -> SmsCodeResult:
-    if purpose is SmsPurpose.STEP_UP:
+class CodeRequest(Protocol):
+    """What asking for an SMS code takes (requestSmsCode's input has these fields)."""
+
+    phone: str | None
+    purpose: SmsPurpose
+
+
+async def request_sms_code(ctx: RequestContext, request: CodeRequest) -> Issued:
+    if request.purpose is SmsPurpose.STEP_UP:
         # To the bound phone of the signed-in account; the input names none.
         account = ctx.viewer_account
         target = account.phone if account is not None else None
         if target is None:
-            return SmsCodeResult(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.CONTACT_REQUIRED,
-                        "Step-up by SMS needs a signed-in account with a bound phone.",
-                    )
-                ]
+            raise Refused(
+                user_error(
+                    UserErrorCode.CONTACT_REQUIRED,
+                    "Step-up by SMS needs a signed-in account with a bound phone.",
+                )
             )
     else:
-        target = parse_phone(phone) if phone else None
+        target = parse_phone(request.phone) if request.phone else None
         if target is None:
-            return SmsCodeResult(user_errors=[INVALID_PHONE])
-    return await _send_code(ctx, target, purpose, ctx.auth.sms)
+            raise Refused(INVALID_PHONE)
+    return await _send_code(ctx, target, request.purpose, ctx.auth.sms)
 
 
 async def _send_code(
     ctx: RequestContext, recipient: str, purpose: SmsPurpose, sender: Sender
-) -> SmsCodeResult:
+) -> Issued:
+    """The code sent; RATE_LIMITED, with how long to wait, when it is asked too soon."""
     issued = await issue_code(
         ctx.scope,
         recipient=recipient,
@@ -61,29 +66,23 @@ async def _send_code(
         client_address=ctx.client_address,
     )
     if not issued.sent:
-        return SmsCodeResult(
+        raise Refused(
+            user_error(
+                UserErrorCode.RATE_LIMITED,
+                f"Wait {issued.retry_after_seconds} s before asking for another code.",
+            ),
             retry_after_seconds=issued.retry_after_seconds,
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Wait {issued.retry_after_seconds} s before asking for another code.",
-                )
-            ],
         )
-    return SmsCodeResult(
-        sent=True, retry_after_seconds=issued.retry_after_seconds, expires_at=issued.expires_at
-    )
+    return issued
 
 
-async def request_email_code(ctx: RequestContext, email: str) -> SmsCodeResult:
+async def request_email_code(ctx: RequestContext, email: str) -> Issued:
     """A LOGIN code by e-mail, within the e-mail limits; the same answer whether or not
     the address signs anybody in (a code for nobody's address opens nothing)."""
     address = parse_email(email)
     if address is None:
-        return SmsCodeResult(
-            user_errors=[
-                user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-            ]
+        raise Refused(
+            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
         )
     return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 

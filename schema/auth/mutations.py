@@ -30,13 +30,7 @@ class AuthMutations:
     async def request_sms_code(
         self, info: Info, input: RequestSmsCodeInput
     ) -> RequestSmsCodePayload:
-        result = await sms.request_sms_code(info.context, input.phone, input.purpose)
-        return RequestSmsCodePayload(
-            sent=result.sent,
-            retry_after_seconds=result.retry_after_seconds,
-            expires_at=result.expires_at,
-            user_errors=user_errors(result.user_errors),
-        )
+        return RequestSmsCodePayload.of(await sms.request_sms_code(info.context, input))
 
     @strawberry.mutation(
         description=(
@@ -47,13 +41,7 @@ class AuthMutations:
     async def request_email_code(
         self, info: Info, input: RequestEmailCodeInput
     ) -> RequestSmsCodePayload:
-        result = await sms.request_email_code(info.context, input.email)
-        return RequestSmsCodePayload(
-            sent=result.sent,
-            retry_after_seconds=result.retry_after_seconds,
-            expires_at=result.expires_at,
-            user_errors=user_errors(result.user_errors),
-        )
+        return RequestSmsCodePayload.of(await sms.request_email_code(info.context, input.email))
 
     @strawberry.mutation(description="Sign in with a phone and SMS code; registers a new phone.")
     async def login_with_sms(self, info: Info, input: LoginWithSmsInput) -> AuthPayload:
