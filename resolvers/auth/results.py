@@ -11,13 +11,14 @@ from resolvers.errors import UserError
 
 
 @dataclass
-class AuthResult:
-    tokens: IssuedTokens | None = None
+class SignedIn:
+    """A session opened: its tokens and the account it signs in (none for staff)."""
+
+    tokens: IssuedTokens
     account: Account | None = None
     is_new_account: bool = False
     # Signed in with a password that no longer meets the rule: the client asks for a new one.
     must_change_password: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
 
 
 @dataclass

@@ -12,10 +12,10 @@ from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from models import Account, AuthSession, SmsPurpose, StaffMember
 from resolvers.auth.common import CODE_ERRORS, client_key, login_keys, rate_limited
-from resolvers.auth.results import AuthResult, ElevateResult, OkResult
+from resolvers.auth.results import ElevateResult, OkResult, SignedIn
 from resolvers.auth.staff import SecondFactor, check_totp
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 
 
 def require_viewer(ctx: RequestContext) -> Viewer:
@@ -24,7 +24,7 @@ def require_viewer(ctx: RequestContext) -> Viewer:
     return ctx.viewer
 
 
-async def refresh_session(ctx: RequestContext, refresh_token: str) -> AuthResult:
+async def refresh_session(ctx: RequestContext, refresh_token: str) -> SignedIn:
     try:
         session, tokens = await sessions.rotate_refresh_token(
             ctx.session,
@@ -34,17 +34,15 @@ async def refresh_session(ctx: RequestContext, refresh_token: str) -> AuthResult
             client_address=ctx.client_address,
         )
     except InvalidToken:
-        return AuthResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.INVALID_CREDENTIALS,
-                    "The refresh token is not valid; sign in again.",
-                    "refreshToken",
-                )
-            ]
-        )
+        raise Refused(
+            user_error(
+                UserErrorCode.INVALID_CREDENTIALS,
+                "The refresh token is not valid; sign in again.",
+                "refreshToken",
+            )
+        ) from None
     account = await ctx.session.get(Account, session.account_id) if session.account_id else None
-    return AuthResult(tokens=tokens, account=account)
+    return SignedIn(tokens=tokens, account=account)
 
 
 async def logout(ctx: RequestContext) -> OkResult:

@@ -11,19 +11,15 @@ from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_co
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     CODE_ERRORS,
+    INVALID_PHONE,
     new_display_name,
-    policy_error,
+    new_individual_status,
     record_failed_login,
-    registration_status,
     signed_in,
 )
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserErrorCode, user_error
-
-INVALID_PHONE = user_error(
-    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
-)
 
 
 class CodeRequest(Protocol):
@@ -87,38 +83,38 @@ async def request_email_code(ctx: RequestContext, email: str) -> Issued:
     return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 
 
-async def login_with_sms(
-    ctx: RequestContext,
-    phone: str,
-    code: str,
-    birth_date: date | None,
-    accept_policy_version: str | None,
-) -> AuthResult:
-    parsed = parse_phone(phone)
+class SmsSignIn(Protocol):
+    """What signing in with an SMS code takes (loginWithSms's input has these fields);
+    the birth date and the policy version count only when the phone registers."""
+
+    phone: str
+    code: str
+    birth_date: date | None
+    accept_policy_version: str | None
+
+
+async def login_with_sms(ctx: RequestContext, sign_in: SmsSignIn) -> SignedIn:
+    parsed = parse_phone(sign_in.phone)
     if parsed is None:
-        return AuthResult(user_errors=[INVALID_PHONE])
+        raise Refused(INVALID_PHONE)
     now = ctx.now()
     account = await queries.account_by_phone(ctx.session, parsed)
     check, row = await check_code(
-        ctx.scope, recipient=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
+        ctx.scope, recipient=parsed, purpose=SmsPurpose.LOGIN, code=sign_in.code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         if account is not None:
             await record_failed_login(ctx, account, LoginMethod.SMS_CODE)
-        return AuthResult(user_errors=[CODE_ERRORS[check]])
+        raise Refused(CODE_ERRORS[check])
 
     status = AccountStatus.ACTIVE
     if account is None:
         # Registration: a refused one leaves the code usable for another try.
-        refusal = await policy_error(ctx, accept_policy_version)
-        if refusal is not None:
-            return AuthResult(user_errors=[refusal])
-        checked = registration_status(birth_date, now.date())
-        if not isinstance(checked, AccountStatus):
-            return AuthResult(user_errors=[checked])
-        status = checked
+        status = await new_individual_status(
+            ctx, sign_in.accept_policy_version, sign_in.birth_date, now.date()
+        )
     if not await consume_code(ctx.session, row, now):
-        return AuthResult(user_errors=[CODE_ERRORS[CodeCheck.INVALID]])
+        raise Refused(CODE_ERRORS[CodeCheck.INVALID])
     if account is not None:
         return await signed_in(ctx, account, LoginMethod.SMS_CODE)
     account = Account(
@@ -126,8 +122,8 @@ async def login_with_sms(
         status=status,
         display_name=new_display_name(),
         created_at=now,
-        birth_date=birth_date,
-        accepted_policy_version=accept_policy_version,
+        birth_date=sign_in.birth_date,
+        accepted_policy_version=sign_in.accept_policy_version,
         accepted_policy_at=now,
     )
     account.phone = parsed

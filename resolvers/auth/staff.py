@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,9 +28,9 @@ from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
 from resolvers.accounts.access import step_up_error
 from resolvers.auth.common import client_key, current_password_error, rate_limited
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.settings.notices import NOTICE
 from resolvers.settings.results import AccountResult, failed
 
@@ -78,9 +79,17 @@ async def check_totp(
     return SecondFactor.RIGHT, 0
 
 
-async def login_staff(ctx: RequestContext, email: str, password: str, totp: str) -> AuthResult:
+class StaffSignIn(Protocol):
+    """What a staff sign-in takes (loginStaff's input has these fields)."""
+
+    email: str
+    password: str
+    totp: str
+
+
+async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
     """The password, then the TOTP code; one answer for every way of being wrong."""
-    raw = email.strip()
+    raw = sign_in.email.strip()
     address = parse_email(raw)
     staff = await queries.staff_by_email(ctx.session, address) if address else None
     # Per login and client: staff have a second factor, so a stranger's wrong passwords
@@ -91,7 +100,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
         ctx.auth.limiter,
         key,
         staff.password_hash if staff else None,
-        password,
+        sign_in.password,
         client=client_key(ctx),
     )
 
@@ -110,25 +119,25 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
 
     if outcome.check is PasswordCheck.RATE_LIMITED:
         log("staff_sign_in_locked", "refused")
-        return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
+        raise Refused(rate_limited(outcome.retry_after_seconds))
     if outcome.check is PasswordCheck.WRONG or staff is None:
         log("staff_sign_in", "failure", factor="password")
-        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
-    second, retry_after = await check_totp(ctx, staff, totp)
+        raise Refused(INVALID_STAFF_CREDENTIALS)
+    second, retry_after = await check_totp(ctx, staff, sign_in.totp)
     if second is SecondFactor.RATE_LIMITED:
         log("staff_sign_in_locked", "refused")
-        return AuthResult(user_errors=[rate_limited(retry_after, "totp")])
+        raise Refused(rate_limited(retry_after, "totp"))
     if second is SecondFactor.WRONG:
         log("staff_sign_in", "failure", factor="totp")
-        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
+        raise Refused(INVALID_STAFF_CREDENTIALS)
     if staff.disabled_at is not None:
         log("staff_sign_in", "refused", reason="disabled")
-        return AuthResult(user_errors=[STAFF_DISABLED])
+        raise Refused(STAFF_DISABLED)
     tokens = await sessions.open_session(
         ctx.session, ctx.auth.tokens, now=ctx.now(), staff_id=staff.id, user_agent=ctx.user_agent
     )
     log("staff_sign_in", "success", session_id=tokens.session_id)
-    return AuthResult(tokens=tokens, must_change_password=must_change_password(password))
+    return SignedIn(tokens=tokens, must_change_password=must_change_password(sign_in.password))
 
 
 async def set_staff_password(
