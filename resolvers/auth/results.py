@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from auth.sessions import IssuedTokens
 from models import Account
@@ -24,10 +23,4 @@ class SignedIn:
 @dataclass
 class OkResult:
     ok: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class ElevateResult:
-    elevated_until: datetime | None = None
     user_errors: list[UserError] = field(default_factory=list)

@@ -19,7 +19,6 @@ from schema.auth.inputs import (
 )
 from schema.auth.payloads import AuthPayload
 from schema.auth.types import ElevateSessionPayload, RequestSmsCodePayload
-from schema.common import user_errors
 from schema.context import Info
 from schema.payloads import OkPayload
 
@@ -75,18 +74,18 @@ class AuthMutations:
 
     @strawberry.mutation(description="End the current session.")
     async def logout(self, info: Info) -> OkPayload:
-        result = await sessions.logout(info.context)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.logout(info.context)
+        return OkPayload.done()
 
     @strawberry.mutation(description="End every session of the viewer but the current one.")
     async def revoke_other_sessions(self, info: Info) -> OkPayload:
-        result = await sessions.revoke_other_sessions(info.context)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.revoke_other_sessions(info.context)
+        return OkPayload.done()
 
     @strawberry.mutation(description="End one of the viewer's sessions.")
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> OkPayload:
-        result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.revoke_session(info.context, key_of(input.id, "Session"))
+        return OkPayload.done()
 
     @strawberry.mutation(
         description="Step up for 5 minutes with a STEP_UP code, the password or WeChat."
@@ -94,14 +93,5 @@ class AuthMutations:
     async def elevate_session(
         self, info: Info, input: ElevateSessionInput
     ) -> ElevateSessionPayload:
-        result = await wechat_step_up.elevate_session(
-            info.context,
-            input.sms_code,
-            input.password,
-            input.totp,
-            input.wechat_code,
-            input.wechat_state,
-        )
-        return ElevateSessionPayload(
-            elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)
-        )
+        until = await wechat_step_up.elevate_session(info.context, input)
+        return ElevateSessionPayload(elevated_until=until)
