@@ -32,7 +32,6 @@ from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.settings.notices import NOTICE
-from resolvers.settings.results import AccountResult, failed
 
 INVALID_STAFF_CREDENTIALS = user_error(
     UserErrorCode.INVALID_CREDENTIALS, "The e-mail, the password or the code is not right."
@@ -140,9 +139,14 @@ async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
     return SignedIn(tokens=tokens, must_change_password=must_change_password(sign_in.password))
 
 
-async def set_staff_password(
-    ctx: RequestContext, current_password: str | None, new_password: str
-) -> AccountResult:
+class PasswordChange(Protocol):
+    """What changing a password takes (setPassword's input has these fields)."""
+
+    current_password: str | None
+    new_password: str
+
+
+async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> None:
     """A staff member changes its own password: from a session stepped up with the
     authenticator, with the current password (counted like every password check). Its
     other sessions end; this one stays."""
@@ -152,17 +156,20 @@ async def set_staff_password(
         raise LookupError("set_staff_password needs a staff viewer")
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
-        return failed(missing_step_up)
+        raise Refused(missing_step_up)
     wrong = await current_password_error(
-        ctx, tries_key("login", (staff.email or "").lower()), staff.password_hash, current_password
+        ctx,
+        tries_key("login", (staff.email or "").lower()),
+        staff.password_hash,
+        change.current_password,
     )
     if wrong is not None:
-        return failed(wrong)
-    problem = password_problem(new_password)
+        raise Refused(wrong)
+    problem = password_problem(change.new_password)
     if problem is not None:
-        return failed(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
     now = ctx.now()
-    staff.password_hash = await hash_password(new_password)
+    staff.password_hash = await hash_password(change.new_password)
     staff.password_changed_at = now
     await sessions.revoke_other_sessions(ctx.session, viewer, now)
     if staff.email is not None:
@@ -177,4 +184,3 @@ async def set_staff_password(
             )
         )
     log_security(ctx, "sign_in_method_changed", "success", method="staff password")
-    return AccountResult()

@@ -37,11 +37,8 @@ class SettingsMutations:
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
         viewer = info.context.viewer
         if viewer is not None and viewer.staff_id is not None:
-            return AccountPayload.from_result(
-                await staff.set_staff_password(
-                    info.context, input.current_password, input.new_password
-                )
-            )
+            await staff.set_staff_password(info.context, input)
+            return AccountPayload()  # staff have no account to answer with
         return AccountPayload.from_result(
             await profile.set_password(info.context, input.current_password, input.new_password)
         )
