@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from auth.contacts import looks_like_email, parse_email, parse_phone
@@ -188,28 +189,34 @@ async def register_business(ctx: RequestContext, registration: BusinessRegistrat
         raise Refused(*errors)
     if await queries.email_taken(ctx.session, email):
         raise Refused(_already_registered("email"))
-    now = ctx.now()
     account = Account(
         kind=AccountKind.BUSINESS,
         display_name=registration.business_name.strip()[:60],
         business_name=registration.business_name.strip(),
         ur_token=registration.ur_token.strip(),
-        created_at=now,
-        password_hash=await hash_password(registration.password),
-        password_changed_at=now,
-        accepted_policy_version=registration.accept_policy_version,
-        accepted_policy_at=now,
     )
-    return await _registered(ctx, account, email)
+    return await _registered(ctx, account, registration, email, ctx.now())
 
 
-async def _registered(ctx: RequestContext, account: Account, email: str) -> SignedIn:
-    """Store a new account whose address waits for its token, and sign it in.
+async def _registered(
+    ctx: RequestContext,
+    account: Account,
+    registration: Registration,
+    email: str,
+    now: datetime,
+) -> SignedIn:
+    """Store a new account, with the registration's password and policy version, whose
+    address waits for its token, and sign it in.
 
     The address is unproven until the token mailed to it comes back (confirmEmail): till
     then it signs nobody in and blocks nobody else from registering or binding it. The
     registration itself signs the account in.
     """
+    account.created_at = now
+    account.password_hash = await hash_password(registration.password)
+    account.password_changed_at = now
+    account.accepted_policy_version = registration.accept_policy_version
+    account.accepted_policy_at = now
     account.unproven_email = email
     refusal = await send_email_token(
         ctx,
@@ -269,11 +276,6 @@ async def register_enterprise(
         kind=AccountKind.ENTERPRISE,
         display_name=registration.company_name.strip()[:60],
         company_name=registration.company_name.strip(),
-        created_at=now,
-        password_hash=await hash_password(registration.password),
-        password_changed_at=now,
-        accepted_policy_version=registration.accept_policy_version,
-        accepted_policy_at=now,
     )
     account.phone = phone  # proven by its code
-    return await _registered(ctx, account, email)
+    return await _registered(ctx, account, registration, email, now)

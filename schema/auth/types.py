@@ -106,11 +106,9 @@ class RequestSmsCodePayload:
 
     @classmethod
     def of(cls, issued: Issued) -> RequestSmsCodePayload:
-        return cls(
-            sent=issued.sent,
-            retry_after_seconds=issued.retry_after_seconds,
-            expires_at=issued.expires_at,
-        )
+        """The answer to a code sent: when to ask again, when the code expires."""
+        wait, expires = issued.retry_after_seconds, issued.expires_at
+        return cls(sent=issued.sent, retry_after_seconds=wait, expires_at=expires)
 
 
 @strawberry.type
