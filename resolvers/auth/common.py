@@ -13,9 +13,9 @@ from auth.minors import AgeGroup, age_group
 from auth.passwords import PasswordCheck, check_password, tries_key
 from auth.sms_codes import CodeCheck
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
 CODE_ERRORS = {
     CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),
@@ -26,6 +26,9 @@ CODE_ERRORS = {
         UserErrorCode.TOO_MANY_ATTEMPTS, "Too many tries; ask for a new code.", "code"
     ),
 }
+INVALID_PHONE = user_error(
+    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
+)
 
 
 def login_keys(account: Account) -> list[str]:
@@ -87,22 +90,36 @@ async def policy_error(ctx: RequestContext, accepted: str | None) -> UserError |
     return None
 
 
-def registration_status(birth_date: date | None, today: date) -> AccountStatus | UserError:
-    """The status a new individual starts in, or MINOR_UNDER_14."""
+async def new_individual_status(
+    ctx: RequestContext, accepted: str | None, birth_date: date | None, today: date
+) -> AccountStatus:
+    """The status a person registering starts in: refused without the current policy
+    accepted, under 14 (MINOR_UNDER_14) or born in the future; 14 to 17 wait for a
+    guardian's consent."""
+    refusal = await policy_error(ctx, accepted)
+    if refusal is not None:
+        raise Refused(refusal)
     if birth_date is None:
         return AccountStatus.ACTIVE
     if birth_date > today:
-        return user_error(
-            UserErrorCode.INVALID_INPUT, "The birth date is in the future.", "birthDate"
+        raise Refused(
+            user_error(UserErrorCode.INVALID_INPUT, "The birth date is in the future.", "birthDate")
         )
     group = age_group(birth_date, today)
     if group is AgeGroup.UNDER_14:
-        return user_error(
-            UserErrorCode.MINOR_UNDER_14, "Children under 14 may not register.", "birthDate"
+        raise Refused(
+            user_error(
+                UserErrorCode.MINOR_UNDER_14, "Children under 14 may not register.", "birthDate"
+            )
         )
     if group is AgeGroup.MINOR:
         return AccountStatus.PENDING_GUARDIAN_CONSENT
     return AccountStatus.ACTIVE
+
+
+def on_field(error: UserError, field: str) -> UserError:
+    """The same error, named on another input field."""
+    return UserError(code=error.code, message=error.message, field=(field,))
 
 
 def _login_event(
@@ -143,17 +160,15 @@ async def record_failed_login(ctx: RequestContext, account: Account, method: Log
 
 async def signed_in(
     ctx: RequestContext, account: Account, method: LoginMethod, *, is_new: bool = False
-) -> AuthResult:
+) -> SignedIn:
     """Open a session for an account whose credentials checked out."""
     if account.status is AccountStatus.DISABLED:
         record_login(ctx, account, method, success=False)
-        return AuthResult(
-            user_errors=[user_error(UserErrorCode.ACCOUNT_DISABLED, "This account is disabled.")]
-        )
+        raise Refused(user_error(UserErrorCode.ACCOUNT_DISABLED, "This account is disabled."))
     now = ctx.now()
     record_login(ctx, account, method, success=True)
     account.last_login_at = now
     tokens = await sessions.open_session(
         ctx.session, ctx.auth.tokens, now=now, account_id=account.id, user_agent=ctx.user_agent
     )
-    return AuthResult(tokens=tokens, account=account, is_new_account=is_new)
+    return SignedIn(tokens=tokens, account=account, is_new_account=is_new)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from auth.contacts import looks_like_email, parse_email, parse_phone
 from auth.email_tokens import CONFIRMATION_TTL
 from auth.message_limits import address_key
@@ -18,15 +21,17 @@ from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     CODE_ERRORS,
+    INVALID_PHONE,
     client_key,
+    on_field,
     policy_error,
     rate_limited,
     record_failed_login,
     signed_in,
 )
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.settings.contacts import CONFIRMATION_BODY, send_email_token
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
@@ -35,9 +40,15 @@ INVALID_CREDENTIALS = user_error(
 )
 
 
-async def login_with_password(
-    ctx: RequestContext, login: str, password: str, code: str | None = None
-) -> AuthResult:
+class PasswordSignIn(Protocol):
+    """What signing in with a password takes (loginWithPassword's input has these fields)."""
+
+    login: str
+    password: str
+    code: str | None
+
+
+async def login_with_password(ctx: RequestContext, sign_in: PasswordSignIn) -> SignedIn:
     """Known and unknown logins cost the same: one count of the try, one Argon2
     verification (against a dummy hash when there is no password to check), one answer.
 
@@ -46,7 +57,7 @@ async def login_with_password(
     second factor, so the limits that a stranger's guesses filled do not apply. Staff
     sign in with `loginStaff`, never here.
     """
-    raw = login.strip()
+    raw = sign_in.login.strip()
     account: Account | None = None
     normalized = parse_email(raw) if looks_like_email(raw) else parse_phone(raw)
     if normalized is not None:
@@ -56,21 +67,25 @@ async def login_with_password(
             else queries.account_by_phone(ctx.session, normalized)
         )
     proof = None
-    if code is not None:
+    if sign_in.code is not None:
         if normalized is None:
-            return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
+            raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "code"))
         check, proof = await check_code(
-            ctx.scope, recipient=normalized, purpose=SmsPurpose.LOGIN, code=code, now=ctx.now()
+            ctx.scope,
+            recipient=normalized,
+            purpose=SmsPurpose.LOGIN,
+            code=sign_in.code,
+            now=ctx.now(),
         )
         if check is not CodeCheck.OK or proof is None:
-            return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "code")])
+            raise Refused(on_field(CODE_ERRORS[check], "code"))
     key = tries_key("login", (normalized or raw).lower())
     stored = account.password_hash if account is not None else None
     outcome = await check_password(
         ctx.auth.limiter,
         key,
         stored,
-        password,
+        sign_in.password,
         client=client_key(ctx),
         second_factor=proof is not None,
     )
@@ -82,33 +97,79 @@ async def login_with_password(
             actor_kind="account",
             actor_id=account.id if account else None,
         )
-        return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
+        raise Refused(rate_limited(outcome.retry_after_seconds))
     if outcome.check is PasswordCheck.WRONG or account is None:
         if account is not None:
             await record_failed_login(ctx, account, LoginMethod.PASSWORD)
         else:
             log_security(ctx, "sign_in", "failure", actor_kind="unknown login")
-        return AuthResult(user_errors=[INVALID_CREDENTIALS])
+        raise Refused(INVALID_CREDENTIALS)
     if proof is not None and not await consume_code(ctx.session, proof, ctx.now()):
-        return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "code")])
-    result = await signed_in(ctx, account, LoginMethod.PASSWORD)
-    result.must_change_password = result.tokens is not None and (
-        account.password_set_by_other or must_change_password(password)
+        raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "code"))
+    signed = await signed_in(ctx, account, LoginMethod.PASSWORD)
+    signed.must_change_password = account.password_set_by_other or must_change_password(
+        sign_in.password
     )
-    return result
+    return signed
 
 
-def _new_credentials(email: str, password: str) -> tuple[str | None, list[UserError]]:
+class Registration(Protocol):
+    """What every registration with an address and a password takes."""
+
+    email: str
+    password: str
+    accept_policy_version: str
+
+
+class BusinessRegistration(Registration, Protocol):
+    """registerBusiness's input."""
+
+    business_name: str
+    ur_token: str
+
+
+class EnterpriseRegistration(Registration, Protocol):
+    """registerEnterprise's input: the phone is proven by a BIND_PHONE code."""
+
+    company_name: str
+    phone: str
+    sms_code: str
+
+
+async def _registration_errors(
+    ctx: RequestContext, registration: Registration, *problems: UserError | None
+) -> tuple[str | None, list[UserError]]:
+    """The address parsed, and everything wrong with the registration, in the order of
+    its input: the address, the password, the other `problems`, the policy version.
+
+    ALREADY_EXISTS tells whether an address signs somebody in: a registration is asked
+    at most 10 times an hour from one client address (both registrations share the
+    count), so that addresses cannot be tried at scale.
+    """
+    counted = await ctx.auth.limiter.hit(
+        REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
+    )
+    if not counted.allowed:
+        raise Refused(
+            user_error(
+                UserErrorCode.RATE_LIMITED,
+                f"Too many registrations; try again in {counted.retry_after_seconds} s.",
+            )
+        )
     errors: list[UserError] = []
-    parsed = parse_email(email)
-    if parsed is None:
+    email = parse_email(registration.email)
+    if email is None:
         errors.append(
             user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
         )
-    problem = password_problem(password)
-    if problem is not None:
-        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
-    return parsed, errors
+    weak = password_problem(registration.password)
+    if weak is not None:
+        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, weak, "password"))
+    errors.extend(problem for problem in problems if problem is not None)
+    refusal = await policy_error(ctx, registration.accept_policy_version)
+    if refusal is not None:
+        errors.append(refusal)
+    return email, errors
 
 
 def _name_error(value: str, field: str, limit: int = 200) -> UserError | None:
@@ -117,56 +178,45 @@ def _name_error(value: str, field: str, limit: int = 200) -> UserError | None:
     return None
 
 
-async def register_business(
-    ctx: RequestContext,
-    email: str,
-    business_name: str,
-    ur_token: str,
-    password: str,
-    accept_policy_version: str,
-) -> AuthResult:
-    # ALREADY_EXISTS tells whether an address signs somebody in: asked at most 10 times an
-    # hour from one client address (registerEnterprise shares the count), so that
-    # addresses cannot be tried at scale.
-    counted = await ctx.auth.limiter.hit(
-        REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
+async def register_business(ctx: RequestContext, registration: BusinessRegistration) -> SignedIn:
+    email, errors = await _registration_errors(
+        ctx,
+        registration,
+        _name_error(registration.business_name, "businessName"),
+        _name_error(registration.ur_token, "urToken", 64),
     )
-    if not counted.allowed:
-        return AuthResult(user_errors=[_too_many_registrations(counted.retry_after_seconds)])
-    parsed, errors = _new_credentials(email, password)
-    for problem in (
-        _name_error(business_name, "businessName"),
-        _name_error(ur_token, "urToken", 64),
-        await policy_error(ctx, accept_policy_version),
-    ):
-        if problem is not None:
-            errors.append(problem)
-    if not errors and parsed is not None and await queries.email_taken(ctx.session, parsed):
-        errors.append(_already_registered("email"))
-    if errors or parsed is None:
-        return AuthResult(user_errors=errors)
-    now = ctx.now()
+    if errors or email is None:
+        raise Refused(*errors)
+    if await queries.email_taken(ctx.session, email):
+        raise Refused(_already_registered("email"))
     account = Account(
         kind=AccountKind.BUSINESS,
-        display_name=business_name.strip()[:60],
-        business_name=business_name.strip(),
-        ur_token=ur_token.strip(),
-        created_at=now,
-        password_hash=await hash_password(password),
-        password_changed_at=now,
-        accepted_policy_version=accept_policy_version,
-        accepted_policy_at=now,
+        display_name=registration.business_name.strip()[:60],
+        business_name=registration.business_name.strip(),
+        ur_token=registration.ur_token.strip(),
     )
-    return await _registered(ctx, account, parsed)
+    return await _registered(ctx, account, registration, email, ctx.now())
 
 
-async def _registered(ctx: RequestContext, account: Account, email: str) -> AuthResult:
-    """Store a new account whose address waits for its token, and sign it in.
+async def _registered(
+    ctx: RequestContext,
+    account: Account,
+    registration: Registration,
+    email: str,
+    now: datetime,
+) -> SignedIn:
+    """Store a new account, with the registration's password and policy version, whose
+    address waits for its token, and sign it in.
 
     The address is unproven until the token mailed to it comes back (confirmEmail): till
     then it signs nobody in and blocks nobody else from registering or binding it. The
     registration itself signs the account in.
     """
+    account.created_at = now
+    account.password_hash = await hash_password(registration.password)
+    account.password_changed_at = now
+    account.accepted_policy_version = registration.accept_policy_version
+    account.accepted_policy_at = now
     account.unproven_email = email
     refusal = await send_email_token(
         ctx,
@@ -178,17 +228,10 @@ async def _registered(ctx: RequestContext, account: Account, email: str) -> Auth
         asked_by=account.id,
     )
     if refusal is not None:
-        return AuthResult(user_errors=[refusal])
+        raise Refused(refusal)
     ctx.session.add(account)
     await ctx.session.flush()
     return await signed_in(ctx, account, LoginMethod.PASSWORD, is_new=True)
-
-
-def _too_many_registrations(retry_after_seconds: int) -> UserError:
-    return user_error(
-        UserErrorCode.RATE_LIMITED,
-        f"Too many registrations; try again in {retry_after_seconds} s.",
-    )
 
 
 def _already_registered(field: str) -> UserError:
@@ -198,61 +241,41 @@ def _already_registered(field: str) -> UserError:
 
 
 async def register_enterprise(
-    ctx: RequestContext,
-    company_name: str,
-    email: str,
-    phone: str,
-    sms_code: str,
-    password: str,
-    accept_policy_version: str,
-) -> AuthResult:
-    counted = await ctx.auth.limiter.hit(
-        REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
+    ctx: RequestContext, registration: EnterpriseRegistration
+) -> SignedIn:
+    phone = parse_phone(registration.phone)
+    email, errors = await _registration_errors(
+        ctx,
+        registration,
+        INVALID_PHONE if phone is None else None,
+        _name_error(registration.company_name, "companyName"),
     )
-    if not counted.allowed:
-        return AuthResult(user_errors=[_too_many_registrations(counted.retry_after_seconds)])
-    parsed_email, errors = _new_credentials(email, password)
-    parsed_phone = parse_phone(phone)
-    if parsed_phone is None:
-        errors.append(
-            user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
-        )
-    for problem in (
-        _name_error(company_name, "companyName"),
-        await policy_error(ctx, accept_policy_version),
-    ):
-        if problem is not None:
-            errors.append(problem)
-    if errors or parsed_email is None or parsed_phone is None:
-        return AuthResult(user_errors=errors)
+    if errors or email is None or phone is None:
+        raise Refused(*errors)
     # The code first: only the phone's holder learns whether the phone is registered.
     now = ctx.now()
     check, row = await check_code(
-        ctx.scope, recipient=parsed_phone, purpose=SmsPurpose.BIND_PHONE, code=sms_code, now=now
+        ctx.scope,
+        recipient=phone,
+        purpose=SmsPurpose.BIND_PHONE,
+        code=registration.sms_code,
+        now=now,
     )
     if check is not CodeCheck.OK or row is None:
-        return AuthResult(user_errors=[_on_field(CODE_ERRORS[check], "smsCode")])
-    if await queries.email_taken(ctx.session, parsed_email):
-        errors.append(_already_registered("email"))
-    if await queries.account_by_phone(ctx.session, parsed_phone):
-        errors.append(_already_registered("phone"))
-    if errors:
-        return AuthResult(user_errors=errors)
+        raise Refused(on_field(CODE_ERRORS[check], "smsCode"))
+    taken: list[UserError] = []
+    if await queries.email_taken(ctx.session, email):
+        taken.append(_already_registered("email"))
+    if await queries.account_by_phone(ctx.session, phone):
+        taken.append(_already_registered("phone"))
+    if taken:
+        raise Refused(*taken)
     if not await consume_code(ctx.session, row, now):
-        return AuthResult(user_errors=[_on_field(CODE_ERRORS[CodeCheck.INVALID], "smsCode")])
+        raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "smsCode"))
     account = Account(
         kind=AccountKind.ENTERPRISE,
-        display_name=company_name.strip()[:60],
-        company_name=company_name.strip(),
-        created_at=now,
-        password_hash=await hash_password(password),
-        password_changed_at=now,
-        accepted_policy_version=accept_policy_version,
-        accepted_policy_at=now,
+        display_name=registration.company_name.strip()[:60],
+        company_name=registration.company_name.strip(),
     )
-    account.phone = parsed_phone  # proven by its code
-    return await _registered(ctx, account, parsed_email)
-
-
-def _on_field(error: UserError, field: str) -> UserError:
-    return UserError(code=error.code, message=error.message, field=(field,))
+    account.phone = phone  # proven by its code
+    return await _registered(ctx, account, registration, email, now)

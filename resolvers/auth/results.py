@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from auth.sessions import IssuedTokens
 from models import Account
@@ -11,30 +10,17 @@ from resolvers.errors import UserError
 
 
 @dataclass
-class AuthResult:
-    tokens: IssuedTokens | None = None
+class SignedIn:
+    """A session opened: its tokens and the account it signs in (none for staff)."""
+
+    tokens: IssuedTokens
     account: Account | None = None
     is_new_account: bool = False
     # Signed in with a password that no longer meets the rule: the client asks for a new one.
     must_change_password: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class SmsCodeResult:
-    sent: bool = False
-    retry_after_seconds: int = 0
-    expires_at: datetime | None = None
-    user_errors: list[UserError] = field(default_factory=list)
 
 
 @dataclass
 class OkResult:
     ok: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class ElevateResult:
-    elevated_until: datetime | None = None
     user_errors: list[UserError] = field(default_factory=list)

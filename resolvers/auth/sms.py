@@ -3,54 +3,55 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from auth.contacts import parse_email, parse_phone
 from auth.senders import Sender
-from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
+from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     CODE_ERRORS,
+    INVALID_PHONE,
     new_display_name,
-    policy_error,
+    new_individual_status,
     record_failed_login,
-    registration_status,
     signed_in,
 )
-from resolvers.auth.results import AuthResult, SmsCodeResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
-from resolvers.errors import UserErrorCode, user_error
-
-INVALID_PHONE = user_error(
-    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
-)
+from resolvers.errors import Refused, UserErrorCode, user_error
 
 
-async def request_sms_code(
-    ctx: RequestContext, phone: str | None, purpose: SmsPurpose
-) -> SmsCodeResult:
-    if purpose is SmsPurpose.STEP_UP:
+class CodeRequest(Protocol):
+    """What asking for an SMS code takes (requestSmsCode's input has these fields)."""
+
+    phone: str | None
+    purpose: SmsPurpose
+
+
+async def request_sms_code(ctx: RequestContext, request: CodeRequest) -> Issued:
+    if request.purpose is SmsPurpose.STEP_UP:
         # To the bound phone of the signed-in account; the input names none.
         account = ctx.viewer_account
         target = account.phone if account is not None else None
         if target is None:
-            return SmsCodeResult(
-                user_errors=[
-                    user_error(
-                        UserErrorCode.CONTACT_REQUIRED,
-                        "Step-up by SMS needs a signed-in account with a bound phone.",
-                    )
-                ]
+            raise Refused(
+                user_error(
+                    UserErrorCode.CONTACT_REQUIRED,
+                    "Step-up by SMS needs a signed-in account with a bound phone.",
+                )
             )
     else:
-        target = parse_phone(phone) if phone else None
+        target = parse_phone(request.phone) if request.phone else None
         if target is None:
-            return SmsCodeResult(user_errors=[INVALID_PHONE])
-    return await _send_code(ctx, target, purpose, ctx.auth.sms)
+            raise Refused(INVALID_PHONE)
+    return await _send_code(ctx, target, request.purpose, ctx.auth.sms)
 
 
 async def _send_code(
     ctx: RequestContext, recipient: str, purpose: SmsPurpose, sender: Sender
-) -> SmsCodeResult:
+) -> Issued:
+    """The code sent; RATE_LIMITED, with how long to wait, when it is asked too soon."""
     issued = await issue_code(
         ctx.scope,
         recipient=recipient,
@@ -61,65 +62,59 @@ async def _send_code(
         client_address=ctx.client_address,
     )
     if not issued.sent:
-        return SmsCodeResult(
+        raise Refused(
+            user_error(
+                UserErrorCode.RATE_LIMITED,
+                f"Wait {issued.retry_after_seconds} s before asking for another code.",
+            ),
             retry_after_seconds=issued.retry_after_seconds,
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Wait {issued.retry_after_seconds} s before asking for another code.",
-                )
-            ],
         )
-    return SmsCodeResult(
-        sent=True, retry_after_seconds=issued.retry_after_seconds, expires_at=issued.expires_at
-    )
+    return issued
 
 
-async def request_email_code(ctx: RequestContext, email: str) -> SmsCodeResult:
+async def request_email_code(ctx: RequestContext, email: str) -> Issued:
     """A LOGIN code by e-mail, within the e-mail limits; the same answer whether or not
     the address signs anybody in (a code for nobody's address opens nothing)."""
     address = parse_email(email)
     if address is None:
-        return SmsCodeResult(
-            user_errors=[
-                user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-            ]
+        raise Refused(
+            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
         )
     return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 
 
-async def login_with_sms(
-    ctx: RequestContext,
-    phone: str,
-    code: str,
-    birth_date: date | None,
-    accept_policy_version: str | None,
-) -> AuthResult:
-    parsed = parse_phone(phone)
+class SmsSignIn(Protocol):
+    """What signing in with an SMS code takes (loginWithSms's input has these fields);
+    the birth date and the policy version count only when the phone registers."""
+
+    phone: str
+    code: str
+    birth_date: date | None
+    accept_policy_version: str | None
+
+
+async def login_with_sms(ctx: RequestContext, sign_in: SmsSignIn) -> SignedIn:
+    parsed = parse_phone(sign_in.phone)
     if parsed is None:
-        return AuthResult(user_errors=[INVALID_PHONE])
+        raise Refused(INVALID_PHONE)
     now = ctx.now()
     account = await queries.account_by_phone(ctx.session, parsed)
     check, row = await check_code(
-        ctx.scope, recipient=parsed, purpose=SmsPurpose.LOGIN, code=code, now=now
+        ctx.scope, recipient=parsed, purpose=SmsPurpose.LOGIN, code=sign_in.code, now=now
     )
     if check is not CodeCheck.OK or row is None:
         if account is not None:
             await record_failed_login(ctx, account, LoginMethod.SMS_CODE)
-        return AuthResult(user_errors=[CODE_ERRORS[check]])
+        raise Refused(CODE_ERRORS[check])
 
     status = AccountStatus.ACTIVE
     if account is None:
         # Registration: a refused one leaves the code usable for another try.
-        refusal = await policy_error(ctx, accept_policy_version)
-        if refusal is not None:
-            return AuthResult(user_errors=[refusal])
-        checked = registration_status(birth_date, now.date())
-        if not isinstance(checked, AccountStatus):
-            return AuthResult(user_errors=[checked])
-        status = checked
+        status = await new_individual_status(
+            ctx, sign_in.accept_policy_version, sign_in.birth_date, now.date()
+        )
     if not await consume_code(ctx.session, row, now):
-        return AuthResult(user_errors=[CODE_ERRORS[CodeCheck.INVALID]])
+        raise Refused(CODE_ERRORS[CodeCheck.INVALID])
     if account is not None:
         return await signed_in(ctx, account, LoginMethod.SMS_CODE)
     account = Account(
@@ -127,8 +122,8 @@ async def login_with_sms(
         status=status,
         display_name=new_display_name(),
         created_at=now,
-        birth_date=birth_date,
-        accepted_policy_version=accept_policy_version,
+        birth_date=sign_in.birth_date,
+        accepted_policy_version=sign_in.accept_policy_version,
         accepted_policy_at=now,
     )
     account.phone = parsed

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy import or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +28,7 @@ from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
 from resolvers.accounts.access import require_step_up
 from resolvers.auth.common import client_key, current_password_error, rate_limited
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.settings.notices import NOTICE
@@ -77,9 +78,17 @@ async def check_totp(
     return SecondFactor.RIGHT, 0
 
 
-async def login_staff(ctx: RequestContext, email: str, password: str, totp: str) -> AuthResult:
+class StaffSignIn(Protocol):
+    """What a staff sign-in takes (loginStaff's input has these fields)."""
+
+    email: str
+    password: str
+    totp: str
+
+
+async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
     """The password, then the TOTP code; one answer for every way of being wrong."""
-    raw = email.strip()
+    raw = sign_in.email.strip()
     address = parse_email(raw)
     staff = await queries.staff_by_email(ctx.session, address) if address else None
     # Per login and client: staff have a second factor, so a stranger's wrong passwords
@@ -90,7 +99,7 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
         ctx.auth.limiter,
         key,
         staff.password_hash if staff else None,
-        password,
+        sign_in.password,
         client=client_key(ctx),
     )
 
@@ -109,30 +118,35 @@ async def login_staff(ctx: RequestContext, email: str, password: str, totp: str)
 
     if outcome.check is PasswordCheck.RATE_LIMITED:
         log("staff_sign_in_locked", "refused")
-        return AuthResult(user_errors=[rate_limited(outcome.retry_after_seconds)])
+        raise Refused(rate_limited(outcome.retry_after_seconds))
     if outcome.check is PasswordCheck.WRONG or staff is None:
         log("staff_sign_in", "failure", factor="password")
-        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
-    second, retry_after = await check_totp(ctx, staff, totp)
+        raise Refused(INVALID_STAFF_CREDENTIALS)
+    second, retry_after = await check_totp(ctx, staff, sign_in.totp)
     if second is SecondFactor.RATE_LIMITED:
         log("staff_sign_in_locked", "refused")
-        return AuthResult(user_errors=[rate_limited(retry_after, "totp")])
+        raise Refused(rate_limited(retry_after, "totp"))
     if second is SecondFactor.WRONG:
         log("staff_sign_in", "failure", factor="totp")
-        return AuthResult(user_errors=[INVALID_STAFF_CREDENTIALS])
+        raise Refused(INVALID_STAFF_CREDENTIALS)
     if staff.disabled_at is not None:
         log("staff_sign_in", "refused", reason="disabled")
-        return AuthResult(user_errors=[STAFF_DISABLED])
+        raise Refused(STAFF_DISABLED)
     tokens = await sessions.open_session(
         ctx.session, ctx.auth.tokens, now=ctx.now(), staff_id=staff.id, user_agent=ctx.user_agent
     )
     log("staff_sign_in", "success", session_id=tokens.session_id)
-    return AuthResult(tokens=tokens, must_change_password=must_change_password(password))
+    return SignedIn(tokens=tokens, must_change_password=must_change_password(sign_in.password))
 
 
-async def set_staff_password(
-    ctx: RequestContext, current_password: str | None, new_password: str
-) -> None:
+class PasswordChange(Protocol):
+    """What changing a password takes (setPassword's input has these fields)."""
+
+    current_password: str | None
+    new_password: str
+
+
+async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> None:
     """A staff member changes its own password: from a session stepped up with the
     authenticator, with the current password (counted like every password check). Its
     other sessions end; this one stays."""
@@ -142,15 +156,18 @@ async def set_staff_password(
         raise LookupError("set_staff_password needs a staff viewer")
     require_step_up(ctx)
     wrong = await current_password_error(
-        ctx, tries_key("login", (staff.email or "").lower()), staff.password_hash, current_password
+        ctx,
+        tries_key("login", (staff.email or "").lower()),
+        staff.password_hash,
+        change.current_password,
     )
     if wrong is not None:
         raise Refused(wrong)
-    problem = password_problem(new_password)
+    problem = password_problem(change.new_password)
     if problem is not None:
         raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
     now = ctx.now()
-    staff.password_hash = await hash_password(new_password)
+    staff.password_hash = await hash_password(change.new_password)
     staff.password_changed_at = now
     await sessions.revoke_other_sessions(ctx.session, viewer, now)
     if staff.email is not None:

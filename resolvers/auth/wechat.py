@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 from auth.errors import BadUserInput
 from auth.oauth_states import consume_state, new_state, redirect_allowed
@@ -12,16 +13,15 @@ from auth.wechat import WechatClient, WechatError, WechatProfile
 from models import (
     Account,
     AccountKind,
-    AccountStatus,
     IdentityProvider,
     LoginMethod,
     ThirdPartyIdentity,
     queries,
 )
-from resolvers.auth.common import new_display_name, policy_error, registration_status, signed_in
-from resolvers.auth.results import AuthResult
+from resolvers.auth.common import new_display_name, new_individual_status, signed_in
+from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
 INVALID_STATE = user_error(
     UserErrorCode.INVALID_STATE, "The sign-in link has expired or was used; start again.", "state"
@@ -87,17 +87,20 @@ def new_identity(
     return identity
 
 
-async def login_with_wechat(
-    ctx: RequestContext,
-    code: str,
-    state: str,
-    accept_policy_version: str | None,
-    *,
-    birth_date: date | None = None,
-) -> AuthResult:
-    profile = await wechat_profile(ctx, code, state)
+class WechatSignIn(Protocol):
+    """What finishing a WeChat sign-in takes (loginWithWechat's input has these fields);
+    the policy version and the birth date count only when the WeChat user registers."""
+
+    code: str
+    state: str
+    accept_policy_version: str | None
+    birth_date: date | None
+
+
+async def login_with_wechat(ctx: RequestContext, sign_in: WechatSignIn) -> SignedIn:
+    profile = await wechat_profile(ctx, sign_in.code, sign_in.state)
     if isinstance(profile, UserError):
-        return AuthResult(user_errors=[profile])
+        raise Refused(profile)
     identity = await queries.identity_by_open_id(
         ctx.session, IdentityProvider.WECHAT, profile.open_id
     )
@@ -107,22 +110,19 @@ async def login_with_wechat(
             identity.nickname = (profile.nickname or "")[:100] or identity.nickname
             identity.avatar_url = (profile.avatar_url or "")[:500] or identity.avatar_url
             return await signed_in(ctx, account, LoginMethod.WECHAT)
-    refusal = await policy_error(ctx, accept_policy_version)
-    if refusal is not None:
-        return AuthResult(user_errors=[refusal])
     now = ctx.now()
     # The age rules of every individual registration (under 14 refused, 14 to 17 pending).
-    status = registration_status(birth_date, now.date())
-    if not isinstance(status, AccountStatus):
-        return AuthResult(user_errors=[status])
+    status = await new_individual_status(
+        ctx, sign_in.accept_policy_version, sign_in.birth_date, now.date()
+    )
     account = Account(
         kind=AccountKind.INDIVIDUAL,
         status=status,
         display_name=(profile.nickname or "")[:60] or new_display_name(),
         avatar_url=(profile.avatar_url or "")[:500] or None,
         created_at=now,
-        birth_date=birth_date,
-        accepted_policy_version=accept_policy_version,
+        birth_date=sign_in.birth_date,
+        accepted_policy_version=sign_in.accept_policy_version,
         accepted_policy_at=now,
     )
     ctx.session.add(account)

@@ -9,15 +9,17 @@ linked to it. Any other proof goes to the password and SMS step-up unchanged.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from auth import sessions
 from auth.wechat import WechatProfile
 from models import IdentityProvider
-from resolvers.auth.results import ElevateResult
+from resolvers.auth.sessions import StepUpProof, require_viewer
 from resolvers.auth.sessions import elevate_session as elevate_with_code_or_password
-from resolvers.auth.sessions import require_viewer
 from resolvers.auth.wechat import wechat_profile
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
 ONE_PROOF = user_error(
     UserErrorCode.INVALID_INPUT,
@@ -40,33 +42,38 @@ def _renamed(error: UserError) -> UserError:
     return UserError(code=error.code, message=error.message, field=field or None)
 
 
-async def elevate_session(
-    ctx: RequestContext,
-    sms_code: str | None,
-    password: str | None,
-    totp: str | None,
-    wechat_code: str | None,
-    wechat_state: str | None,
-) -> ElevateResult:
+class WechatStepUpProof(StepUpProof, Protocol):
+    """Every proof elevateSession takes: a code, a password, or WeChat's redirect."""
+
+    wechat_code: str | None
+    wechat_state: str | None
+
+
+async def elevate_session(ctx: RequestContext, proof: WechatStepUpProof) -> datetime:
     """Step-up with exactly one proof; WeChat's is checked here, the others as before."""
-    if wechat_code is None and wechat_state is None:
-        return await elevate_with_code_or_password(ctx, sms_code, password, totp)
+    if proof.wechat_code is None and proof.wechat_state is None:
+        return await elevate_with_code_or_password(ctx, proof)
     viewer = require_viewer(ctx)
-    others = (sms_code, password, totp)
-    if any(proof is not None for proof in others) or not wechat_code or not wechat_state:
-        return ElevateResult(user_errors=[ONE_PROOF])
+    others = (proof.sms_code, proof.password, proof.totp)
+    if (
+        any(given is not None for given in others)
+        or not proof.wechat_code
+        or not proof.wechat_state
+    ):
+        raise Refused(ONE_PROOF)
     account = ctx.viewer_account
     if account is None:
-        return ElevateResult(user_errors=[NO_WECHAT])
+        raise Refused(NO_WECHAT)
     identities = await ctx.loaders.identities_by_account.load(account.id)
     linked = next((i for i in identities if i.provider is IdentityProvider.WECHAT), None)
     if linked is None:
-        return ElevateResult(user_errors=[NO_WECHAT])
-    profile = await wechat_profile(ctx, wechat_code, wechat_state, linking_to=account.id)
+        raise Refused(NO_WECHAT)
+    profile = await wechat_profile(
+        ctx, proof.wechat_code, proof.wechat_state, linking_to=account.id
+    )
     if not isinstance(profile, WechatProfile):
-        return ElevateResult(user_errors=[_renamed(profile)])
+        raise Refused(_renamed(profile))
     if profile.open_id != linked.open_id:
         log_security(ctx, "step_up", "failure", factor="wechat")
-        return ElevateResult(user_errors=[OTHER_WECHAT])
-    until = await sessions.elevate(ctx.session, viewer.session_id, ctx.now())
-    return ElevateResult(elevated_until=until)
+        raise Refused(OTHER_WECHAT)
+    return await sessions.elevate(ctx.session, viewer.session_id, ctx.now())

@@ -13,6 +13,7 @@ from auth.sessions import revoke_account_sessions
 from models import Account
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.common import current_password_error, login_keys
+from resolvers.auth.staff import PasswordChange
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
@@ -79,9 +80,7 @@ async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> Accoun
     return account
 
 
-async def set_password(
-    ctx: RequestContext, current_password: str | None, new_password: str
-) -> Account:
+async def set_password(ctx: RequestContext, change: PasswordChange) -> Account:
     """Needs the current password, or a step-up when the account has none yet.
 
     A new password ends every other session of the account at once: whoever signed in
@@ -90,17 +89,17 @@ async def set_password(
     account = require_account(ctx)
     if account.password_hash is not None:
         wrong = await current_password_error(
-            ctx, login_keys(account), account.password_hash, current_password
+            ctx, login_keys(account), account.password_hash, change.current_password
         )
         if wrong is not None:
             raise Refused(wrong)
     else:
         require_step_up(ctx)
-    problem = password_problem(new_password)
+    problem = password_problem(change.new_password)
     if problem is not None:
         raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
     now = ctx.now()
-    account.password_hash = await hash_password(new_password)
+    account.password_hash = await hash_password(change.new_password)
     account.password_changed_at = now
     account.password_set_by_other = False
     viewer = ctx.viewer

@@ -19,7 +19,6 @@ from schema.auth.inputs import (
 )
 from schema.auth.payloads import AuthPayload
 from schema.auth.types import ElevateSessionPayload, RequestSmsCodePayload
-from schema.common import user_errors
 from schema.context import Info
 from schema.payloads import OkPayload
 
@@ -30,13 +29,7 @@ class AuthMutations:
     async def request_sms_code(
         self, info: Info, input: RequestSmsCodeInput
     ) -> RequestSmsCodePayload:
-        result = await sms.request_sms_code(info.context, input.phone, input.purpose)
-        return RequestSmsCodePayload(
-            sent=result.sent,
-            retry_after_seconds=result.retry_after_seconds,
-            expires_at=result.expires_at,
-            user_errors=user_errors(result.user_errors),
-        )
+        return RequestSmsCodePayload.of(await sms.request_sms_code(info.context, input))
 
     @strawberry.mutation(
         description=(
@@ -47,96 +40,52 @@ class AuthMutations:
     async def request_email_code(
         self, info: Info, input: RequestEmailCodeInput
     ) -> RequestSmsCodePayload:
-        result = await sms.request_email_code(info.context, input.email)
-        return RequestSmsCodePayload(
-            sent=result.sent,
-            retry_after_seconds=result.retry_after_seconds,
-            expires_at=result.expires_at,
-            user_errors=user_errors(result.user_errors),
-        )
+        return RequestSmsCodePayload.of(await sms.request_email_code(info.context, input.email))
 
     @strawberry.mutation(description="Sign in with a phone and SMS code; registers a new phone.")
     async def login_with_sms(self, info: Info, input: LoginWithSmsInput) -> AuthPayload:
-        result = await sms.login_with_sms(
-            info.context, input.phone, input.code, input.birth_date, input.accept_policy_version
-        )
-        return AuthPayload.from_result(result)
+        return AuthPayload.of(await sms.login_with_sms(info.context, input))
 
     @strawberry.mutation(description="Sign in with an e-mail address or phone and a password.")
     async def login_with_password(self, info: Info, input: LoginWithPasswordInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await password.login_with_password(
-                info.context, input.login, input.password, input.code
-            )
-        )
+        return AuthPayload.of(await password.login_with_password(info.context, input))
 
     @strawberry.mutation(
         description="Staff sign-in: e-mail, password and the code of their authenticator."
     )
     async def login_staff(self, info: Info, input: LoginStaffInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await staff.login_staff(info.context, input.email, input.password, input.totp)
-        )
+        return AuthPayload.of(await staff.login_staff(info.context, input))
 
     @strawberry.mutation(description="Finish a WeChat sign-in; registers a new WeChat user.")
     async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await wechat.login_with_wechat(
-                info.context,
-                input.code,
-                input.state,
-                input.accept_policy_version,
-                birth_date=input.birth_date,
-            )
-        )
+        return AuthPayload.of(await wechat.login_with_wechat(info.context, input))
 
     @strawberry.mutation
     async def register_business(self, info: Info, input: RegisterBusinessInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await password.register_business(
-                info.context,
-                input.email,
-                input.business_name,
-                input.ur_token,
-                input.password,
-                input.accept_policy_version,
-            )
-        )
+        return AuthPayload.of(await password.register_business(info.context, input))
 
     @strawberry.mutation
     async def register_enterprise(self, info: Info, input: RegisterEnterpriseInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await password.register_enterprise(
-                info.context,
-                input.company_name,
-                input.email,
-                input.phone,
-                input.sms_code,
-                input.password,
-                input.accept_policy_version,
-            )
-        )
+        return AuthPayload.of(await password.register_enterprise(info.context, input))
 
     @strawberry.mutation(description="Trade a refresh token for new tokens; it rotates on use.")
     async def refresh_session(self, info: Info, input: RefreshSessionInput) -> AuthPayload:
-        return AuthPayload.from_result(
-            await sessions.refresh_session(info.context, input.refresh_token)
-        )
+        return AuthPayload.of(await sessions.refresh_session(info.context, input.refresh_token))
 
     @strawberry.mutation(description="End the current session.")
     async def logout(self, info: Info) -> OkPayload:
-        result = await sessions.logout(info.context)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.logout(info.context)
+        return OkPayload.done()
 
     @strawberry.mutation(description="End every session of the viewer but the current one.")
     async def revoke_other_sessions(self, info: Info) -> OkPayload:
-        result = await sessions.revoke_other_sessions(info.context)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.revoke_other_sessions(info.context)
+        return OkPayload.done()
 
     @strawberry.mutation(description="End one of the viewer's sessions.")
     async def revoke_session(self, info: Info, input: RevokeSessionInput) -> OkPayload:
-        result = await sessions.revoke_session(info.context, key_of(input.id, "Session"))
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await sessions.revoke_session(info.context, key_of(input.id, "Session"))
+        return OkPayload.done()
 
     @strawberry.mutation(
         description="Step up for 5 minutes with a STEP_UP code, the password or WeChat."
@@ -144,14 +93,5 @@ class AuthMutations:
     async def elevate_session(
         self, info: Info, input: ElevateSessionInput
     ) -> ElevateSessionPayload:
-        result = await wechat_step_up.elevate_session(
-            info.context,
-            input.sms_code,
-            input.password,
-            input.totp,
-            input.wechat_code,
-            input.wechat_state,
-        )
-        return ElevateSessionPayload(
-            elevated_until=result.elevated_until, user_errors=user_errors(result.user_errors)
-        )
+        until = await wechat_step_up.elevate_session(info.context, input)
+        return ElevateSessionPayload(elevated_until=until)

@@ -6,9 +6,9 @@ from datetime import datetime
 
 import strawberry
 
-from resolvers.auth.results import AuthResult
+from resolvers.auth.results import SignedIn
 from schema.accounts.types import Account, account_object
-from schema.common import UserError, user_errors
+from schema.common import UserError
 
 
 @strawberry.type
@@ -29,14 +29,12 @@ class AuthPayload:
     user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
-    def from_result(cls, result: AuthResult) -> AuthPayload:
-        tokens = result.tokens
+    def of(cls, signed: SignedIn) -> AuthPayload:
         return cls(
-            access_token=tokens.access_token if tokens else None,
-            refresh_token=tokens.refresh_token if tokens else None,
-            access_token_expires_at=tokens.access_token_expires_at if tokens else None,
-            account=account_object(result.account) if result.account is not None else None,
-            is_new_account=result.is_new_account,
-            must_change_password=result.must_change_password,
-            user_errors=user_errors(result.user_errors),
+            access_token=signed.tokens.access_token,
+            refresh_token=signed.tokens.refresh_token,
+            access_token_expires_at=signed.tokens.access_token_expires_at,
+            account=account_object(signed.account) if signed.account is not None else None,
+            is_new_account=signed.is_new_account,
+            must_change_password=signed.must_change_password,
         )

@@ -6,6 +6,7 @@ from datetime import datetime
 
 import strawberry
 
+from auth.sms_codes import Issued
 from models import Account as AccountRow
 from models import AuthSession, LoginMethod, SensitiveKind, SmsPurpose, StaffRole
 from models import LoginEvent as LoginEventRow
@@ -102,6 +103,12 @@ class RequestSmsCodePayload:
     retry_after_seconds: int = 0
     expires_at: datetime | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, issued: Issued) -> RequestSmsCodePayload:
+        """The answer to a code sent: when to ask again, when the code expires."""
+        wait, expires = issued.retry_after_seconds, issued.expires_at
+        return cls(sent=issued.sent, retry_after_seconds=wait, expires_at=expires)
 
 
 @strawberry.type

@@ -27,12 +27,9 @@ class SettingsMutations:
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
         viewer = info.context.viewer
         if viewer is not None and viewer.staff_id is not None:
-            # Staff are no account: the payload of a staff member's change holds none.
-            await staff.set_staff_password(info.context, input.current_password, input.new_password)
-            return AccountPayload()
-        return AccountPayload.of(
-            await profile.set_password(info.context, input.current_password, input.new_password)
-        )
+            await staff.set_staff_password(info.context, input)
+            return AccountPayload()  # staff have no account to answer with
+        return AccountPayload.of(await profile.set_password(info.context, input))
 
     @strawberry.mutation(
         description="Bind a phone with a BIND_PHONE code; replacing needs step-up."

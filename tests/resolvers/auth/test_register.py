@@ -310,3 +310,21 @@ async def test_an_enterprise_registration_checks_email_phone_name_and_policy(
         POLICY_NOT_ACCEPTED,
     )
     assert await count(db, Account) == 0
+
+
+async def test_both_registrations_share_one_limit_per_client_address(
+    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+) -> None:
+    """Ten registrations an hour from one client address, of either kind: the eleventh
+    is refused before anything else of it is checked, and says how long to wait."""
+    answers = [await register_business(client, email="not-an-address") for _ in range(10)]
+    eleventh = await register_enterprise(client, outbox, send_code=False, email="nope")
+
+    assert answers == [refused(INVALID_EMAIL)] * 10
+    [problem] = eleventh["userErrors"]
+    wait = int(problem["message"].removeprefix("Too many registrations; try again in ")[:-3])
+    assert 3590 <= wait <= 3600
+    assert eleventh == refused(
+        error("RATE_LIMITED", f"Too many registrations; try again in {wait} s.")
+    )
+    assert await count(db, Account) == 0
