@@ -175,12 +175,31 @@ def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
 
 @app.command("export-schema")
 def export_schema(
-    output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL."),
+    output: Path | None = typer.Option(
+        None,
+        help="Where to write: by default schema.graphql, or standard output with --possible-types.",
+    ),
+    possible_types: bool = typer.Option(
+        False,
+        "--possible-types",
+        help="Print the possibleTypes map of Apollo Client's InMemoryCache as JSON instead.",
+    ),
 ) -> None:
-    """Write the GraphQL schema as SDL."""
-    from schema import schema
+    """Write the GraphQL schema as SDL, or the possibleTypes map of its abstract types."""
+    import json
 
-    output.write_text(schema.as_str() + "\n", encoding="utf-8")
+    from schema import schema
+    from schema.possible_types import possible_types as possible_types_of
+
+    if possible_types:
+        text = json.dumps(possible_types_of(schema._schema), indent=2) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+    else:
+        text = schema.as_str() + "\n"
+        output = output or Path("schema.graphql")
+    output.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {output}")
 
 
