@@ -12,6 +12,7 @@ from resolvers.accounts.queries import (
     viewer_account,
     viewer_staff,
 )
+from resolvers.context import RequestContext
 from resolvers.global_id import decode_global_id, key_of
 from schema.accounts.types import (
     ACCOUNT_TYPE_NAMES,
@@ -24,6 +25,16 @@ from schema.auth.types import StaffMember
 from schema.bank_cards.types import BankCard
 from schema.context import Info
 from schema.relay import Node
+
+
+async def account_node(ctx: RequestContext, id: strawberry.ID) -> Account | None:
+    """The account an ID names, as `node(id:)` resolves it: None where the viewer may not
+    reach it, exactly as for one that does not exist (the federation's `_entities` too)."""
+    key = key_of(id, *ACCOUNT_TYPE_NAMES)
+    row = await readable_account(ctx, key) if key is not None else None
+    node = account_object(row) if row is not None else None
+    # An ID minted for one account type never resolves as another.
+    return node if node is not None and node.id == id else None
 
 
 @strawberry.type(description="The signed-in caller: an account or a staff member.")
@@ -50,10 +61,7 @@ class AccountQueries:
         decoded = decode_global_id(id)
         type_name, key = decoded.type_name, decoded.key
         if type_name in ACCOUNT_TYPE_NAMES:
-            row = await readable_account(info.context, key)
-            node = account_object(row) if row is not None else None
-            # An ID minted for one account type never resolves as another.
-            return node if node is not None and node.id == id else None
+            return await account_node(info.context, id)
         if type_name == "BankCard":
             found = await readable_bank_card(info.context, key)
             return BankCard.of(*found) if found is not None else None
