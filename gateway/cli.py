@@ -15,6 +15,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.commands import now, refuse, settings_or_exit
+from gateway.graphiql import missing_assets
 from gateway.preflight import check_database, check_inventory
 from gateway.settings import (
     ConfigurationError,
@@ -118,6 +119,13 @@ def serve(
     if settings.graphiql_enabled:
         where += f"; GraphiQL at {base}/graphql"
     logger.info(where)
+    if settings.graphiql_enabled and missing_assets(settings.graphiql_assets_dir):
+        # An installed wheel has no node_modules beside it: say so now, not as a blank page.
+        logger.warning(
+            "GraphiQL's assets are not in %s: run `make assets` in the project, or set "
+            "GATEWAY_GRAPHIQL_ASSETS_DIR to a folder that holds them",
+            settings.graphiql_assets_dir,
+        )
     uvicorn.run(
         "gateway.asgi:app_from_environment",
         factory=True,
