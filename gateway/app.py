@@ -50,9 +50,14 @@ READINESS_TIMEOUT_SECONDS = 2.0
 
 
 @functools.cache
-def gateway_schema(*, introspection: bool) -> strawberry.Schema:
-    """Built once per process: its extensions are made afresh for every request."""
-    return build_schema(extensions=request_extensions(introspection=introspection))
+def gateway_schema(*, introspection: bool, federation: bool = False) -> strawberry.Schema:
+    """Built once per process: its extensions are made afresh for every request. With
+    federation, the subgraph's SDL is as public as introspection is."""
+    return build_schema(
+        extensions=request_extensions(introspection=introspection),
+        federation=federation,
+        public_sdl=introspection,
+    )
 
 
 def persisted_documents(settings: Settings) -> PersistedDocuments:
@@ -85,7 +90,9 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     session_factory = session_factory or create_session_factory(engine)
-    schema = gateway_schema(introspection=settings.introspection_enabled)
+    schema = gateway_schema(
+        introspection=settings.introspection_enabled, federation=settings.federation
+    )
     persisted = persisted_documents(settings)
     graphql = GatewayGraphQL(
         schema,

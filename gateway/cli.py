@@ -15,6 +15,7 @@ import uvicorn
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.commands import now, refuse, settings_or_exit
+from gateway.graphiql import missing_assets
 from gateway.preflight import check_database, check_inventory
 from gateway.settings import (
     ConfigurationError,
@@ -118,6 +119,13 @@ def serve(
     if settings.graphiql_enabled:
         where += f"; GraphiQL at {base}/graphql"
     logger.info(where)
+    if settings.graphiql_enabled and missing_assets(settings.graphiql_assets_dir):
+        # An installed wheel has no node_modules beside it: say so now, not as a blank page.
+        logger.warning(
+            "GraphiQL's assets are not in %s: run `make assets` in the project, or set "
+            "GATEWAY_GRAPHIQL_ASSETS_DIR to a folder that holds them",
+            settings.graphiql_assets_dir,
+        )
     uvicorn.run(
         "gateway.asgi:app_from_environment",
         factory=True,
@@ -175,12 +183,31 @@ def db_revision(message: str = typer.Option(..., "-m", "--message")) -> None:
 
 @app.command("export-schema")
 def export_schema(
-    output: Path = typer.Option(Path("schema.graphql"), help="Where to write the SDL."),
+    output: Path | None = typer.Option(
+        None,
+        help="Where to write: by default schema.graphql, or standard output with --possible-types.",
+    ),
+    possible_types: bool = typer.Option(
+        False,
+        "--possible-types",
+        help="Print the possibleTypes map of Apollo Client's InMemoryCache as JSON instead.",
+    ),
 ) -> None:
-    """Write the GraphQL schema as SDL."""
-    from schema import schema
+    """Write the GraphQL schema as SDL, or the possibleTypes map of its abstract types."""
+    import json
 
-    output.write_text(schema.as_str() + "\n", encoding="utf-8")
+    from schema import schema
+    from schema.possible_types import possible_types as possible_types_of
+
+    if possible_types:
+        text = json.dumps(possible_types_of(schema._schema), indent=2) + "\n"
+        if output is None:
+            typer.echo(text, nl=False)
+            return
+    else:
+        text = schema.as_str() + "\n"
+        output = output or Path("schema.graphql")
+    output.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {output}")
 
 

@@ -192,6 +192,11 @@ def graphiql_html() -> str:
     return _PAGE
 
 
+def missing_assets(assets_dir: Path) -> list[str]:
+    """The public names of the assets that `assets_dir` does not hold."""
+    return [name for name, relative in ASSET_FILES.items() if not (assets_dir / relative).is_file()]
+
+
 def graphiql_assets_mount(assets_dir: Path) -> Route:
     """The route serving ``GET {ASSETS_PATH}/{name}`` for the names in ``ASSET_FILES``.
 

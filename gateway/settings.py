@@ -283,6 +283,8 @@ class Settings(BaseSettings):
     introspection: bool | None = None
     graphiql: bool | None = None
     allow_get: bool | None = None
+    # GATEWAY_FEDERATION=on: also an Apollo Federation 2 subgraph (_service, _entities).
+    federation: bool = False
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     graphiql_assets_dir: Path = PROJECT_NODE_MODULES
     policy_file: Path | None = None
@@ -598,6 +600,7 @@ ACCEPTED = {
     "introspection": "true or false",
     "graphiql": "true or false",
     "allow_get": "true or false",
+    "federation": "on or off",
     "log_level": "DEBUG, INFO, WARNING, ERROR or CRITICAL",
     "log_format": "console or json",
     "max_sub_accounts": "a whole number of at least 1",

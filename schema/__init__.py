@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
@@ -70,13 +71,29 @@ class GatewaySchema(strawberry.Schema):
 
 def build_schema(
     extensions: Sequence[Callable[[], SchemaExtension]] = (),
+    *,
+    federation: bool = False,
+    public_sdl: bool = True,
 ) -> strawberry.Schema:
+    """The gateway's schema; with `federation`, also an Apollo Federation 2 subgraph
+    (schema/federation.py), whose SDL only platform services read unless `public_sdl`."""
+    query: type = Query
+    config = StrawberryConfig()
+    if federation:
+        from schema.federation import REPRESENTATION_SCALAR, Representation, federation_queries
+
+        config = StrawberryConfig(scalar_map={Representation: REPRESENTATION_SCALAR})
+
+        query = merge_types(
+            "Query", (Query, federation_queries(schema.as_str(), public_sdl=public_sdl))
+        )
     return GatewaySchema(
-        query=Query,
+        query=query,
         mutation=Mutation,
         types=ACCOUNT_TYPES,
         extensions=list(extensions),
         schema_directives=[Sensitive],
+        config=config,
     )
 
 

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from graphql import (
+    InterfaceTypeDefinitionNode,
+    ObjectTypeDefinitionNode,
+    UnionTypeDefinitionNode,
+    parse,
+)
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -75,6 +82,56 @@ def test_export_schema_writes_the_sdl(workdir: Path) -> None:
 
     assert result.exit_code == 0
     assert (workdir / "out.graphql").read_text() == schema.as_str() + "\n"
+
+
+def abstract_types_of_the_committed_sdl() -> dict[str, list[str]]:
+    """Read from schema.graphql as written, independently of the code: each interface
+    and union with the object types that implement it or belong to it."""
+    document = parse((Path(__file__).resolve().parents[2] / "schema.graphql").read_text())
+    members: dict[str, set[str]] = {}
+    for definition in document.definitions:
+        if isinstance(definition, InterfaceTypeDefinitionNode | UnionTypeDefinitionNode):
+            members.setdefault(definition.name.value, set())
+        if isinstance(definition, UnionTypeDefinitionNode):
+            members[definition.name.value] |= {t.name.value for t in definition.types or ()}
+        if isinstance(definition, ObjectTypeDefinitionNode):
+            for interface in definition.interfaces or ():
+                members.setdefault(interface.name.value, set()).add(definition.name.value)
+    return {name: sorted(types) for name, types in sorted(members.items())}
+
+
+def test_export_schema_possible_types_prints_every_abstract_type_as_json(workdir: Path) -> None:
+    result = runner.invoke(app, ["export-schema", "--possible-types"])
+
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed == abstract_types_of_the_committed_sdl()
+    assert printed["Account"] == [
+        "BusinessAccount",
+        "EnterpriseAccount",
+        "IndividualAccount",
+        "SubAccount",
+    ]
+    assert printed["Node"] == [
+        "BankCard",
+        "BusinessAccount",
+        "DataRequest",
+        "EnterpriseAccount",
+        "IndividualAccount",
+        "PublicProfile",
+        "SubAccount",
+    ]
+    assert result.stdout == json.dumps(printed, indent=2) + "\n"
+    # Printed only: schema.graphql is not rewritten.
+    assert list(workdir.iterdir()) == []
+
+
+def test_export_schema_possible_types_writes_the_file_given(workdir: Path) -> None:
+    result = runner.invoke(app, ["export-schema", "--possible-types", "--output", "types.json"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "wrote types.json\n"
+    assert json.loads((workdir / "types.json").read_text()) == abstract_types_of_the_committed_sdl()
 
 
 def test_keys_generate_prints_every_secret_setting(workdir: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,12 +18,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.app import create_app
-from gateway.graphiql import ASSET_FILES, ASSETS_PATH, graphiql_html
+from gateway.graphiql import _DEFAULT_QUERY, ASSET_FILES, ASSETS_PATH, graphiql_html
 from tests.conftest import make_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSETS_DIR = REPO_ROOT / "node_modules"
 HTML = {"Accept": "text/html"}
+NODE = shutil.which("node")
+BOOTSTRAP_HARNESS = Path(__file__).with_name("graphiql_bootstrap.mjs")
+needs_node = pytest.mark.skipif(
+    NODE is None, reason="node is not installed: it runs the page's bootstrap script"
+)
 
 
 class PageParser(HTMLParser):
@@ -177,11 +184,69 @@ def test_the_page_policy_allows_only_its_own_inline_script() -> None:
     assert directives["connect-src"] == "'self'"
 
 
-def test_the_page_keeps_bearer_tokens_out_of_local_storage() -> None:
+def run_bootstrap(headers: list[dict[str, str]], *flags: str) -> dict[str, Any]:
+    """The page's bootstrap script run by node against stand-ins of the browser, React
+    and GraphiQL (tests/gateway/graphiql_bootstrap.mjs): what it rendered, and the
+    headers its fetcher passed on for each of `headers`."""
     (script,) = parse_page(graphiql_html()).inline_scripts
+    # A fixed command line: node running a script of this repository.
+    run = subprocess.run(  # noqa: S603
+        [str(NODE), str(BOOTSTRAP_HARNESS), json.dumps(headers), *flags],
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    seen: dict[str, Any] = json.loads(run.stdout)
+    return seen
 
-    assert "shouldPersistHeaders: false," in script
-    assert "isHeadersEditorEnabled: true," in script
+
+@needs_node
+def test_graphiql_is_rendered_with_headers_kept_out_of_local_storage() -> None:
+    seen = run_bootstrap([])
+
+    assert seen["rootText"] is None
+    assert seen["fetcherUrl"] == "http://127.0.0.1:8000/graphql"
+    assert seen["props"] == {
+        "defaultQuery": _DEFAULT_QUERY,
+        "defaultHeaders": '{\n  "Authorization": "Bearer <accessToken>"\n}',
+        "defaultEditorToolsVisibility": "headers",
+        "isHeadersEditorEnabled": True,
+        "shouldPersistHeaders": False,
+    }
+
+
+@needs_node
+def test_the_fetcher_drops_the_placeholder_authorization_and_keeps_a_real_one() -> None:
+    seen = run_bootstrap(
+        [
+            {"Authorization": "Bearer <accessToken>", "X-Request-ID": "r1"},
+            {"authorization": "  Bearer <accessToken> "},
+            {"Authorization": "Bearer eyJ.real.token"},
+            {},
+        ]
+    )
+
+    assert seen["forwarded"] == [
+        {"X-Request-ID": "r1"},
+        {},
+        {"Authorization": "Bearer eyJ.real.token"},
+        {},
+    ]
+
+
+@needs_node
+def test_without_the_assets_the_page_says_how_to_install_them() -> None:
+    seen = run_bootstrap([], "without-graphiql")
+
+    assert seen == {
+        "rootText": "GraphiQL assets are not installed: run `make assets`",
+        "props": None,
+        "fetcherUrl": None,
+        "forwarded": [],
+    }
 
 
 async def test_an_unknown_asset_name_answers_404(graphiql_client: httpx.AsyncClient) -> None:
