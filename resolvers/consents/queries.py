@@ -6,6 +6,7 @@ from auth.errors import Forbidden
 from auth.relations import Relation
 from models import (
     Account,
+    ConsentPurpose,
     DevicePermission,
     Notification,
     SearchEntry,
@@ -24,6 +25,11 @@ async def consents(ctx: RequestContext, account: Account) -> list[ConsentState]:
     """Every purpose, granted or not, in the enum's order."""
     require_relation(ctx, account)
     return await consent_states(ctx, account)
+
+
+async def consent(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> ConsentState:
+    """The purpose's consent as it reads now."""
+    return next(state for state in await consents(ctx, account) if state.purpose is purpose)
 
 
 async def device_permissions(ctx: RequestContext, account: Account) -> list[DevicePermission]:
