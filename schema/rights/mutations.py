@@ -17,7 +17,6 @@ from models import (
     RefusalReason,
     RequesterRelation,
 )
-from models import DataRequest as DataRequestRow
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest, DataRequestConnection
@@ -53,10 +52,6 @@ class SubmitDataRequestInput:
 class DataRequestPayload:
     data_request: DataRequest | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def of(cls, row: DataRequestRow) -> DataRequestPayload:
-        return cls(data_request=DataRequest.of(row))
 
 
 @strawberry.input
@@ -198,7 +193,8 @@ class RightsMutations:
     async def submit_data_request(
         self, info: Info, input: SubmitDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.of(await requests.submit_data_request(info.context, input))
+        row = await requests.submit_data_request(info.context, input)
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description="A code to prove a phone (SMS) or an e-mail address before filing without an account."
@@ -229,9 +225,8 @@ class RightsMutations:
     async def withdraw_data_request(
         self, info: Info, input: WithdrawDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.of(
-            await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
-        )
+        row = await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description='Cancel the account for good (step-up, confirmation "CANCEL").'
@@ -244,11 +239,10 @@ class RightsMutations:
     async def resolve_data_request(
         self, info: Info, input: ResolveDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.of(
-            await requests.resolve_data_request(
-                info.context, key_of(input.id, "DataRequest"), input
-            )
+        row = await requests.resolve_data_request(
+            info.context, key_of(input.id, "DataRequest"), input
         )
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description="Staff: end a restriction of processing; the consent reads as given again."
