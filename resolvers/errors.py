@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from auth.sms_codes import CodeCheck
+
 
 class UserErrorCode(StrEnum):
     INVALID_PHONE = "INVALID_PHONE"
@@ -45,6 +47,23 @@ class UserError:
 
 def user_error(code: UserErrorCode, message: str, *field: str) -> UserError:
     return UserError(code=code, message=message, field=field or None)
+
+
+def on_field(error: UserError, field: str) -> UserError:
+    """The same error, named on another input field."""
+    return UserError(code=error.code, message=error.message, field=(field,))
+
+
+# What a code that fails its check answers, on the input's `code`.
+CODE_ERRORS = {
+    CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),
+    CodeCheck.EXPIRED: user_error(
+        UserErrorCode.CODE_EXPIRED, "The code has expired; ask for a new one.", "code"
+    ),
+    CodeCheck.TOO_MANY_ATTEMPTS: user_error(
+        UserErrorCode.TOO_MANY_ATTEMPTS, "Too many tries; ask for a new code.", "code"
+    ),
+}
 
 
 class Refused(Exception):

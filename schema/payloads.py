@@ -18,7 +18,6 @@ from strawberry.types.field import StrawberryField
 
 from models import Account as AccountRow
 from resolvers.errors import Refused
-from resolvers.settings.results import AccountResult
 from schema.accounts.types import Account, account_object
 from schema.common import UserError, user_errors
 
@@ -41,13 +40,6 @@ class AccountPayload:
     @classmethod
     def of(cls, row: AccountRow) -> AccountPayload:
         return cls(account=account_object(row))
-
-    @classmethod
-    def from_result(cls, result: AccountResult) -> AccountPayload:
-        return cls(
-            account=account_object(result.account) if result.account is not None else None,
-            user_errors=user_errors(result.user_errors),
-        )
 
 
 def payload_type(field: StrawberryField) -> type[Any] | None:

@@ -11,21 +11,11 @@ from auth import sessions
 from auth.message_limits import address_key
 from auth.minors import AgeGroup, age_group
 from auth.passwords import PasswordCheck, check_password, tries_key
-from auth.sms_codes import CodeCheck
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
-CODE_ERRORS = {
-    CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),
-    CodeCheck.EXPIRED: user_error(
-        UserErrorCode.CODE_EXPIRED, "The code has expired; ask for a new one.", "code"
-    ),
-    CodeCheck.TOO_MANY_ATTEMPTS: user_error(
-        UserErrorCode.TOO_MANY_ATTEMPTS, "Too many tries; ask for a new code.", "code"
-    ),
-}
 INVALID_PHONE = user_error(
     UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
 )
@@ -115,11 +105,6 @@ async def new_individual_status(
     if group is AgeGroup.MINOR:
         return AccountStatus.PENDING_GUARDIAN_CONSENT
     return AccountStatus.ACTIVE
-
-
-def on_field(error: UserError, field: str) -> UserError:
-    """The same error, named on another input field."""
-    return UserError(code=error.code, message=error.message, field=(field,))
 
 
 def _login_event(

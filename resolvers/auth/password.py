@@ -20,10 +20,8 @@ from auth.rate_limits import Limit
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
-    CODE_ERRORS,
     INVALID_PHONE,
     client_key,
-    on_field,
     policy_error,
     rate_limited,
     record_failed_login,
@@ -31,7 +29,7 @@ from resolvers.auth.common import (
 )
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, on_field, user_error
 from resolvers.settings.contacts import CONFIRMATION_BODY, send_email_token
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)

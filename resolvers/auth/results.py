@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from auth.sessions import IssuedTokens
 from models import Account
-from resolvers.errors import UserError
 
 
 @dataclass
@@ -18,9 +17,3 @@ class SignedIn:
     is_new_account: bool = False
     # Signed in with a password that no longer meets the rule: the client asks for a new one.
     must_change_password: bool = False
-
-
-@dataclass
-class OkResult:
-    ok: bool = False
-    user_errors: list[UserError] = field(default_factory=list)

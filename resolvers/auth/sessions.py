@@ -13,11 +13,11 @@ from auth.sms_codes import CodeCheck, check_code, consume_code
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
 from models import Account, AuthSession, SmsPurpose, StaffMember
-from resolvers.auth.common import CODE_ERRORS, client_key, login_keys, on_field, rate_limited
+from resolvers.auth.common import client_key, login_keys, rate_limited
 from resolvers.auth.results import SignedIn
 from resolvers.auth.staff import SecondFactor, check_totp
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import Refused, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserErrorCode, on_field, user_error
 
 
 def require_viewer(ctx: RequestContext) -> Viewer:

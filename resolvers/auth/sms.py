@@ -10,7 +10,6 @@ from auth.senders import Sender
 from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
-    CODE_ERRORS,
     INVALID_PHONE,
     new_display_name,
     new_individual_status,
@@ -19,7 +18,7 @@ from resolvers.auth.common import (
 )
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserErrorCode, user_error
 
 
 class CodeRequest(Protocol):

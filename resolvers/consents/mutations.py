@@ -1,10 +1,11 @@
-"""setConsent, setDevicePermission, recordSearch, clearSearchHistory, recordGuardianConsent."""
+"""setConsent, setDevicePermission, recordSearch, clearSearchHistory, recordGuardianConsent,
+withdrawGuardianConsent."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -29,20 +30,19 @@ from models import (
     queries,
 )
 from resolvers.accounts.access import require_account
-from resolvers.auth.common import CODE_ERRORS
-from resolvers.auth.results import OkResult
+from resolvers.consents import queries as consent_queries
 from resolvers.consents.record import (
     POLICY_NOT_ACCEPTED,
+    ConsentState,
     is_granted,
     policy_version_in_force,
     record_consent,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 from resolvers.rights.erasure import erase_categories
-from resolvers.settings.results import AccountResult, failed
 
 MAX_QUERY_LENGTH = 200
 
@@ -62,23 +62,32 @@ ERASED_ON_WITHDRAWAL: dict[ConsentPurpose, tuple[str, str, type[object]]] = {
 }
 
 
-@dataclass
-class ConsentResult:
-    account: Account | None = None
-    purpose: ConsentPurpose | None = None
-    erased: list[str] = field(default_factory=list)
-    user_errors: list[UserError] = field(default_factory=list)
+class ConsentChoice(Protocol):
+    """What setConsent's input says."""
+
+    purpose: ConsentPurpose
+    granted: bool
 
 
-async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: bool) -> ConsentResult:
+@dataclass(frozen=True)
+class ConsentSet:
+    """The consent as it reads after the change, and what withdrawing it erased (as
+    `erased` names it)."""
+
+    consent: ConsentState
+    erased: list[str]
+
+
+async def set_consent(ctx: RequestContext, choice: ConsentChoice) -> ConsentSet:
     """Granting needs the policy accepted; withdrawing needs nothing and takes effect at
     once, erasing in the same unit of work what was collected only under the purpose."""
     account = require_account(ctx)
-    if granted:
+    purpose = choice.purpose
+    if choice.granted:
         if (await policy_status(ctx, account)).must_accept:
-            return ConsentResult(user_errors=[POLICY_NOT_ACCEPTED])
+            raise Refused(POLICY_NOT_ACCEPTED)
         await record_consent(ctx, account, purpose, granted=True)
-        return ConsentResult(account=account, purpose=purpose)
+        return ConsentSet(await consent_queries.consent(ctx, account, purpose), erased=[])
     await record_consent(ctx, account, purpose, granted=False)
     erased: list[str] = []
     withdrawal = ERASED_ON_WITHDRAWAL.get(purpose)
@@ -91,20 +100,21 @@ async def set_consent(ctx: RequestContext, purpose: ConsentPurpose, granted: boo
         if count:
             await erase_categories(ctx, account, [category], reason="CONSENT_WITHDRAWN")
             erased.append(name)
-    return ConsentResult(account=account, purpose=purpose, erased=erased)
+    return ConsentSet(await consent_queries.consent(ctx, account, purpose), erased=erased)
 
 
-@dataclass
-class DevicePermissionResult:
-    account: Account | None = None
-    permission: DevicePermission | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+class DevicePermissionChoice(Protocol):
+    """What setDevicePermission's input says."""
+
+    permission: DevicePermissionKind
+    enabled: bool
 
 
 async def set_device_permission(
-    ctx: RequestContext, permission: DevicePermissionKind, enabled: bool
-) -> DevicePermissionResult:
+    ctx: RequestContext, choice: DevicePermissionChoice
+) -> DevicePermission:
     account = require_account(ctx)
+    permission, enabled = choice.permission, choice.enabled
     now = ctx.now()
     current = select(DevicePermission).where(
         DevicePermission.account_id == account.id, DevicePermission.permission == permission
@@ -130,41 +140,33 @@ async def set_device_permission(
     )
     await ctx.session.flush()
     ctx.loaders.device_permissions_by_account.clear(account.id)
-    return DevicePermissionResult(account=account, permission=row)
+    return row
 
 
-@dataclass
-class RecordSearchResult:
-    recorded: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-async def record_search(ctx: RequestContext, query: str) -> RecordSearchResult:
-    """Stored only while SEARCH_HISTORY is granted, checked at the moment of collection."""
+async def record_search(ctx: RequestContext, query: str) -> bool:
+    """Stored only while SEARCH_HISTORY is granted, checked at the moment of collection:
+    whether it was."""
     account = require_account(ctx)
     if not query.strip() or len(query) > MAX_QUERY_LENGTH:
-        return RecordSearchResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f"A search has 1 to {MAX_QUERY_LENGTH} characters.",
-                    "query",
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f"A search has 1 to {MAX_QUERY_LENGTH} characters.",
+                "query",
+            )
         )
     if not await is_granted(ctx, account, ConsentPurpose.SEARCH_HISTORY):
-        return RecordSearchResult(recorded=False)
+        return False
     entry = SearchEntry(account_id=account.id, created_at=ctx.now())
     entry.query = query.strip()
     ctx.session.add(entry)
     await ctx.session.flush()
-    return RecordSearchResult(recorded=True)
+    return True
 
 
-async def clear_search_history(ctx: RequestContext) -> OkResult:
+async def clear_search_history(ctx: RequestContext) -> None:
     account = require_account(ctx)
     await ctx.session.execute(delete(SearchEntry).where(SearchEntry.account_id == account.id))
-    return OkResult(ok=True)
 
 
 GUARDIAN_NAME_LIMIT = 50
@@ -185,17 +187,29 @@ def _known_minor(account: Account, today: date) -> bool:
     )
 
 
-async def record_guardian_consent(
-    ctx: RequestContext, guardian_name: str, guardian_phone: str, code: str
-) -> AccountResult:
+def _code_refused(check: CodeCheck) -> Refused:
+    error = CODE_ERRORS[check]
+    return Refused(UserError(code=error.code, message=error.message, field=("code",)))
+
+
+class GuardianConsentGiven(Protocol):
+    """What recordGuardianConsent's input says."""
+
+    guardian_name: str
+    guardian_phone: str
+    code: str
+
+
+async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiven) -> Account:
     """A guardian consents with a GUARDIAN_CONSENT code sent to their phone."""
     account = require_account(ctx)
     if account.status is not AccountStatus.PENDING_GUARDIAN_CONSENT:
-        return failed(
+        raise Refused(
             user_error(
                 UserErrorCode.INVALID_STATE, "This account does not await a guardian's consent."
             )
         )
+    guardian_name = given.guardian_name
     errors = []
     if not 1 <= len(guardian_name.strip()) <= GUARDIAN_NAME_LIMIT:
         errors.append(
@@ -205,7 +219,7 @@ async def record_guardian_consent(
                 "guardianName",
             )
         )
-    phone = parse_phone(guardian_phone)
+    phone = parse_phone(given.guardian_phone)
     if phone is None:
         errors.append(
             user_error(
@@ -213,23 +227,21 @@ async def record_guardian_consent(
             )
         )
     if errors or phone is None:
-        return failed(*errors)
+        raise Refused(*errors)
     if phone == account.phone:
-        return failed(NOT_A_GUARDIAN)
+        raise Refused(NOT_A_GUARDIAN)
     now = ctx.now()
     check, row = await check_code(
-        ctx.scope, recipient=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+        ctx.scope, recipient=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=given.code, now=now
     )
     if check is not CodeCheck.OK or row is None:
-        error = CODE_ERRORS[check]
-        return failed(UserError(code=error.code, message=error.message, field=("code",)))
+        raise _code_refused(check)
     # After the code: only the phone's holder learns whose phone it is.
     holder = await queries.account_by_phone(ctx.session, phone)
     if holder is not None and _known_minor(holder, now.date()):
-        return failed(NOT_A_GUARDIAN)
+        raise Refused(NOT_A_GUARDIAN)
     if not await consume_code(ctx.session, row, now):
-        error = CODE_ERRORS[CodeCheck.INVALID]
-        return failed(UserError(code=error.code, message=error.message, field=("code",)))
+        raise _code_refused(CodeCheck.INVALID)
     await ctx.session.execute(
         delete(GuardianConsent).where(GuardianConsent.account_id == account.id)
     )
@@ -244,13 +256,15 @@ async def record_guardian_consent(
     account.status = AccountStatus.ACTIVE
     await ctx.session.flush()
     ctx.loaders.guardian_consent_by_account.clear(account.id)
-    return AccountResult(account=account)
+    return account
 
 
-@dataclass
-class GuardianWithdrawalResult:
-    withdrawn: bool = False
-    user_errors: list[UserError] = field(default_factory=list)
+class GuardianWithdrawal(Protocol):
+    """What withdrawGuardianConsent's input says."""
+
+    minor_phone: str
+    guardian_phone: str
+    code: str
 
 
 NO_SUCH_CONSENT = user_error(
@@ -260,13 +274,11 @@ NO_SUCH_CONSENT = user_error(
 )
 
 
-async def withdraw_guardian_consent(
-    ctx: RequestContext, minor_phone: str, guardian_phone: str, code: str
-) -> GuardianWithdrawalResult:
+async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWithdrawal) -> None:
     """The guardian, proving their phone with a GUARDIAN_CONSENT code, withdraws the
     consent they gave; a minor's account awaits a guardian's consent again."""
-    minor = parse_phone(minor_phone)
-    guardian = parse_phone(guardian_phone)
+    minor = parse_phone(withdrawal.minor_phone)
+    guardian = parse_phone(withdrawal.guardian_phone)
     errors = []
     if minor is None:
         errors.append(
@@ -281,20 +293,21 @@ async def withdraw_guardian_consent(
             )
         )
     if errors or minor is None or guardian is None:
-        return GuardianWithdrawalResult(user_errors=errors)
+        raise Refused(*errors)
     now = ctx.now()
     check, row = await check_code(
-        ctx.scope, recipient=guardian, purpose=SmsPurpose.GUARDIAN_CONSENT, code=code, now=now
+        ctx.scope,
+        recipient=guardian,
+        purpose=SmsPurpose.GUARDIAN_CONSENT,
+        code=withdrawal.code,
+        now=now,
     )
     if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
-        error = CODE_ERRORS[check if check is not CodeCheck.OK else CodeCheck.INVALID]
-        return GuardianWithdrawalResult(
-            user_errors=[UserError(code=error.code, message=error.message, field=("code",))]
-        )
+        raise _code_refused(check if check is not CodeCheck.OK else CodeCheck.INVALID)
     # What follows answers only someone who proved the guardian's phone.
     account = await queries.account_by_phone(ctx.session, minor)
     if account is None:
-        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+        raise Refused(NO_SUCH_CONSENT)
     await queries.lock_account(ctx.session, account.id)
     consent = (
         await ctx.session.scalars(
@@ -302,7 +315,7 @@ async def withdraw_guardian_consent(
         )
     ).first()
     if consent is None or consent.guardian_phone != guardian:
-        return GuardianWithdrawalResult(user_errors=[NO_SUCH_CONSENT])
+        raise Refused(NO_SUCH_CONSENT)
     await ctx.session.delete(consent)
     still_minor = account.birth_date is None or age_on(account.birth_date, now.date()) < ADULT_AGE
     if account.status is AccountStatus.ACTIVE and still_minor:
@@ -322,4 +335,3 @@ async def withdraw_guardian_consent(
     )
     await record(ctx, EventType.GUARDIAN_CONSENT_WITHDRAWN, {}, account=account)
     ctx.loaders.guardian_consent_by_account.clear(account.id)
-    return GuardianWithdrawalResult(withdrawn=True)

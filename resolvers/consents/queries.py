@@ -6,6 +6,7 @@ from auth.errors import Forbidden
 from auth.relations import Relation, relation_to
 from models import (
     Account,
+    ConsentPurpose,
     DevicePermission,
     Notification,
     SearchEntry,
@@ -21,6 +22,11 @@ from resolvers.policies.status import PolicyStatus, policy_status
 async def consents(ctx: RequestContext, account: Account) -> list[ConsentState]:
     """Every purpose, granted or not, in the enum's order."""
     return await consent_states(ctx, account)
+
+
+async def consent(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> ConsentState:
+    """The purpose's consent as it reads now."""
+    return next(state for state in await consents(ctx, account) if state.purpose is purpose)
 
 
 async def device_permissions(ctx: RequestContext, account: Account) -> list[DevicePermission]:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
-from models import ConsentPurpose, NotificationKind, PrivacyPolicy, StaffMember, StaffRole, queries
+from models import (
+    Account,
+    ConsentPurpose,
+    NotificationKind,
+    PrivacyPolicy,
+    StaffMember,
+    StaffRole,
+    queries,
+)
 from resolvers.accounts.access import require_account, require_staff, require_staff_reader
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import current_policy
-from resolvers.settings.results import AccountResult, failed
 
 VERSION_LIMIT = 32
 BODY_LIMIT = 200_000
@@ -22,14 +29,9 @@ VERSION_TAKEN = user_error(
 )
 
 
-@dataclass
-class PolicyResult:
-    policy: PrivacyPolicy | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+class NewPolicy(Protocol):
+    """A version to publish (publishPrivacyPolicy's input has these fields)."""
 
-
-@dataclass(frozen=True)
-class NewPolicy:
     version: str
     effective_on: date
     material: bool
@@ -37,10 +39,10 @@ class NewPolicy:
     body: str
     # A material version: the purposes whose consents must be given again (may be empty,
     # but must be said).
-    affected_purposes: tuple[ConsentPurpose, ...] | None = None
+    affected_purposes: list[ConsentPurpose] | None
 
 
-async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyResult:
+async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PrivacyPolicy:
     """A new version (PRIVACY_OFFICER only); a material one notifies every account."""
     officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
     version = new.version.strip()
@@ -57,9 +59,9 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         )
     errors.extend(_materiality_errors(new))
     if errors:
-        return PolicyResult(user_errors=errors)
+        raise Refused(*errors)
     if await queries.policy_by_version(ctx.session, version) is not None:
-        return PolicyResult(user_errors=[VERSION_TAKEN])
+        raise Refused(VERSION_TAKEN)
     now = ctx.now()
     policy = PrivacyPolicy(
         version=version,
@@ -77,7 +79,7 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
         async with ctx.session.begin_nested():
             ctx.session.add(policy)
     except IntegrityError:
-        return PolicyResult(user_errors=[VERSION_TAKEN])
+        raise Refused(VERSION_TAKEN) from None
     ctx.loaders.policy_versions.forget()
     await record(
         ctx,
@@ -113,7 +115,7 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> PolicyR
             ),
             now=now,
         )
-    return PolicyResult(policy=policy)
+    return policy
 
 
 def _materiality_errors(new: NewPolicy) -> list[UserError]:
@@ -148,13 +150,13 @@ def _materiality_errors(new: NewPolicy) -> list[UserError]:
     return errors
 
 
-async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountResult:
+async def accept_privacy_policy(ctx: RequestContext, version: str) -> Account:
     """Accept the version in force now; older or future versions cannot be accepted."""
     account = require_account(ctx)
     current = await current_policy(ctx)
     if version != current.version:
         known = await queries.policy_by_version(ctx.session, version)
-        return failed(
+        raise Refused(
             user_error(
                 UserErrorCode.NOT_FOUND if known is None else UserErrorCode.INVALID_INPUT,
                 f"Accept the version in force, {current.version}.",
@@ -164,7 +166,7 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> AccountRes
     account.accepted_policy_version = current.version
     account.accepted_policy_at = ctx.now()
     await ctx.session.flush()
-    return AccountResult(account=account)
+    return account
 
 
 async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:

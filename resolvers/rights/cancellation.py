@@ -5,15 +5,14 @@ from __future__ import annotations
 from auth.errors import Forbidden
 from models import AccountKind
 from resolvers.accounts.access import require_account, step_up_error
-from resolvers.auth.results import OkResult
 from resolvers.context import RequestContext
-from resolvers.errors import UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.rights.erasure import erase_account
 
 CONFIRMATION = "CANCEL"
 
 
-async def cancel_account(ctx: RequestContext, confirmation: str) -> OkResult:
+async def cancel_account(ctx: RequestContext, confirmation: str) -> None:
     """Everything happens in the request's one transaction: a failure part-way changes
     nothing, and the account stays as it was."""
     account = require_account(ctx)
@@ -21,17 +20,14 @@ async def cancel_account(ctx: RequestContext, confirmation: str) -> OkResult:
         # It belongs to its enterprise, which deletes it (deleteSubAccount).
         raise Forbidden("A sub-account is deleted by its enterprise, not by itself.")
     if confirmation != CONFIRMATION:
-        return OkResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    f'Type "{CONFIRMATION}" to confirm; this cannot be undone.',
-                    "confirmation",
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.INVALID_INPUT,
+                f'Type "{CONFIRMATION}" to confirm; this cannot be undone.',
+                "confirmation",
+            )
         )
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
-        return OkResult(user_errors=[missing_step_up])
+        raise Refused(missing_step_up)
     await erase_account(ctx, account)
-    return OkResult(ok=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,7 @@ from models import AccessLogEntry, ActorKind, SensitiveKind
 from models.export import account_export
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.context import RequestContext
-from resolvers.errors import UserError
+from resolvers.errors import Refused
 
 # The kinds of sensitive value an export holds in clear, each logged as one view.
 EXPORTED_KINDS = (
@@ -25,18 +25,17 @@ EXPORTED_KINDS = (
 EXPORT_REASON = "Copy of personal data (exportMyData)"
 
 
-@dataclass
-class ExportResult:
-    export: dict[str, Any] | None = None
-    generated_at: datetime | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+@dataclass(frozen=True)
+class Export:
+    document: dict[str, Any]
+    generated_at: datetime
 
 
-async def export_my_data(ctx: RequestContext) -> ExportResult:
+async def export_my_data(ctx: RequestContext) -> Export:
     account = require_account(ctx)
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
-        return ExportResult(user_errors=[missing_step_up])
+        raise Refused(missing_step_up)
     now = ctx.now()
     await ctx.session.flush()
     document = await account_export(ctx.session, account, now)
@@ -51,4 +50,4 @@ async def export_my_data(ctx: RequestContext) -> ExportResult:
         )
         for kind in EXPORTED_KINDS
     )
-    return ExportResult(export=document, generated_at=now)
+    return Export(document=document, generated_at=now)

@@ -11,9 +11,8 @@ delivery record per account and channel.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -33,7 +32,7 @@ from models import (
 )
 from resolvers.accounts.access import require_staff, require_staff_reader
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.messaging.queue import queue_message
 from resolvers.pagination import Listing
 
@@ -44,28 +43,24 @@ TITLE_LIMIT = 200
 PURPOSE = "SECURITY_INCIDENT"
 
 
-@dataclass(frozen=True)
-class Incident:
+class Incident(Protocol):
+    """What an officer reports (recordSecurityIncident's input has these fields; the
+    affected accounts come apart, as keys)."""
+
     title: str
     description: str
     measures: str
     advice: str
-    affected: list[uuid.UUID | None]
-    categories: Sequence[str] = ()
-    cause: str = ""
-    harm: str = ""
-    contact: str | None = None
-    channels: Sequence[NoticeChannel] = (NoticeChannel.IN_APP,)
+    categories: list[str]
+    cause: str
+    harm: str
+    contact: str | None
+    channels: list[NoticeChannel]
 
 
-@dataclass
-class IncidentResult:
-    notified: int = 0
-    incident: SecurityIncident | None = None
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-def _errors(ctx: RequestContext, incident: Incident) -> list[UserError]:
+def _errors(
+    ctx: RequestContext, incident: Incident, affected: list[uuid.UUID | None]
+) -> list[UserError]:
     texts = {
         "title": (incident.title, TITLE_LIMIT),
         "description": (incident.description, TEXT_LIMIT),
@@ -94,7 +89,7 @@ def _errors(ctx: RequestContext, incident: Incident) -> list[UserError]:
         errors.append(
             user_error(UserErrorCode.INVALID_INPUT, "Name at least one channel.", "channels")
         )
-    if not incident.affected:
+    if not affected:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_INPUT, "Name the affected accounts.", "affectedAccountIds"
@@ -154,12 +149,15 @@ async def _deliver(ctx: RequestContext, row: SecurityIncident, account: Account,
         ctx.session.add(delivery)
 
 
-async def record_security_incident(ctx: RequestContext, incident: Incident) -> IncidentResult:
+async def record_security_incident(
+    ctx: RequestContext, incident: Incident, affected: list[uuid.UUID | None]
+) -> SecurityIncident:
+    """The incident recorded, each affected account told of it (`affected_count` of them)."""
     officer = await require_staff(ctx, StaffRole.PRIVACY_OFFICER)
-    errors = _errors(ctx, incident)
+    errors = _errors(ctx, incident, affected)
     if errors:
-        return IncidentResult(user_errors=errors)
-    wanted = {key for key in incident.affected if key is not None}
+        raise Refused(*errors)
+    wanted = {key for key in affected if key is not None}
     accounts = list(
         (
             await ctx.session.scalars(
@@ -169,15 +167,13 @@ async def record_security_incident(ctx: RequestContext, incident: Incident) -> I
             )
         ).all()
     )
-    if None in incident.affected or {account.id for account in accounts} != wanted:
-        return IncidentResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.NOT_FOUND,
-                    "Some affected account IDs are unknown or cancelled; nothing was sent.",
-                    "affectedAccountIds",
-                )
-            ]
+    if None in affected or {account.id for account in accounts} != wanted:
+        raise Refused(
+            user_error(
+                UserErrorCode.NOT_FOUND,
+                "Some affected account IDs are unknown or cancelled; nothing was sent.",
+                "affectedAccountIds",
+            )
         )
     now = ctx.now()
     officer_contact = f"{ctx.inventory.contact.officer_name}, {ctx.inventory.contact.officer_email}"
@@ -210,7 +206,7 @@ async def record_security_incident(ctx: RequestContext, incident: Incident) -> I
     for account in accounts:
         await _deliver(ctx, row, account, body)
     await ctx.session.flush()
-    return IncidentResult(notified=len(accounts), incident=row)
+    return row
 
 
 async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:

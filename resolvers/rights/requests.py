@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,8 +35,10 @@ from resolvers.accounts.access import (
     require_staff_reader,
     step_up_error,
 )
+from resolvers.consents import queries as consent_queries
+from resolvers.consents.record import ConsentState
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
 from resolvers.pagination import Listing, StatementListing
@@ -45,12 +49,10 @@ DETAILS_LIMIT = 2000
 NOTE_LIMIT = 2000
 QUEUE_ROLES = (StaffRole.PRIVACY_OFFICER, StaffRole.SUPPORT)
 NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such request.", "id")
-
-
-@dataclass
-class DataRequestResult:
-    request: DataRequest | None = None
-    user_errors: list[UserError] = field(default_factory=list)
+CLOSED = user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")
+ALREADY_OPEN = user_error(
+    UserErrorCode.ALREADY_EXISTS, "A request of this type is already open.", "type"
+)
 
 
 def is_overdue(request: DataRequest, ctx: RequestContext) -> bool:
@@ -74,14 +76,15 @@ async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
         await notify_requester(ctx, request, what)
 
 
-@dataclass(frozen=True)
-class Submission:
+class Submission(Protocol):
+    """What a rights request asks (the submitting mutations' inputs have these fields)."""
+
     type: DataRequestType
-    details: str | None = None
-    deletion_ground: DeletionGround | None = None
+    details: str | None
+    deletion_ground: DeletionGround | None
     # Categories a deletion asks to erase; purposes a restriction asks to restrict.
-    categories: tuple[str, ...] = ()
-    purposes: tuple[ConsentPurpose, ...] = ()
+    categories: list[str] | None
+    purposes: list[ConsentPurpose] | None
 
 
 def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
@@ -100,11 +103,11 @@ def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserE
                 UserErrorCode.INVALID_INPUT, f"At most {DETAILS_LIMIT} characters.", "details"
             )
         )
-    errors.extend(_category_errors(ctx, submission.categories))
+    errors.extend(_category_errors(ctx, submission.categories or ()))
     return errors
 
 
-def _category_errors(ctx: RequestContext, categories: tuple[str, ...]) -> list[UserError]:
+def _category_errors(ctx: RequestContext, categories: Sequence[str]) -> list[UserError]:
     known = {category.key for category in ctx.inventory.categories}
     unknown = [key for key in categories if key not in known]
     if not unknown:
@@ -118,63 +121,64 @@ def _category_errors(ctx: RequestContext, categories: tuple[str, ...]) -> list[U
     ]
 
 
-async def submit_data_request(ctx: RequestContext, submission: Submission) -> DataRequestResult:
+async def submit_data_request(ctx: RequestContext, submission: Submission) -> DataRequest:
     """Step-up proves the requester is the person; one open request of each type."""
     account = require_account(ctx)
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:
-        return DataRequestResult(user_errors=[missing_step_up])
+        raise Refused(missing_step_up)
     errors = submission_errors(ctx, submission)
     if errors:
-        return DataRequestResult(user_errors=errors)
+        raise Refused(*errors)
     request_type = submission.type
-    already_open = DataRequestResult(
-        user_errors=[
-            user_error(
-                UserErrorCode.ALREADY_EXISTS, "A request of this type is already open.", "type"
-            )
-        ]
-    )
     if await queries.open_data_request(ctx.session, account.id, request_type) is not None:
-        return already_open
+        raise Refused(ALREADY_OPEN)
     ctx.loaders.open_data_requests_by_account.clear(account.id)
     now = ctx.now()
-    request = DataRequest(
-        account_id=account.id,
-        type=request_type,
-        status=DataRequestStatus.SUBMITTED,
-        deletion_ground=(
-            submission.deletion_ground if request_type is DataRequestType.DELETION else None
-        ),
-        submitted_at=now,
-        due_at=now + ANSWER_WITHIN,
-        categories=(
-            list(dict.fromkeys(submission.categories))
-            if request_type is DataRequestType.DELETION
-            else []
-        ),
-        purposes=(
-            [purpose.value for purpose in dict.fromkeys(submission.purposes)]
-            if request_type is DataRequestType.RESTRICTION
-            else []
-        ),
-    )
-    request.details = (submission.details or "").strip() or None
+    request = new_request(submission, account.id, RequestOrigin.ACCOUNT, now)
     # The unique index of open requests decides when two submissions race.
     try:
         async with ctx.session.begin_nested():
             ctx.session.add(request)
     except IntegrityError:
-        return already_open
+        raise Refused(ALREADY_OPEN) from None
     await _notify(
         ctx, request, f"We received your request and will answer by {request.due_at.date()}."
     )
-    return DataRequestResult(request=request)
+    return request
 
 
-async def withdraw_data_request(
-    ctx: RequestContext, request_id: uuid.UUID | None
-) -> DataRequestResult:
+def new_request(
+    submission: Submission, account_id: uuid.UUID | None, origin: RequestOrigin, now: datetime
+) -> DataRequest:
+    """A submitted request as it was asked, due within the answering time; only a deletion
+    keeps its ground and categories, only a restriction its purposes."""
+    request = DataRequest(
+        account_id=account_id,
+        origin=origin,
+        type=submission.type,
+        status=DataRequestStatus.SUBMITTED,
+        deletion_ground=(
+            submission.deletion_ground if submission.type is DataRequestType.DELETION else None
+        ),
+        submitted_at=now,
+        due_at=now + ANSWER_WITHIN,
+        categories=(
+            list(dict.fromkeys(submission.categories or ()))
+            if submission.type is DataRequestType.DELETION
+            else []
+        ),
+        purposes=(
+            [purpose.value for purpose in dict.fromkeys(submission.purposes or ())]
+            if submission.type is DataRequestType.RESTRICTION
+            else []
+        ),
+    )
+    request.details = (submission.details or "").strip() or None
+    return request
+
+
+async def withdraw_data_request(ctx: RequestContext, request_id: uuid.UUID | None) -> DataRequest:
     account = require_account(ctx)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
     if (
@@ -182,16 +186,14 @@ async def withdraw_data_request(
         or request.account_id != account.id
         or request.origin is not RequestOrigin.ACCOUNT
     ):
-        return DataRequestResult(user_errors=[NOT_FOUND])
+        raise Refused(NOT_FOUND)
     if request.status not in OPEN_STATUSES:
-        return DataRequestResult(
-            user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
-        )
+        raise Refused(CLOSED)
     request.status = DataRequestStatus.WITHDRAWN
     request.resolved_at = ctx.now()
     ctx.loaders.open_data_requests_by_account.clear(account.id)
     await _notify(ctx, request, "You withdrew this request.")
-    return DataRequestResult(request=request)
+    return request
 
 
 async def account_data_requests(ctx: RequestContext, account: Account) -> Listing[DataRequest]:
@@ -263,59 +265,57 @@ RESOLUTIONS = (
 )
 
 
-@dataclass(frozen=True)
-class Resolution:
+class Resolution(Protocol):
+    """How staff move a request on (resolveDataRequest's input has these fields)."""
+
     status: DataRequestStatus
-    note: str | None = None
-    refusal_reason: RefusalReason | None = None
+    note: str | None
+    refusal_reason: RefusalReason | None
     # Fulfilling a DELETION: the categories erased (else those the person named); a
     # RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
-    categories: tuple[str, ...] | None = None
-    purposes: tuple[ConsentPurpose, ...] | None = None
-    correction: str | None = None
+    categories: list[str] | None
+    purposes: list[ConsentPurpose] | None
+    correction: str | None
 
 
-def _invalid(message: str, field: str) -> DataRequestResult:
-    return DataRequestResult(user_errors=[user_error(UserErrorCode.INVALID_INPUT, message, field)])
+def _invalid(message: str, field: str) -> Refused:
+    return Refused(user_error(UserErrorCode.INVALID_INPUT, message, field))
 
 
-def _fulfilment_error(
-    ctx: RequestContext, request: DataRequest, resolution: Resolution
-) -> DataRequestResult | None:
+def _check_fulfilment(ctx: RequestContext, request: DataRequest, resolution: Resolution) -> None:
     """What fulfilling needs for the request's type, and nothing given where it does not."""
     fulfilling = resolution.status is DataRequestStatus.FULFILLED
     deletion = fulfilling and request.type is DataRequestType.DELETION
     restriction = fulfilling and request.type is DataRequestType.RESTRICTION
     correction = fulfilling and request.type is DataRequestType.CORRECTION
     if resolution.categories is not None and not deletion:
-        return _invalid("Categories are named when fulfilling a deletion.", "categories")
+        raise _invalid("Categories are named when fulfilling a deletion.", "categories")
     if resolution.purposes is not None and not restriction:
-        return _invalid("Purposes are named when fulfilling a restriction.", "purposes")
+        raise _invalid("Purposes are named when fulfilling a restriction.", "purposes")
     if resolution.correction is not None and not correction:
-        return _invalid("A correction is described when fulfilling one.", "correction")
+        raise _invalid("A correction is described when fulfilling one.", "correction")
     if deletion:
         categories = _categories(request, resolution)
         errors = _category_errors(ctx, categories)
         if errors:
-            return DataRequestResult(user_errors=errors)
+            raise Refused(*errors)
         if not categories:
-            return _invalid("Name the categories of personal data erased.", "categories")
+            raise _invalid("Name the categories of personal data erased.", "categories")
         kept = [key for key in categories if key not in ERASABLE]
         if kept:
-            return _invalid(
+            raise _invalid(
                 f"Not erased here while the account exists: {', '.join(kept)}. Sign-in data"
                 " goes with the account (cancellation); what the law keeps is refused.",
                 "categories",
             )
     if restriction and not _purposes(request, resolution):
-        return _invalid("Name the purposes whose processing is restricted.", "purposes")
+        raise _invalid("Name the purposes whose processing is restricted.", "purposes")
     if correction:
         text = (resolution.correction or "").strip()
         if not 1 <= len(text) <= NOTE_LIMIT:
-            return _invalid(
+            raise _invalid(
                 f"Describe what was changed in 1 to {NOTE_LIMIT} characters.", "correction"
             )
-    return None
 
 
 def _categories(request: DataRequest, resolution: Resolution) -> tuple[str, ...]:
@@ -368,47 +368,29 @@ async def _restrict(
 
 async def resolve_data_request(
     ctx: RequestContext, request_id: uuid.UUID | None, resolution: Resolution
-) -> DataRequestResult:
+) -> DataRequest:
     staff = await require_staff(ctx, *QUEUE_ROLES)
     request = await ctx.session.get(DataRequest, request_id) if request_id else None
     if request is None:
-        return DataRequestResult(user_errors=[NOT_FOUND])
+        raise Refused(NOT_FOUND)
     status = resolution.status
     if status not in RESOLUTIONS:
-        return DataRequestResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.INVALID_INPUT,
-                    "Move a request to IN_PROGRESS, FULFILLED or REFUSED.",
-                    "status",
-                )
-            ]
-        )
+        raise _invalid("Move a request to IN_PROGRESS, FULFILLED or REFUSED.", "status")
     if request.status not in OPEN_STATUSES:
-        return DataRequestResult(
-            user_errors=[user_error(UserErrorCode.INVALID_STATE, "This request is closed.", "id")]
-        )
+        raise Refused(CLOSED)
     refusal_reason = resolution.refusal_reason
     if status is DataRequestStatus.REFUSED and refusal_reason is None:
-        return DataRequestResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.REFUSAL_REASON_REQUIRED,
-                    "A refusal names one of the policy's exceptions.",
-                    "refusalReason",
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.REFUSAL_REASON_REQUIRED,
+                "A refusal names one of the policy's exceptions.",
+                "refusalReason",
+            )
         )
     note = resolution.note
     if note is not None and len(note) > NOTE_LIMIT:
-        return DataRequestResult(
-            user_errors=[
-                user_error(UserErrorCode.INVALID_INPUT, f"At most {NOTE_LIMIT} characters.", "note")
-            ]
-        )
-    refused = _fulfilment_error(ctx, request, resolution)
-    if refused is not None:
-        return refused
+        raise _invalid(f"At most {NOTE_LIMIT} characters.", "note")
+    _check_fulfilment(ctx, request, resolution)
     if request.account_id is not None:
         await queries.lock_account(ctx.session, request.account_id)
     now = ctx.now()
@@ -449,7 +431,7 @@ async def resolve_data_request(
         },
         account=account,
     )
-    return DataRequestResult(request=request)
+    return request
 
 
 async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolution) -> str:
@@ -483,17 +465,11 @@ async def _fulfil(ctx: RequestContext, request: DataRequest, resolution: Resolut
     return ""
 
 
-@dataclass
-class RestrictionResult:
-    account: Account | None = None
-    purpose: ConsentPurpose | None = None
-    user_errors: list[UserError] = field(default_factory=list)
-
-
 async def lift_restriction(
     ctx: RequestContext, account_id: uuid.UUID | None, purpose: ConsentPurpose
-) -> RestrictionResult:
-    """Staff end a restriction in force; the consent reads as it was given again."""
+) -> ConsentState:
+    """Staff end a restriction in force; the consent reads as it was given again (as it
+    reads now, the answer)."""
     staff = await require_staff(ctx, *QUEUE_ROLES)
     if account_id is not None:
         await queries.lock_account(ctx.session, account_id)
@@ -508,14 +484,10 @@ async def lift_restriction(
     ).first()
     account = await ctx.session.get(Account, account_id) if account_id else None
     if restriction is None or account is None:
-        return RestrictionResult(
-            user_errors=[
-                user_error(
-                    UserErrorCode.NOT_FOUND,
-                    "No restriction of this purpose is in force.",
-                    "purpose",
-                )
-            ]
+        raise Refused(
+            user_error(
+                UserErrorCode.NOT_FOUND, "No restriction of this purpose is in force.", "purpose"
+            )
         )
     restriction.lifted_at = ctx.now()
     restriction.lifted_by_id = staff.id
@@ -530,7 +502,7 @@ async def lift_restriction(
         body=f"Processing for {purpose.value} is no longer restricted.",
         now=ctx.now(),
     )
-    return RestrictionResult(account=account, purpose=purpose)
+    return await consent_queries.consent(ctx, account, purpose)
 
 
 async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:

@@ -11,30 +11,25 @@ there is or not, so it tells nobody whether a phone or address has an account.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from typing import Protocol
 
 from auth.sms_codes import CodeCheck
 from models import (
-    ANSWER_WITHIN,
     Account,
     AccountStatus,
     DataRequest,
     DataRequestRequester,
-    DataRequestStatus,
-    DataRequestType,
     MessageChannel,
     NotificationKind,
     RequesterRelation,
     RequestOrigin,
     queries,
 )
-from resolvers.auth.common import CODE_ERRORS
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
 from resolvers.rights.contact_proof import Contact, Sent, parse_contact, prove, send_code
 from resolvers.rights.requesters import notify_requester
-from resolvers.rights.requests import Submission, submission_errors
+from resolvers.rights.requests import Submission, new_request, submission_errors
 
 NAME_LIMIT = 100
 EVIDENCE_LIMIT = 500
@@ -45,51 +40,34 @@ INVALID_CONTACT = user_error(
 )
 
 
-@dataclass(frozen=True)
-class VerifiedSubmission:
-    request: Submission
+class VerifiedSubmission(Submission, Protocol):
+    """A request and who files it (submitVerifiedDataRequest's input has these fields)."""
+
     relation: RequesterRelation
     requester_name: str
     contact: str
     code: str
-    subject_name: str | None = None
-    subject_contact: str | None = None
-    evidence: str | None = None
+    subject_name: str | None
+    subject_contact: str | None
+    evidence: str | None
 
 
-@dataclass
-class VerifiedRequestResult:
-    request: DataRequest | None = None
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-@dataclass
-class CodeResult:
-    sent: bool = False
-    retry_after_seconds: int = 0
-    expires_at: datetime | None = None
-    user_errors: list[UserError] = field(default_factory=list)
-
-
-async def request_code(ctx: RequestContext, contact: str) -> CodeResult:
-    """A code to the phone (SMS) or address (e-mail), within the sending limits."""
+async def request_code(ctx: RequestContext, contact: str) -> Sent:
+    """A code to the phone (SMS) or address (e-mail), within the sending limits; asked
+    again too soon, the refusal says how long to wait (`retry_after_seconds`)."""
     parsed = parse_contact(contact)
     if parsed is None:
-        return CodeResult(user_errors=[INVALID_CONTACT])
-    sent: Sent = await send_code(ctx, parsed)
+        raise Refused(INVALID_CONTACT)
+    sent = await send_code(ctx, parsed)
     if not sent.sent:
-        return CodeResult(
+        raise Refused(
+            user_error(
+                UserErrorCode.RATE_LIMITED,
+                f"Wait {sent.retry_after_seconds} s before asking for another code.",
+            ),
             retry_after_seconds=sent.retry_after_seconds,
-            user_errors=[
-                user_error(
-                    UserErrorCode.RATE_LIMITED,
-                    f"Wait {sent.retry_after_seconds} s before asking for another code.",
-                )
-            ],
         )
-    return CodeResult(
-        sent=True, retry_after_seconds=sent.retry_after_seconds, expires_at=sent.expires_at
-    )
+    return sent
 
 
 def _text_error(value: str | None, limit: int, name: str, *, required: bool) -> UserError | None:
@@ -100,7 +78,7 @@ def _text_error(value: str | None, limit: int, name: str, *, required: bool) -> 
 
 
 def _errors(ctx: RequestContext, submission: VerifiedSubmission) -> list[UserError]:
-    errors = submission_errors(ctx, submission.request)
+    errors = submission_errors(ctx, submission)
     acting = submission.relation in ACTING_FOR_SOMEONE
     checks = [
         _text_error(submission.requester_name, NAME_LIMIT, "requesterName", required=True),
@@ -147,17 +125,15 @@ async def _account_of(ctx: RequestContext, contact: Contact | None) -> Account |
 
 async def submit_verified_data_request(
     ctx: RequestContext, submission: VerifiedSubmission
-) -> VerifiedRequestResult:
+) -> DataRequest:
     errors = _errors(ctx, submission)
     contact = parse_contact(submission.contact)
     if errors or contact is None:
-        return VerifiedRequestResult(user_errors=errors)
+        raise Refused(*errors)
     check = await prove(ctx, contact, submission.code)
     if check is not CodeCheck.OK:
         error = CODE_ERRORS[check]
-        return VerifiedRequestResult(
-            user_errors=[UserError(code=error.code, message=error.message, field=("code",))]
-        )
+        raise Refused(UserError(code=error.code, message=error.message, field=("code",)))
     if submission.relation is RequesterRelation.CONTACT_HOLDER:
         named: Contact | None = contact
     elif submission.subject_contact is not None:
@@ -166,25 +142,12 @@ async def submit_verified_data_request(
         named = None
     account = await _account_of(ctx, named)
     now = ctx.now()
-    spec = submission.request
-    request = DataRequest(
-        account_id=account.id if account is not None else None,
-        origin=RequestOrigin.VERIFIED_CONTACT,
-        type=spec.type,
-        status=DataRequestStatus.SUBMITTED,
-        deletion_ground=spec.deletion_ground if spec.type is DataRequestType.DELETION else None,
-        submitted_at=now,
-        due_at=now + ANSWER_WITHIN,
-        categories=(
-            list(dict.fromkeys(spec.categories)) if spec.type is DataRequestType.DELETION else []
-        ),
-        purposes=(
-            [purpose.value for purpose in dict.fromkeys(spec.purposes)]
-            if spec.type is DataRequestType.RESTRICTION
-            else []
-        ),
+    request = new_request(
+        submission,
+        account.id if account is not None else None,
+        RequestOrigin.VERIFIED_CONTACT,
+        now,
     )
-    request.details = (spec.details or "").strip() or None
     ctx.session.add(request)
     requester = DataRequestRequester(
         data_request_id=request.id, relation=submission.relation, proven_at=now
@@ -205,7 +168,7 @@ async def submit_verified_data_request(
             ctx.session,
             [account.id],
             kind=NotificationKind.DATA_REQUEST_UPDATED,
-            title=f"A {spec.type.value.replace('_', ' ').lower()} request about your data",
+            title=f"A {submission.type.value.replace('_', ' ').lower()} request about your data",
             body=(
                 f"Someone filed it for you as your {submission.relation.value.lower().replace('_', ' ')}."
                 f" We will answer by {request.due_at.date()}."
@@ -215,4 +178,4 @@ async def submit_verified_data_request(
     await notify_requester(
         ctx, request, f"We received your request and will answer by {request.due_at.date()}."
     )
-    return VerifiedRequestResult(request=request)
+    return request

@@ -24,19 +24,14 @@ from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
 from resolvers.accounts.access import require_account, require_step_up
-from resolvers.auth.common import CODE_ERRORS
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 
 INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
 TOO_MANY_TOKENS = user_error(
     UserErrorCode.TOO_MANY_ATTEMPTS, "Too many wrong tokens; try again later.", "token"
 )
-
-
-def _on(error: UserError, field: str) -> UserError:
-    return UserError(code=error.code, message=error.message, field=(field,))
 
 
 def _taken(field: str) -> UserError:
@@ -61,12 +56,12 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
         ctx.scope, recipient=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
     if check is not CodeCheck.OK or row is None:
-        raise Refused(_on(CODE_ERRORS[check], "code"))
+        raise Refused(CODE_ERRORS[check])
     holder = await queries.account_by_phone(ctx.session, parsed)
     if holder is not None and holder.id != account.id:
         raise Refused(_taken("phone"))
     if not await consume_code(ctx.session, row, now):
-        raise Refused(_on(CODE_ERRORS[CodeCheck.INVALID], "code"))
+        raise Refused(CODE_ERRORS[CodeCheck.INVALID])
     before = BoundBefore.of(account)
     # The unique index decides when two accounts bind one phone at once.
     try:

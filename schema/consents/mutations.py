@@ -6,8 +6,7 @@ import strawberry
 
 from models import ConsentPurpose, DevicePermissionKind
 from resolvers.consents import mutations as use_cases
-from resolvers.consents import queries as consent_queries
-from schema.common import UserError, user_errors
+from schema.common import UserError
 from schema.consents.types import Consent, DevicePermission
 from schema.context import Info
 from schema.payloads import AccountPayload, OkPayload
@@ -75,40 +74,21 @@ class ConsentMutations:
         description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose."
     )
     async def set_consent(self, info: Info, input: SetConsentInput) -> ConsentPayload:
-        result = await use_cases.set_consent(info.context, input.purpose, input.granted)
-        consent = None
-        if result.account is not None and result.purpose is not None:
-            states = await consent_queries.consents(info.context, result.account)
-            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
-        return ConsentPayload(
-            consent=consent, erased=result.erased, user_errors=user_errors(result.user_errors)
-        )
+        made = await use_cases.set_consent(info.context, input)
+        return ConsentPayload(consent=Consent.of(made.consent), erased=made.erased)
 
     @strawberry.mutation
     async def set_device_permission(
         self, info: Info, input: SetDevicePermissionInput
     ) -> DevicePermissionPayload:
-        result = await use_cases.set_device_permission(
-            info.context, input.permission, input.enabled
-        )
-        permission = (
-            DevicePermission.of(input.permission, result.permission)
-            if result.permission is not None
-            else None
-        )
-        return DevicePermissionPayload(
-            device_permission=permission, user_errors=user_errors(result.user_errors)
-        )
+        row = await use_cases.set_device_permission(info.context, input)
+        return DevicePermissionPayload(device_permission=DevicePermission.of(input.permission, row))
 
     @strawberry.mutation(description="A guardian's consent for a minor aged 14 to 17.")
     async def record_guardian_consent(
         self, info: Info, input: RecordGuardianConsentInput
     ) -> AccountPayload:
-        return AccountPayload.from_result(
-            await use_cases.record_guardian_consent(
-                info.context, input.guardian_name, input.guardian_phone, input.code
-            )
-        )
+        return AccountPayload.of(await use_cases.record_guardian_consent(info.context, input))
 
     @strawberry.mutation(
         description=(
@@ -119,21 +99,15 @@ class ConsentMutations:
     async def withdraw_guardian_consent(
         self, info: Info, input: WithdrawGuardianConsentInput
     ) -> WithdrawGuardianConsentPayload:
-        result = await use_cases.withdraw_guardian_consent(
-            info.context, input.minor_phone, input.guardian_phone, input.code
-        )
-        return WithdrawGuardianConsentPayload(
-            withdrawn=result.withdrawn, user_errors=user_errors(result.user_errors)
-        )
+        await use_cases.withdraw_guardian_consent(info.context, input)
+        return WithdrawGuardianConsentPayload(withdrawn=True)
 
     @strawberry.mutation(description="Kept only while SEARCH_HISTORY is granted.")
     async def record_search(self, info: Info, input: RecordSearchInput) -> RecordSearchPayload:
-        result = await use_cases.record_search(info.context, input.query)
-        return RecordSearchPayload(
-            recorded=result.recorded, user_errors=user_errors(result.user_errors)
-        )
+        recorded = await use_cases.record_search(info.context, input.query)
+        return RecordSearchPayload(recorded=recorded)
 
     @strawberry.mutation
     async def clear_search_history(self, info: Info) -> OkPayload:
-        result = await use_cases.clear_search_history(info.context)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await use_cases.clear_search_history(info.context)
+        return OkPayload.done()

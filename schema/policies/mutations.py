@@ -6,7 +6,7 @@ import strawberry
 
 from models import ConsentPurpose
 from resolvers.policies import publish
-from schema.common import UserError, user_errors
+from schema.common import UserError
 from schema.context import Info
 from schema.payloads import AccountPayload
 from schema.policies.types import PrivacyPolicy
@@ -47,9 +47,7 @@ class PolicyMutations:
     async def accept_privacy_policy(
         self, info: Info, input: AcceptPrivacyPolicyInput
     ) -> AccountPayload:
-        return AccountPayload.from_result(
-            await publish.accept_privacy_policy(info.context, input.version)
-        )
+        return AccountPayload.of(await publish.accept_privacy_policy(info.context, input.version))
 
     @strawberry.mutation(
         description="Privacy officers: publish a version; a material one notifies everyone."
@@ -57,20 +55,5 @@ class PolicyMutations:
     async def publish_privacy_policy(
         self, info: Info, input: PublishPrivacyPolicyInput
     ) -> PrivacyPolicyPayload:
-        result = await publish.publish_privacy_policy(
-            info.context,
-            publish.NewPolicy(
-                version=input.version,
-                effective_on=input.effective_on,
-                material=input.material,
-                summary_of_changes=input.summary_of_changes,
-                body=input.body,
-                affected_purposes=(
-                    tuple(input.affected_purposes) if input.affected_purposes is not None else None
-                ),
-            ),
-        )
-        policy = PrivacyPolicy.from_row(result.policy) if result.policy is not None else None
-        return PrivacyPolicyPayload(
-            privacy_policy=policy, user_errors=user_errors(result.user_errors)
-        )
+        row = await publish.publish_privacy_policy(info.context, input)
+        return PrivacyPolicyPayload(privacy_policy=PrivacyPolicy.from_row(row))

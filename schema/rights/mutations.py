@@ -17,12 +17,11 @@ from models import (
     RefusalReason,
     RequesterRelation,
 )
-from resolvers.consents import queries as consent_queries
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest
 from schema.auth.types import RequestSmsCodePayload
-from schema.common import UserError, user_errors
+from schema.common import UserError
 from schema.consents.types import Consent
 from schema.context import Info
 from schema.payloads import OkPayload
@@ -54,13 +53,6 @@ class SubmitDataRequestInput:
 class DataRequestPayload:
     data_request: DataRequest | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def from_result(cls, result: requests.DataRequestResult) -> DataRequestPayload:
-        return cls(
-            data_request=DataRequest.of(result.request) if result.request is not None else None,
-            user_errors=user_errors(result.user_errors),
-        )
 
 
 @strawberry.input
@@ -195,29 +187,15 @@ class RightsQueries:
 class RightsMutations:
     @strawberry.mutation(description="A copy of everything stored about the account (step-up).")
     async def export_my_data(self, info: Info) -> ExportMyDataPayload:
-        result = await export.export_my_data(info.context)
-        return ExportMyDataPayload(
-            export=cast(JSON, result.export),
-            generated_at=result.generated_at,
-            user_errors=user_errors(result.user_errors),
-        )
+        made = await export.export_my_data(info.context)
+        return ExportMyDataPayload(export=cast(JSON, made.document), generated_at=made.generated_at)
 
     @strawberry.mutation(description="Open a rights request, answered within 15 days (step-up).")
     async def submit_data_request(
         self, info: Info, input: SubmitDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.from_result(
-            await requests.submit_data_request(
-                info.context,
-                requests.Submission(
-                    type=input.type,
-                    details=input.details,
-                    deletion_ground=input.deletion_ground,
-                    categories=tuple(input.categories or ()),
-                    purposes=tuple(input.purposes or ()),
-                ),
-            )
-        )
+        row = await requests.submit_data_request(info.context, input)
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description="A code to prove a phone (SMS) or an e-mail address before filing without an account."
@@ -225,12 +203,9 @@ class RightsMutations:
     async def request_data_request_code(
         self, info: Info, input: RequestDataRequestCodeInput
     ) -> RequestSmsCodePayload:
-        result = await verified_requests.request_code(info.context, input.contact)
+        sent = await verified_requests.request_code(info.context, input.contact)
         return RequestSmsCodePayload(
-            sent=result.sent,
-            retry_after_seconds=result.retry_after_seconds,
-            expires_at=result.expires_at,
-            user_errors=user_errors(result.user_errors),
+            sent=True, retry_after_seconds=sent.retry_after_seconds, expires_at=sent.expires_at
         )
 
     @strawberry.mutation(
@@ -242,65 +217,33 @@ class RightsMutations:
     async def submit_verified_data_request(
         self, info: Info, input: SubmitVerifiedDataRequestInput
     ) -> VerifiedDataRequestPayload:
-        result = await verified_requests.submit_verified_data_request(
-            info.context,
-            verified_requests.VerifiedSubmission(
-                request=requests.Submission(
-                    type=input.type,
-                    details=input.details,
-                    deletion_ground=input.deletion_ground,
-                    categories=tuple(input.categories or ()),
-                    purposes=tuple(input.purposes or ()),
-                ),
-                relation=input.relation,
-                requester_name=input.requester_name,
-                contact=input.contact,
-                code=input.code,
-                subject_name=input.subject_name,
-                subject_contact=input.subject_contact,
-                evidence=input.evidence,
-            ),
-        )
-        request = result.request
+        row = await verified_requests.submit_verified_data_request(info.context, input)
         return VerifiedDataRequestPayload(
-            reference=(strawberry.ID(to_global_id("DataRequest", request.id)) if request else None),
-            due_at=request.due_at if request else None,
-            user_errors=user_errors(result.user_errors),
+            reference=strawberry.ID(to_global_id("DataRequest", row.id)), due_at=row.due_at
         )
 
     @strawberry.mutation
     async def withdraw_data_request(
         self, info: Info, input: WithdrawDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.from_result(
-            await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
-        )
+        row = await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description='Cancel the account for good (step-up, confirmation "CANCEL").'
     )
     async def cancel_account(self, info: Info, input: CancelAccountInput) -> OkPayload:
-        result = await cancellation.cancel_account(info.context, input.confirmation)
-        return OkPayload(ok=result.ok, user_errors=user_errors(result.user_errors))
+        await cancellation.cancel_account(info.context, input.confirmation)
+        return OkPayload.done()
 
     @strawberry.mutation(description="Staff: move a request on; every change notifies the person.")
     async def resolve_data_request(
         self, info: Info, input: ResolveDataRequestInput
     ) -> DataRequestPayload:
-        return DataRequestPayload.from_result(
-            await requests.resolve_data_request(
-                info.context,
-                key_of(input.id, "DataRequest"),
-                requests.Resolution(
-                    status=input.status,
-                    note=input.note,
-                    refusal_reason=input.refusal_reason,
-                    categories=tuple(input.categories) if input.categories is not None else None,
-                    purposes=tuple(input.purposes) if input.purposes is not None else None,
-                    correction=input.correction,
-                ),
-            )
+        row = await requests.resolve_data_request(
+            info.context, key_of(input.id, "DataRequest"), input
         )
+        return DataRequestPayload(data_request=DataRequest.of(row))
 
     @strawberry.mutation(
         description="Staff: end a restriction of processing; the consent reads as given again."
@@ -308,36 +251,17 @@ class RightsMutations:
     async def lift_restriction(
         self, info: Info, input: LiftRestrictionInput
     ) -> LiftRestrictionPayload:
-        result = await requests.lift_restriction(
+        state = await requests.lift_restriction(
             info.context, key_of(input.account_id, *ACCOUNT_TYPE_NAMES), input.purpose
         )
-        consent = None
-        if result.account is not None:
-            states = await consent_queries.consents(info.context, result.account)
-            consent = next(Consent.of(s) for s in states if s.purpose is result.purpose)
-        return LiftRestrictionPayload(consent=consent, user_errors=user_errors(result.user_errors))
+        return LiftRestrictionPayload(consent=Consent.of(state))
 
     @strawberry.mutation(description="Privacy officers: notify the accounts an incident affected.")
     async def record_security_incident(
         self, info: Info, input: RecordSecurityIncidentInput
     ) -> SecurityIncidentPayload:
-        incident = incidents.Incident(
-            title=input.title,
-            description=input.description,
-            measures=input.measures,
-            advice=input.advice,
-            affected=[key_of(raw, *ACCOUNT_TYPE_NAMES) for raw in input.affected_account_ids],
-            categories=input.categories,
-            cause=input.cause,
-            harm=input.harm,
-            contact=input.contact,
-            channels=input.channels,
-        )
-        result = await incidents.record_security_incident(info.context, incident)
+        affected = [key_of(raw, *ACCOUNT_TYPE_NAMES) for raw in input.affected_account_ids]
+        row = await incidents.record_security_incident(info.context, input, affected)
         return SecurityIncidentPayload(
-            notified=result.notified,
-            security_incident=(
-                SecurityIncident(row=result.incident) if result.incident is not None else None
-            ),
-            user_errors=user_errors(result.user_errors),
+            notified=row.affected_count, security_incident=SecurityIncident(row=row)
         )

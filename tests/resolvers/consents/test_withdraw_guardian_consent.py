@@ -184,3 +184,26 @@ async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
     assert state["data"]["viewer"]["account"] == {"status": "ACTIVE", "guardianConsent": None}
     await db.refresh(me.me)
     assert me.me.status is AccountStatus.ACTIVE
+
+
+async def test_a_code_spent_on_a_refused_withdrawal_stays_spent(
+    client: httpx.AsyncClient,
+    people: People,
+    outbox: Outbox,
+    clock: Clock,
+    services: AuthServices,
+) -> None:
+    """The code is used up before the minor's account is looked up; the refusal that
+    follows is an answer, and the use of the code is kept with it."""
+    me = await consented_minor(client, people, outbox, clock)
+    await a_minute_later(clock, services)
+    code = await send_code(client, outbox, me)
+
+    unknown_minor = await withdraw(client, code, minor_phone="13700000000")
+    again = await withdraw(client, code)
+
+    assert unknown_minor == {"withdrawn": False, "userErrors": [NO_SUCH_CONSENT]}
+    assert again == {
+        "withdrawn": False,
+        "userErrors": [error("INVALID_CODE", "The code is not right.", "code")],
+    }
