@@ -2,8 +2,10 @@
 
 A token is sent for binding an address (24 hours) or with a sub-account's invitation
 (7 days); only its keyed hash is stored. Presenting one, signed in or not, proves the
-address. Wrong tokens are limited like codes: 20 wrong tries in 15 minutes per client
-address and 5 per signed-in account, counted before the token is looked up.
+address. Wrong tokens are limited like codes: 20 tries in a 15-minute window per client
+address and 5 per signed-in account, counted before the token is looked up; a right
+token gives back its own try (never the others': whoever can mint tokens of their own
+must not reset a shared count with one).
 """
 
 from __future__ import annotations

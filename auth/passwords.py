@@ -142,6 +142,7 @@ async def check_password(
     *,
     client: str | None = None,
     second_factor: bool = False,
+    settle: bool = True,
 ) -> PasswordOutcome:
     """RIGHT, WRONG, or RATE_LIMITED once `key` had its tries; a right password clears them.
 
@@ -155,6 +156,11 @@ async def check_password(
     (then none, for known and unknown logins alike). `second_factor`: the caller proved
     a second factor (a code sent to the login's phone or address), so neither limit
     applies: a stranger's wrong guesses never lock the owner out.
+
+    `settle=False`: the password is only the first of two factors that must both be
+    right. A right password then clears and gives back nothing; the caller settles the
+    tries with :func:`settle_password_tries` once the second factor is right too, so
+    that the tries left never tell whether the password alone was right.
     """
     keys = [key] if isinstance(key, str) else list(key)
     counted_client = False
@@ -173,9 +179,18 @@ async def check_password(
                     await limiter.refund(FAILURES_PER_CLIENT, client)  # nothing was checked
                 return PasswordOutcome(PasswordCheck.RATE_LIMITED, counted.retry_after_seconds)
     if await verify_password(password_hash, password):
-        for each in keys:
-            await limiter.clear(PASSWORD_TRIES, each)
-        if counted_client and client is not None:
-            await limiter.refund(FAILURES_PER_CLIENT, client)
+        if settle:
+            await settle_password_tries(limiter, keys, client if counted_client else None)
         return PasswordOutcome(PasswordCheck.RIGHT)
     return PasswordOutcome(PasswordCheck.WRONG)
+
+
+async def settle_password_tries(
+    limiter: RateLimiter, key: str | Sequence[str], client: str | None
+) -> None:
+    """A sign-in proved right: forget the tries of its logins and give back the client's
+    counted one (`client`: the key :func:`check_password` counted it under, if any)."""
+    for each in [key] if isinstance(key, str) else key:
+        await limiter.clear(PASSWORD_TRIES, each)
+    if client is not None:
+        await limiter.refund(FAILURES_PER_CLIENT, client)

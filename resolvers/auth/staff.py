@@ -21,6 +21,7 @@ from auth.passwords import (
     hash_password,
     must_change_password,
     password_problem,
+    settle_password_tries,
     tries_key,
 )
 from auth.senders import OutgoingMessage
@@ -87,7 +88,12 @@ class StaffSignIn(Protocol):
 
 
 async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
-    """The password, then the TOTP code; one answer for every way of being wrong."""
+    """The password, then the TOTP code; one answer for every way of being wrong.
+
+    A right password with a wrong (or locked) code is a failed sign-in like a wrong
+    password, counted and answered alike: the tries are settled only when both factors
+    are right, so nothing tells a guesser that the password alone was right.
+    """
     raw = sign_in.email.strip()
     address = parse_email(raw)
     staff = await queries.staff_by_email(ctx.session, address) if address else None
@@ -101,6 +107,7 @@ async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
         staff.password_hash if staff else None,
         sign_in.password,
         client=client_key(ctx),
+        settle=False,
     )
 
     def log(
@@ -122,13 +129,14 @@ async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
     if outcome.check is PasswordCheck.WRONG or staff is None:
         log("staff_sign_in", "failure", factor="password")
         raise Refused(INVALID_STAFF_CREDENTIALS)
-    second, retry_after = await check_totp(ctx, staff, sign_in.totp)
+    second, _ = await check_totp(ctx, staff, sign_in.totp)
     if second is SecondFactor.RATE_LIMITED:
-        log("staff_sign_in_locked", "refused")
-        raise Refused(rate_limited(retry_after, "totp"))
+        log("staff_sign_in_locked", "refused", factor="totp")
+        raise Refused(INVALID_STAFF_CREDENTIALS)
     if second is SecondFactor.WRONG:
         log("staff_sign_in", "failure", factor="totp")
         raise Refused(INVALID_STAFF_CREDENTIALS)
+    await settle_password_tries(ctx.auth.limiter, key, client_key(ctx))
     if staff.disabled_at is not None:
         log("staff_sign_in", "refused", reason="disabled")
         raise Refused(STAFF_DISABLED)

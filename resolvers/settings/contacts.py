@@ -20,6 +20,7 @@ from auth.email_tokens import (
     new_token,
 )
 from auth.message_limits import account_key, address_key, may_send
+from auth.rate_limits import Limit
 from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
@@ -192,9 +193,13 @@ async def confirm_email(ctx: RequestContext, token: str) -> Account:
     keys = [(TOKEN_TRIES_PER_CLIENT, address_key(ctx.client_address or "unknown"))]
     if signed_in is not None:
         keys.append((TOKEN_TRIES, account_key(signed_in.id)))
+    counted: list[tuple[Limit, str]] = []
     for limit, key in keys:
-        if not (await limiter.hit(limit, key)).allowed:
+        if not (await limiter.count(limit, key)).allowed:
+            for each in counted:  # nothing was checked: the other counts give their try back
+                await limiter.refund(*each)
             raise Refused(TOO_MANY_TOKENS)
+        counted.append((limit, key))
     now = ctx.now()
     confirmation = await find_token(ctx.session, token)
     if (
@@ -213,8 +218,10 @@ async def confirm_email(ctx: RequestContext, token: str) -> Account:
         raise Refused(INVALID_TOKEN)
     if await queries.email_taken(ctx.session, address, by_other_than=account.id):
         raise Refused(_taken("email"))
+    # The right token gives back its own try only: clearing the counts would let anyone
+    # who can mint a token of their own wipe out the wrong guesses before it.
     for limit, key in keys:
-        await limiter.clear(limit, key)
+        await limiter.refund(limit, key)
     before = BoundBefore.of(account)
     # The unique index decides when two accounts prove one address at once.
     try:

@@ -278,3 +278,47 @@ async def test_a_staff_session_in_use_ends_twelve_hours_after_signing_in(
     late = await refresh(client, token)
 
     assert late["userErrors"] == [{"code": "INVALID_CREDENTIALS"}]
+
+
+async def test_a_right_password_with_a_wrong_code_counts_as_a_failure(
+    client: httpx.AsyncClient, officer: StaffMember, clock: Clock
+) -> None:
+    """Without the code, the password alone must not be confirmable: had a right
+    password cleared the tries, the next answers would tell which guess was right."""
+    code = staff_code(clock.now)
+    wrong_password = "not-the-Password-9"
+    attempts = [(wrong_password, code)] * 4 + [(PASSWORD, wrong(code)), (wrong_password, code)]
+
+    answers = [
+        (await login_staff(client, totp, password=password))["userErrors"]
+        for password, totp in attempts
+    ]
+
+    assert answers == [[INVALID]] * 5 + [
+        [
+            {
+                "field": None,
+                "code": "RATE_LIMITED",
+                "message": answers[5][0]["message"],
+            }
+        ]
+    ]
+    assert answers[5][0]["message"].startswith("Too many failed sign-ins; try again in ")
+
+
+async def test_the_codes_limit_answers_as_a_wrong_password_does(
+    client: httpx.AsyncClient, officer: StaffMember, clock: Clock
+) -> None:
+    """While the code's tries are used up, a right password must answer exactly as a
+    wrong one: a RATE_LIMITED (or a `totp` field) only for the right one would confirm it."""
+    code = staff_code(clock.now)
+    token = (await login_staff(client, code))["accessToken"]
+    for _ in range(5):  # the member's own wrong step-up codes fill the code's tries
+        await graphql(client, ELEVATE, {"input": {"totp": wrong(code)}}, token=token)
+    clock.advance(seconds=30)
+    code = staff_code(clock.now)
+
+    right_password = await login_staff(client, wrong(code))
+    wrong_password = await login_staff(client, wrong(code), password="not-the-Password-9")
+
+    assert right_password["userErrors"] == wrong_password["userErrors"] == [INVALID]

@@ -158,6 +158,27 @@ async def test_wrong_tokens_are_limited_per_client_address(
     assert (await reloaded(db, viewer.me)).email is None
 
 
+async def test_a_right_token_does_not_wipe_out_the_wrong_ones_before_it(
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox
+) -> None:
+    """A guesser who can mint tokens of its own (bindEmail to an address it reads) must
+    not reset the client address's count by confirming one of them: the right token
+    gives back its own try, never the wrong ones before it."""
+    guesser = await viewers.step_up(await viewers.individual())
+    await bind_email(client, guesser.token, ADDRESS)
+    own_token = sent_token(outbox)
+
+    before = await graphql(client, wrong_tokens(19))
+    own = await confirm_email(client, None, own_token)
+    after = await graphql(client, wrong_tokens(20))
+
+    assert [p["userErrors"][0]["code"] for p in before["data"].values()] == ["INVALID_CODE"] * 19
+    assert own["data"]["confirmEmail"]["userErrors"] == []
+    assert [p["userErrors"][0]["code"] for p in after["data"].values()] == ["INVALID_CODE"] + [
+        "TOO_MANY_ATTEMPTS"
+    ] * 19
+
+
 async def test_wrong_tokens_are_limited_per_signed_in_account(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
