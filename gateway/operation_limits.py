@@ -15,7 +15,6 @@ operation name or counts.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Mapping
 from typing import Any
 

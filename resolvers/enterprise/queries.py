@@ -32,7 +32,9 @@ async def sub_accounts(
     search: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    count: bool = True,
 ) -> Page[Account]:
+    """A page of the enterprise's sub-accounts; `count`: with how many match in all."""
     if not may_list_sub_accounts(ctx, enterprise):
         raise Forbidden("You may not read this field.")
     size = check_first(first)
@@ -47,7 +49,7 @@ async def sub_accounts(
         status=status, role=role, name_prefix=search or None, phone=parsed_phone, email=parsed_email
     )
     page, total = await queries.sub_accounts_page(
-        ctx.session, enterprise.id, where, first=size, after=position
+        ctx.session, enterprise.id, where, first=size, after=position, count=count
     )
     for row in page.rows:
         ctx.loaders.account_by_id.prime(row.id, row)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from models import AccessLogEntry as AccessLogRow
 from models import Account as AccountRow
@@ -283,6 +286,8 @@ class EnterpriseAccount(Account):
             search=where.search,
             email=where.email,
             phone=where.phone,
+            # Counting every match is the page's largest cost: only when asked for.
+            count=asks_for(info.selected_fields, "totalCount"),
         )
         return SubAccountConnection(
             edges=[
@@ -372,6 +377,18 @@ ACCOUNT_TYPES: dict[Kind, type[Account]] = {
     Kind.SUB_ACCOUNT: SubAccount,
 }
 ACCOUNT_TYPE_NAMES = tuple(cls.__name__ for cls in ACCOUNT_TYPES.values())
+
+
+def asks_for(selections: Iterable[Any], name: str) -> bool:
+    """Whether the selections of a field (fragments included) ask for the field `name`."""
+    for selection in selections:
+        for child in getattr(selection, "selections", ()):
+            if isinstance(child, SelectedField):
+                if child.name == name:
+                    return True
+            elif asks_for([child], name):  # a fragment: its selections are the field's
+                return True
+    return False
 
 
 def account_global_id(row: AccountRow) -> strawberry.ID:
