@@ -389,11 +389,14 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {token}"
 wrk.body = [==[{body}]==]
 """
-_DURATION = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+_DURATION = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
 
 
 def _milliseconds(value: str) -> float:
-    number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", value).groups()  # type: ignore[union-attr]
+    found = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", value.strip())
+    if found is None:
+        raise SystemExit(f"unreadable wrk latency: {value!r}")
+    number, unit = found.groups()
     return float(number) * _DURATION[unit]
 
 
