@@ -93,3 +93,13 @@ bench-contention: install
 .PHONY: bench-login
 bench-login: install
 	$(BIN)/python -m bench.login
+
+# The gateway against a raw Starlette + asyncpg baseline, both under wrk, on PostgreSQL with
+# 100,000 sub-accounts (GATEWAY_BENCH_DATABASE_URL, default the local xiamo_bench database;
+# BENCH_DURATION, BENCH_ROUNDS, BENCH_CONNECTIONS). Needs wrk: apt-get install wrk.
+.PHONY: bench
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "make bench needs wrk (the HTTP benchmarking tool): apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS)." >&2; \
+		exit 1; }
+	$(BIN)/python -m bench.throughput

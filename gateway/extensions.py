@@ -5,6 +5,7 @@ Each is built per request from a factory, so no state crosses requests.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -13,7 +14,9 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
+    ParserCache,
     SchemaExtension,
+    ValidationCache,
 )
 
 from auth.errors import ErrorCode, GatewayError
@@ -25,6 +28,10 @@ from resolvers.context import RequestContext, log_security
 MAX_DEPTH = 10
 MAX_ALIASES = 30
 MAX_TOKENS = 5000
+# Documents parsed and validated once per process, by their text (and the parser's and
+# validators' settings): the clients send the same few documents again and again. The
+# caches are bounded, so that distinct texts cannot grow them without limit.
+DOCUMENT_CACHE_SIZE = 256
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
 GENERIC_VALIDATION_MESSAGE = "The request is not a valid operation for this API."
 INTERNAL_MESSAGE = "Internal server error."
@@ -111,10 +118,28 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
     )
 
 
+class DocumentCache(ParserCache):
+    """Strawberry's parser cache, for documents that parse: a document that does not is
+    left to Strawberry's own parse, which reports its syntax error as every request
+    error is reported (through the error policy)."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError, TypeError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
+
+
 def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     factories: list[Callable[[], SchemaExtension]] = [
         lambda: ErrorPolicy(hide_schema=not introspection),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        # Inside the error policy (which shapes their errors) and after the token limit
+        # (whose parser option is part of the parse cache's key).
+        lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: MaxDepth(MAX_DEPTH),
         lambda: MaxAliases(MAX_ALIASES),
         MaxPageItems,

@@ -14,6 +14,7 @@ operation name or counts.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -104,6 +105,9 @@ class _Aliases:
         return self.counted[name]
 
 
+# One rule class per limit, made once: the validation cache (gateway/extensions.py) keys
+# its results by the rules too, and a new class per request would never hit it.
+@functools.cache
 def max_depth_rule(max_depth: int) -> type[ValidationRule]:
     message = f"The operation nests fields deeper than the {max_depth} levels allowed."
 
@@ -120,6 +124,7 @@ def max_depth_rule(max_depth: int) -> type[ValidationRule]:
     return MaxDepthRule
 
 
+@functools.cache
 def max_aliases_rule(max_aliases: int) -> type[ValidationRule]:
     message = f"The document uses more than the {max_aliases} aliases allowed."
 

@@ -27,6 +27,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# A pooled server connection is replaced after this long instead of being pinged before
+# every checkout (a ping is three round trips on asyncpg: BEGIN, an empty query,
+# ROLLBACK). A connection the server dropped all the same fails its request once and
+# is discarded by the pool.
+POOL_RECYCLE_SECONDS = 300
 # The execution option that makes a SQLite transaction begin with BEGIN IMMEDIATE.
 WRITING = {"sqlite_begin": "IMMEDIATE"}
 
@@ -41,7 +46,7 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     else:
-        options["pool_pre_ping"] = True
+        options["pool_recycle"] = POOL_RECYCLE_SECONDS
     engine = create_async_engine(url, **options)
     if is_sqlite(url):
         _configure_sqlite(engine)

@@ -68,11 +68,12 @@ fragment IndividualFields on IndividualAccount {
   }
 }
 """
-# What reading N accounts costs, whatever N. Two statements authenticate the request (its
-# session, then the viewer's account or staff row); then one for the accounts, and one
-# for each kind of row nested in them.
+# What reading N accounts costs, whatever N. An account's request is authenticated in one
+# statement (its session with the viewer's account), a staff member's in two (the
+# session, then the staff row); then one for the accounts, and one for each kind of row
+# nested in them.
 # The enterprise: + the sub-accounts (the enterprise itself is the viewer's row).
-ENTERPRISE_STATEMENTS = 3
+ENTERPRISE_STATEMENTS = 2
 # Staff: + accounts, identities, bank cards, guardian consents, sessions, login
 # events, access log, real-name and student verifications; the open requests that let
 # staff read, the staff member's name for the log, and the log entries of the reads.

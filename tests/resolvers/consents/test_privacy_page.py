@@ -27,11 +27,11 @@ PRIVACY_PAGE = """
   dataRecipients { name }
 }
 """
-# The session behind the token, the account, the policy versions (for policyStatus),
+# The session behind the token with its account, the policy versions (for policyStatus),
 # the current policy (for privacyPolicy), the consents, their events, the restrictions in
 # force and the device permissions: one statement each, whatever the number of rows
 # behind them.
-PRIVACY_PAGE_STATEMENTS = 8
+PRIVACY_PAGE_STATEMENTS = 7
 
 
 async def with_consent_events(

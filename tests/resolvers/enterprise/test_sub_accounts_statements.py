@@ -1,8 +1,9 @@
 """Listing sub-accounts costs a fixed number of SQL statements, for 1 row as for 100.
 
-docs/spec/enterprise.md#listing-sub-accounts. The enterprise's page costs 4 statements:
-the session and the viewer's account (every request), the page, and its totalCount. A
-sub-account manager reading its enterprise's list costs one more: the enterprise itself.
+docs/spec/enterprise.md#listing-sub-accounts. The enterprise's page costs 3 statements:
+the session with the viewer's account (one statement, every request), the page, and its
+totalCount, which is counted only when asked for. A sub-account manager reading its
+enterprise's list costs one more: the enterprise itself.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ query($first: Int!) {
   } } } }
 }
 """
-ENTERPRISE_PAGE_STATEMENTS = 4
-MANAGER_PAGE_STATEMENTS = 5
+ENTERPRISE_PAGE_STATEMENTS = 3
+MANAGER_PAGE_STATEMENTS = 4
 
 
 async def seed_hundred(db: AsyncSession, clock: Clock, enterprise: Account) -> None:
@@ -80,7 +81,7 @@ async def statements_for(
 
 
 @pytest.mark.parametrize("first", [1, 100])
-async def test_the_enterprise_s_page_costs_four_statements(
+async def test_the_enterprise_s_page_costs_three_statements(
     owner: Caller, db: AsyncSession, clock: Clock, sql_statements: StatementCounter, first: int
 ) -> None:
     await seed_hundred(db, clock, owner.row)
@@ -106,7 +107,7 @@ async def test_a_page_of_100_costs_what_a_page_of_1_costs(
 
 
 @pytest.mark.parametrize("first", [1, 100])
-async def test_a_manager_reading_every_field_costs_five_statements(
+async def test_a_manager_reading_every_field_costs_four_statements(
     owner: Caller,
     admin: Caller,
     db: AsyncSession,
@@ -120,3 +121,30 @@ async def test_a_manager_reading_every_field_costs_five_statements(
 
     assert rows == first
     assert count == MANAGER_PAGE_STATEMENTS, sql_statements.statements
+
+
+@pytest.mark.parametrize("first", [1, 100])
+async def test_a_page_without_its_total_count_counts_nothing(
+    owner: Caller, db: AsyncSession, clock: Clock, sql_statements: StatementCounter, first: int
+) -> None:
+    await seed_hundred(db, clock, owner.row)
+    without_count = BACK_OFFICE_PAGE.replace("totalCount", "")
+
+    count, rows = await statements_for(owner, without_count, first, sql_statements)
+
+    assert rows == first
+    assert count == ENTERPRISE_PAGE_STATEMENTS - 1, sql_statements.statements
+    assert not any("count(" in statement for statement in sql_statements.statements)
+
+
+async def test_a_total_count_asked_through_a_fragment_is_counted(
+    owner: Caller, db: AsyncSession, clock: Clock, sql_statements: StatementCounter
+) -> None:
+    await seed_hundred(db, clock, owner.row)
+    through_fragment = BACK_OFFICE_PAGE.replace(
+        "totalCount", "... on SubAccountConnection { totalCount }"
+    )
+
+    count, rows = await statements_for(owner, through_fragment, 1, sql_statements)
+
+    assert (count, rows) == (ENTERPRISE_PAGE_STATEMENTS, 1)
