@@ -18,6 +18,7 @@ from strawberry.extensions import (
 
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
+from gateway.observe import ObserveOperation
 from gateway.operation_limits import MaxAliases, MaxDepth
 from gateway.page_limit import MaxPageItems
 from resolvers.context import RequestContext, log_security
@@ -113,6 +114,8 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
 
 def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     factories: list[Callable[[], SchemaExtension]] = [
+        # First, so that it sees the answer as the error policy shaped it.
+        ObserveOperation,
         lambda: ErrorPolicy(hide_schema=not introspection),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxDepth(MAX_DEPTH),
