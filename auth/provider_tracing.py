@@ -18,7 +18,6 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 PROPAGATOR = TraceContextTextMapPropagator()
-tracer = trace.get_tracer("gateway.providers")
 
 
 class TracedTransport(httpx.AsyncBaseTransport):
@@ -29,7 +28,7 @@ class TracedTransport(httpx.AsyncBaseTransport):
         self.provider = provider
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        with tracer.start_as_current_span(
+        with trace.get_tracer("gateway.providers").start_as_current_span(
             f"{self.provider} {request.method}",
             kind=SpanKind.CLIENT,
             attributes={

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 DEFAULT_KEY_PREFIX: Final = "gateway:limits"
 
-# By the limit's name only (a fixed set in the code), never the key.
+# Refused hits, counts and tests, by the limit's name only (a fixed set in the code),
+# never the key.
 REFUSALS = Counter("gateway_rate_limit_refusals", "Hits a rate limit refused, by limit.", ["limit"])
 
 _REDIS_SCHEMES: Final = {
@@ -163,6 +164,9 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.test(item, limit.name, key, cost=cost)
+            if not allowed:
+                # Callers act on a refused test as on a refused hit (they refuse or wait).
+                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def count(self, limit: Limit, key: str) -> RateDecision:

@@ -162,7 +162,7 @@ def observe_engine(engine: AsyncEngine) -> None:
             counter.value += 1
         if context is not None and tracing_enabled():
             # The statement's text, its placeholders unfilled; never its parameters.
-            span = tracer.start_span(
+            span = tracer().start_span(
                 statement_span_name(statement),
                 kind=SpanKind.CLIENT,
                 attributes={

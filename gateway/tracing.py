@@ -49,7 +49,6 @@ REQUEST_ID_ATTRIBUTE = "gateway.request_id"
 MAX_STATEMENT_CHARS = 2000
 
 PROPAGATOR = TraceContextTextMapPropagator()
-tracer = trace.get_tracer("gateway")
 _provider: TracerProvider | None = None
 
 
@@ -113,6 +112,11 @@ def configure_tracing(
     return True
 
 
+def tracer() -> trace.Tracer:
+    """The gateway's tracer, asked for at each use: a no-op one while tracing is off."""
+    return trace.get_tracer("gateway")
+
+
 def tracing_enabled() -> bool:
     return _provider is not None
 
@@ -126,7 +130,7 @@ def flush_traces() -> None:
 @contextmanager
 def step_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
     """A span that never records an exception's message (it may quote input)."""
-    with tracer.start_as_current_span(
+    with tracer().start_as_current_span(
         name, attributes=attributes, record_exception=False, set_status_on_exception=False
     ) as span:
         try:
@@ -155,7 +159,7 @@ class HttpTracingMiddleware:
         parent = PROPAGATOR.extract(carrier)
         method = scope["method"] if scope["method"] in HTTP_METHODS else "OTHER"
         route = route_template(self.routes, {**scope, "method": "GET"})
-        with tracer.start_as_current_span(
+        with tracer().start_as_current_span(
             f"{method} {route}",
             context=parent,
             kind=SpanKind.SERVER,
