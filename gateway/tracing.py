@@ -94,8 +94,10 @@ def configure_tracing(
     name = exporter_name(environ)
     if name is None or _provider is not None:
         return _provider is not None
-    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: DEFAULT_SERVICE_NAME}
-    if "service.name=" in environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
+    # The SDK reads OTEL_RESOURCE_ATTRIBUTES itself; the service's name is settled here.
+    service = environ.get("OTEL_SERVICE_NAME", "").strip()
+    attributes = {SERVICE_NAME: service or DEFAULT_SERVICE_NAME}
+    if not service and "service.name=" in environ.get("OTEL_RESOURCE_ATTRIBUTES", ""):
         attributes = {}
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(RequestIdProcessor())
