@@ -126,16 +126,17 @@ def prepare_multiprocess_directory(workers: int) -> Path | None:
     """Set up ``PROMETHEUS_MULTIPROC_DIR`` before workers start; return a folder made here
     (to remove at exit), or ``None``.
 
-    An operator's folder is created if missing and emptied of a previous run's files
-    (the library's rule: stale files would be added to the new run's counts). With more
-    than one worker and no folder named, a private temporary one is made.
+    An operator's folder (which must exist before the gateway starts: the library opens
+    its files at import) is emptied of a previous run's files, the library's rule: stale
+    files would be added to the new run's counts. This process's own files stay. With
+    more than one worker and no folder named, a private temporary one is made.
     """
     named = os.environ.get(MULTIPROC_VARIABLE)
     if named:
-        folder = Path(named)
-        folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("*.db"):
-            stale.unlink()
+        own = f"_{os.getpid()}.db"
+        for stale in Path(named).glob("*.db"):
+            if not stale.name.endswith(own):
+                stale.unlink()
         return None
     if workers <= 1:
         return None
