@@ -176,6 +176,8 @@ async def test_production_has_no_metrics_route_on_the_public_port(db_url: str) -
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/metrics")
+    await app.state.services.limiter.close()
+    await app.state.engine.dispose()
     assert response.status_code == 404
     assert "gateway_" not in response.text
 

@@ -107,6 +107,7 @@ async def test_readyz_fails_while_the_configured_redis_does_not_answer(db_url: s
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/readyz")
     await gateway.state.services.limiter.close()
+    await gateway.state.engine.dispose()
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
@@ -120,6 +121,7 @@ async def test_readyz_answers_ok_while_the_database_and_redis_answer(db_url: str
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/readyz")
     await gateway.state.services.limiter.close()
+    await gateway.state.engine.dispose()
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
