@@ -46,7 +46,7 @@ MAX_OPERATION_NAMES = 100
 OTHER = "other"
 UNMATCHED_ROUTE = "unmatched"
 HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
-_GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
+GRAPHQL_NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,63}")
 
 HTTP_REQUESTS = Counter(
     "gateway_http_requests",
@@ -89,7 +89,7 @@ def operation_name_label(name: str | None) -> str:
     """The label for a client-chosen operation name: bounded in number and form."""
     if not name:
         return ""
-    if not _GRAPHQL_NAME.fullmatch(name):
+    if not GRAPHQL_NAME.fullmatch(name):
         return OTHER
     with _names_lock:
         if name in _operation_names:

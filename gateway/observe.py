@@ -26,6 +26,7 @@ from strawberry.extensions import SchemaExtension
 from gateway.metrics import (
     GRAPHQL_DURATION,
     GRAPHQL_ERRORS,
+    GRAPHQL_NAME,
     GRAPHQL_OPERATIONS,
     OTHER,
     SQL_STATEMENTS,
@@ -88,14 +89,18 @@ class ObserveOperation(SchemaExtension):
     def __init__(self) -> None:
         self.executed = False
 
-    def _operation(self) -> tuple[str, str]:
+    def _operation(self) -> tuple[str, str, str]:
+        """The operation's name as a span shows it, as a metric label shows it (bounded
+        in number), and its type."""
         context = self.execution_context
-        name = operation_name_label(context.operation_name)
+        name = context.operation_name or ""
+        if name and not GRAPHQL_NAME.fullmatch(name):
+            name = OTHER
         try:
             kind = context.operation_type.value
         except Exception:  # no document, or no operation of that name
             kind = ""
-        return name, kind if kind in OPERATION_TYPES else ""
+        return name, operation_name_label(name), kind if kind in OPERATION_TYPES else ""
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
@@ -104,9 +109,9 @@ class ObserveOperation(SchemaExtension):
         try:
             with step_span("graphql.operation") as span:
                 yield
-                name, kind = self._operation()
-                span.update_name(f"{kind or 'graphql'} {name}".rstrip())
-                span.set_attribute("graphql.operation.name", name)
+                traced, name, kind = self._operation()
+                span.update_name(f"{kind or 'graphql'} {traced}".rstrip())
+                span.set_attribute("graphql.operation.name", traced)
                 span.set_attribute("graphql.operation.type", kind)
                 result = self.execution_context.result
                 errors = result.errors if result is not None else None
