@@ -91,6 +91,8 @@ class HttpVerifier(ProviderClient, IdentityVerifier):
     (or ``async with``) at shutdown. ``transport`` lets tests replace the network.
     """
 
+    PROVIDER = "id_verification"
+
     async def verify(self, request: VerificationRequest) -> VerificationOutcome:
         payload = {
             "kind": request.kind,

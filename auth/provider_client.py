@@ -7,6 +7,8 @@ from typing import Any, Self
 
 import httpx
 
+from auth.provider_tracing import TracedTransport
+
 
 class ProviderUnreachable(Exception):
     """The provider could not be reached or did not answer 2xx.
@@ -20,8 +22,11 @@ class ProviderClient:
     """One connection pool to one endpoint, with a bearer token when one is configured.
 
     Redirects are not followed. Close it with :meth:`aclose` (or ``async with``) at
-    shutdown; ``transport`` lets tests replace the network.
+    shutdown; ``transport`` lets tests replace the network. Every call is traced under
+    ``provider`` (auth/provider_tracing.py).
     """
+
+    PROVIDER = "provider"
 
     def __init__(
         self,
@@ -30,13 +35,16 @@ class ProviderClient:
         token: str | None = None,
         timeout: float = 10.0,
         transport: httpx.AsyncBaseTransport | None = None,
+        provider: str | None = None,
     ) -> None:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         self.url = url
         self._client = httpx.AsyncClient(
             headers=headers,
             timeout=httpx.Timeout(timeout),
-            transport=transport,
+            transport=TracedTransport(
+                transport or httpx.AsyncHTTPTransport(), provider or self.PROVIDER
+            ),
             follow_redirects=False,
         )
 

@@ -27,11 +27,16 @@ from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.aio.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 from limits.errors import StorageError
 from limits.storage import storage_from_string
+from prometheus_client import Counter
 
 if TYPE_CHECKING:
     import redis.asyncio
 
 DEFAULT_KEY_PREFIX: Final = "gateway:limits"
+
+# Refused hits, counts and tests, by the limit's name only (a fixed set in the code),
+# never the key.
+REFUSALS = Counter("gateway_rate_limit_refusals", "Hits a rate limit refused, by limit.", ["limit"])
 
 _REDIS_SCHEMES: Final = {
     "redis": "async+redis",
@@ -129,6 +134,13 @@ class RateLimiter:
         )
         return cls(_as_async_storage(storage))
 
+    async def check(self) -> bool:
+        """Whether the storage answers (always, in memory; a PING to Redis)."""
+        try:
+            return bool(await self._storage.check())
+        except Exception:
+            return False
+
     @property
     def shared(self) -> bool:
         """Whether other processes see this limiter's hits (Redis) or not (memory)."""
@@ -143,6 +155,8 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.hit(item, limit.name, key, cost=cost)
+            if not allowed:
+                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def test(self, limit: Limit, key: str, *, cost: int = 1) -> RateDecision:
@@ -150,6 +164,9 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.test(item, limit.name, key, cost=cost)
+            if not allowed:
+                # Callers act on a refused test as on a refused hit (they refuse or wait).
+                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def count(self, limit: Limit, key: str) -> RateDecision:
@@ -165,6 +182,7 @@ class RateLimiter:
             allowed = await self._counter.hit(item, limit.name, key)
             if allowed:
                 return RateDecision(allowed=True, retry_after_seconds=0)
+            REFUSALS.labels(limit.name).inc()
             stats = await self._counter.get_window_stats(item, limit.name, key)
             wait = max(1, math.ceil(stats.reset_time - time.time()))
             return RateDecision(allowed=False, retry_after_seconds=wait)

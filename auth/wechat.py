@@ -40,6 +40,8 @@ with warnings.catch_warnings():
     from authlib.common.errors import AuthlibBaseError
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
+from auth.provider_tracing import TracedTransport  # noqa: E402
+
 __all__ = ["WechatClient", "WechatConfig", "WechatError", "WechatProfile"]
 
 TOKEN_PATH: Final = "/sns/oauth2/access_token"  # noqa: S105 (a path, not a secret)
@@ -254,7 +256,12 @@ class WechatClient:
             # Userinfo takes the token as ?access_token=, not as a Bearer header.
             token_placement="uri",  # noqa: S106 (a placement, not a secret)
             timeout=self._timeout,
-            transport=_SharedTransport(self._transport) if self._transport is not None else None,
+            transport=TracedTransport(
+                _SharedTransport(self._transport)
+                if self._transport is not None
+                else httpx.AsyncHTTPTransport(),
+                "wechat",
+            ),
         )
         session.register_client_auth_method((_AUTH_METHOD, _sign_with_appid_secret))
         session.register_compliance_hook("access_token_response", _check_token_answer)

@@ -25,11 +25,13 @@ from gateway.dev_routes import outbox_endpoint
 from gateway.extensions import request_extensions
 from gateway.graphiql import graphiql_assets_mount
 from gateway.graphql_view import GatewayGraphQL
+from gateway.metrics import HttpMetricsMiddleware, metrics_endpoint, worker_exited
 from gateway.middleware import (
     BodySizeLimitMiddleware,
     RequestIdMiddleware,
     SecurityHeadersMiddleware,
 )
+from gateway.observe import observe_engine
 from gateway.persisted_documents import (
     DocumentStore,
     MemoryDocumentStore,
@@ -39,6 +41,7 @@ from gateway.persisted_documents import (
 )
 from gateway.services import build_services, configure_encryption
 from gateway.settings import Settings
+from gateway.tracing import HttpTracingMiddleware, flush_traces
 from models.database import SerializedSession, create_engine, create_session_factory
 from resolvers.config import GatewayLimits
 from resolvers.context import utc_now
@@ -90,6 +93,7 @@ def create_app(
     owns_engine = engine is None
     engine = engine or create_engine(settings.database_url)
     session_factory = session_factory or create_session_factory(engine)
+    observe_engine(engine)
     schema = gateway_schema(
         introspection=settings.introspection_enabled, federation=settings.federation
     )
@@ -112,6 +116,7 @@ def create_app(
         return JSONResponse({"status": "ok"})
 
     async def readyz(request: Request) -> JSONResponse:
+        """Ready while the database answers and, when one is configured, Redis."""
         try:
             async with session_factory() as session:
                 with anyio.fail_after(READINESS_TIMEOUT_SECONDS):
@@ -119,15 +124,26 @@ def create_app(
         except Exception:
             logger.warning("database not ready", exc_info=True)
             return JSONResponse({"status": "unavailable"}, status_code=503)
+        if services.limiter.shared:
+            answered = False
+            with anyio.move_on_after(READINESS_TIMEOUT_SECONDS):
+                answered = await services.limiter.check()
+            if not answered:
+                logger.warning("redis not ready")
+                return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await services.limiter.close()
-        await persisted.close()
-        if owns_engine:
-            await engine.dispose()
+        try:
+            yield
+        finally:
+            await services.limiter.close()
+            await persisted.close()
+            if owns_engine:
+                await engine.dispose()
+            flush_traces()
+            worker_exited()
 
     routes = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -139,9 +155,13 @@ def create_app(
     ]
     if not settings.is_production:
         routes.append(Route("/dev/outbox", outbox_endpoint(outbox), methods=["GET"]))
+        # Production serves metrics on their own listener only (GATEWAY_METRICS_PORT).
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     middleware = [
         Middleware(SecurityHeadersMiddleware),
         Middleware(RequestIdMiddleware),
+        Middleware(HttpTracingMiddleware, routes=routes),
+        Middleware(HttpMetricsMiddleware, routes=routes),
         Middleware(
             CORSMiddleware,
             allow_origins=settings.cors_origins,

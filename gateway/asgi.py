@@ -18,6 +18,7 @@ from gateway.settings import (
     load_settings,
     unknown_variable_warnings,
 )
+from gateway.tracing import configure_tracing
 
 logger = logging.getLogger("gateway.settings")
 # Warnings already logged by this process: `serve` and the factory it starts in the same
@@ -38,6 +39,7 @@ def app_from_environment() -> Starlette:
     try:
         settings = load_settings()
         check_inventory(settings)
+        configure_tracing(os.environ)
     except CONFIGURATION_ERRORS as exc:
         # uvicorn would print a traceback: one line and exit status 2, as the CLI does.
         sys.stderr.write(configuration_error_line(exc) + "\n")

@@ -99,9 +99,22 @@ def serve(
     reload: bool = typer.Option(False, help="Restart on code changes (development)."),
 ) -> None:
     """Serve the gateway with uvicorn."""
+    from gateway import metrics
     from gateway.asgi import start_logging
+    from gateway.tracing import exporter_name
 
     settings = settings_or_exit()
+    try:
+        exporter_name(os.environ)
+    except ConfigurationError as exc:
+        refuse(exc)
+    if settings.metrics_port is not None and settings.metrics_port == port:
+        refuse(
+            ConfigurationError(
+                "GATEWAY_METRICS_PORT",
+                f"{port} is the port the gateway serves on; metrics need a port of their own",
+            )
+        )
     if settings.is_production and workers > 1 and settings.redis_url is None:
         refuse(
             ConfigurationError(
@@ -118,6 +131,8 @@ def serve(
     where = f"listening on {base}"
     if settings.graphiql_enabled:
         where += f"; GraphiQL at {base}/graphql"
+    if settings.metrics_port is not None:
+        where += f"; metrics at {base.rsplit(':', 1)[0]}:{settings.metrics_port}/metrics"
     logger.info(where)
     if settings.graphiql_enabled and missing_assets(settings.graphiql_assets_dir):
         # An installed wheel has no node_modules beside it: say so now, not as a blank page.
@@ -126,18 +141,25 @@ def serve(
             "GATEWAY_GRAPHIQL_ASSETS_DIR to a folder that holds them",
             settings.graphiql_assets_dir,
         )
-    uvicorn.run(
-        "gateway.asgi:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=None if reload else workers,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+    # Several workers count into shared files, set up before any worker starts.
+    made = metrics.prepare_multiprocess_directory(1 if reload else workers)
+    try:
+        if settings.metrics_port is not None:
+            metrics.start_metrics_listener(host, settings.metrics_port)
+        uvicorn.run(
+            "gateway.asgi:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=None if reload else workers,
+            reload=reload,
+            log_config=None,
+            access_log=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    finally:
+        metrics.remove_multiprocess_directory(made)
 
 
 @db_app.command("upgrade")

@@ -21,6 +21,7 @@ from strawberry.extensions import (
 
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
+from gateway.observe import ObserveOperation
 from gateway.operation_limits import MaxAliases, MaxDepth
 from gateway.page_limit import MaxPageItems
 from resolvers.context import RequestContext, log_security
@@ -134,6 +135,8 @@ class DocumentCache(ParserCache):
 
 def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     factories: list[Callable[[], SchemaExtension]] = [
+        # First, so that it sees the answer as the error policy shaped it.
+        ObserveOperation,
         lambda: ErrorPolicy(hide_schema=not introspection),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         # Inside the error policy (which shapes their errors) and after the token limit

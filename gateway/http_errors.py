@@ -6,6 +6,7 @@ from starlette.responses import JSONResponse
 
 from auth.errors import ErrorCode
 from gateway.logging import request_id_var
+from gateway.metrics import GRAPHQL_ERRORS
 from gateway.persisted_documents import PERSISTED_QUERY_NOT_FOUND, PersistedDocumentRefusal
 
 
@@ -18,6 +19,7 @@ def error_response(message: str, code: ErrorCode, status_code: int) -> JSONRespo
     extensions: dict[str, str | None] = {"code": code.value}
     if code in (ErrorCode.BAD_USER_INPUT, ErrorCode.INTERNAL_SERVER_ERROR):
         extensions["requestId"] = request_id_var.get()
+    GRAPHQL_ERRORS.labels(code.value).inc()
     return JSONResponse(
         {"errors": [{"message": message, "extensions": extensions}]}, status_code=status_code
     )
@@ -29,6 +31,7 @@ def persisted_refusal_response(refusal: PersistedDocumentRefusal) -> JSONRespons
     extensions: dict[str, str | None] = {"code": refusal.code}
     if refusal.code == ErrorCode.BAD_USER_INPUT.value:
         extensions["requestId"] = request_id_var.get()
+    GRAPHQL_ERRORS.labels(refusal.code).inc()
     response = JSONResponse(
         {"errors": [{"message": refusal.message, "extensions": extensions}]},
         status_code=refusal.status,

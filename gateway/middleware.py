@@ -4,6 +4,7 @@ the JSON access log."""
 from __future__ import annotations
 
 import logging
+import re
 import time
 import uuid
 
@@ -15,6 +16,9 @@ from gateway.http_errors import error_response
 from gateway.logging import request_id_var
 
 MAX_BODY_BYTES = 256 * 1024
+# An id a client or proxy sent that the gateway keeps: 1 to 128 of these characters.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
+REQUEST_ID_HEADER = b"x-request-id"
 access_logger = logging.getLogger("gateway.access")
 error_logger = logging.getLogger("gateway.errors")
 
@@ -57,8 +61,29 @@ class SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
+def request_id_of(scope: Scope) -> str:
+    """The incoming `X-Request-ID` when it is well formed (up to 128 characters of
+    letters, digits, ``.``, ``_`` and ``-``; one header only), else a new random id.
+
+    Anything else (too long, empty, other characters, sent twice) is replaced, not
+    cleaned: the id goes into log lines, spans and answers as it is.
+    """
+    sent = [value for name, value in scope["headers"] if name == REQUEST_ID_HEADER]
+    if len(sent) == 1:
+        try:
+            value = bytes(sent[0]).decode("ascii")
+        except UnicodeDecodeError:
+            value = ""
+        if REQUEST_ID.fullmatch(value):
+            return value
+    return uuid.uuid4().hex
+
+
 class RequestIdMiddleware:
     """Gives every request an id: on the response, in every log line, in error answers.
+
+    A well-formed id the client sent (`request_id_of`) is kept, so that one id follows a
+    request through the proxies and services before and after the gateway.
 
     An exception no layer below handled is logged with the id and answered with a
     GraphQL-shaped INTERNAL_SERVER_ERROR that carries it, never a plain-text page.
@@ -71,7 +96,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
+        request_id = request_id_of(scope)
         scope.setdefault("state", {})["request_id"] = request_id
         token = request_id_var.set(request_id)
         started = time.perf_counter()

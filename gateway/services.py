@@ -33,11 +33,11 @@ def configure_encryption(settings: Settings) -> None:
     )
 
 
-def _sender(url: str | None, token: object, outbox: Outbox) -> Sender:
+def _sender(url: str | None, token: object, outbox: Outbox, provider: str) -> Sender:
     if url is None:
         return ConsoleSender(outbox)
     secret = token.get_secret_value() if token is not None else None  # type: ignore[attr-defined]
-    return HttpSender(url, token=secret)
+    return HttpSender(url, token=secret, provider=provider)
 
 
 def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
@@ -64,8 +64,8 @@ def build_services(settings: Settings, outbox: Outbox) -> AuthServices:
     return AuthServices(
         tokens=TokenIssuer(_master_keys(settings.token_signing_key)),
         limiter=RateLimiter.from_url(settings.redis_url),
-        sms=_sender(settings.sms_gateway_url, settings.sms_gateway_token, outbox),
-        email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox),
+        sms=_sender(settings.sms_gateway_url, settings.sms_gateway_token, outbox, "sms"),
+        email=_sender(settings.email_gateway_url, settings.email_gateway_token, outbox, "email"),
         wechat=wechat,
         redirect_allowlist=tuple(settings.redirect_allowlist),
         verifier=verifier,

@@ -298,6 +298,10 @@ class Settings(BaseSettings):
     log_level: LogLevel = LogLevel.INFO
     # Unset: console in development and test, JSON in production.
     log_format: LogFormat | None = None
+    # Where `serve` shows the Prometheus metrics on a listener of their own (same
+    # interface as --host). Production has no other way to them; development also
+    # answers GET /metrics on the main port.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Message delivery. Development and tests keep messages in the dev outbox; production
     # posts them to these provider endpoints and refuses to start without them.

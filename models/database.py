@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, event
+from prometheus_client import Counter
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # A pooled server connection is replaced after this long instead of being pinged before
@@ -40,9 +42,37 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """An engine whose errors never carry statement parameters (they may be personal data)."""
-    options: dict[str, Any] = {"hide_parameters": True, "echo": echo}
+POOL_WAITS = Counter(
+    "gateway_db_pool_waits",
+    "Connection requests that found the pool at its limit with none free, and waited.",
+)
+
+
+class CountingQueuePool(AsyncAdaptedQueuePool):
+    """The default pool of an async engine, counting the requests that have to wait."""
+
+    # Log under SQLAlchemy's own name, whose level SQLAlchemy keeps at WARNING.
+    _sqla_logger_namespace = "sqlalchemy.pool.impl.AsyncAdaptedQueuePool"
+
+    def _do_get(self) -> Any:
+        at_limit = self._max_overflow > -1 and self._overflow >= self._max_overflow
+        if at_limit and self._pool.empty():
+            POOL_WAITS.inc()
+        return super()._do_get()
+
+
+def _in_memory(url: str) -> bool:
+    return is_sqlite(url) and make_url(url).database in (None, "", ":memory:")
+
+
+def create_engine(url: str, *, echo: bool = False, **pool: Any) -> AsyncEngine:
+    """An engine whose errors never carry statement parameters (they may be personal data).
+
+    ``pool`` passes pool options (``pool_size``, ``max_overflow``, ``pool_timeout``).
+    """
+    options: dict[str, Any] = {"hide_parameters": True, "echo": echo, **pool}
+    if not _in_memory(url):
+        options["poolclass"] = CountingQueuePool
     if is_sqlite(url):
         options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS}
     else:

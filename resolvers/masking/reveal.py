@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from prometheus_client import Counter
+
 from auth.errors import Forbidden, StepUpRequired
 from auth.policy import Decision, decide
 from auth.relations import Relation, relation_to
@@ -20,6 +22,11 @@ from models import AccessLogEntry, Account, ActorKind, DataRequest, SensitiveKin
 from resolvers.context import RequestContext, log_security
 from resolvers.global_id import to_global_id
 from resolvers.masking.formats import WITHHELD, mask
+
+# Clear values handed out, by sensitive kind: a count only, never a value or an account.
+REVEALS = Counter(
+    "gateway_sensitive_reveals", "Sensitive values answered in clear, by kind.", ["kind"]
+)
 
 ACTOR_KINDS = {
     Relation.SELF: ActorKind.SELF,
@@ -153,5 +160,6 @@ async def present(
     # entry could not be stored is never sent.
     subject_id = str(value.subject.id) if value.subject is not None else None
     log_security(ctx, "reveal", "success", field=kind.value, subject_id=subject_id)
+    REVEALS.labels(kind.value).inc()
     await _log(ctx, relation, kind, value.subject, reason, clear=True)
     return value.clear
