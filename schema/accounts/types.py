@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 strawberry.enum(ActorKind, name="ActorKind")
 
 # Rights requests and incidents name the account they concern, so the account names their
-# types lazily, as `strawberry.lazy` does: resolved when the schema is built.
+# types lazily (`strawberry.lazy`), resolved when the schema is built: at run time the
+# rights types import the account's, never the other way round.
 RIGHTS_TYPES = "schema.rights.types"
 
 
