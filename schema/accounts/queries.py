@@ -3,9 +3,9 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.accounts.queries import (
-    public_account,
     staff_account,
 )
+from resolvers.consents.queries import public_account
 from resolvers.global_id import key_of
 from schema.accounts.types import (
     ACCOUNT_TYPE_NAMES,

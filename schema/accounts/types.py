@@ -28,7 +28,6 @@ from resolvers.accounts.access import (
 )
 from resolvers.accounts.queries import (
     enterprise_of,
-    public_accounts,
     readable_accounts,
     viewer_account,
     viewer_staff,
@@ -412,7 +411,7 @@ class PublicProfile(Node):
     async def resolve_nodes(
         cls, info: Info, keys: Sequence[uuid.UUID]
     ) -> list[PublicProfile | None]:
-        rows = await public_accounts(info.context, keys)
+        rows = await consent_queries.public_accounts(info.context, keys)
         return [cls.of(row) if row is not None else None for row in rows]
 
 

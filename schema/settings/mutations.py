@@ -5,7 +5,6 @@ from __future__ import annotations
 import strawberry
 
 from models import IdentityProvider
-from resolvers.auth import staff
 from resolvers.settings import contacts, identities, profile
 from schema.context import Info
 from schema.payloads import AccountPayload, OkPayload
@@ -65,7 +64,7 @@ class SettingsMutations:
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
         viewer = info.context.viewer
         if viewer is not None and viewer.staff_id is not None:
-            await staff.set_staff_password(info.context, input)
+            await profile.set_staff_password(info.context, input)
             return AccountPayload()  # staff have no account to answer with
         return AccountPayload.of(await profile.set_password(info.context, input))
 
