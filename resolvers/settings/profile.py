@@ -85,6 +85,22 @@ class PasswordChange(Protocol):
     new_password: str
 
 
+async def _check_current_password(
+    ctx: RequestContext, key: str | list[str], stored: str | None, given: str | None
+) -> None:
+    wrong = await current_password_error(ctx, key, stored, given)
+    if wrong is not None:
+        raise Refused(wrong)
+
+
+async def _new_password_hash(new_password: str) -> str:
+    """The hash of a new password that meets the rules; WEAK_PASSWORD otherwise."""
+    problem = password_problem(new_password)
+    if problem is not None:
+        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    return await hash_password(new_password)
+
+
 async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> None:
     """A staff member changes its own password: from a session stepped up with the
     authenticator, with the current password (counted like every password check). Its
@@ -94,19 +110,10 @@ async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> Non
     if viewer is None or staff is None:
         raise LookupError("set_staff_password needs a staff viewer")
     require_step_up(ctx)
-    wrong = await current_password_error(
-        ctx,
-        tries_key("login", (staff.email or "").lower()),
-        staff.password_hash,
-        change.current_password,
-    )
-    if wrong is not None:
-        raise Refused(wrong)
-    problem = password_problem(change.new_password)
-    if problem is not None:
-        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    key = tries_key("login", (staff.email or "").lower())
+    await _check_current_password(ctx, key, staff.password_hash, change.current_password)
+    staff.password_hash = await _new_password_hash(change.new_password)
     now = ctx.now()
-    staff.password_hash = await hash_password(change.new_password)
     staff.password_changed_at = now
     await sessions.revoke_other_sessions(ctx.session, viewer, now)
     if staff.email is not None:
@@ -131,18 +138,13 @@ async def set_password(ctx: RequestContext, change: PasswordChange) -> Account:
     """
     account = require_account(ctx)
     if account.password_hash is not None:
-        wrong = await current_password_error(
+        await _check_current_password(
             ctx, login_keys(account), account.password_hash, change.current_password
         )
-        if wrong is not None:
-            raise Refused(wrong)
     else:
         require_step_up(ctx)
-    problem = password_problem(change.new_password)
-    if problem is not None:
-        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    account.password_hash = await _new_password_hash(change.new_password)
     now = ctx.now()
-    account.password_hash = await hash_password(change.new_password)
     account.password_changed_at = now
     account.password_set_by_other = False
     viewer = ctx.viewer
