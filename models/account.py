@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
@@ -122,3 +123,8 @@ class Account(UUIDPrimaryKey, Base):
     position: Mapped[str | None] = mapped_column(String(100))
     company_size: Mapped[str | None] = mapped_column(String(50))
     needs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+
+
+def new_display_name() -> str:
+    """The name an account has until its holder picks one, and again once it is erased."""
+    return f"User {secrets.token_hex(3)}"

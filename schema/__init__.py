@@ -24,8 +24,9 @@ from schema.input_rules import check_inputs
 from schema.payloads import answer_refusals_in_payloads
 from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
-from schema.privacy.types import PrivacyQueries
-from schema.rights.mutations import RightsMutations, RightsQueries
+from schema.privacy.queries import PrivacyQueries
+from schema.rights.mutations import RightsMutations
+from schema.rights.queries import RightsQueries
 from schema.sensitive import Sensitive, enforce_sensitive_fields
 from schema.settings.mutations import SettingsMutations
 from schema.unit_of_work import one_unit_of_work_per_mutation

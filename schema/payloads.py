@@ -9,6 +9,7 @@ default. A mutation's resolver therefore only builds the payload of a success.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -16,6 +17,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
+from auth.sms_codes import Issued
 from models import Account as AccountRow
 from resolvers.errors import Refused
 from schema.accounts.types import Account, account_object
@@ -40,6 +42,20 @@ class AccountPayload:
     @classmethod
     def of(cls, row: AccountRow) -> AccountPayload:
         return cls(account=account_object(row))
+
+
+@strawberry.type
+class RequestSmsCodePayload:
+    sent: bool = False
+    retry_after_seconds: int = 0
+    expires_at: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, issued: Issued) -> RequestSmsCodePayload:
+        """The answer to a code sent: when to ask again, when the code expires."""
+        wait, expires = issued.retry_after_seconds, issued.expires_at
+        return cls(sent=issued.sent, retry_after_seconds=wait, expires_at=expires)
 
 
 def payload_type(field: StrawberryField) -> type[Any] | None:

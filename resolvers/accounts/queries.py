@@ -7,9 +7,8 @@ import uuid
 from collections.abc import Sequence
 
 from auth.relations import may_reach, relation_to
-from models import Account, AccountStatus, BankCard, ConsentPurpose, DataRequest, StaffMember
+from models import Account, BankCard, DataRequest, StaffMember
 from resolvers.accounts.access import OWNER_AND_STAFF
-from resolvers.consents.record import is_granted
 from resolvers.context import RequestContext
 
 
@@ -99,17 +98,3 @@ async def readable_data_requests(
     requests: list[DataRequest | None] = await ctx.loaders.data_request_by_id.load_many(list(keys))
     readable = await _owner_readable(ctx, requests)
     return [request if ok else None for request, ok in zip(requests, readable, strict=True)]
-
-
-async def public_accounts(ctx: RequestContext, keys: Sequence[uuid.UUID]) -> list[Account | None]:
-    return list(await asyncio.gather(*(public_account(ctx, key) for key in keys)))
-
-
-async def public_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:
-    """The account whose owner made its profile public (PUBLIC_PROFILE); None otherwise."""
-    account: Account | None = await ctx.loaders.account_by_id.load(account_id)
-    if account is None or account.status is not AccountStatus.ACTIVE:
-        return None
-    if not await is_granted(ctx, account, ConsentPurpose.PUBLIC_PROFILE):
-        return None
-    return account

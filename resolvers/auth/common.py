@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -62,10 +61,6 @@ async def current_password_error(
             "currentPassword",
         )
     return None
-
-
-def new_display_name() -> str:
-    return f"User {secrets.token_hex(3)}"
 
 
 async def policy_error(ctx: RequestContext, accepted: str | None) -> UserError | None:

@@ -30,7 +30,7 @@ from resolvers.auth.common import (
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, on_field, user_error
-from resolvers.settings.contacts import CONFIRMATION_BODY, send_email_token
+from resolvers.messaging.email import CONFIRMATION_BODY, send_email_token
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
 INVALID_CREDENTIALS = user_error(

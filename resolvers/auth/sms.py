@@ -9,9 +9,9 @@ from auth.contacts import parse_email, parse_phone
 from auth.senders import Sender
 from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
+from models.account import new_display_name
 from resolvers.auth.common import (
     INVALID_PHONE,
-    new_display_name,
     new_individual_status,
     record_failed_login,
     signed_in,

@@ -18,21 +18,16 @@ from auth.contacts import parse_email
 from auth.passwords import (
     PasswordCheck,
     check_password,
-    hash_password,
     must_change_password,
-    password_problem,
     settle_password_tries,
     tries_key,
 )
-from auth.senders import OutgoingMessage
 from auth.totp import TOTP_TRIES, accepted_step
 from models import StaffMember, queries
-from resolvers.accounts.access import require_step_up
-from resolvers.auth.common import client_key, current_password_error, rate_limited
+from resolvers.auth.common import client_key, rate_limited
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserErrorCode, user_error
-from resolvers.settings.notices import NOTICE
 
 INVALID_STAFF_CREDENTIALS = user_error(
     UserErrorCode.INVALID_CREDENTIALS, "The e-mail, the password or the code is not right."
@@ -145,48 +140,3 @@ async def login_staff(ctx: RequestContext, sign_in: StaffSignIn) -> SignedIn:
     )
     log("staff_sign_in", "success", session_id=tokens.session_id)
     return SignedIn(tokens=tokens, must_change_password=must_change_password(sign_in.password))
-
-
-class PasswordChange(Protocol):
-    """What changing a password takes (setPassword's input has these fields)."""
-
-    current_password: str | None
-    new_password: str
-
-
-async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> None:
-    """A staff member changes its own password: from a session stepped up with the
-    authenticator, with the current password (counted like every password check). Its
-    other sessions end; this one stays."""
-    viewer = ctx.viewer
-    staff = await ctx.session.get(StaffMember, viewer.staff_id) if viewer else None
-    if viewer is None or staff is None:
-        raise LookupError("set_staff_password needs a staff viewer")
-    require_step_up(ctx)
-    wrong = await current_password_error(
-        ctx,
-        tries_key("login", (staff.email or "").lower()),
-        staff.password_hash,
-        change.current_password,
-    )
-    if wrong is not None:
-        raise Refused(wrong)
-    problem = password_problem(change.new_password)
-    if problem is not None:
-        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
-    now = ctx.now()
-    staff.password_hash = await hash_password(change.new_password)
-    staff.password_changed_at = now
-    await sessions.revoke_other_sessions(ctx.session, viewer, now)
-    if staff.email is not None:
-        await ctx.auth.email.send(
-            OutgoingMessage(
-                to=staff.email,
-                channel="email",
-                purpose="SECURITY_NOTICE",
-                code=None,
-                body=NOTICE.format(what="staff password", when=now),
-                sent_at=now,
-            )
-        )
-    log_security(ctx, "sign_in_method_changed", "success", method="staff password")

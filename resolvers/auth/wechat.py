@@ -18,7 +18,8 @@ from models import (
     ThirdPartyIdentity,
     queries,
 )
-from resolvers.auth.common import new_display_name, new_individual_status, signed_in
+from models.account import new_display_name
+from resolvers.auth.common import new_individual_status, signed_in
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error

@@ -30,6 +30,7 @@ from models import (
     queries,
 )
 from resolvers.accounts.access import require_account
+from resolvers.accounts.erasure import erase_categories
 from resolvers.consents import queries as consent_queries
 from resolvers.consents.record import (
     POLICY_NOT_ACCEPTED,
@@ -42,7 +43,6 @@ from resolvers.context import RequestContext
 from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
-from resolvers.rights.erasure import erase_categories
 
 MAX_QUERY_LENGTH = 200
 

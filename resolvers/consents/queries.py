@@ -1,18 +1,24 @@
-"""Reading an account's consents, device permissions, notifications and search history."""
+"""Reading an account's consents, device permissions, notifications and search history;
+the accounts whose owners made their profile public."""
 
 from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
 
 from auth.errors import Forbidden
 from auth.relations import Relation, relation_to
 from models import (
     Account,
+    AccountStatus,
     ConsentPurpose,
     DevicePermission,
     Notification,
     SearchEntry,
     SensitiveKind,
 )
-from resolvers.consents.record import ConsentState, consent_states
+from resolvers.consents.record import ConsentState, consent_states, is_granted
 from resolvers.context import RequestContext
 from resolvers.masking.reveal import staff_request
 from resolvers.pagination import Listing
@@ -54,3 +60,17 @@ async def search_history(ctx: RequestContext, account: Account) -> Listing[Searc
     return ctx.loaders.search_history_page_by_account.listing(
         ctx.loaders.search_history_count_by_account, account.id
     )
+
+
+async def public_accounts(ctx: RequestContext, keys: Sequence[uuid.UUID]) -> list[Account | None]:
+    return list(await asyncio.gather(*(public_account(ctx, key) for key in keys)))
+
+
+async def public_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:
+    """The account whose owner made its profile public (PUBLIC_PROFILE); None otherwise."""
+    account: Account | None = await ctx.loaders.account_by_id.load(account_id)
+    if account is None or account.status is not AccountStatus.ACTIVE:
+        return None
+    if not await is_granted(ctx, account, ConsentPurpose.PUBLIC_PROFILE):
+        return None
+    return account

@@ -21,11 +21,11 @@ from models import (
     queries,
 )
 from resolvers.accounts.access import require_step_up
+from resolvers.accounts.erasure import erase_account
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.global_id import key_of
-from resolvers.rights.erasure import erase_account
-from resolvers.settings.contacts import send_email_token
+from resolvers.messaging.email import send_email_token
 
 NAME_LIMIT = 30
 NOT_FOUND = user_error(UserErrorCode.NOT_FOUND, "No such sub-account.", "id")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from auth.errors import Forbidden
 from models import AccountKind
 from resolvers.accounts.access import require_account, step_up_error
+from resolvers.accounts.erasure import erase_account
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserErrorCode, user_error
-from resolvers.rights.erasure import erase_account
 
 CONFIRMATION = "CANCEL"
 

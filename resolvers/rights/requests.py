@@ -35,6 +35,7 @@ from resolvers.accounts.access import (
     require_staff_reader,
     step_up_error,
 )
+from resolvers.accounts.erasure import ERASABLE, erase_account, erase_categories
 from resolvers.consents import queries as consent_queries
 from resolvers.consents.record import ConsentState
 from resolvers.context import RequestContext
@@ -42,7 +43,6 @@ from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
 from resolvers.pagination import Listing, StatementListing
-from resolvers.rights.erasure import ERASABLE, erase_account, erase_categories
 from resolvers.rights.requesters import notify_requester, requester_of
 
 DETAILS_LIMIT = 2000

@@ -7,8 +7,6 @@ for every address, telling a taken address's owner by e-mail instead.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_email, parse_phone
@@ -17,16 +15,15 @@ from auth.email_tokens import (
     TOKEN_TRIES,
     TOKEN_TRIES_PER_CLIENT,
     find_token,
-    new_token,
 )
-from auth.message_limits import account_key, address_key, may_send
+from auth.message_limits import account_key, address_key
 from auth.rate_limits import Limit
-from auth.senders import OutgoingMessage
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.context import RequestContext
 from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
+from resolvers.messaging.email import CONFIRMATION_BODY, send_email, send_email_token
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 
 INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
@@ -76,71 +73,6 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
     return account
 
 
-def _wait(seconds: int) -> UserError:
-    return user_error(
-        UserErrorCode.RATE_LIMITED,
-        f"Wait {seconds} s before asking for another e-mail to this address.",
-        "email",
-    )
-
-
-async def send_email(
-    ctx: RequestContext,
-    *,
-    to: str,
-    purpose: str,
-    body: str,
-    asked_by: object,
-    code: str | None = None,
-) -> UserError | None:
-    """Send one e-mail within the message limits; RATE_LIMITED when one says wait."""
-    decision = await may_send(
-        ctx.auth.limiter,
-        "email",
-        recipient=to,
-        purpose=purpose,
-        client_address=ctx.client_address,
-        account_key=account_key(asked_by),
-    )
-    if not decision.allowed:
-        return _wait(decision.retry_after_seconds)
-    await ctx.auth.email.send(
-        OutgoingMessage(
-            to=to, channel="email", purpose=purpose, code=code, body=body, sent_at=ctx.now()
-        )
-    )
-    return None
-
-
-async def send_email_token(
-    ctx: RequestContext,
-    account: Account,
-    address: str,
-    *,
-    purpose: str,
-    ttl: timedelta,
-    body: str,
-    asked_by: object,
-) -> UserError | None:
-    """Mail a one-time token proving `address` for `account`, and keep its hash; nothing
-    is kept when a limit says wait."""
-    token, row = new_token(account_id=account.id, email=address, now=ctx.now(), ttl=ttl)
-    refusal = await send_email(
-        ctx,
-        to=address,
-        purpose=purpose,
-        body=body.format(token=token),
-        asked_by=asked_by,
-        code=token,
-    )
-    if refusal is None:
-        ctx.session.add(row)
-    return refusal
-
-
-CONFIRMATION_BODY = (
-    "Confirm this address for your account with the token below within 24 hours.\n\n{token}\n"
-)
 IN_USE_BODY = (
     "Someone asked to add this address to another account. It stays with your account and "
     "nothing changed. If it was you, sign in with this address instead; if not, you need "

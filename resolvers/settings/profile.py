@@ -1,22 +1,20 @@
-"""updateProfile and setPassword."""
+"""updateProfile and setPassword, for accounts and staff."""
 
 from __future__ import annotations
 
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from auth.passwords import (
-    hash_password,
-    password_problem,
-)
+from auth import sessions
+from auth.passwords import hash_password, password_problem, tries_key
+from auth.senders import OutgoingMessage
 from auth.sessions import revoke_account_sessions
-from models import Account
+from models import Account, StaffMember
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.common import current_password_error, login_keys
-from resolvers.auth.staff import PasswordChange
-from resolvers.context import RequestContext
+from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
-from resolvers.settings.notices import BoundBefore, sign_in_method_changed
+from resolvers.settings.notices import NOTICE, BoundBefore, sign_in_method_changed
 
 
 class ProfileChanges(Protocol):
@@ -80,6 +78,58 @@ async def update_profile(ctx: RequestContext, changes: ProfileChanges) -> Accoun
     return account
 
 
+class PasswordChange(Protocol):
+    """What changing a password takes (setPassword's input has these fields)."""
+
+    current_password: str | None
+    new_password: str
+
+
+async def _check_current_password(
+    ctx: RequestContext, key: str | list[str], stored: str | None, given: str | None
+) -> None:
+    wrong = await current_password_error(ctx, key, stored, given)
+    if wrong is not None:
+        raise Refused(wrong)
+
+
+async def _new_password_hash(new_password: str) -> str:
+    """The hash of a new password that meets the rules; WEAK_PASSWORD otherwise."""
+    problem = password_problem(new_password)
+    if problem is not None:
+        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    return await hash_password(new_password)
+
+
+async def set_staff_password(ctx: RequestContext, change: PasswordChange) -> None:
+    """A staff member changes its own password: from a session stepped up with the
+    authenticator, with the current password (counted like every password check). Its
+    other sessions end; this one stays."""
+    viewer = ctx.viewer
+    staff = await ctx.session.get(StaffMember, viewer.staff_id) if viewer else None
+    if viewer is None or staff is None:
+        raise LookupError("set_staff_password needs a staff viewer")
+    require_step_up(ctx)
+    key = tries_key("login", (staff.email or "").lower())
+    await _check_current_password(ctx, key, staff.password_hash, change.current_password)
+    staff.password_hash = await _new_password_hash(change.new_password)
+    now = ctx.now()
+    staff.password_changed_at = now
+    await sessions.revoke_other_sessions(ctx.session, viewer, now)
+    if staff.email is not None:
+        await ctx.auth.email.send(
+            OutgoingMessage(
+                to=staff.email,
+                channel="email",
+                purpose="SECURITY_NOTICE",
+                code=None,
+                body=NOTICE.format(what="staff password", when=now),
+                sent_at=now,
+            )
+        )
+    log_security(ctx, "sign_in_method_changed", "success", method="staff password")
+
+
 async def set_password(ctx: RequestContext, change: PasswordChange) -> Account:
     """Needs the current password, or a step-up when the account has none yet.
 
@@ -88,18 +138,13 @@ async def set_password(ctx: RequestContext, change: PasswordChange) -> Account:
     """
     account = require_account(ctx)
     if account.password_hash is not None:
-        wrong = await current_password_error(
+        await _check_current_password(
             ctx, login_keys(account), account.password_hash, change.current_password
         )
-        if wrong is not None:
-            raise Refused(wrong)
     else:
         require_step_up(ctx)
-    problem = password_problem(change.new_password)
-    if problem is not None:
-        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    account.password_hash = await _new_password_hash(change.new_password)
     now = ctx.now()
-    account.password_hash = await hash_password(change.new_password)
     account.password_changed_at = now
     account.password_set_by_other = False
     viewer = ctx.viewer

@@ -20,10 +20,10 @@ from models import (
     VerificationStatus,
 )
 from resolvers.accounts.access import require_account, require_step_up
+from resolvers.accounts.erasure import erase_account
 from resolvers.consents.record import ensure_granted, grant_refusal
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
-from resolvers.rights.erasure import erase_account
 from resolvers.verifications.validation import (
     IdNumber,
     names_match,

@@ -1,41 +1,22 @@
 from __future__ import annotations
 
-from datetime import datetime
-
 import strawberry
 
 from resolvers.accounts.queries import (
-    public_account,
     staff_account,
-    viewer_account,
-    viewer_staff,
 )
+from resolvers.consents.queries import public_account
 from resolvers.global_id import key_of
 from schema.accounts.types import (
     ACCOUNT_TYPE_NAMES,
     Account,
     PublicProfile,
+    Viewer,
     account_global_id,
     account_object,
 )
-from schema.auth.types import StaffMember
 from schema.context import Info
 from schema.relay import Node, resolve_node_ids
-
-
-@strawberry.type(description="The signed-in caller: an account or a staff member.")
-class Viewer:
-    elevated_until: datetime | None
-
-    @strawberry.field
-    async def account(self, info: Info) -> Account | None:
-        row = await viewer_account(info.context)
-        return account_object(row) if row is not None else None
-
-    @strawberry.field
-    async def staff(self, info: Info) -> StaffMember | None:
-        row = await viewer_staff(info.context)
-        return StaffMember.from_row(row) if row is not None else None
 
 
 @strawberry.type

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -13,18 +14,11 @@ from models import Account as AccountRow
 from models import AccountKind as Kind
 from models import (
     ActorKind,
-    ConsentPurpose,
-    DataRequestStatus,
-    DataRequestType,
-    DeletionGround,
     DevicePermissionKind,
     EnterprisePermission,
-    RefusalReason,
-    RequestOrigin,
     SensitiveKind,
     SubAccountRole,
 )
-from models import DataRequest as DataRequestRow
 from resolvers.accounts import history
 from resolvers.accounts.access import (
     BILLING,
@@ -34,10 +28,9 @@ from resolvers.accounts.access import (
 )
 from resolvers.accounts.queries import (
     enterprise_of,
-    public_accounts,
-    readable_account,
     readable_accounts,
-    readable_data_requests,
+    viewer_account,
+    viewer_staff,
 )
 from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
@@ -45,7 +38,6 @@ from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
-from resolvers.rights.requests import is_overdue
 from schema.access import readable_by
 from schema.auth.types import LoginEvent, Session, StaffMember
 from schema.bank_cards.types import BankCard
@@ -60,12 +52,24 @@ from schema.consents.types import (
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
 from schema.relay import Connection, Edge, Node, Paged, connection
-from schema.rights.types import DataRequestRequester, IncidentNotice
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
 from schema.verifications.types import Verifications
 
+if TYPE_CHECKING:
+    from schema.rights.types import DataRequest, IncidentNotice
+
 strawberry.enum(ActorKind, name="ActorKind")
+
+# Rights requests and incidents name the account they concern, so the account names their
+# types lazily (`strawberry.lazy`), resolved when the schema is built: at run time the
+# rights types import the account's, never the other way round.
+RIGHTS_TYPES = "schema.rights.types"
+
+
+def rights_type(name: str) -> Any:
+    """A type of `schema/rights/types.py`, taken when a field first needs it."""
+    return strawberry.LazyType(name, RIGHTS_TYPES).resolve_type()
 
 
 @strawberry.type(
@@ -212,22 +216,23 @@ class Account(Node):
         return Paged(await consent_queries.notifications(info.context, self.row), Notification.of)
 
     @connection(
-        Connection[IncidentNotice],
+        Connection[Annotated["IncidentNotice", strawberry.lazy(RIGHTS_TYPES)]],
         description="The security incidents the account was told of, newest first.",
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def security_incidents(self, info: Info) -> Paged[IncidentNotice]:
         listing = await incidents.account_incidents(info.context, self.row)
-        return Paged(listing, lambda row: IncidentNotice(row=row))
+        notice = rights_type("IncidentNotice")
+        return Paged(listing, lambda row: notice(row=row))
 
     @connection(
-        Connection["DataRequest"],
+        Connection[Annotated["DataRequest", strawberry.lazy(RIGHTS_TYPES)]],
         description="The account's rights requests, newest first.",
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def data_requests(self, info: Info) -> Paged[DataRequest]:
         listing = await rights_requests.account_data_requests(info.context, self.row)
-        return Paged(listing, DataRequest.of)
+        return Paged(listing, rights_type("DataRequest").of)
 
     @strawberry.field(
         description="Live sessions, newest first; the asking one marked current.",
@@ -406,116 +411,20 @@ class PublicProfile(Node):
     async def resolve_nodes(
         cls, info: Info, keys: Sequence[uuid.UUID]
     ) -> list[PublicProfile | None]:
-        rows = await public_accounts(info.context, keys)
+        rows = await consent_queries.public_accounts(info.context, keys)
         return [cls.of(row) if row is not None else None for row in rows]
 
 
-# Rights requests live here with the accounts they point to and that list them.
-strawberry.enum(DataRequestType, name="DataRequestType")
-strawberry.enum(DataRequestStatus, name="DataRequestStatus")
-strawberry.enum(DeletionGround, name="DeletionGround")
-strawberry.enum(RefusalReason, name="RefusalReason")
-
-
-@strawberry.type
-class DataRequest(Node):
-    row: strawberry.Private[DataRequestRow]
-
-    @classmethod
-    def of(cls, row: DataRequestRow) -> DataRequest:
-        return cls(id=strawberry.ID(to_global_id("DataRequest", row.id)), row=row)
-
-    @classmethod
-    async def resolve_nodes(cls, info: Info, keys: Sequence[uuid.UUID]) -> list[DataRequest | None]:
-        rows = await readable_data_requests(info.context, keys)
-        return [cls.of(row) if row is not None else None for row in rows]
-
-    @strawberry.field
-    def type(self) -> DataRequestType:
-        return self.row.type
-
-    @strawberry.field
-    def status(self) -> DataRequestStatus:
-        return self.row.status
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
-    )
-    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(await self._subject(info), self.row.details, self.row)
-
-    async def _subject(self, info: Info) -> AccountRow | None:
-        if self.row.account_id is None:
-            return None
-        return await info.context.loaders.account_by_id.load(self.row.account_id)
-
-    @strawberry.field
-    def deletion_ground(self) -> DeletionGround | None:
-        return self.row.deletion_ground
-
-    @strawberry.field(
-        description="DELETION: the categories asked for, and once fulfilled those erased."
-    )
-    def categories(self) -> list[str]:
-        return list(self.row.categories)
-
-    @strawberry.field(
-        description="RESTRICTION: the purposes asked for, and once fulfilled those restricted."
-    )
-    def purposes(self) -> list[ConsentPurpose]:
-        return [ConsentPurpose(value) for value in self.row.purposes]
-
-    @strawberry.field(
-        graphql_type=str | None,
-        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
-        description="A fulfilled CORRECTION: what staff changed.",
-    )
-    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(await self._subject(info), self.row.correction, self.row)
-
-    @strawberry.field
-    def submitted_at(self) -> datetime:
-        return self.row.submitted_at
-
-    @strawberry.field(description="submittedAt + 15 days.")
-    def due_at(self) -> datetime:
-        return self.row.due_at
-
-    @strawberry.field(description="Still open after its due date.")
-    def overdue(self, info: Info) -> bool:
-        return is_overdue(self.row, info.context)
-
-    @strawberry.field
-    def resolved_at(self) -> datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field
-    def resolution_note(self) -> str | None:
-        return self.row.resolution_note
-
-    @strawberry.field
-    def refusal_reason(self) -> RefusalReason | None:
-        return self.row.refusal_reason
+@strawberry.type(description="The signed-in caller: an account or a staff member.")
+class Viewer:
+    elevated_until: datetime | None
 
     @strawberry.field
     async def account(self, info: Info) -> Account | None:
-        if self.row.account_id is None:
-            return None
-        row = await readable_account(info.context, self.row.account_id)
+        row = await viewer_account(info.context)
         return account_object(row) if row is not None else None
 
-    @strawberry.field(
-        description="ACCOUNT: filed by the account; VERIFIED_CONTACT: by a proven contact."
-    )
-    def origin(self) -> RequestOrigin:
-        return self.row.origin
-
-    @strawberry.field(description="Staff only: who filed a verified request.")
-    async def requester(self, info: Info) -> DataRequestRequester | None:
-        row = await rights_requests.requester(info.context, self.row)
-        return DataRequestRequester(row=row, request=self.row) if row is not None else None
-
-    @strawberry.field(description="Staff only: the staff member who last moved it on.")
-    async def handled_by(self, info: Info) -> StaffMember | None:
-        row = await rights_requests.handled_by(info.context, self.row)
+    @strawberry.field
+    async def staff(self, info: Info) -> StaffMember | None:
+        row = await viewer_staff(info.context)
         return StaffMember.from_row(row) if row is not None else None

@@ -1,26 +1,148 @@
+"""Sign-in and sessions: the inputs, payloads and mutations."""
+
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import strawberry
 
+from models import SmsPurpose
 from resolvers.auth import password, sessions, sms, staff, wechat, wechat_step_up
+from resolvers.auth.results import SignedIn
 from resolvers.global_id import key_of
-from schema.auth.inputs import (
-    ElevateSessionInput,
-    LoginStaffInput,
-    LoginWithPasswordInput,
-    LoginWithSmsInput,
-    LoginWithWechatInput,
-    RefreshSessionInput,
-    RegisterBusinessInput,
-    RegisterEnterpriseInput,
-    RequestEmailCodeInput,
-    RequestSmsCodeInput,
-    RevokeSessionInput,
-)
-from schema.auth.payloads import AuthPayload
-from schema.auth.types import ElevateSessionPayload, RequestSmsCodePayload
+from schema.accounts.types import Account, account_object
+from schema.common import UserError
 from schema.context import Info
-from schema.payloads import OkPayload
+from schema.payloads import OkPayload, RequestSmsCodePayload
+
+
+@strawberry.input
+class RequestSmsCodeInput:
+    phone: str | None = None
+    purpose: SmsPurpose
+
+
+@strawberry.input
+class LoginWithSmsInput:
+    phone: str
+    code: str
+    birth_date: date | None = None
+    accept_policy_version: str | None = None
+
+
+@strawberry.input
+class LoginWithPasswordInput:
+    login: str
+    password: str
+    code: str | None = strawberry.field(
+        default=None,
+        description=(
+            "When the login is locked after failed tries: a LOGIN code sent to its phone "
+            "(requestSmsCode) or address (requestEmailCode), proving a second factor."
+        ),
+    )
+
+
+@strawberry.input
+class RequestEmailCodeInput:
+    email: str
+
+
+@strawberry.input
+class LoginWithWechatInput:
+    code: str
+    state: str
+    accept_policy_version: str | None = None
+    birth_date: date | None = strawberry.field(
+        default=None, description="Registration: the age rules of loginWithSms apply."
+    )
+
+
+@strawberry.input
+class RegisterBusinessInput:
+    email: str
+    business_name: str
+    ur_token: str
+    password: str
+    accept_policy_version: str
+
+
+@strawberry.input
+class RegisterEnterpriseInput:
+    company_name: str
+    email: str
+    phone: str
+    sms_code: str
+    password: str
+    accept_policy_version: str
+
+
+@strawberry.input
+class RefreshSessionInput:
+    refresh_token: str
+
+
+@strawberry.input
+class ElevateSessionInput:
+    sms_code: str | None = None
+    password: str | None = None
+    totp: str | None = strawberry.field(
+        default=None, description="Staff only: the code of their authenticator (TOTP)."
+    )
+    wechat_code: str | None = strawberry.field(
+        default=None, description="WeChat re-authorisation: the redirect's code."
+    )
+    wechat_state: str | None = strawberry.field(
+        default=None,
+        description="The redirect's state, from wechatAuthorizeUrl asked while signed in.",
+    )
+
+
+@strawberry.input(description="Staff sign in with two factors: the password and a TOTP code.")
+class LoginStaffInput:
+    email: str
+    password: str
+    totp: str
+
+
+@strawberry.input
+class RevokeSessionInput:
+    id: strawberry.ID
+
+
+@strawberry.type
+class AuthPayload:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    account: Account | None = None
+    is_new_account: bool = False
+    must_change_password: bool = strawberry.field(
+        default=False,
+        description=(
+            "True when the password just used no longer meets the password rules (it was "
+            "set before them): it still signs in, and the client should ask for a new one "
+            "(setPassword)."
+        ),
+    )
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, signed: SignedIn) -> AuthPayload:
+        return cls(
+            access_token=signed.tokens.access_token,
+            refresh_token=signed.tokens.refresh_token,
+            access_token_expires_at=signed.tokens.access_token_expires_at,
+            account=account_object(signed.account) if signed.account is not None else None,
+            is_new_account=signed.is_new_account,
+            must_change_password=signed.must_change_password,
+        )
+
+
+@strawberry.type
+class ElevateSessionPayload:
+    elevated_until: datetime | None = None
+    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -1,4 +1,4 @@
-"""Sessions, sign-in history, staff and the sign-in payloads."""
+"""Sessions, sign-in history and staff."""
 
 from __future__ import annotations
 
@@ -6,14 +6,12 @@ from datetime import datetime
 
 import strawberry
 
-from auth.sms_codes import Issued
 from models import Account as AccountRow
 from models import AuthSession, LoginMethod, SensitiveKind, SmsPurpose, StaffRole
 from models import LoginEvent as LoginEventRow
 from models import StaffMember as StaffRow
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
-from schema.common import UserError
 from schema.sensitive import Sensitive
 
 strawberry.enum(LoginMethod, name="LoginMethod")
@@ -95,23 +93,3 @@ class StaffMember:
 class WechatAuthorization:
     url: str
     state: str
-
-
-@strawberry.type
-class RequestSmsCodePayload:
-    sent: bool = False
-    retry_after_seconds: int = 0
-    expires_at: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-    @classmethod
-    def of(cls, issued: Issued) -> RequestSmsCodePayload:
-        """The answer to a code sent: when to ask again, when the code expires."""
-        wait, expires = issued.retry_after_seconds, issued.expires_at
-        return cls(sent=issued.sent, retry_after_seconds=wait, expires_at=expires)
-
-
-@strawberry.type
-class ElevateSessionPayload:
-    elevated_until: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)

@@ -8,18 +8,8 @@ from models import ConsentPurpose
 from resolvers.consents import status
 from resolvers.global_id import key_of
 from schema.accounts.types import ACCOUNT_TYPE_NAMES, account_global_id
-from schema.consents.types import Consent
+from schema.consents.types import AccountConsentStatus, Consent
 from schema.context import Info
-from schema.enums import AccountStatus
-
-
-@strawberry.type(description="What an account's consents allow now.")
-class AccountConsentStatus:
-    account_id: strawberry.ID
-    account_status: AccountStatus = strawberry.field(
-        description="A CANCELLED account has no consent left: process nothing of it."
-    )
-    consents: list[Consent]
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from resolvers.consents.record import ConsentState
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.policies.status import PolicyStatus as PolicyStatusValue
+from schema.enums import AccountStatus
 from schema.sensitive import Sensitive
 
 strawberry.enum(ConsentPurpose, name="ConsentPurpose")
@@ -163,3 +164,12 @@ class GuardianConsent:
     @strawberry.field(description="The privacy policy version the guardian consented under.")
     def policy_version(self) -> str | None:
         return self.row.policy_version
+
+
+@strawberry.type(description="What an account's consents allow now.")
+class AccountConsentStatus:
+    account_id: strawberry.ID
+    account_status: AccountStatus = strawberry.field(
+        description="A CANCELLED account has no consent left: process nothing of it."
+    )
+    consents: list[Consent]

@@ -9,7 +9,6 @@ from resolvers.privacy.inventory import DataCategory as CategoryValue
 from resolvers.privacy.inventory import DataRecipient as RecipientValue
 from resolvers.privacy.inventory import LegalBasis
 from resolvers.privacy.inventory import PrivacyContact as ContactValue
-from schema.context import Info
 
 strawberry.enum(LegalBasis, name="LegalBasis")
 
@@ -89,18 +88,3 @@ class PrivacyContact:
             officer_email=value.officer_email,
             regulator=value.regulator,
         )
-
-
-@strawberry.type
-class PrivacyQueries:
-    @strawberry.field(description="Every category of personal information the platform collects.")
-    def data_categories(self, info: Info) -> list[DataCategory]:
-        return [DataCategory.of(value) for value in info.context.inventory.categories]
-
-    @strawberry.field(description="The partners and SDKs that receive personal information.")
-    def data_recipients(self, info: Info) -> list[DataRecipient]:
-        return [DataRecipient.of(value) for value in info.context.inventory.recipients]
-
-    @strawberry.field(description="The processor and its personal-information protection officer.")
-    def privacy_contact(self, info: Info) -> PrivacyContact:
-        return PrivacyContact.of(info.context.inventory.contact)

@@ -19,14 +19,12 @@ from models import (
 )
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
-from schema.accounts.types import ACCOUNT_TYPE_NAMES, DataRequest
-from schema.auth.types import RequestSmsCodePayload
+from schema.accounts.types import ACCOUNT_TYPE_NAMES
 from schema.common import UserError
 from schema.consents.types import Consent
 from schema.context import Info
-from schema.payloads import OkPayload
-from schema.relay import Connection, Paged, connection
-from schema.rights.types import SecurityIncident
+from schema.payloads import OkPayload, RequestSmsCodePayload
+from schema.rights.types import DataRequest, SecurityIncident
 
 
 @strawberry.type
@@ -164,23 +162,6 @@ class SecurityIncidentPayload:
     notified: int = 0
     security_incident: SecurityIncident | None = None
     user_errors: list[UserError] = strawberry.field(default_factory=list)
-
-
-@strawberry.type
-class RightsQueries:
-    @connection(
-        Connection[DataRequest],
-        description="Staff only: the rights-request queue, oldest due first.",
-        nullable=False,
-    )
-    async def data_requests(
-        self,
-        info: Info,
-        status: DataRequestStatus | None = None,
-        overdue: bool | None = None,
-    ) -> Paged[DataRequest]:
-        listing = await requests.data_request_queue(info.context, status=status, overdue=overdue)
-        return Paged(listing, DataRequest.of)
 
 
 @strawberry.type

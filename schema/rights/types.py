@@ -1,23 +1,42 @@
-"""Security incidents as privacy officers record them; who filed a verified request."""
+"""Rights requests, who filed a verified one, and security incidents as privacy officers
+record them."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 
 import strawberry
 
+from models import Account as AccountRow
+from models import (
+    ConsentPurpose,
+    DataRequestStatus,
+    DataRequestType,
+    DeletionGround,
+    NoticeChannel,
+    RefusalReason,
+    RequesterRelation,
+    RequestOrigin,
+    SensitiveKind,
+)
 from models import DataRequest as DataRequestRow
 from models import DataRequestRequester as RequesterRow
 from models import IncidentDelivery as DeliveryRow
 from models import IncidentRecipient as RecipientRow
-from models import NoticeChannel, RequesterRelation, RequestOrigin, SensitiveKind
 from models import SecurityIncident as IncidentRow
+from resolvers.accounts.queries import readable_account, readable_data_requests
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.rights import incidents
+from resolvers.rights import requests as rights_requests
+from resolvers.rights.requests import is_overdue
+from schema.accounts.types import Account, account_object
 from schema.auth.types import StaffMember
 from schema.context import Info
+from schema.relay import Node
 from schema.sensitive import Sensitive
 
 strawberry.enum(NoticeChannel, name="NoticeChannel")
@@ -188,3 +207,113 @@ class IncidentNotice:
     async def deliveries(self, info: Info) -> list[IncidentDelivery]:
         rows = await info.context.loaders.deliveries_by_recipient.load(self.row.id)
         return [IncidentDelivery(row=row) for row in rows]
+
+
+strawberry.enum(DataRequestType, name="DataRequestType")
+strawberry.enum(DataRequestStatus, name="DataRequestStatus")
+strawberry.enum(DeletionGround, name="DeletionGround")
+strawberry.enum(RefusalReason, name="RefusalReason")
+
+
+@strawberry.type
+class DataRequest(Node):
+    row: strawberry.Private[DataRequestRow]
+
+    @classmethod
+    def of(cls, row: DataRequestRow) -> DataRequest:
+        return cls(id=strawberry.ID(to_global_id("DataRequest", row.id)), row=row)
+
+    @classmethod
+    async def resolve_nodes(cls, info: Info, keys: Sequence[uuid.UUID]) -> list[DataRequest | None]:
+        rows = await readable_data_requests(info.context, keys)
+        return [cls.of(row) if row is not None else None for row in rows]
+
+    @strawberry.field
+    def type(self) -> DataRequestType:
+        return self.row.type
+
+    @strawberry.field
+    def status(self) -> DataRequestStatus:
+        return self.row.status
+
+    @strawberry.field(
+        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
+    )
+    async def details(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.details, self.row)
+
+    async def _subject(self, info: Info) -> AccountRow | None:
+        if self.row.account_id is None:
+            return None
+        return await info.context.loaders.account_by_id.load(self.row.account_id)
+
+    @strawberry.field
+    def deletion_ground(self) -> DeletionGround | None:
+        return self.row.deletion_ground
+
+    @strawberry.field(
+        description="DELETION: the categories asked for, and once fulfilled those erased."
+    )
+    def categories(self) -> list[str]:
+        return list(self.row.categories)
+
+    @strawberry.field(
+        description="RESTRICTION: the purposes asked for, and once fulfilled those restricted."
+    )
+    def purposes(self) -> list[ConsentPurpose]:
+        return [ConsentPurpose(value) for value in self.row.purposes]
+
+    @strawberry.field(
+        graphql_type=str | None,
+        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
+        description="A fulfilled CORRECTION: what staff changed.",
+    )
+    async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue:
+        return SensitiveValue(await self._subject(info), self.row.correction, self.row)
+
+    @strawberry.field
+    def submitted_at(self) -> datetime:
+        return self.row.submitted_at
+
+    @strawberry.field(description="submittedAt + 15 days.")
+    def due_at(self) -> datetime:
+        return self.row.due_at
+
+    @strawberry.field(description="Still open after its due date.")
+    def overdue(self, info: Info) -> bool:
+        return is_overdue(self.row, info.context)
+
+    @strawberry.field
+    def resolved_at(self) -> datetime | None:
+        return self.row.resolved_at
+
+    @strawberry.field
+    def resolution_note(self) -> str | None:
+        return self.row.resolution_note
+
+    @strawberry.field
+    def refusal_reason(self) -> RefusalReason | None:
+        return self.row.refusal_reason
+
+    @strawberry.field
+    async def account(self, info: Info) -> Account | None:
+        if self.row.account_id is None:
+            return None
+        row = await readable_account(info.context, self.row.account_id)
+        return account_object(row) if row is not None else None
+
+    @strawberry.field(
+        description="ACCOUNT: filed by the account; VERIFIED_CONTACT: by a proven contact."
+    )
+    def origin(self) -> RequestOrigin:
+        return self.row.origin
+
+    @strawberry.field(description="Staff only: who filed a verified request.")
+    async def requester(self, info: Info) -> DataRequestRequester | None:
+        row = await rights_requests.requester(info.context, self.row)
+        return DataRequestRequester(row=row, request=self.row) if row is not None else None
+
+    @strawberry.field(description="Staff only: the staff member who last moved it on.")
+    async def handled_by(self, info: Info) -> StaffMember | None:
+        row = await rights_requests.handled_by(info.context, self.row)
+        return StaffMember.from_row(row) if row is not None else None

@@ -1,20 +1,57 @@
+"""Account settings: the inputs and mutations."""
+
 from __future__ import annotations
 
 import strawberry
 
-from resolvers.auth import staff
+from models import IdentityProvider
 from resolvers.settings import contacts, identities, profile
 from schema.context import Info
 from schema.payloads import AccountPayload, OkPayload
-from schema.settings.inputs import (
-    BindEmailInput,
-    BindPhoneInput,
-    ConfirmEmailInput,
-    LinkWechatInput,
-    SetPasswordInput,
-    UnlinkIdentityInput,
-    UpdateProfileInput,
-)
+
+
+@strawberry.input
+class UpdateProfileInput:
+    display_name: str | None = None
+    avatar_url: str | None = None
+    bio: str | None = None
+    industry: str | None = None
+    position: str | None = None
+    company_size: str | None = None
+    needs: list[str] | None = None
+
+
+@strawberry.input
+class SetPasswordInput:
+    current_password: str | None = None
+    new_password: str
+
+
+@strawberry.input
+class BindPhoneInput:
+    phone: str
+    code: str
+
+
+@strawberry.input
+class BindEmailInput:
+    email: str
+
+
+@strawberry.input
+class ConfirmEmailInput:
+    token: str
+
+
+@strawberry.input
+class LinkWechatInput:
+    code: str
+    state: str
+
+
+@strawberry.input
+class UnlinkIdentityInput:
+    provider: IdentityProvider
 
 
 @strawberry.type
@@ -27,7 +64,7 @@ class SettingsMutations:
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:
         viewer = info.context.viewer
         if viewer is not None and viewer.staff_id is not None:
-            await staff.set_staff_password(info.context, input)
+            await profile.set_staff_password(info.context, input)
             return AccountPayload()  # staff have no account to answer with
         return AccountPayload.of(await profile.set_password(info.context, input))
 

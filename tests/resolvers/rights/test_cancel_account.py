@@ -45,8 +45,8 @@ from models import (
     VerificationStatus,
 )
 from models.encryption import encrypted_attributes
+from resolvers.accounts import erasure
 from resolvers.global_id import to_global_id
-from resolvers.rights import erasure
 from tests.conftest import Clock
 from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
 from tests.helpers import graphql

@@ -36,7 +36,7 @@ from models import (
     ThirdPartyIdentity,
     queries,
 )
-from resolvers.auth.common import new_display_name
+from models.account import new_display_name
 from resolvers.context import RequestContext
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
