@@ -17,7 +17,7 @@ from gateway.app import create_app
 from resolvers.privacy.inventory import CATEGORIES_FILE, DEFAULT_DIR, RECIPIENTS_FILE
 from tests.conftest import Clock, make_settings
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People
+from tests.support.viewers import Viewers
 
 CATEGORY_FIELDS = (
     "key name description purpose legalBasis sensitive consentPurpose retentionDays retention"
@@ -152,8 +152,10 @@ async def test_the_recipients_name_every_kind_of_partner(client: httpx.AsyncClie
     assert by_name["Affiliated companies"]["kind"] == "Affiliate"
 
 
-async def test_everyone_reads_the_same_inventory(client: httpx.AsyncClient, people: People) -> None:
-    me = await people.account()
+async def test_everyone_reads_the_same_inventory(
+    client: httpx.AsyncClient, viewers: Viewers
+) -> None:
+    me = await viewers.person()
 
     assert await inventory(client, me.token) == await inventory(client)
 

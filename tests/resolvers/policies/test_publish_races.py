@@ -24,8 +24,8 @@ from gateway.app import create_app
 from gateway.settings import Settings
 from models import PrivacyEvent, PrivacyPolicy, StaffMember, StaffRole, queries
 from tests.conftest import Clock
-from tests.resolvers.consents.helpers import PASSWORD_HASH, SignedIn
 from tests.resolvers.policies.helpers import publish
+from tests.support.viewers import PASSWORD_HASH, SignedIn
 
 
 @pytest.fixture(autouse=True)

@@ -39,7 +39,7 @@ from tests.resolvers.rights.helpers import (
     step_up,
     without_locations,
 )
-from tests.resolvers.settings.viewers import add_personal_data
+from tests.resolvers.settings.helpers import add_personal_data
 from tests.support.ids import global_id
 
 RESOLVE = f"""
