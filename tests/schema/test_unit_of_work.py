@@ -30,7 +30,7 @@ from tests.conftest import Clock, Live
 from tests.factories import create_account
 from tests.helpers import e164, graphql
 from tests.resolvers.auth.helpers import latest_code, request_sms_code
-from tests.schema.masking.helpers import sign_in
+from tests.support.viewers import sign_in
 
 PHONE = "13912345678"
 

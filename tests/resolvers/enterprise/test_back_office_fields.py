@@ -23,7 +23,6 @@ from tests.resolvers.enterprise.helpers import (
     STEP_UP_MESSAGE,
     Caller,
     access_log_count,
-    errors_of,
     make_caller,
     masked_email,
     masked_phone,
@@ -31,6 +30,7 @@ from tests.resolvers.enterprise.helpers import (
     step_up,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(

@@ -28,12 +28,10 @@ from tests.resolvers.enterprise.helpers import (
     DELETE,
     NOT_GRANTABLE,
     NOT_MANAGER,
-    PASSWORD,
     SET_STATUS,
     SIGN_IN_FIRST,
     Caller,
     account_state,
-    errors_of,
     make_caller,
     masked_email,
     masked_phone,
@@ -41,7 +39,9 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 from tests.support.ids import global_id
+from tests.support.viewers import PASSWORD
 
 NEW_EMAIL = "New.Hire@Acme.Example"
 NEW_PHONE = "+86 136 0000 0777"

@@ -23,12 +23,12 @@ from tests.resolvers.enterprise.helpers import (
     UPDATE,
     Caller,
     account_state,
-    errors_of,
     make_sub_account,
     stored,
     sub_account_view,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 
 NOT_THE_ENTERPRISE = "A sub-account may not change the enterprise account."
 LIST_AS_ENTERPRISE = """

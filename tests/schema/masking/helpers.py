@@ -13,9 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import sessions
 from auth.passwords import hash_password
-from auth.services import AuthServices
 from models import (
     OPEN_STATUSES,
     AccessLogEntry,
@@ -35,7 +33,6 @@ from models import (
     RequesterRelation,
     RequestOrigin,
     SearchEntry,
-    StaffMember,
     StaffRole,
     StudentVerification,
     ThirdPartyIdentity,
@@ -44,6 +41,7 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.factories import create_account
 from tests.support.ids import ACCOUNT_TYPES
+from tests.support.staff import STAFF_NAMES
 
 PASSWORD = "masking-Test-1"  # noqa: S105 (a test account's password)
 
@@ -53,7 +51,7 @@ DISPLAY_NAMES = {
     AccountKind.ENTERPRISE: "Acme Enterprise",
     AccountKind.SUB_ACCOUNT: "Wang Member",
 }
-STAFF_NAME = "Officer Li"
+STAFF_NAME = STAFF_NAMES[StaffRole.PRIVACY_OFFICER]
 
 # (type, field) -> (clear value as stored, the value masked as
 # docs/spec/masking-and-viewers.md#mask-formats says;
@@ -225,21 +223,6 @@ async def add_personal_rows(
     await db.flush()
 
 
-async def create_staff(
-    db: AsyncSession, now: datetime, *, email: str = "li@corp.example"
-) -> StaffMember:
-    staff = StaffMember(
-        name=STAFF_NAME,
-        role=StaffRole.PRIVACY_OFFICER,
-        password_hash=await hash_password(PASSWORD),
-        created_at=now,
-    )
-    staff.email = email
-    db.add(staff)
-    await db.flush()
-    return staff
-
-
 async def create_data_request(
     db: AsyncSession,
     account: Account,
@@ -275,32 +258,6 @@ async def open_request(
     return request
 
 
-async def sign_in(
-    db: AsyncSession,
-    services: AuthServices,
-    now: datetime,
-    *,
-    account: Account | None = None,
-    staff: StaffMember | None = None,
-    elevated: bool = False,
-    user_agent: str | None = None,
-) -> str:
-    """An access token of a new session, stepped up when `elevated`; committed for the app."""
-    issued = await sessions.open_session(
-        db,
-        services.tokens,
-        now=now,
-        account_id=account.id if account is not None else None,
-        staff_id=staff.id if staff is not None else None,
-        user_agent=user_agent,
-    )
-    if elevated:
-        session_id = services.tokens.verify_access(issued.access_token, now).session_id
-        await sessions.elevate(db, session_id, now)
-    await db.commit()
-    return issued.access_token
-
-
 def missing_id(account: Account) -> str:
     """An ID of the same type as `account`'s that names no account."""
     return to_global_id(ACCOUNT_TYPES[account.kind], uuid.uuid4())
@@ -326,14 +283,6 @@ def refusal(code: str, path: list[str | int]) -> dict[str, Any]:
         "STEP_UP_REQUIRED": "Confirm it is you (elevateSession), then ask again.",
     }
     return {"message": messages[code], "path": path, "extensions": {"code": code}}
-
-
-def without_locations(body: dict[str, Any]) -> dict[str, Any]:
-    """The response with each error's `locations` left out, to compare with `refusal`s."""
-    if "errors" not in body:
-        return body
-    errors = [{k: v for k, v in error.items() if k != "locations"} for error in body["errors"]]
-    return {**body, "errors": errors}
 
 
 ACCESS_LOG_QUERY = """

@@ -50,17 +50,17 @@ from tests.schema.masking.helpers import (
     add_personal_rows,
     clear,
     create_data_request,
-    create_staff,
     create_subject,
     masked,
     missing_id,
     nest,
     open_request,
     refusal,
-    sign_in,
-    without_locations,
 )
+from tests.support.assertions import without_locations
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 

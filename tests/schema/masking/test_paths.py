@@ -33,14 +33,14 @@ from tests.schema.masking.helpers import (
     add_personal_rows,
     clear,
     create_data_request,
-    create_staff,
     create_subject,
     masked,
     refusal,
-    sign_in,
-    without_locations,
 )
+from tests.support.assertions import without_locations
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 PHONE = clear("IndividualAccount", "phone")
 MASKED_PHONE = masked("IndividualAccount", "phone")
