@@ -11,7 +11,8 @@ import base64
 import io
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -225,6 +226,36 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_with(
+    db_url: str,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    services: AuthServices,
+    clock: Clock,
+) -> ClientWith:
+    """`async with client_with(**settings)`: a client of the test's app built with those
+    settings changed (the rest as in `app`, the outbox its own)."""
+
+    @asynccontextmanager
+    async def open_client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(
+            make_settings(db_url, **overrides),
+            engine=engine,
+            session_factory=session_factory,
+            services=services,
+            clock=clock,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+    return open_client
 
 
 class StatementCounter:

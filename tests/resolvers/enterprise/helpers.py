@@ -27,9 +27,9 @@ from models import (
     SubAccountRole,
 )
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql, staff_code
 from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, sign_in

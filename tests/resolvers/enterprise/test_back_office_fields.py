@@ -16,7 +16,6 @@ from auth.services import AuthServices
 from models import AccountKind, BankCard, BankCardType, SubAccountRole
 from schema import schema
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.resolvers.enterprise.helpers import (
     MANAGER_REASON,
     NOT_ALLOWED,
@@ -31,6 +30,7 @@ from tests.resolvers.enterprise.helpers import (
     top_level_error,
 )
 from tests.support.assertions import errors_of
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(

@@ -21,7 +21,6 @@ from models import (
     SubAccountRole,
 )
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.resolvers.enterprise.conftest import MAX_SUB_ACCOUNTS
 from tests.resolvers.enterprise.helpers import (
     CREATE,
@@ -40,6 +39,7 @@ from tests.resolvers.enterprise.helpers import (
     top_level_error,
 )
 from tests.support.assertions import errors_of
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.viewers import PASSWORD
 

@@ -15,14 +15,9 @@ from auth.services import AuthServices
 from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    EMAIL,
-    PHONE,
-    create_data_request,
-    create_person,
-    request_global_id,
-)
+from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
 from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in, step_up_with_password

@@ -15,18 +15,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from models import (
-    ANSWER_WITHIN,
-    OPEN_STATUSES,
     Account,
     AccountKind,
     Base,
     DataRequest,
-    DataRequestStatus,
-    DataRequestType,
 )
 from resolvers.global_id import to_global_id
-from tests.factories import create_account
 from tests.helpers import graphql
+from tests.support.factories import create_account
 from tests.support.viewers import PASSWORD
 
 PHONE = "+8613812345678"
@@ -70,28 +66,6 @@ async def create_person(
     account.email = email
     await db.flush()
     return account
-
-
-async def create_data_request(
-    db: AsyncSession,
-    account: Account,
-    submitted_at: datetime,
-    *,
-    type: DataRequestType = DataRequestType.ACCESS_COPY,
-    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
-) -> DataRequest:
-    """A request as submitDataRequest stores it, submitted at `submitted_at`."""
-    request = DataRequest(
-        account_id=account.id,
-        type=type,
-        status=status,
-        submitted_at=submitted_at,
-        due_at=submitted_at + ANSWER_WITHIN,
-        resolved_at=None if status in OPEN_STATUSES else submitted_at,
-    )
-    db.add(request)
-    await db.flush()
-    return request
 
 
 def request_global_id(request: DataRequest) -> str:

@@ -50,15 +50,9 @@ from resolvers.rights import erasure
 from tests.conftest import Clock
 from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    EMAIL,
-    PHONE,
-    VIEWER_ACCOUNT,
-    count_rows,
-    create_data_request,
-    create_person,
-)
+from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
 from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, error, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, sign_in, step_up_with_password

@@ -26,14 +26,10 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.consents.test_set_consent import add_searches
-from tests.resolvers.rights.helpers import (
-    create_data_request,
-    create_person,
-    notifications,
-    request_global_id,
-)
+from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.resolvers.settings.helpers import add_personal_data
 from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in, step_up_with_password

@@ -29,12 +29,12 @@ from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
     count_rows,
-    create_data_request,
     create_person,
     notifications,
     request_global_id,
 )
 from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in
 

@@ -41,8 +41,9 @@ from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import RULES, run_retention
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import create_data_request, create_person
+from tests.resolvers.rights.helpers import create_person
 from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_data_request
 from tests.support.viewers import sign_in, step_up_with_password
 
 CANCEL = f"""

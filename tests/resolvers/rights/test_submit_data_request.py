@@ -15,7 +15,6 @@ from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     count_rows,
-    create_data_request,
     create_person,
     notifications,
     request_global_id,
@@ -27,6 +26,7 @@ from tests.support.assertions import (
     refusal,
     without_locations,
 )
+from tests.support.factories import create_data_request
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in, step_up_with_password
 

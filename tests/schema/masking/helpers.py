@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from models import (
-    OPEN_STATUSES,
     AccessLogEntry,
     Account,
     AccountKind,
@@ -39,7 +38,8 @@ from models import (
     VerificationStatus,
 )
 from resolvers.global_id import to_global_id
-from tests.factories import create_account
+from tests.support.factories import create_account
+from tests.support.factories import create_data_request as open_request
 from tests.support.ids import ACCOUNT_TYPES
 from tests.support.staff import STAFF_NAMES
 
@@ -234,28 +234,6 @@ async def create_data_request(
     """A data request of `account` in `status`; returns its global ID."""
     request = await open_request(db, account, now, status=status, type=type)
     return to_global_id("DataRequest", request.id)
-
-
-async def open_request(
-    db: AsyncSession,
-    account: Account,
-    now: datetime,
-    *,
-    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
-    type: DataRequestType = DataRequestType.ACCESS_COPY,
-) -> DataRequest:
-    """A data request of `account` of `type` in `status`."""
-    request = DataRequest(
-        account_id=account.id,
-        type=type,
-        status=status,
-        submitted_at=now,
-        due_at=now + timedelta(days=15),
-        resolved_at=None if status in OPEN_STATUSES else now,
-    )
-    db.add(request)
-    await db.flush()
-    return request
 
 
 def missing_id(account: Account) -> str:

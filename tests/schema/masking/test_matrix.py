@@ -39,7 +39,6 @@ from resolvers.global_id import to_global_id
 from schema import schema
 from schema.sensitive import Sensitive
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -58,6 +57,7 @@ from tests.schema.masking.helpers import (
     refusal,
 )
 from tests.support.assertions import without_locations
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in

@@ -22,7 +22,6 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -38,6 +37,7 @@ from tests.schema.masking.helpers import (
     refusal,
 )
 from tests.support.assertions import without_locations
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in
