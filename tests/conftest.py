@@ -11,15 +11,15 @@ import base64
 import io
 import logging
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -40,6 +40,9 @@ from models.database import (
 )
 from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
+from tests.support.clock import Clock
+from tests.support.passwords import FAST_HASHER
+from tests.support.viewers import Viewers
 
 TEST_SECRETS = {
     "token_signing_key": "t1:" + base64.urlsafe_b64encode(b"t" * 32).decode(),
@@ -117,11 +120,6 @@ def no_clear_value_in_logs() -> Iterator[None]:
     assert not leaked, f"{len(leaked)} clear personal values were logged"
 
 
-# Still Argon2id, at the smallest cost: the tests create and sign in many accounts and
-# do not measure the hash's cost (production keeps the library's recommended one).
-FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-
-
 @pytest.fixture(autouse=True)
 def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(passwords, "_hasher", FAST_HASHER)
@@ -180,22 +178,15 @@ def settings(db_url: str) -> Settings:
     return make_settings(db_url)
 
 
-class Clock:
-    """The time the app sees; tests move it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
+    """Signed-in accounts of every kind and staff members, made on demand."""
+    return Viewers(db, services, clock)
 
 
 @pytest.fixture
@@ -235,6 +226,36 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
+
+
+@pytest.fixture
+def client_with(
+    db_url: str,
+    engine: AsyncEngine,
+    session_factory: async_sessionmaker[AsyncSession],
+    services: AuthServices,
+    clock: Clock,
+) -> ClientWith:
+    """`async with client_with(**settings)`: a client of the test's app built with those
+    settings changed (the rest as in `app`, the outbox its own)."""
+
+    @asynccontextmanager
+    async def open_client(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+        app = create_app(
+            make_settings(db_url, **overrides),
+            engine=engine,
+            session_factory=session_factory,
+            services=services,
+            clock=clock,
+        )
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            yield client
+
+    return open_client
 
 
 class StatementCounter:

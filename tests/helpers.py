@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +9,6 @@ import httpx
 
 from auth.contacts import parse_phone
 from auth.totp import current_code
-from models import Account, StaffMember
 
 
 async def graphql(
@@ -34,20 +32,6 @@ def client_at(app: Any, address: str) -> httpx.AsyncClient:
     """A client of the app whose requests come from ``address`` (as the peer, no proxy)."""
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
-
-
-@dataclass(frozen=True)
-class SignedIn:
-    """A viewer: its account (None for staff), its staff row (None for accounts), a token."""
-
-    token: str
-    account: Account | None = None
-    staff: StaffMember | None = None
-
-    @property
-    def me(self) -> Account:
-        assert self.account is not None
-        return self.account
 
 
 def e164(phone: str) -> str:

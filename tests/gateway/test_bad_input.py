@@ -25,21 +25,14 @@ from graphql import (
     Undefined,
     get_named_type,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import StaffRole
 from resolvers.global_id import to_global_id
 from schema import schema
-from tests.conftest import Clock, StatementCounter
-from tests.resolvers.settings.viewers import Viewers
+from tests.conftest import StatementCounter
+from tests.support.viewers import Viewers
 
 JSON = "application/json"
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 def forged_cursor(moment: str) -> str:

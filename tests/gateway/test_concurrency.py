@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from auth import passwords
 from models import AccessLogEntry, Account, AccountKind, BankCard
 from tests.conftest import Clock, Live
-from tests.factories import create_account
 from tests.helpers import e164
 from tests.resolvers.bank_cards.test_bind_bank_card import with_check_digit
-from tests.schema.masking.helpers import sign_in
+from tests.support.factories import create_account
+from tests.support.viewers import sign_in
 
 PASSWORD = "correct-Horse-7"
 CARD = "6222020200112345679"

@@ -48,7 +48,8 @@ from models import StaffRole
 from resolvers.global_id import to_global_id
 from schema import schema
 from tests.conftest import Clock
-from tests.resolvers.settings.viewers import Viewers, add_personal_data
+from tests.resolvers.settings.helpers import add_personal_data
+from tests.support.viewers import Viewers
 
 EXAMPLES_PER_FIELD = 12
 EXAMPLES_PER_CONNECTION = 30

@@ -10,7 +10,7 @@ from gateway.services import configure_encryption
 from models import Account
 from models.key_rotation import Rotated, _rotate_row, rotate_keys
 from tests.conftest import TEST_SECRETS, make_settings
-from tests.factories import create_account
+from tests.support.factories import create_account
 
 NEW_INDEX_KEYS = (
     TEST_SECRETS["blind_index_key"] + ",b2:" + base64.urlsafe_b64encode(b"2" * 32).decode()

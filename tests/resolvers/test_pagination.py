@@ -20,7 +20,7 @@ from resolvers.pagination import (
     page,
     page_window,
 )
-from tests.factories import create_account
+from tests.support.factories import create_account
 
 
 async def test_pages_walk_newest_first_without_gaps_or_repeats(db: AsyncSession) -> None:

@@ -16,7 +16,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     ANSWER_WITHIN,
     Account,
@@ -31,8 +30,9 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import SignedIn, Viewers, add_personal_data, iso
+from tests.resolvers.settings.helpers import add_personal_data, iso
 from tests.support.ids import global_id
+from tests.support.viewers import SignedIn, Viewers
 
 EVERY_FIELD = """
   __typename id
@@ -81,11 +81,6 @@ NODE_WITHOUT_CREATED_AT = NODE.replace("    createdAt\n", "")
 NODE_CREATED_AT = """query($id: ID!) {
  node(id: $id) { ... on EnterpriseAccount { companyName createdAt } }
 }"""
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def ask(

@@ -13,7 +13,6 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,7 +31,8 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock, StatementCounter
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import SignedIn, Viewers, add_personal_data, iso
+from tests.resolvers.settings.helpers import add_personal_data, iso
+from tests.support.viewers import SignedIn, Viewers
 
 MANY = 25
 SUB_ACCOUNT = """
@@ -78,11 +78,6 @@ ENTERPRISE_STATEMENTS = 2
 # events, access log, real-name and student verifications; the open requests that let
 # staff read, the staff member's name for the log, and the log entries of the reads.
 STAFF_STATEMENTS = 14
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 def aliased(type_name: str, fragment: str, accounts: list[Account]) -> str:

@@ -31,7 +31,6 @@ from tests.helpers import graphql
 from tests.resolvers.enterprise.helpers import (
     STEP_UP_MESSAGE,
     Caller,
-    errors_of,
     make_caller,
     make_enterprise,
     make_staff,
@@ -39,6 +38,7 @@ from tests.resolvers.enterprise.helpers import (
     open_request,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = REPO_ROOT / "tests" / "federation" / "compose.mjs"

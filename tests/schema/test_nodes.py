@@ -16,7 +16,7 @@ from models.unit_of_work import RequestScope
 from resolvers.context import RequestContext
 from resolvers.global_id import GlobalId, decode_global_id, to_global_id
 from schema import schema
-from tests.factories import create_account
+from tests.support.factories import create_account
 
 NODE_QUERY = """
 query($id: ID!) {

@@ -31,15 +31,12 @@ from schema import schema
 from schema.access import read_rule
 from schema.sensitive import Sensitive
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
-from tests.schema.masking.helpers import (
-    ACCOUNT_TYPES,
-    create_staff,
-    create_subject,
-    sign_in,
-)
+from tests.schema.masking.helpers import ACCOUNT_TYPES, create_subject
+from tests.support.factories import create_account
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 
 class Viewer(StrEnum):

@@ -27,10 +27,10 @@ from resolvers.accounts import history
 from resolvers.auth import sms
 from resolvers.settings import profile
 from tests.conftest import Clock, Live
-from tests.factories import create_account
 from tests.helpers import e164, graphql
 from tests.resolvers.auth.helpers import latest_code, request_sms_code
-from tests.schema.masking.helpers import sign_in
+from tests.support.factories import create_account
+from tests.support.viewers import sign_in
 
 PHONE = "13912345678"
 

@@ -1,1 +1,10 @@
-"""What many tests share: IDs as the API writes them, staff members, signed-in viewers."""
+"""What many tests share, in one place.
+
+- `viewers`: signed-in accounts of every kind and staff (the `viewers` fixture), and
+  `sign_in` for rows a test makes itself;
+- `staff`: the one staff-member factory;
+- `factories`: accounts and data requests as the app stores them;
+- `ids`: global IDs as the API writes them;
+- `assertions`: user errors, refusals at a path, errors without their locations;
+- `clock`, `passwords`: the tests' clock and the cheapest Argon2id hasher.
+"""

@@ -13,8 +13,8 @@ from auth.rate_limits import RateLimiter
 from auth.senders import Outbox
 from auth.services import AuthServices
 from models import Account, AccountKind, Base
-from tests.factories import create_account
 from tests.helpers import e164, graphql
+from tests.support.factories import create_account
 
 POLICY_VERSION = "1.0"
 PHONE = "13812345678"

@@ -9,11 +9,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.passwords import hash_password
-from models import StaffMember, StaffRole
 from tests.conftest import Clock
-from tests.helpers import STAFF_TOTP_SECRET, graphql, staff_code
+from tests.helpers import graphql, staff_code
 from tests.resolvers.auth.helpers import PASSWORD, create_password_account
+from tests.support.staff import create_staff
 
 LOGIN = """
 mutation($input: LoginWithPasswordInput!) {
@@ -78,15 +77,9 @@ async def test_a_wrong_password_never_says_anything_about_the_right_one(
 async def test_staff_with_an_old_password_sign_in_and_must_change_it(
     client: httpx.AsyncClient, db: AsyncSession, clock: Clock
 ) -> None:
-    staff = StaffMember(
-        name="Li Officer",
-        role=StaffRole.PRIVACY_OFFICER,
-        password_hash=await hash_password("Sh0rt-Pass"),
-        created_at=datetime.now(UTC),
+    await create_staff(
+        db, datetime.now(UTC), name="Li Officer", email="li@corp.example", password="Sh0rt-Pass"
     )
-    staff.email = "li@corp.example"
-    staff.totp_secret = STAFF_TOTP_SECRET
-    db.add(staff)
     await db.commit()
 
     body = await graphql(

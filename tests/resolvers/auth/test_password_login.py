@@ -10,15 +10,12 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.passwords import hash_password
 from models import (
     AccountKind,
     AccountStatus,
     AuthSession,
     LoginEvent,
     LoginMethod,
-    StaffMember,
-    StaffRole,
 )
 from tests.conftest import Clock
 from tests.resolvers.auth.helpers import (
@@ -31,6 +28,7 @@ from tests.resolvers.auth.helpers import (
     refused,
     viewer,
 )
+from tests.support.staff import create_staff
 
 EMAIL = "owner@example.com"
 
@@ -203,14 +201,9 @@ async def test_staff_never_sign_in_through_the_accounts_mutation(
 ) -> None:
     """Staff sign in with loginStaff and a second factor; here their address is as
     unknown as any other."""
-    staff = StaffMember(
-        name="Li Officer",
-        role=StaffRole.PRIVACY_OFFICER,
-        password_hash=await hash_password(PASSWORD),
-        created_at=datetime.now(UTC),
+    await create_staff(
+        db, datetime.now(UTC), name="Li Officer", email="li@corp.example", password=PASSWORD
     )
-    staff.email = "li@corp.example"
-    db.add(staff)
     await db.commit()
 
     payload = await login_with_password(client, "Li@Corp.Example", PASSWORD)

@@ -19,7 +19,6 @@ from auth.services import AuthServices
 from gateway.app import create_app
 from gateway.settings import Settings
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
     PHONE,
@@ -32,6 +31,7 @@ from tests.resolvers.auth.helpers import (
     request_sms_code,
     sign_in_with_sms,
 )
+from tests.support.factories import create_account
 
 PHONE_E164 = "+8613812345678"
 OTHER_PHONE = "13900001111"

@@ -19,7 +19,6 @@ from auth import passwords
 from auth.message_limits import client_network
 from auth.senders import Outbox
 from auth.services import AuthServices
-from tests.factories import create_account
 from tests.helpers import client_at, e164, graphql
 from tests.resolvers.auth.helpers import (
     PASSWORD,
@@ -30,6 +29,7 @@ from tests.resolvers.auth.helpers import (
     request_sms_code,
     sign_in_with_sms,
 )
+from tests.support.factories import create_account
 
 EMAIL = "owner@example.com"
 WRONG = "not-the-Password-9"

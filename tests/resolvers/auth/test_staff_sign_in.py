@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
-from auth.passwords import hash_password
-from models import StaffMember, StaffRole
+from models import StaffMember
 from resolvers.staff.manage import disable_staff
 from tests.conftest import Clock
-from tests.helpers import STAFF_TOTP_SECRET, client_at, graphql, staff_code
+from tests.helpers import client_at, graphql, staff_code
 from tests.resolvers.auth.helpers import PASSWORD, login_with_password
+from tests.support.staff import create_staff
 
 EMAIL = "li@corp.example"
 LOGIN_STAFF = """
@@ -39,15 +39,9 @@ INVALID = {
 
 @pytest.fixture
 async def officer(db: AsyncSession) -> StaffMember:
-    member = StaffMember(
-        name="Li Officer",
-        role=StaffRole.PRIVACY_OFFICER,
-        password_hash=await hash_password(PASSWORD),
-        created_at=datetime.now(UTC),
+    member = await create_staff(
+        db, datetime.now(UTC), name="Li Officer", email=EMAIL, password=PASSWORD
     )
-    member.email = EMAIL
-    member.totp_secret = STAFF_TOTP_SECRET
-    db.add(member)
     await db.commit()
     return member
 

@@ -34,12 +34,9 @@ from resolvers.global_id import to_global_id
 from resolvers.loaders import RealNameVerificationByAccountLoader
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    SignedIn,
     StubVerifier,
-    Viewers,
     count,
     error,
     forbidden_for_staff,
@@ -48,6 +45,7 @@ from tests.resolvers.settings.viewers import (
     unauthenticated,
     years_before,
 )
+from tests.support.viewers import KINDS, SignedIn, Viewers
 
 ICBC_DEBIT = "6222020200112345679"
 HOLDER = "张三"
@@ -76,11 +74,6 @@ NAME_MISMATCH = error(
 )
 ALREADY_BOUND = error("ALREADY_EXISTS", "This card is already bound.", "cardNumber")
 LIMIT_REACHED = error("LIMIT_REACHED", "At most 10 cards.", "cardNumber")
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 def luhn_ok(number: str) -> bool:

@@ -10,20 +10,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import BankCard
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    Viewers,
     count,
     error,
     forbidden_for_staff,
     unauthenticated,
 )
+from tests.support.viewers import KINDS, Viewers
 
 BIND = f"""
 mutation($input: BindBankCardInput!) {{
@@ -39,11 +36,6 @@ NOT_FOUND = {
         "unbindBankCard": {"ok": False, "userErrors": [error("NOT_FOUND", "No such card.", "id")]}
     }
 }
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def bind(client: httpx.AsyncClient, token: str, number: str = "6222020200112345679") -> str:

@@ -22,7 +22,7 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People
+from tests.support.viewers import Viewers
 
 STATUS = """
 query($id: ID!, $purposes: [ConsentPurpose!]) {
@@ -51,9 +51,9 @@ def account_id(people_account: Any) -> str:
 
 
 async def test_a_service_reads_the_consents_it_asks_for_as_they_stand(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     for purpose in ("TARGETED_PUSH", "SEARCH_HISTORY"):
         body = await graphql(
             client,
@@ -93,10 +93,10 @@ async def test_a_service_reads_the_consents_it_asks_for_as_they_stand(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_read_it_and_a_cancelled_account_reads_as_cancelled(
-    client: httpx.AsyncClient, people: People, role: StaffRole
+    client: httpx.AsyncClient, viewers: Viewers, role: StaffRole
 ) -> None:
-    gone = await people.account(status=AccountStatus.CANCELLED, phone=None)
-    staff = await people.staff(role)
+    gone = await viewers.person(status=AccountStatus.CANCELLED, phone=None)
+    staff = await viewers.staff(role)
 
     body = await ask(client, staff.token, account_id(gone), ["TARGETED_PUSH"])
 
@@ -112,9 +112,9 @@ async def test_staff_read_it_and_a_cancelled_account_reads_as_cancelled(
 
 
 async def test_an_unknown_or_mistyped_account_is_null_and_a_forged_id_refused(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     token = await service_token(db)
 
     unknown = await ask(client, token, to_global_id("IndividualAccount", uuid.UUID(int=1)), None)
@@ -130,10 +130,10 @@ async def test_an_unknown_or_mistyped_account_is_null_and_a_forged_id_refused(
 
 
 async def test_nobody_else_reads_it(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
-    other = await people.account(phone="13700000000")
+    me = await viewers.person()
+    other = await viewers.person(phone="13700000000")
 
     own = await ask(client, me.token, account_id(me), None)
     someone_else = await ask(client, other.token, account_id(me), None)
@@ -153,9 +153,9 @@ async def test_nobody_else_reads_it(
 
 
 async def test_a_service_reads_nothing_else_and_a_revoked_or_forged_token_is_refused(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     token = await service_token(db)
 
     others = await graphql(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import ConsentEvent, ConsentPurpose, DevicePermissionKind
 from tests.conftest import Clock, StatementCounter
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People, SignedIn
+from tests.support.viewers import SignedIn, Viewers
 
 PRIVACY_PAGE = """
 {
@@ -63,9 +63,9 @@ async def load_page(
 
 
 async def test_the_page_reads_everything_in_one_query(
-    client: httpx.AsyncClient, people: People, sql_statements: StatementCounter
+    client: httpx.AsyncClient, viewers: Viewers, sql_statements: StatementCounter
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body, _ = await load_page(client, me, sql_statements)
 
@@ -89,13 +89,13 @@ async def test_the_page_reads_everything_in_one_query(
 @pytest.mark.parametrize("events_per_purpose", [0, 1, 25])
 async def test_the_page_costs_a_fixed_number_of_statements(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     sql_statements: StatementCounter,
     events_per_purpose: int,
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await with_consent_events(db, clock, me, events_per_purpose)
 
     body, statements = await load_page(client, me, sql_statements)
@@ -107,13 +107,13 @@ async def test_the_page_costs_a_fixed_number_of_statements(
 
 async def test_the_count_does_not_grow_with_the_consent_history(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     sql_statements: StatementCounter,
 ) -> None:
-    few = await people.account()
-    many = await people.account(phone="13700000000")
+    few = await viewers.person()
+    many = await viewers.person(phone="13700000000")
     await with_consent_events(db, clock, few, 1)
     await with_consent_events(db, clock, many, 40)
 

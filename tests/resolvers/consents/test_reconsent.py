@@ -14,8 +14,9 @@ from models import PrivacyEvent, StaffRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn
 from tests.resolvers.policies.helpers import ACCEPT, published
+from tests.support.assertions import USER_ERRORS
+from tests.support.viewers import SignedIn, Viewers
 
 CONSENTS = """
 { viewer { account { consents { purpose granted policyVersion needsReconsent } } } }
@@ -56,15 +57,15 @@ def state(purpose: str, granted: bool, version: str | None, again: bool) -> dict
 
 
 async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_grant_it_again(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     for purpose in ("THIRD_PARTY_SHARING", "TARGETED_PUSH", "ANALYTICS_COOKIES"):
         await grant(client, me, purpose)
     await grant(client, me, "ANALYTICS_COOKIES", False)
     clock.advance(days=1)
-    me = await people.sign_in(me.me)  # access tokens live 15 minutes
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.sign_in(me.me)  # access tokens live 15 minutes
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
 
     await published(
         client,
@@ -103,10 +104,10 @@ async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_gra
 
 
 async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     await grant(client, me, "THIRD_PARTY_SHARING")
 
     await published(
@@ -120,7 +121,7 @@ async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
     )
     before = await consents(client, me)
     clock.advance(days=7)
-    me = await people.sign_in(me.me)
+    me = await viewers.sign_in(me.me)
     from_then = await consents(client, me)
 
     assert before["THIRD_PARTY_SHARING"] == state("THIRD_PARTY_SHARING", True, "1.0", False)
@@ -128,10 +129,10 @@ async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
 
 
 async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     await grant(client, me, "SEARCH_HISTORY")
     recorded = await graphql(client, RECORD_SEARCH, token=me.token)
     clock.advance(minutes=1)
@@ -158,10 +159,10 @@ async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again
 
 
 async def test_services_read_the_consent_as_not_granted_too(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     await grant(client, me, "TARGETED_PUSH")
     await published(
         client,

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.senders import Outbox
 from models import Account, AccountStatus, GuardianConsent, StaffRole
 from tests.conftest import Clock
-from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, e164, error, step_up
+from tests.helpers import e164, graphql
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.viewers import SignedIn, Viewers, step_up_with_password
 
 GUARDIAN_NAME = "张三"
 GUARDIAN_PHONE = "13912345678"
@@ -41,9 +42,9 @@ query($reveal: Boolean!) {
 INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
 
 
-async def minor(people: People, clock: Clock) -> SignedIn:
+async def minor(viewers: Viewers, clock: Clock) -> SignedIn:
     today = clock().date()
-    return await people.account(
+    return await viewers.person(
         status=AccountStatus.PENDING_GUARDIAN_CONSENT,
         birth_date=date(today.year - 15, 1, 1),
     )
@@ -100,9 +101,9 @@ STILL_PENDING = (AccountStatus.PENDING_GUARDIAN_CONSENT, 0)
 
 
 async def test_a_guardians_code_makes_the_account_active(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me)
 
     body = await record(client, me, code)
@@ -114,9 +115,9 @@ async def test_a_guardians_code_makes_the_account_active(
 
 
 async def test_the_guardian_is_shown_masked(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     await record(client, me, await send_code(client, outbox, me))
 
     body = await graphql(client, GUARDIAN_CONSENT, {"reveal": False}, token=me.token)
@@ -138,12 +139,12 @@ async def test_the_guardian_is_shown_masked(
 
 
 async def test_the_guardian_is_shown_in_clear_with_reveal_and_step_up(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     await record(client, me, await send_code(client, outbox, me))
     without_step_up = await graphql(client, GUARDIAN_CONSENT, {"reveal": True}, token=me.token)
-    await step_up(client, me)
+    await step_up_with_password(client, me.token)
 
     body = await graphql(client, GUARDIAN_CONSENT, {"reveal": True}, token=me.token)
 
@@ -164,9 +165,9 @@ async def test_the_guardian_is_shown_in_clear_with_reveal_and_step_up(
 
 
 async def test_the_guardians_name_and_phone_are_sealed_in_the_database(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     await record(client, me, await send_code(client, outbox, me))
 
     row = (
@@ -179,9 +180,9 @@ async def test_the_guardians_name_and_phone_are_sealed_in_the_database(
 
 
 async def test_an_active_account_is_in_the_wrong_state(
-    client: httpx.AsyncClient, people: People, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     code = await send_code(client, outbox, me)
 
     body = await record(client, me, code)
@@ -194,9 +195,9 @@ async def test_an_active_account_is_in_the_wrong_state(
 
 @pytest.mark.parametrize("phone", ["12345", "not a phone", "+86 100 0000 0000", ""])
 async def test_an_invalid_guardian_phone_is_refused(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, phone: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, phone: str
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
 
     body = await record(client, me, "123456", phone=phone)
 
@@ -209,13 +210,13 @@ async def test_an_invalid_guardian_phone_is_refused(
 @pytest.mark.parametrize("name", ["", "   ", "长" * 51])
 async def test_an_empty_or_overlong_guardian_name_is_refused_and_the_code_survives(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     outbox: Outbox,
     db: AsyncSession,
     name: str,
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me)
 
     body = await record(client, me, code, name=name)
@@ -228,9 +229,9 @@ async def test_an_empty_or_overlong_guardian_name_is_refused_and_the_code_surviv
 
 
 async def test_name_and_phone_errors_are_reported_together(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
 
     body = await record(client, me, "123456", name="", phone="12345")
 
@@ -241,9 +242,9 @@ async def test_name_and_phone_errors_are_reported_together(
 
 
 async def test_a_wrong_code_is_refused(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
 
@@ -254,9 +255,9 @@ async def test_a_wrong_code_is_refused(
 
 
 async def test_without_any_code_sent_the_code_is_invalid(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
 
     body = await record(client, me, "123456")
 
@@ -265,9 +266,9 @@ async def test_without_any_code_sent_the_code_is_invalid(
 
 
 async def test_a_code_sent_to_another_phone_is_invalid(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me, phone="13700000000")
 
     body = await record(client, me, code)
@@ -277,9 +278,9 @@ async def test_a_code_sent_to_another_phone_is_invalid(
 
 
 async def test_a_code_of_another_purpose_is_invalid(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me, purpose="LOGIN")
 
     body = await record(client, me, code)
@@ -289,9 +290,9 @@ async def test_a_code_of_another_purpose_is_invalid(
 
 
 async def test_an_expired_code_is_refused(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me)
     clock.advance(minutes=5)
 
@@ -314,9 +315,9 @@ async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, people: People, role: StaffRole
+    client: httpx.AsyncClient, viewers: Viewers, role: StaffRole
 ) -> None:
-    staff = await people.staff(role)
+    staff = await viewers.staff(role)
 
     body = await record(client, staff, "123456")
 
@@ -334,9 +335,9 @@ NOT_A_GUARDIAN = error(
 
 
 async def test_a_minor_cannot_approve_themselves_with_their_own_phone(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     code = await send_code(client, outbox, me, phone="13812345678")
 
     body = await record(client, me, code, phone="13812345678")
@@ -356,17 +357,17 @@ async def test_a_minor_cannot_approve_themselves_with_their_own_phone(
 async def test_a_phone_of_an_account_known_to_be_under_18_is_no_guardians(
     columns: dict[str, Any],
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     outbox: Outbox,
     db: AsyncSession,
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     today = clock().date()
     years = columns.pop("birth_date_years", None)
     if years is not None:
         columns["birth_date"] = date(today.year - years, 12, 31)
-    await people.account(phone=GUARDIAN_PHONE, **columns)
+    await viewers.person(phone=GUARDIAN_PHONE, **columns)
     code = await send_code(client, outbox, me)
 
     wrong_code = await record(client, me, "000000" if code != "000000" else "111111")
@@ -379,11 +380,11 @@ async def test_a_phone_of_an_account_known_to_be_under_18_is_no_guardians(
 
 
 async def test_an_adults_phone_of_another_account_may_consent(
-    client: httpx.AsyncClient, people: People, clock: Clock, outbox: Outbox, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, outbox: Outbox, db: AsyncSession
 ) -> None:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     today = clock().date()
-    await people.account(phone=GUARDIAN_PHONE, birth_date=date(today.year - 40, 1, 1))
+    await viewers.person(phone=GUARDIAN_PHONE, birth_date=date(today.year - 40, 1, 1))
 
     body = await record(client, me, await send_code(client, outbox, me))
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import SearchEntry, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, error
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.viewers import SignedIn, Viewers
 
 RECORD_SEARCH = f"""
 mutation($query: String!) {{
@@ -80,9 +81,9 @@ NOT_RECORDED = {"data": {"recordSearch": {"recorded": False, "userErrors": []}}}
 
 
 async def test_nothing_is_stored_without_consent(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body = await record(client, me, "poster templates")
 
@@ -92,9 +93,9 @@ async def test_nothing_is_stored_without_consent(
 
 
 async def test_a_search_is_stored_while_consent_is_granted(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
 
     body = await record(client, me, "poster templates")
@@ -108,9 +109,9 @@ async def test_a_search_is_stored_while_consent_is_granted(
 
 
 async def test_the_stored_query_is_not_in_clear_in_the_database(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
     query = "海报模板 poster-templates-2024"
 
@@ -125,9 +126,9 @@ async def test_the_stored_query_is_not_in_clear_in_the_database(
 
 
 async def test_withdrawing_stops_recording_at_once_and_erases_past_searches(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
     await record(client, me, "before withdrawal")
     clock.advance(minutes=1)
@@ -141,9 +142,9 @@ async def test_withdrawing_stops_recording_at_once_and_erases_past_searches(
 
 
 async def test_withdrawing_stops_recording_within_the_same_request(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
 
     body = await graphql(
@@ -171,9 +172,9 @@ async def test_withdrawing_stops_recording_within_the_same_request(
 
 
 async def test_granting_again_resumes_recording(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
     await grant(client, me, granted=False)
     await record(client, me, "while withdrawn")
@@ -200,12 +201,12 @@ async def test_granting_again_resumes_recording(
 )
 async def test_a_query_over_200_characters_or_blank_is_invalid(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     db: AsyncSession,
     query: str,
     user_error: dict[str, Any],
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
 
     body = await record(client, me, query)
@@ -215,9 +216,9 @@ async def test_a_query_over_200_characters_or_blank_is_invalid(
 
 
 async def test_a_query_over_200_characters_is_invalid_without_consent_too(
-    client: httpx.AsyncClient, people: People
+    client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body = await record(client, me, "x" * 201)
 
@@ -226,9 +227,9 @@ async def test_a_query_over_200_characters_is_invalid_without_consent_too(
 
 @pytest.mark.parametrize("query", ["x" * 200, "搜" * 200, "搜"])
 async def test_1_to_200_characters_are_kept_whole(
-    client: httpx.AsyncClient, people: People, query: str
+    client: httpx.AsyncClient, viewers: Viewers, query: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
 
     body = await record(client, me, query)
@@ -241,9 +242,9 @@ async def test_1_to_200_characters_are_kept_whole(
 
 
 async def test_the_history_pages_newest_first(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await grant(client, me)
     for number in range(1, 6):
         clock.advance(seconds=10)
@@ -272,10 +273,10 @@ async def test_the_history_pages_newest_first(
 
 
 async def test_clearing_empties_the_history_and_only_ones_own(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account()
-    someone_else = await people.account(phone="13700000000")
+    me = await viewers.person()
+    someone_else = await viewers.person(phone="13700000000")
     for who in (me, someone_else):
         await grant(client, who)
         await record(client, who, "search one")
@@ -289,16 +290,16 @@ async def test_clearing_empties_the_history_and_only_ones_own(
     assert queries_of(await history(client, me)) == []
 
 
-async def test_clearing_an_empty_history_is_ok(client: httpx.AsyncClient, people: People) -> None:
-    me = await people.account()
+async def test_clearing_an_empty_history_is_ok(client: httpx.AsyncClient, viewers: Viewers) -> None:
+    me = await viewers.person()
 
     body = await graphql(client, CLEAR_SEARCH_HISTORY, token=me.token)
 
     assert body == {"data": {"clearSearchHistory": {"ok": True, "userErrors": []}}}
 
 
-async def test_clearing_keeps_the_consent(client: httpx.AsyncClient, people: People) -> None:
-    me = await people.account()
+async def test_clearing_keeps_the_consent(client: httpx.AsyncClient, viewers: Viewers) -> None:
+    me = await viewers.person()
     await grant(client, me)
     await record(client, me, "search one")
     await graphql(client, CLEAR_SEARCH_HISTORY, token=me.token)
@@ -340,7 +341,7 @@ async def test_anonymous_callers_are_unauthenticated(
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_are_forbidden(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     role: StaffRole,
@@ -348,7 +349,7 @@ async def test_staff_are_forbidden(
     variables: dict[str, Any],
     field: str,
 ) -> None:
-    staff = await people.staff(role)
+    staff = await viewers.staff(role)
 
     body = await graphql(client, operation, variables, token=staff.token)
 

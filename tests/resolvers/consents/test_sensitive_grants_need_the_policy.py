@@ -10,22 +10,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import BankCard, ConsentEvent, PrivacyPolicy, RealNameVerification, StudentVerification
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import Viewers, resident_id, years_before
+from tests.resolvers.settings.helpers import resident_id, years_before
+from tests.support.viewers import Viewers
 
 POLICY_NOT_ACCEPTED = {
     "field": None,
     "code": "POLICY_NOT_ACCEPTED",
     "message": "Accept the current privacy policy before granting consent.",
 }
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, error
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.viewers import SignedIn, Viewers
 
 CONSENT_FIELDS = (
     "purpose granted separate policyVersion updatedAt history { granted policyVersion at }"
@@ -219,9 +220,9 @@ EVERYTHING = {
 
 
 async def test_no_purpose_is_granted_until_granted(
-    client: httpx.AsyncClient, people: People
+    client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body = await graphql(client, MY_CONSENTS, token=me.token)
 
@@ -237,9 +238,9 @@ async def test_no_purpose_is_granted_until_granted(
 
 @pytest.mark.parametrize("purpose", PURPOSES)
 async def test_granting_appends_an_event_with_the_version_in_force(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     clock.advance(minutes=1)
 
     body = await set_consent(client, me, purpose, True)
@@ -258,9 +259,9 @@ async def test_granting_appends_an_event_with_the_version_in_force(
 
 @pytest.mark.parametrize("purpose", PURPOSES)
 async def test_withdrawing_appends_an_event_and_keeps_the_history(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     granted_at = clock()
     await set_consent(client, me, purpose, True)
     before = await stored_events(db, me.me.id)
@@ -279,10 +280,10 @@ async def test_withdrawing_appends_an_event_and_keeps_the_history(
 
 
 async def test_events_keep_the_version_they_were_given_under(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     first = clock()
     await set_consent(client, me, "TARGETED_PUSH", True)
     rows_under_1 = await stored_events(db, me.me.id)
@@ -324,9 +325,9 @@ async def test_events_keep_the_version_they_were_given_under(
 
 @pytest.mark.parametrize("purpose", PURPOSES)
 async def test_granting_is_refused_while_the_policy_must_be_accepted(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account(accepted_policy_version=None)
+    me = await viewers.person(accepted_policy_version=None)
 
     body = await set_consent(client, me, purpose, True)
 
@@ -338,10 +339,10 @@ async def test_granting_is_refused_while_the_policy_must_be_accepted(
 
 
 async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     clock.advance(minutes=1)
     await graphql(
         client,
@@ -377,9 +378,9 @@ async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
 
 
 async def test_withdrawing_needs_no_accepted_policy(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await set_consent(client, me, "PERSONALIZED_RECOMMENDATIONS", True)
     me.me.accepted_policy_version = None
     await db.commit()
@@ -396,10 +397,10 @@ async def test_withdrawing_needs_no_accepted_policy(
 
 @pytest.mark.parametrize("purpose", sorted(ERASING))
 async def test_withdrawing_erases_what_was_collected_at_once_without_step_up(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account()
-    someone_else = await people.account(phone="13700000000")
+    me = await viewers.person()
+    someone_else = await viewers.person(phone="13700000000")
     await collect_everything(db, me.me.id, clock())
     await collect_everything(db, someone_else.me.id, clock())
     await set_consent(client, me, purpose, True)
@@ -425,9 +426,9 @@ async def test_withdrawing_erases_what_was_collected_at_once_without_step_up(
 
 @pytest.mark.parametrize("purpose", PURPOSES)
 async def test_a_minor_awaiting_guardian_consent_withdraws_every_purpose(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await collect_everything(db, me.me.id, clock())
     await set_consent(client, me, purpose, True)
     me.me.status = AccountStatus.PENDING_GUARDIAN_CONSENT
@@ -463,9 +464,9 @@ async def test_a_minor_awaiting_guardian_consent_withdraws_every_purpose(
 
 
 async def test_the_account_no_longer_shows_what_was_erased(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await collect_everything(db, me.me.id, clock())
 
     erased = [
@@ -496,9 +497,9 @@ async def test_the_account_no_longer_shows_what_was_erased(
 
 @pytest.mark.parametrize("purpose", sorted(ERASING))
 async def test_erased_is_empty_when_nothing_was_collected(
-    client: httpx.AsyncClient, people: People, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, purpose: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body = await set_consent(client, me, purpose, False)
 
@@ -508,9 +509,9 @@ async def test_erased_is_empty_when_nothing_was_collected(
 
 @pytest.mark.parametrize("purpose", sorted(set(PURPOSES) - set(ERASING)))
 async def test_withdrawing_other_purposes_erases_nothing_here(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, purpose: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, purpose: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await collect_everything(db, me.me.id, clock())
     await set_consent(client, me, purpose, True)
 
@@ -542,9 +543,9 @@ async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, role: StaffRole
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, role: StaffRole
 ) -> None:
-    staff = await people.staff(role)
+    staff = await viewers.staff(role)
 
     body = await set_consent(client, staff, "SEARCH_HISTORY", True)
 

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DevicePermission, DevicePermissionEvent, DevicePermissionKind, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn
+from tests.support.assertions import USER_ERRORS
+from tests.support.viewers import SignedIn, Viewers
 
 SET_DEVICE_PERMISSION = f"""
 mutation($input: SetDevicePermissionInput!) {{
@@ -64,9 +65,9 @@ def off(permission: str) -> dict[str, Any]:
 
 
 async def test_there_are_seven_permissions_all_disabled(
-    client: httpx.AsyncClient, people: People
+    client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     permissions = await my_permissions(client, me)
 
@@ -76,9 +77,9 @@ async def test_there_are_seven_permissions_all_disabled(
 
 @pytest.mark.parametrize("permission", KINDS)
 async def test_enabling_one_is_timestamped_and_leaves_the_others_off(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, permission: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, permission: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     clock.advance(minutes=3)
 
     body = await set_permission(client, me, permission, True)
@@ -97,9 +98,9 @@ async def test_enabling_one_is_timestamped_and_leaves_the_others_off(
 
 @pytest.mark.parametrize("permission", KINDS)
 async def test_turning_one_off_appends_and_leaves_earlier_events_unchanged(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, permission: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, permission: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     enabled_at = clock()
     await set_permission(client, me, permission, True)
     earlier = await stored_events(db, me.me.id)
@@ -124,9 +125,9 @@ async def test_turning_one_off_appends_and_leaves_earlier_events_unchanged(
 
 
 async def test_the_current_state_is_one_row_per_permission(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     for enabled in (True, False, True):
         clock.advance(seconds=30)
@@ -164,9 +165,9 @@ async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, role: StaffRole
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, role: StaffRole
 ) -> None:
-    staff = await people.staff(role)
+    staff = await viewers.staff(role)
 
     body = await set_permission(client, staff, "CAMERA", True)
 

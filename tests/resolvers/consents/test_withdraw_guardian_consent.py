@@ -15,14 +15,15 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from models import AccountStatus, GuardianConsent, PrivacyEvent
 from tests.conftest import Clock
-from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, e164, error
+from tests.helpers import e164, graphql
 from tests.resolvers.consents.test_record_guardian_consent import (
     GUARDIAN_PHONE,
     minor,
     record,
     send_code,
 )
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.viewers import SignedIn, Viewers
 
 MINOR_PHONE = "13812345678"
 WITHDRAW = f"""
@@ -48,9 +49,9 @@ async def a_minute_later(clock: Clock, services: AuthServices) -> None:
 
 
 async def consented_minor(
-    client: httpx.AsyncClient, people: People, outbox: Outbox, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> SignedIn:
-    me = await minor(people, clock)
+    me = await minor(viewers, clock)
     body = await record(client, me, await send_code(client, outbox, me))
     assert body["data"]["recordGuardianConsent"]["userErrors"] == [], body
     return me
@@ -74,9 +75,9 @@ async def withdraw(
 
 
 async def test_the_consent_records_the_policy_version(
-    client: httpx.AsyncClient, people: People, outbox: Outbox, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
 ) -> None:
-    me = await consented_minor(client, people, outbox, clock)
+    me = await consented_minor(client, viewers, outbox, clock)
 
     body = await graphql(client, STATE, token=me.token)
 
@@ -88,13 +89,13 @@ async def test_the_consent_records_the_policy_version(
 
 async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     outbox: Outbox,
     clock: Clock,
     db: AsyncSession,
     services: AuthServices,
 ) -> None:
-    me = await consented_minor(client, people, outbox, clock)
+    me = await consented_minor(client, viewers, outbox, clock)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, me)
 
@@ -130,13 +131,13 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
 
 async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     outbox: Outbox,
     clock: Clock,
     db: AsyncSession,
     services: AuthServices,
 ) -> None:
-    me = await consented_minor(client, people, outbox, clock)
+    me = await consented_minor(client, viewers, outbox, clock)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, me)
     wrong = "000000" if code != "000000" else "111111"
@@ -166,13 +167,13 @@ async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
 
 async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     outbox: Outbox,
     clock: Clock,
     db: AsyncSession,
     services: AuthServices,
 ) -> None:
-    me = await consented_minor(client, people, outbox, clock)
+    me = await consented_minor(client, viewers, outbox, clock)
     me.me.birth_date = date(clock().date().year - 19, 1, 1)
     await db.commit()
     await a_minute_later(clock, services)
@@ -188,14 +189,14 @@ async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
 
 async def test_a_code_spent_on_a_refused_withdrawal_stays_spent(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     outbox: Outbox,
     clock: Clock,
     services: AuthServices,
 ) -> None:
     """The code is used up before the minor's account is looked up; the refusal that
     follows is an answer, and the use of the code is kept with it."""
-    me = await consented_minor(client, people, outbox, clock)
+    me = await consented_minor(client, viewers, outbox, clock)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, me)
 

@@ -22,7 +22,8 @@ from models import (
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, People, SignedIn, error
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.viewers import SignedIn, Viewers
 
 GUARDIAN_CONSENT_REQUIRED = error(
     "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."
@@ -38,8 +39,8 @@ mutation($id: ID!) {{ unbindBankCard(input: {{ id: $id }}) {{ ok {USER_ERRORS} }
 """
 
 
-async def pending_minor(people: People, db: AsyncSession) -> SignedIn:
-    me = await people.account()
+async def pending_minor(viewers: Viewers, db: AsyncSession) -> SignedIn:
+    me = await viewers.person()
     me.me.status = AccountStatus.PENDING_GUARDIAN_CONSENT
     await db.commit()
     return me
@@ -69,9 +70,9 @@ async def add_card(db: AsyncSession, who: SignedIn, now: datetime) -> BankCard:
 
 @pytest.mark.parametrize("permission", [kind.value for kind in DevicePermissionKind])
 async def test_a_pending_minor_turns_a_permission_off_but_not_on(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock, permission: str
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock, permission: str
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     on = await graphql(
         client,
         SET_PERMISSION,
@@ -118,9 +119,9 @@ async def test_a_pending_minor_turns_a_permission_off_but_not_on(
 
 
 async def test_a_pending_minor_clears_the_search_history(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock
 ) -> None:
-    me = await pending_minor(people, db)
+    me = await pending_minor(viewers, db)
     for query in ("chairs", "lamps"):
         entry = SearchEntry(account_id=me.me.id, created_at=clock())
         entry.query = query
@@ -134,9 +135,9 @@ async def test_a_pending_minor_clears_the_search_history(
 
 
 async def test_a_pending_minor_unbinds_a_card(
-    client: httpx.AsyncClient, people: People, db: AsyncSession, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession, clock: Clock
 ) -> None:
-    me = await pending_minor(people, db)
+    me = await pending_minor(viewers, db)
     card = await add_card(db, me, clock())
 
     body = await graphql(client, UNBIND, {"id": to_global_id("BankCard", card.id)}, token=me.token)

@@ -12,11 +12,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from gateway.app import create_app
-from tests.conftest import Clock, make_settings
+from tests.conftest import ClientWith, Clock
 from tests.resolvers.enterprise.helpers import (
     Caller,
     make_caller,
@@ -117,23 +116,9 @@ def anonymous(client: httpx.AsyncClient) -> Caller:
 
 
 @pytest.fixture
-async def capped_client(
-    db_url: str,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    clock: Clock,
-) -> AsyncIterator[httpx.AsyncClient]:
+async def capped_client(client_with: ClientWith) -> AsyncIterator[httpx.AsyncClient]:
     """The app built with a cap of MAX_SUB_ACCOUNTS sub-accounts per enterprise."""
-    app = create_app(
-        make_settings(db_url, max_sub_accounts=MAX_SUB_ACCOUNTS),
-        engine=engine,
-        session_factory=session_factory,
-        services=services,
-        clock=clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(max_sub_accounts=MAX_SUB_ACCOUNTS) as client:
         yield client
 
 

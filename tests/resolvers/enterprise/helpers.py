@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from auth.services import AuthServices
-from auth.sessions import elevate, open_session
 from models import (
     ANSWER_WITHIN,
     AccessLogEntry,
@@ -28,12 +27,13 @@ from models import (
     SubAccountRole,
 )
 from tests.conftest import Clock
-from tests.factories import create_account
-from tests.helpers import STAFF_TOTP_SECRET, graphql, staff_code
+from tests.helpers import graphql, staff_code
+from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_account
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import PASSWORD, sign_in
 
-PASSWORD = "correct-Horse-7"
-STAFF_PASSWORD = "staff-Password-9"
 UNAUTHENTICATED_BODY = {
     "errors": [
         {
@@ -152,30 +152,18 @@ async def make_caller(
 ) -> Caller:
     """A signed-in caller; stepped up unless told otherwise, as managers are before they
     disable, delete or re-permission a sub-account."""
-    issued = await open_session(db, services.tokens, now=clock(), account_id=row.id)
-    if stepped_up:
-        session_id = services.tokens.verify_access(issued.access_token, clock()).session_id
-        await elevate(db, session_id, clock())
-    await db.commit()
-    return Caller(client, issued.access_token, account=row)
+    token = await sign_in(db, services, clock(), account=row, elevated=stepped_up)
+    return Caller(client, token, account=row)
 
 
 async def make_staff(
     client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
 ) -> Caller:
-    member = StaffMember(
-        name="Sam Support",
-        role=StaffRole.SUPPORT,
-        password_hash=await hash_password(STAFF_PASSWORD),
-        created_at=clock(),
+    member = await create_staff(
+        db, clock(), StaffRole.SUPPORT, name="Sam Support", email="sam@platform.example"
     )
-    member.email = "sam@platform.example"
-    member.totp_secret = STAFF_TOTP_SECRET
-    db.add(member)
-    await db.flush()
-    issued = await open_session(db, services.tokens, now=clock(), staff_id=member.id)
-    await db.commit()
-    return Caller(client, issued.access_token, staff_member=member)
+    token = await sign_in(db, services, clock(), staff=member)
+    return Caller(client, token, staff_member=member)
 
 
 async def step_up(caller: Caller, password: str = PASSWORD) -> None:
@@ -192,14 +180,6 @@ async def step_up(caller: Caller, password: str = PASSWORD) -> None:
 def top_level_error(message: str, code: str, *path: str | int) -> dict[str, Any]:
     """An error as the response carries it, without its source locations."""
     return {"message": message, "path": list(path), "extensions": {"code": code}}
-
-
-def errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:
-    """The response's errors without their `locations`, which only repeat the query."""
-    return [
-        {key: value for key, value in error.items() if key != "locations"}
-        for error in body.get("errors", [])
-    ]
 
 
 async def account_state(db: AsyncSession) -> list[tuple[Any, ...]]:
@@ -236,7 +216,6 @@ async def access_log_count(db: AsyncSession) -> int:
     return int(await db.scalar(select(func.count()).select_from(AccessLogEntry)) or 0)
 
 
-USER_ERRORS = "userErrors { field code message }"
 SUB_ACCOUNT_FIELDS = """
   id kind status displayName avatarUrl phone email role permissions lastLoginAt
   enterprise { id }

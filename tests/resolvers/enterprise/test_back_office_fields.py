@@ -16,14 +16,12 @@ from auth.services import AuthServices
 from models import AccountKind, BankCard, BankCardType, SubAccountRole
 from schema import schema
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.resolvers.enterprise.helpers import (
     MANAGER_REASON,
     NOT_ALLOWED,
     STEP_UP_MESSAGE,
     Caller,
     access_log_count,
-    errors_of,
     make_caller,
     masked_email,
     masked_phone,
@@ -31,6 +29,8 @@ from tests.resolvers.enterprise.helpers import (
     step_up,
     top_level_error,
 )
+from tests.support.assertions import errors_of
+from tests.support.factories import create_account
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(

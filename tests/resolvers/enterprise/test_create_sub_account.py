@@ -21,19 +21,16 @@ from models import (
     SubAccountRole,
 )
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.resolvers.enterprise.conftest import MAX_SUB_ACCOUNTS
 from tests.resolvers.enterprise.helpers import (
     CREATE,
     DELETE,
     NOT_GRANTABLE,
     NOT_MANAGER,
-    PASSWORD,
     SET_STATUS,
     SIGN_IN_FIRST,
     Caller,
     account_state,
-    errors_of,
     make_caller,
     masked_email,
     masked_phone,
@@ -41,7 +38,10 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.assertions import errors_of
+from tests.support.factories import create_account
 from tests.support.ids import global_id
+from tests.support.viewers import PASSWORD
 
 NEW_EMAIL = "New.Hire@Acme.Example"
 NEW_PHONE = "+86 136 0000 0777"

@@ -28,7 +28,8 @@ from tests.conftest import Clock, make_settings
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import forget_rate_limits
 from tests.resolvers.consents.test_races import both_read_before_either_writes
-from tests.resolvers.enterprise.helpers import CREATE, PASSWORD
+from tests.resolvers.enterprise.helpers import CREATE
+from tests.support.viewers import PASSWORD
 
 CAP = 3
 CONFIRM_EMAIL = """

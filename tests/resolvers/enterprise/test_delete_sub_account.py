@@ -20,17 +20,17 @@ from tests.resolvers.enterprise.helpers import (
     NOT_FOUND,
     NOT_ITSELF,
     NOT_MANAGER,
-    PASSWORD,
     SIGN_IN_FIRST,
     UNAUTHENTICATED_BODY,
     WHO_AM_I,
     Caller,
     account_state,
-    errors_of,
     live_sessions_of,
     stored,
     top_level_error,
 )
+from tests.support.assertions import errors_of
+from tests.support.viewers import PASSWORD
 
 NOT_THE_ENTERPRISE = "A sub-account may not change the enterprise account."
 DELETED = {"data": {"deleteSubAccount": {"ok": True, "userErrors": []}}}

@@ -19,10 +19,10 @@ from tests.resolvers.enterprise.helpers import (
     UPDATE,
     Caller,
     account_state,
-    errors_of,
     make_caller,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 
 STEP_UP_REQUIRED = {
     "field": None,

@@ -15,19 +15,19 @@ from tests.resolvers.enterprise.helpers import (
     NOT_FOUND,
     NOT_ITSELF,
     NOT_MANAGER,
-    PASSWORD,
     SET_STATUS,
     SIGN_IN_FIRST,
     UNAUTHENTICATED_BODY,
     WHO_AM_I,
     Caller,
     account_state,
-    errors_of,
     live_sessions_of,
     stored,
     sub_account_view,
     top_level_error,
 )
+from tests.support.assertions import errors_of
+from tests.support.viewers import PASSWORD
 
 NOT_THE_ENTERPRISE = "A sub-account may not change the enterprise account."
 

@@ -19,7 +19,6 @@ from tests.resolvers.enterprise.helpers import (
     BAD_FIRST,
     NOT_ALLOWED,
     Caller,
-    errors_of,
     make_sub_account,
     masked_email,
     masked_phone,
@@ -27,6 +26,7 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.assertions import errors_of
 from tests.support.ids import global_id
 
 PAGE = """

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import AccountKind, AccountStatus, SubAccountRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.resolvers.enterprise.helpers import (
     DELETE,
     NOT_FOUND,
@@ -23,12 +22,13 @@ from tests.resolvers.enterprise.helpers import (
     UPDATE,
     Caller,
     account_state,
-    errors_of,
     make_sub_account,
     stored,
     sub_account_view,
     top_level_error,
 )
+from tests.support.assertions import errors_of
+from tests.support.factories import create_account
 
 NOT_THE_ENTERPRISE = "A sub-account may not change the enterprise account."
 LIST_AS_ENTERPRISE = """

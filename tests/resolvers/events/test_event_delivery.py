@@ -20,8 +20,8 @@ from models import Account, PrivacyEvent
 from resolvers.events.delivery import CLAIM, Webhook, deliver_events, retry_delay
 from resolvers.events.outbox import EventType, account_ref, record_event
 from tests.conftest import Clock, Live
-from tests.factories import create_account
 from tests.fakes.sink import Received, Sink, running_sink
+from tests.support.factories import create_account
 
 KEY = b"k" * 32
 

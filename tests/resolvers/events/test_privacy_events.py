@@ -15,18 +15,12 @@ from auth.services import AuthServices
 from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    EMAIL,
-    PHONE,
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    create_staff,
-    request_global_id,
-    sign_in,
-    step_up,
-)
+from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
+from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in, step_up_with_password
 
 SET_CONSENT = f"""
 mutation($purpose: ConsentPurpose!, $granted: Boolean!) {{
@@ -230,7 +224,7 @@ async def test_cancelling_an_enterprise_is_an_event_per_account(
         email="member@example.com",
     )
     token = await sign_in(db, services, clock(), account=enterprise)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, CANCEL, token=token)
 
@@ -285,7 +279,7 @@ async def test_no_event_holds_a_personal_value(
     token = await sign_in(db, services, clock(), account=person)
     for purpose in ("SEARCH_HISTORY", "PUBLIC_PROFILE"):
         await graphql(client, SET_CONSENT, {"purpose": purpose, "granted": True}, token=token)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     await graphql(client, CANCEL, token=token)
 
     stored = (await db.scalars(select(PrivacyEvent))).all()

@@ -8,7 +8,8 @@ from typing import Any
 import httpx
 
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import USER_ERRORS, SignedIn
+from tests.support.assertions import USER_ERRORS
+from tests.support.viewers import SignedIn
 
 POLICY_FIELDS = "version effectiveOn publishedAt material summaryOfChanges body affectedPurposes"
 # What a material version says changed, when a test does not say otherwise.

@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Account, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People, SignedIn, error
 from tests.resolvers.policies.helpers import ACCEPT, policy_status, published, status
+from tests.support.assertions import error
+from tests.support.viewers import SignedIn, Viewers
 
 
 async def accept(client: httpx.AsyncClient, who: SignedIn | None, version: str) -> dict[str, Any]:
@@ -47,15 +48,15 @@ async def stored_acceptance(db: AsyncSession, account_id: uuid.UUID) -> tuple[An
 
 
 @pytest.fixture
-async def officer(people: People) -> SignedIn:
-    return await people.staff(StaffRole.PRIVACY_OFFICER)
+async def officer(viewers: Viewers) -> SignedIn:
+    return await viewers.staff(StaffRole.PRIVACY_OFFICER)
 
 
 async def test_accepting_the_current_material_version_clears_must_accept(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
-    other = await people.account(phone="13700000000")
+    me = await viewers.person()
+    other = await viewers.person(phone="13700000000")
     clock.advance(minutes=1)
     await published(client, officer, "2.0", clock().date(), material=True)
     clock.advance(minutes=1)
@@ -69,9 +70,9 @@ async def test_accepting_the_current_material_version_clears_must_accept(
 
 
 async def test_an_account_that_never_accepted_must_accept(
-    client: httpx.AsyncClient, people: People
+    client: httpx.AsyncClient, viewers: Viewers
 ) -> None:
-    me = await people.account(accepted_policy_version=None)
+    me = await viewers.person(accepted_policy_version=None)
 
     before = await policy_status(client, me)
     body = await accept(client, me, "1.0")
@@ -81,9 +82,9 @@ async def test_an_account_that_never_accepted_must_accept(
 
 
 async def test_a_later_non_material_version_does_not_ask_again(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     clock.advance(minutes=1)
     await published(client, officer, "2.0", clock().date(), material=True)
     await accept(client, me, "2.0")
@@ -95,9 +96,9 @@ async def test_a_later_non_material_version_does_not_ask_again(
 
 
 async def test_accepting_a_later_version_covers_an_earlier_material_one(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     clock.advance(minutes=1)
     await published(client, officer, "2.0", clock().date(), material=True)
     clock.advance(minutes=1)
@@ -111,9 +112,9 @@ async def test_accepting_a_later_version_covers_an_earlier_material_one(
 
 
 async def test_an_unknown_version_is_not_found(
-    client: httpx.AsyncClient, people: People, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, db: AsyncSession
 ) -> None:
-    me = await people.account(accepted_policy_version=None)
+    me = await viewers.person(accepted_policy_version=None)
 
     body = await accept(client, me, "9.9")
 
@@ -122,9 +123,9 @@ async def test_an_unknown_version_is_not_found(
 
 
 async def test_an_older_version_is_not_the_one_in_force(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     before = await stored_acceptance(db, me.me.id)
     clock.advance(minutes=1)
     await published(client, officer, "2.0", clock().date(), material=True)
@@ -137,9 +138,9 @@ async def test_an_older_version_is_not_the_one_in_force(
 
 
 async def test_a_future_version_cannot_be_accepted_yet(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     before = await stored_acceptance(db, me.me.id)
     await published(client, officer, "2.0", clock().date() + timedelta(days=7), material=True)
 
@@ -160,9 +161,9 @@ async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) 
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, people: People, role: StaffRole
+    client: httpx.AsyncClient, viewers: Viewers, role: StaffRole
 ) -> None:
-    staff = await people.staff(role)
+    staff = await viewers.staff(role)
 
     body = await accept(client, staff, "1.0")
 

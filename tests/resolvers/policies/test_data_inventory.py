@@ -10,14 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from auth.services import AuthServices
-from gateway.app import create_app
 from resolvers.privacy.inventory import CATEGORIES_FILE, DEFAULT_DIR, RECIPIENTS_FILE
-from tests.conftest import Clock, make_settings
+from tests.conftest import ClientWith
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People
+from tests.support.viewers import Viewers
 
 CATEGORY_FIELDS = (
     "key name description purpose legalBasis sensitive consentPurpose retentionDays retention"
@@ -152,8 +149,10 @@ async def test_the_recipients_name_every_kind_of_partner(client: httpx.AsyncClie
     assert by_name["Affiliated companies"]["kind"] == "Affiliate"
 
 
-async def test_everyone_reads_the_same_inventory(client: httpx.AsyncClient, people: People) -> None:
-    me = await people.account()
+async def test_everyone_reads_the_same_inventory(
+    client: httpx.AsyncClient, viewers: Viewers
+) -> None:
+    me = await viewers.person()
 
     assert await inventory(client, me.token) == await inventory(client)
 
@@ -178,22 +177,9 @@ def edited_inventory(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def edited_client(
-    db_url: str,
-    edited_inventory: Path,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    clock: Clock,
+    client_with: ClientWith, edited_inventory: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        make_settings(db_url, inventory_dir=edited_inventory),
-        engine=engine,
-        session_factory=session_factory,
-        services=services,
-        clock=clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(inventory_dir=edited_inventory) as client:
         yield client
 
 

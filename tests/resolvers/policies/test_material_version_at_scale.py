@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Account, AccountKind, AccountStatus, Notification, StaffRole
 from tests.conftest import Clock, StatementCounter
-from tests.resolvers.consents.helpers import People
 from tests.resolvers.policies.helpers import notifications, publish
+from tests.support.viewers import Viewers
 
 # The session behind the token; the staff member, read when authenticating and again for
 # the role check (the session's identity map holds rows only while they are referenced);
@@ -74,13 +74,13 @@ async def notified(
 
 async def test_a_material_version_notifies_10000_accounts_in_a_fixed_number_of_statements(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     sql_statements: StatementCounter,
 ) -> None:
     batch = new_batch()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     await seed_accounts(db, clock(), 10, batch=batch)
     await seed_accounts(db, clock(), 3, batch=batch, status=AccountStatus.CANCELLED)
     sql_statements.reset()
@@ -102,12 +102,12 @@ async def test_a_material_version_notifies_10000_accounts_in_a_fixed_number_of_s
 
 
 async def test_each_bulk_notification_has_its_own_id_and_reaches_its_account(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
     batch = new_batch()
     await seed_accounts(db, clock(), 50, batch=batch)
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
-    me = await people.account()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
     clock.advance(minutes=1)
 
     await publish(client, officer, "2.0", clock().date(), material=True)
@@ -125,7 +125,7 @@ async def test_each_bulk_notification_has_its_own_id_and_reaches_its_account(
     assert {(row.kind, row.created_at, row.read_at) for row in rows} == {
         ("POLICY_UPDATED", clock(), None)
     }
-    me = await people.sign_in(me.me)
+    me = await viewers.sign_in(me.me)
     assert [(n["kind"], n["title"]) for n in await notifications(client, me)] == [
         ("POLICY_UPDATED", "Privacy policy 2.0")
     ]

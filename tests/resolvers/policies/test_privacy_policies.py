@@ -11,8 +11,8 @@ import pytest
 from models import StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.helpers import People, SignedIn
 from tests.resolvers.policies.helpers import POLICY_FIELDS, policy_status, published, status
+from tests.support.viewers import SignedIn, Viewers
 
 CURRENT = "{ privacyPolicy { version } }"
 ALL_VERSIONS = "{ privacyPolicies { version effectiveOn } }"
@@ -28,8 +28,8 @@ async def current_version(client: httpx.AsyncClient) -> str:
 
 
 @pytest.fixture
-async def officer(people: People) -> SignedIn:
-    return await people.staff(StaffRole.PRIVACY_OFFICER)
+async def officer(viewers: Viewers) -> SignedIn:
+    return await viewers.staff(StaffRole.PRIVACY_OFFICER)
 
 
 async def test_every_archived_version_stays_readable(
@@ -90,14 +90,14 @@ async def test_a_version_effective_today_is_current(
 
 
 async def test_a_future_version_is_not_current_until_its_day(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     await published(client, officer, "2.0", clock().date() + timedelta(days=1), material=False)
 
     before = (await current_version(client), await policy_status(client, me))
     clock.advance(days=1)
-    me = await people.sign_in(me.me)
+    me = await viewers.sign_in(me.me)
     after = (await current_version(client), await policy_status(client, me))
 
     assert before == ("1.0", status("1.0", "1.0", False))
@@ -105,9 +105,9 @@ async def test_a_future_version_is_not_current_until_its_day(
 
 
 async def test_the_newest_effective_date_wins_not_the_latest_publication(
-    client: httpx.AsyncClient, people: People, officer: SignedIn, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
     today = clock().date()
     await published(client, officer, "2.0", today, material=False)
     clock.advance(minutes=1)

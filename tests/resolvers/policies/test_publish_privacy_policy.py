@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AccountKind, AccountStatus, Notification, PrivacyPolicy, StaffRole
 from tests.conftest import Clock
-from tests.resolvers.consents.helpers import People, SignedIn, error
 from tests.resolvers.policies.helpers import (
     notifications,
     policy_status,
@@ -20,6 +19,8 @@ from tests.resolvers.policies.helpers import (
     published,
     status,
 )
+from tests.support.assertions import error
+from tests.support.viewers import SignedIn, Viewers
 
 
 async def versions(db: AsyncSession) -> list[str]:
@@ -36,17 +37,17 @@ async def notification_count(db: AsyncSession, *accounts: SignedIn) -> int:
     return int(await db.scalar(statement) or 0)
 
 
-async def every_kind(people: People) -> list[SignedIn]:
+async def every_kind(viewers: Viewers) -> list[SignedIn]:
     """One signed-in account of each kind, and a minor awaiting a guardian's consent."""
-    enterprise = await people.account(kind=AccountKind.ENTERPRISE, phone="13900000001")
+    enterprise = await viewers.person(kind=AccountKind.ENTERPRISE, phone="13900000001")
     return [
-        await people.account(),
-        await people.account(kind=AccountKind.BUSINESS, phone=None),
+        await viewers.person(),
+        await viewers.person(kind=AccountKind.BUSINESS, phone=None),
         enterprise,
-        await people.account(
+        await viewers.person(
             kind=AccountKind.SUB_ACCOUNT, phone="13900000002", enterprise_id=enterprise.me.id
         ),
-        await people.account(phone="13900000003", status=AccountStatus.PENDING_GUARDIAN_CONSENT),
+        await viewers.person(phone="13900000003", status=AccountStatus.PENDING_GUARDIAN_CONSENT),
     ]
 
 
@@ -60,9 +61,9 @@ def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_a_privacy_officer_publishes_a_version(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     effective_on = clock().date() + timedelta(days=14)
 
     body = await publish(
@@ -95,9 +96,9 @@ async def test_a_privacy_officer_publishes_a_version(
 
 
 async def test_the_version_is_trimmed_and_a_blank_summary_is_none(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
 
     payload = await published(
         client, officer, "  2.1 ", clock().date(), material=False, summary=" "
@@ -109,9 +110,9 @@ async def test_the_version_is_trimmed_and_a_blank_summary_is_none(
 
 @pytest.mark.parametrize("version", ["1.0", " 1.0 ", "2.0"])
 async def test_a_version_used_before_already_exists(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession, version: str
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, version: str
 ) -> None:
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     await published(client, officer, "2.0", clock().date(), material=False)
     clock.advance(minutes=1)
 
@@ -151,15 +152,15 @@ async def test_a_version_used_before_already_exists(
 )
 async def test_an_empty_version_or_body_is_invalid(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     version: str,
     text: str,
     errors: list[dict[str, Any]],
 ) -> None:
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
-    me = await people.account()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
 
     body = await publish(client, officer, version, clock().date(), material=True, body=text)
 
@@ -186,10 +187,10 @@ def top_level(code: str, message: str) -> dict[str, Any]:
 
 
 async def test_support_staff_are_forbidden(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    support = await people.staff(StaffRole.SUPPORT)
-    me = await people.account()
+    support = await viewers.staff(StaffRole.SUPPORT)
+    me = await viewers.person()
 
     body = await publish(client, support, "2.0", clock().date(), material=True)
 
@@ -199,9 +200,9 @@ async def test_support_staff_are_forbidden(
 
 
 async def test_accounts_are_forbidden(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    me = await people.account()
+    me = await viewers.person()
 
     body = await publish(client, me, "2.0", clock().date(), material=True)
 
@@ -223,10 +224,10 @@ async def test_anonymous_callers_are_unauthenticated(
 
 
 async def test_a_material_version_notifies_every_account_and_asks_each_to_accept(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    accounts = await every_kind(people)
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    accounts = await every_kind(viewers)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     clock.advance(minutes=1)
     today = clock().date()
 
@@ -274,7 +275,7 @@ async def test_a_material_version_notifies_every_account_and_asks_each_to_accept
 )
 async def test_a_material_version_says_what_changed_and_which_consents_it_asks_again(
     client: httpx.AsyncClient,
-    people: People,
+    viewers: Viewers,
     clock: Clock,
     db: AsyncSession,
     material: bool,
@@ -282,7 +283,7 @@ async def test_a_material_version_says_what_changed_and_which_consents_it_asks_a
     affected: list[str] | None,
     errors: list[tuple[str, str]],
 ) -> None:
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
 
     body = await publish(
         client,
@@ -305,10 +306,10 @@ async def test_a_material_version_says_what_changed_and_which_consents_it_asks_a
 
 
 async def test_a_material_version_names_in_its_notice_the_consents_to_give_again(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     effective_on = clock().date() + timedelta(days=30)
 
     await published(
@@ -330,10 +331,10 @@ async def test_a_material_version_names_in_its_notice_the_consents_to_give_again
 
 
 async def test_a_non_material_version_neither_notifies_nor_asks_to_accept(
-    client: httpx.AsyncClient, people: People, clock: Clock, db: AsyncSession
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    accounts = await every_kind(people)
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    accounts = await every_kind(viewers)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     clock.advance(minutes=1)
 
     await published(client, officer, "1.1", clock().date(), material=False, summary="Typos.")
@@ -345,16 +346,16 @@ async def test_a_non_material_version_neither_notifies_nor_asks_to_accept(
 
 
 async def test_a_material_version_not_yet_in_force_asks_to_accept_from_its_date(
-    client: httpx.AsyncClient, people: People, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    me = await people.account()
-    officer = await people.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
     effective_on = clock().date() + timedelta(days=3)
     await published(client, officer, "2.0", effective_on, material=True)
 
     before = await policy_status(client, me)
     clock.advance(days=3)
-    me = await people.sign_in(me.me)
+    me = await viewers.sign_in(me.me)
     after = await policy_status(client, me)
 
     assert before == status("1.0", "1.0", False)

@@ -22,10 +22,11 @@ from auth.services import AuthServices
 from auth.sessions import open_session
 from gateway.app import create_app
 from gateway.settings import Settings
-from models import PrivacyEvent, PrivacyPolicy, StaffMember, StaffRole, queries
+from models import PrivacyEvent, PrivacyPolicy, StaffMember, queries
 from tests.conftest import Clock
-from tests.resolvers.consents.helpers import PASSWORD_HASH, SignedIn
 from tests.resolvers.policies.helpers import publish
+from tests.support.staff import create_staff
+from tests.support.viewers import SignedIn
 
 
 @pytest.fixture(autouse=True)
@@ -49,15 +50,12 @@ async def test_two_officers_publishing_one_version_at_once_store_it_once(
     staff_ids: list[uuid.UUID] = []
     async with AsyncSession(engine, expire_on_commit=False) as session:
         for n in range(2):
-            officer = StaffMember(
+            officer = await create_staff(
+                session,
+                clock(),
                 name=f"Racing officer {n}",
-                role=StaffRole.PRIVACY_OFFICER,
-                password_hash=PASSWORD_HASH,
-                created_at=clock(),
+                email=f"racer-{uuid.uuid4().hex}@platform.example",
             )
-            officer.email = f"racer-{uuid.uuid4().hex}@platform.example"
-            session.add(officer)
-            await session.flush()
             issued = await open_session(session, services.tokens, now=clock(), staff_id=officer.id)
             tokens.append(issued.access_token)
             staff_ids.append(officer.id)

@@ -10,12 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from auth.services import AuthServices
-from gateway.app import create_app
 from resolvers.privacy.inventory import CONTACT_FILE, DEFAULT_DIR, InventoryError, load_inventory
-from tests.conftest import Clock, make_settings
+from tests.conftest import ClientWith
 from tests.helpers import graphql
 
 CONTACT = """
@@ -55,22 +52,9 @@ def write_copy(tmp_path: Path, contact: object) -> Path:
 
 @pytest.fixture
 async def edited_client(
-    tmp_path: Path,
-    db_url: str,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    clock: Clock,
+    client_with: ClientWith, tmp_path: Path
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(
-        make_settings(db_url, inventory_dir=write_copy(tmp_path, EDITED)),
-        engine=engine,
-        session_factory=session_factory,
-        services=services,
-        clock=clock,
-    )
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(inventory_dir=write_copy(tmp_path, EDITED)) as client:
         yield client
 
 

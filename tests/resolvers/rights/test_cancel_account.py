@@ -50,23 +50,12 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    EMAIL,
-    PASSWORD,
-    PHONE,
-    STEP_UP_REQUIRED,
-    USER_ERRORS,
-    VIEWER_ACCOUNT,
-    count_rows,
-    create_data_request,
-    create_person,
-    create_staff,
-    error,
-    sign_in,
-    step_up,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
+from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, error, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
 
 CANCEL = f"""
 mutation($input: CancelAccountInput!) {{ cancelAccount(input: $input) {{ ok {USER_ERRORS} }} }}
@@ -339,7 +328,7 @@ async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
     other_device = await sign_in(db, services, clock(), account=person)
     token = await sign_in(db, services, clock(), account=person)
     consent_events = [row["id"] for row in (await snapshot(db, person))["consent_events"]]
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await cancel(client, token)
 
@@ -398,7 +387,7 @@ async def test_anything_but_cancel_is_refused_and_changes_nothing(
     person = await create_person(db, clock())
     await add_personal_data(db, person, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     before = await snapshot(db, person)
 
     payload = await cancel(client, token, confirmation)
@@ -432,7 +421,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     person = await create_person(db, clock())
     await add_personal_data(db, person, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     await cancel(client, token)
 
     sent = await graphql(
@@ -515,7 +504,7 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     person = await create_person(db, clock())
     await add_personal_data(db, person, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     await cancel(client, token)
 
     business = await graphql(
@@ -588,7 +577,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     bystander_token = await sign_in(db, services, clock(), account=bystander)
     staff = await create_staff(db, clock())
     staff_token = await sign_in(db, services, clock(), staff=staff)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     await cancel(client, token)
     query = """
     query($id: ID!) {
@@ -653,7 +642,7 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
     member_tokens = [await sign_in(db, services, clock(), account=m) for m in members]
     bystander_token = await sign_in(db, services, clock(), account=bystander)
     token = await sign_in(db, services, clock(), account=enterprise)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await cancel(client, token)
 
@@ -681,7 +670,7 @@ async def test_a_failure_part_way_changes_nothing(
     person = await create_person(db, clock())
     await add_personal_data(db, person, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     before = await snapshot(db, person)
     issued: list[type[Any]] = []
 
@@ -719,7 +708,7 @@ async def test_a_minor_awaiting_guardian_consent_may_cancel(
         birth_date=clock().date() - timedelta(days=15 * 366),
     )
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await cancel(client, token)
 
@@ -747,7 +736,7 @@ async def test_a_sub_account_does_not_cancel_itself(
         enterprise=enterprise,
     )
     token = await sign_in(db, services, clock(), account=member)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 

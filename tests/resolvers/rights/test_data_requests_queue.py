@@ -13,16 +13,12 @@ from auth.services import AuthServices
 from models import Account, DataRequest, DataRequestStatus, DataRequestType, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    create_data_request,
-    create_person,
-    create_staff,
-    refusal,
-    request_global_id,
-    sign_in,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.assertions import refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 QUEUE = """
 query($status: DataRequestStatus, $overdue: Boolean, $first: Int, $after: String) {

@@ -31,16 +31,10 @@ from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import (
-    PASSWORD,
-    STEP_UP_REQUIRED,
-    create_person,
-    create_staff,
-    refusal,
-    sign_in,
-    step_up,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import create_person
+from tests.support.assertions import STEP_UP_REQUIRED, refusal, without_locations
+from tests.support.staff import create_staff
+from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
 
 EXPORT = """
 mutation { exportMyData { export generatedAt userErrors { field code message } } }
@@ -268,7 +262,7 @@ async def test_the_export_holds_every_value_stored_about_the_account(
     token = await sign_in(db, services, clock(), account=person)
     session_id = services.tokens.verify_access(token, clock()).session_id
     rows.append(await db.get(AuthSession, session_id))
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, EXPORT, token=token)
 
@@ -324,7 +318,7 @@ async def test_the_export_is_written_to_the_access_log(
 ) -> None:
     person = await create_person(db, clock(), display_name="Zhang San")
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, EXPORT, token=token)
 
@@ -372,7 +366,7 @@ async def test_a_minor_awaiting_guardian_consent_may_export(
 ) -> None:
     person = await create_person(db, clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, EXPORT, token=token)
 

@@ -26,21 +26,13 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.consents.test_set_consent import add_searches
-from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    create_staff,
-    error,
-    notifications,
-    refusal,
-    request_global_id,
-    sign_in,
-    step_up,
-    without_locations,
-)
-from tests.resolvers.settings.viewers import add_personal_data
+from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.resolvers.settings.helpers import add_personal_data
+from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in, step_up_with_password
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{
@@ -147,7 +139,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
         {"id": to_global_id("BankCard", card.id)},
         token=person_token,
     )
-    await step_up(client, person_token)
+    await step_up_with_password(client, person_token)
     exported = await graphql(client, EXPORT, token=person_token)
 
     assert done == {
@@ -207,7 +199,7 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
 ) -> None:
     person = await a_person_with_everything(db, clock)
     person_token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, person_token)
+    await step_up_with_password(client, person_token)
     submitted = await graphql(
         client,
         SUBMIT,

@@ -18,20 +18,12 @@ from resolvers.messaging.delivery import deliver_due
 from tests.conftest import Clock
 from tests.fakes.sink import Sink, running_sink
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    EMAIL,
-    PHONE,
-    USER_ERRORS,
-    count_rows,
-    create_person,
-    create_staff,
-    refusal,
-    sign_in,
-    step_up,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
+from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in, step_up_with_password
 
 RECORD = f"""
 mutation($input: RecordSecurityIncidentInput!) {{
@@ -259,7 +251,7 @@ async def test_cancelling_erases_the_notices_of_the_account(
     token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
     await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     await graphql(
         client,

@@ -15,18 +15,11 @@ from models import AccountKind, AccountStatus, Notification, StaffRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
-    count_rows,
-    create_person,
-    create_staff,
-    error,
-    notifications,
-    refusal,
-    sign_in,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import count_rows, create_person, notifications
+from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 RECORD = f"""
 mutation($input: RecordSecurityIncidentInput!) {{

@@ -27,19 +27,16 @@ from resolvers.privacy.inventory import CONTACT_FILE, DEFAULT_DIR
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
     VIEWER_ACCOUNT,
     count_rows,
-    create_data_request,
     create_person,
-    create_staff,
-    error,
     notifications,
-    refusal,
     request_global_id,
-    sign_in,
-    without_locations,
 )
+from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.factories import create_data_request
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{

@@ -41,13 +41,10 @@ from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import RULES, run_retention
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    sign_in,
-    step_up,
-)
+from tests.resolvers.rights.helpers import create_person
+from tests.support.assertions import USER_ERRORS
+from tests.support.factories import create_data_request
+from tests.support.viewers import sign_in, step_up_with_password
 
 CANCEL = f"""
 mutation {{ cancelAccount(input: {{confirmation: "CANCEL"}}) {{ ok {USER_ERRORS} }} }}
@@ -354,7 +351,7 @@ async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_s
         ]
     )
     token = await sign_in(db, services, now, account=account)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     body = await graphql(client, CANCEL, token=token)
     kept = (

@@ -16,18 +16,12 @@ from models import PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    STAFF_NAMES,
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    create_staff,
-    refusal,
-    request_global_id,
-    sign_in,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.assertions import USER_ERRORS, refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import STAFF_NAMES, create_staff
+from tests.support.viewers import sign_in
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{

@@ -26,19 +26,12 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import (
-    PHONE,
-    STAFF_NAMES,
-    count_rows,
-    create_data_request,
-    create_person,
-    create_staff,
-    refusal,
-    request_global_id,
-    sign_in,
-    without_locations,
-)
+from tests.resolvers.rights.helpers import PHONE, count_rows, create_person, request_global_id
+from tests.support.assertions import refusal, without_locations
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import STAFF_NAMES, create_staff
+from tests.support.viewers import sign_in
 
 PHONE_OF = """
 query($id: ID!, $reveal: Boolean!) { account(id: $id) { id phone(reveal: $reveal) } }

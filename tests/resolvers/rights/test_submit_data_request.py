@@ -14,20 +14,21 @@ from models import AccountStatus, DataRequest, DataRequestStatus, DataRequestTyp
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
+    count_rows,
+    create_person,
+    notifications,
+    request_global_id,
+)
+from tests.support.assertions import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
-    count_rows,
-    create_data_request,
-    create_person,
-    create_staff,
     error,
-    notifications,
     refusal,
-    request_global_id,
-    sign_in,
-    step_up,
     without_locations,
 )
+from tests.support.factories import create_data_request
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in, step_up_with_password
 
 REQUEST_FIELDS = """
   id type status details deletionGround submittedAt dueAt overdue resolvedAt resolutionNote
@@ -63,7 +64,7 @@ async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
 ) -> None:
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     submitted_at = clock()
 
     payload = await submit(client, token, "ACCESS_COPY", details="  Send me a copy.  ")
@@ -101,7 +102,7 @@ async def test_a_request_is_overdue_only_after_its_due_moment(
 ) -> None:
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     submitted = await submit(client, token, "CORRECTION")
     request_id = submitted["dataRequest"]["id"]
     due_at = submitted["dataRequest"]["dueAt"]
@@ -152,7 +153,7 @@ async def test_a_deletion_request_names_its_ground(
 ) -> None:
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     without_ground = await submit(client, token, "DELETION")
     with_ground = await submit(client, token, "DELETION", deletionGround="CONSENT_WITHDRAWN")
@@ -174,7 +175,7 @@ async def test_details_longer_than_2000_characters_are_refused(
 ) -> None:
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     too_long = await submit(client, token, "CORRECTION", details="x" * 2001)
     longest = await submit(client, token, "COMPLAINT", details="x" * 2000)
@@ -195,7 +196,7 @@ async def test_one_open_request_of_each_type(
         db, person, clock() - timedelta(days=3), status=DataRequestStatus.FULFILLED
     )
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     first = await submit(client, token, "ACCESS_COPY")
     second = await submit(client, token, "ACCESS_COPY")
@@ -222,7 +223,7 @@ async def test_an_in_progress_request_also_blocks_a_second_one(
         status=DataRequestStatus.IN_PROGRESS,
     )
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await submit(client, token, "EXPLANATION")
 
@@ -238,7 +239,7 @@ async def test_another_accounts_open_request_does_not_block(
     await create_data_request(db, other, clock())
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await submit(client, token, "ACCESS_COPY")
 
@@ -272,7 +273,7 @@ async def test_a_minor_awaiting_guardian_consent_may_submit(
 ) -> None:
     person = await create_person(db, clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
 
     payload = await submit(client, token, "EXPLANATION")
 
@@ -285,7 +286,7 @@ async def test_after_withdrawing_the_same_type_can_be_submitted_again(
 ) -> None:
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
-    await step_up(client, token)
+    await step_up_with_password(client, token)
     first = await submit(client, token, "RESTRICTION")
     withdrawn = await graphql(
         client,

@@ -31,17 +31,12 @@ from resolvers.messaging.delivery import deliver_due
 from resolvers.privacy.inventory import shipped_inventory
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    create_staff,
-    error,
-    notifications,
-    request_global_id,
-    sign_in,
-)
+from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 REQUEST_CODE = f"""
 mutation($contact: String!) {{

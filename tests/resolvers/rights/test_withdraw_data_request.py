@@ -14,16 +14,11 @@ from models import DataRequest, DataRequestStatus
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import (
-    USER_ERRORS,
-    create_data_request,
-    create_person,
-    error,
-    notifications,
-    request_global_id,
-    sign_in,
-)
+from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.support.assertions import USER_ERRORS, error
+from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.viewers import sign_in
 
 WITHDRAW = f"""
 mutation($input: WithdrawDataRequestInput!) {{

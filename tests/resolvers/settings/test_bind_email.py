@@ -14,10 +14,8 @@ from models import Account, EmailConfirmation
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import forget_rate_limits
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    Viewers,
     count,
     error,
     forbidden_for_staff,
@@ -25,6 +23,7 @@ from tests.resolvers.settings.viewers import (
     reloaded,
     unauthenticated,
 )
+from tests.support.viewers import KINDS, Viewers
 
 ADDRESS = "zhang.wei@example.com"
 SECURITY = "security { hasPassword phoneBound emailBound emailVerified passwordChangedAt }"
@@ -39,11 +38,6 @@ mutation($input: ConfirmEmailInput!) {{
 VIEWER_SECURITY = f"{{ viewer {{ account {{ email {SECURITY} }} }} }}"
 NOT_VALID = error("INVALID_CODE", "This token is not valid.", "token")
 TAKEN = error("ALREADY_EXISTS", "This email is bound to another account.", "email")
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def bind_email(client: httpx.AsyncClient, token: str | None, email: str) -> dict[str, Any]:

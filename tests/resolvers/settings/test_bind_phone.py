@@ -9,24 +9,21 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from auth.services import AuthServices
 from auth.sms_codes import phone_key
 from models import Account, SmsCode
 from tests.conftest import Clock
-from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    PASSWORD,
+from tests.helpers import e164, graphql
+from tests.resolvers.settings.helpers import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
-    Viewers,
     count,
-    e164,
     error,
     forbidden_for_staff,
     iso,
     reloaded,
     unauthenticated,
 )
+from tests.support.viewers import PASSWORD, Viewers
 
 NEW_PHONE = "13900001111"
 SECURITY = "security { hasPassword phoneBound emailBound emailVerified passwordChangedAt }"
@@ -45,11 +42,6 @@ mutation($input: ElevateSessionInput!) {{
 """
 INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
 TAKEN = error("ALREADY_EXISTS", "This phone is bound to another account.", "phone")
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def send_code(

@@ -18,11 +18,9 @@ from models import ThirdPartyIdentity
 from tests.conftest import Clock
 from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.resolvers.settings.helpers import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
-    Viewers,
     count,
     error,
     forbidden_for_staff,
@@ -30,6 +28,7 @@ from tests.resolvers.settings.viewers import (
     top_level,
     unauthenticated,
 )
+from tests.support.viewers import KINDS, Viewers
 
 REDIRECT = "http://localhost:5173/settings/wechat"
 ALICE = FakeWechatUser(
@@ -87,11 +86,6 @@ def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
     )
     client = WechatClient(config, transport=httpx.ASGITransport(app=fake.app))
     return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def new_state(client: httpx.AsyncClient, token: str | None) -> str:

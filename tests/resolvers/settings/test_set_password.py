@@ -13,21 +13,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import verify_password
 from auth.senders import Outbox
-from auth.services import AuthServices
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.settings.viewers import (
-    PASSWORD,
-    PASSWORD_HASH,
+from tests.resolvers.settings.helpers import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
-    SignedIn,
-    Viewers,
     error,
     iso,
     reloaded,
     unauthenticated,
 )
+from tests.support.viewers import PASSWORD, PASSWORD_HASH, SignedIn, Viewers
 
 BREACHED = "This password is on a list of passwords known from data breaches; choose another."
 NEW_PASSWORD = "battery-Staple-42"
@@ -53,11 +49,6 @@ mutation($input: LoginWithPasswordInput!) {{
 INVALID_CREDENTIALS = error(
     "INVALID_CREDENTIALS", "The current password is not right.", "currentPassword"
 )
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def set_password(

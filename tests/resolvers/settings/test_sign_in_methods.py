@@ -6,23 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from auth.services import AuthServices
 from models import IdentityProvider, Notification, NotificationKind, ThirdPartyIdentity
 from tests.conftest import Clock
 from tests.helpers import e164, graphql
-from tests.resolvers.settings.viewers import STEP_UP_REQUIRED, Viewers, reloaded
+from tests.resolvers.settings.helpers import STEP_UP_REQUIRED, reloaded
+from tests.support.viewers import Viewers
 
 NEW_PHONE = "13900001111"
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def send_bind_code(client: httpx.AsyncClient, outbox: Outbox, phone: str) -> str:

@@ -12,18 +12,15 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
-from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    Viewers,
     error,
     forbidden_for_staff,
     reloaded,
     unauthenticated,
 )
+from tests.support.viewers import KINDS, Viewers
 
 ACCOUNT = "__typename displayName avatarUrl profile { bio industry position companySize needs }"
 UPDATE_PROFILE = f"""
@@ -63,11 +60,6 @@ URL_ERROR = error("INVALID_INPUT", "Give an http(s) URL.", "avatarUrl")
 NEEDS_ERROR = error("INVALID_INPUT", "Give 1 to 50 characters.", "needs")
 ONE_LINE_CHARACTERS = "No line breaks or control characters."
 FREE_TEXT_CHARACTERS = "No control characters other than line breaks and tabs."
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 async def update_profile(

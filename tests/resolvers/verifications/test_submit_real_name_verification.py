@@ -33,15 +33,11 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
-    KINDS,
+from tests.helpers import e164, graphql
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    SignedIn,
     StubVerifier,
-    Viewers,
     count,
-    e164,
     error,
     forbidden_for_staff,
     id_check_character,
@@ -51,6 +47,7 @@ from tests.resolvers.settings.viewers import (
     unauthenticated,
     years_before,
 )
+from tests.support.viewers import KINDS, SignedIn, Viewers
 
 NAME = "张三"
 REAL_NAME = "status realName idNumber submittedAt verifiedAt rejectionReason"
@@ -103,11 +100,6 @@ MINOR_UNDER_14 = error(
     "idNumber",
 )
 PENDING_REASON = "The verification service did not answer; submit again later."
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 def born(clock: Clock, years: int, days: int = 0) -> date:

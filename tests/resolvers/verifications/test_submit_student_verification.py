@@ -15,11 +15,9 @@ from auth.services import AuthServices
 from models import Consent, ConsentEvent, ConsentPurpose, StudentVerification, VerificationStatus
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.settings.viewers import (
+from tests.resolvers.settings.helpers import (
     USER_ERRORS,
-    SignedIn,
     StubVerifier,
-    Viewers,
     count,
     error,
     forbidden_for_staff,
@@ -28,6 +26,7 @@ from tests.resolvers.settings.viewers import (
     unauthenticated,
     years_before,
 )
+from tests.support.viewers import SignedIn, Viewers
 
 NAME = "王小明"
 CODE = "ABCD1234EFGH"
@@ -63,11 +62,6 @@ INVALID_CODE = error(
 )
 ENROLLED = date(2023, 9, 1)
 GRADUATES = date(2027, 7, 1)
-
-
-@pytest.fixture
-def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
-    return Viewers(db, services, clock)
 
 
 def student_id(clock: Clock, sequence: str = "002") -> str:

@@ -13,11 +13,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth import sessions
 from auth.passwords import hash_password
-from auth.services import AuthServices
 from models import (
-    OPEN_STATUSES,
     AccessLogEntry,
     Account,
     AccountKind,
@@ -35,15 +32,16 @@ from models import (
     RequesterRelation,
     RequestOrigin,
     SearchEntry,
-    StaffMember,
     StaffRole,
     StudentVerification,
     ThirdPartyIdentity,
     VerificationStatus,
 )
 from resolvers.global_id import to_global_id
-from tests.factories import create_account
+from tests.support.factories import create_account
+from tests.support.factories import create_data_request as open_request
 from tests.support.ids import ACCOUNT_TYPES
+from tests.support.staff import STAFF_NAMES
 
 PASSWORD = "masking-Test-1"  # noqa: S105 (a test account's password)
 
@@ -53,7 +51,7 @@ DISPLAY_NAMES = {
     AccountKind.ENTERPRISE: "Acme Enterprise",
     AccountKind.SUB_ACCOUNT: "Wang Member",
 }
-STAFF_NAME = "Officer Li"
+STAFF_NAME = STAFF_NAMES[StaffRole.PRIVACY_OFFICER]
 
 # (type, field) -> (clear value as stored, the value masked as
 # docs/spec/masking-and-viewers.md#mask-formats says;
@@ -225,21 +223,6 @@ async def add_personal_rows(
     await db.flush()
 
 
-async def create_staff(
-    db: AsyncSession, now: datetime, *, email: str = "li@corp.example"
-) -> StaffMember:
-    staff = StaffMember(
-        name=STAFF_NAME,
-        role=StaffRole.PRIVACY_OFFICER,
-        password_hash=await hash_password(PASSWORD),
-        created_at=now,
-    )
-    staff.email = email
-    db.add(staff)
-    await db.flush()
-    return staff
-
-
 async def create_data_request(
     db: AsyncSession,
     account: Account,
@@ -251,54 +234,6 @@ async def create_data_request(
     """A data request of `account` in `status`; returns its global ID."""
     request = await open_request(db, account, now, status=status, type=type)
     return to_global_id("DataRequest", request.id)
-
-
-async def open_request(
-    db: AsyncSession,
-    account: Account,
-    now: datetime,
-    *,
-    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
-    type: DataRequestType = DataRequestType.ACCESS_COPY,
-) -> DataRequest:
-    """A data request of `account` of `type` in `status`."""
-    request = DataRequest(
-        account_id=account.id,
-        type=type,
-        status=status,
-        submitted_at=now,
-        due_at=now + timedelta(days=15),
-        resolved_at=None if status in OPEN_STATUSES else now,
-    )
-    db.add(request)
-    await db.flush()
-    return request
-
-
-async def sign_in(
-    db: AsyncSession,
-    services: AuthServices,
-    now: datetime,
-    *,
-    account: Account | None = None,
-    staff: StaffMember | None = None,
-    elevated: bool = False,
-    user_agent: str | None = None,
-) -> str:
-    """An access token of a new session, stepped up when `elevated`; committed for the app."""
-    issued = await sessions.open_session(
-        db,
-        services.tokens,
-        now=now,
-        account_id=account.id if account is not None else None,
-        staff_id=staff.id if staff is not None else None,
-        user_agent=user_agent,
-    )
-    if elevated:
-        session_id = services.tokens.verify_access(issued.access_token, now).session_id
-        await sessions.elevate(db, session_id, now)
-    await db.commit()
-    return issued.access_token
 
 
 def missing_id(account: Account) -> str:
@@ -326,14 +261,6 @@ def refusal(code: str, path: list[str | int]) -> dict[str, Any]:
         "STEP_UP_REQUIRED": "Confirm it is you (elevateSession), then ask again.",
     }
     return {"message": messages[code], "path": path, "extensions": {"code": code}}
-
-
-def without_locations(body: dict[str, Any]) -> dict[str, Any]:
-    """The response with each error's `locations` left out, to compare with `refusal`s."""
-    if "errors" not in body:
-        return body
-    errors = [{k: v for k, v in error.items() if k != "locations"} for error in body["errors"]]
-    return {**body, "errors": errors}
 
 
 ACCESS_LOG_QUERY = """

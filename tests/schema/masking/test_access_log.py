@@ -24,8 +24,8 @@ from tests.schema.masking.helpers import (
     clear,
     create_subject,
     masked,
-    sign_in,
 )
+from tests.support.viewers import sign_in
 
 PHONE = clear("IndividualAccount", "phone")
 NATIONAL_PHONE = PHONE.removeprefix("+86")

@@ -29,7 +29,9 @@ from models import AccessLogEntry, Account, AccountKind
 from models.database import create_session_factory
 from resolvers.masking.reveal import present
 from tests.conftest import Clock
-from tests.schema.masking.helpers import refusal, sign_in, without_locations
+from tests.schema.masking.helpers import refusal
+from tests.support.assertions import without_locations
+from tests.support.viewers import sign_in
 
 ROUNDS = 3
 # Where a `committed` session keeps the IDs of the accounts to delete at the end.

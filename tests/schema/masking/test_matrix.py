@@ -39,7 +39,6 @@ from resolvers.global_id import to_global_id
 from schema import schema
 from schema.sensitive import Sensitive
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -50,17 +49,18 @@ from tests.schema.masking.helpers import (
     add_personal_rows,
     clear,
     create_data_request,
-    create_staff,
     create_subject,
     masked,
     missing_id,
     nest,
     open_request,
     refusal,
-    sign_in,
-    without_locations,
 )
+from tests.support.assertions import without_locations
+from tests.support.factories import create_account
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 SCHEMA_FILE = Path(__file__).resolve().parents[3] / "schema.graphql"
 

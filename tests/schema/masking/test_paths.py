@@ -22,7 +22,6 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.factories import create_account
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -33,14 +32,15 @@ from tests.schema.masking.helpers import (
     add_personal_rows,
     clear,
     create_data_request,
-    create_staff,
     create_subject,
     masked,
     refusal,
-    sign_in,
-    without_locations,
 )
+from tests.support.assertions import without_locations
+from tests.support.factories import create_account
 from tests.support.ids import global_id
+from tests.support.staff import create_staff
+from tests.support.viewers import sign_in
 
 PHONE = clear("IndividualAccount", "phone")
 MASKED_PHONE = masked("IndividualAccount", "phone")

@@ -1,9 +1,5 @@
-"""Signed-in viewers of every kind, what they submit, and the answers tests compare against.
-
-Shared by the settings, verification, bank-card and account-graph tests. Accounts are
-rows of the test's transaction, committed so that requests see them; each viewer holds
-an access token of a session opened for it, as a sign-in would.
-"""
+"""What the settings, verification, bank-card and account-graph tests submit, and the
+answers they compare against (their viewers come from tests/support/viewers.py)."""
 
 from __future__ import annotations
 
@@ -18,11 +14,8 @@ from auth.identity_verifier import (
     VerificationRequest,
     VerificationUnavailable,
 )
-from auth.services import AuthServices
-from auth.sessions import elevate, open_session
 from models import (
     Account,
-    AccountKind,
     BankCard,
     BankCardType,
     Base,
@@ -30,163 +23,13 @@ from models import (
     LoginEvent,
     LoginMethod,
     RealNameVerification,
-    StaffMember,
-    StaffRole,
     StudentVerification,
     ThirdPartyIdentity,
     VerificationStatus,
 )
-from tests.conftest import FAST_HASHER, Clock
-from tests.helpers import STAFF_TOTP_SECRET, SignedIn, e164
+from tests.conftest import Clock
 
-PASSWORD = "correct-Horse-7"
-# Still Argon2id, at the smallest cost: no test here measures the hash's cost, and
-# verifying reads the cost from the hash itself.
-PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)
-POLICY_VERSION = "1.0"
 USER_ERRORS = "userErrors { field code message }"
-KINDS = ("individual", "business", "enterprise", "sub_account")
-
-
-class Viewers:
-    """Creates accounts of each kind (and staff) and signs them in."""
-
-    def __init__(self, db: AsyncSession, services: AuthServices, clock: Clock) -> None:
-        self.db = db
-        self.services = services
-        self.clock = clock
-        self._made = 0
-
-    def _unique(self, prefix: str) -> str:
-        self._made += 1
-        return f"{prefix}{self._made}"
-
-    async def _account(
-        self,
-        kind: AccountKind,
-        *,
-        phone: str | None,
-        email: str | None,
-        password: bool,
-        **columns: Any,
-    ) -> Account:
-        now = self.clock()
-        account = Account(
-            kind=kind,
-            display_name=columns.pop("display_name", self._unique(f"{kind.value.title()} ")),
-            created_at=now,
-            accepted_policy_version=POLICY_VERSION,
-            accepted_policy_at=now,
-            password_hash=PASSWORD_HASH if password else None,
-            password_changed_at=now if password else None,
-            **columns,
-        )
-        account.phone = e164(phone) if phone else None
-        account.email = email
-        self.db.add(account)
-        await self.db.flush()
-        return account
-
-    async def sign_in(self, account: Account) -> SignedIn:
-        issued = await open_session(
-            self.db, self.services.tokens, now=self.clock(), account_id=account.id
-        )
-        await self.db.commit()
-        return SignedIn(token=issued.access_token, account=account)
-
-    async def step_up(self, viewer: SignedIn) -> SignedIn:
-        """The viewer's session, stepped up for 5 minutes from now."""
-        session_id = self.services.tokens.verify_access(viewer.token, self.clock()).session_id
-        await elevate(self.db, session_id, self.clock())
-        await self.db.commit()
-        return viewer
-
-    async def individual(
-        self,
-        *,
-        phone: str | None = "13812345678",
-        email: str | None = None,
-        password: bool = False,
-        **columns: Any,
-    ) -> SignedIn:
-        account = await self._account(
-            AccountKind.INDIVIDUAL, phone=phone, email=email, password=password, **columns
-        )
-        return await self.sign_in(account)
-
-    async def business(
-        self, *, email: str = "biz@example.com", phone: str | None = None, **columns: Any
-    ) -> SignedIn:
-        account = await self._account(
-            AccountKind.BUSINESS,
-            phone=phone,
-            email=email,
-            password=True,
-            business_name="Acme Trading",
-            ur_token="ur-acme",
-            **columns,
-        )
-        return await self.sign_in(account)
-
-    async def enterprise(
-        self, *, email: str = "ent@example.com", phone: str | None = "13900139000", **columns: Any
-    ) -> SignedIn:
-        account = await self._account(
-            AccountKind.ENTERPRISE,
-            phone=phone,
-            email=email,
-            password=True,
-            company_name=columns.pop("company_name", "Acme Group"),
-            **columns,
-        )
-        return await self.sign_in(account)
-
-    async def sub_account(
-        self,
-        enterprise: Account | None = None,
-        *,
-        email: str | None = None,
-        phone: str | None = None,
-        **columns: Any,
-    ) -> SignedIn:
-        if enterprise is None:
-            enterprise = (await self.enterprise()).me
-        account = await self._account(
-            AccountKind.SUB_ACCOUNT,
-            phone=phone,
-            email=email or f"{self._unique('member')}@example.com",
-            password=True,
-            enterprise_id=enterprise.id,
-            **columns,
-        )
-        return await self.sign_in(account)
-
-    async def of_kind(self, kind: str) -> SignedIn:
-        """A viewer of one of KINDS, with the contacts its kind registers with."""
-        maker = {
-            "individual": self.individual,
-            "business": self.business,
-            "enterprise": self.enterprise,
-            "sub_account": self.sub_account,
-        }[kind]
-        return await maker()
-
-    async def staff(self, role: StaffRole = StaffRole.SUPPORT) -> SignedIn:
-        member = StaffMember(
-            name=self._unique("Support agent "),
-            role=role,
-            password_hash=PASSWORD_HASH,
-            created_at=self.clock(),
-        )
-        member.email = f"{self._unique('staff')}@platform.example"
-        member.totp_secret = STAFF_TOTP_SECRET
-        self.db.add(member)
-        await self.db.flush()
-        issued = await open_session(
-            self.db, self.services.tokens, now=self.clock(), staff_id=member.id
-        )
-        await self.db.commit()
-        return SignedIn(token=issued.access_token, staff=member)
 
 
 # --- expected answers ------------------------------------------------------------------
