@@ -23,7 +23,8 @@ from models import AccountKind
 from models.database import create_engine
 from tests.conftest import Clock, make_settings
 from tests.helpers import graphql
-from tests.schema.masking.helpers import add_personal_rows, create_subject, sign_in
+from tests.schema.masking.helpers import add_personal_rows, create_subject
+from tests.support.viewers import sign_in
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 

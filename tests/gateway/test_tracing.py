@@ -24,7 +24,8 @@ from gateway.settings import ConfigurationError
 from models import AccountKind
 from models.encryption import Encrypted
 from tests.conftest import Clock
-from tests.schema.masking.helpers import add_personal_rows, create_subject, sign_in
+from tests.schema.masking.helpers import add_personal_rows, create_subject
+from tests.support.viewers import sign_in
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
