@@ -8,6 +8,7 @@ new sensitive field needs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from inspect import isawaitable
 from typing import Any
 
 import strawberry
@@ -39,8 +40,8 @@ class MaskingExtension(FieldExtension):
         self.kind = kind
 
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        # A plain resolver: the decision may read the database, so hand graphql-core an
-        # awaitable, which its async execution awaits.
+        # A plain resolver: the value is decided here, synchronously, unless the decision
+        # must read the database (a staff read), when graphql-core gets an awaitable.
         value = next_(source, info, **kwargs)
         return present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
 
@@ -48,7 +49,8 @@ class MaskingExtension(FieldExtension):
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         value = await next_(source, info, **kwargs)
-        return await present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        shown = present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        return await shown if isawaitable(shown) else shown
 
 
 def _sensitive_kind(field: StrawberryField) -> SensitiveKind | None:
