@@ -39,17 +39,20 @@ class MaskingExtension(FieldExtension):
     def __init__(self, kind: SensitiveKind) -> None:
         self.kind = kind
 
+    def shown(self, context: Any, value: Any, *, reveal: bool) -> Any:
+        """The value as the request's viewer may see it: decided synchronously, unless
+        the decision must read the database (a staff read), when it is an awaitable."""
+        return present(context, self.kind, value, reveal=reveal)
+
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        # A plain resolver: the value is decided here, synchronously, unless the decision
-        # must read the database (a staff read), when graphql-core gets an awaitable.
         value = next_(source, info, **kwargs)
-        return present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        return self.shown(info.context, value, reveal=bool(kwargs.get("reveal")))
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         value = await next_(source, info, **kwargs)
-        shown = present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        shown = self.shown(info.context, value, reveal=bool(kwargs.get("reveal")))
         return await shown if isawaitable(shown) else shown
 
 
