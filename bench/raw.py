@@ -43,12 +43,6 @@ from resolvers.global_id import to_global_id
 from resolvers.masking.formats import WITHHELD, mask
 from resolvers.pagination import decode_cursor, encode_cursor
 
-SESSION_SQL = (
-    "SELECT auth_sessions.account_id, auth_sessions.staff_id, auth_sessions.refresh_secret_hash, "
-    "auth_sessions.created_at, auth_sessions.last_used_at, auth_sessions.refresh_expires_at, "
-    "auth_sessions.revoked_at, auth_sessions.elevated_until, auth_sessions.user_agent, "
-    "auth_sessions.id FROM auth_sessions WHERE auth_sessions.id = $1::UUID"
-)
 TOUCH_SQL = "UPDATE auth_sessions SET last_used_at=$1::TIMESTAMP WITH TIME ZONE WHERE auth_sessions.id = $2::UUID"
 ACCOUNT_COLUMNS = (
     "accounts.kind, accounts.status, accounts.display_name, accounts.avatar_url, "
@@ -62,48 +56,83 @@ ACCOUNT_COLUMNS = (
     "accounts.bio, accounts.industry, accounts.position, accounts.company_size, "
     "accounts.needs, accounts.id"
 )
-ACCOUNT_SQL = f"SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE accounts.id = $1::UUID"  # noqa: S608
+_SESSION_COLUMNS = (
+    "auth_sessions.account_id, auth_sessions.staff_id, auth_sessions.refresh_secret_hash, "
+    "auth_sessions.created_at, auth_sessions.last_used_at, auth_sessions.refresh_expires_at, "
+    "auth_sessions.revoked_at, auth_sessions.elevated_until, auth_sessions.user_agent, "
+    "auth_sessions.id"
+)
+# The session and its account in one statement, the account's columns after the
+# session's (auth/sessions.py), their clashing names suffixed as SQLAlchemy does.
+_JOINED_ACCOUNT_COLUMNS = ACCOUNT_COLUMNS.replace(
+    "accounts.created_at,", "accounts.created_at AS created_at_1,"
+).replace("accounts.id", "accounts.id AS id_1")
+SESSION_SQL = (
+    f"SELECT {_SESSION_COLUMNS}, {_JOINED_ACCOUNT_COLUMNS} FROM auth_sessions "  # noqa: S608
+    "LEFT OUTER JOIN accounts ON accounts.id = auth_sessions.account_id "
+    "WHERE auth_sessions.id = $1::UUID"
+)
 BANK_CARDS_SQL = (
     "SELECT bank_cards.account_id, bank_cards.bank_name, bank_cards.branch, bank_cards.location, "
     "bank_cards.card_number, bank_cards.card_index, bank_cards.last4, bank_cards.holder_name, "
     "bank_cards.card_type, bank_cards.bound_at, bank_cards.id FROM bank_cards "
     "WHERE bank_cards.account_id IN ($1::UUID) ORDER BY bank_cards.bound_at, bank_cards.id"
 )
-CONSENTS_SQL = (
-    "SELECT consents.account_id, consents.purpose, consents.granted, consents.policy_version, "
-    "consents.updated_at, consents.id FROM consents WHERE consents.account_id IN ($1::UUID) "
-    "ORDER BY consents.purpose"
+_CONSENT_COLUMNS = (
+    "consents.account_id AS account_id_1, consents.purpose, consents.granted, "
+    "consents.policy_version, consents.updated_at, consents.id"
 )
-REAL_NAME_SQL = (
-    "SELECT real_name_verifications.account_id, real_name_verifications.status, "
-    "real_name_verifications.real_name, real_name_verifications.id_number, "
-    "real_name_verifications.submitted_at, real_name_verifications.verified_at, "
-    "real_name_verifications.rejection_reason, real_name_verifications.id "
-    "FROM real_name_verifications WHERE real_name_verifications.account_id IN ($1::UUID)"
+_EVENT_COLUMNS = (
+    "consent_events.account_id AS account_id_2, consent_events.purpose AS purpose_1, "
+    "consent_events.granted AS granted_1, consent_events.policy_version AS policy_version_1, "
+    "consent_events.created_at, consent_events.id AS id_1"
 )
-STUDENT_SQL = (
-    "SELECT student_verifications.account_id, student_verifications.status, "
-    "student_verifications.real_name, student_verifications.id_number, "
-    "student_verifications.verification_code, student_verifications.school, "
-    "student_verifications.major, student_verifications.enrolled_on, "
-    "student_verifications.graduates_on, student_verifications.submitted_at, "
-    "student_verifications.verified_at, student_verifications.rejection_reason, "
-    "student_verifications.id FROM student_verifications "
-    "WHERE student_verifications.account_id IN ($1::UUID)"
+_RESTRICTION_COLUMNS = (
+    "processing_restrictions.account_id AS account_id_3, "
+    "processing_restrictions.purpose AS purpose_2, processing_restrictions.data_request_id, "
+    "processing_restrictions.created_at AS created_at_1, processing_restrictions.lifted_at, "
+    "processing_restrictions.lifted_by_id, processing_restrictions.id AS id_2"
 )
-CONSENT_EVENTS_SQL = (
-    "SELECT consent_events.account_id, consent_events.purpose, consent_events.granted, "
-    "consent_events.policy_version, consent_events.created_at, consent_events.id "
-    "FROM consent_events WHERE consent_events.account_id IN ($1::UUID) "
+_ON_PURPOSE = "{0}.account_id = anon_1.account_id AND {0}.purpose = anon_1.purpose"
+# Consents, their events and the restrictions in force in one statement: every
+# (account, purpose) one of them names, joined to each (resolvers/loaders.py).
+CONSENT_RECORDS_SQL = (
+    f"SELECT anon_1.account_id, {_CONSENT_COLUMNS}, {_EVENT_COLUMNS}, "  # noqa: S608
+    f"{_RESTRICTION_COLUMNS} FROM ("
+    "SELECT consents.account_id AS account_id, consents.purpose AS purpose FROM consents "
+    "WHERE consents.account_id IN ($1::UUID) UNION "
+    "SELECT consent_events.account_id AS account_id, consent_events.purpose AS purpose "
+    "FROM consent_events WHERE consent_events.account_id IN ($2::UUID) UNION "
+    "SELECT processing_restrictions.account_id AS account_id, "
+    "processing_restrictions.purpose AS purpose FROM processing_restrictions "
+    "WHERE processing_restrictions.account_id IN ($3::UUID) "
+    "AND processing_restrictions.lifted_at IS NULL) AS anon_1 "
+    f"LEFT OUTER JOIN consents ON {_ON_PURPOSE.format('consents')} "
+    f"LEFT OUTER JOIN consent_events ON {_ON_PURPOSE.format('consent_events')} "
+    "LEFT OUTER JOIN processing_restrictions ON "
+    f"{_ON_PURPOSE.format('processing_restrictions')} "
+    "AND processing_restrictions.lifted_at IS NULL "
     "ORDER BY consent_events.created_at, consent_events.id"
 )
-RESTRICTIONS_SQL = (
-    "SELECT processing_restrictions.account_id, processing_restrictions.purpose, "
-    "processing_restrictions.data_request_id, processing_restrictions.created_at, "
-    "processing_restrictions.lifted_at, processing_restrictions.lifted_by_id, "
-    "processing_restrictions.id FROM processing_restrictions "
-    "WHERE processing_restrictions.account_id IN ($1::UUID) "
-    "AND processing_restrictions.lifted_at IS NULL ORDER BY processing_restrictions.purpose"
+# Both verifications in one statement.
+VERIFICATIONS_SQL = (
+    "SELECT accounts.id, real_name_verifications.account_id, real_name_verifications.status, "
+    "real_name_verifications.real_name, real_name_verifications.id_number, "
+    "real_name_verifications.submitted_at, real_name_verifications.verified_at, "
+    "real_name_verifications.rejection_reason, real_name_verifications.id AS id_1, "
+    "student_verifications.account_id AS account_id_1, student_verifications.status AS status_1, "
+    "student_verifications.real_name AS real_name_1, "
+    "student_verifications.id_number AS id_number_1, student_verifications.verification_code, "
+    "student_verifications.school, student_verifications.major, "
+    "student_verifications.enrolled_on, student_verifications.graduates_on, "
+    "student_verifications.submitted_at AS submitted_at_1, "
+    "student_verifications.verified_at AS verified_at_1, "
+    "student_verifications.rejection_reason AS rejection_reason_1, "
+    "student_verifications.id AS id_2 FROM accounts "
+    "LEFT OUTER JOIN real_name_verifications "
+    "ON real_name_verifications.account_id = accounts.id "
+    "LEFT OUTER JOIN student_verifications ON student_verifications.account_id = accounts.id "
+    "WHERE accounts.id IN ($1::UUID)"
 )
 POLICIES_SQL = (
     "SELECT privacy_policies.version, privacy_policies.effective_on, "
@@ -125,13 +154,7 @@ PAGE_AFTER_SQL = (
     "AND (accounts.created_at, accounts.id) < ($4::TIMESTAMP WITH TIME ZONE, $5::UUID) "
     "ORDER BY accounts.created_at DESC, accounts.id DESC LIMIT $6::INTEGER"
 )
-_ALIASED = ", ".join(
-    f"{column} AS {column.split('.')[1]}" for column in ACCOUNT_COLUMNS.split(", ")
-)
-COUNT_SQL = (
-    f"SELECT count(*) AS count_1 FROM (SELECT {_ALIASED} FROM accounts "  # noqa: S608
-    f"WHERE {_SUB_ACCOUNTS_WHERE}) AS anon_1"
-)
+COUNT_SQL = f"SELECT count(*) AS count_1 FROM accounts WHERE {_SUB_ACCOUNTS_WHERE}"  # noqa: S608
 TYPE_NAMES = {
     "INDIVIDUAL": "IndividualAccount",
     "BUSINESS": "BusinessAccount",
@@ -142,6 +165,35 @@ TYPE_NAMES = {
 
 class Refused(Exception):
     pass
+
+
+SESSION_NAMES = [column.split(".")[1] for column in _SESSION_COLUMNS.split(", ")]
+ACCOUNT_NAMES = [column.split(".")[1] for column in ACCOUNT_COLUMNS.split(", ")]
+REAL_NAME_NAMES = [
+    "account_id", "status", "real_name", "id_number", "submitted_at", "verified_at",
+    "rejection_reason", "id",
+]  # fmt: skip
+STUDENT_NAMES = [
+    "account_id", "status", "real_name", "id_number", "verification_code", "school", "major",
+    "enrolled_on", "graduates_on", "submitted_at", "verified_at", "rejection_reason", "id",
+]  # fmt: skip
+CONSENT_NAMES = ["account_id", "purpose", "granted", "policy_version", "updated_at", "id"]
+EVENT_NAMES = ["account_id", "purpose", "granted", "policy_version", "created_at", "id"]
+RESTRICTION_NAMES = [
+    "account_id", "purpose", "data_request_id", "created_at", "lifted_at", "lifted_by_id", "id",
+]  # fmt: skip
+
+
+def _tables(record: Any, *tables: list[str], skip: int = 0) -> list[dict[str, Any] | None]:
+    """The rows of the tables a joined statement read, by their own column names, in
+    the order of the statement's columns; None for a table the outer join found empty."""
+    values = list(record.values())[skip:]
+    found: list[dict[str, Any] | None] = []
+    for names in tables:
+        row = dict(zip(names, values[: len(names)], strict=True))
+        values = values[len(names) :]
+        found.append(row if row["id"] is not None else None)
+    return found
 
 
 def _unsealed(table: str, column: str, row: Any, sealed: str | None = None) -> str | None:
@@ -220,7 +272,10 @@ class Baseline:
         if scheme.lower() != "bearer" or not token.strip():
             raise InvalidToken
         claims = self.tokens.verify_access(token.strip(), now)
-        session = await connection.fetchrow(SESSION_SQL, claims.session_id)
+        found = await connection.fetchrow(SESSION_SQL, claims.session_id)
+        if found is None:
+            raise InvalidToken
+        session, account = _tables(found, SESSION_NAMES, ACCOUNT_NAMES)
         if session is None or session["account_id"] is None:
             raise InvalidToken
         limits = STAFF if session["staff_id"] is not None else PEOPLE
@@ -231,7 +286,6 @@ class Baseline:
             and now - session["last_used_at"] < limits.idle
         ):
             raise InvalidToken
-        account = await connection.fetchrow(ACCOUNT_SQL, session["account_id"])
         if account is None or account["status"] not in LIVE_STATUSES:
             raise InvalidToken
         if now - session["last_used_at"] >= LAST_USED_RESOLUTION:
@@ -242,12 +296,22 @@ class Baseline:
         account = viewer.account
         account_id = account["id"]
         cards = await connection.fetch(BANK_CARDS_SQL, account_id)
-        consents = await connection.fetch(CONSENTS_SQL, account_id)
-        real_names = await connection.fetch(REAL_NAME_SQL, account_id)
-        students = await connection.fetch(STUDENT_SQL, account_id)
-        events = await connection.fetch(CONSENT_EVENTS_SQL, account_id)
-        restrictions = await connection.fetch(RESTRICTIONS_SQL, account_id)
+        records = await connection.fetch(CONSENT_RECORDS_SQL, account_id, account_id, account_id)
+        verified = await connection.fetchrow(VERIFICATIONS_SQL, account_id)
         policies = await connection.fetch(POLICIES_SQL)
+        consents: dict[Any, dict[str, Any]] = {}
+        events: dict[Any, dict[str, Any]] = {}
+        restrictions: dict[Any, dict[str, Any]] = {}
+        for record in records:
+            consent, event, restriction = _tables(
+                record, CONSENT_NAMES, EVENT_NAMES, RESTRICTION_NAMES, skip=1
+            )
+            for row, rows in ((consent, consents), (event, events), (restriction, restrictions)):
+                if row is not None:
+                    rows[row["id"]] = row
+        real_name, student = (
+            _tables(verified, REAL_NAME_NAMES, STUDENT_NAMES, skip=1) if verified else (None, None)
+        )
 
         def shown(kind: SensitiveKind, clear: str | date | None) -> str | None:
             return viewer.shown(kind, account, clear, now)
@@ -310,10 +374,8 @@ class Baseline:
             "passwordChangedAt": _iso(account["password_changed_at"]),
         }
         answer["verifications"] = {
-            "realName": verification(
-                real_names[0] if real_names else None, "real_name_verifications"
-            ),
-            "student": verification(students[0] if students else None, "student_verifications"),
+            "realName": verification(real_name, "real_name_verifications"),
+            "student": verification(student, "student_verifications"),
         }
         answer["bankCards"] = [
             {
@@ -333,7 +395,9 @@ class Baseline:
             }
             for card in cards
         ]
-        answer["consents"] = self._consents(consents, events, restrictions, policies, now.date())
+        answer["consents"] = self._consents(
+            consents.values(), list(events.values()), restrictions.values(), policies, now.date()
+        )
         return {
             "viewer": {"elevatedUntil": _iso(viewer.session["elevated_until"]), "account": answer}
         }

@@ -3,8 +3,8 @@
 SQLAlchemy's cursor hook sees the statements a session executes, but not what a driver
 sends on its own: asyncpg's BEGIN, COMMIT and ROLLBACK, or the pool's pre-ping
 (`BEGIN; ; ROLLBACK`). On PostgreSQL those are taken from asyncpg's own query logger;
-on SQLite, where the gateway emits BEGIN itself, a commit or rollback is the driver's
-COMMIT or ROLLBACK. Used by the throughput benchmark and by the tests that hold the
+on SQLite, where the gateway emits BEGIN itself, a commit or rollback inside a
+transaction is the driver's COMMIT or ROLLBACK. Used by the throughput benchmark and by the tests that hold the
 gateway to its statement counts.
 """
 
@@ -50,11 +50,20 @@ class StatementLog:
     def _cursor(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         self.statements.append(statement)
 
+    @staticmethod
+    def _sqlite_in_transaction(conn: Any) -> bool:
+        """Whether SQLite's driver will send COMMIT or ROLLBACK: only inside a transaction
+        (a read outside one, models/unit_of_work.py, ends with neither)."""
+        driver = conn.connection.driver_connection
+        return bool(getattr(driver, "in_transaction", True))
+
     def _commit(self, conn: Any) -> None:
-        self.statements.append("COMMIT")
+        if self._sqlite_in_transaction(conn):
+            self.statements.append("COMMIT")
 
     def _rollback(self, conn: Any) -> None:
-        self.statements.append("ROLLBACK")
+        if self._sqlite_in_transaction(conn):
+            self.statements.append("ROLLBACK")
 
     # asyncpg's logger, on every connection the pool hands out or pings.
     def _logged(self, record: Any) -> None:

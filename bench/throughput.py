@@ -414,8 +414,9 @@ def wrk(
     if "Non-2xx" in output or "Socket errors" in output:
         raise SystemExit(f"wrk saw failures:\n{output}")
     done = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m)", output)
-    p50 = re.search(r"50%\s+(\S+)", output)
-    p99 = re.search(r"99%\s+(\S+)", output)
+    # The distribution's own lines (a "+/- Stdev" column may also end in "50%").
+    p50 = re.search(r"^\s*50%\s+(\S+)", output, re.MULTILINE)
+    p99 = re.search(r"^\s*99%\s+(\S+)", output, re.MULTILINE)
     if not (done and p50 and p99):
         raise SystemExit(f"unreadable wrk output:\n{output}")
     elapsed = float(done.group(2)) * {"ms": 0.001, "s": 1.0, "m": 60.0}[done.group(3)]

@@ -112,8 +112,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> RequestContext:
-        context: RequestContext = request.state.graphql_context
-        return context
+        # Every HTTP request hands `run` the context of its request scope (`__call__`);
+        # nothing else is served here.
+        raise RuntimeError("the gateway serves GraphQL over HTTP only")
 
     async def _authenticate(
         self, work: RequestScope, request: Request
@@ -235,7 +236,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 )
                 await _shaped(refusal, media_type, False)(scope, receive, send)
                 return
-            request.state.graphql_context = RequestContext(
+            context = RequestContext(
                 scope=work,
                 viewer=viewer,
                 viewer_account=account,
@@ -250,7 +251,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
             )
             response: Response
             try:
-                response = await self.run(request)
+                response = await self.run(request, context=context)
             except HTTPException as exc:
                 response = error_response(exc.reason, ErrorCode.BAD_USER_INPUT, exc.status_code)
             except PersistedDocumentRefusal as refusal:

@@ -36,6 +36,9 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 POOL_RECYCLE_SECONDS = 300
 # The execution option that makes a SQLite transaction begin with BEGIN IMMEDIATE.
 WRITING = {"sqlite_begin": "IMMEDIATE"}
+# What a request only reads runs in no transaction at all (`reading_engine`): no BEGIN
+# and no COMMIT. Under PostgreSQL's READ COMMITTED every statement took its own snapshot
+# anyway; on SQLite each statement is its own read transaction.
 
 
 def is_sqlite(url: str) -> bool:
@@ -102,7 +105,26 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin")
+        if mode == "NONE":
+            return  # READING: each statement runs in its own implicit transaction
         connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+
+
+_reading: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def reading_engine(engine: Engine) -> tuple[Engine, dict[str, Any]]:
+    """`engine` whose connections read outside any transaction (READING), made once, and
+    the execution options a unit of work then begins its transaction with.
+
+    On SQLite the isolation level is left alone (`_on_begin` begins its transactions);
+    on PostgreSQL a unit of work takes back the server's READ COMMITTED."""
+    sqlite = engine.dialect.name == "sqlite"
+    found = _reading.get(engine)
+    if found is None:
+        options = {"sqlite_begin": "NONE"} if sqlite else {"isolation_level": "AUTOCOMMIT"}
+        found = _reading[engine] = engine.execution_options(**options)
+    return found, WRITING if sqlite else {**WRITING, "isolation_level": "READ COMMITTED"}
 
 
 class WriteGate:

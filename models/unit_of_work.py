@@ -2,10 +2,12 @@
 
 The rules (docs/spec/limits.md#units-of-work):
 
-- A query only reads. What its answer depends on (access-log entries of clear reveals,
-  WeChat states) is handed to `before_response` and committed, in one short writing
-  transaction, before the response leaves; if that commit fails the response must not
-  be sent (`finish` says so).
+- A query only reads, and reads outside any transaction: no BEGIN, no COMMIT (on an
+  engine; a session bound to a connection, as in tests, reads in that connection's
+  transaction). A write there is refused before it is sent. What its answer depends on
+  (access-log entries of clear reveals, WeChat states) is handed to `before_response`
+  and committed, in one short writing transaction, before the response leaves; if that
+  commit fails the response must not be sent (`finish` says so).
 - Each root mutation field is one unit of work (`unit_of_work`): committed when its
   resolver returns, rolled back alone when it raises. A payload never describes an
   effect that was rolled back.
@@ -23,32 +25,48 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-from sqlalchemy import Executable, event
+from sqlalchemy import Engine, Executable, event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from models.database import WRITING, SerializedSession, write_gate
+from models.database import WRITING, SerializedSession, reading_engine, write_gate
 
 T = TypeVar("T")
 logger = logging.getLogger("gateway.unit_of_work")
 
 
+OUTSIDE = "a read wrote to the database outside a unit of work"
+
+
 class WriteTracker:
-    """Whether the session's current transaction has written anything."""
+    """Whether the session's current transaction has written anything; with `guard`, a
+    write outside a unit of work is refused before it is sent (a read that runs outside
+    any transaction would otherwise commit it at once)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
         self.wrote = False
+        self.guard = False
+        self.writing = False
+        event.listen(session, "before_flush", self._flushing)
         event.listen(session, "after_flush", self._flushed)
         event.listen(session, "do_orm_execute", self._executed)
         event.listen(session, "after_commit", self._ended)
         event.listen(session, "after_rollback", self._ended)
+
+    def _flushing(self, session: Session, context: Any, instances: Any) -> None:
+        if self.guard and not self.writing:
+            changed = session.new or session.deleted
+            if changed or any(session.is_modified(row) for row in session.dirty):
+                raise RuntimeError(OUTSIDE)
 
     def _flushed(self, session: Session, context: Any) -> None:
         self.wrote = True
 
     def _executed(self, state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update or state.is_delete:
+            if self.guard and not self.writing:
+                raise RuntimeError(OUTSIDE)
             self.wrote = True
 
     def _ended(self, session: Session) -> None:
@@ -70,8 +88,15 @@ class RequestScope:
 
     def __init__(self, session_factory: async_sessionmaker[SerializedSession]) -> None:
         self.session: SerializedSession = session_factory()
-        self._gate = write_gate(self.session.sync_session.get_bind().engine)
-        self._tracker = WriteTracker(self.session.sync_session)
+        sync_session = self.session.sync_session
+        bind = sync_session.get_bind()
+        self._gate = write_gate(bind.engine)
+        self._tracker = WriteTracker(sync_session)
+        self._writing_options: dict[str, Any] = WRITING
+        if isinstance(bind, Engine) and sync_session.bind is bind:
+            # Reads on connections outside any transaction; units of work in one.
+            sync_session.bind, self._writing_options = reading_engine(bind)
+            self._tracker.guard = True
         self._before_response: list[tuple[object, bool]] = []
         self._rollback_hooks: list[Callable[[], Awaitable[None]]] = []
         self._writing = False
@@ -113,7 +138,7 @@ class RequestScope:
         await self.session.commit()
 
     async def _begin_writing(self) -> None:
-        await self.session.connection(execution_options=WRITING)
+        await self.session.connection(execution_options=self._writing_options)
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[None]:
@@ -122,7 +147,7 @@ class RequestScope:
             raise RuntimeError("units of work do not nest")
         await self._end_read()
         async with self._gate():
-            self._writing = True
+            self._writing = self._tracker.writing = True
             try:
                 await self._begin_writing()
                 try:
@@ -132,7 +157,7 @@ class RequestScope:
                     raise
                 await self.session.commit()
             finally:
-                self._writing = False
+                self._writing = self._tracker.writing = False
 
     async def _roll_back(self) -> None:
         await self.session.rollback()

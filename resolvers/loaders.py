@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -46,6 +47,8 @@ from models.pagination import KeysetPage, KeysetPosition, Window, page_of, walk
 from resolvers.pagination import OwnedListing, PageRequest
 
 RowT = TypeVar("RowT", bound=UUIDPrimaryKey)
+WholeT = TypeVar("WholeT")
+PartT = TypeVar("PartT")
 
 
 def in_key_order(keys: Sequence[uuid.UUID], rows: Iterable[RowT]) -> list[RowT | None]:
@@ -165,26 +168,141 @@ class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
         return [grouped.get(key, []) for key in keys]
 
 
-class RestrictionsInForceByAccountLoader(DataLoader[uuid.UUID, list[ProcessingRestriction]]):
-    """Each account's restrictions of processing that were not lifted."""
+class PartLoader(DataLoader[uuid.UUID, PartT], Generic[WholeT, PartT]):
+    """One part of what `whole` reads for each account: small tables that one screen
+    shows together are read in one statement, and each is still loaded (and cleared
+    after a change) on its own."""
+
+    def __init__(
+        self, whole: DataLoader[uuid.UUID, WholeT], part: Callable[[WholeT], PartT]
+    ) -> None:
+        super().__init__()
+        self.whole = whole
+        self.part = part
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[PartT]:
+        return [self.part(whole) for whole in await self.whole.load_many(keys)]
+
+    def clear(self, key: uuid.UUID) -> PartLoader[WholeT, PartT]:
+        self.whole.clear(key)
+        super().clear(key)
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class AccountVerifications:
+    real_name: RealNameVerification | None
+    student: StudentVerification | None
+
+
+class VerificationsByAccountLoader(DataLoader[uuid.UUID, AccountVerifications]):
+    """Both verifications of each account (each is unique per account), in one statement."""
 
     def __init__(self, session: AsyncSession) -> None:
         super().__init__()
         self.session = session
 
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[ProcessingRestriction]]:
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[AccountVerifications]:
         statement = (
-            select(ProcessingRestriction)
-            .where(
-                ProcessingRestriction.account_id.in_(keys),
-                ProcessingRestriction.lifted_at.is_(None),
-            )
-            .order_by(ProcessingRestriction.purpose)
+            select(Account.id, RealNameVerification, StudentVerification)
+            .outerjoin(RealNameVerification, RealNameVerification.account_id == Account.id)
+            .outerjoin(StudentVerification, StudentVerification.account_id == Account.id)
+            .where(Account.id.in_(keys))
         )
-        grouped: dict[uuid.UUID, list[ProcessingRestriction]] = defaultdict(list)
-        for row in await self.session.scalars(statement):
-            grouped[row.account_id].append(row)
-        return [grouped.get(key, []) for key in keys]
+        found = {
+            account_id: AccountVerifications(real_name, student)
+            for account_id, real_name, student in await self.session.execute(statement)
+        }
+        return [found.get(key, AccountVerifications(None, None)) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecords:
+    """An account's consents, their events (oldest first) and its restrictions in force."""
+
+    consents: list[Consent]
+    events: list[ConsentEvent]
+    restrictions: list[ProcessingRestriction]
+
+
+class ConsentRecordsByAccountLoader(DataLoader[uuid.UUID, ConsentRecords]):
+    """Consents, consent events and restrictions in force of each account, in one
+    statement: every (account, purpose) any of them names, joined to each of them (a
+    consent and a restriction in force are unique per purpose, so a purpose has as
+    many rows as it has events)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        super().__init__()
+        self.session = session
+
+    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ConsentRecords]:
+        restriction = ProcessingRestriction
+        in_force = restriction.lifted_at.is_(None)
+        named = union(
+            select(Consent.account_id, Consent.purpose).where(Consent.account_id.in_(keys)),
+            select(ConsentEvent.account_id, ConsentEvent.purpose).where(
+                ConsentEvent.account_id.in_(keys)
+            ),
+            select(restriction.account_id, restriction.purpose).where(
+                restriction.account_id.in_(keys), in_force
+            ),
+        ).subquery()
+
+        def of(model: Any) -> Any:
+            return and_(model.account_id == named.c.account_id, model.purpose == named.c.purpose)
+
+        statement = (
+            select(named.c.account_id, Consent, ConsentEvent, restriction)
+            .select_from(named)
+            .outerjoin(Consent, of(Consent))
+            .outerjoin(ConsentEvent, of(ConsentEvent))
+            .outerjoin(restriction, and_(of(restriction), in_force))
+            .order_by(ConsentEvent.created_at, ConsentEvent.id)
+        )
+        consents: dict[uuid.UUID, dict[uuid.UUID, Consent]] = defaultdict(dict)
+        events: dict[uuid.UUID, dict[uuid.UUID, ConsentEvent]] = defaultdict(dict)
+        restrictions: dict[uuid.UUID, dict[uuid.UUID, ProcessingRestriction]] = defaultdict(dict)
+        for account_id, consent, event, restricted in await self.session.execute(statement):
+            for found, rows in ((consent, consents), (event, events), (restricted, restrictions)):
+                if found is not None:
+                    rows[account_id][found.id] = found
+        return [
+            ConsentRecords(
+                consents=sorted(consents[key].values(), key=lambda row: row.purpose.value),
+                events=list(events[key].values()),
+                restrictions=sorted(restrictions[key].values(), key=lambda row: row.purpose.value),
+            )
+            for key in keys
+        ]
+
+
+class ConsentsByAccountLoader(PartLoader[ConsentRecords, list[Consent]]):
+    def __init__(self, records: ConsentRecordsByAccountLoader) -> None:
+        super().__init__(records, lambda found: found.consents)
+
+
+class ConsentEventsByAccountLoader(PartLoader[ConsentRecords, list[ConsentEvent]]):
+    def __init__(self, records: ConsentRecordsByAccountLoader) -> None:
+        super().__init__(records, lambda found: found.events)
+
+
+class RestrictionsInForceByAccountLoader(PartLoader[ConsentRecords, list[ProcessingRestriction]]):
+    def __init__(self, records: ConsentRecordsByAccountLoader) -> None:
+        super().__init__(records, lambda found: found.restrictions)
+
+
+class RealNameVerificationByAccountLoader(
+    PartLoader[AccountVerifications, RealNameVerification | None]
+):
+    def __init__(self, verifications: VerificationsByAccountLoader) -> None:
+        super().__init__(verifications, lambda found: found.real_name)
+
+
+class StudentVerificationByAccountLoader(
+    PartLoader[AccountVerifications, StudentVerification | None]
+):
+    def __init__(self, verifications: VerificationsByAccountLoader) -> None:
+        super().__init__(verifications, lambda found: found.student)
 
 
 class IdentitiesByAccountLoader(RowsByAccountLoader[ThirdPartyIdentity]):
@@ -195,24 +313,6 @@ class IdentitiesByAccountLoader(RowsByAccountLoader[ThirdPartyIdentity]):
 class BankCardsByAccountLoader(RowsByAccountLoader[BankCard]):
     model = BankCard
     order_by = ("bound_at", "id")
-
-
-class ConsentsByAccountLoader(RowsByAccountLoader[Consent]):
-    model = Consent
-    order_by = ("purpose",)
-
-
-class ConsentEventsByAccountLoader(RowsByAccountLoader[ConsentEvent]):
-    model = ConsentEvent
-    order_by = ("created_at", "id")
-
-
-class RealNameVerificationByAccountLoader(RowByAccountLoader[RealNameVerification]):
-    model = RealNameVerification
-
-
-class StudentVerificationByAccountLoader(RowByAccountLoader[StudentVerification]):
-    model = StudentVerification
 
 
 class DevicePermissionsByAccountLoader(RowsByAccountLoader[DevicePermission]):
@@ -410,11 +510,20 @@ class Loaders:
         self.incident_notice_count_by_account = IncidentNoticeCountByAccountLoader(session)
         self.identities_by_account = IdentitiesByAccountLoader(session)
         self.bank_cards_by_account = BankCardsByAccountLoader(session)
-        self.consents_by_account = ConsentsByAccountLoader(session)
-        self.consent_events_by_account = ConsentEventsByAccountLoader(session)
-        self.restrictions_by_account = RestrictionsInForceByAccountLoader(session)
-        self.real_name_by_account = RealNameVerificationByAccountLoader(session)
-        self.student_by_account = StudentVerificationByAccountLoader(session)
+        # What one screen shows together is read together, each part still on its own.
+        self.consent_records_by_account = ConsentRecordsByAccountLoader(session)
+        self.consents_by_account = ConsentsByAccountLoader(self.consent_records_by_account)
+        self.consent_events_by_account = ConsentEventsByAccountLoader(
+            self.consent_records_by_account
+        )
+        self.restrictions_by_account = RestrictionsInForceByAccountLoader(
+            self.consent_records_by_account
+        )
+        self.verifications_by_account = VerificationsByAccountLoader(session)
+        self.real_name_by_account = RealNameVerificationByAccountLoader(
+            self.verifications_by_account
+        )
+        self.student_by_account = StudentVerificationByAccountLoader(self.verifications_by_account)
         self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)
         self.sessions_by_account = UnrevokedSessionsByAccountLoader(session)
         self.login_events_page_by_account = LoginEventsPageByAccountLoader(session)

@@ -174,9 +174,8 @@ class StatementListing(Generic[RowT]):
 
     async def count(self) -> int:
         # count(*) straight over the statement's conditions, not over a subquery of every
-        # column: PostgreSQL answers it from an index alone where it can.
-        # The statement's FROM is kept: without a condition naming the table, count(*)
-        # alone would count one row of nothing.
+        # column: PostgreSQL answers it from an index alone where it can. The statement's
+        # FROM stays even when no condition names its table (an unfiltered list).
         counted = await self.session.scalar(
             self.statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(
                 None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -22,6 +23,7 @@ from schema.enterprise.mutations import EnterpriseMutations
 from schema.guardian import gate_mutations
 from schema.input_rules import check_inputs
 from schema.payloads import answer_refusals_in_payloads
+from schema.plain_fields import resolve_plain_fields
 from schema.policies.mutations import PolicyMutations
 from schema.policies.queries import PolicyQueries
 from schema.privacy.queries import PrivacyQueries
@@ -61,6 +63,12 @@ answer_refusals_in_payloads(Mutation)
 
 
 class GatewaySchema(strawberry.Schema):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Plain account fields skip Strawberry's per-field chain (schema/plain_fields.py).
+        handlers = bool(self.schema_converter._exception_handler_specs)
+        resolve_plain_fields(self._schema.type_map, handlers=handlers)
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:

@@ -8,6 +8,7 @@ new sensitive field needs.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
+from inspect import isawaitable
 from typing import Any
 
 import strawberry
@@ -38,17 +39,21 @@ class MaskingExtension(FieldExtension):
     def __init__(self, kind: SensitiveKind) -> None:
         self.kind = kind
 
+    def shown(self, context: Any, value: Any, *, reveal: bool) -> Any:
+        """The value as the request's viewer may see it: decided synchronously, unless
+        the decision must read the database (a staff read), when it is an awaitable."""
+        return present(context, self.kind, value, reveal=reveal)
+
     def resolve(self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any) -> Any:
-        # A plain resolver: the decision may read the database, so hand graphql-core an
-        # awaitable, which its async execution awaits.
         value = next_(source, info, **kwargs)
-        return present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        return self.shown(info.context, value, reveal=bool(kwargs.get("reveal")))
 
     async def resolve_async(
         self, next_: Callable[..., Awaitable[Any]], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         value = await next_(source, info, **kwargs)
-        return await present(info.context, self.kind, value, reveal=bool(kwargs.get("reveal")))
+        shown = self.shown(info.context, value, reveal=bool(kwargs.get("reveal")))
+        return await shown if isawaitable(shown) else shown
 
 
 def _sensitive_kind(field: StrawberryField) -> SensitiveKind | None:

@@ -9,6 +9,7 @@ and every such read, masked or clear, is logged with the request as its reason.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import date
 
@@ -74,23 +75,16 @@ async def _request_worked_on(
     return found
 
 
-async def _actor_name(ctx: RequestContext, relation: Relation) -> str:
-    viewer = ctx.viewer
-    if relation is Relation.STAFF and viewer is not None and viewer.staff_id is not None:
-        # Through the loader: the many reads of one response share one look-up.
-        staff = await ctx.loaders.staff_by_id.load(viewer.staff_id)
-        return staff.name if staff is not None else "Staff"
-    if ctx.viewer_account is not None:
-        return ctx.viewer_account.display_name
-    return "Unknown"
+Presented = str | date | None
 
 
-async def _log(
+def _entry(
     ctx: RequestContext,
     relation: Relation,
     kind: SensitiveKind,
     subject: Account | None,
     reason: str | None,
+    actor_name: str,
     *,
     clear: bool,
 ) -> None:
@@ -108,7 +102,7 @@ async def _log(
             subject_id=subject_id,
             created_at=ctx.now(),
             actor_kind=ACTOR_KINDS[relation],
-            actor_name=(await _actor_name(ctx, relation))[:100],
+            actor_name=actor_name[:100],
             field=kind,
             reason=reason,
             clear=clear,
@@ -116,10 +110,81 @@ async def _log(
     )
 
 
-async def present(
+def _account_name(ctx: RequestContext) -> str:
+    return ctx.viewer_account.display_name if ctx.viewer_account is not None else "Unknown"
+
+
+async def _staff_name(ctx: RequestContext) -> str:
+    viewer = ctx.viewer
+    if viewer is None or viewer.staff_id is None:
+        return _account_name(ctx)
+    # Through the loader: the many reads of one response share one look-up.
+    staff = await ctx.loaders.staff_by_id.load(viewer.staff_id)
+    return staff.name if staff is not None else "Staff"
+
+
+def _decided(
+    ctx: RequestContext,
+    kind: SensitiveKind,
+    value: SensitiveValue,
+    relation: Relation,
+    *,
+    reveal: bool,
+    reason: str | None,
+) -> Decision:
+    """The policy's decision; raises FORBIDDEN or STEP_UP_REQUIRED."""
+    viewer = ctx.viewer
+    decision = decide(
+        kind,
+        relation,
+        reveal=reveal,
+        elevated=viewer is not None and viewer.is_elevated(ctx.now()),
+        open_data_request=reason is not None,
+    )
+    if decision is Decision.FORBIDDEN:
+        raise Forbidden("You may not read this field.")
+    if decision is Decision.STEP_UP_REQUIRED:
+        raise StepUpRequired("Confirm it is you (elevateSession), then ask again.")
+    if decision is Decision.CLEAR and value.clear is not None:
+        subject_id = str(value.subject.id) if value.subject is not None else None
+        log_security(ctx, "reveal", "success", field=kind.value, subject_id=subject_id)
+        REVEALS.labels(kind.value).inc()
+    return decision
+
+
+def _shown(kind: SensitiveKind, value: SensitiveValue, decision: Decision) -> Presented:
+    if value.clear is None or decision is not Decision.MASKED:
+        return value.clear
+    if kind in WITHHELD or not isinstance(value.clear, str):
+        return None
+    return mask(kind, value.clear)
+
+
+async def _present_to_staff(
+    ctx: RequestContext, kind: SensitiveKind, value: SensitiveValue, *, reveal: bool
+) -> Presented:
+    """Staff see a value only to work an open request that needs it (read from the
+    database), and every such read, masked or clear, is logged with the request."""
+    request = await _request_worked_on(ctx, value, kind)
+    reason = to_global_id("DataRequest", request.id) if request is not None else None
+    decision = _decided(ctx, kind, value, Relation.STAFF, reveal=reveal, reason=reason)
+    if value.clear is not None and decision in (Decision.MASKED, Decision.CLEAR):
+        name = await _staff_name(ctx)
+        clear = decision is Decision.CLEAR
+        _entry(ctx, Relation.STAFF, kind, value.subject, reason, name, clear=clear)
+    return _shown(kind, value, decision)
+
+
+def present(
     ctx: RequestContext, kind: SensitiveKind, value: SensitiveValue | None, *, reveal: bool
-) -> str | date | None:
-    """The value as this viewer may see it; raises FORBIDDEN or STEP_UP_REQUIRED."""
+) -> Presented | Awaitable[Presented]:
+    """The value as this viewer may see it; raises FORBIDDEN or STEP_UP_REQUIRED.
+
+    Decided at once, without an awaitable, for everyone but staff: only a staff read
+    must look up the request it works on (and the staff member's name), so only then
+    is an awaitable returned. A clear value's access-log entry is handed to the request
+    scope either way, and committed before the response leaves.
+    """
     if value is None:
         return None
     if not isinstance(value, SensitiveValue):
@@ -130,36 +195,12 @@ async def present(
     else:
         staff = viewer is not None and viewer.staff_id is not None
         relation = Relation.STAFF if staff else Relation.OTHER
-    elevated = viewer is not None and viewer.is_elevated(ctx.now())
-    reason = REASONS.get(relation)
     if relation is Relation.STAFF:
-        request = await _request_worked_on(ctx, value, kind)
-        reason = to_global_id("DataRequest", request.id) if request is not None else None
-    decision = decide(
-        kind,
-        relation,
-        reveal=reveal,
-        elevated=elevated,
-        open_data_request=reason is not None,
-    )
-    if decision is Decision.FORBIDDEN:
-        raise Forbidden("You may not read this field.")
-    if decision is Decision.STEP_UP_REQUIRED:
-        raise StepUpRequired("Confirm it is you (elevateSession), then ask again.")
-    if value.clear is None:
-        return None
-    if decision is Decision.OWN:
-        return value.clear
-    if decision is Decision.MASKED:
-        if relation is Relation.STAFF:
-            await _log(ctx, relation, kind, value.subject, reason, clear=False)
-        if kind in WITHHELD or not isinstance(value.clear, str):
-            return None
-        return mask(kind, value.clear)
-    # CLEAR: the entry is committed before the response is sent; a response whose
-    # entry could not be stored is never sent.
-    subject_id = str(value.subject.id) if value.subject is not None else None
-    log_security(ctx, "reveal", "success", field=kind.value, subject_id=subject_id)
-    REVEALS.labels(kind.value).inc()
-    await _log(ctx, relation, kind, value.subject, reason, clear=True)
-    return value.clear
+        return _present_to_staff(ctx, kind, value, reveal=reveal)
+    reason = REASONS.get(relation)
+    decision = _decided(ctx, kind, value, relation, reveal=reveal, reason=reason)
+    if decision is Decision.CLEAR and value.clear is not None:
+        # OWN needs no entry; CLEAR is logged before the response is sent, and a response
+        # whose entry could not be stored is never sent.
+        _entry(ctx, relation, kind, value.subject, reason, _account_name(ctx), clear=True)
+    return _shown(kind, value, decision)

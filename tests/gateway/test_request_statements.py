@@ -1,8 +1,8 @@
 """What the two hot requests of the clients cost in SQL statements, all of them counted:
 BEGIN, COMMIT and pool pings too (bench/statements.py), on a real engine as in
 production. The throughput benchmark (make bench, docs/performance.md) measures their
-time; these tests hold their statements: the back-office page in at most 4 (5 with its
-totalCount), the SPA home in at most 6, whatever the lengths of their lists.
+time; these tests hold their statements: the back-office page in at most 2 (3 with its
+totalCount), the SPA home in at most 5, whatever the lengths of their lists.
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ from bench.documents import BACK_OFFICE_PAGE, SPA_HOME
 from bench.statements import StatementLog
 from gateway.demo import DEMO_INDIVIDUAL_PHONE, seed_demo
 from models import BankCard, BankCardType, queries
-from tests.conftest import Live
+from tests.conftest import Clock, Live
 
-PAGE_STATEMENTS = 4
-PAGE_WITH_COUNT_STATEMENTS = 5
-SPA_HOME_STATEMENTS = 6
+# The issue's ceilings are 4, 5 and 6; a read runs in no transaction (no BEGIN, no
+# COMMIT) and the SPA home reads its small tables together, which leaves these.
+PAGE_STATEMENTS = 2
+PAGE_WITH_COUNT_STATEMENTS = 3
+SPA_HOME_STATEMENTS = 5
 
 
-async def _signed_in(live: Live) -> dict[str, str]:
-    """The demo data, and an access token of the demo individual and of the enterprise."""
-    now = datetime.now(UTC)
+async def _signed_in(live: Live, clock: Clock) -> dict[str, str]:
+    """The demo data, and an access token of the demo individual and of the enterprise,
+    issued at the app's time (seeding may take seconds on a loaded machine)."""
+    now = clock()
     async with live.session() as session:
         await seed_demo(session, now)
         await session.commit()
@@ -72,9 +75,9 @@ def _edges(data: dict[str, object]) -> int:
     ("with_count", "most"), [(False, PAGE_STATEMENTS), (True, PAGE_WITH_COUNT_STATEMENTS)]
 )
 async def test_the_back_office_page_costs_its_statements_for_5_rows_as_for_25(
-    live: Live, engine: AsyncEngine, with_count: bool, most: int
+    live: Live, engine: AsyncEngine, clock: Clock, with_count: bool, most: int
 ) -> None:
-    tokens = await _signed_in(live)
+    tokens = await _signed_in(live, clock)
     query = BACK_OFFICE_PAGE if with_count else BACK_OFFICE_PAGE.replace("totalCount", "")
 
     few, few_data = await _statements(live, engine, tokens["enterprise"], query, {"first": 5})
@@ -106,9 +109,9 @@ async def _add_cards(live: Live, count: int) -> None:
 
 
 async def test_the_spa_home_costs_the_same_statements_for_1_card_as_for_10(
-    live: Live, engine: AsyncEngine
+    live: Live, engine: AsyncEngine, clock: Clock
 ) -> None:
-    tokens = await _signed_in(live)
+    tokens = await _signed_in(live, clock)
 
     one, one_data = await _statements(live, engine, tokens["individual"], SPA_HOME, {})
     await _add_cards(live, 9)
@@ -122,16 +125,10 @@ async def test_the_spa_home_costs_the_same_statements_for_1_card_as_for_10(
     assert one == ten
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 15: the SPA home still reads each kind of row in its own statement (bank "
-        "cards, consents, their events, restrictions, policy versions, both verifications) "
-        "besides the session with its account, and a read still runs in a transaction"
-    ),
-)
-async def test_the_spa_home_costs_at_most_six_statements(live: Live, engine: AsyncEngine) -> None:
-    tokens = await _signed_in(live)
+async def test_the_spa_home_costs_at_most_five_statements(
+    live: Live, engine: AsyncEngine, clock: Clock
+) -> None:
+    tokens = await _signed_in(live, clock)
 
     count, _ = await _statements(live, engine, tokens["individual"], SPA_HOME, {})
 

@@ -102,13 +102,16 @@ async def test_units_of_work_do_not_nest(scope: RequestScope) -> None:
             pass
 
 
-async def test_a_read_that_writes_is_refused(scope: RequestScope) -> None:
+async def test_a_read_that_writes_is_refused(scope: RequestScope, engine: AsyncEngine) -> None:
+    # A read runs outside any transaction: the write is refused before it is sent.
     scope.session.add(account())
-    await scope.session.flush()
 
     with pytest.raises(RuntimeError, match="outside a unit of work"):
-        async with scope.unit_of_work():
-            pass
+        await scope.session.flush()
+    scope.session.expunge_all()
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        await scope.session.execute(update(Account).values(display_name="x"))
+    assert await accounts(engine) == 0
 
 
 def unstorable_entry() -> AccessLogEntry:

@@ -75,9 +75,9 @@ fragment IndividualFields on IndividualAccount {
 # The enterprise: + the sub-accounts (the enterprise itself is the viewer's row).
 ENTERPRISE_STATEMENTS = 2
 # Staff: + accounts, identities, bank cards, guardian consents, sessions, login
-# events, access log, real-name and student verifications; the open requests that let
+# events, access log, both verifications (one statement); the open requests that let
 # staff read, the staff member's name for the log, and the log entries of the reads.
-STAFF_STATEMENTS = 14
+STAFF_STATEMENTS = 13
 
 
 def aliased(type_name: str, fragment: str, accounts: list[Account]) -> str:

@@ -28,10 +28,10 @@ PRIVACY_PAGE = """
 }
 """
 # The session behind the token with its account, the policy versions (for policyStatus),
-# the current policy (for privacyPolicy), the consents, their events, the restrictions in
-# force and the device permissions: one statement each, whatever the number of rows
-# behind them.
-PRIVACY_PAGE_STATEMENTS = 7
+# the current policy (for privacyPolicy), the consents with their events and the
+# restrictions in force (one statement), and the device permissions: whatever the number
+# of rows behind them.
+PRIVACY_PAGE_STATEMENTS = 5
 
 
 async def with_consent_events(

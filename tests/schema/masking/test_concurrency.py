@@ -8,9 +8,10 @@ test data is committed and deleted again at the end.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import secrets
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -59,7 +60,7 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 class Rendezvous:
     """Holds every masking decision until `parties` requests are all inside one."""
 
-    def __init__(self, parties: int, present: Callable[..., Awaitable[Any]]) -> None:
+    def __init__(self, parties: int, present: Callable[..., Any]) -> None:
         self.parties = parties
         self.present = present
         self.arrived: set[int] = set()
@@ -70,7 +71,8 @@ class Rendezvous:
         if len(self.arrived) >= self.parties:
             self.everyone_in.set()
         await asyncio.wait_for(self.everyone_in.wait(), timeout=10)
-        return await self.present(ctx, *args, **kwargs)
+        shown = self.present(ctx, *args, **kwargs)
+        return await shown if inspect.isawaitable(shown) else shown
 
 
 @dataclass
