@@ -174,8 +174,11 @@ class StatementListing(Generic[RowT]):
 
     async def count(self) -> int:
         # count(*) straight over the statement's conditions, not over a subquery of every
-        # column: PostgreSQL answers it from an index alone where it can.
+        # column: PostgreSQL answers it from an index alone where it can. The statement's
+        # table stays its FROM even when no condition names it (else count(*) counts one).
         counted = await self.session.scalar(
-            self.statement.with_only_columns(func.count()).order_by(None)
+            self.statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(
+                None
+            )
         )
         return counted or 0
