@@ -24,7 +24,7 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import (
     USER_ERRORS,
@@ -138,6 +138,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
     request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
     person_token = await sign_in(db, services, clock(), account=person)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await resolve(client, token, request, "FULFILLED", categories=ERASED_HERE)
     read = await graphql(client, EVERYTHING_READABLE, token=person_token)
@@ -222,6 +223,7 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
     )
     request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await resolve(client, token, request_id, "FULFILLED")
 
@@ -345,6 +347,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
     token = await staff_token(db, services, clock)
     clock.advance(minutes=5)
+    await staff_step_up(client, token, clock())
     restricted_at = clock().isoformat()
 
     done = await resolve(
@@ -353,6 +356,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     while_restricted = await consents_of(client, person_token)
     not_recorded = await graphql(client, RECORD_SEARCH, token=person_token)
     clock.advance(minutes=5)
+    await staff_step_up(client, token, clock())
     lifted = await graphql(
         client,
         LIFT,
@@ -427,6 +431,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
     for _ in range(2):
         request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
         body = await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
@@ -479,6 +484,7 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
     person_token = await sign_in(db, services, clock(), account=person)
     request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await graphql(
         client,

@@ -15,7 +15,7 @@ from auth.services import AuthServices
 from models import PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     STAFF_NAMES,
     USER_ERRORS,
@@ -78,6 +78,7 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
     other = await create_staff(db, clock(), role)
     officer_token = await sign_in(db, services, clock(), staff=officer)
     token = await sign_in(db, services, clock(), staff=other)
+    await staff_step_up(client, token, clock())
 
     started = await graphql(
         client,
