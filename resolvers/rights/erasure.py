@@ -16,6 +16,7 @@ from models import (
     BankCard,
     Consent,
     DataRequest,
+    DataRequestRequester,
     DevicePermission,
     DevicePermissionEvent,
     EmailConfirmation,
@@ -90,10 +91,20 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
             delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
         )
     await ctx.session.execute(delete(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
+    # A request stays as proof of how it was handled (type, status, dates, requester);
+    # what it says of the person goes: their words, what staff wrote of them, and the
+    # name and contact someone filing for them gave.
+    about_person = select(DataRequest.id).where(DataRequest.account_id == account.id)
     await ctx.session.execute(
         update(DataRequest)
         .where(DataRequest.account_id == account.id)
-        .values(details_sealed=None)
+        .values(details_sealed=None, correction_sealed=None, resolution_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    await ctx.session.execute(
+        update(DataRequestRequester)
+        .where(DataRequestRequester.data_request_id.in_(about_person))
+        .values(subject_name_sealed=None, subject_contact_sealed=None)
         .execution_options(synchronize_session=False)
     )
     account.status = AccountStatus.CANCELLED
