@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -214,6 +215,11 @@ async def erase_categories(
     ctx.loaders.bank_cards_by_account.clear(account.id)
 
 
+def _next_midnight(moment: datetime) -> datetime:
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
 async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
     """The account's sign-in history and access log, copied under a fresh pseudonym that
     nothing else holds, for the six months network-security law asks: no account, no
@@ -221,6 +227,10 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
     name left out)."""
     pseudonym = uuid.uuid4()
     now = ctx.now()
+    # Not the cancellation's moment, which the account's request and AccountCancelled
+    # event hold with its id, but the next midnight (UTC): kept from then, the copies
+    # still stay the full six months.
+    retained_at = _next_midnight(now)
     sign_ins = await ctx.session.scalars(
         select(LoginEvent).where(LoginEvent.account_id == account.id)
     )
@@ -232,7 +242,7 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
             method=event.method.value,
             success=event.success,
             network=mask(SensitiveKind.IP_ADDRESS, event.ip_address) if event.ip_address else None,
-            retained_at=now,
+            retained_at=retained_at,
         )
         for event in sign_ins
     )
@@ -248,7 +258,7 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
             actor_name=entry.actor_name if entry.actor_kind is ActorKind.STAFF else None,
             field=entry.field.value,
             clear=entry.clear,
-            retained_at=now,
+            retained_at=retained_at,
         )
         for entry in views
     )
