@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -27,6 +27,7 @@ from models import (
     DataRequest,
     DeliveryStatus,
     EmailConfirmation,
+    IncidentDelivery,
     LoginEvent,
     Notification,
     OAuthState,
@@ -93,7 +94,12 @@ RULES = (
     RetentionRule(
         "notifications",
         QueuedMessage,
-        where=lambda m: [m.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED))],
+        where=lambda m: [
+            m.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED)),
+            # An incident notice's message is its delivery record's proof that the person
+            # was told: it stays with that record while the account exists.
+            ~exists().where(IncidentDelivery.queued_message_id == m.id),
+        ],
     ),
     RetentionRule(
         "rights_requests",

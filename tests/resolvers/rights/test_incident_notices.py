@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -13,8 +14,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
 from auth.services import AuthServices
-from models import AccountKind, IncidentDelivery, IncidentRecipient, StaffRole
+from models import (
+    AccountKind,
+    IncidentDelivery,
+    IncidentRecipient,
+    MessageChannel,
+    QueuedMessage,
+    StaffRole,
+)
 from resolvers.messaging.delivery import deliver_due
+from resolvers.messaging.queue import queue_message
+from resolvers.privacy.inventory import shipped_inventory
+from resolvers.rights.retention import run_retention
 from tests.conftest import Clock
 from tests.fakes.sink import Sink, running_sink
 from tests.helpers import graphql
@@ -269,3 +280,41 @@ async def test_cancelling_erases_the_notices_of_the_account(
 
     assert await count_rows(db, IncidentRecipient, account_id=person.id) == 0
     assert await count_rows(db, IncidentDelivery, account_id=person.id) == 0
+
+
+async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> None:
+    """Messages are deleted 90 days after they were sent, but the record that a person was
+    told of an incident is kept while the account exists (docs/spec/rights.md#retention):
+    the retention run must not turn a sent notice into a FAILED one."""
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await record(client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
+    sent_at = clock().isoformat()
+    await deliver_due(session_factory, services, clock())
+    other = queue_message(
+        db,
+        channel=MessageChannel.SMS,
+        recipient=PHONE,
+        purpose="DATA_REQUEST_UPDATED",
+        body="Your request was answered.",
+        now=clock(),
+    )
+    await db.commit()
+    await deliver_due(session_factory, services, clock())
+
+    counts = await run_retention(db, shipped_inventory(), clock() + timedelta(days=91))
+    later = await my_incidents(client, person_token)
+
+    assert counts["notifications"] == 1
+    assert await db.get(QueuedMessage, other.id, populate_existing=True) is None
+    assert later[0]["deliveries"] == [
+        {"channel": "SMS", "status": "SENT", "sentAt": sent_at},
+        {"channel": "EMAIL", "status": "SENT", "sentAt": sent_at},
+    ]
