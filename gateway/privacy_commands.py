@@ -156,7 +156,7 @@ def events_deliver(
         total = EventReport()
 
         async def one_pass() -> int:
-            report = await deliver_events(factory, webhook, now())
+            report = await deliver_events(factory, webhook, now)
             total.delivered += report.delivered
             total.retried += report.retried
             if report.handled:
