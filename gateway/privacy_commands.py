@@ -102,7 +102,7 @@ def messages_deliver(
         total = DeliveryReport()
 
         async def one_pass() -> int:
-            report = await deliver_due(factory, services, now())
+            report = await deliver_due(factory, services, now)
             for name in ("sent", "postponed", "retried", "failed"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             if report.handled:
