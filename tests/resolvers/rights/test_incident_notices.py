@@ -28,7 +28,7 @@ from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import run_retention
 from tests.conftest import Clock
 from tests.fakes.sink import Sink, running_sink
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     EMAIL,
     PHONE,
@@ -107,6 +107,7 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
     person_token = await sign_in(db, services, clock(), account=person)
     business_token = await sign_in(db, services, clock(), account=no_phone)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
 
     payload = await record(
         client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
@@ -166,6 +167,7 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)], channels=["SMS"])
     http = dataclasses.replace(services, sms=HttpSender(sink.url + "/sms"))
     sink.fail_next = 1
@@ -196,6 +198,7 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     stranger = await create_person(db, clock(), phone="+8613900139000", email="s@example.com")
     stranger_token = await sign_in(db, services, clock(), account=stranger)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)])
     staff = await sign_in(
         db,
@@ -237,6 +240,7 @@ async def test_the_person_does_not_read_who_recorded_it(
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)])
 
     body = await graphql(
@@ -269,6 +273,7 @@ async def test_cancelling_erases_the_notices_of_the_account(
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
     await step_up(client, token)
 
@@ -295,6 +300,7 @@ async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
     sent_at = clock().isoformat()
     await deliver_due(session_factory, services, clock())

@@ -206,6 +206,7 @@ async def test_the_officer_who_recorded_an_incident_is_recorded(
     person = await create_person(db, clock())
     officer = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=officer)
+    await staff_step_up(client, token, clock())
 
     body = await graphql(
         client,
