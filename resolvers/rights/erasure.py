@@ -193,6 +193,16 @@ async def erase_categories(
         for column in ERASED_COLUMNS.get(key, ()):
             if column == "display_name":
                 account.display_name = new_display_name()
+                # The person's own reads were logged under the name they had then.
+                await ctx.session.execute(
+                    update(AccessLogEntry)
+                    .where(
+                        AccessLogEntry.subject_id == account.id,
+                        AccessLogEntry.actor_kind == ActorKind.SELF,
+                    )
+                    .values(actor_name=account.display_name)
+                    .execution_options(synchronize_session=False)
+                )
             elif column == "needs":
                 account.needs = []
             else:

@@ -535,3 +535,35 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
             }
         }
     }
+
+
+async def test_an_erased_name_is_gone_from_the_access_log_too(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """The access log named the person by the display name they had when they read their
+    own values (an export, a reveal): erasing the public profile must not leave the old
+    name there, where the person, staff and the next export still read it."""
+    person = await create_person(db, clock(), display_name="Zhang San")
+    person_token = await sign_in(db, services, clock(), account=person)
+    await step_up(client, person_token)
+    first = await graphql(client, EXPORT, token=person_token)
+    assert first["data"]["exportMyData"]["userErrors"] == []
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
+
+    done = await resolve(client, token, request, "FULFILLED", categories=["public_profile"])
+    log = await graphql(
+        client,
+        "{ viewer { account { displayName accessLog(first: 50) { edges { node { actorKind"
+        " actorName } } } } } }",
+        token=person_token,
+    )
+    exported = await graphql(client, EXPORT, token=person_token)
+
+    assert done["userErrors"] == []
+    account = log["data"]["viewer"]["account"]
+    names = {edge["node"]["actorName"] for edge in account["accessLog"]["edges"]}
+    assert names == {account["displayName"]}
+    assert account["displayName"] != "Zhang San"
+    assert "Zhang San" not in str(exported["data"]["exportMyData"]["export"])
