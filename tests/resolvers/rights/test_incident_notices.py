@@ -10,12 +10,14 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
 from auth.services import AuthServices
 from models import (
     AccountKind,
+    DeliveryStatus,
     IncidentDelivery,
     IncidentRecipient,
     MessageChannel,
@@ -314,13 +316,24 @@ async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention
     )
     await db.commit()
     await deliver_due(session_factory, services, clock())
+    # A second notice whose text message was given up on keeps the phone it never reached.
+    await record(client, officer, [global_id(person)], channels=["SMS"], title="Second")
+    given_up = (
+        await db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
+    ).one()
+    given_up.status = DeliveryStatus.FAILED
+    await db.commit()
 
     counts = await run_retention(db, shipped_inventory(), clock() + timedelta(days=91))
     later = await my_incidents(client, person_token)
 
-    assert counts["notifications"] == 1
+    assert counts["notifications"] == 2
     assert await db.get(QueuedMessage, other.id, populate_existing=True) is None
-    assert later[0]["deliveries"] == [
-        {"channel": "SMS", "status": "SENT", "sentAt": sent_at},
-        {"channel": "EMAIL", "status": "SENT", "sentAt": sent_at},
+    assert await db.get(QueuedMessage, given_up.id, populate_existing=True) is None
+    assert [node["deliveries"] for node in later] == [
+        [{"channel": "SMS", "status": "FAILED", "sentAt": None}],
+        [
+            {"channel": "SMS", "status": "SENT", "sentAt": sent_at},
+            {"channel": "EMAIL", "status": "SENT", "sentAt": sent_at},
+        ],
     ]
