@@ -102,7 +102,7 @@ def messages_deliver(
         total = DeliveryReport()
 
         async def one_pass() -> int:
-            report = await deliver_due(factory, services, now())
+            report = await deliver_due(factory, services, now)
             for name in ("sent", "postponed", "retried", "failed"):
                 setattr(total, name, getattr(total, name) + getattr(report, name))
             if report.handled:
@@ -156,7 +156,7 @@ def events_deliver(
         total = EventReport()
 
         async def one_pass() -> int:
-            report = await deliver_events(factory, webhook, now())
+            report = await deliver_events(factory, webhook, now)
             total.delivered += report.delivered
             total.retried += report.retried
             if report.handled:

@@ -81,6 +81,19 @@ def require_step_up(ctx: RequestContext) -> None:
         raise Refused(missing)
 
 
+STAFF_STEP_UP_REQUIRED = user_error(
+    UserErrorCode.STEP_UP_REQUIRED, "Confirm it is you (elevateSession with totp), then try again."
+)
+
+
+def require_staff_step_up(ctx: RequestContext) -> None:
+    """A staff action that acts on a person's data for good (docs/spec/rights.md#staff-step-up):
+    STEP_UP_REQUIRED unless the staff session stepped up with its authenticator in the last
+    5 minutes, so that a stolen staff access token alone ends no account."""
+    if ctx.viewer is None or not ctx.viewer.is_elevated(ctx.now()):
+        raise Refused(STAFF_STEP_UP_REQUIRED)
+
+
 async def require_staff(ctx: RequestContext, *roles: StaffRole) -> StaffMember:
     """The signed-in staff member holding one of `roles`; FORBIDDEN for everyone else."""
     if ctx.viewer is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
@@ -16,6 +17,7 @@ from models import (
     BankCard,
     Consent,
     DataRequest,
+    DataRequestRequester,
     DevicePermission,
     DevicePermissionEvent,
     EmailConfirmation,
@@ -90,10 +92,20 @@ async def erase_account(ctx: RequestContext, account: Account) -> None:
             delete(model).where(model.account_id == account.id)  # type: ignore[attr-defined]
         )
     await ctx.session.execute(delete(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
+    # A request stays as proof of how it was handled (type, status, dates, requester);
+    # what it says of the person goes: their words, what staff wrote of them, and the
+    # name and contact someone filing for them gave.
+    about_person = select(DataRequest.id).where(DataRequest.account_id == account.id)
     await ctx.session.execute(
         update(DataRequest)
         .where(DataRequest.account_id == account.id)
-        .values(details_sealed=None)
+        .values(details_sealed=None, correction_sealed=None, resolution_note=None)
+        .execution_options(synchronize_session=False)
+    )
+    await ctx.session.execute(
+        update(DataRequestRequester)
+        .where(DataRequestRequester.data_request_id.in_(about_person))
+        .values(subject_name_sealed=None, subject_contact_sealed=None)
         .execution_options(synchronize_session=False)
     )
     account.status = AccountStatus.CANCELLED
@@ -181,6 +193,16 @@ async def erase_categories(
         for column in ERASED_COLUMNS.get(key, ()):
             if column == "display_name":
                 account.display_name = new_display_name()
+                # The person's own reads were logged under the name they had then.
+                await ctx.session.execute(
+                    update(AccessLogEntry)
+                    .where(
+                        AccessLogEntry.subject_id == account.id,
+                        AccessLogEntry.actor_kind == ActorKind.SELF,
+                    )
+                    .values(actor_name=account.display_name)
+                    .execution_options(synchronize_session=False)
+                )
             elif column == "needs":
                 account.needs = []
             else:
@@ -203,6 +225,11 @@ async def erase_categories(
     ctx.loaders.bank_cards_by_account.clear(account.id)
 
 
+def _next_midnight(moment: datetime) -> datetime:
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
 async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
     """The account's sign-in history and access log, copied under a fresh pseudonym that
     nothing else holds, for the six months network-security law asks: no account, no
@@ -210,6 +237,10 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
     name left out)."""
     pseudonym = uuid.uuid4()
     now = ctx.now()
+    # Not the cancellation's moment, which the account's request and AccountCancelled
+    # event hold with its id, but the next midnight (UTC): kept from then, the copies
+    # still stay the full six months.
+    retained_at = _next_midnight(now)
     sign_ins = await ctx.session.scalars(
         select(LoginEvent).where(LoginEvent.account_id == account.id)
     )
@@ -221,7 +252,7 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
             method=event.method.value,
             success=event.success,
             network=mask(SensitiveKind.IP_ADDRESS, event.ip_address) if event.ip_address else None,
-            retained_at=now,
+            retained_at=retained_at,
         )
         for event in sign_ins
     )
@@ -237,7 +268,7 @@ async def keep_pseudonymised(ctx: RequestContext, account: Account) -> None:
             actor_name=entry.actor_name if entry.actor_kind is ActorKind.STAFF else None,
             field=entry.field.value,
             clear=entry.clear,
-            retained_at=now,
+            retained_at=retained_at,
         )
         for entry in views
     )

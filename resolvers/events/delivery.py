@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -140,12 +141,18 @@ async def _post(client: httpx.AsyncClient, webhook: Webhook, event: PrivacyEvent
 async def deliver_events(
     session_factory: async_sessionmaker[SerializedSession],
     webhook: Webhook,
-    now: datetime,
+    now: datetime | Callable[[], datetime],
     *,
     batch_size: int = BATCH_SIZE,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> EventReport:
-    """Deliver what is due at `now`, pass after pass, until nothing is left to claim."""
+    """Deliver what is due, batch after batch, until nothing is left to claim.
+
+    `now` is a moment, or a clock read afresh for every batch and every answer: a pass
+    that drains a backlog outlasts CLAIM, and a claim dated from the start of the pass
+    would have lapsed for every other worker while this one still sends its events.
+    """
+    clock: Callable[[], datetime] = now if callable(now) else (lambda: now)
     report = EventReport()
     async with (
         RequestScope(session_factory) as scope,
@@ -153,19 +160,20 @@ async def deliver_events(
             timeout=httpx.Timeout(webhook.timeout), transport=transport, follow_redirects=False
         ) as client,
     ):
-        while claimed := await _claim(scope, now, batch_size):
+        while claimed := await _claim(scope, clock(), batch_size):
             for event in claimed:
                 problem = await _post(client, webhook, event)
+                answered_at = clock()
                 values: dict[str, object] = {"claimed_until": None}
                 if problem is None:
-                    values |= {"delivered_at": now, "attempts": event.attempts + 1}
+                    values |= {"delivered_at": answered_at, "attempts": event.attempts + 1}
                     report.delivered += 1
                 else:
                     attempts = event.attempts + 1
                     values |= {
                         "attempts": attempts,
                         "last_error": problem[:200],
-                        "next_attempt_at": now + retry_delay(attempts),
+                        "next_attempt_at": answered_at + retry_delay(attempts),
                     }
                     report.retried += 1
                 async with scope.unit_of_work():

@@ -14,6 +14,7 @@ Once sent, the recipient is erased from the row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,6 +115,26 @@ async def _claim(scope: RequestScope, now: datetime, batch_size: int) -> list[Qu
         return list(rows.all())
 
 
+async def _still_ours(
+    scope: RequestScope, message: QueuedMessage, clock: Callable[[], datetime]
+) -> bool:
+    """Renew this worker's claim on the message just before acting on it; False when the
+    claim lapsed meanwhile (a slow batch) and another worker took the message."""
+    renewed = clock() + CLAIM
+    async with scope.unit_of_work():
+        result = await scope.session.execute(
+            update(QueuedMessage)
+            .where(
+                QueuedMessage.id == message.id,
+                QueuedMessage.status == DeliveryStatus.PENDING,
+                QueuedMessage.claimed_until == message.claimed_until,
+            )
+            .values(claimed_until=renewed)
+            .execution_options(synchronize_session=False)
+        )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 async def _deliver_one(
     scope: RequestScope,
     message: QueuedMessage,
@@ -173,16 +194,23 @@ async def _deliver_one(
 async def deliver_due(
     session_factory: async_sessionmaker[SerializedSession],
     services: AuthServices,
-    now: datetime,
+    now: datetime | Callable[[], datetime],
     *,
     batch_size: int = BATCH_SIZE,
 ) -> DeliveryReport:
-    """Send what is due at `now`, one batch after another, until nothing is left."""
+    """Send what is due, one batch after another, until nothing is left.
+
+    `now` is a moment, or a clock read afresh for every batch and message: a batch sent
+    to a slow provider can outlast its claim, and each message is then sent by the
+    worker that holds it when its turn comes, never by two.
+    """
+    clock: Callable[[], datetime] = now if callable(now) else (lambda: now)
     report = DeliveryReport()
     async with RequestScope(session_factory) as scope:
         while True:
-            claimed = await _claim(scope, now, batch_size)
+            claimed = await _claim(scope, clock(), batch_size)
             for message in claimed:
-                await _deliver_one(scope, message, services, now, report)
+                if await _still_ours(scope, message, clock):
+                    await _deliver_one(scope, message, services, clock(), report)
             if len(claimed) < batch_size:
                 return report

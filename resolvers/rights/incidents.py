@@ -30,7 +30,7 @@ from models import (
     StaffRole,
     queries,
 )
-from resolvers.accounts.access import require_staff, require_staff_reader
+from resolvers.accounts.access import require_staff, require_staff_reader, require_staff_step_up
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.messaging.queue import queue_message
@@ -175,6 +175,8 @@ async def record_security_incident(
                 "affectedAccountIds",
             )
         )
+    # Notices go in the platform's name by SMS and e-mail and cannot be taken back.
+    require_staff_step_up(ctx)
     now = ctx.now()
     officer_contact = f"{ctx.inventory.contact.officer_name}, {ctx.inventory.contact.officer_email}"
     row = SecurityIncident(

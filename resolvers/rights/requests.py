@@ -33,6 +33,7 @@ from resolvers.accounts.access import (
     require_account,
     require_staff,
     require_staff_reader,
+    require_staff_step_up,
     step_up_error,
 )
 from resolvers.accounts.erasure import ERASABLE, erase_account, erase_categories
@@ -391,6 +392,9 @@ async def resolve_data_request(
     if note is not None and len(note) > NOTE_LIMIT:
         raise _invalid(f"At most {NOTE_LIMIT} characters.", "note")
     _check_fulfilment(ctx, request, resolution)
+    if status is DataRequestStatus.FULFILLED:
+        # Fulfilling erases, ends, restricts or closes for good.
+        require_staff_step_up(ctx)
     if request.account_id is not None:
         await queries.lock_account(ctx.session, request.account_id)
     now = ctx.now()
@@ -471,6 +475,8 @@ async def lift_restriction(
     """Staff end a restriction in force; the consent reads as it was given again (as it
     reads now, the answer)."""
     staff = await require_staff(ctx, *QUEUE_ROLES)
+    # Processing the person asked to stop starts again.
+    require_staff_step_up(ctx)
     if account_id is not None:
         await queries.lock_account(ctx.session, account_id)
     restriction = (

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -27,6 +27,7 @@ from models import (
     DataRequest,
     DeliveryStatus,
     EmailConfirmation,
+    IncidentDelivery,
     LoginEvent,
     Notification,
     OAuthState,
@@ -93,7 +94,19 @@ RULES = (
     RetentionRule(
         "notifications",
         QueuedMessage,
-        where=lambda m: [m.status.in_((DeliveryStatus.SENT, DeliveryStatus.FAILED))],
+        where=lambda m: [
+            or_(
+                m.status == DeliveryStatus.FAILED,
+                # A sent incident notice's message is its delivery record's proof that the
+                # person was told: it stays with that record while the account exists
+                # (without its recipient, erased when it was sent). A failed one reads
+                # FAILED with or without its message, and goes with its phone or address.
+                and_(
+                    m.status == DeliveryStatus.SENT,
+                    ~exists().where(IncidentDelivery.queued_message_id == m.id),
+                ),
+            )
+        ],
     ),
     RetentionRule(
         "rights_requests",

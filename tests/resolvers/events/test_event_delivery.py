@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -256,3 +257,46 @@ async def test_two_workers_at_once_deliver_each_event_once_in_order(
         account_ref(account): [e.sequence for e in written if e.account_id == account.id]
         for account in accounts
     }
+
+
+async def test_a_long_pass_keeps_its_claims_so_another_worker_does_not_send_them_too(
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> None:
+    """A pass that drains a backlog runs for longer than a claim lasts: each claim it makes
+    holds for CLAIM from when it is made, not from when the pass began, or a second worker
+    takes the events this one is sending and posts them again."""
+    first, second = await people(db, 2)
+    await write_events(db, clock, [first, second], 1)
+    posted: list[int] = []
+    also_posted: list[int] = []
+
+    async def other_worker(request: httpx.Request) -> httpx.Response:
+        also_posted.append(json.loads(request.content)["sequence"])
+        return httpx.Response(200)
+
+    async def slow_service(request: httpx.Request) -> httpx.Response:
+        posted.append(json.loads(request.content)["sequence"])
+        if len(posted) == 2:
+            # Three minutes into the pass, a second worker runs its own.
+            await deliver_events(
+                session_factory,
+                Webhook(url="http://events.test/", signing_key=KEY),
+                clock(),
+                transport=httpx.MockTransport(other_worker),
+            )
+        clock.advance(seconds=CLAIM.total_seconds() + 60)  # every answer takes 3 minutes
+        return httpx.Response(200)
+
+    report = await deliver_events(
+        session_factory,
+        Webhook(url="http://events.test/", signing_key=KEY),
+        clock,
+        batch_size=1,
+        transport=httpx.MockTransport(slow_service),
+    )
+
+    assert report.delivered == 2
+    assert len(posted) == 2
+    assert also_posted == []

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.services import AuthServices
 from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
 from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_data_request
@@ -90,6 +90,7 @@ async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_h
     person = await create_person(db, clock())
     request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
     staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, staff, clock())
     categories = ["search_history", "design_projects", "orders_and_payment"]
 
     body = await graphql(
@@ -133,6 +134,7 @@ async def test_restrictions_and_their_lifting_are_events(
     person = await create_person(db, clock())
     request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
     staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, staff, clock())
     request_id = request_global_id(request)
 
     await graphql(
@@ -249,6 +251,7 @@ async def test_a_change_rolled_back_leaves_no_event(
     person = await create_person(db, clock())
     request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
     staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, staff, clock())
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the notification could not be written")

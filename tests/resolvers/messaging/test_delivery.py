@@ -7,15 +7,16 @@ import asyncio
 import dataclasses
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from auth.senders import HttpSender, Outbox
+from auth.senders import HttpSender, Outbox, OutgoingMessage
 from auth.services import AuthServices
 from models import DeliveryStatus, MessageChannel, QueuedMessage
-from resolvers.messaging.delivery import MAX_ATTEMPTS, deliver_due, retry_delay
+from resolvers.messaging.delivery import MAX_ATTEMPTS, DeliveryReport, deliver_due, retry_delay
 from resolvers.messaging.queue import queue_message
 from tests.conftest import Clock, Live
 from tests.fakes.sink import Sink, running_sink
@@ -215,3 +216,44 @@ async def test_two_workers_at_once_send_each_message_once(
     async with live.session() as db:
         statuses = (await db.scalars(select(QueuedMessage.status))).all()
     assert set(statuses) == {DeliveryStatus.SENT}
+
+
+class SlowSender:
+    """Records like the console sender; every message takes three minutes, and after the
+    second one `meanwhile` runs."""
+
+    def __init__(self, outbox: Outbox, clock: Clock, meanwhile: Any) -> None:
+        self.outbox, self.clock, self.meanwhile = outbox, clock, meanwhile
+        self.calls = 0
+
+    async def send(self, message: OutgoingMessage) -> None:
+        self.outbox.add(message)
+        self.calls += 1
+        self.clock.advance(minutes=3)
+        if self.calls == 2:
+            await self.meanwhile()
+
+
+async def test_a_message_whose_claim_lapsed_mid_batch_is_sent_by_one_worker_only(
+    db: AsyncSession,
+    session_factory: async_sessionmaker[AsyncSession],
+    services: AuthServices,
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    """A slow provider keeps a batch longer than its claim: a second worker then rightly
+    takes what is left of it, and the first must not send those messages too."""
+    phones = [PHONE, "+8613900000002", "+8613900000003"]
+    for n, phone in enumerate(phones):
+        await queue(db, clock() + timedelta(seconds=n), recipient=phone)
+    clock.advance(seconds=len(phones))
+    others: list[DeliveryReport] = []
+
+    async def second_worker() -> None:
+        others.append(await deliver_due(session_factory, services, clock()))
+
+    slow = dataclasses.replace(services, sms=SlowSender(outbox, clock, second_worker))
+    first = await deliver_due(session_factory, slow, clock)
+
+    assert (first.sent, others[0].sent) == (2, 1)
+    assert [len(outbox.for_recipient(phone)) for phone in phones] == [1, 1, 1]

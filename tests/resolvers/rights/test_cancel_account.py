@@ -26,6 +26,9 @@ from models import (
     Consent,
     ConsentEvent,
     ConsentPurpose,
+    DataRequestRequester,
+    DataRequestStatus,
+    DataRequestType,
     DevicePermission,
     DevicePermissionEvent,
     DevicePermissionKind,
@@ -38,6 +41,8 @@ from models import (
     OAuthState,
     ProcessingRestriction,
     RealNameVerification,
+    RequesterRelation,
+    RequestOrigin,
     SearchEntry,
     SensitiveKind,
     StudentVerification,
@@ -752,4 +757,49 @@ async def test_a_sub_account_does_not_cancel_itself(
     }
     assert (await db.get_one(Account, member.id, populate_existing=True)).status is (
         AccountStatus.ACTIVE
+    )
+
+
+async def test_no_request_about_the_person_keeps_what_identifies_them(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """What staff wrote of a correction or a note, and the name and contact a guardian gave
+    for the person, are the person's data too: they go with the account; who filed the
+    request and how it ended stay (docs/spec/rights.md#cancellation)."""
+    person = await create_person(db, clock())
+    corrected = await create_data_request(
+        db, person, clock(), type=DataRequestType.CORRECTION, status=DataRequestStatus.FULFILLED
+    )
+    corrected.correction = "Address changed to 5 Lamp Street, Hangzhou."
+    corrected.resolution_note = "Zhang San's address corrected."
+    filed = await create_data_request(db, person, clock(), type=DataRequestType.ACCESS_COPY)
+    filed.origin = RequestOrigin.VERIFIED_CONTACT
+    requester = DataRequestRequester(
+        data_request_id=filed.id, relation=RequesterRelation.GUARDIAN, proven_at=clock()
+    )
+    requester.name = "Zhang Wei"
+    requester.phone = "+8613900000001"
+    requester.subject_name = "Zhang San"
+    requester.subject_contact = PHONE
+    requester.evidence = "Household register, case 42"
+    db.add(requester)
+    token = await sign_in(db, services, clock(), account=person)
+    await step_up_with_password(client, token)
+
+    payload = await cancel(client, token)
+
+    assert payload == {"ok": True, "userErrors": []}
+    await db.refresh(corrected)
+    await db.refresh(filed)
+    await db.refresh(requester)
+    assert (corrected.correction, corrected.resolution_note) == (None, None)
+    assert (corrected.type, corrected.status) == (
+        DataRequestType.CORRECTION,
+        DataRequestStatus.FULFILLED,
+    )
+    assert (requester.subject_name, requester.subject_contact) == (None, None)
+    assert (requester.name, requester.phone, requester.evidence) == (
+        "Zhang Wei",
+        "+8613900000001",
+        "Household register, case 42",
     )

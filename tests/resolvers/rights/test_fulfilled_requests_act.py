@@ -24,7 +24,7 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.resolvers.settings.helpers import add_personal_data
@@ -130,6 +130,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
     request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
     person_token = await sign_in(db, services, clock(), account=person)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await resolve(client, token, request, "FULFILLED", categories=ERASED_HERE)
     read = await graphql(client, EVERYTHING_READABLE, token=person_token)
@@ -214,6 +215,7 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
     )
     request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await resolve(client, token, request_id, "FULFILLED")
 
@@ -337,6 +339,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
     token = await staff_token(db, services, clock)
     clock.advance(minutes=5)
+    await staff_step_up(client, token, clock())
     restricted_at = clock().isoformat()
 
     done = await resolve(
@@ -345,6 +348,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     while_restricted = await consents_of(client, person_token)
     not_recorded = await graphql(client, RECORD_SEARCH, token=person_token)
     clock.advance(minutes=5)
+    await staff_step_up(client, token, clock())
     lifted = await graphql(
         client,
         LIFT,
@@ -419,6 +423,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
     for _ in range(2):
         request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
         body = await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
@@ -471,6 +476,7 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
     person_token = await sign_in(db, services, clock(), account=person)
     request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
     token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     done = await graphql(
         client,
@@ -521,3 +527,35 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
             }
         }
     }
+
+
+async def test_an_erased_name_is_gone_from_the_access_log_too(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """The access log named the person by the display name they had when they read their
+    own values (an export, a reveal): erasing the public profile must not leave the old
+    name there, where the person, staff and the next export still read it."""
+    person = await create_person(db, clock(), display_name="Zhang San")
+    person_token = await sign_in(db, services, clock(), account=person)
+    await step_up_with_password(client, person_token)
+    first = await graphql(client, EXPORT, token=person_token)
+    assert first["data"]["exportMyData"]["userErrors"] == []
+    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
+    token = await staff_token(db, services, clock)
+    await staff_step_up(client, token, clock())
+
+    done = await resolve(client, token, request, "FULFILLED", categories=["public_profile"])
+    log = await graphql(
+        client,
+        "{ viewer { account { displayName accessLog(first: 50) { edges { node { actorKind"
+        " actorName } } } } } }",
+        token=person_token,
+    )
+    exported = await graphql(client, EXPORT, token=person_token)
+
+    assert done["userErrors"] == []
+    account = log["data"]["viewer"]["account"]
+    names = {edge["node"]["actorName"] for edge in account["accessLog"]["edges"]}
+    assert names == {account["displayName"]}
+    assert account["displayName"] != "Zhang San"
+    assert "Zhang San" not in str(exported["data"]["exportMyData"]["export"])

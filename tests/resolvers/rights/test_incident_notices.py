@@ -5,19 +5,32 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
 from auth.services import AuthServices
-from models import AccountKind, IncidentDelivery, IncidentRecipient, StaffRole
+from models import (
+    AccountKind,
+    DeliveryStatus,
+    IncidentDelivery,
+    IncidentRecipient,
+    MessageChannel,
+    QueuedMessage,
+    StaffRole,
+)
 from resolvers.messaging.delivery import deliver_due
+from resolvers.messaging.queue import queue_message
+from resolvers.privacy.inventory import shipped_inventory
+from resolvers.rights.retention import run_retention
 from tests.conftest import Clock
 from tests.fakes.sink import Sink, running_sink
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
@@ -88,6 +101,7 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
     person_token = await sign_in(db, services, clock(), account=person)
     business_token = await sign_in(db, services, clock(), account=no_phone)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
 
     payload = await record(
         client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
@@ -147,6 +161,7 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)], channels=["SMS"])
     http = dataclasses.replace(services, sms=HttpSender(sink.url + "/sms"))
     sink.fail_next = 1
@@ -177,6 +192,7 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     stranger = await create_person(db, clock(), phone="+8613900139000", email="s@example.com")
     stranger_token = await sign_in(db, services, clock(), account=stranger)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)])
     staff = await sign_in(
         db,
@@ -218,6 +234,7 @@ async def test_the_person_does_not_read_who_recorded_it(
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)])
 
     body = await graphql(
@@ -250,6 +267,7 @@ async def test_cancelling_erases_the_notices_of_the_account(
     person = await create_person(db, clock())
     token = await sign_in(db, services, clock(), account=person)
     officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
     await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
     await step_up_with_password(client, token)
 
@@ -261,3 +279,53 @@ async def test_cancelling_erases_the_notices_of_the_account(
 
     assert await count_rows(db, IncidentRecipient, account_id=person.id) == 0
     assert await count_rows(db, IncidentDelivery, account_id=person.id) == 0
+
+
+async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    clock: Clock,
+) -> None:
+    """Messages are deleted 90 days after they were sent, but the record that a person was
+    told of an incident is kept while the account exists (docs/spec/rights.md#retention):
+    the retention run must not turn a sent notice into a FAILED one."""
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, officer, clock())
+    await record(client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
+    sent_at = clock().isoformat()
+    await deliver_due(session_factory, services, clock())
+    other = queue_message(
+        db,
+        channel=MessageChannel.SMS,
+        recipient=PHONE,
+        purpose="DATA_REQUEST_UPDATED",
+        body="Your request was answered.",
+        now=clock(),
+    )
+    await db.commit()
+    await deliver_due(session_factory, services, clock())
+    # A second notice whose text message was given up on keeps the phone it never reached.
+    await record(client, officer, [global_id(person)], channels=["SMS"], title="Second")
+    given_up = (
+        await db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
+    ).one()
+    given_up.status = DeliveryStatus.FAILED
+    await db.commit()
+
+    counts = await run_retention(db, shipped_inventory(), clock() + timedelta(days=91))
+    later = await my_incidents(client, person_token)
+
+    assert counts["notifications"] == 2
+    assert await db.get(QueuedMessage, other.id, populate_existing=True) is None
+    assert await db.get(QueuedMessage, given_up.id, populate_existing=True) is None
+    assert [node["deliveries"] for node in later] == [
+        [{"channel": "SMS", "status": "FAILED", "sentAt": None}],
+        [
+            {"channel": "SMS", "status": "SENT", "sentAt": sent_at},
+            {"channel": "EMAIL", "status": "SENT", "sentAt": sent_at},
+        ],
+    ]

@@ -11,10 +11,17 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from models import AccountKind, AccountStatus, Notification, StaffRole
+from models import (
+    AccountKind,
+    AccountStatus,
+    Notification,
+    QueuedMessage,
+    SecurityIncident,
+    StaffRole,
+)
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import count_rows, create_person, notifications
 from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
 from tests.support.ids import global_id
@@ -82,6 +89,7 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
     tokens = [await sign_in(db, services, clock(), account=a) for a in (zhang, business)]
     bystander_token = await sign_in(db, services, clock(), account=bystander)
     token = await officer_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     payload = await record(client, token, [global_id(zhang), global_id(business), global_id(zhang)])
 
@@ -122,6 +130,7 @@ async def test_texts_must_fit_what_a_notification_holds(
     person = await create_person(db, clock())
     person_token = await sign_in(db, services, clock(), account=person)
     token = await officer_token(db, services, clock)
+    await staff_step_up(client, token, clock())
 
     too_long_title = await record(client, token, [global_id(person)], title="T" * 201)
     too_long_advice = await record(client, token, [global_id(person)], advice="a" * 5001)
@@ -215,3 +224,34 @@ async def test_only_privacy_officers_record_incidents(
         "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"])],
     }
     assert await count_rows(db, Notification) == 0
+
+
+async def test_a_stolen_officer_token_alone_sends_no_notice(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """A notice goes by SMS and e-mail in the platform's name to whomever it names, and
+    cannot be taken back: like fulfilling a request, it needs the officer's authenticator
+    (docs/spec/rights.md#staff-step-up)."""
+    person = await create_person(db, clock())
+    person_token = await sign_in(db, services, clock(), account=person)
+    token = await officer_token(db, services, clock)
+
+    refused = await record(client, token, [global_id(person)], channels=["IN_APP", "SMS"])
+    nothing = (await count_rows(db, Notification), await count_rows(db, QueuedMessage))
+    await staff_step_up(client, token, clock())
+    sent = await record(client, token, [global_id(person)], channels=["IN_APP", "SMS"])
+
+    assert refused == {
+        "notified": 0,
+        "userErrors": [
+            {
+                "field": None,
+                "code": "STEP_UP_REQUIRED",
+                "message": "Confirm it is you (elevateSession with totp), then try again.",
+            }
+        ],
+    }
+    assert nothing == (0, 0)
+    assert await count_rows(db, SecurityIncident) == 1
+    assert sent == {"notified": 1, "userErrors": []}
+    assert await notifications(client, person_token) == [NOTICE]

@@ -25,7 +25,7 @@ from models import (
 from resolvers.global_id import to_global_id
 from resolvers.privacy.inventory import CONTACT_FILE, DEFAULT_DIR
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
     count_rows,
@@ -35,6 +35,7 @@ from tests.resolvers.rights.helpers import (
 )
 from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
 from tests.support.factories import create_data_request
+from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in
 
@@ -93,6 +94,7 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
 
     working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
     clock.advance(seconds=30)
+    await staff_step_up(client, token, clock())
     done = await resolve(
         client,
         token,
@@ -315,6 +317,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(
     person_token = await sign_in(db, services, clock(), account=person)
     staff = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=staff)
+    await staff_step_up(client, token, clock())
 
     payload = await resolve(client, token, request, "FULFILLED")
 
@@ -373,3 +376,106 @@ async def test_a_note_holds_at_most_2000_characters(
     assert unchanged[0] is DataRequestStatus.SUBMITTED
     assert longest["userErrors"] == []
     assert longest["dataRequest"]["resolutionNote"] == "n" * 2000
+
+
+# --- a stolen staff token ends no account -----------------------------------------------
+# docs/spec/rights.md#staff-step-up: fulfilling a request and lifting a restriction act on
+# a person's data for good, so they need a staff session stepped up with the authenticator.
+
+LIFT = f"""
+mutation($input: LiftRestrictionInput!) {{
+  liftRestriction(input: $input) {{ consent {{ purpose restricted }} {USER_ERRORS} }}
+}}
+"""
+STAFF_STEP_UP_REQUIRED = {
+    "field": None,
+    "code": "STEP_UP_REQUIRED",
+    "message": "Confirm it is you (elevateSession with totp), then try again.",
+}
+
+
+@pytest.mark.parametrize(
+    ("request_type", "fields"),
+    [
+        (DataRequestType.CANCELLATION, {}),
+        (DataRequestType.DELETION, {"categories": ["search_history"]}),
+        (DataRequestType.RESTRICTION, {"purposes": ["SEARCH_HISTORY"]}),
+        (DataRequestType.CORRECTION, {"correction": "Address replaced."}),
+        (DataRequestType.ACCESS_COPY, {}),
+    ],
+)
+async def test_fulfilling_needs_a_stepped_up_staff_session(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    clock: Clock,
+    request_type: DataRequestType,
+    fields: dict[str, Any],
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=request_type)
+    person_token = await sign_in(db, services, clock(), account=person)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+
+    refused = await resolve(client, token, request, "FULFILLED", **fields)
+    still = await graphql(client, VIEWER_ACCOUNT, token=person_token)
+    working = await resolve(client, token, request, "IN_PROGRESS")
+    notified_before_step_up = await count_rows(db, Notification)
+    await staff_step_up(client, token, clock())
+    done = await resolve(client, token, request, "FULFILLED", **fields)
+
+    assert refused == {"dataRequest": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}
+    assert still["data"]["viewer"]["account"]["status"] == "ACTIVE"
+    assert working["userErrors"] == []
+    assert (done["userErrors"], done["dataRequest"]["status"]) == ([], "FULFILLED")
+    await db.refresh(request)
+    assert request.status is DataRequestStatus.FULFILLED
+    # The refused attempt told the person nothing; only moving it on did.
+    assert notified_before_step_up == 1
+
+
+async def test_a_stepped_up_session_expires_after_five_minutes(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.CANCELLATION)
+    staff = await create_staff(db, clock())
+    token = await sign_in(db, services, clock(), staff=staff)
+    await staff_step_up(client, token, clock())
+    clock.advance(minutes=5, seconds=1)
+
+    refused = await resolve(client, token, request, "FULFILLED")
+
+    assert refused == {"dataRequest": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}
+    account = await db.get_one(Account, person.id, populate_existing=True)
+    assert account.status is AccountStatus.ACTIVE
+
+
+async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    person = await create_person(db, clock())
+    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
+    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
+    token = await sign_in(db, services, clock(), staff=staff)
+    await staff_step_up(client, token, clock())
+    await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
+    clock.advance(minutes=6)
+    variables = {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}}
+
+    refused = await graphql(client, LIFT, variables, token=token)
+    await staff_step_up(client, token, clock())
+    lifted = await graphql(client, LIFT, variables, token=token)
+
+    assert refused == {
+        "data": {"liftRestriction": {"consent": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}}
+    }
+    assert lifted == {
+        "data": {
+            "liftRestriction": {
+                "consent": {"purpose": "TARGETED_PUSH", "restricted": False},
+                "userErrors": [],
+            }
+        }
+    }

@@ -424,17 +424,64 @@ async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_s
     assert {row.pseudonym for row in kept} == {kept[0].pseudonym}
     assert kept[0].pseudonym != account.id
     assert await db.get(Account, kept[0].pseudonym) is None
-    assert {row.retained_at for row in kept} == {now}
+    assert {row.retained_at for row in kept} == {next_midnight(now)}
     assert await ids(db, LoginEvent) == set()
     assert (
         await db.scalars(select(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
     ).all() == []
 
-    before = await run_retention(db, shipped_inventory(), now + timedelta(days=183))
+    before = await run_retention(db, shipped_inventory(), now + timedelta(days=184))
     left_before = await ids(db, RetainedLog)
-    after = await run_retention(db, shipped_inventory(), now + timedelta(days=185))
+    after = await run_retention(
+        db, shipped_inventory(), next_midnight(now) + timedelta(days=184, seconds=1)
+    )
 
     assert before["cancelled_account_logs"] == 0
     assert left_before == {row.id for row in kept}
     assert after["cancelled_account_logs"] == 4
     assert await ids(db, RetainedLog) == set()
+
+
+def next_midnight(moment: datetime) -> datetime:
+    """The first UTC midnight at or after `moment`."""
+    midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight if midnight == moment else midnight + timedelta(days=1)
+
+
+async def test_the_pseudonymised_log_does_not_carry_the_moment_of_its_cancellation(
+    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+) -> None:
+    """The cancellation's exact moment is stored with the account's id elsewhere (the
+    CANCELLATION request's resolvedAt, the AccountCancelled event): kept on the copies, it
+    would lead straight back to the person. They keep the day after it, so they still
+    stay at least six months."""
+    clock.now = clock.now.replace(hour=15, minute=42, second=7, microsecond=123000)
+    now = clock()
+    account = await person(db, now)
+    db.add(
+        LoginEvent(
+            account_id=account.id,
+            created_at=now - timedelta(days=3),
+            method=LoginMethod.SMS_CODE,
+            success=True,
+        )
+    )
+    token = await sign_in(db, services, now, account=account)
+    await step_up_with_password(client, token)
+
+    body = await graphql(client, CANCEL, token=token)
+    kept = (await db.scalars(select(RetainedLog))).all()
+    cancelled_at = await db.scalar(
+        select(PrivacyEvent.created_at).where(
+            PrivacyEvent.account_id == account.id, PrivacyEvent.type == "AccountCancelled"
+        )
+    )
+
+    assert body == {"data": {"cancelAccount": {"ok": True, "userErrors": []}}}
+    assert cancelled_at == now
+    assert [row.retained_at for row in kept] == [next_midnight(now)]
+    six_months = await run_retention(db, shipped_inventory(), now + timedelta(days=184))
+    assert six_months["cancelled_account_logs"] == 0
+    assert len(await ids(db, RetainedLog)) == 1
+    later = next_midnight(now) + timedelta(days=184, seconds=1)
+    assert (await run_retention(db, shipped_inventory(), later))["cancelled_account_logs"] == 1

@@ -15,7 +15,7 @@ from auth.services import AuthServices
 from models import PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person, request_global_id
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.factories import create_data_request
@@ -72,6 +72,7 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
     other = await create_staff(db, clock(), role)
     officer_token = await sign_in(db, services, clock(), staff=officer)
     token = await sign_in(db, services, clock(), staff=other)
+    await staff_step_up(client, token, clock())
 
     started = await graphql(
         client,
@@ -199,6 +200,7 @@ async def test_the_officer_who_recorded_an_incident_is_recorded(
     person = await create_person(db, clock())
     officer = await create_staff(db, clock())
     token = await sign_in(db, services, clock(), staff=officer)
+    await staff_step_up(client, token, clock())
 
     body = await graphql(
         client,
