@@ -21,7 +21,11 @@ class GuardianConsent(UUIDPrimaryKey, Base):
     guardian_name_sealed: Mapped[bytes] = mapped_column("guardian_name", LargeBinary)
     guardian_name = Encrypted("guardian_name_sealed")
     guardian_phone_sealed: Mapped[bytes] = mapped_column("guardian_phone", LargeBinary)
-    guardian_phone = Encrypted("guardian_phone_sealed")
+    # Indexed so that a guardian finds the consents they gave without the minor's phone
+    # (a minor who signed up with WeChat has none). Rows from before the index get it at
+    # the next `keys rotate`.
+    guardian_phone_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    guardian_phone = Encrypted("guardian_phone_sealed", index="guardian_phone_index")
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The privacy policy version the guardian consented under (unknown for consents
     # recorded before it was kept).

@@ -4,7 +4,7 @@ withdrawGuardianConsent."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -262,9 +262,12 @@ async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiv
 class GuardianWithdrawal(Protocol):
     """What withdrawGuardianConsent's input says."""
 
-    minor_phone: str
-    guardian_phone: str
-    code: str
+    @property
+    def minor_phone(self) -> str | None: ...
+    @property
+    def guardian_phone(self) -> str: ...
+    @property
+    def code(self) -> str: ...
 
 
 NO_SUCH_CONSENT = user_error(
@@ -272,15 +275,16 @@ NO_SUCH_CONSENT = user_error(
     "No consent given with this guardian phone for this account.",
     "minorPhone",
 )
+NO_CONSENT_OF_THIS_GUARDIAN = user_error(
+    UserErrorCode.NOT_FOUND, "No consent was given with this guardian phone.", "guardianPhone"
+)
 
 
-async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWithdrawal) -> None:
-    """The guardian, proving their phone with a GUARDIAN_CONSENT code, withdraws the
-    consent they gave; a minor's account awaits a guardian's consent again."""
-    minor = parse_phone(withdrawal.minor_phone)
+def _phone_errors(withdrawal: GuardianWithdrawal) -> tuple[list[UserError], str | None, str | None]:
+    minor = parse_phone(withdrawal.minor_phone) if withdrawal.minor_phone is not None else None
     guardian = parse_phone(withdrawal.guardian_phone)
     errors = []
-    if minor is None:
+    if withdrawal.minor_phone is not None and minor is None:
         errors.append(
             user_error(
                 UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "minorPhone"
@@ -292,7 +296,18 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
                 UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
             )
         )
-    if errors or minor is None or guardian is None:
+    return errors, minor, guardian
+
+
+async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWithdrawal) -> None:
+    """The guardian, proving their phone with a GUARDIAN_CONSENT code, withdraws the
+    consent they gave; a minor's account awaits a guardian's consent again.
+
+    With the minor's phone, the consent given for that account; without it (a minor who
+    signed up with WeChat has no phone), every consent given with the guardian's phone.
+    """
+    errors, minor, guardian = _phone_errors(withdrawal)
+    if errors or guardian is None:
         raise Refused(*errors)
     now = ctx.now()
     check, row = await check_code(
@@ -305,9 +320,26 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
     if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
         raise _code_refused(check if check is not CodeCheck.OK else CodeCheck.INVALID)
     # What follows answers only someone who proved the guardian's phone.
+    if minor is None:
+        given = list(
+            await ctx.session.scalars(
+                select(GuardianConsent).where(GuardianConsent.guardian_phone.matches(guardian))
+            )
+        )
+        if not given:
+            raise Refused(NO_CONSENT_OF_THIS_GUARDIAN)
+        for consent in given:
+            account = await ctx.session.get(Account, consent.account_id)
+            if account is not None:
+                await _withdraw(ctx, account, guardian, now)
+        return
     account = await queries.account_by_phone(ctx.session, minor)
-    if account is None:
+    if account is None or not await _withdraw(ctx, account, guardian, now):
         raise Refused(NO_SUCH_CONSENT)
+
+
+async def _withdraw(ctx: RequestContext, account: Account, guardian: str, now: datetime) -> bool:
+    """Withdraw the consent `guardian` gave for `account`; False when there is none."""
     await queries.lock_account(ctx.session, account.id)
     consent = (
         await ctx.session.scalars(
@@ -315,7 +347,7 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
         )
     ).first()
     if consent is None or consent.guardian_phone != guardian:
-        raise Refused(NO_SUCH_CONSENT)
+        return False
     await ctx.session.delete(consent)
     still_minor = account.birth_date is None or age_on(account.birth_date, now.date()) < ADULT_AGE
     if account.status is AccountStatus.ACTIVE and still_minor:
@@ -335,3 +367,4 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
     )
     await record(ctx, EventType.GUARDIAN_CONSENT_WITHDRAWN, {}, account=account)
     ctx.loaders.guardian_consent_by_account.clear(account.id)
+    return True

@@ -46,7 +46,13 @@ class RecordGuardianConsentInput:
 
 @strawberry.input
 class WithdrawGuardianConsentInput:
-    minor_phone: str = strawberry.field(description="The phone of the minor's account.")
+    minor_phone: str | None = strawberry.field(
+        default=None,
+        description=(
+            "The phone of the minor's account. Without it, every consent given with "
+            "guardianPhone is withdrawn (a minor who signed up with WeChat has no phone)."
+        ),
+    )
     guardian_phone: str
     code: str = strawberry.field(description="A GUARDIAN_CONSENT code sent to guardianPhone.")
 

@@ -211,14 +211,6 @@ async def test_a_code_spent_on_a_refused_withdrawal_stays_spent(
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "A minor who signed up with WeChat has no phone, and withdrawGuardianConsent finds the"
-        " minor only by minorPhone: their guardian can consent but never withdraw. Needs a"
-        " blind index on the guardian's phone (a migration) and minorPhone made optional."
-    ),
-)
 async def test_the_guardian_of_a_minor_without_a_phone_can_withdraw(
     client: httpx.AsyncClient,
     viewers: Viewers,
@@ -246,3 +238,53 @@ async def test_the_guardian_of_a_minor_without_a_phone_can_withdraw(
 
     assert body == {"data": {"withdrawGuardianConsent": {"withdrawn": True, "userErrors": []}}}
     assert state["data"]["viewer"]["account"]["status"] == "PENDING_GUARDIAN_CONSENT"
+
+
+async def test_without_the_minor_s_phone_every_consent_of_the_guardian_goes(
+    client: httpx.AsyncClient,
+    viewers: Viewers,
+    outbox: Outbox,
+    clock: Clock,
+    services: AuthServices,
+) -> None:
+    with_phone = await consented_minor(client, viewers, outbox, clock)
+    await a_minute_later(clock, services)
+    today = clock().date()
+    without_phone = await viewers.person(
+        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
+        birth_date=date(today.year - 16, 1, 1),
+        phone=None,
+    )
+    consented = await record(client, without_phone, await send_code(client, outbox, without_phone))
+    assert consented["data"]["recordGuardianConsent"]["userErrors"] == [], consented
+    await a_minute_later(clock, services)
+    code = await send_code(client, outbox, with_phone)
+
+    body = await graphql(
+        client, WITHDRAW, {"input": {"guardianPhone": GUARDIAN_PHONE, "code": code}}
+    )
+    states = [
+        (await graphql(client, STATE, token=who.token))["data"]["viewer"]["account"]
+        for who in (with_phone, without_phone)
+    ]
+    await a_minute_later(clock, services)
+    again = await graphql(
+        client,
+        WITHDRAW,
+        {
+            "input": {
+                "guardianPhone": GUARDIAN_PHONE,
+                "code": await send_code(client, outbox, with_phone),
+            }
+        },
+    )
+
+    assert body == {"data": {"withdrawGuardianConsent": {"withdrawn": True, "userErrors": []}}}
+    assert states == [{"status": "PENDING_GUARDIAN_CONSENT", "guardianConsent": None}] * 2
+    # Nothing left to withdraw: said on the guardian's phone, to its proven holder only.
+    assert again["data"]["withdrawGuardianConsent"] == {
+        "withdrawn": False,
+        "userErrors": [
+            error("NOT_FOUND", "No consent was given with this guardian phone.", "guardianPhone")
+        ],
+    }
