@@ -16,7 +16,12 @@ from models import (
     StaffRole,
     queries,
 )
-from resolvers.accounts.access import require_account, require_staff, require_staff_reader
+from resolvers.accounts.access import (
+    require_account,
+    require_staff,
+    require_staff_reader,
+    require_staff_step_up,
+)
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
@@ -60,6 +65,9 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> Privacy
     errors.extend(_materiality_errors(new))
     if errors:
         raise Refused(*errors)
+    # A version reaches every account (a material one asks each to consent again): never
+    # left to a stolen staff access token.
+    require_staff_step_up(ctx)
     if await queries.policy_by_version(ctx.session, version) is not None:
         raise Refused(VERSION_TAKEN)
     now = ctx.now()

@@ -225,8 +225,11 @@ class Viewers:
         }[kind]
         return await maker()
 
-    async def staff(self, role: StaffRole = StaffRole.SUPPORT) -> SignedIn:
-        """A staff member whose password is PASSWORD, signed in."""
+    async def staff(
+        self, role: StaffRole = StaffRole.SUPPORT, *, stepped_up: bool = False
+    ) -> SignedIn:
+        """A staff member whose password is PASSWORD, signed in (and stepped up with the
+        authenticator, as before an irreversible action, when `stepped_up`)."""
         member = await create_staff(
             self.db,
             self.clock(),
@@ -235,5 +238,7 @@ class Viewers:
             email=f"{self._unique('staff')}@platform.example",
             password=PASSWORD,
         )
-        token = await sign_in(self.db, self.services, self.clock(), staff=member)
+        token = await sign_in(
+            self.db, self.services, self.clock(), staff=member, elevated=stepped_up
+        )
         return SignedIn(token=token, staff=member)

@@ -65,7 +65,7 @@ async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_gra
     await grant(client, me, "ANALYTICS_COOKIES", False)
     clock.advance(days=1)
     me = await viewers.sign_in(me.me)  # access tokens live 15 minutes
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
     await published(
         client,
@@ -107,7 +107,7 @@ async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "THIRD_PARTY_SHARING")
 
     await published(
@@ -132,7 +132,7 @@ async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "SEARCH_HISTORY")
     recorded = await graphql(client, RECORD_SEARCH, token=me.token)
     clock.advance(minutes=1)
@@ -162,7 +162,7 @@ async def test_services_read_the_consent_as_not_granted_too(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "TARGETED_PUSH")
     await published(
         client,

@@ -283,7 +283,7 @@ async def test_events_keep_the_version_they_were_given_under(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     first = clock()
     await set_consent(client, me, "TARGETED_PUSH", True)
     rows_under_1 = await stored_events(db, me.me.id)
@@ -342,7 +342,7 @@ async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     clock.advance(minutes=1)
     await graphql(
         client,

@@ -49,7 +49,7 @@ async def stored_acceptance(db: AsyncSession, account_id: uuid.UUID) -> tuple[An
 
 @pytest.fixture
 async def officer(viewers: Viewers) -> SignedIn:
-    return await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    return await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
 
 async def test_accepting_the_current_material_version_clears_must_accept(

@@ -80,7 +80,7 @@ async def test_a_material_version_notifies_10000_accounts_in_a_fixed_number_of_s
     sql_statements: StatementCounter,
 ) -> None:
     batch = new_batch()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await seed_accounts(db, clock(), 10, batch=batch)
     await seed_accounts(db, clock(), 3, batch=batch, status=AccountStatus.CANCELLED)
     sql_statements.reset()
@@ -106,7 +106,7 @@ async def test_each_bulk_notification_has_its_own_id_and_reaches_its_account(
 ) -> None:
     batch = new_batch()
     await seed_accounts(db, clock(), 50, batch=batch)
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     me = await viewers.person()
     clock.advance(minutes=1)
 

@@ -29,7 +29,7 @@ async def current_version(client: httpx.AsyncClient) -> str:
 
 @pytest.fixture
 async def officer(viewers: Viewers) -> SignedIn:
-    return await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    return await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
 
 async def test_every_archived_version_stays_readable(

@@ -63,7 +63,7 @@ def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
 async def test_a_privacy_officer_publishes_a_version(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     effective_on = clock().date() + timedelta(days=14)
 
     body = await publish(
@@ -98,7 +98,7 @@ async def test_a_privacy_officer_publishes_a_version(
 async def test_the_version_is_trimmed_and_a_blank_summary_is_none(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
     payload = await published(
         client, officer, "  2.1 ", clock().date(), material=False, summary=" "
@@ -112,7 +112,7 @@ async def test_the_version_is_trimmed_and_a_blank_summary_is_none(
 async def test_a_version_used_before_already_exists(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, version: str
 ) -> None:
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await published(client, officer, "2.0", clock().date(), material=False)
     clock.advance(minutes=1)
 
@@ -159,7 +159,7 @@ async def test_an_empty_version_or_body_is_invalid(
     text: str,
     errors: list[dict[str, Any]],
 ) -> None:
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     me = await viewers.person()
 
     body = await publish(client, officer, version, clock().date(), material=True, body=text)
@@ -184,6 +184,27 @@ def top_level(code: str, message: str) -> dict[str, Any]:
             }
         ],
     }
+
+
+async def test_an_officer_without_a_stepped_up_session_publishes_nothing(
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
+) -> None:
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    me = await viewers.person()
+
+    body = await publish(client, officer, "2.0", clock().date(), material=True)
+
+    assert body["data"]["publishPrivacyPolicy"] == {
+        "privacyPolicy": None,
+        "userErrors": [
+            error(
+                "STEP_UP_REQUIRED",
+                "Confirm it is you (elevateSession with totp), then try again.",
+            )
+        ],
+    }
+    assert await versions(db) == ["1.0"]
+    assert await notification_count(db, me) == 0
 
 
 async def test_support_staff_are_forbidden(
@@ -227,7 +248,7 @@ async def test_a_material_version_notifies_every_account_and_asks_each_to_accept
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     accounts = await every_kind(viewers)
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     clock.advance(minutes=1)
     today = clock().date()
 
@@ -283,7 +304,7 @@ async def test_a_material_version_says_what_changed_and_which_consents_it_asks_a
     affected: list[str] | None,
     errors: list[tuple[str, str]],
 ) -> None:
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
     body = await publish(
         client,
@@ -309,7 +330,7 @@ async def test_a_material_version_names_in_its_notice_the_consents_to_give_again
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     effective_on = clock().date() + timedelta(days=30)
 
     await published(
@@ -334,7 +355,7 @@ async def test_a_non_material_version_neither_notifies_nor_asks_to_accept(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession
 ) -> None:
     accounts = await every_kind(viewers)
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     clock.advance(minutes=1)
 
     await published(client, officer, "1.1", clock().date(), material=False, summary="Typos.")
@@ -349,7 +370,7 @@ async def test_a_material_version_not_yet_in_force_asks_to_accept_from_its_date(
     client: httpx.AsyncClient, viewers: Viewers, clock: Clock
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER)
+    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     effective_on = clock().date() + timedelta(days=3)
     await published(client, officer, "2.0", effective_on, material=True)
 

@@ -138,7 +138,7 @@ async def test_the_officer_who_published_a_version_is_recorded(
     client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
 ) -> None:
     officer = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=officer)
+    token = await sign_in(db, services, clock(), staff=officer, elevated=True)
     support = await sign_in(
         db, services, clock(), staff=await create_staff(db, clock(), StaffRole.SUPPORT)
     )
