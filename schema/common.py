@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TypeVar, dataclass_transform
+import dataclasses
+from typing import Any, TypeVar, dataclass_transform
 
 import strawberry
 from strawberry.types.field import StrawberryField
@@ -42,3 +43,17 @@ def payload(cls: T) -> T:
     cls.__annotations__["user_errors"] = list[UserError]
     cls.user_errors = strawberry.field(default_factory=list)  # type: ignore[attr-defined]
     return strawberry.type(cls)
+
+
+ObjectT = TypeVar("ObjectT")
+
+
+def from_attributes(cls: type[ObjectT], source: object, **given: Any) -> ObjectT:
+    """An object of the Strawberry type `cls`: the fields `given`, and every other field read
+    off `source` (a row, or a value of `resolvers/`) under the same name."""
+    read = {
+        field.name: getattr(source, field.name)
+        for field in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if field.init and field.name not in given
+    }
+    return cls(**read, **given)
