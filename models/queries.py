@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, String, Text, func, insert, literal, or_, select
+from sqlalchemy import Select, String, Text, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.bank_card import BankCard
@@ -250,3 +251,30 @@ def data_request_queue(
             (DataRequest.due_at >= not_overdue_at) | DataRequest.status.not_in(OPEN_STATUSES)
         )
     return statement
+
+
+async def claim(
+    session: AsyncSession,
+    key: InstrumentedAttribute[Any],
+    keys: Sequence[Any],
+    until: datetime,
+    *order_by: Any,
+) -> list[Any]:
+    """Mark the rows of an outbox whose `key` is one of `keys` as claimed until `until`, so
+    that no other worker takes them meanwhile, and load them afresh in `order_by` order."""
+    if not keys:
+        return []
+    table = key.class_
+    await session.execute(
+        update(table)
+        .where(key.in_(keys))
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.scalars(
+        select(table)
+        .where(key.in_(keys))
+        .order_by(*order_by)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())

@@ -32,6 +32,7 @@ from sqlalchemy.orm import aliased
 
 from models import PrivacyEvent
 from models.database import SerializedSession
+from models.queries import claim
 from models.unit_of_work import RequestScope
 
 CLAIM = timedelta(minutes=2)
@@ -102,21 +103,7 @@ async def _claim(scope: RequestScope, now: datetime, batch_size: int) -> list[Pr
             .with_for_update(skip_locked=True, of=PrivacyEvent)
         )
         sequences = list((await db.scalars(heads)).all())
-        if not sequences:
-            return []
-        await db.execute(
-            update(PrivacyEvent)
-            .where(PrivacyEvent.sequence.in_(sequences))
-            .values(claimed_until=now + CLAIM)
-            .execution_options(synchronize_session=False)
-        )
-        rows = await db.scalars(
-            select(PrivacyEvent)
-            .where(PrivacyEvent.sequence.in_(sequences))
-            .order_by(PrivacyEvent.sequence)
-            .execution_options(populate_existing=True)
-        )
-        return list(rows.all())
+        return await claim(db, PrivacyEvent.sequence, sequences, now + CLAIM, PrivacyEvent.sequence)
 
 
 async def _post(client: httpx.AsyncClient, webhook: Webhook, event: PrivacyEvent) -> str | None:
