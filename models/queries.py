@@ -278,3 +278,15 @@ async def claim(
         .execution_options(populate_existing=True)
     )
     return list(rows.all())
+
+
+async def record_attempt(
+    session: AsyncSession, key: InstrumentedAttribute[Any], value: Any, values: dict[str, Any]
+) -> None:
+    """Write what one attempt at a claimed outbox row came to (`values`, its claim among them)."""
+    await session.execute(
+        update(key.class_)
+        .where(key == value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )

@@ -26,13 +26,13 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models import PrivacyEvent
 from models.database import SerializedSession
-from models.queries import claim
+from models.queries import claim, record_attempt
 from models.unit_of_work import RequestScope
 
 CLAIM = timedelta(minutes=2)
@@ -156,10 +156,6 @@ async def deliver_events(
                     }
                     report.retried += 1
                 async with scope.unit_of_work():
-                    await scope.session.execute(
-                        update(PrivacyEvent)
-                        .where(PrivacyEvent.sequence == event.sequence)
-                        .values(**values)
-                        .execution_options(synchronize_session=False)
-                    )
+                    key = PrivacyEvent.sequence
+                    await record_attempt(scope.session, key, event.sequence, values)
     return report

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from auth.message_limits import LIMITS, Channel, recipient_key
@@ -26,7 +26,7 @@ from auth.senders import DeliveryError, OutgoingMessage, Sender
 from auth.services import AuthServices
 from models import DeliveryStatus, MessageChannel, QueuedMessage
 from models.database import SerializedSession
-from models.queries import claim
+from models.queries import claim, record_attempt
 from models.unit_of_work import RequestScope
 
 MAX_ATTEMPTS = 8
@@ -150,12 +150,7 @@ async def _deliver_one(
             }
             report.sent += 1
     async with scope.unit_of_work():
-        await scope.session.execute(
-            update(QueuedMessage)
-            .where(QueuedMessage.id == message.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        await record_attempt(scope.session, QueuedMessage.id, message.id, values)
 
 
 async def deliver_due(
