@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, String, Text, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -26,6 +27,8 @@ from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.notification import Notification
 from models.privacy_policy import PrivacyPolicy
 from models.staff import StaffMember
+
+RowT = TypeVar("RowT")
 
 
 async def current_policy(session: AsyncSession, today: date) -> PrivacyPolicy | None:
@@ -290,3 +293,27 @@ async def record_attempt(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
+
+
+async def added_unless_taken(session: AsyncSession, row: object) -> bool:
+    """Add `row` in a savepoint, so that a unique index it breaks (another request stored
+    the same key first) undoes this alone: False then, and the row is not added."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def first_or_added(
+    session: AsyncSession, current: Select[RowT], new: Callable[[], RowT]
+) -> RowT:
+    """The row `current` selects, else `new()` added. Its unique key decides a race: when
+    another request stored the row since the look-up, that row."""
+    row = (await session.scalars(current)).first()
+    if row is None:
+        row = new()
+        if not await added_unless_taken(session, row):
+            row = (await session.scalars(current)).one()
+    return row

@@ -8,7 +8,6 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
 from auth.minors import ADULT_AGE, AgeGroup, age_group, age_on
@@ -119,18 +118,15 @@ async def set_device_permission(
     current = select(DevicePermission).where(
         DevicePermission.account_id == account.id, DevicePermission.permission == permission
     )
-    row = (await ctx.session.scalars(current)).first()
-    if row is None:
-        row = DevicePermission(
+    # The unique (account, permission) decides: when another request stored the first
+    # state since the look-up, this change applies to that row instead.
+    row = await queries.first_or_added(
+        ctx.session,
+        current,
+        lambda: DevicePermission(
             account_id=account.id, permission=permission, enabled=enabled, updated_at=now
-        )
-        # The unique (account, permission) decides: when another request stored the first
-        # state since the look-up, this change applies to that row instead.
-        try:
-            async with ctx.session.begin_nested():
-                ctx.session.add(row)
-        except IntegrityError:
-            row = (await ctx.session.scalars(current)).one()
+        ),
+    )
     row.enabled = enabled
     row.updated_at = now
     ctx.session.add(
