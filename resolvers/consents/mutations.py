@@ -39,7 +39,15 @@ from resolvers.consents.record import (
     record_consent,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import (
+    CODE_ERRORS,
+    INVALID_PHONE,
+    Refused,
+    UserError,
+    UserErrorCode,
+    on_field,
+    user_error,
+)
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 
@@ -217,11 +225,7 @@ async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiv
         )
     phone = parse_phone(given.guardian_phone)
     if phone is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "guardianPhone"))
     if errors or phone is None:
         raise Refused(*errors)
     if phone == account.phone:
@@ -277,17 +281,9 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
     guardian = parse_phone(withdrawal.guardian_phone)
     errors = []
     if minor is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "minorPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "minorPhone"))
     if guardian is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "guardianPhone"))
     if errors or minor is None or guardian is None:
         raise Refused(*errors)
     now = ctx.now()
