@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, Text, func, insert, literal, or_, select
+from sqlalchemy import Select, String, Text, func, insert, literal, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from models.account import Account, AccountKind, AccountStatus, SubAccountRole
 from models.bank_card import BankCard
@@ -25,6 +27,8 @@ from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.notification import Notification
 from models.privacy_policy import PrivacyPolicy
 from models.staff import StaffMember
+
+RowT = TypeVar("RowT")
 
 
 async def current_policy(session: AsyncSession, today: date) -> PrivacyPolicy | None:
@@ -250,3 +254,66 @@ def data_request_queue(
             (DataRequest.due_at >= not_overdue_at) | DataRequest.status.not_in(OPEN_STATUSES)
         )
     return statement
+
+
+async def claim(
+    session: AsyncSession,
+    key: InstrumentedAttribute[Any],
+    keys: Sequence[Any],
+    until: datetime,
+    *order_by: Any,
+) -> list[Any]:
+    """Mark the rows of an outbox whose `key` is one of `keys` as claimed until `until`, so
+    that no other worker takes them meanwhile, and load them afresh in `order_by` order."""
+    if not keys:
+        return []
+    table = key.class_
+    await session.execute(
+        update(table)
+        .where(key.in_(keys))
+        .values(claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    rows = await session.scalars(
+        select(table)
+        .where(key.in_(keys))
+        .order_by(*order_by)
+        .execution_options(populate_existing=True)
+    )
+    return list(rows.all())
+
+
+async def record_attempt(
+    session: AsyncSession, key: InstrumentedAttribute[Any], value: Any, values: dict[str, Any]
+) -> None:
+    """Write what one attempt at a claimed outbox row came to (`values`, its claim among them)."""
+    await session.execute(
+        update(key.class_)
+        .where(key == value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def added_unless_taken(session: AsyncSession, row: object) -> bool:
+    """Add `row` in a savepoint, so that a unique index it breaks (another request stored
+    the same key first) undoes this alone: False then, and the row is not added."""
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
+async def first_or_added(
+    session: AsyncSession, current: Select[RowT], new: Callable[[], RowT]
+) -> RowT:
+    """The row `current` selects, else `new()` added. Its unique key decides a race: when
+    another request stored the row since the look-up, that row."""
+    row = (await session.scalars(current)).first()
+    if row is None:
+        row = new()
+        if not await added_unless_taken(session, row):
+            row = (await session.scalars(current)).one()
+    return row

@@ -54,6 +54,13 @@ def on_field(error: UserError, field: str) -> UserError:
     return UserError(code=error.code, message=error.message, field=(field,))
 
 
+# What a phone number or an e-mail address that does not parse answers (`on_field` names
+# another input field).
+INVALID_PHONE = user_error(
+    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
+)
+INVALID_EMAIL = user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
+
 # What a code that fails its check answers, on the input's `code`.
 CODE_ERRORS = {
     CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),

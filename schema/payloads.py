@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-import strawberry
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
@@ -21,35 +20,32 @@ from auth.sms_codes import Issued
 from models import Account as AccountRow
 from resolvers.errors import Refused
 from schema.accounts.types import Account, account_object
-from schema.common import UserError, user_errors
+from schema.common import payload, user_errors
 
 
-@strawberry.type
+@payload
 class OkPayload:
     ok: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def done(cls) -> OkPayload:
         return cls(ok=True)
 
 
-@strawberry.type
+@payload
 class AccountPayload:
     account: Account | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, row: AccountRow) -> AccountPayload:
         return cls(account=account_object(row))
 
 
-@strawberry.type
+@payload
 class RequestSmsCodePayload:
     sent: bool = False
     retry_after_seconds: int = 0
     expires_at: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, issued: Issued) -> RequestSmsCodePayload:

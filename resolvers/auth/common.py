@@ -15,10 +15,6 @@ from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 
-INVALID_PHONE = user_error(
-    UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
-)
-
 
 def login_keys(account: Account) -> list[str]:
     """The keys of every login an account signs in with (its proven phone and address):

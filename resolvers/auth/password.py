@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Protocol
 
 from auth.contacts import looks_like_email, parse_email, parse_phone
-from auth.email_tokens import CONFIRMATION_TTL
 from auth.message_limits import address_key
 from auth.passwords import (
     PasswordCheck,
@@ -20,7 +19,6 @@ from auth.rate_limits import Limit
 from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
-    INVALID_PHONE,
     client_key,
     policy_error,
     rate_limited,
@@ -29,8 +27,17 @@ from resolvers.auth.common import (
 )
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, on_field, user_error
-from resolvers.messaging.email import CONFIRMATION_BODY, send_email_token
+from resolvers.errors import (
+    CODE_ERRORS,
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    Refused,
+    UserError,
+    UserErrorCode,
+    on_field,
+    user_error,
+)
+from resolvers.messaging.email import send_confirmation
 
 REGISTRATIONS_PER_ADDRESS = Limit("register-business-address", 10, 3600)
 INVALID_CREDENTIALS = user_error(
@@ -157,9 +164,7 @@ async def _registration_errors(
     errors: list[UserError] = []
     email = parse_email(registration.email)
     if email is None:
-        errors.append(
-            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-        )
+        errors.append(INVALID_EMAIL)
     weak = password_problem(registration.password)
     if weak is not None:
         errors.append(user_error(UserErrorCode.WEAK_PASSWORD, weak, "password"))
@@ -216,15 +221,7 @@ async def _registered(
     account.accepted_policy_version = registration.accept_policy_version
     account.accepted_policy_at = now
     account.unproven_email = email
-    refusal = await send_email_token(
-        ctx,
-        account,
-        email,
-        purpose="CONFIRM_EMAIL",
-        ttl=CONFIRMATION_TTL,
-        body=CONFIRMATION_BODY,
-        asked_by=account.id,
-    )
+    refusal = await send_confirmation(ctx, account, email)
     if refusal is not None:
         raise Refused(refusal)
     ctx.session.add(account)

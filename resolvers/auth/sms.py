@@ -11,14 +11,20 @@ from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_co
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from models.account import new_display_name
 from resolvers.auth.common import (
-    INVALID_PHONE,
     new_individual_status,
     record_failed_login,
     signed_in,
 )
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext
-from resolvers.errors import CODE_ERRORS, Refused, UserErrorCode, user_error
+from resolvers.errors import (
+    CODE_ERRORS,
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    Refused,
+    UserErrorCode,
+    user_error,
+)
 
 
 class CodeRequest(Protocol):
@@ -76,9 +82,7 @@ async def request_email_code(ctx: RequestContext, email: str) -> Issued:
     the address signs anybody in (a code for nobody's address opens nothing)."""
     address = parse_email(email)
     if address is None:
-        raise Refused(
-            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-        )
+        raise Refused(INVALID_EMAIL)
     return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 
 

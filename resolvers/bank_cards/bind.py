@@ -6,7 +6,6 @@ import uuid
 from typing import Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus, queries
 from resolvers.accounts.access import require_account
@@ -110,11 +109,8 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
     row.holder_name = submission.holder_name.strip()
     # The unique (account, card index) stays the last word: two requests binding the same
     # card at once cannot both succeed.
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(row)
-    except IntegrityError:
-        raise Refused(ALREADY_BOUND) from None
+    if not await queries.added_unless_taken(ctx.session, row):
+        raise Refused(ALREADY_BOUND)
     await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     ctx.loaders.bank_cards_by_account.clear(account.id)
     return row

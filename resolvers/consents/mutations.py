@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_phone
 from auth.minors import ADULT_AGE, AgeGroup, age_group, age_on
@@ -40,7 +39,15 @@ from resolvers.consents.record import (
     record_consent,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import (
+    CODE_ERRORS,
+    INVALID_PHONE,
+    Refused,
+    UserError,
+    UserErrorCode,
+    on_field,
+    user_error,
+)
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 
@@ -119,18 +126,15 @@ async def set_device_permission(
     current = select(DevicePermission).where(
         DevicePermission.account_id == account.id, DevicePermission.permission == permission
     )
-    row = (await ctx.session.scalars(current)).first()
-    if row is None:
-        row = DevicePermission(
+    # The unique (account, permission) decides: when another request stored the first
+    # state since the look-up, this change applies to that row instead.
+    row = await queries.first_or_added(
+        ctx.session,
+        current,
+        lambda: DevicePermission(
             account_id=account.id, permission=permission, enabled=enabled, updated_at=now
-        )
-        # The unique (account, permission) decides: when another request stored the first
-        # state since the look-up, this change applies to that row instead.
-        try:
-            async with ctx.session.begin_nested():
-                ctx.session.add(row)
-        except IntegrityError:
-            row = (await ctx.session.scalars(current)).one()
+        ),
+    )
     row.enabled = enabled
     row.updated_at = now
     ctx.session.add(
@@ -221,11 +225,7 @@ async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiv
         )
     phone = parse_phone(given.guardian_phone)
     if phone is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "guardianPhone"))
     if errors or phone is None:
         raise Refused(*errors)
     if phone == account.phone:
@@ -285,17 +285,9 @@ def _phone_errors(withdrawal: GuardianWithdrawal) -> tuple[list[UserError], str 
     guardian = parse_phone(withdrawal.guardian_phone)
     errors = []
     if withdrawal.minor_phone is not None and minor is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "minorPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "minorPhone"))
     if guardian is None:
-        errors.append(
-            user_error(
-                UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "guardianPhone"
-            )
-        )
+        errors.append(on_field(INVALID_PHONE, "guardianPhone"))
     return errors, minor, guardian
 
 

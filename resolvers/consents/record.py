@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from models import (
     Account,
@@ -116,22 +115,19 @@ async def record_consent(
     # events takes, so none waits for another in a circle.
     await queries.lock_account(ctx.session, account.id)
     current = select(Consent).where(Consent.account_id == account.id, Consent.purpose == purpose)
-    consent = (await ctx.session.scalars(current)).first()
-    if consent is None:
-        consent = Consent(
+    # The unique (account, purpose) decides: when another request stored the first state
+    # since the look-up, this change applies to that row instead.
+    consent = await queries.first_or_added(
+        ctx.session,
+        current,
+        lambda: Consent(
             account_id=account.id,
             purpose=purpose,
             granted=granted,
             policy_version=version,
             updated_at=now,
-        )
-        # The unique (account, purpose) decides: when another request stored the first
-        # state since the look-up, this change applies to that row instead.
-        try:
-            async with ctx.session.begin_nested():
-                ctx.session.add(consent)
-        except IntegrityError:
-            consent = (await ctx.session.scalars(current)).one()
+        ),
+    )
     consent.granted = granted
     consent.policy_version = version
     consent.updated_at = now

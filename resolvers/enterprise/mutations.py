@@ -23,7 +23,14 @@ from models import (
 from resolvers.accounts.access import require_step_up
 from resolvers.accounts.erasure import erase_account
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import (
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    Refused,
+    UserError,
+    UserErrorCode,
+    user_error,
+)
 from resolvers.global_id import key_of
 from resolvers.messaging.email import send_email_token
 
@@ -142,14 +149,10 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> Account
     errors = [e for e in (_name_error(new.display_name),) if e]
     email = parse_email(new.email)
     if email is None:
-        errors.append(
-            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-        )
+        errors.append(INVALID_EMAIL)
     phone = parse_phone(new.phone)
     if phone is None:
-        errors.append(
-            user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
-        )
+        errors.append(INVALID_PHONE)
     problem = password_problem(new.password)
     if problem is not None:
         errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))

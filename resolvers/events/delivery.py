@@ -27,12 +27,13 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import aliased
 
 from models import PrivacyEvent
 from models.database import SerializedSession
+from models.queries import claim, record_attempt
 from models.unit_of_work import RequestScope
 
 CLAIM = timedelta(minutes=2)
@@ -103,21 +104,7 @@ async def _claim(scope: RequestScope, now: datetime, batch_size: int) -> list[Pr
             .with_for_update(skip_locked=True, of=PrivacyEvent)
         )
         sequences = list((await db.scalars(heads)).all())
-        if not sequences:
-            return []
-        await db.execute(
-            update(PrivacyEvent)
-            .where(PrivacyEvent.sequence.in_(sequences))
-            .values(claimed_until=now + CLAIM)
-            .execution_options(synchronize_session=False)
-        )
-        rows = await db.scalars(
-            select(PrivacyEvent)
-            .where(PrivacyEvent.sequence.in_(sequences))
-            .order_by(PrivacyEvent.sequence)
-            .execution_options(populate_existing=True)
-        )
-        return list(rows.all())
+        return await claim(db, PrivacyEvent.sequence, sequences, now + CLAIM, PrivacyEvent.sequence)
 
 
 async def _post(client: httpx.AsyncClient, webhook: Webhook, event: PrivacyEvent) -> str | None:
@@ -177,10 +164,6 @@ async def deliver_events(
                     }
                     report.retried += 1
                 async with scope.unit_of_work():
-                    await scope.session.execute(
-                        update(PrivacyEvent)
-                        .where(PrivacyEvent.sequence == event.sequence)
-                        .values(**values)
-                        .execution_options(synchronize_session=False)
-                    )
+                    key = PrivacyEvent.sequence
+                    await record_attempt(scope.session, key, event.sequence, values)
     return report

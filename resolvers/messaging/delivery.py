@@ -27,6 +27,7 @@ from auth.senders import DeliveryError, OutgoingMessage, Sender
 from auth.services import AuthServices
 from models import DeliveryStatus, MessageChannel, QueuedMessage
 from models.database import SerializedSession
+from models.queries import claim, record_attempt
 from models.unit_of_work import RequestScope
 
 MAX_ATTEMPTS = 8
@@ -85,6 +86,7 @@ async def _count(limiter: RateLimiter, limits: list[tuple[Limit, str]]) -> None:
 
 async def _claim(scope: RequestScope, now: datetime, batch_size: int) -> list[QueuedMessage]:
     db = scope.session
+    order = (QueuedMessage.next_attempt_at, QueuedMessage.created_at, QueuedMessage.id)
     async with scope.unit_of_work():
         due = (
             select(QueuedMessage.id)
@@ -93,26 +95,12 @@ async def _claim(scope: RequestScope, now: datetime, batch_size: int) -> list[Qu
                 QueuedMessage.next_attempt_at <= now,
                 or_(QueuedMessage.claimed_until.is_(None), QueuedMessage.claimed_until <= now),
             )
-            .order_by(QueuedMessage.next_attempt_at, QueuedMessage.created_at, QueuedMessage.id)
+            .order_by(*order)
             .limit(batch_size)
             .with_for_update(skip_locked=True)
         )
         ids = list((await db.scalars(due)).all())
-        if not ids:
-            return []
-        await db.execute(
-            update(QueuedMessage)
-            .where(QueuedMessage.id.in_(ids))
-            .values(claimed_until=now + CLAIM)
-            .execution_options(synchronize_session=False)
-        )
-        rows = await db.scalars(
-            select(QueuedMessage)
-            .where(QueuedMessage.id.in_(ids))
-            .order_by(QueuedMessage.next_attempt_at, QueuedMessage.created_at, QueuedMessage.id)
-            .execution_options(populate_existing=True)
-        )
-        return list(rows.all())
+        return await claim(db, QueuedMessage.id, ids, now + CLAIM, *order)
 
 
 async def _still_ours(
@@ -183,12 +171,7 @@ async def _deliver_one(
             }
             report.sent += 1
     async with scope.unit_of_work():
-        await scope.session.execute(
-            update(QueuedMessage)
-            .where(QueuedMessage.id == message.id)
-            .values(**values)
-            .execution_options(synchronize_session=False)
-        )
+        await record_attempt(scope.session, QueuedMessage.id, message.id, values)
 
 
 async def deliver_due(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from auth.email_tokens import new_token
+from auth.email_tokens import CONFIRMATION_TTL, new_token
 from auth.message_limits import account_key, may_send
 from auth.senders import OutgoingMessage
 from models import Account
@@ -78,3 +78,18 @@ async def send_email_token(
 CONFIRMATION_BODY = (
     "Confirm this address for your account with the token below within 24 hours.\n\n{token}\n"
 )
+
+
+async def send_confirmation(
+    ctx: RequestContext, account: Account, address: str
+) -> UserError | None:
+    """Mail the token that proves `address` the account's own, as the account asked."""
+    return await send_email_token(
+        ctx,
+        account,
+        address,
+        purpose="CONFIRM_EMAIL",
+        ttl=CONFIRMATION_TTL,
+        body=CONFIRMATION_BODY,
+        asked_by=account.id,
+    )

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError
-
 from models import (
     Account,
     ConsentPurpose,
@@ -83,11 +81,8 @@ async def publish_privacy_policy(ctx: RequestContext, new: NewPolicy) -> Privacy
     )
     # The unique version decides, not the look-up above: two officers publishing the same
     # version at once cannot both succeed.
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(policy)
-    except IntegrityError:
-        raise Refused(VERSION_TAKEN) from None
+    if not await queries.added_unless_taken(ctx.session, policy):
+        raise Refused(VERSION_TAKEN)
     ctx.loaders.policy_versions.forget()
     await record(
         ctx,

@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from models import (
     ANSWER_WITHIN,
@@ -138,11 +137,8 @@ async def submit_data_request(ctx: RequestContext, submission: Submission) -> Da
     now = ctx.now()
     request = new_request(submission, account.id, RequestOrigin.ACCOUNT, now)
     # The unique index of open requests decides when two submissions race.
-    try:
-        async with ctx.session.begin_nested():
-            ctx.session.add(request)
-    except IntegrityError:
-        raise Refused(ALREADY_OPEN) from None
+    if not await queries.added_unless_taken(ctx.session, request):
+        raise Refused(ALREADY_OPEN)
     await _notify(
         ctx, request, f"We received your request and will answer by {request.due_at.date()}."
     )

@@ -11,7 +11,6 @@ from sqlalchemy.exc import IntegrityError
 
 from auth.contacts import parse_email, parse_phone
 from auth.email_tokens import (
-    CONFIRMATION_TTL,
     TOKEN_TRIES,
     TOKEN_TRIES_PER_CLIENT,
     find_token,
@@ -22,8 +21,16 @@ from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.context import RequestContext
-from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
-from resolvers.messaging.email import CONFIRMATION_BODY, send_email, send_email_token
+from resolvers.errors import (
+    CODE_ERRORS,
+    INVALID_EMAIL,
+    INVALID_PHONE,
+    Refused,
+    UserError,
+    UserErrorCode,
+    user_error,
+)
+from resolvers.messaging.email import send_confirmation, send_email
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 
 INVALID_TOKEN = user_error(UserErrorCode.INVALID_CODE, "This token is not valid.", "token")
@@ -44,9 +51,7 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
     account = require_account(ctx)
     parsed = parse_phone(phone)
     if parsed is None:
-        raise Refused(
-            user_error(UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone")
-        )
+        raise Refused(INVALID_PHONE)
     require_step_up(ctx)
     now = ctx.now()
     # The code first: only the phone's holder learns whether it is taken.
@@ -89,9 +94,7 @@ async def bind_email(ctx: RequestContext, email: str) -> None:
     account = require_account(ctx)
     parsed = parse_email(email)
     if parsed is None:
-        raise Refused(
-            user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
-        )
+        raise Refused(INVALID_EMAIL)
     # An address is a way to sign in: binding one is never left to a stolen token.
     require_step_up(ctx)
     if await queries.email_taken(ctx.session, parsed, by_other_than=account.id):
@@ -104,15 +107,7 @@ async def bind_email(ctx: RequestContext, email: str) -> None:
             asked_by=account.id,
         )
     else:
-        refusal = await send_email_token(
-            ctx,
-            account,
-            parsed,
-            purpose="CONFIRM_EMAIL",
-            ttl=CONFIRMATION_TTL,
-            body=CONFIRMATION_BODY,
-            asked_by=account.id,
-        )
+        refusal = await send_confirmation(ctx, account, parsed)
     if refusal is not None:
         raise Refused(refusal)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 
@@ -30,6 +30,8 @@ from resolvers.verifications.validation import (
     parse_id_number,
     verification_code_valid,
 )
+
+Verification = TypeVar("Verification", RealNameVerification, StudentVerification)
 
 NAME_LIMIT = 50
 TEXT_LIMIT = 100
@@ -71,6 +73,19 @@ def _id_number(ctx: RequestContext, raw: str) -> IdNumber | UserError:
     return parsed
 
 
+def _identity_checked(
+    ctx: RequestContext, submission: RealNameSubmission
+) -> tuple[list[UserError], IdNumber | UserError]:
+    """What both verifications check first, in this order: the separate consent, the name
+    and the ID number; the faults found, and the ID number parsed (or its fault)."""
+    consent, name = _consent_error(submission.separate_consent), _name_error(submission.real_name)
+    errors = [e for e in (consent, name) if e]
+    parsed = _id_number(ctx, submission.id_number)
+    if isinstance(parsed, UserError):
+        errors.append(parsed)
+    return errors, parsed
+
+
 async def _verify(
     ctx: RequestContext, request: VerificationRequest
 ) -> tuple[VerificationStatus, str | None]:
@@ -85,7 +100,7 @@ async def _verify(
 
 async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) -> Account:
     account = require_account(ctx)
-    real_name, id_number = submission.real_name, submission.id_number
+    real_name = submission.real_name
     if account.phone is None and account.email_verified_at is None:
         raise Refused(
             user_error(
@@ -93,10 +108,7 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
                 "Bind a phone or confirm an e-mail address before real-name verification.",
             )
         )
-    errors = [e for e in (_consent_error(submission.separate_consent), _name_error(real_name)) if e]
-    parsed = _id_number(ctx, id_number)
-    if isinstance(parsed, UserError):
-        errors.append(parsed)
+    errors, parsed = _identity_checked(ctx, submission)
     if errors or isinstance(parsed, UserError):
         raise Refused(*errors)
     refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
@@ -131,21 +143,7 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
         ctx,
         VerificationRequest(kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value),
     )
-    now = ctx.now()
-    row = (
-        await ctx.session.scalars(
-            select(RealNameVerification).where(RealNameVerification.account_id == account.id)
-        )
-    ).first()
-    if row is None:
-        row = RealNameVerification(account_id=account.id)
-        ctx.session.add(row)
-    row.status = status
-    row.real_name = real_name.strip()
-    row.id_number = parsed.value
-    row.submitted_at = now
-    row.verified_at = now if status is VerificationStatus.VERIFIED else None
-    row.rejection_reason = reason
+    await _submitted(ctx, RealNameVerification, account, real_name, parsed, status, reason)
     if account.kind is AccountKind.INDIVIDUAL:
         account.birth_date = parsed.birth_date
     # An individual of 14 to 17 waits for a guardian; a business, an enterprise or a
@@ -163,22 +161,44 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
     return account
 
 
+async def _submitted(
+    ctx: RequestContext,
+    model: type[Verification],
+    account: Account,
+    real_name: str,
+    id_number: IdNumber,
+    status: VerificationStatus,
+    reason: str | None,
+) -> Verification:
+    """The account's one verification of this kind, now holding the latest submission."""
+    statement = select(model).where(model.account_id == account.id)
+    row = (await ctx.session.scalars(statement)).first()
+    if row is None:
+        row = model(account_id=account.id)
+        ctx.session.add(row)
+    now = ctx.now()
+    row.status = status
+    row.real_name = real_name.strip()
+    row.id_number = id_number.value
+    row.submitted_at = now
+    row.verified_at = now if status is VerificationStatus.VERIFIED else None
+    row.rejection_reason = reason
+    return row
+
+
 async def _has_guardian_consent(ctx: RequestContext, account: Account) -> bool:
     statement = select(GuardianConsent.id).where(GuardianConsent.account_id == account.id)
     return (await ctx.session.scalar(statement)) is not None
 
 
-class StudentSubmission(Protocol):
-    """What student verification takes (the mutation's input has these fields)."""
+class StudentSubmission(RealNameSubmission, Protocol):
+    """What student verification takes as well (the mutation's input has these fields)."""
 
-    real_name: str
-    id_number: str
     verification_code: str
     school: str
     major: str
     enrolled_on: date
     graduates_on: date
-    separate_consent: bool
 
 
 async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> Account:
@@ -189,14 +209,7 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
                 UserErrorCode.KIND_NOT_ALLOWED, "Only individual accounts verify as students."
             )
         )
-    errors = [
-        e
-        for e in (_consent_error(submission.separate_consent), _name_error(submission.real_name))
-        if e
-    ]
-    parsed = _id_number(ctx, submission.id_number)
-    if isinstance(parsed, UserError):
-        errors.append(parsed)
+    errors, parsed = _identity_checked(ctx, submission)
     for name, value in (("school", submission.school), ("major", submission.major)):
         if not 1 <= len(value.strip()) <= TEXT_LIMIT:
             errors.append(
@@ -243,26 +256,14 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
             verification_code=submission.verification_code,
         ),
     )
-    now = ctx.now()
-    row = (
-        await ctx.session.scalars(
-            select(StudentVerification).where(StudentVerification.account_id == account.id)
-        )
-    ).first()
-    if row is None:
-        row = StudentVerification(account_id=account.id)
-        ctx.session.add(row)
-    row.status = status
-    row.real_name = submission.real_name.strip()
-    row.id_number = parsed.value
+    row = await _submitted(
+        ctx, StudentVerification, account, submission.real_name, parsed, status, reason
+    )
     row.verification_code = submission.verification_code
     row.school = submission.school.strip()
     row.major = submission.major.strip()
     row.enrolled_on = submission.enrolled_on
     row.graduates_on = submission.graduates_on
-    row.submitted_at = now
-    row.verified_at = now if status is VerificationStatus.VERIFIED else None
-    row.rejection_reason = reason
     await ctx.session.flush()
     ctx.loaders.student_by_account.clear(account.id)
     return account

@@ -41,6 +41,7 @@ from resolvers.rights import requests as rights_requests
 from schema.access import readable_by
 from schema.auth.types import LoginEvent, Session, StaffMember
 from schema.bank_cards.types import BankCard
+from schema.common import from_attributes
 from schema.consents.types import (
     Consent,
     DevicePermission,
@@ -90,14 +91,7 @@ class AccessLogEntry:
 
     @classmethod
     def from_row(cls, row: AccessLogRow) -> AccessLogEntry:
-        return cls(
-            at=row.created_at,
-            actor_kind=row.actor_kind,
-            actor_name=row.actor_name,
-            field=row.field,
-            reason=row.reason,
-            clear=row.clear,
-        )
+        return from_attributes(cls, row, at=row.created_at)
 
 
 @strawberry.type(name="AccessLogEdge", description="An entry of the access log.")
@@ -400,12 +394,7 @@ class PublicProfile(Node):
 
     @classmethod
     def of(cls, row: AccountRow) -> PublicProfile:
-        return cls(
-            id=strawberry.ID(to_global_id("PublicProfile", row.id)),
-            kind=row.kind,
-            display_name=row.display_name,
-            avatar_url=row.avatar_url,
-        )
+        return from_attributes(cls, row, id=strawberry.ID(to_global_id("PublicProfile", row.id)))
 
     @classmethod
     async def resolve_nodes(

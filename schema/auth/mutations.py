@@ -11,7 +11,7 @@ from resolvers.auth import password, sessions, sms, staff, wechat, wechat_step_u
 from resolvers.auth.results import SignedIn
 from resolvers.global_id import key_of
 from schema.accounts.types import Account, account_object
-from schema.common import UserError
+from schema.common import payload
 from schema.context import Info
 from schema.payloads import OkPayload, RequestSmsCodePayload
 
@@ -110,7 +110,7 @@ class RevokeSessionInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@payload
 class AuthPayload:
     access_token: str | None = None
     refresh_token: str | None = None
@@ -125,7 +125,6 @@ class AuthPayload:
             "(setPassword)."
         ),
     )
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, signed: SignedIn) -> AuthPayload:
@@ -139,10 +138,9 @@ class AuthPayload:
         )
 
 
-@strawberry.type
+@payload
 class ElevateSessionPayload:
     elevated_until: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -6,7 +6,7 @@ from resolvers.accounts.access import require_account
 from resolvers.bank_cards import bind
 from resolvers.global_id import key_of
 from schema.bank_cards.types import BankCard
-from schema.common import UserError
+from schema.common import payload
 from schema.context import Info
 from schema.payloads import OkPayload
 
@@ -26,10 +26,9 @@ class UnbindBankCardInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@payload
 class BankCardPayload:
     bank_card: BankCard | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

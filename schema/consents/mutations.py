@@ -6,7 +6,7 @@ import strawberry
 
 from models import ConsentPurpose, DevicePermissionKind
 from resolvers.consents import mutations as use_cases
-from schema.common import UserError
+from schema.common import payload
 from schema.consents.types import Consent, DevicePermission
 from schema.context import Info
 from schema.payloads import AccountPayload, OkPayload
@@ -18,11 +18,10 @@ class SetConsentInput:
     granted: bool
 
 
-@strawberry.type
+@payload
 class ConsentPayload:
     consent: Consent | None = None
     erased: list[str] = strawberry.field(default_factory=list)
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -31,10 +30,9 @@ class SetDevicePermissionInput:
     enabled: bool
 
 
-@strawberry.type
+@payload
 class DevicePermissionPayload:
     device_permission: DevicePermission | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -57,10 +55,9 @@ class WithdrawGuardianConsentInput:
     code: str = strawberry.field(description="A GUARDIAN_CONSENT code sent to guardianPhone.")
 
 
-@strawberry.type
+@payload
 class WithdrawGuardianConsentPayload:
     withdrawn: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -68,10 +65,9 @@ class RecordSearchInput:
     query: str
 
 
-@strawberry.type
+@payload
 class RecordSearchPayload:
     recorded: bool = False
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -16,6 +16,7 @@ from resolvers.consents.record import ConsentState
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from resolvers.policies.status import PolicyStatus as PolicyStatusValue
+from schema.common import from_attributes
 from schema.enums import AccountStatus
 from schema.sensitive import Sensitive
 
@@ -100,11 +101,7 @@ class PolicyStatus:
 
     @classmethod
     def of(cls, value: PolicyStatusValue) -> PolicyStatus:
-        return cls(
-            accepted_version=value.accepted_version,
-            current_version=value.current_version,
-            must_accept=value.must_accept,
-        )
+        return from_attributes(cls, value)
 
 
 @strawberry.type
@@ -118,14 +115,7 @@ class Notification:
 
     @classmethod
     def of(cls, row: NotificationRow) -> Notification:
-        return cls(
-            id=strawberry.ID(to_global_id("Notification", row.id)),
-            kind=row.kind,
-            title=row.title,
-            body=row.body,
-            created_at=row.created_at,
-            read_at=row.read_at,
-        )
+        return from_attributes(cls, row, id=strawberry.ID(to_global_id("Notification", row.id)))
 
 
 @strawberry.type

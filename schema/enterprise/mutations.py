@@ -8,7 +8,7 @@ from models import Account as AccountRow
 from models import AccountStatus, EnterprisePermission, SubAccountRole
 from resolvers.enterprise import mutations as use_cases
 from schema.accounts.types import SubAccount, account_global_id
-from schema.common import UserError
+from schema.common import payload
 from schema.context import Info
 from schema.payloads import OkPayload
 
@@ -42,10 +42,9 @@ class DeleteSubAccountInput:
     id: strawberry.ID
 
 
-@strawberry.type
+@payload
 class SubAccountPayload:
     sub_account: SubAccount | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
     @classmethod
     def of(cls, row: AccountRow) -> SubAccountPayload:

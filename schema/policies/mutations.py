@@ -6,7 +6,7 @@ import strawberry
 
 from models import ConsentPurpose
 from resolvers.policies import publish
-from schema.common import UserError
+from schema.common import payload
 from schema.context import Info
 from schema.payloads import AccountPayload
 from schema.policies.types import PrivacyPolicy
@@ -35,10 +35,9 @@ class PublishPrivacyPolicyInput:
     )
 
 
-@strawberry.type
+@payload
 class PrivacyPolicyPayload:
     privacy_policy: PrivacyPolicy | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from models import ConsentPurpose
 from models import PrivacyPolicy as PolicyRow
 from resolvers.policies import publish
 from schema.auth.types import StaffMember
+from schema.common import from_attributes
 from schema.context import Info
 
 
@@ -33,13 +34,5 @@ class PrivacyPolicy:
 
     @classmethod
     def from_row(cls, row: PolicyRow) -> PrivacyPolicy:
-        return cls(
-            version=row.version,
-            effective_on=row.effective_on,
-            published_at=row.published_at,
-            material=row.material,
-            summary_of_changes=row.summary_of_changes,
-            body=row.body,
-            affected_purposes=[ConsentPurpose(value) for value in row.affected_purposes],
-            row=row,
-        )
+        purposes = [ConsentPurpose(value) for value in row.affected_purposes]
+        return from_attributes(cls, row, affected_purposes=purposes, row=row)

@@ -9,6 +9,7 @@ from resolvers.privacy.inventory import DataCategory as CategoryValue
 from resolvers.privacy.inventory import DataRecipient as RecipientValue
 from resolvers.privacy.inventory import LegalBasis
 from resolvers.privacy.inventory import PrivacyContact as ContactValue
+from schema.common import from_attributes
 
 strawberry.enum(LegalBasis, name="LegalBasis")
 
@@ -31,17 +32,7 @@ class DataCategory:
 
     @classmethod
     def of(cls, value: CategoryValue) -> DataCategory:
-        return cls(
-            key=value.key,
-            name=value.name,
-            description=value.description,
-            purpose=value.purpose,
-            legal_basis=value.legal_basis,
-            sensitive=value.sensitive,
-            consent_purpose=value.consent_purpose,
-            retention_days=value.retention_days,
-            retention=value.retention,
-        )
+        return from_attributes(cls, value)
 
 
 @strawberry.type(description="A partner or SDK that receives personal information.")
@@ -54,13 +45,7 @@ class DataRecipient:
 
     @classmethod
     def of(cls, value: RecipientValue) -> DataRecipient:
-        return cls(
-            name=value.name,
-            kind=value.kind,
-            purpose=value.purpose,
-            data_categories=list(value.data_categories),
-            requires_separate_consent=value.requires_separate_consent,
-        )
+        return from_attributes(cls, value, data_categories=list(value.data_categories))
 
 
 @strawberry.type(
@@ -79,12 +64,4 @@ class PrivacyContact:
 
     @classmethod
     def of(cls, value: ContactValue) -> PrivacyContact:
-        return cls(
-            organisation=value.organisation,
-            email=value.email,
-            phone=value.phone,
-            address=value.address,
-            officer_name=value.officer_name,
-            officer_email=value.officer_email,
-            regulator=value.regulator,
-        )
+        return from_attributes(cls, value)

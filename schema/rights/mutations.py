@@ -20,18 +20,17 @@ from models import (
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES
-from schema.common import UserError
+from schema.common import payload
 from schema.consents.types import Consent
 from schema.context import Info
 from schema.payloads import OkPayload, RequestSmsCodePayload
 from schema.rights.types import DataRequest, SecurityIncident
 
 
-@strawberry.type
+@payload
 class ExportMyDataPayload:
     export: JSON | None = None
     generated_at: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -47,10 +46,9 @@ class SubmitDataRequestInput:
     )
 
 
-@strawberry.type
+@payload
 class DataRequestPayload:
     data_request: DataRequest | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -84,13 +82,12 @@ class SubmitVerifiedDataRequestInput:
     purposes: list[ConsentPurpose] | None = None
 
 
-@strawberry.type
+@payload
 class VerifiedDataRequestPayload:
     reference: strawberry.ID | None = strawberry.field(
         default=None, description="The request's ID, to quote when writing to us."
     )
     due_at: datetime | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -128,10 +125,9 @@ class LiftRestrictionInput:
     purpose: ConsentPurpose
 
 
-@strawberry.type
+@payload
 class LiftRestrictionPayload:
     consent: Consent | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.input
@@ -157,11 +153,10 @@ class RecordSecurityIncidentInput:
     )
 
 
-@strawberry.type
+@payload
 class SecurityIncidentPayload:
     notified: int = 0
     security_incident: SecurityIncident | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type

@@ -10,6 +10,7 @@ from models import Account as AccountRow
 from models import IdentityProvider, SensitiveKind
 from models import ThirdPartyIdentity as IdentityRow
 from resolvers.masking.reveal import SensitiveValue
+from schema.common import from_attributes
 from schema.sensitive import Sensitive
 
 strawberry.enum(IdentityProvider, name="IdentityProvider")
@@ -25,13 +26,7 @@ class Profile:
 
     @classmethod
     def from_row(cls, row: AccountRow) -> Profile:
-        return cls(
-            bio=row.bio,
-            industry=row.industry,
-            position=row.position,
-            company_size=row.company_size,
-            needs=list(row.needs or []),
-        )
+        return from_attributes(cls, row, needs=list(row.needs or []))
 
 
 @strawberry.type

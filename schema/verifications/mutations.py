@@ -5,7 +5,7 @@ from datetime import date
 import strawberry
 
 from resolvers.verifications import submit
-from schema.common import UserError
+from schema.common import payload
 from schema.context import Info
 from schema.verifications.types import Verifications
 
@@ -29,10 +29,9 @@ class SubmitStudentVerificationInput:
     separate_consent: bool
 
 
-@strawberry.type
+@payload
 class VerificationPayload:
     verifications: Verifications | None = None
-    user_errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
