@@ -49,7 +49,13 @@ from tests.conftest import Clock
 from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
-from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, error, without_locations
+from tests.support.assertions import (
+    EMPTY_PROFILE,
+    STEP_UP_REQUIRED,
+    USER_ERRORS,
+    error,
+    without_locations,
+)
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -586,13 +592,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
                 "avatarUrl": None,
                 "phone": None,
                 "email": None,
-                "profile": {
-                    "bio": None,
-                    "industry": None,
-                    "position": None,
-                    "companySize": None,
-                    "needs": [],
-                },
+                "profile": EMPTY_PROFILE,
                 "identities": [],
                 "bankCards": [],
                 "verifications": {"realName": None},
