@@ -11,8 +11,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from http.server import ThreadingHTTPServer
 
 import pytest
 
@@ -25,6 +24,7 @@ from auth.identity_verifier import (
     VerificationRequest,
     VerificationUnavailable,
 )
+from tests.support.loopback import Received, RecordingHandler, serving
 
 NAME = "张三丰"
 ID_NUMBER = "11010519491231002X"
@@ -69,13 +69,6 @@ def test_a_request_does_not_show_personal_data_in_its_repr() -> None:
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
 class ProviderStub:
     """Answers every POST with ``status`` and ``answer`` (``None``: hang up instead).
 
@@ -107,17 +100,11 @@ class _Server(ThreadingHTTPServer):
 def provider() -> Iterator[ProviderStub]:
     stub: ProviderStub
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(RecordingHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = self.rfile.read(length)
-            stub.received.append(
-                Received(
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=body,
-                )
-            )
+            received = self.received()
+            body = received.body
+            stub.received.append(received)
             if stub.stall:
                 stub.release.wait(timeout=5)
             if stub.answer is None:
@@ -136,20 +123,13 @@ def provider() -> Iterator[ProviderStub]:
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up waiting
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            """Keep the test output quiet."""
-
     server = _Server(("127.0.0.1", 0), Handler)
     stub = ProviderStub(server=server)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
-        yield stub
-    finally:
-        stub.release.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serving(server):
+        try:
+            yield stub
+        finally:
+            stub.release.set()
 
 
 @pytest.fixture

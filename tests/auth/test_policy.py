@@ -130,8 +130,20 @@ def test_expected_table_covers_every_kind_and_relation() -> None:
     assert len(_cases()) == len(SensitiveKind) * len(Relation) * 8
 
 
+# The cases most easily misread in the table, each under its own name:
+# (kind, relation, reveal, elevated, open request) and the decision.
+NAMED_CASES = {
+    "staff_reveal_without_open_request_is_forbidden_even_when_elevated": (K.PHONE, R.STAFF, True, True, False, Decision.FORBIDDEN),
+    "self_reveal_without_step_up_requires_it": (K.ID_NUMBER, R.SELF, True, False, False, Decision.STEP_UP_REQUIRED),
+    "bank_card_is_never_clear_even_for_its_elevated_owner": (K.BANK_CARD, R.SELF, True, True, True, Decision.MASKED),
+    "staff_read_nothing_masked_without_a_request_that_needs_the_kind": (K.SEARCH_QUERY, R.STAFF, False, True, False, Decision.FORBIDDEN),
+    "the_holder_reads_what_they_typed_as_it_is": (K.SEARCH_QUERY, R.SELF, False, False, False, Decision.OWN),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    ("kind", "relation", "reveal", "elevated", "open_request", "expected"), _cases()
+    ("kind", "relation", "reveal", "elevated", "open_request", "expected"),
+    _cases() + [pytest.param(*case, id=name) for name, case in NAMED_CASES.items()],
 )
 def test_decide(
     kind: SensitiveKind,
@@ -146,63 +158,3 @@ def test_decide(
     )
 
     assert decision is expected
-
-
-def test_staff_reveal_without_open_request_is_forbidden_even_when_elevated() -> None:
-    decision = decide(
-        SensitiveKind.PHONE,
-        Relation.STAFF,
-        reveal=True,
-        elevated=True,
-        open_data_request=False,
-    )
-
-    assert decision is Decision.FORBIDDEN
-
-
-def test_self_reveal_without_step_up_requires_it() -> None:
-    decision = decide(
-        SensitiveKind.ID_NUMBER,
-        Relation.SELF,
-        reveal=True,
-        elevated=False,
-        open_data_request=False,
-    )
-
-    assert decision is Decision.STEP_UP_REQUIRED
-
-
-def test_bank_card_is_never_clear_even_for_its_elevated_owner() -> None:
-    decision = decide(
-        SensitiveKind.BANK_CARD,
-        Relation.SELF,
-        reveal=True,
-        elevated=True,
-        open_data_request=True,
-    )
-
-    assert decision is Decision.MASKED
-
-
-def test_staff_read_nothing_masked_without_a_request_that_needs_the_kind() -> None:
-    decision = decide(
-        SensitiveKind.SEARCH_QUERY,
-        Relation.STAFF,
-        reveal=False,
-        elevated=True,
-        open_data_request=False,
-    )
-
-    assert decision is Decision.FORBIDDEN
-
-
-def test_the_holder_reads_what_they_typed_as_it_is() -> None:
-    decision = decide(
-        SensitiveKind.SEARCH_QUERY,
-        Relation.SELF,
-        reveal=False,
-        elevated=False,
-        open_data_request=False,
-    )
-
-    assert decision is Decision.OWN

@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -24,6 +24,7 @@ from auth.senders import (
     Outbox,
     OutgoingMessage,
 )
+from tests.support.loopback import Received, RecordingHandler, serving
 
 PHONE = "+8613812345678"
 EMAIL = "someone@example.com"
@@ -163,13 +164,6 @@ async def test_console_sender_records_in_the_outbox_and_logs_nothing_sensitive(
 
 
 @dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
 class ProviderStub:
     """A real HTTP server on a free loopback port, answering ``status`` to every POST."""
 
@@ -187,16 +181,9 @@ class ProviderStub:
 def provider() -> Iterator[ProviderStub]:
     stub: ProviderStub
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(RecordingHandler):
         def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            stub.received.append(
-                Received(
-                    path=self.path,
-                    headers={k.lower(): v for k, v in self.headers.items()},
-                    body=self.rfile.read(length),
-                )
-            )
+            stub.received.append(self.received())
             answer = b'{"ok": true}'
             self.send_response(stub.status)
             self.send_header("Content-Type", "application/json")
@@ -204,19 +191,10 @@ def provider() -> Iterator[ProviderStub]:
             self.end_headers()
             self.wfile.write(answer)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            """Keep the test output quiet."""
-
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     stub = ProviderStub(server=server)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield stub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

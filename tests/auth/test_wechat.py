@@ -211,24 +211,24 @@ async def test_reused_code(fake: FakeWechat, wechat: WechatClient) -> None:
     assert code not in str(caught.value)
 
 
-async def test_wrong_appid(fake: FakeWechat) -> None:
-    wechat = in_process(fake, app_id="wx-someone-else")
+@pytest.mark.parametrize(
+    ("overrides", "errcode", "message"),
+    [
+        ({"app_id": "wx-someone-else"}, 40013, "errcode 40013 (invalid appid)"),
+        ({"app_secret": "not-the-secret"}, 40125, "errcode 40125 (invalid appsecret)"),
+    ],
+    ids=["wrong_appid", "wrong_secret"],
+)
+async def test_wrong_app_credentials(
+    fake: FakeWechat, overrides: dict[str, str], errcode: int, message: str
+) -> None:
+    wechat = in_process(fake, **overrides)
 
     with pytest.raises(WechatError) as caught:
         await wechat.fetch_profile(fake.issue_code(ALICE))
 
-    assert caught.value.errcode == 40013
-    assert str(caught.value) == "WeChat token exchange failed: errcode 40013 (invalid appid)"
-
-
-async def test_wrong_secret(fake: FakeWechat) -> None:
-    wechat = in_process(fake, app_secret="not-the-secret")
-
-    with pytest.raises(WechatError) as caught:
-        await wechat.fetch_profile(fake.issue_code(ALICE))
-
-    assert caught.value.errcode == 40125
-    assert str(caught.value) == "WeChat token exchange failed: errcode 40125 (invalid appsecret)"
+    assert caught.value.errcode == errcode
+    assert str(caught.value) == f"WeChat token exchange failed: {message}"
     assert "not-the-secret" not in str(caught.value)
 
 

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from tests.conftest import TEST_SECRETS
+from tests.live_gateway import live_gateway
 
 if TYPE_CHECKING:
     from selenium.webdriver.chrome.webdriver import WebDriver
@@ -35,8 +29,6 @@ CHROMEDRIVER = (
     if Path("/usr/bin/chromedriver").is_file()
     else shutil.which("chromedriver")
 )
-CLI = "from gateway.cli import main; main()"
-STARTUP_SECONDS = 30.0
 RESULT_SECONDS = 20.0
 
 # Checked before any fixture runs, so that a machine without them starts no gateway.
@@ -70,74 +62,16 @@ return editor ? editor.CodeMirror.getValue() : null;
 RESOURCE_URLS = "return performance.getEntriesByType('resource').map((entry) => entry.name);"
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the gateway exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1.0, trust_env=False).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the gateway did not answer within {STARTUP_SECONDS} s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`xiamo-gateway db upgrade`, then `xiamo-gateway serve` on a free loopback port."""
     if not (ASSETS_DIR / "graphiql" / "graphiql.min.js").is_file():
         pytest.fail("GraphiQL assets are not installed: run `make assets`")
     workdir = tmp_path_factory.mktemp("gateway")
-    env = {
-        **os.environ,
-        "GATEWAY_ENV": "test",
-        "GATEWAY_DATABASE_URL": f"sqlite+aiosqlite:///{workdir / 'gateway.db'}",
-        "GATEWAY_GRAPHIQL": "true",
-        "GATEWAY_GRAPHIQL_ASSETS_DIR": str(ASSETS_DIR),
-        **{f"GATEWAY_{name.upper()}": value for name, value in TEST_SECRETS.items()},
-    }
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    upgrade = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", CLI, "db", "upgrade"],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=STARTUP_SECONDS,
-        check=False,
-    )
-    if upgrade.returncode != 0:
-        pytest.fail(f"`xiamo-gateway db upgrade` failed:\n{upgrade.stdout}{upgrade.stderr}")
-    port = free_loopback_port()
-    url = f"http://127.0.0.1:{port}"
-    log = workdir / "server.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(  # noqa: S603
-            [sys.executable, "-c", CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=workdir,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_until_healthy(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with live_gateway(
+        workdir, GATEWAY_GRAPHIQL="true", GATEWAY_GRAPHIQL_ASSETS_DIR=str(ASSETS_DIR)
+    ) as gateway:
+        yield gateway.url
 
 
 @pytest.fixture

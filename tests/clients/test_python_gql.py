@@ -24,6 +24,7 @@ from auth.tokens import ACCESS_TOKEN_TTL, TokenIssuer
 from models.encryption import MasterKey
 from tests.conftest import TEST_SECRETS
 from tests.live_gateway import LiveGateway, live_gateway
+from tests.support.assertions import EMPTY_PROFILE
 
 DEMO_PHONE = "13800138000"
 
@@ -180,13 +181,7 @@ async def test_the_spa_home_query_reads_the_whole_account_masked(
         "displayName": "Demo Individual",
         "phone": "138****8000",
         "email": None,
-        "profile": {
-            "bio": None,
-            "industry": None,
-            "position": None,
-            "companySize": None,
-            "needs": [],
-        },
+        "profile": EMPTY_PROFILE,
         "security": {
             "hasPassword": False,
             "phoneBound": True,

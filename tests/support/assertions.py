@@ -14,12 +14,21 @@ def error(code: str, message: str, *field: str) -> dict[str, Any]:
     return {"field": list(field) or None, "code": code, "message": message}
 
 
+# The profile of an account that never wrote one, as the API answers it.
+EMPTY_PROFILE = {"bio": None, "industry": None, "position": None, "companySize": None, "needs": []}
+
+
 STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", STEP_UP_MESSAGE)
 
 
 def refusal(code: str, message: str, path: list[str | int]) -> dict[str, Any]:
     """A top-level error of a refused field as the client sees it, `locations` left out."""
     return {"message": message, "path": path, "extensions": {"code": code}}
+
+
+def refused(code: str, message: str, path: list[str | int]) -> dict[str, Any]:
+    """A whole response refused at one field: no data, that one error (`locations` left out)."""
+    return {"data": None, "errors": [refusal(code, message, path)]}
 
 
 def errors_of(body: dict[str, Any]) -> list[dict[str, Any]]:

@@ -4,7 +4,6 @@ under 14 refused, 14 to 17 awaiting a guardian's consent
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date
 from typing import Any
 
@@ -12,14 +11,13 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
-from auth.wechat import WechatClient
 from models import Account, ThirdPartyIdentity
 from tests.conftest import Clock
 from tests.fakes.wechat import FakeWechat
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import USER_ERRORS, count, error
-from tests.resolvers.auth.test_wechat_login import ALICE, new_state, wechat_config
+from tests.resolvers.auth.test_wechat_login import ALICE, new_state
+from tests.support.wechat import in_process_wechat
 
 LOGIN = f"""
 mutation($input: LoginWithWechatInput!) {{
@@ -31,18 +29,7 @@ mutation($input: LoginWithWechatInput!) {{
 BIRTH_DATE = "{ viewer { account { ... on IndividualAccount { birthDate } } } }"
 
 
-@pytest.fixture
-def fake() -> FakeWechat:
-    return FakeWechat()
-
-
-@pytest.fixture
-def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
-    """The test's services, with WeChat served in-process by the fake."""
-    client = WechatClient(
-        wechat_config("http://wechat.test"), transport=httpx.ASGITransport(app=fake.app)
-    )
-    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+fake, services = in_process_wechat()
 
 
 def years_ago(today: date, years: int) -> str:

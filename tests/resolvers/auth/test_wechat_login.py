@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from auth.services import AuthServices
-from auth.wechat import WechatClient, WechatConfig
+from auth.wechat import WechatClient
 from gateway.app import create_app
 from gateway.settings import Settings
 from models import Account, AccountStatus, IdentityProvider, OAuthState, ThirdPartyIdentity
@@ -30,8 +30,8 @@ from tests.resolvers.auth.helpers import (
     refused,
     viewer,
 )
+from tests.support.wechat import AUTHORIZE_URL, in_process_wechat, wechat_config
 
-AUTHORIZE_URL = "https://open.weixin.qq.com/connect/qrconnect"
 REDIRECT = "http://localhost:5173/auth/wechat"
 TOKEN_PATH = "/sns/oauth2/access_token"
 ALICE = FakeWechatUser(
@@ -54,24 +54,7 @@ INVALID_STATE = error(
 INVALID_CODE = error("INVALID_CODE", "WeChat did not accept this sign-in; start again.", "code")
 
 
-def wechat_config(api_base: str) -> WechatConfig:
-    return WechatConfig(
-        app_id=APP_ID, app_secret=APP_SECRET, api_base=api_base, authorize_url=AUTHORIZE_URL
-    )
-
-
-@pytest.fixture
-def fake() -> FakeWechat:
-    return FakeWechat()
-
-
-@pytest.fixture
-def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
-    """The test's services, with WeChat served in-process by the fake."""
-    client = WechatClient(
-        wechat_config("http://wechat.test"), transport=httpx.ASGITransport(app=fake.app)
-    )
-    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+fake, services = in_process_wechat()
 
 
 async def authorize(client: httpx.AsyncClient, redirect_uri: str = REDIRECT) -> dict[str, Any]:

@@ -3,7 +3,6 @@ steps up, then exports its data, opens a rights request and cancels."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from typing import Any
 
@@ -12,11 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
-from auth.wechat import WechatClient, WechatConfig
 from models import Account, AccountStatus, DataRequest, OAuthState
 from tests.conftest import Clock
-from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
+from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
     PASSWORD,
@@ -25,6 +22,7 @@ from tests.resolvers.auth.helpers import (
     error,
     login_with_password,
 )
+from tests.support.wechat import in_process_wechat
 
 REDIRECT = "http://localhost:5173/auth/wechat"
 ALICE = FakeWechatUser(openid="o-alice-openid", nickname="爱丽丝")
@@ -72,22 +70,7 @@ INVALID_CODE = error(
 STEP_UP_REQUIRED = error("STEP_UP_REQUIRED", "Confirm it is you (elevateSession), then try again.")
 
 
-@pytest.fixture
-def fake() -> FakeWechat:
-    return FakeWechat()
-
-
-@pytest.fixture
-def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
-    """The test's services, with WeChat served in-process by the fake."""
-    config = WechatConfig(
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        api_base="http://wechat.test",
-        authorize_url="https://open.weixin.qq.com/connect/qrconnect",
-    )
-    client = WechatClient(config, transport=httpx.ASGITransport(app=fake.app))
-    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+fake, services = in_process_wechat()
 
 
 async def new_state(client: httpx.AsyncClient, token: str | None = None) -> str:

@@ -12,17 +12,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
 from auth.services import AuthServices
-from auth.sessions import open_session
-from gateway.app import create_app
 from gateway.settings import Settings
 from models import (
-    Account,
-    AccountKind,
     BankCard,
     BankCardType,
     Consent,
@@ -45,6 +41,7 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
     years_before,
 )
+from tests.support.races import racing_account, skip_unless_postgres
 from tests.support.viewers import KINDS, SignedIn, Viewers
 
 ICBC_DEBIT = "6222020200112345679"
@@ -376,25 +373,7 @@ async def test_two_requests_racing_with_the_same_card_bind_it_once(
     clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if not is_postgres:
-        pytest.skip(
-            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
-            "in at a time, so two requests cannot race"
-        )
-    # Rows committed for real: each request runs in a transaction of its own, on a
-    # connection of its own, as in production.
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        account = Account(
-            kind=AccountKind.INDIVIDUAL,
-            display_name="Racer",
-            created_at=clock(),
-            accepted_policy_version="1.0",
-            accepted_policy_at=clock(),
-        )
-        session.add(account)
-        await session.flush()
-        issued = await open_session(session, services.tokens, now=clock(), account_id=account.id)
-        await session.commit()
+    skip_unless_postgres(is_postgres)
     # Both requests have looked the holder's real name up before either inserts a card.
     both_checked = asyncio.Barrier(2)
     load_real_names = RealNameVerificationByAccountLoader.batch_load_fn
@@ -407,19 +386,15 @@ async def test_two_requests_racing_with_the_same_card_bind_it_once(
         return await load_real_names(loader, keys)
 
     monkeypatch.setattr(RealNameVerificationByAccountLoader, "batch_load_fn", after_both_checked)
-    app = create_app(settings, engine=engine, services=services, clock=clock)
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as racer:
-            answers = await asyncio.gather(
-                bind(racer, issued.access_token), bind(racer, issued.access_token)
-            )
+    # Rows committed for real: each request runs in a transaction of its own, on a
+    # connection of its own, as in production.
+    async with racing_account(engine, settings, services, clock) as racer:
+        answers = await asyncio.gather(
+            bind(racer.client, racer.token), bind(racer.client, racer.token)
+        )
         async with AsyncSession(engine) as session:
-            cards = await count(session, BankCard, account_id=account.id)
-            events = await count(session, ConsentEvent, account_id=account.id)
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(delete(Account).where(Account.id == account.id))
+            cards = await count(session, BankCard, account_id=racer.account_id)
+            events = await count(session, ConsentEvent, account_id=racer.account_id)
 
     assert all("errors" not in answer for answer in answers), answers
     user_errors = sorted(

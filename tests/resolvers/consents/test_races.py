@@ -11,21 +11,15 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
-import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.services import AuthServices
-from auth.sessions import open_session
-from gateway.app import create_app
 from gateway.settings import Settings
 from models import (
-    Account,
-    AccountKind,
     Consent,
     ConsentEvent,
     DevicePermission,
@@ -34,22 +28,12 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql
+from tests.support.races import Racer, racing_account, skip_unless_postgres
 
 
 @pytest.fixture(autouse=True)
 def postgres_only(is_postgres: bool) -> None:
-    if not is_postgres:
-        pytest.skip(
-            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
-            "in at a time, so two requests cannot race"
-        )
-
-
-@dataclass(frozen=True)
-class Racer:
-    client: httpx.AsyncClient
-    token: str
-    account_id: uuid.UUID
+    skip_unless_postgres(is_postgres)
 
 
 @pytest.fixture
@@ -58,26 +42,8 @@ async def racer(
 ) -> AsyncIterator[Racer]:
     """A committed account with a session, and a client whose requests each get their own
     connection; the account goes again afterwards (its rows cascade)."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        account = Account(
-            kind=AccountKind.INDIVIDUAL,
-            display_name="Racer",
-            created_at=clock(),
-            accepted_policy_version="1.0",
-            accepted_policy_at=clock(),
-        )
-        session.add(account)
-        await session.flush()
-        issued = await open_session(session, services.tokens, now=clock(), account_id=account.id)
-        await session.commit()
-    app = create_app(settings, engine=engine, services=services, clock=clock)
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Racer(client=client, token=issued.access_token, account_id=account.id)
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(delete(Account).where(Account.id == account.id))
+    async with racing_account(engine, settings, services, clock) as racer:
+        yield racer
 
 
 def both_read_before_either_writes(monkeypatch: pytest.MonkeyPatch, table: str) -> None:

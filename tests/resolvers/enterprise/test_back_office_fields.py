@@ -29,7 +29,7 @@ from tests.resolvers.enterprise.helpers import (
     step_up,
     top_level_error,
 )
-from tests.support.assertions import errors_of
+from tests.support.assertions import EMPTY_PROFILE, errors_of
 from tests.support.factories import create_account
 from tests.support.ids import global_id
 
@@ -119,13 +119,7 @@ async def test_a_manager_reads_the_whole_manager_list_with_contacts_masked(
                 "lastLoginAt": None,
                 "createdAt": member.row.created_at.isoformat(),
                 "enterprise": {"id": owner.id},
-                "profile": {
-                    "bio": None,
-                    "industry": None,
-                    "position": None,
-                    "companySize": None,
-                    "needs": [],
-                },
+                "profile": EMPTY_PROFILE,
                 "phoneProven": True,
                 "emailProven": True,
             }

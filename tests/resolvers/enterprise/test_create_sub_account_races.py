@@ -29,6 +29,7 @@ from tests.helpers import graphql
 from tests.resolvers.auth.helpers import forget_rate_limits
 from tests.resolvers.consents.test_races import both_read_before_either_writes
 from tests.resolvers.enterprise.helpers import CREATE
+from tests.support.races import skip_unless_postgres
 from tests.support.viewers import PASSWORD
 
 CAP = 3
@@ -50,11 +51,7 @@ LIMIT_REACHED = {
 
 @pytest.fixture(autouse=True)
 def postgres_only(is_postgres: bool) -> None:
-    if not is_postgres:
-        pytest.skip(
-            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
-            "in at a time, so two requests cannot race"
-        )
+    skip_unless_postgres(is_postgres)
 
 
 @dataclass(frozen=True)

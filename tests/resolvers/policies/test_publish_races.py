@@ -25,17 +25,14 @@ from gateway.settings import Settings
 from models import PrivacyEvent, PrivacyPolicy, StaffMember, queries
 from tests.conftest import Clock
 from tests.resolvers.policies.helpers import publish
+from tests.support.races import skip_unless_postgres
 from tests.support.staff import create_staff
 from tests.support.viewers import SignedIn
 
 
 @pytest.fixture(autouse=True)
 def postgres_only(is_postgres: bool) -> None:
-    if not is_postgres:
-        pytest.skip(
-            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
-            "in at a time, so two requests cannot race"
-        )
+    skip_unless_postgres(is_postgres)
 
 
 async def test_two_officers_publishing_one_version_at_once_store_it_once(

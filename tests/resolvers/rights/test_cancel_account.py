@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -12,7 +11,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from auth.wechat import WechatClient, WechatConfig
 from models import (
     AccessLogEntry,
     Account,
@@ -53,14 +51,21 @@ from models.encryption import encrypted_attributes
 from resolvers.accounts import erasure
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
-from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
+from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
-from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, error, without_locations
+from tests.support.assertions import (
+    EMPTY_PROFILE,
+    STEP_UP_REQUIRED,
+    USER_ERRORS,
+    error,
+    without_locations,
+)
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
+from tests.support.wechat import in_process_wechat
 
 CANCEL = f"""
 mutation($input: CancelAccountInput!) {{ cancelAccount(input: $input) {{ ok {USER_ERRORS} }} }}
@@ -95,22 +100,7 @@ ERASED = (
 )
 
 
-@pytest.fixture
-def fake() -> FakeWechat:
-    return FakeWechat()
-
-
-@pytest.fixture
-def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
-    """The test's services, with WeChat served in-process by the fake."""
-    config = WechatConfig(
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        api_base="http://wechat.test",
-        authorize_url="https://open.weixin.qq.com/connect/qrconnect",
-    )
-    client = WechatClient(config, transport=httpx.ASGITransport(app=fake.app))
-    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+fake, services = in_process_wechat()
 
 
 async def cancel(
@@ -607,13 +597,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
                 "avatarUrl": None,
                 "phone": None,
                 "email": None,
-                "profile": {
-                    "bio": None,
-                    "industry": None,
-                    "position": None,
-                    "companySize": None,
-                    "needs": [],
-                },
+                "profile": EMPTY_PROFILE,
                 "identities": [],
                 "bankCards": [],
                 "verifications": {"realName": None},

@@ -14,7 +14,7 @@ from models import Account, DataRequest, DataRequestStatus, DataRequestType, Sta
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, request_global_id
-from tests.support.assertions import refusal, without_locations
+from tests.support.assertions import refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -177,11 +177,9 @@ async def test_accounts_and_anonymous_callers_have_no_queue(
     as_account = await graphql(client, QUEUE, token=token)
     anonymous = await graphql(client, QUEUE)
 
-    assert without_locations(as_account) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["dataRequests"])],
-    }
-    assert without_locations(anonymous) == {
-        "data": None,
-        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["dataRequests"])],
-    }
+    assert without_locations(as_account) == refused(
+        "FORBIDDEN", "Your role may not do this.", ["dataRequests"]
+    )
+    assert without_locations(anonymous) == refused(
+        "UNAUTHENTICATED", "Sign in first.", ["dataRequests"]
+    )

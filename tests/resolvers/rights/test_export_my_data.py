@@ -32,7 +32,7 @@ from models.export import SCHEMA_VERSION, exported_models
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person
-from tests.support.assertions import STEP_UP_REQUIRED, refusal, without_locations
+from tests.support.assertions import STEP_UP_REQUIRED, refused, without_locations
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
 
@@ -351,14 +351,12 @@ async def test_staff_and_anonymous_callers_have_no_export(
     as_staff = await graphql(client, EXPORT, token=token)
     anonymous = await graphql(client, EXPORT)
 
-    assert without_locations(as_staff) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Only an account may do this.", ["exportMyData"])],
-    }
-    assert without_locations(anonymous) == {
-        "data": None,
-        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["exportMyData"])],
-    }
+    assert without_locations(as_staff) == refused(
+        "FORBIDDEN", "Only an account may do this.", ["exportMyData"]
+    )
+    assert without_locations(anonymous) == refused(
+        "UNAUTHENTICATED", "Sign in first.", ["exportMyData"]
+    )
 
 
 async def test_a_minor_awaiting_guardian_consent_may_export(

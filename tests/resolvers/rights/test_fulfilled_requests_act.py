@@ -28,7 +28,14 @@ from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.resolvers.settings.helpers import add_personal_data
-from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.assertions import (
+    EMPTY_PROFILE,
+    USER_ERRORS,
+    error,
+    refusal,
+    refused,
+    without_locations,
+)
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -157,13 +164,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
     assert account | {"displayName": None} == {
         "displayName": None,
         "avatarUrl": None,
-        "profile": {
-            "bio": None,
-            "industry": None,
-            "position": None,
-            "companySize": None,
-            "needs": [],
-        },
+        "profile": EMPTY_PROFILE,
         "verifications": {"realName": None, "student": None},
         "bankCards": [],
         "searchHistory": {"edges": []},
@@ -455,10 +456,9 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
 
     count = await db.scalar(select(func.count()).select_from(ProcessingRestriction))
     assert count == 1
-    assert without_locations(by_person) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["liftRestriction"])],
-    }
+    assert without_locations(by_person) == refused(
+        "FORBIDDEN", "Your role may not do this.", ["liftRestriction"]
+    )
     not_found = error("NOT_FOUND", "No restriction of this purpose is in force.", "purpose")
     assert not_restricted == {
         "data": {"liftRestriction": {"consent": None, "userErrors": [not_found]}}

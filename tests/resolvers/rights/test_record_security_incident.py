@@ -23,7 +23,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import count_rows, create_person, notifications
-from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in
@@ -215,14 +215,12 @@ async def test_only_privacy_officers_record_incidents(
     body = await graphql(client, RECORD, variables, token=token)
     anonymous = await graphql(client, RECORD, variables)
 
-    assert without_locations(body) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"])],
-    }
-    assert without_locations(anonymous) == {
-        "data": None,
-        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"])],
-    }
+    assert without_locations(body) == refused(
+        "FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"]
+    )
+    assert without_locations(anonymous) == refused(
+        "UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"]
+    )
     assert await count_rows(db, Notification) == 0
 
 

@@ -33,7 +33,7 @@ from tests.resolvers.rights.helpers import (
     notifications,
     request_global_id,
 )
-from tests.support.assertions import USER_ERRORS, error, refusal, without_locations
+from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -301,10 +301,9 @@ async def test_accounts_may_not_resolve_even_their_own_request(
 
     body = await graphql(client, RESOLVE, variables, token=token)
 
-    assert without_locations(body) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"])],
-    }
+    assert without_locations(body) == refused(
+        "FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"]
+    )
     assert (await stored(db, request))[0] is DataRequestStatus.SUBMITTED
     assert await count_rows(db, Notification) == 0
 

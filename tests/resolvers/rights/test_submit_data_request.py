@@ -23,7 +23,7 @@ from tests.support.assertions import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
     error,
-    refusal,
+    refused,
     without_locations,
 )
 from tests.support.factories import create_data_request
@@ -257,14 +257,12 @@ async def test_staff_and_anonymous_callers_submit_nothing(
     as_staff = await graphql(client, SUBMIT, variables, token=token)
     anonymous = await graphql(client, SUBMIT, variables)
 
-    assert without_locations(as_staff) == {
-        "data": None,
-        "errors": [refusal("FORBIDDEN", "Only an account may do this.", ["submitDataRequest"])],
-    }
-    assert without_locations(anonymous) == {
-        "data": None,
-        "errors": [refusal("UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"])],
-    }
+    assert without_locations(as_staff) == refused(
+        "FORBIDDEN", "Only an account may do this.", ["submitDataRequest"]
+    )
+    assert without_locations(anonymous) == refused(
+        "UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"]
+    )
     assert await count_rows(db, DataRequest) == 0
 
 

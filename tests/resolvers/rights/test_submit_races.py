@@ -9,19 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.services import AuthServices
-from auth.sessions import elevate, open_session
-from gateway.app import create_app
 from gateway.settings import Settings
-from models import Account, AccountKind, DataRequest
+from models import DataRequest
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.consents.test_races import Racer, both_read_before_either_writes
+from tests.resolvers.consents.test_races import both_read_before_either_writes
+from tests.support.races import Racer, racing_account, skip_unless_postgres
 
 SUBMIT = """
 mutation { submitDataRequest(input: { type: ACCESS_COPY }) {
@@ -34,33 +32,11 @@ mutation { submitDataRequest(input: { type: ACCESS_COPY }) {
 async def stepped_up(
     is_postgres: bool, engine: AsyncEngine, settings: Settings, services: AuthServices, clock: Clock
 ) -> AsyncIterator[Racer]:
-    if not is_postgres:
-        pytest.skip(
-            "needs the PostgreSQL run (GATEWAY_TEST_DATABASE_URL): SQLite lets one writer "
-            "in at a time, so two requests cannot race"
-        )
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        account = Account(
-            kind=AccountKind.INDIVIDUAL,
-            display_name="Requester",
-            created_at=clock(),
-            accepted_policy_version="1.0",
-            accepted_policy_at=clock(),
-        )
-        session.add(account)
-        await session.flush()
-        issued = await open_session(session, services.tokens, now=clock(), account_id=account.id)
-        claims = services.tokens.verify_access(issued.access_token, clock())
-        await elevate(session, claims.session_id, clock())
-        await session.commit()
-    app = create_app(settings, engine=engine, services=services, clock=clock)
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-            yield Racer(client=client, token=issued.access_token, account_id=account.id)
-    finally:
-        async with engine.begin() as connection:
-            await connection.execute(delete(Account).where(Account.id == account.id))
+    skip_unless_postgres(is_postgres)
+    async with racing_account(
+        engine, settings, services, clock, display_name="Requester", elevated=True
+    ) as racer:
+        yield racer
 
 
 async def test_two_submissions_of_one_type_at_once_open_one_request(

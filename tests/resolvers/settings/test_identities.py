@@ -5,7 +5,6 @@ The rules: docs/spec/settings.md#identities and docs/spec/sign-in.md#sign-in-met
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import httpx
@@ -13,10 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from auth.wechat import WechatClient, WechatConfig
 from models import ThirdPartyIdentity
 from tests.conftest import Clock
-from tests.fakes.wechat import APP_ID, APP_SECRET, FakeWechat, FakeWechatUser
+from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import (
     STEP_UP_REQUIRED,
@@ -29,6 +27,7 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
 )
 from tests.support.viewers import KINDS, Viewers
+from tests.support.wechat import in_process_wechat
 
 REDIRECT = "http://localhost:5173/settings/wechat"
 ALICE = FakeWechatUser(
@@ -70,22 +69,7 @@ LAST_LOGIN_METHOD = error(
 )
 
 
-@pytest.fixture
-def fake() -> FakeWechat:
-    return FakeWechat()
-
-
-@pytest.fixture
-def services(services: AuthServices, fake: FakeWechat) -> AuthServices:
-    """The test's services, with WeChat served in-process by the fake."""
-    config = WechatConfig(
-        app_id=APP_ID,
-        app_secret=APP_SECRET,
-        api_base="http://wechat.test",
-        authorize_url="https://open.weixin.qq.com/connect/qrconnect",
-    )
-    client = WechatClient(config, transport=httpx.ASGITransport(app=fake.app))
-    return dataclasses.replace(services, wechat=client, redirect_allowlist=("http://localhost",))
+fake, services = in_process_wechat()
 
 
 async def new_state(client: httpx.AsyncClient, token: str | None) -> str:
