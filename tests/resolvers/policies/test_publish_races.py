@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.services import AuthServices
-from auth.sessions import open_session
+from auth.sessions import elevate, open_session
 from gateway.app import create_app
 from gateway.settings import Settings
 from models import PrivacyEvent, PrivacyPolicy, StaffMember, queries
@@ -54,6 +54,8 @@ async def test_two_officers_publishing_one_version_at_once_store_it_once(
                 email=f"racer-{uuid.uuid4().hex}@platform.example",
             )
             issued = await open_session(session, services.tokens, now=clock(), staff_id=officer.id)
+            # Publishing needs a session stepped up with the authenticator.
+            await elevate(session, issued.session_id, clock())
             tokens.append(issued.access_token)
             staff_ids.append(officer.id)
         await session.commit()
