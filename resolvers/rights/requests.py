@@ -59,8 +59,11 @@ def is_overdue(request: DataRequest, ctx: RequestContext) -> bool:
     return request.status in OPEN_STATUSES and ctx.now() > request.due_at
 
 
-async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
-    """Tell the account the request concerns, and whoever filed it for them."""
+async def _notify(
+    ctx: RequestContext, request: DataRequest, what: str, *, to_requester: str | None = None
+) -> None:
+    """Tell the account the request concerns, and whoever filed it for them
+    (`to_requester`, where what they are told differs)."""
     kind = request.type.value.replace("_", " ").lower()
     verified = request.origin is RequestOrigin.VERIFIED_CONTACT
     if request.account_id is not None:
@@ -73,7 +76,7 @@ async def _notify(ctx: RequestContext, request: DataRequest, what: str) -> None:
             now=ctx.now(),
         )
     if verified:
-        await notify_requester(ctx, request, what)
+        await notify_requester(ctx, request, to_requester if to_requester is not None else what)
 
 
 class Submission(Protocol):
@@ -411,13 +414,11 @@ async def resolve_data_request(
         if status is DataRequestStatus.REFUSED and refusal_reason is not None
         else messages[status]
     )
-    if status is DataRequestStatus.FULFILLED:
-        message += await _fulfil(ctx, request, resolution)
-    await _notify(
-        ctx,
-        request,
-        message + (f"\n\n{request.resolution_note}" if request.resolution_note else ""),
-    )
+    done = await _fulfil(ctx, request, resolution) if status is DataRequestStatus.FULFILLED else ""
+    note = f"\n\n{request.resolution_note}" if request.resolution_note else ""
+    # What was done is told to the account; someone who filed for a phone or an address
+    # hears the same words whether or not it named an account.
+    await _notify(ctx, request, message + done + note, to_requester=message + note)
     account = await ctx.session.get(Account, request.account_id) if request.account_id else None
     await record(
         ctx,

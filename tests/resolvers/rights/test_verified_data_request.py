@@ -491,3 +491,55 @@ async def test_one_code_files_one_request_however_many_aliases_ask(
     refused = [answer["userErrors"] for answer in answers if answer["reference"] is None]
     assert refused == [[INVALID_CODE]] * 9
     assert await db.scalar(select(func.count()).select_from(DataRequest)) == 1
+
+
+async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_account_was_found(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    services: AuthServices,
+    session_factory: async_sessionmaker[AsyncSession],
+    outbox: Outbox,
+    clock: Clock,
+) -> None:
+    # One request names an account's phone, the other a phone no account has.
+    await create_person(db, clock(), phone=MINOR_PHONE, email=None)
+    await db.commit()
+    other_guardian = "+8613500135999"
+    await ask_code(client, GUARDIAN_PHONE)
+    await ask_code(client, other_guardian)
+    found = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    unknown = await submit(
+        client,
+        **guardian_request(
+            sms_code(outbox, other_guardian),
+            contact=other_guardian,
+            subjectContact="13912345000",
+        ),
+    )
+    clock.advance(days=2)
+    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await staff_step_up(client, token, clock())
+    for payload in (found, unknown):
+        body = await graphql(
+            client,
+            f"""mutation($input: ResolveDataRequestInput!) {{
+              resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
+            }}""",
+            {"input": {"id": payload["reference"], "status": "FULFILLED"}},
+            token=token,
+        )
+        assert body["data"]["resolveDataRequest"]["userErrors"] == [], body
+    await deliver_due(session_factory, services, clock())
+    # One SMS of a purpose a minute to a phone: the notices wait for the limit (the limits
+    # keep real time; a fresh limiter stands for the minute gone by).
+    clock.advance(seconds=60)
+    later = dataclasses.replace(services, limiter=RateLimiter.from_url(None))
+    await deliver_due(session_factory, later, clock())
+    await later.limiter.close()
+
+    def told(phone: str, reference: str) -> str:
+        [notice] = [m for m in outbox.for_recipient(phone) if "fulfilled" in m.body]
+        return notice.body.replace(reference, "REF")
+
+    assert told(GUARDIAN_PHONE, found["reference"]) == told(other_guardian, unknown["reference"])
+    assert "erased" not in told(GUARDIAN_PHONE, found["reference"])
