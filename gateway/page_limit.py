@@ -2,7 +2,7 @@
 
 Every field with a `first` argument asks for that many items, or `last` many on a
 backward page (`first`'s default when neither is given), times the items of the lists it
-is nested in; the sum over the operation must
+is nested in (a field of `ids`, `nodes`, answers one object per ID); the sum over the operation must
 stay within the limit. Checked after validation and before any resolver runs, with the
 argument values execution will use: literals and variables coerced as graphql-core
 coerces them, defaults applied, so `$n: Int = 100` or `{"n": 100.0}` count as 100.
@@ -66,6 +66,15 @@ class _Counter:
         sizes = [size for size in (first, last) if isinstance(size, int)]
         return max(0, *sizes)
 
+    def _ids(self, definition: GraphQLField, node: FieldNode) -> int:
+        """How many objects a field of `ids` answers: one per ID given."""
+        try:
+            values = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return 0  # execution reports the argument
+        ids = values.get("ids")
+        return len(ids) if isinstance(ids, list) else 1
+
     def count(self, parent: Any, selections: SelectionSetNode | None, factor: int) -> int:
         if selections is None:
             return 0
@@ -105,6 +114,9 @@ class _Counter:
         if definition is None:
             return 0
         items = 0
+        if "ids" in definition.args:
+            # `nodes(ids:)`: one object per ID, a repeated one too, each with its pages.
+            factor *= self._ids(definition, node)
         if "first" in definition.args:
             factor *= self._page_size(definition, node)
             items = factor
