@@ -21,7 +21,7 @@ from gateway.page_limit import requested_items
 from gateway.settings import Environment
 from resolvers.global_id import to_global_id
 from resolvers.policies import queries as policy_queries
-from schema import GatewaySchema, schema
+from schema import GatewaySchema, build_schema, schema
 from tests.conftest import StatementCounter, make_settings
 from tests.helpers import graphql
 
@@ -440,3 +440,27 @@ async def test_a_hundred_ids_under_nodes_do_not_multiply_the_limit(
         ],
     }
     assert sql_statements.count == 0
+
+
+def test_pages_under_federation_entities_count_once_per_reference() -> None:
+    federated = build_schema(federation=True)
+    document = parse(
+        """
+        query($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Account { accessLog(first: 100) { edges { cursor } } }
+          }
+        }
+        """
+    )
+    [operation] = document.definitions
+    reference = {
+        "__typename": "IndividualAccount",
+        "id": to_global_id("IndividualAccount", uuid.UUID(int=1)),
+    }
+
+    counted = requested_items(  # type: ignore[arg-type]
+        federated._schema, operation, {}, {"representations": [reference] * 100}
+    )
+
+    assert counted == 10000
