@@ -2,7 +2,8 @@
 
 Every field with a `first` argument asks for that many items, or `last` many on a
 backward page (`first`'s default when neither is given), times the items of the lists it
-is nested in; the sum over the operation must
+is nested in (`nodes(ids:)` and `_entities(representations:)` answer one object per
+key given); the sum over the operation must
 stay within the limit. Checked after validation and before any resolver runs, with the
 argument values execution will use: literals and variables coerced as graphql-core
 coerces them, defaults applied, so `$n: Int = 100` or `{"n": 100.0}` count as 100.
@@ -32,6 +33,8 @@ from graphql.execution.values import VariableValues, get_argument_values, get_va
 from strawberry.extensions import SchemaExtension
 
 MAX_PAGE_ITEMS = 200
+# Arguments listing the keys of the objects a field answers, one object per key.
+KEYED_LISTS = ("ids", "representations")
 
 
 class _Counter:
@@ -65,6 +68,15 @@ class _Counter:
             first = definition.args["first"].default_value
         sizes = [size for size in (first, last) if isinstance(size, int)]
         return max(0, *sizes)
+
+    def _keys(self, definition: GraphQLField, node: FieldNode, argument: str) -> int:
+        """How many objects a field answers that takes their keys: one per key given."""
+        try:
+            values = get_argument_values(definition, node, self.variables)
+        except GraphQLError:
+            return 0  # execution reports the argument
+        keys = values.get(argument)
+        return len(keys) if isinstance(keys, list) else 1
 
     def count(self, parent: Any, selections: SelectionSetNode | None, factor: int) -> int:
         if selections is None:
@@ -105,6 +117,11 @@ class _Counter:
         if definition is None:
             return 0
         items = 0
+        keys = next((name for name in KEYED_LISTS if name in definition.args), None)
+        if keys is not None:
+            # `nodes(ids:)`, `_entities(representations:)`: one object per key given, a
+            # repeated one too, each with its pages.
+            factor *= self._keys(definition, node, keys)
         if "first" in definition.args:
             factor *= self._page_size(definition, node)
             items = factor

@@ -6,6 +6,7 @@ The rules: docs/spec/limits.md#operation-limits and docs/spec/limits.md#errors.
 from __future__ import annotations
 
 import logging
+import uuid
 
 import anyio
 import httpx
@@ -18,8 +19,9 @@ from gateway.app import create_app
 from gateway.extensions import request_extensions
 from gateway.page_limit import requested_items
 from gateway.settings import Environment
+from resolvers.global_id import to_global_id
 from resolvers.policies import queries as policy_queries
-from schema import GatewaySchema, schema
+from schema import GatewaySchema, build_schema, schema
 from tests.conftest import StatementCounter, make_settings
 from tests.helpers import graphql
 
@@ -389,3 +391,76 @@ async def test_list_items_in_a_fragment_spread_a_trillion_times_are_counted_at_o
         "The operation asks for more list items than the 200 served per request."
     )
     assert sql_statements.count == 0
+
+
+NODES_PAGE_QUERY = """
+query($ids: [ID!]!, $inner: Int) {
+  nodes(ids: $ids) { ... on Account { accessLog(first: $inner) { edges { cursor } } } }
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("ids", "inner", "items"),
+    [
+        (100, 100, 10000),
+        (2, 100, 200),
+        (3, None, 60),
+        (1, 1, 1),
+    ],
+)
+def test_pages_under_nodes_count_once_per_id(ids: int, inner: int | None, items: int) -> None:
+    document = parse(NODES_PAGE_QUERY)
+    [operation] = document.definitions
+    # The same ID over and over is as many objects, each with its page.
+    variables = {"ids": [to_global_id("IndividualAccount", uuid.UUID(int=1))] * ids}
+    if inner is not None:
+        variables["inner"] = inner
+
+    counted = requested_items(schema._schema, operation, {}, variables)  # type: ignore[arg-type]
+
+    assert counted == items
+
+
+async def test_a_hundred_ids_under_nodes_do_not_multiply_the_limit(
+    client: httpx.AsyncClient, sql_statements: StatementCounter
+) -> None:
+    ids = [to_global_id("IndividualAccount", uuid.UUID(int=1))] * 100
+    sql_statements.reset()
+
+    body = await graphql(client, NODES_PAGE_QUERY, {"ids": ids, "inner": 3})
+
+    assert body == {
+        "data": None,
+        "errors": [
+            {
+                "message": "The operation asks for more list items than the 200 served per request.",
+                "extensions": {"code": "GRAPHQL_VALIDATION_FAILED"},
+            }
+        ],
+    }
+    assert sql_statements.count == 0
+
+
+def test_pages_under_federation_entities_count_once_per_reference() -> None:
+    federated = build_schema(federation=True)
+    document = parse(
+        """
+        query($representations: [_Any!]!) {
+          _entities(representations: $representations) {
+            ... on Account { accessLog(first: 100) { edges { cursor } } }
+          }
+        }
+        """
+    )
+    [operation] = document.definitions
+    reference = {
+        "__typename": "IndividualAccount",
+        "id": to_global_id("IndividualAccount", uuid.UUID(int=1)),
+    }
+
+    counted = requested_items(  # type: ignore[arg-type]
+        federated._schema, operation, {}, {"representations": [reference] * 100}
+    )
+
+    assert counted == 10000

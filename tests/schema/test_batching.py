@@ -21,10 +21,12 @@ from auth.sessions import open_session
 from models import (
     ANSWER_WITHIN,
     Account,
+    AccountStatus,
     BankCard,
     DataRequest,
     DataRequestStatus,
     DataRequestType,
+    EnterprisePermission,
     LoginEvent,
     LoginMethod,
 )
@@ -438,3 +440,91 @@ async def test_nodes_take_at_most_100_ids(client: httpx.AsyncClient, viewers: Vi
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         ("At most 100 IDs at once.", "BAD_USER_INPUT")
     ]
+
+
+async def test_nodes_give_an_enterprise_and_its_members_only_what_their_queries_do(
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+) -> None:
+    enterprise = await viewers.enterprise()
+    billing = await viewers.sub_account(
+        enterprise.me, permissions=[EnterprisePermission.MANAGE_BILLING]
+    )
+    deleted = await viewers.sub_account(enterprise.me)
+    await add_personal_data(db, enterprise.me, clock)
+    await add_personal_data(db, billing.me, clock, card_number="6222020200112345680")
+    request = DataRequest(
+        account_id=billing.me.id,
+        type=DataRequestType.ACCESS_COPY,
+        status=DataRequestStatus.SUBMITTED,
+        submitted_at=clock(),
+        due_at=clock() + ANSWER_WITHIN,
+    )
+    db.add(request)
+    deleted.me.status = AccountStatus.CANCELLED
+    await db.commit()
+
+    def card_of(account: Account) -> str:
+        return to_global_id("BankCard", next(c.id for c in cards if c.account_id == account.id))
+
+    cards = list(await db.scalars(select(BankCard)))
+    deleted_id = to_global_id("SubAccount", deleted.me.id)
+    asked = [
+        card_of(
+            enterprise.me
+        ),  # the enterprise's card: its billing member reads it in bankCards only
+        card_of(billing.me),  # a sub-account's card: not its enterprise's to read
+        to_global_id("DataRequest", request.id),  # a sub-account's request: the same
+        deleted_id,  # a deleted sub-account: staff only
+    ]
+    by_member = await graphql(client, NODES, {"ids": asked * 2}, token=billing.token)
+    by_enterprise = await graphql(client, NODES, {"ids": asked * 2}, token=enterprise.token)
+    by_staff = await graphql(
+        client, NODES, {"ids": [deleted_id]}, token=(await viewers.staff()).token
+    )
+
+    assert by_member == {
+        "data": {
+            "nodes": [None, {"__typename": "BankCard", "id": asked[1], "last4": "5680"}]
+            + [
+                {
+                    "__typename": "DataRequest",
+                    "id": asked[2],
+                    "type": "ACCESS_COPY",
+                    "status": "SUBMITTED",
+                },
+                None,
+            ]
+            + [None, {"__typename": "BankCard", "id": asked[1], "last4": "5680"}]
+            + [
+                {
+                    "__typename": "DataRequest",
+                    "id": asked[2],
+                    "type": "ACCESS_COPY",
+                    "status": "SUBMITTED",
+                },
+                None,
+            ]
+        }
+    }
+    assert by_enterprise == {
+        "data": {
+            "nodes": [
+                {"__typename": "BankCard", "id": asked[0], "last4": "5679"},
+                None,
+                None,
+                None,
+            ]
+            * 2
+        }
+    }
+    assert by_staff == {
+        "data": {
+            "nodes": [
+                {
+                    "__typename": "SubAccount",
+                    "id": deleted_id,
+                    "displayName": deleted.me.display_name,
+                }
+            ]
+        }
+    }
