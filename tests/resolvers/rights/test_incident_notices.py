@@ -308,7 +308,9 @@ async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention
     )
     await db.commit()
     await deliver_due(session_factory, services, clock())
-    # A second notice whose text message was given up on keeps the phone it never reached.
+    # A second notice, recorded later (the list is newest first), whose text message was
+    # given up on keeps the phone it never reached.
+    clock.advance(seconds=1)
     await record(client, officer, [global_id(person)], channels=["SMS"], title="Second")
     given_up = (
         await db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
