@@ -20,7 +20,7 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -192,6 +192,23 @@ def _check_versioned_keys(value: str) -> None:
         f"write comma-separated keyid:base64key entries, each key at least {MIN_KEY_BYTES} "
         f"random bytes in base64 ({KEYS_HINT})"
     )
+    _check_key_entries(value, accepted, one_without_id=True, fits=lambda n: n >= MIN_KEY_BYTES)
+
+
+def _check_data_keys(value: str) -> None:
+    accepted = (
+        f"write comma-separated keyid:base64key entries, each key {DATA_KEY_BYTES} random "
+        f"bytes in base64 ({KEYS_HINT})"
+    )
+    _check_key_entries(value, accepted, one_without_id=False, fits=lambda n: n == DATA_KEY_BYTES)
+
+
+def _check_key_entries(
+    value: str, accepted: str, *, one_without_id: bool, fits: Callable[[int], bool]
+) -> None:
+    """Comma-separated `keyid:base64key` entries, each key id once and each key of a size
+    that `fits`; `one_without_id`: one entry may be a bare key. Entries are named by
+    position: a key id may be a key written in the wrong place."""
     entries = [part.strip() for part in value.split(",") if part.strip()]
     if not entries:
         raise _invalid(f"holds no key; {accepted}")
@@ -199,7 +216,7 @@ def _check_versioned_keys(value: str) -> None:
     without_id = 0
     for number, entry in enumerate(entries, start=1):
         key_id, separator, encoded = entry.partition(":")
-        if not separator:
+        if not separator and one_without_id:
             without_id += 1
             if without_id > 1:
                 raise _invalid(
@@ -207,7 +224,7 @@ def _check_versioned_keys(value: str) -> None:
                     f"have none); {accepted}"
                 )
             encoded = entry
-        elif not _KEY_ID.fullmatch(key_id):
+        elif not separator or not _KEY_ID.fullmatch(key_id):
             raise _invalid(
                 f"entry {number} is not keyid:base64key with a key id of 1 to 32 letters, "
                 f"digits, '.', '_' or '-'; {accepted}"
@@ -218,34 +235,7 @@ def _check_versioned_keys(value: str) -> None:
         key = decode_key(encoded)
         if key is None:
             raise _invalid(f"the key of entry {number} is not base64; {accepted}")
-        if len(key) < MIN_KEY_BYTES:
-            raise _invalid(f"the key of entry {number} decodes to {_bytes(len(key))}; {accepted}")
-
-
-def _check_data_keys(value: str) -> None:
-    accepted = (
-        f"write comma-separated keyid:base64key entries, each key {DATA_KEY_BYTES} random "
-        f"bytes in base64 ({KEYS_HINT})"
-    )
-    entries = [part.strip() for part in value.split(",") if part.strip()]
-    if not entries:
-        raise _invalid(f"holds no key; {accepted}")
-    seen: set[str] = set()
-    # Entries are named by position: a key id may be a key written in the wrong place.
-    for number, entry in enumerate(entries, start=1):
-        key_id, separator, encoded = entry.partition(":")
-        if not separator or not _KEY_ID.fullmatch(key_id):
-            raise _invalid(
-                f"entry {number} is not keyid:base64key with a key id of 1 to 32 letters, "
-                f"digits, '.', '_' or '-'; {accepted}"
-            )
-        if key_id in seen:
-            raise _invalid(f"entry {number} repeats an earlier key id; {accepted}")
-        seen.add(key_id)
-        key = decode_key(encoded)
-        if key is None:
-            raise _invalid(f"the key of entry {number} is not base64; {accepted}")
-        if len(key) != DATA_KEY_BYTES:
+        if not fits(len(key)):
             raise _invalid(f"the key of entry {number} decodes to {_bytes(len(key))}; {accepted}")
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import and_, func, select, union
@@ -51,34 +51,33 @@ WholeT = TypeVar("WholeT")
 PartT = TypeVar("PartT")
 
 
-def in_key_order(keys: Sequence[uuid.UUID], rows: Iterable[RowT]) -> list[RowT | None]:
-    by_id = {row.id: row for row in rows}
-    return [by_id.get(key) for key in keys]
+class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
+    """Rows of one model by a unique column: its primary key, or the `account_id` of a
+    row an account has at most one of."""
 
-
-class RowByIdLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
-    """Rows of one model by primary key."""
-
-    model: type[RowT]
-
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, model: type[RowT], column: str = "id") -> None:
         super().__init__()
         self.session = session
+        self.model = model
+        self.column = column
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[RowT | None]:
-        result = await self.session.scalars(select(self.model).where(self.model.id.in_(keys)))
-        return in_key_order(keys, result)
+        column = getattr(self.model, self.column)
+        rows = await self.session.scalars(select(self.model).where(column.in_(keys)))
+        by_key = {getattr(row, self.column): row for row in rows}
+        return [by_key.get(key) for key in keys]
 
 
 class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
     """Every row of one model that belongs to each account, in `order_by` order."""
 
-    model: type[RowT]
-    order_by: ClassVar[tuple[str, ...]] = ("id",)
-
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, model: type[RowT], order_by: tuple[str, ...] = ("id",)
+    ) -> None:
         super().__init__()
         self.session = session
+        self.model = model
+        self.order_by = order_by
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[RowT]]:
         model: Any = self.model
@@ -91,46 +90,6 @@ class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
         for row in await self.session.scalars(statement):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
-
-
-class RowByAccountLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
-    """The one row of a model an account may have (a unique `account_id`)."""
-
-    model: type[RowT]
-
-    def __init__(self, session: AsyncSession) -> None:
-        super().__init__()
-        self.session = session
-
-    async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[RowT | None]:
-        model: Any = self.model
-        rows = await self.session.scalars(select(model).where(model.account_id.in_(keys)))
-        by_account = {row.account_id: row for row in rows}
-        return [by_account.get(key) for key in keys]
-
-
-class AccountByIdLoader(RowByIdLoader[Account]):
-    model = Account
-
-
-class BankCardByIdLoader(RowByIdLoader[BankCard]):
-    model = BankCard
-
-
-class DataRequestByIdLoader(RowByIdLoader[DataRequest]):
-    model = DataRequest
-
-
-class StaffByIdLoader(RowByIdLoader[StaffMember]):
-    model = StaffMember
-
-
-class SecurityIncidentByIdLoader(RowByIdLoader[SecurityIncident]):
-    model = SecurityIncident
-
-
-class QueuedMessageByIdLoader(RowByIdLoader[QueuedMessage]):
-    model = QueuedMessage
 
 
 class DeliveriesByRecipientLoader(DataLoader[uuid.UUID, list[IncidentDelivery]]):
@@ -305,25 +264,6 @@ class StudentVerificationByAccountLoader(
         super().__init__(verifications, lambda found: found.student)
 
 
-class IdentitiesByAccountLoader(RowsByAccountLoader[ThirdPartyIdentity]):
-    model = ThirdPartyIdentity
-    order_by = ("created_at", "id")
-
-
-class BankCardsByAccountLoader(RowsByAccountLoader[BankCard]):
-    model = BankCard
-    order_by = ("bound_at", "id")
-
-
-class DevicePermissionsByAccountLoader(RowsByAccountLoader[DevicePermission]):
-    model = DevicePermission
-    order_by = ("permission",)
-
-
-class GuardianConsentByAccountLoader(RowByAccountLoader[GuardianConsent]):
-    model = GuardianConsent
-
-
 class PolicyVersions:
     """Every published policy version, read once per request (a short table)."""
 
@@ -374,13 +314,19 @@ class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[Row
     page tells whether more follow).
     """
 
-    model: type[RowT]
-    owner_column: ClassVar[str] = "account_id"
-    time_column: ClassVar[str] = "created_at"
-
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self,
+        session: AsyncSession,
+        model: type[RowT],
+        *,
+        owner_column: str = "account_id",
+        time_column: str = "created_at",
+    ) -> None:
         super().__init__()
         self.session = session
+        self.model = model
+        self.owner_column = owner_column
+        self.time_column = time_column
 
     async def batch_load_fn(self, keys: Sequence[PageRequest]) -> list[KeysetPage[RowT]]:
         owners_by_window: dict[Window, list[uuid.UUID]] = defaultdict(list)
@@ -425,12 +371,13 @@ class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[Row
 class CountByAccountLoader(DataLoader[uuid.UUID, int]):
     """How many rows of `model` each account has, in one grouped statement."""
 
-    model: Any
-    owner_column: ClassVar[str] = "account_id"
-
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, model: Any, *, owner_column: str = "account_id"
+    ) -> None:
         super().__init__()
         self.session = session
+        self.model = model
+        self.owner_column = owner_column
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
         owner = getattr(self.model, self.owner_column)
@@ -441,75 +388,26 @@ class CountByAccountLoader(DataLoader[uuid.UUID, int]):
         return [counts.get(key, 0) for key in keys]
 
 
-class LoginEventsPageByAccountLoader(PageByAccountLoader[LoginEvent]):
-    model = LoginEvent
-
-
-class LoginEventCountByAccountLoader(CountByAccountLoader):
-    model = LoginEvent
-
-
-class AccessLogPageByAccountLoader(PageByAccountLoader[AccessLogEntry]):
-    model = AccessLogEntry
-    owner_column = "subject_id"
-
-
-class AccessLogCountByAccountLoader(CountByAccountLoader):
-    model = AccessLogEntry
-    owner_column = "subject_id"
-
-
-class SearchHistoryPageByAccountLoader(PageByAccountLoader[SearchEntry]):
-    model = SearchEntry
-
-
-class SearchHistoryCountByAccountLoader(CountByAccountLoader):
-    model = SearchEntry
-
-
-class NotificationsPageByAccountLoader(PageByAccountLoader[Notification]):
-    model = Notification
-
-
-class NotificationCountByAccountLoader(CountByAccountLoader):
-    model = Notification
-
-
-class IncidentNoticesPageByAccountLoader(PageByAccountLoader[IncidentRecipient]):
-    model = IncidentRecipient
-
-
-class IncidentNoticeCountByAccountLoader(CountByAccountLoader):
-    model = IncidentRecipient
-
-
-class DataRequestsPageByAccountLoader(PageByAccountLoader[DataRequest]):
-    model = DataRequest
-    time_column = "submitted_at"
-
-
-class DataRequestCountByAccountLoader(CountByAccountLoader):
-    """How many rights requests each account has made."""
-
-    model = DataRequest
-
-
 class Loaders:
     """The request's loaders; created fresh for every request."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.account_by_id = AccountByIdLoader(session)
-        self.staff_by_id = StaffByIdLoader(session)
-        self.bank_card_by_id = BankCardByIdLoader(session)
-        self.data_request_by_id = DataRequestByIdLoader(session)
+        self.account_by_id = UniqueRowLoader(session, Account)
+        self.staff_by_id = UniqueRowLoader(session, StaffMember)
+        self.bank_card_by_id = UniqueRowLoader(session, BankCard)
+        self.data_request_by_id = UniqueRowLoader(session, DataRequest)
         self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
-        self.incident_by_id = SecurityIncidentByIdLoader(session)
-        self.queued_message_by_id = QueuedMessageByIdLoader(session)
+        self.incident_by_id = UniqueRowLoader(session, SecurityIncident)
+        self.queued_message_by_id = UniqueRowLoader(session, QueuedMessage)
         self.deliveries_by_recipient = DeliveriesByRecipientLoader(session)
-        self.incident_notices_page_by_account = IncidentNoticesPageByAccountLoader(session)
-        self.incident_notice_count_by_account = IncidentNoticeCountByAccountLoader(session)
-        self.identities_by_account = IdentitiesByAccountLoader(session)
-        self.bank_cards_by_account = BankCardsByAccountLoader(session)
+        self.incident_notices_page_by_account = PageByAccountLoader(session, IncidentRecipient)
+        self.incident_notice_count_by_account = CountByAccountLoader(session, IncidentRecipient)
+        self.identities_by_account = RowsByAccountLoader(
+            session, ThirdPartyIdentity, order_by=("created_at", "id")
+        )
+        self.bank_cards_by_account = RowsByAccountLoader(
+            session, BankCard, order_by=("bound_at", "id")
+        )
         # What one screen shows together is read together, each part still on its own.
         self.consent_records_by_account = ConsentRecordsByAccountLoader(session)
         self.consents_by_account = ConsentsByAccountLoader(self.consent_records_by_account)
@@ -524,17 +422,25 @@ class Loaders:
             self.verifications_by_account
         )
         self.student_by_account = StudentVerificationByAccountLoader(self.verifications_by_account)
-        self.guardian_consent_by_account = GuardianConsentByAccountLoader(session)
+        self.guardian_consent_by_account = UniqueRowLoader(session, GuardianConsent, "account_id")
         self.sessions_by_account = UnrevokedSessionsByAccountLoader(session)
-        self.login_events_page_by_account = LoginEventsPageByAccountLoader(session)
-        self.login_event_count_by_account = LoginEventCountByAccountLoader(session)
-        self.access_log_page_by_account = AccessLogPageByAccountLoader(session)
-        self.access_log_count_by_account = AccessLogCountByAccountLoader(session)
-        self.search_history_page_by_account = SearchHistoryPageByAccountLoader(session)
-        self.search_history_count_by_account = SearchHistoryCountByAccountLoader(session)
-        self.notifications_page_by_account = NotificationsPageByAccountLoader(session)
-        self.notification_count_by_account = NotificationCountByAccountLoader(session)
-        self.data_requests_page_by_account = DataRequestsPageByAccountLoader(session)
-        self.data_request_count_by_account = DataRequestCountByAccountLoader(session)
-        self.device_permissions_by_account = DevicePermissionsByAccountLoader(session)
+        self.login_events_page_by_account = PageByAccountLoader(session, LoginEvent)
+        self.login_event_count_by_account = CountByAccountLoader(session, LoginEvent)
+        self.access_log_page_by_account = PageByAccountLoader(
+            session, AccessLogEntry, owner_column="subject_id"
+        )
+        self.access_log_count_by_account = CountByAccountLoader(
+            session, AccessLogEntry, owner_column="subject_id"
+        )
+        self.search_history_page_by_account = PageByAccountLoader(session, SearchEntry)
+        self.search_history_count_by_account = CountByAccountLoader(session, SearchEntry)
+        self.notifications_page_by_account = PageByAccountLoader(session, Notification)
+        self.notification_count_by_account = CountByAccountLoader(session, Notification)
+        self.data_requests_page_by_account = PageByAccountLoader(
+            session, DataRequest, time_column="submitted_at"
+        )
+        self.data_request_count_by_account = CountByAccountLoader(session, DataRequest)
+        self.device_permissions_by_account = RowsByAccountLoader(
+            session, DevicePermission, order_by=("permission",)
+        )
         self.policy_versions = PolicyVersions(session)

@@ -52,6 +52,7 @@ from schema.consents.types import (
 )
 from schema.context import Info
 from schema.enums import AccountKind, AccountStatus
+from schema.fields import row_field
 from schema.relay import Connection, Edge, Node, Paged, connection
 from schema.sensitive import Sensitive
 from schema.settings.types import Profile, SecuritySettings, ThirdPartyIdentity
@@ -116,21 +117,10 @@ class Account(Node):
         rows = await readable_accounts(info.context, keys)
         return [account_object(row) if row is not None else None for row in rows]
 
-    @strawberry.field
-    def kind(self) -> AccountKind:
-        return self.row.kind
-
-    @strawberry.field
-    def status(self) -> AccountStatus:
-        return self.row.status
-
-    @strawberry.field
-    def display_name(self) -> str:
-        return self.row.display_name
-
-    @strawberry.field
-    def avatar_url(self) -> str | None:
-        return self.row.avatar_url
+    kind = row_field("kind", AccountKind)
+    status = row_field("status", AccountStatus)
+    display_name = row_field("display_name", str)
+    avatar_url = row_field("avatar_url", str | None)
 
     @strawberry.field(
         graphql_type=str | None,

@@ -11,8 +11,7 @@ from models import AuthSession, LoginMethod, SensitiveKind, SmsPurpose, StaffRol
 from models import LoginEvent as LoginEventRow
 from models import StaffMember as StaffRow
 from resolvers.global_id import to_global_id
-from resolvers.masking.reveal import SensitiveValue
-from schema.sensitive import Sensitive
+from schema.fields import row_field, sensitive_field
 
 strawberry.enum(LoginMethod, name="LoginMethod")
 strawberry.enum(SmsPurpose, name="SmsPurpose")
@@ -28,11 +27,7 @@ class Session:
     row: strawberry.Private[AuthSession]
     subject: strawberry.Private[AccountRow]
 
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.USER_AGENT)]
-    )
-    def user_agent(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.user_agent)
+    user_agent = sensitive_field(SensitiveKind.USER_AGENT, "user_agent")
 
     @classmethod
     def from_row(cls, row: AuthSession, current_id: object, subject: AccountRow) -> Session:
@@ -51,29 +46,11 @@ class LoginEvent:
     row: strawberry.Private[LoginEventRow]
     subject: strawberry.Private[AccountRow]
 
-    @strawberry.field
-    def at(self) -> datetime:
-        return self.row.created_at
-
-    @strawberry.field
-    def method(self) -> LoginMethod:
-        return self.row.method
-
-    @strawberry.field
-    def success(self) -> bool:
-        return self.row.success
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.IP_ADDRESS)]
-    )
-    def ip_address(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.ip_address)
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.USER_AGENT)]
-    )
-    def user_agent(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.user_agent)
+    at = row_field("created_at", datetime)
+    method = row_field("method", LoginMethod)
+    success = row_field("success", bool)
+    ip_address = sensitive_field(SensitiveKind.IP_ADDRESS, "ip_address")
+    user_agent = sensitive_field(SensitiveKind.USER_AGENT, "user_agent")
 
 
 @strawberry.type(description="Platform staff: privacy officers and support.")

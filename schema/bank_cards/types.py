@@ -15,6 +15,7 @@ from resolvers.accounts.queries import readable_bank_cards
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
 from schema.context import Info
+from schema.fields import row_field, sensitive_field
 from schema.relay import Node
 from schema.sensitive import Sensitive
 
@@ -35,17 +36,9 @@ class BankCard(Node):
         found = await readable_bank_cards(info.context, keys)
         return [cls.of(*pair) if pair is not None else None for pair in found]
 
-    @strawberry.field
-    def bank_name(self) -> str:
-        return self.row.bank_name
-
-    @strawberry.field
-    def branch(self) -> str:
-        return self.row.branch
-
-    @strawberry.field
-    def location(self) -> str:
-        return self.row.location
+    bank_name = row_field("bank_name", str)
+    branch = row_field("branch", str)
+    location = row_field("location", str)
 
     @strawberry.field(
         graphql_type=str,
@@ -55,20 +48,7 @@ class BankCard(Node):
     def card_number(self) -> SensitiveValue:
         return SensitiveValue(self.subject, self.row.card_number)
 
-    @strawberry.field
-    def last4(self) -> str:
-        return self.row.last4
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
-    )
-    def holder_name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.holder_name)
-
-    @strawberry.field
-    def card_type(self) -> BankCardType:
-        return self.row.card_type
-
-    @strawberry.field
-    def bound_at(self) -> datetime:
-        return self.row.bound_at
+    last4 = row_field("last4", str)
+    holder_name = sensitive_field(SensitiveKind.PERSON_NAME, "holder_name")
+    card_type = row_field("card_type", BankCardType)
+    bound_at = row_field("bound_at", datetime)

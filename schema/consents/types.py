@@ -18,6 +18,7 @@ from resolvers.masking.reveal import SensitiveValue
 from resolvers.policies.status import PolicyStatus as PolicyStatusValue
 from schema.common import from_attributes
 from schema.enums import AccountStatus
+from schema.fields import row_field, sensitive_field
 from schema.sensitive import Sensitive
 
 strawberry.enum(ConsentPurpose, name="ConsentPurpose")
@@ -127,9 +128,7 @@ class SearchEntry:
     def query(self, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(self.subject, self.row.query or "")
 
-    @strawberry.field
-    def at(self) -> datetime:
-        return self.row.created_at
+    at = row_field("created_at", datetime)
 
 
 @strawberry.type
@@ -137,23 +136,15 @@ class GuardianConsent:
     row: strawberry.Private[GuardianConsentRow]
     subject: strawberry.Private[AccountRow]
 
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
+    guardian_name = sensitive_field(SensitiveKind.PERSON_NAME, "guardian_name")
+    guardian_phone = sensitive_field(SensitiveKind.PHONE, "guardian_phone")
+    granted_at = row_field("granted_at", datetime)
+
+    policy_version = row_field(
+        "policy_version",
+        str | None,
+        description="The privacy policy version the guardian consented under.",
     )
-    def guardian_name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.guardian_name)
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PHONE)])
-    def guardian_phone(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.guardian_phone)
-
-    @strawberry.field
-    def granted_at(self) -> datetime:
-        return self.row.granted_at
-
-    @strawberry.field(description="The privacy policy version the guardian consented under.")
-    def policy_version(self) -> str | None:
-        return self.row.policy_version
 
 
 @strawberry.type(description="What an account's consents allow now.")

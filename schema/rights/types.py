@@ -36,6 +36,7 @@ from resolvers.rights.requests import is_overdue
 from schema.accounts.types import Account, account_object
 from schema.auth.types import StaffMember
 from schema.context import Info
+from schema.fields import row_field, sensitive_field
 from schema.relay import Node
 from schema.sensitive import Sensitive
 
@@ -60,21 +61,10 @@ class SecurityIncident:
     def id(self) -> strawberry.ID:
         return strawberry.ID(to_global_id("SecurityIncident", self.row.id))
 
-    @strawberry.field
-    def title(self) -> str:
-        return self.row.title
-
-    @strawberry.field
-    def description(self) -> str:
-        return self.row.description
-
-    @strawberry.field
-    def cause(self) -> str:
-        return self.row.cause
-
-    @strawberry.field(description="The possible harm to the people affected.")
-    def harm(self) -> str:
-        return self.row.harm
+    title = row_field("title", str)
+    description = row_field("description", str)
+    cause = row_field("cause", str)
+    harm = row_field("harm", str, description="The possible harm to the people affected.")
 
     @strawberry.field(
         description="The kinds of personal information involved (dataCategories keys)."
@@ -82,25 +72,15 @@ class SecurityIncident:
     def categories(self) -> list[str]:
         return list(self.row.categories)
 
-    @strawberry.field(description="The remedies taken.")
-    def measures(self) -> str:
-        return self.row.measures
-
-    @strawberry.field(description="What the person can do.")
-    def advice(self) -> str:
-        return self.row.advice
-
-    @strawberry.field(description="Whom to contact about it.")
-    def contact(self) -> str:
-        return self.row.contact
+    measures = row_field("measures", str, description="The remedies taken.")
+    advice = row_field("advice", str, description="What the person can do.")
+    contact = row_field("contact", str, description="Whom to contact about it.")
 
     @strawberry.field
     def channels(self) -> list[NoticeChannel]:
         return [NoticeChannel(value) for value in self.row.channels]
 
-    @strawberry.field
-    def recorded_at(self) -> datetime:
-        return self.row.created_at
+    recorded_at = row_field("created_at", datetime)
 
     @strawberry.field(description="Staff only: the privacy officer who recorded it.")
     async def recorded_by(self, info: Info) -> StaffMember | None:
@@ -122,60 +102,35 @@ class DataRequestRequester:
     row: strawberry.Private[RequesterRow]
     request: strawberry.Private[DataRequestRow]
 
-    @strawberry.field
-    def relation(self) -> RequesterRelation:
-        return self.row.relation
+    relation = row_field("relation", RequesterRelation)
+    name = sensitive_field(SensitiveKind.PERSON_NAME, "name")
+    phone = sensitive_field(SensitiveKind.PHONE, "phone")
+    email = sensitive_field(SensitiveKind.EMAIL, "email")
 
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
-    )
-    def name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.name, self.request)
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PHONE)])
-    def phone(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.phone, self.request)
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.EMAIL)])
-    def email(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.email, self.request)
-
-    @strawberry.field(
-        graphql_type=str | None,
-        directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)],
+    subject_name = sensitive_field(
+        SensitiveKind.PERSON_NAME,
+        "subject_name",
         description="The person the request concerns, as the requester names them.",
     )
-    def subject_name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.subject_name, self.request)
 
-    @strawberry.field(
-        graphql_type=str | None,
-        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
+    subject_contact = sensitive_field(
+        SensitiveKind.REQUEST_DETAILS,
+        "subject_contact",
         description="The person's phone or e-mail the requester gave.",
     )
-    def subject_contact(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.subject_contact, self.request)
 
-    @strawberry.field(
-        graphql_type=str | None,
-        directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)],
-        description="Where the supporting documents are.",
+    evidence = sensitive_field(
+        SensitiveKind.REQUEST_DETAILS, "evidence", description="Where the supporting documents are."
     )
-    def evidence(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(None, self.row.evidence, self.request)
 
-    @strawberry.field
-    def proven_at(self) -> datetime:
-        return self.row.proven_at
+    proven_at = row_field("proven_at", datetime)
 
 
 @strawberry.type(description="The notice of an incident to one account over one channel.")
 class IncidentDelivery:
     row: strawberry.Private[DeliveryRow]
 
-    @strawberry.field
-    def channel(self) -> NoticeChannel:
-        return self.row.channel
+    channel = row_field("channel", NoticeChannel)
 
     @strawberry.field
     async def status(self, info: Info) -> IncidentDeliveryStatus:
@@ -199,9 +154,7 @@ class IncidentNotice:
             raise LookupError("an incident notice without its incident")
         return SecurityIncident(row=found)
 
-    @strawberry.field
-    def notified_at(self) -> datetime:
-        return self.row.created_at
+    notified_at = row_field("created_at", datetime)
 
     @strawberry.field
     async def deliveries(self, info: Info) -> list[IncidentDelivery]:
@@ -228,13 +181,8 @@ class DataRequest(Node):
         rows = await readable_data_requests(info.context, keys)
         return [cls.of(row) if row is not None else None for row in rows]
 
-    @strawberry.field
-    def type(self) -> DataRequestType:
-        return self.row.type
-
-    @strawberry.field
-    def status(self) -> DataRequestStatus:
-        return self.row.status
+    type = row_field("type", DataRequestType)
+    status = row_field("status", DataRequestStatus)
 
     @strawberry.field(
         graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.REQUEST_DETAILS)]
@@ -247,9 +195,7 @@ class DataRequest(Node):
             return None
         return await info.context.loaders.account_by_id.load(self.row.account_id)
 
-    @strawberry.field
-    def deletion_ground(self) -> DeletionGround | None:
-        return self.row.deletion_ground
+    deletion_ground = row_field("deletion_ground", DeletionGround | None)
 
     @strawberry.field(
         description="DELETION: the categories asked for, and once fulfilled those erased."
@@ -271,29 +217,16 @@ class DataRequest(Node):
     async def correction(self, info: Info, reveal: bool = False) -> SensitiveValue:
         return SensitiveValue(await self._subject(info), self.row.correction, self.row)
 
-    @strawberry.field
-    def submitted_at(self) -> datetime:
-        return self.row.submitted_at
-
-    @strawberry.field(description="submittedAt + 15 days.")
-    def due_at(self) -> datetime:
-        return self.row.due_at
+    submitted_at = row_field("submitted_at", datetime)
+    due_at = row_field("due_at", datetime, description="submittedAt + 15 days.")
 
     @strawberry.field(description="Still open after its due date.")
     def overdue(self, info: Info) -> bool:
         return is_overdue(self.row, info.context)
 
-    @strawberry.field
-    def resolved_at(self) -> datetime | None:
-        return self.row.resolved_at
-
-    @strawberry.field
-    def resolution_note(self) -> str | None:
-        return self.row.resolution_note
-
-    @strawberry.field
-    def refusal_reason(self) -> RefusalReason | None:
-        return self.row.refusal_reason
+    resolved_at = row_field("resolved_at", datetime | None)
+    resolution_note = row_field("resolution_note", str | None)
+    refusal_reason = row_field("refusal_reason", RefusalReason | None)
 
     @strawberry.field
     async def account(self, info: Info) -> Account | None:

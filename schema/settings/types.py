@@ -9,9 +9,8 @@ import strawberry
 from models import Account as AccountRow
 from models import IdentityProvider, SensitiveKind
 from models import ThirdPartyIdentity as IdentityRow
-from resolvers.masking.reveal import SensitiveValue
 from schema.common import from_attributes
-from schema.sensitive import Sensitive
+from schema.fields import row_field, sensitive_field
 
 strawberry.enum(IdentityProvider, name="IdentityProvider")
 
@@ -54,22 +53,8 @@ class ThirdPartyIdentity:
     row: strawberry.Private[IdentityRow]
     subject: strawberry.Private[AccountRow]
 
-    @strawberry.field
-    def provider(self) -> IdentityProvider:
-        return self.row.provider
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.OPEN_ID)])
-    def open_id(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.open_id)
-
-    @strawberry.field
-    def nickname(self) -> str | None:
-        return self.row.nickname
-
-    @strawberry.field
-    def avatar_url(self) -> str | None:
-        return self.row.avatar_url
-
-    @strawberry.field
-    def linked_at(self) -> datetime:
-        return self.row.created_at
+    provider = row_field("provider", IdentityProvider)
+    open_id = sensitive_field(SensitiveKind.OPEN_ID, "open_id")
+    nickname = row_field("nickname", str | None)
+    avatar_url = row_field("avatar_url", str | None)
+    linked_at = row_field("created_at", datetime)

@@ -10,9 +10,8 @@ from models import Account as AccountRow
 from models import RealNameVerification as RealNameRow
 from models import SensitiveKind, VerificationStatus
 from models import StudentVerification as StudentRow
-from resolvers.masking.reveal import SensitiveValue
 from schema.context import Info
-from schema.sensitive import Sensitive
+from schema.fields import row_field, sensitive_field
 
 strawberry.enum(VerificationStatus, name="VerificationStatus")
 
@@ -24,31 +23,12 @@ class _Verification:
     row: strawberry.Private[RealNameRow | StudentRow]
     subject: strawberry.Private[AccountRow]
 
-    @strawberry.field
-    def status(self) -> VerificationStatus:
-        return self.row.status
-
-    @strawberry.field(
-        graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.PERSON_NAME)]
-    )
-    def real_name(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.real_name)
-
-    @strawberry.field(graphql_type=str | None, directives=[Sensitive(kind=SensitiveKind.ID_NUMBER)])
-    def id_number(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.id_number)
-
-    @strawberry.field
-    def submitted_at(self) -> datetime:
-        return self.row.submitted_at
-
-    @strawberry.field
-    def verified_at(self) -> datetime | None:
-        return self.row.verified_at
-
-    @strawberry.field
-    def rejection_reason(self) -> str | None:
-        return self.row.rejection_reason
+    status = row_field("status", VerificationStatus)
+    real_name = sensitive_field(SensitiveKind.PERSON_NAME, "real_name")
+    id_number = sensitive_field(SensitiveKind.ID_NUMBER, "id_number")
+    submitted_at = row_field("submitted_at", datetime)
+    verified_at = row_field("verified_at", datetime | None)
+    rejection_reason = row_field("rejection_reason", str | None)
 
 
 @strawberry.type
@@ -60,21 +40,10 @@ class RealNameVerification(_Verification):
 class StudentVerification(_Verification):
     row: strawberry.Private[StudentRow]
 
-    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.SCHOOL)])
-    def school(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.school)
-
-    @strawberry.field(graphql_type=str, directives=[Sensitive(kind=SensitiveKind.MAJOR)])
-    def major(self, reveal: bool = False) -> SensitiveValue:
-        return SensitiveValue(self.subject, self.row.major)
-
-    @strawberry.field
-    def enrolled_on(self) -> date:
-        return self.row.enrolled_on
-
-    @strawberry.field
-    def graduates_on(self) -> date:
-        return self.row.graduates_on
+    school = sensitive_field(SensitiveKind.SCHOOL, "school", graphql_type=str)
+    major = sensitive_field(SensitiveKind.MAJOR, "major", graphql_type=str)
+    enrolled_on = row_field("enrolled_on", date)
+    graduates_on = row_field("graduates_on", date)
 
 
 @strawberry.type
