@@ -547,9 +547,7 @@ class Baseline:
                 )
             data = await handler(connection, viewer, now)
         # As the gateway encodes its answers.
-        return Response(
-            json.dumps({"data": data}, separators=(",", ":")), media_type="application/json"
-        )
+        return Response(orjson.dumps({"data": data}), media_type="application/json")
 
 
 def _error(status: int, message: str, code: str) -> Response:

@@ -327,3 +327,12 @@ async def test_a_page_with_its_own_policy_header_is_still_not_framable() -> None
     assert response.headers["content-security-policy"] == (
         "default-src 'self'; frame-ancestors 'none'"
     )
+
+
+def test_answers_are_compact_utf8_json_and_a_lone_surrogate_is_escaped() -> None:
+    view = object.__new__(GatewayGraphQL)
+
+    assert view.encode_json({"data": {"displayName": "张伟", "n": 1}}) == (
+        '{"data":{"displayName":"张伟","n":1}}'.encode()
+    )
+    assert view.encode_json({"data": {"bio": "a\ud800"}}) == '{"data":{"bio":"a\\ud800"}}'

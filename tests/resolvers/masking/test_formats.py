@@ -222,6 +222,19 @@ def test_mainland_phone_shows_first_3_and_last_4_digits(national: str) -> None:
     assert [c for c in masked if c.isdigit()] == list(national[:3] + national[-4:])
 
 
+@pytest.mark.parametrize("tail", ["000000", "583920", "999999"])
+def test_stored_mainland_mobile_is_masked_as_phonenumbers_reads_it(tail: str) -> None:
+    """Stored mainland mobiles skip phonenumbers' parse; for every 5-digit prefix the
+    mask is the one its national number, as phonenumbers reads it, gives."""
+    for prefix in range(13000, 20000):
+        stored = f"+86{prefix}{tail}"
+        read = phonenumbers.parse(stored, None)
+        national = phonenumbers.national_significant_number(read)
+
+        assert read.country_code == 86
+        assert mask(SensitiveKind.PHONE, stored) == f"{national[:3]}****{national[-4:]}"
+
+
 @given(foreign_numbers())
 def test_foreign_phone_shows_country_code_and_last_4_digits(number: tuple[int, str]) -> None:
     country_code, national = number
