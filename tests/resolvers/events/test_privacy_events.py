@@ -16,6 +16,7 @@ from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, quer
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -242,23 +243,20 @@ async def test_cancelling_an_enterprise_is_an_event_per_account(
 
 
 async def test_a_change_rolled_back_leaves_no_event(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, staff, clock())
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, staff, api.clock())
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the notification could not be written")
 
     monkeypatch.setattr(queries, "notify_accounts", broken)
     body = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {
             "input": {
@@ -272,7 +270,7 @@ async def test_a_change_rolled_back_leaves_no_event(
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL_SERVER_ERROR"]
-    assert await events(db) == []
+    assert await events(api.db) == []
 
 
 async def test_no_event_holds_a_personal_value(

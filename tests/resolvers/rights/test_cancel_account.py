@@ -54,6 +54,7 @@ from tests.conftest import Clock
 from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
+from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     STEP_UP_REQUIRED,
@@ -650,17 +651,14 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
 
 
 async def test_a_failure_part_way_changes_nothing(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    before = await snapshot(db, person)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    before = await snapshot(api.db, person)
     issued: list[type[Any]] = []
 
     def delete_failing_at_the_fourth_table(model: type[Any]) -> Any:
@@ -671,7 +669,7 @@ async def test_a_failure_part_way_changes_nothing(
 
     monkeypatch.setattr(erasure, "delete", delete_failing_at_the_fourth_table)
 
-    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+    body = await graphql(api.client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 
     # Three tables with rows of the account were deleted from before the failure.
     assert len(issued) == 3
@@ -680,8 +678,8 @@ async def test_a_failure_part_way_changes_nothing(
     assert [
         (error["message"], error["path"], error["extensions"]["code"]) for error in body["errors"]
     ] == [("Internal server error.", ["cancelAccount"], "INTERNAL_SERVER_ERROR")]
-    assert await snapshot(db, person) == before
-    assert await status_code_of(client, token) == (
+    assert await snapshot(api.db, person) == before
+    assert await status_code_of(api.client, token) == (
         200,
         {"data": {"viewer": {"account": {"id": global_id(person), "status": "ACTIVE"}}}},
     )

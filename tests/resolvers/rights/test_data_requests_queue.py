@@ -14,6 +14,7 @@ from models import Account, DataRequest, DataRequestStatus, DataRequestType, Sta
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -80,19 +81,16 @@ async def seed_queue(db: AsyncSession, clock: Clock) -> dict[str, DataRequest]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_page_through_the_queue_oldest_due_first(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    requests = await seed_queue(db, clock)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
+    requests = await seed_queue(api.db, api.clock)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
 
-    first = await queue(client, token, first=2)
-    second = await queue(client, token, first=2, after=first["pageInfo"]["endCursor"])
-    third = await queue(client, token, first=2, after=second["pageInfo"]["endCursor"])
+    first = await queue(api.client, token, first=2)
+    second = await queue(api.client, token, first=2, after=first["pageInfo"]["endCursor"])
+    third = await queue(api.client, token, first=2, after=second["pageInfo"]["endCursor"])
 
     order = [request_global_id(requests[name]) for name in requests]
     assert (ids(first), ids(second), ids(third)) == (order[:2], order[2:4], order[4:])
@@ -102,7 +100,7 @@ async def test_staff_page_through_the_queue_oldest_due_first(
         False,
     ]
     assert [page["totalCount"] for page in (first, second, third)] == [5, 5, 5]
-    owner = await db.get_one(Account, requests["oldest"].account_id)
+    owner = await api.db.get_one(Account, requests["oldest"].account_id)
     assert first["edges"][0]["node"] == {
         "id": request_global_id(requests["oldest"]),
         "type": "ACCESS_COPY",

@@ -33,6 +33,7 @@ from tests.fakes.sink import Sink, running_sink
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -182,28 +183,29 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_read_a_person_s_incidents_and_others_are_refused(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
-    stranger = await create_person(db, clock(), phone="+8613900139000", email="s@example.com")
-    stranger_token = await sign_in(db, services, clock(), account=stranger)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)])
+    person = await create_person(api.db, api.clock())
+    stranger = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="s@example.com"
+    )
+    stranger_token = await api.sign_in(account=stranger)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)])
     staff = await sign_in(
-        db,
-        services,
-        clock(),
-        staff=await create_staff(db, clock(), role, email=f"{role.value.lower()}@x.example"),
+        api.db,
+        api.services,
+        api.clock(),
+        staff=await create_staff(
+            api.db, api.clock(), role, email=f"{role.value.lower()}@x.example"
+        ),
     )
 
-    by_staff = await graphql(client, THEIR_INCIDENTS, {"id": global_id(person)}, token=staff)
+    by_staff = await graphql(api.client, THEIR_INCIDENTS, {"id": global_id(person)}, token=staff)
     by_stranger = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { id } }",
         {"id": global_id(person)},
         token=stranger_token,

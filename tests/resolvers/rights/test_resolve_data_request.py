@@ -33,6 +33,7 @@ from tests.resolvers.rights.helpers import (
     notifications,
     request_global_id,
 )
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -78,25 +79,24 @@ async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_work_a_request_and_the_person_hears_of_every_step(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     request = await create_data_request(
-        db, person, clock() - timedelta(days=20), type=DataRequestType.CORRECTION
+        api.db, person, api.clock() - timedelta(days=20), type=DataRequestType.CORRECTION
     )
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
 
-    working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
-    clock.advance(seconds=30)
-    await staff_step_up(client, token, clock())
+    working = await resolve(
+        api.client, token, request, "IN_PROGRESS", note="  Checking the address.  "
+    )
+    api.clock.advance(seconds=30)
+    await staff_step_up(api.client, token, api.clock())
     done = await resolve(
-        client,
+        api.client,
         token,
         request,
         "FULFILLED",
@@ -121,14 +121,14 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
             "id": request_global_id(request),
             "type": "CORRECTION",
             "status": "FULFILLED",
-            "resolvedAt": clock().isoformat(),
+            "resolvedAt": api.clock().isoformat(),
             "resolutionNote": "Address corrected.",
             "refusalReason": None,
             "overdue": False,
         },
         "userErrors": [],
     }
-    assert await notifications(client, person_token) == [
+    assert await notifications(api.client, person_token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your correction request",

@@ -17,6 +17,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -59,35 +60,34 @@ def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_the_staff_member_who_moved_a_request_on_is_recorded(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock() - timedelta(days=1))
-    person_token = await sign_in(db, services, clock(), account=person)
-    officer = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER, email="li@corp.example")
-    other = await create_staff(db, clock(), role)
-    officer_token = await sign_in(db, services, clock(), staff=officer)
-    token = await sign_in(db, services, clock(), staff=other)
-    await staff_step_up(client, token, clock())
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock() - timedelta(days=1))
+    person_token = await api.sign_in(account=person)
+    officer = await create_staff(
+        api.db, api.clock(), StaffRole.PRIVACY_OFFICER, email="li@corp.example"
+    )
+    other = await create_staff(api.db, api.clock(), role)
+    officer_token = await api.sign_in(staff=officer)
+    token = await api.sign_in(staff=other)
+    await staff_step_up(api.client, token, api.clock())
 
     started = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {"input": {"id": request_global_id(request), "status": "IN_PROGRESS"}},
         token=officer_token,
     )
     done = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {"input": {"id": request_global_id(request), "status": "FULFILLED"}},
         token=token,
     )
-    queue = await graphql(client, QUEUE, token=officer_token)
-    own = await graphql(client, MY_REQUESTS, token=person_token)
+    queue = await graphql(api.client, QUEUE, token=officer_token)
+    own = await graphql(api.client, MY_REQUESTS, token=person_token)
 
     assert started["data"]["resolveDataRequest"]["dataRequest"] == {
         "status": "IN_PROGRESS",
@@ -130,7 +130,7 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
             )
         ],
     }
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.handled_by_id == other.id
 
 

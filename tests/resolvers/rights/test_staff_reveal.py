@@ -27,6 +27,7 @@ from models import (
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import PHONE, count_rows, create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -49,32 +50,29 @@ async def phone_of(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_reason(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     await create_data_request(
-        db, person, clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
+        api.db, person, api.clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
     )
     request = await create_data_request(
-        db, person, clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
+        api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
     )
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    body = await phone_of(client, token, global_id(person))
+    body = await phone_of(api.client, token, global_id(person))
 
     assert body == {"data": {"account": {"id": global_id(person), "phone": PHONE}}}
-    log = await graphql(client, ACCESS_LOG, token=person_token)
+    log = await graphql(api.client, ACCESS_LOG, token=person_token)
     assert log["data"]["viewer"]["account"]["accessLog"]["edges"] == [
         {
             "node": {
-                "at": clock().isoformat(),
+                "at": api.clock().isoformat(),
                 "actorKind": "STAFF",
                 "actorName": STAFF_NAMES[role],
                 "field": "PHONE",

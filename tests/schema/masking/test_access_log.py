@@ -25,6 +25,7 @@ from tests.schema.masking.helpers import (
     create_subject,
     masked,
 )
+from tests.support.api import Api
 from tests.support.viewers import sign_in
 
 PHONE = clear("IndividualAccount", "phone")
@@ -140,21 +141,18 @@ async def failing_login_history(*args: Any, **kwargs: Any) -> Any:
 
 
 async def test_a_clear_value_is_sent_with_its_entry_when_another_field_fails_unexpectedly(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A query writes nothing but what its answer needs: the reveal's entry is committed
     whatever another field does, so the clear value may go out with it."""
-    account, token = await stepped_up_individual(db, services, clock)
+    account, token = await stepped_up_individual(api.db, api.services, api.clock)
     monkeypatch.setattr(history, "login_history", failing_login_history)
     query = "{ viewer { account { phone(reveal: %s) loginHistory { edges { cursor } } } } }"
 
-    revealing = await post(client, query % "true", token)
-    logged = await access_log_count(db, account)
-    masking = await post(client, query % "false", token)
+    revealing = await post(api.client, query % "true", token)
+    logged = await access_log_count(api.db, account)
+    masking = await post(api.client, query % "false", token)
 
     for response, phone in ((revealing, PHONE), (masking, masked("IndividualAccount", "phone"))):
         body = response.json()
@@ -164,7 +162,7 @@ async def test_a_clear_value_is_sent_with_its_entry_when_another_field_fails_une
             (["viewer", "account", "loginHistory"], "INTERNAL_SERVER_ERROR")
         ]
     assert logged == 1
-    assert await access_log_count(db, account) == 1
+    assert await access_log_count(api.db, account) == 1
 
 
 async def failing_update_profile(*args: Any, **kwargs: Any) -> Any:
