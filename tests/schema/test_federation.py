@@ -38,6 +38,7 @@ from tests.resolvers.enterprise.helpers import (
     open_request,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import errors_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -475,17 +476,15 @@ async def test_more_than_a_hundred_references_are_refused_at_once(
 
 
 async def test_references_to_many_accounts_cost_the_statements_of_one(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     owner: Caller,
     sql_statements: StatementCounter,
 ) -> None:
     subs = [
-        await make_sub_account(db, clock, owner.row, f"Sub {n}", number=100 + n) for n in range(20)
+        await make_sub_account(api.db, api.clock, owner.row, f"Sub {n}", number=100 + n)
+        for n in range(20)
     ]
-    await db.commit()
+    await api.db.commit()
     query = """
     query($representations: [_Any!]!) {
       _entities(representations: $representations) { ... on Account { displayName } }

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from auth.services import AuthServices
 from models import (
     Account,
     AccountKind,
@@ -38,6 +37,7 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import errors_of
 from tests.support.factories import create_account
 from tests.support.ids import global_id
@@ -173,22 +173,21 @@ async def test_the_enterprise_creates_a_sub_account_with_contacts_it_must_prove(
 
 
 async def test_without_a_step_up_nobody_is_created(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     owner: Caller,
     outbox: Outbox,
 ) -> None:
     """A new sub-account is a new way into the enterprise: a stolen token makes none."""
-    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
-    before = await account_state(db)
+    plain = await make_caller(
+        api.client, api.db, api.services, api.clock, owner.row, stepped_up=False
+    )
+    before = await account_state(api.db)
 
     body = await plain(CREATE, input=new_sub_account())
 
     assert body == refused(STEP_UP_REQUIRED)
-    assert await account_state(db) == before
-    assert await sub_account_notices(db, owner) == []
+    assert await account_state(api.db) == before
+    assert await sub_account_notices(api.db, owner) == []
     assert outbox.for_recipient("New.Hire@acme.example") == []
 
 

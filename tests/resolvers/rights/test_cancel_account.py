@@ -313,23 +313,20 @@ async def sealed_values_left(db: AsyncSession, account: Account) -> list[str]:
 
 @pytest.mark.parametrize("kind", [AccountKind.INDIVIDUAL, AccountKind.BUSINESS])
 async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     kind: AccountKind,
 ) -> None:
-    person = await create_person(db, clock(), kind=kind, display_name="Zhang San")
-    await add_personal_data(db, person, clock())
-    other_device = await sign_in(db, services, clock(), account=person)
-    token = await sign_in(db, services, clock(), account=person)
-    consent_events = [row["id"] for row in (await snapshot(db, person))["consent_events"]]
-    await step_up_with_password(client, token)
+    person = await create_person(api.db, api.clock(), kind=kind, display_name="Zhang San")
+    await add_personal_data(api.db, person, api.clock())
+    other_device = await api.sign_in(account=person)
+    token = await api.sign_in(account=person)
+    consent_events = [row["id"] for row in (await snapshot(api.db, person))["consent_events"]]
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert {
         "phone": account.phone,
@@ -362,34 +359,32 @@ async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
     }
     assert account.display_name != "Zhang San"
     left = {
-        model.__tablename__: await count_rows(db, model, account_id=person.id) for model in ERASED
+        model.__tablename__: await count_rows(api.db, model, account_id=person.id)
+        for model in ERASED
     }
     assert left == dict.fromkeys(left, 0)
-    assert await sealed_values_left(db, person) == []
-    kept = await snapshot(db, person)
+    assert await sealed_values_left(api.db, person) == []
+    kept = await snapshot(api.db, person)
     assert [row["id"] for row in kept["consent_events"]] == consent_events
     for token_of_a_session in (token, other_device):
-        assert await status_code_of(client, token_of_a_session) == (401, UNAUTHENTICATED)
+        assert await status_code_of(api.client, token_of_a_session) == (401, UNAUTHENTICATED)
 
 
 @pytest.mark.parametrize("confirmation", ["cancel", "", "CANCEL ", "Cancel", "YES"])
 async def test_anything_but_cancel_is_refused_and_changes_nothing(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     confirmation: str,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    before = await snapshot(db, person)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    before = await snapshot(api.db, person)
 
-    payload = await cancel(client, token, confirmation)
+    payload = await cancel(api.client, token, confirmation)
 
     assert payload == {"ok": False, "userErrors": [INVALID_CONFIRMATION]}
-    assert await snapshot(db, person) == before
+    assert await snapshot(api.db, person) == before
 
 
 async def test_cancelling_needs_step_up(
@@ -408,27 +403,24 @@ async def test_cancelling_needs_step_up(
 
 
 async def test_the_phone_registers_again_as_a_new_empty_account(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     outbox: Any,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
 
     sent = await graphql(
-        client,
+        api.client,
         "mutation($input: RequestSmsCodeInput!) { requestSmsCode(input: $input) { sent } }",
         {"input": {"phone": "13812345678", "purpose": "LOGIN"}},
     )
     assert sent == {"data": {"requestSmsCode": {"sent": True}}}
     code = next(m.code for m in outbox.for_recipient(PHONE) if m.purpose == "LOGIN")
     login = await graphql(
-        client,
+        api.client,
         """
         mutation($input: LoginWithSmsInput!) {
           loginWithSms(input: $input) { accessToken isNewAccount account { id } userErrors { code } }
@@ -441,7 +433,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     assert signed_in["userErrors"] == []
     assert signed_in["isNewAccount"] is True
     assert signed_in["account"]["id"] != global_id(person)
-    body = await graphql(client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
+    body = await graphql(api.client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
     assert "errors" not in body, body
     assert body["data"]["viewer"]["account"] == {
         "id": signed_in["account"]["id"],
@@ -462,7 +454,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     }
     assert body["data"]["viewer"]["account"]["displayName"] != "Zhang San"
     old = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { id } account(id: $id) { id } }",
         {"id": global_id(person)},
         token=signed_in["accessToken"],
@@ -491,20 +483,17 @@ query {
 
 
 async def test_the_email_and_the_wechat_account_can_be_used_again(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     fake: FakeWechat,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
 
     business = await graphql(
-        client,
+        api.client,
         """
         mutation($input: RegisterBusinessInput!) {
           registerBusiness(input: $input) { isNewAccount account { id } userErrors { code } }
@@ -521,12 +510,12 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
         },
     )
     state = await graphql(
-        client,
+        api.client,
         "query($uri: String!) { wechatAuthorizeUrl(redirectUri: $uri) { state } }",
         {"uri": "http://localhost:5173/auth/wechat"},
     )
     wechat = await graphql(
-        client,
+        api.client,
         """
         mutation($input: LoginWithWechatInput!) {
           loginWithWechat(input: $input) {
@@ -549,7 +538,7 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     assert registered["userErrors"] == []
     assert registered["isNewAccount"] is True
     identity = (
-        await db.scalars(
+        await api.db.scalars(
             select(ThirdPartyIdentity).where(
                 ThirdPartyIdentity.open_id_index == ThirdPartyIdentity.open_id.index_of(OPEN_ID)
             )

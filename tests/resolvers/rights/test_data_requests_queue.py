@@ -125,18 +125,15 @@ async def test_staff_page_through_the_queue_oldest_due_first(
     ],
 )
 async def test_the_queue_filters_by_status_and_overdue(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     variables: dict[str, Any],
     expected: list[str],
 ) -> None:
-    requests = await seed_queue(db, clock)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    requests = await seed_queue(api.db, api.clock)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    connection = await queue(client, token, **variables)
+    connection = await queue(api.client, token, **variables)
 
     assert ids(connection) == [request_global_id(requests[name]) for name in expected]
     assert connection["totalCount"] == len(expected)

@@ -28,6 +28,7 @@ from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.resolvers.settings.helpers import add_personal_data
+from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     USER_ERRORS,
@@ -253,27 +254,24 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
     ],
 )
 async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_erase(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     categories: list[str] | None,
     message: str,
 ) -> None:
-    person = await a_person_with_everything(db, clock)
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    token = await staff_token(db, services, clock)
+    person = await a_person_with_everything(api.db, api.clock)
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    token = await staff_token(api.db, api.services, api.clock)
     fields = {} if categories is None else {"categories": categories}
 
-    body = await resolve(client, token, request, "FULFILLED", **fields)
+    body = await resolve(api.client, token, request, "FULFILLED", **fields)
 
     assert body == {
         "dataRequest": None,
         "userErrors": [error("INVALID_INPUT", message, "categories")],
     }
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
-    cards = await db.scalar(select(func.count()).where(BankCard.account_id == person.id))
+    cards = await api.db.scalar(select(func.count()).where(BankCard.account_id == person.id))
     assert cards == 1
 
 
@@ -292,24 +290,21 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
     ],
 )  # fmt: skip
 async def test_what_fulfilment_needs_is_given_for_its_type_only(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
     status: str,
     fields: dict[str, Any],
     field: str,
     message: str,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    token = await staff_token(db, services, clock)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    token = await staff_token(api.db, api.services, api.clock)
 
-    body = await resolve(client, token, request, status, **fields)
+    body = await resolve(api.client, token, request, status, **fields)
 
     assert body == {"dataRequest": None, "userErrors": [error("INVALID_INPUT", message, field)]}
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
 
 

@@ -23,6 +23,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import count_rows, create_person, notifications
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -101,19 +102,16 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
 
 @pytest.mark.parametrize("field", ["title", "description", "cause", "harm", "measures", "advice"])
 async def test_every_text_is_required(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     field: str,
 ) -> None:
-    person = await create_person(db, clock())
-    token = await officer_token(db, services, clock)
+    person = await create_person(api.db, api.clock())
+    token = await officer_token(api.db, api.services, api.clock)
 
-    empty = await record(client, token, [global_id(person)], **{field: ""})
+    empty = await record(api.client, token, [global_id(person)], **{field: ""})
     # A title holds one line; the other texts may hold line breaks.
     blank_text = "   " if field == "title" else "   \n "
-    blank = await record(client, token, [global_id(person)], **{field: blank_text})
+    blank = await record(api.client, token, [global_id(person)], **{field: blank_text})
 
     limit = 200 if field == "title" else 5000
     expected = {
@@ -121,7 +119,7 @@ async def test_every_text_is_required(
         "userErrors": [error("INVALID_INPUT", f"Give 1 to {limit} characters.", field)],
     }
     assert empty == blank == expected
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
 async def test_texts_must_fit_what_a_notification_holds(
@@ -198,22 +196,19 @@ async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
 
 @pytest.mark.parametrize("viewer", ["support", "account"])
 async def test_only_privacy_officers_record_incidents(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     viewer: str,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     if viewer == "support":
-        staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-        token = await sign_in(db, services, clock(), staff=staff)
+        staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+        token = await api.sign_in(staff=staff)
     else:
-        token = await sign_in(db, services, clock(), account=person)
+        token = await api.sign_in(account=person)
     variables = {"input": {**INCIDENT, "affectedAccountIds": [global_id(person)]}}
 
-    body = await graphql(client, RECORD, variables, token=token)
-    anonymous = await graphql(client, RECORD, variables)
+    body = await graphql(api.client, RECORD, variables, token=token)
+    anonymous = await graphql(api.client, RECORD, variables)
 
     assert without_locations(body) == refused(
         "FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"]
@@ -221,7 +216,7 @@ async def test_only_privacy_officers_record_incidents(
     assert without_locations(anonymous) == refused(
         "UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"]
     )
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
 async def test_a_stolen_officer_token_alone_sends_no_notice(

@@ -237,27 +237,26 @@ async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
     "status", [DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN]
 )
 async def test_a_closed_request_stays_as_it_was(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     status: DataRequestStatus,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock() - timedelta(days=1), status=status)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    before = await stored(db, request)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock() - timedelta(days=1), status=status
+    )
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    before = await stored(api.db, request)
 
     answers = [
-        await resolve(client, token, request, "IN_PROGRESS"),
-        await resolve(client, token, request, "FULFILLED"),
-        await resolve(client, token, request, "REFUSED", refusalReason="ABUSE_OF_RIGHTS"),
+        await resolve(api.client, token, request, "IN_PROGRESS"),
+        await resolve(api.client, token, request, "FULFILLED"),
+        await resolve(api.client, token, request, "REFUSED", refusalReason="ABUSE_OF_RIGHTS"),
     ]
 
     assert answers == [{"dataRequest": None, "userErrors": [CLOSED]}] * 3
-    assert await stored(db, request) == before
-    assert await count_rows(db, Notification) == 0
+    assert await stored(api.db, request) == before
+    assert await count_rows(api.db, Notification) == 0
 
 
 async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
@@ -404,31 +403,28 @@ STAFF_STEP_UP_REQUIRED = {
     ],
 )
 async def test_fulfilling_needs_a_stepped_up_staff_session(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
     fields: dict[str, Any],
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    refused = await resolve(client, token, request, "FULFILLED", **fields)
-    still = await graphql(client, VIEWER_ACCOUNT, token=person_token)
-    working = await resolve(client, token, request, "IN_PROGRESS")
-    notified_before_step_up = await count_rows(db, Notification)
-    await staff_step_up(client, token, clock())
-    done = await resolve(client, token, request, "FULFILLED", **fields)
+    refused = await resolve(api.client, token, request, "FULFILLED", **fields)
+    still = await graphql(api.client, VIEWER_ACCOUNT, token=person_token)
+    working = await resolve(api.client, token, request, "IN_PROGRESS")
+    notified_before_step_up = await count_rows(api.db, Notification)
+    await staff_step_up(api.client, token, api.clock())
+    done = await resolve(api.client, token, request, "FULFILLED", **fields)
 
     assert refused == {"dataRequest": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}
     assert still["data"]["viewer"]["account"]["status"] == "ACTIVE"
     assert working["userErrors"] == []
     assert (done["userErrors"], done["dataRequest"]["status"]) == ([], "FULFILLED")
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.FULFILLED
     # The refused attempt told the person nothing; only moving it on did.
     assert notified_before_step_up == 1

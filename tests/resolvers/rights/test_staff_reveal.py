@@ -87,28 +87,27 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
     [None, DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN],
 )
 async def test_without_an_open_request_a_staff_reveal_is_forbidden(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     closed: DataRequestStatus | None,
 ) -> None:
-    person = await create_person(db, clock())
-    other = await create_person(db, clock(), phone="+8613900139000", email="other@example.com")
-    await create_data_request(db, other, clock())
+    person = await create_person(api.db, api.clock())
+    other = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="other@example.com"
+    )
+    await create_data_request(api.db, other, api.clock())
     if closed is not None:
-        await create_data_request(db, person, clock() - timedelta(days=1), status=closed)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+        await create_data_request(api.db, person, api.clock() - timedelta(days=1), status=closed)
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    body = await phone_of(client, token, global_id(person))
+    body = await phone_of(api.client, token, global_id(person))
 
     assert without_locations(body) == {
         "data": {"account": {"id": global_id(person), "phone": None}},
         "errors": [refusal("FORBIDDEN", "You may not read this field.", ["account", "phone"])],
     }
-    assert await count_rows(db, AccessLogEntry) == 0
+    assert await count_rows(api.db, AccessLogEntry) == 0
 
 
 async def test_an_open_request_without_step_up_asks_for_step_up(
@@ -168,20 +167,17 @@ async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None
     ],
 )
 async def test_support_is_refused_search_queries_without_a_request_that_needs_them(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType | None,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_searches(db, person, clock())
+    person = await create_person(api.db, api.clock())
+    await add_searches(api.db, person, api.clock())
     if request_type is not None:
-        await create_data_request(db, person, clock(), type=request_type)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+        await create_data_request(api.db, person, api.clock(), type=request_type)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
+    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
 
     assert without_locations(body) == {
         "data": {"account": {"searchHistory": None}},
@@ -189,7 +185,7 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
             refusal("FORBIDDEN", "You may not read this field.", ["account", "searchHistory"])
         ],
     }
-    assert await count_rows(db, AccessLogEntry) == 0
+    assert await count_rows(api.db, AccessLogEntry) == 0
 
 
 @pytest.mark.parametrize(
@@ -204,21 +200,18 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
     ],
 )
 async def test_support_working_a_matching_request_reads_searches_masked_and_is_logged(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_searches(db, person, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person = await create_person(api.db, api.clock())
+    await add_searches(api.db, person, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
-    log = await graphql(client, LOG_OF_PERSON, token=person_token)
+    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
+    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
 
     assert body == {
         "data": {
@@ -228,10 +221,10 @@ async def test_support_working_a_matching_request_reads_searches_masked_and_is_l
                         {
                             "node": {
                                 "query": "l****",
-                                "at": (clock() + timedelta(seconds=1)).isoformat(),
+                                "at": (api.clock() + timedelta(seconds=1)).isoformat(),
                             }
                         },
-                        {"node": {"query": "c***** *** ****", "at": clock().isoformat()}},
+                        {"node": {"query": "c***** *** ****", "at": api.clock().isoformat()}},
                     ]
                 }
             }

@@ -56,6 +56,7 @@ from tests.schema.masking.helpers import (
     open_request,
     refusal,
 )
+from tests.support.api import Api
 from tests.support.assertions import without_locations
 from tests.support.factories import create_account
 from tests.support.ids import global_id
@@ -604,14 +605,14 @@ mutation($input: LoginWithPasswordInput!) {
 
 @pytest.mark.parametrize("field", sensitive_fields(), ids=str)
 async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
+    api: Api,
     field: SensitiveField,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     world = await build_world(
-        db, services, clock(), personal_rows=field.type_name not in ACCOUNT_TYPES.values()
+        api.db,
+        api.services,
+        api.clock(),
+        personal_rows=field.type_name not in ACCOUNT_TYPES.values(),
     )
     field_cases = [case for case in cases() if case.field == field]
     reveals = (False, True) if field.takes_reveal else (False,)
@@ -623,18 +624,20 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
         if case.relation is Relation.STAFF:
             # Closed requests of the account, and an open one of another, do not count.
             for status in (DataRequestStatus.FULFILLED, DataRequestStatus.WITHDRAWN):
-                await create_data_request(db, subject, clock(), status=status)
-            await create_data_request(db, world.stranger, clock())
+                await create_data_request(api.db, subject, api.clock(), status=status)
+            await create_data_request(api.db, world.stranger, api.clock())
         if case.relation in REQUEST_TYPES:
-            worked_on = await open_request(db, subject, clock(), type=REQUEST_TYPES[case.relation])
+            worked_on = await open_request(
+                api.db, subject, api.clock(), type=REQUEST_TYPES[case.relation]
+            )
             reason = to_global_id("DataRequest", worked_on.id)
         for reveal in reveals:
             for elevated in (False, True):
                 context = (case.relation, reveal, elevated)
-                logged_before = await access_log_count(db, subject)
+                logged_before = await access_log_count(api.db, subject)
 
                 body = await graphql(
-                    client,
+                    api.client,
                     node_query(case, reveal=reveal),
                     {"id": global_id(subject)},
                     token=world.token(case, elevated=elevated),
@@ -643,19 +646,19 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
                 expected = expected_body(case, ["node"], reveal=reveal, elevated=elevated)
                 assert without_locations(body) == expected, context
                 view = logged_view(case, outcome(case, reveal=reveal, elevated=elevated))
-                logged = await access_log_count(db, subject) - logged_before
+                logged = await access_log_count(api.db, subject) - logged_before
                 # Each clear reveal is an entry; a staff member's masked reads of one kind
                 # for one request are one entry per response.
                 clear_entries = case.location.items if view else 1
                 assert logged == (0 if view is None else clear_entries), context
                 if view is not None:
                     log = await graphql(
-                        client, LOG_WITH_CLEAR, {"first": 1}, token=world.subject_token(case)
+                        api.client, LOG_WITH_CLEAR, {"first": 1}, token=world.subject_token(case)
                     )
                     entries = log["data"]["viewer"]["account"]["accessLog"]["edges"]
                     assert [edge["node"] for edge in entries] == [
                         {
-                            "at": clock().isoformat(),
+                            "at": api.clock().isoformat(),
                             "actorKind": ACTOR_KINDS[case.relation],
                             "actorName": actor_name(world.viewer(case)),
                             "field": field.kind.value,
@@ -663,27 +666,27 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
                             "clear": view,
                         }
                     ], context
-                clock.advance(seconds=1)
+                api.clock.advance(seconds=1)
         if worked_on is not None:
             # Closed, so that the next staff relation works on its own request alone.
             worked_on.status = DataRequestStatus.FULFILLED
-            await db.commit()
+            await api.db.commit()
 
     # OTHER reaches no account through node(id:) or account(id:): null, exactly as for
     # an ID that names no account, with and without reveal and step-up.
     (other,) = (c for c in field_cases if c.relation is Relation.OTHER)
     subject = world.subject(other)
-    logged_before = await access_log_count(db, subject)
+    logged_before = await access_log_count(api.db, subject)
     unreachable = {"data": {"node": None, "account": None}}
     missing = await graphql(
-        client, both_roots_query(other, reveal=False), {"id": missing_id(subject)}
+        api.client, both_roots_query(other, reveal=False), {"id": missing_id(subject)}
     )
     assert missing == unreachable
     for reveal in reveals:
         for token in (None, world.token(other, elevated=False), world.token(other, elevated=True)):
             query = both_roots_query(other, reveal=reveal)
 
-            body = await graphql(client, query, {"id": global_id(subject)}, token=token)
+            body = await graphql(api.client, query, {"id": global_id(subject)}, token=token)
 
             assert body == unreachable, (reveal, token is None)
 
@@ -696,7 +699,7 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
         *(other.location.path[:1] or (field.name,)),
     ]
     for reveal in reveals:
-        body = await graphql(client, LOGIN % selection(other, reveal=reveal), {"input": login})
+        body = await graphql(api.client, LOGIN % selection(other, reveal=reveal), {"input": login})
 
         assert without_locations(body) == {
             "data": {
@@ -704,7 +707,7 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
             },
             "errors": [refusal(FORBIDDEN, error_path)],
         }, reveal
-    assert await access_log_count(db, subject) == logged_before
+    assert await access_log_count(api.db, subject) == logged_before
 
 
 async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
