@@ -13,7 +13,7 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
-from models import AccountKind, BankCard, BankCardType, SubAccountRole
+from models import AccountKind, SubAccountRole
 from schema import schema
 from tests.conftest import Clock
 from tests.resolvers.enterprise.helpers import (
@@ -30,7 +30,10 @@ from tests.resolvers.enterprise.helpers import (
     top_level_error,
 )
 from tests.support.assertions import EMPTY_PROFILE, errors_of
-from tests.support.factories import create_account
+from tests.support.factories import (
+    bank_card,
+    create_account,
+)
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(
@@ -399,17 +402,7 @@ async def test_bank_cards_of_the_enterprise_need_manage_billing_and_stay_masked(
     services: AuthServices,
     clock: Clock,
 ) -> None:
-    card = BankCard(
-        account_id=owner.row.id,
-        bank_name="中国工商银行",
-        branch="Haidian",
-        location="Beijing",
-        last4=CARD_NUMBER[-4:],
-        card_type=BankCardType.DEBIT,
-        bound_at=clock(),
-    )
-    card.card_number = CARD_NUMBER
-    card.holder_name = "张三"
+    card = bank_card(owner.row.id, CARD_NUMBER, clock(), bank_name="中国工商银行")
     db.add(card)
     billing_row = await create_account(
         db,

@@ -19,7 +19,6 @@ from models import (
     ActorKind,
     AuthSession,
     BankCard,
-    BankCardType,
     Base,
     Consent,
     ConsentEvent,
@@ -45,7 +44,6 @@ from models import (
     SensitiveKind,
     StudentVerification,
     ThirdPartyIdentity,
-    VerificationStatus,
 )
 from models.encryption import encrypted_attributes
 from resolvers.accounts import erasure
@@ -62,7 +60,11 @@ from tests.support.assertions import (
     error,
     without_locations,
 )
-from tests.support.factories import create_data_request
+from tests.support.factories import (
+    bank_card,
+    create_data_request,
+    verification,
+)
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
@@ -137,34 +139,17 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
     )
     identity.open_id = OPEN_ID
     identity.union_id = "u-zhang-unionid"
-    real_name = RealNameVerification(
-        account_id=account.id, status=VerificationStatus.VERIFIED, submitted_at=now
-    )
-    real_name.real_name = "张三"
-    real_name.id_number = "11010519491231002X"
-    student = StudentVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
+    real_name = verification(RealNameVerification, account.id, now)
+    student = verification(
+        StudentVerification,
+        account.id,
+        now,
         school="Peking University",
         major="Design",
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
-        submitted_at=now,
     )
-    student.real_name = "张三"
-    student.id_number = "11010519491231002X"
-    student.verification_code = "ABCD1234EFGH"
-    card = BankCard(
-        account_id=account.id,
-        bank_name="ICBC",
-        branch="Haidian",
-        location="Beijing",
-        last4="5679",
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
-    )
-    card.card_number = "6222020200112345679"
-    card.holder_name = "张三"
+    card = bank_card(account.id, "6222020200112345679", now)
     guardian = GuardianConsent(account_id=account.id, granted_at=now)
     guardian.guardian_name = "王五"
     guardian.guardian_phone = "+8613600136000"

@@ -43,7 +43,10 @@ from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person
 from tests.support.assertions import USER_ERRORS
-from tests.support.factories import create_data_request
+from tests.support.factories import (
+    create_data_request,
+    verification,
+)
 from tests.support.viewers import sign_in, step_up_with_password
 
 CANCEL = f"""
@@ -98,28 +101,22 @@ async def test_sessions_go_180_days_after_they_ended(db: AsyncSession, clock: Cl
 
 
 def real_name(account: Account, status: VerificationStatus, submitted: datetime) -> Any:
-    row = RealNameVerification(account_id=account.id, status=status, submitted_at=submitted)
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    return row
+    return verification(RealNameVerification, account.id, submitted, status=status)
 
 
 def student(
     account: Account, status: VerificationStatus, submitted: datetime, graduates: date
 ) -> Any:
-    row = StudentVerification(
-        account_id=account.id,
+    return verification(
+        StudentVerification,
+        account.id,
+        submitted,
         status=status,
         school="Peking University",
         major="Design",
         enrolled_on=date(2019, 9, 1),
         graduates_on=graduates,
-        submitted_at=submitted,
     )
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    row.verification_code = "ABCD1234EFGH"
-    return row
 
 
 async def test_rejected_real_name_submissions_go_after_30_days_and_verified_names_stay(

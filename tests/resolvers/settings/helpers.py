@@ -16,8 +16,6 @@ from auth.identity_verifier import (
 )
 from models import (
     Account,
-    BankCard,
-    BankCardType,
     Base,
     IdentityProvider,
     LoginEvent,
@@ -25,9 +23,9 @@ from models import (
     RealNameVerification,
     StudentVerification,
     ThirdPartyIdentity,
-    VerificationStatus,
 )
 from tests.conftest import Clock
+from tests.support.factories import bank_card, verification
 
 USER_ERRORS = "userErrors { field code message }"
 
@@ -146,38 +144,24 @@ async def add_personal_data(
         created_at=now,
     )
     identity.open_id = f"o-{account.id.hex}"
-    real_name = RealNameVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
-        submitted_at=now,
-        verified_at=now,
+    id_number = resident_id(years_before(now.date(), 30))
+    real_name = verification(
+        RealNameVerification, account.id, now, verified_at=now, id_number=id_number
     )
-    real_name.real_name = "张三"
-    real_name.id_number = resident_id(years_before(now.date(), 30))
-    student = StudentVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
+    student = verification(
+        StudentVerification,
+        account.id,
+        now,
         school="复旦大学",
         major="Physics",
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
-        submitted_at=now,
         verified_at=now,
+        id_number=id_number,
     )
-    student.real_name = "张三"
-    student.id_number = real_name.id_number
-    student.verification_code = "ABCD1234EFGH"
-    card = BankCard(
-        account_id=account.id,
-        bank_name="中国工商银行",
-        branch="Haidian branch",
-        location="Beijing",
-        last4=card_number[-4:],
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
+    card = bank_card(
+        account.id, card_number, now, bank_name="中国工商银行", branch="Haidian branch"
     )
-    card.card_number = card_number
-    card.holder_name = "张三"
     sign_ins = []
     for minutes, success in ((2, False), (1, True)):
         event = LoginEvent(

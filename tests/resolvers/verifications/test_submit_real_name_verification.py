@@ -21,7 +21,6 @@ from models import (
     AccountStatus,
     AuthSession,
     BankCard,
-    BankCardType,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -47,6 +46,7 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
     years_before,
 )
+from tests.support.factories import bank_card
 from tests.support.viewers import KINDS, SignedIn, Viewers
 
 NAME = "张三"
@@ -472,17 +472,9 @@ async def test_a_new_submission_replaces_the_last_one(
 async def _holdings(db: AsyncSession, viewer: SignedIn, clock: Clock) -> None:
     """Give the account a card and a WeChat identity, as it would have by then."""
     account = viewer.me
-    card = BankCard(
-        account_id=account.id,
-        bank_name="中国工商银行",
-        branch="Haidian",
-        location="Beijing",
-        last4="5679",
-        card_type=BankCardType.DEBIT,
-        bound_at=clock(),
+    card = bank_card(
+        account.id, "6222020200112345679", clock(), bank_name="中国工商银行", holder_name=NAME
     )
-    card.card_number = "6222020200112345679"
-    card.holder_name = NAME
     identity = ThirdPartyIdentity(
         account_id=account.id, provider=IdentityProvider.WECHAT, created_at=clock()
     )
