@@ -3,6 +3,7 @@ answers they compare against (their viewers come from tests/support/viewers.py).
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,9 @@ from auth.identity_verifier import (
 from models import (
     Account,
     Base,
+    Consent,
+    ConsentEvent,
+    ConsentPurpose,
     IdentityProvider,
     LoginEvent,
     LoginMethod,
@@ -77,6 +81,24 @@ async def count(db: AsyncSession, model: type[Base], **where: Any) -> int:
     for name, value in where.items():
         statement = statement.where(getattr(model, name) == value)
     return int(await db.scalar(statement) or 0)
+
+
+async def grants(
+    db: AsyncSession, account_id: uuid.UUID, purpose: ConsentPurpose
+) -> tuple[int, int]:
+    """How the account's separate consent to `purpose` stands: the events granting it
+    under policy 1.0, and the consents holding it granted."""
+    return (
+        await count(
+            db,
+            ConsentEvent,
+            account_id=account_id,
+            purpose=purpose,
+            granted=True,
+            policy_version="1.0",
+        ),
+        await count(db, Consent, account_id=account_id, purpose=purpose, granted=True),
+    )
 
 
 async def reloaded(db: AsyncSession, account: Account) -> Account:

@@ -39,6 +39,7 @@ from tests.resolvers.settings.helpers import (
     count,
     error,
     forbidden_for_staff,
+    grants,
     id_check_character,
     iso,
     reloaded,
@@ -218,27 +219,7 @@ async def test_a_valid_submission_is_verified_masked_and_its_consent_recorded(
 
     assert body == answered(verification(clock, id_number))
     assert await count(db, ConsentEvent, account_id=viewer.me.id) == 1
-    assert (
-        await count(
-            db,
-            ConsentEvent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
-            granted=True,
-            policy_version="1.0",
-        )
-        == 1
-    )
-    assert (
-        await count(
-            db,
-            Consent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
-            granted=True,
-        )
-        == 1
-    )
+    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_REAL_NAME) == (1, 1)
     stored = (
         await db.scalars(
             select(RealNameVerification).where(RealNameVerification.account_id == viewer.me.id)

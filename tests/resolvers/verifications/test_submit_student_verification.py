@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
 from auth.services import AuthServices
-from models import Consent, ConsentEvent, ConsentPurpose, StudentVerification, VerificationStatus
+from models import ConsentEvent, ConsentPurpose, StudentVerification, VerificationStatus
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import (
@@ -21,6 +21,7 @@ from tests.resolvers.settings.helpers import (
     count,
     error,
     forbidden_for_staff,
+    grants,
     iso,
     resident_id,
     unauthenticated,
@@ -162,27 +163,7 @@ async def test_an_individual_is_verified_as_a_student_and_its_consent_recorded(
     body = await submit(client, viewer.token, clock, realName=f" {NAME} ", school=" 复旦大学 ")
 
     assert body == answered(clock)
-    assert (
-        await count(
-            db,
-            ConsentEvent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_STUDENT,
-            granted=True,
-            policy_version="1.0",
-        )
-        == 1
-    )
-    assert (
-        await count(
-            db,
-            Consent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_STUDENT,
-            granted=True,
-        )
-        == 1
-    )
+    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_STUDENT) == (1, 1)
     stored = (
         await db.scalars(
             select(StudentVerification).where(StudentVerification.account_id == viewer.me.id)
