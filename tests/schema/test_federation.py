@@ -112,36 +112,28 @@ async def client(
 
 
 @pytest.fixture
-async def owner(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    enterprise = await make_enterprise(db, clock, "Acme Group", "owner@acme.example", 0)
-    return await make_caller(client, db, services, clock, enterprise, stepped_up=False)
+async def owner(api: Api) -> Caller:
+    enterprise = await make_enterprise(api.db, api.clock, "Acme Group", "owner@acme.example", 0)
+    return await make_caller(api, enterprise, stepped_up=False)
 
 
 @pytest.fixture
-async def member(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, owner: Caller
-) -> Caller:
+async def member(api: Api, owner: Caller) -> Caller:
     account = await make_sub_account(
-        db, clock, owner.row, "Mia Member", number=2, permissions=["MANAGE_PROJECTS"]
+        api.db, api.clock, owner.row, "Mia Member", number=2, permissions=["MANAGE_PROJECTS"]
     )
-    return await make_caller(client, db, services, clock, account, stepped_up=False)
+    return await make_caller(api, account, stepped_up=False)
 
 
 @pytest.fixture
-async def outsider(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    enterprise = await make_enterprise(db, clock, "Other Corp", "owner@other.example", 9)
-    return await make_caller(client, db, services, clock, enterprise, stepped_up=False)
+async def outsider(api: Api) -> Caller:
+    enterprise = await make_enterprise(api.db, api.clock, "Other Corp", "owner@other.example", 9)
+    return await make_caller(api, enterprise, stepped_up=False)
 
 
 @pytest.fixture
-async def staff(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    return await make_staff(client, db, services, clock)
+async def staff(api: Api) -> Caller:
+    return await make_staff(api)
 
 
 def reference(type_name: str, caller: Caller) -> dict[str, str]:

@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
-from auth.services import AuthServices
 from models import (
     ANSWER_WITHIN,
     AccessLogEntry,
@@ -28,11 +27,12 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_code
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD, sign_in
+from tests.support.viewers import PASSWORD
 
 UNAUTHENTICATED_BODY = {
     "errors": [
@@ -141,29 +141,17 @@ async def make_sub_account(
     return account
 
 
-async def make_caller(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-    row: Account,
-    *,
-    stepped_up: bool = True,
-) -> Caller:
+async def make_caller(api: Api, row: Account, *, stepped_up: bool = True) -> Caller:
     """A signed-in caller; stepped up unless told otherwise, as managers are before they
     disable, delete or re-permission a sub-account."""
-    token = await sign_in(db, services, clock(), account=row, elevated=stepped_up)
-    return Caller(client, token, account=row)
+    return Caller(api.client, await api.sign_in(account=row, elevated=stepped_up), account=row)
 
 
-async def make_staff(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
+async def make_staff(api: Api) -> Caller:
     member = await create_staff(
-        db, clock(), StaffRole.SUPPORT, name="Sam Support", email="sam@platform.example"
+        api.db, api.clock(), StaffRole.SUPPORT, name="Sam Support", email="sam@platform.example"
     )
-    token = await sign_in(db, services, clock(), staff=member)
-    return Caller(client, token, staff_member=member)
+    return Caller(api.client, await api.sign_in(staff=member), staff_member=member)
 
 
 async def step_up(caller: Caller, password: str = PASSWORD) -> None:

@@ -55,9 +55,7 @@ async def test_without_a_step_up_nothing_changes(
 ) -> None:
     """A stolen access token of the enterprise disables, deletes or re-permissions nobody."""
     query, field, values = ACTIONS[action]
-    plain = await make_caller(
-        api.client, api.db, api.services, api.clock, owner.row, stepped_up=False
-    )
+    plain = await make_caller(api, owner.row, stepped_up=False)
     before = await account_state(api.db)
 
     body = await plain(query, input={"id": member.id, **values})
@@ -73,9 +71,7 @@ async def test_a_new_name_needs_no_step_up(
     owner: Caller,
     member: Caller,
 ) -> None:
-    plain = await make_caller(
-        api.client, api.db, api.services, api.clock, owner.row, stepped_up=False
-    )
+    plain = await make_caller(api, owner.row, stepped_up=False)
 
     body = await plain(UPDATE, input={"id": member.id, "displayName": "Mia M."})
 
