@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     AccessLogEntry,
     Account,
@@ -48,7 +47,6 @@ from models import (
 from models.encryption import encrypted_attributes
 from resolvers.accounts import erasure
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
@@ -67,7 +65,7 @@ from tests.support.factories import (
 )
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
+from tests.support.viewers import PASSWORD, step_up_with_password
 from tests.support.wechat import in_process_wechat
 
 CANCEL = f"""
@@ -372,19 +370,17 @@ async def test_anything_but_cancel_is_refused_and_changes_nothing(
     assert await snapshot(api.db, person) == before
 
 
-async def test_cancelling_needs_step_up(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    before = await snapshot(db, person)
+async def test_cancelling_needs_step_up(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    before = await snapshot(api.db, person)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": False, "userErrors": [STEP_UP_REQUIRED]}
-    assert await snapshot(db, person) == before
-    assert (await status_code_of(client, token))[0] == 200
+    assert await snapshot(api.db, person) == before
+    assert (await status_code_of(api.client, token))[0] == 200
 
 
 async def test_the_phone_registers_again_as_a_new_empty_account(
@@ -535,20 +531,18 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     assert len(new_ids) == 2
 
 
-async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
     bystander = await create_person(
-        db, clock(), phone="+8613900139000", email="bystander@example.com"
+        api.db, api.clock(), phone="+8613900139000", email="bystander@example.com"
     )
-    bystander_token = await sign_in(db, services, clock(), account=bystander)
-    staff = await create_staff(db, clock())
-    staff_token = await sign_in(db, services, clock(), staff=staff)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    bystander_token = await api.sign_in(account=bystander)
+    staff = await create_staff(api.db, api.clock())
+    staff_token = await api.sign_in(staff=staff)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
     query = """
     query($id: ID!) {
       account(id: $id) {
@@ -560,8 +554,10 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     }
     """
 
-    as_staff = await graphql(client, query, {"id": global_id(person)}, token=staff_token)
-    as_bystander = await graphql(client, query, {"id": global_id(person)}, token=bystander_token)
+    as_staff = await graphql(api.client, query, {"id": global_id(person)}, token=staff_token)
+    as_bystander = await graphql(
+        api.client, query, {"id": global_id(person)}, token=bystander_token
+    )
 
     assert as_staff == {
         "data": {
@@ -583,16 +579,14 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     assert as_bystander == {"data": {"account": None, "node": None}}
 
 
-async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_an_enterprises_cancellation_cancels_its_sub_accounts(api: Api) -> None:
     enterprise = await create_person(
-        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+        api.db, api.clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
     )
     members = [
         await create_person(
-            db,
-            clock(),
+            api.db,
+            api.clock(),
             kind=AccountKind.SUB_ACCOUNT,
             display_name=f"Member {n}",
             phone=f"+861370013700{n}",
@@ -601,27 +595,29 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
         )
         for n in range(2)
     ]
-    await add_personal_data(db, members[0], clock())
-    bystander = await create_person(db, clock(), phone="+8613900139000", email="b@example.com")
-    member_tokens = [await sign_in(db, services, clock(), account=m) for m in members]
-    bystander_token = await sign_in(db, services, clock(), account=bystander)
-    token = await sign_in(db, services, clock(), account=enterprise)
-    await step_up_with_password(client, token)
+    await add_personal_data(api.db, members[0], api.clock())
+    bystander = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="b@example.com"
+    )
+    member_tokens = [await api.sign_in(account=m) for m in members]
+    bystander_token = await api.sign_in(account=bystander)
+    token = await api.sign_in(account=enterprise)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
     for account in [enterprise, *members]:
-        row = await db.get_one(Account, account.id, populate_existing=True)
+        row = await api.db.get_one(Account, account.id, populate_existing=True)
         assert row.status is AccountStatus.CANCELLED
         assert row.company_name is None
         assert row.display_name not in {"Acme Group", "Member 0", "Member 1"}
-        assert await sealed_values_left(db, account) == []
-        assert await count_rows(db, AuthSession, account_id=account.id) == 0
+        assert await sealed_values_left(api.db, account) == []
+        assert await count_rows(api.db, AuthSession, account_id=account.id) == 0
     for member_token in member_tokens:
-        assert await status_code_of(client, member_token) == (401, UNAUTHENTICATED)
-    assert (await status_code_of(client, bystander_token))[0] == 200
-    assert (await db.get_one(Account, bystander.id)).status is AccountStatus.ACTIVE
+        assert await status_code_of(api.client, member_token) == (401, UNAUTHENTICATED)
+    assert (await status_code_of(api.client, bystander_token))[0] == 200
+    assert (await api.db.get_one(Account, bystander.id)).status is AccountStatus.ACTIVE
 
 
 async def test_a_failure_part_way_changes_nothing(
@@ -659,47 +655,43 @@ async def test_a_failure_part_way_changes_nothing(
     )
 
 
-async def test_a_minor_awaiting_guardian_consent_may_cancel(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_a_minor_awaiting_guardian_consent_may_cancel(api: Api) -> None:
     person = await create_person(
-        db,
-        clock(),
+        api.db,
+        api.clock(),
         status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=clock().date() - timedelta(days=15 * 366),
+        birth_date=api.clock().date() - timedelta(days=15 * 366),
     )
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert account.birth_date is None
 
 
-async def test_a_sub_account_does_not_cancel_itself(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_a_sub_account_does_not_cancel_itself(api: Api) -> None:
     """It belongs to its enterprise, which deletes it: not even a stepped-up session of
     its own ends it."""
     enterprise = await create_person(
-        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+        api.db, api.clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
     )
     member = await create_person(
-        db,
-        clock(),
+        api.db,
+        api.clock(),
         kind=AccountKind.SUB_ACCOUNT,
         display_name="Member",
         phone="+8613700137001",
         email="member@acme.example",
         enterprise=enterprise,
     )
-    token = await sign_in(db, services, clock(), account=member)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=member)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+    body = await graphql(api.client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 
     assert without_locations(body) == {
         "data": None,
@@ -711,43 +703,45 @@ async def test_a_sub_account_does_not_cancel_itself(
             }
         ],
     }
-    assert (await db.get_one(Account, member.id, populate_existing=True)).status is (
+    assert (await api.db.get_one(Account, member.id, populate_existing=True)).status is (
         AccountStatus.ACTIVE
     )
 
 
-async def test_no_request_about_the_person_keeps_what_identifies_them(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_no_request_about_the_person_keeps_what_identifies_them(api: Api) -> None:
     """What staff wrote of a correction or a note, and the name and contact a guardian gave
     for the person, are the person's data too: they go with the account; who filed the
     request and how it ended stay (docs/spec/rights.md#cancellation)."""
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     corrected = await create_data_request(
-        db, person, clock(), type=DataRequestType.CORRECTION, status=DataRequestStatus.FULFILLED
+        api.db,
+        person,
+        api.clock(),
+        type=DataRequestType.CORRECTION,
+        status=DataRequestStatus.FULFILLED,
     )
     corrected.correction = "Address changed to 5 Lamp Street, Hangzhou."
     corrected.resolution_note = "Zhang San's address corrected."
-    filed = await create_data_request(db, person, clock(), type=DataRequestType.ACCESS_COPY)
+    filed = await create_data_request(api.db, person, api.clock(), type=DataRequestType.ACCESS_COPY)
     filed.origin = RequestOrigin.VERIFIED_CONTACT
     requester = DataRequestRequester(
-        data_request_id=filed.id, relation=RequesterRelation.GUARDIAN, proven_at=clock()
+        data_request_id=filed.id, relation=RequesterRelation.GUARDIAN, proven_at=api.clock()
     )
     requester.name = "Zhang Wei"
     requester.phone = "+8613900000001"
     requester.subject_name = "Zhang San"
     requester.subject_contact = PHONE
     requester.evidence = "Household register, case 42"
-    db.add(requester)
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    api.db.add(requester)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    await db.refresh(corrected)
-    await db.refresh(filed)
-    await db.refresh(requester)
+    await api.db.refresh(corrected)
+    await api.db.refresh(filed)
+    await api.db.refresh(requester)
     assert (corrected.correction, corrected.resolution_note) == (None, None)
     assert (corrected.type, corrected.status) == (
         DataRequestType.CORRECTION,

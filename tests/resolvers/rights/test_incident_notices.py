@@ -230,17 +230,15 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     assert by_stranger == {"data": {"node": None}}
 
 
-async def test_the_person_does_not_read_who_recorded_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)])
+async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)])
 
     body = await graphql(
-        client,
+        api.client,
         "{ viewer { account { securityIncidents { edges { node { incident { recordedBy { name } } } } } } } }",
         token=token,
     )
@@ -263,24 +261,22 @@ async def test_the_person_does_not_read_who_recorded_it(
     ]
 
 
-async def test_cancelling_erases_the_notices_of_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
-    await step_up_with_password(client, token)
+async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)], channels=EVERY_CHANNEL)
+    await step_up_with_password(api.client, token)
 
     await graphql(
-        client,
+        api.client,
         'mutation { cancelAccount(input: { confirmation: "CANCEL" }) { ok } }',
         token=token,
     )
 
-    assert await count_rows(db, IncidentRecipient, account_id=person.id) == 0
-    assert await count_rows(db, IncidentDelivery, account_id=person.id) == 0
+    assert await count_rows(api.db, IncidentRecipient, account_id=person.id) == 0
+    assert await count_rows(api.db, IncidentDelivery, account_id=person.id) == 0
 
 
 async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(

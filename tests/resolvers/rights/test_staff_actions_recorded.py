@@ -6,15 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person, request_global_id
 from tests.support.api import Api
@@ -134,30 +130,31 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
     assert request.handled_by_id == other.id
 
 
-async def test_the_officer_who_published_a_version_is_recorded(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    officer = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=officer, elevated=True)
+async def test_the_officer_who_published_a_version_is_recorded(api: Api) -> None:
+    officer = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=officer, elevated=True)
     support = await sign_in(
-        db, services, clock(), staff=await create_staff(db, clock(), StaffRole.SUPPORT)
+        api.db,
+        api.services,
+        api.clock(),
+        staff=await create_staff(api.db, api.clock(), StaffRole.SUPPORT),
     )
 
     body = await graphql(
-        client,
+        api.client,
         PUBLISH,
         {
             "input": {
                 "version": "1.1",
-                "effectiveOn": clock().date().isoformat(),
+                "effectiveOn": api.clock().date().isoformat(),
                 "material": False,
                 "body": "# Policy 1.1",
             }
         },
         token=token,
     )
-    by_support = await graphql(client, POLICIES, token=support)
-    anonymous = await graphql(client, POLICIES)
+    by_support = await graphql(api.client, POLICIES, token=support)
+    anonymous = await graphql(api.client, POLICIES)
 
     assert body == {
         "data": {
@@ -189,21 +186,19 @@ async def test_the_officer_who_published_a_version_is_recorded(
         ]
     }
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"] * 2
-    stored = await db.scalar(select(PrivacyPolicy).where(PrivacyPolicy.version == "1.1"))
+    stored = await api.db.scalar(select(PrivacyPolicy).where(PrivacyPolicy.version == "1.1"))
     assert stored is not None
     assert stored.published_by_id == officer.id
 
 
-async def test_the_officer_who_recorded_an_incident_is_recorded(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    officer = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=officer)
-    await staff_step_up(client, token, clock())
+async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    officer = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=officer)
+    await staff_step_up(api.client, token, api.clock())
 
     body = await graphql(
-        client,
+        api.client,
         RECORD,
         {
             "input": {
@@ -221,14 +216,14 @@ async def test_the_officer_who_recorded_an_incident_is_recorded(
     )
 
     payload = body["data"]["recordSecurityIncident"]
-    incident = (await db.scalars(select(SecurityIncident))).all()
+    incident = (await api.db.scalars(select(SecurityIncident))).all()
     assert len(incident) == 1
     assert payload == {
         "notified": 1,
         "securityIncident": {
             "id": to_global_id("SecurityIncident", incident[0].id),
             "title": "Leaked support login",
-            "recordedAt": clock().isoformat(),
+            "recordedAt": api.clock().isoformat(),
             "recordedBy": {
                 "name": STAFF_NAMES[StaffRole.PRIVACY_OFFICER],
                 "role": "PRIVACY_OFFICER",

@@ -238,12 +238,10 @@ async def test_a_variable_of_the_wrong_type_is_refused_without_its_value(
     assert_no_clear_value(response.text, caplog.text)
 
 
-async def test_refusals_name_the_field_but_never_its_value(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await create_subject(db, AccountKind.INDIVIDUAL, clock())
-    await add_personal_rows(db, account, clock())
-    token = await sign_in(db, services, clock(), account=account)
+async def test_refusals_name_the_field_but_never_its_value(api: Api) -> None:
+    account = await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock())
+    await add_personal_rows(api.db, account, api.clock())
+    token = await api.sign_in(account=account)
     query = """
     { viewer { account {
       phone(reveal: true) email(reveal: true)
@@ -254,7 +252,7 @@ async def test_refusals_name_the_field_but_never_its_value(
     } } }
     """
 
-    body = await graphql(client, query, token=token)
+    body = await graphql(api.client, query, token=token)
 
     response_text = json.dumps(body, ensure_ascii=False)
     assert {e["message"] for e in body["errors"]} == {

@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLObjectType, is_non_null_type
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +37,6 @@ from models import (
 from resolvers.global_id import to_global_id
 from schema import schema
 from schema.sensitive import Sensitive
-from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -710,13 +708,13 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
     assert await access_log_count(api.db, subject) == logged_before
 
 
-async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    manager = await sign_in(db, services, clock(), account=enterprise, elevated=True)
-    own = await sign_in(db, services, clock(), account=member, elevated=True)
+async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(api: Api) -> None:
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    member = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    manager = await api.sign_in(account=enterprise, elevated=True)
+    own = await api.sign_in(account=member, elevated=True)
     member_id = global_id(member)
     reveals = [
         (manager, "phone", "ENTERPRISE_MANAGER", "Acme Enterprise"),
@@ -725,20 +723,23 @@ async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
     ]
     times = []
     for token, field, _, _ in reveals:
-        times.append(clock().isoformat())
+        times.append(api.clock().isoformat())
         body = await graphql(
-            client,
+            api.client,
             f"query($id: ID!) {{ node(id: $id) {{ ... on SubAccount {{ {field}(reveal: true) }} }} }}",
             {"id": member_id},
             token=token,
         )
         assert body == {"data": {"node": {field: clear("SubAccount", field)}}}
-        clock.advance(seconds=30)
+        api.clock.advance(seconds=30)
 
-    first = await graphql(client, ACCESS_LOG_QUERY, {"first": 2}, token=own)
+    first = await graphql(api.client, ACCESS_LOG_QUERY, {"first": 2}, token=own)
     page = first["data"]["viewer"]["account"]["accessLog"]
     rest = await graphql(
-        client, ACCESS_LOG_QUERY, {"first": 2, "after": page["pageInfo"]["endCursor"]}, token=own
+        api.client,
+        ACCESS_LOG_QUERY,
+        {"first": 2, "after": page["pageInfo"]["endCursor"]},
+        token=own,
     )
     last = rest["data"]["viewer"]["account"]["accessLog"]
 
@@ -758,7 +759,7 @@ async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
     assert last["pageInfo"] == {"hasNextPage": False, "endCursor": last["edges"][-1]["cursor"]}
     # The manager reads the sub-account's phone and e-mail, not its access log.
     refused = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { ... on SubAccount { accessLog { edges { cursor } } } } }",
         {"id": member_id},
         token=manager,
