@@ -500,47 +500,5 @@ async def test_withdrawing_other_purposes_erases_nothing_here(
     assert await collected(db, me.me.id) == EVERYTHING
 
 
-# --- who may ------------------------------------------------------------------------------
-
-
-async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) -> None:
-    body = await set_consent(client, None, "SEARCH_HISTORY", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Sign in first.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setConsent"],
-                "extensions": {"code": "UNAUTHENTICATED"},
-            }
-        ],
-    }
-
-
-@pytest.mark.parametrize("role", list(StaffRole))
-async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, role: StaffRole
-) -> None:
-    staff = await viewers.staff(role)
-
-    body = await set_consent(client, staff, "SEARCH_HISTORY", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Only an account may do this.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setConsent"],
-                "extensions": {"code": "FORBIDDEN"},
-            }
-        ],
-    }
-    stored_now = select(func.count()).where(ConsentEvent.created_at == clock())
-    assert await db.scalar(stored_now) == 0
-
-
 def test_the_written_out_sets_name_real_purposes() -> None:
     assert set(ERASING) | SEPARATE <= set(PURPOSES)
