@@ -49,9 +49,10 @@ async def a_minute_later(clock: Clock, services: AuthServices) -> None:
 
 
 async def consented_minor(
-    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock, **details: Any
 ) -> SignedIn:
-    me = await minor(viewers, clock)
+    """A minor (`minor`'s `details`) whose guardian has consented."""
+    me = await minor(viewers, clock, **details)
     body = await record(client, me, await send_code(client, outbox, me))
     assert body["data"]["recordGuardianConsent"]["userErrors"] == [], body
     return me
@@ -217,14 +218,7 @@ async def test_the_guardian_of_a_minor_without_a_phone_can_withdraw(
     clock: Clock,
     services: AuthServices,
 ) -> None:
-    today = clock().date()
-    me = await viewers.person(
-        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=date(today.year - 15, 1, 1),
-        phone=None,
-    )
-    consented = await record(client, me, await send_code(client, outbox, me))
-    assert consented["data"]["recordGuardianConsent"]["userErrors"] == [], consented
+    me = await consented_minor(client, viewers, outbox, clock, phone=None)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, me)
 
@@ -248,14 +242,7 @@ async def test_without_the_minor_s_phone_every_consent_of_the_guardian_goes(
 ) -> None:
     with_phone = await consented_minor(client, viewers, outbox, clock)
     await a_minute_later(clock, services)
-    today = clock().date()
-    without_phone = await viewers.person(
-        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=date(today.year - 16, 1, 1),
-        phone=None,
-    )
-    consented = await record(client, without_phone, await send_code(client, outbox, without_phone))
-    assert consented["data"]["recordGuardianConsent"]["userErrors"] == [], consented
+    without_phone = await consented_minor(client, viewers, outbox, clock, years=16, phone=None)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, with_phone)
 
