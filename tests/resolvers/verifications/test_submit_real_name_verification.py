@@ -47,6 +47,7 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
     years_before,
 )
+from tests.support.api import Api
 from tests.support.factories import bank_card
 from tests.support.viewers import KINDS, SignedIn, Viewers
 
@@ -363,24 +364,26 @@ async def test_every_problem_is_reported_at_once(
 
 
 async def test_a_rejection_by_the_verifier_is_stored_with_its_reason(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     reason = "The name does not match the ID number."
-    services.verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason=reason))
+    api.services.verifier = StubVerifier(
+        VerificationOutcome(verified=False, rejection_reason=reason)
+    )
     viewer = await viewers.individual()
-    id_number = adult_id(clock)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number, "REJECTED", reason))
+    assert body == answered(verification(api.clock, id_number, "REJECTED", reason))
     # The data were collected under the consent: it is recorded all the same.
     assert (
         await count(
-            db, ConsentEvent, account_id=viewer.me.id, purpose=ConsentPurpose.SENSITIVE_REAL_NAME
+            api.db,
+            ConsentEvent,
+            account_id=viewer.me.id,
+            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
         )
         == 1
     )
@@ -407,47 +410,41 @@ async def test_the_verifier_gets_the_normalised_submission(
 
 
 async def test_an_unanswered_verification_stays_pending(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
-    services.verifier = StubVerifier(None)
+    api.services.verifier = StubVerifier(None)
     viewer = await viewers.individual()
-    id_number = adult_id(clock)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number, "PENDING", PENDING_REASON))
+    assert body == answered(verification(api.clock, id_number, "PENDING", PENDING_REASON))
     assert (
         await count(
-            db, RealNameVerification, account_id=viewer.me.id, status=VerificationStatus.PENDING
+            api.db, RealNameVerification, account_id=viewer.me.id, status=VerificationStatus.PENDING
         )
         == 1
     )
 
 
 async def test_a_new_submission_replaces_the_last_one(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     viewer = await viewers.individual()
-    services.verifier = StubVerifier(None)
-    await submit(client, viewer.token, resident_id(born(clock, 40)), real_name="李四")
-    services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
-    clock.advance(minutes=1)
-    id_number = adult_id(clock)
+    api.services.verifier = StubVerifier(None)
+    await submit(api.client, viewer.token, resident_id(born(api.clock, 40)), real_name="李四")
+    api.services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
+    api.clock.advance(minutes=1)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number))
-    assert await count(db, RealNameVerification, account_id=viewer.me.id) == 1
+    assert body == answered(verification(api.clock, id_number))
+    assert await count(api.db, RealNameVerification, account_id=viewer.me.id) == 1
     # The consent was given once and is not recorded again.
-    assert await count(db, ConsentEvent, account_id=viewer.me.id) == 1
+    assert await count(api.db, ConsentEvent, account_id=viewer.me.id) == 1
 
 
 async def _holdings(db: AsyncSession, viewer: SignedIn, clock: Clock) -> None:

@@ -27,6 +27,7 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
     years_before,
 )
+from tests.support.api import Api
 from tests.support.viewers import SignedIn, Viewers
 
 NAME = "王小明"
@@ -348,24 +349,21 @@ async def test_every_problem_is_reported_at_once(
 
 
 async def test_the_verifier_decides_and_gets_the_student_details(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason="Not enrolled."))
-    services.verifier = verifier
+    api.services.verifier = verifier
     viewer = await viewers.individual()
 
-    body = await submit(client, viewer.token, clock)
+    body = await submit(api.client, viewer.token, api.clock)
 
-    assert body == answered(clock, "REJECTED", "Not enrolled.")
+    assert body == answered(api.clock, "REJECTED", "Not enrolled.")
     [request] = verifier.requests
     assert (request.kind, request.real_name, request.id_number) == (
         "STUDENT",
         NAME,
-        student_id(clock),
+        student_id(api.clock),
     )
     assert (request.school, request.verification_code) == ("复旦大学", CODE)
 
