@@ -24,6 +24,7 @@ from tests.resolvers.auth.helpers import (
     PHONE,
     POLICY_NOT_ACCEPTED,
     TOO_MANY_ATTEMPTS,
+    active_account,
     count,
     e164,
     error,
@@ -32,6 +33,7 @@ from tests.resolvers.auth.helpers import (
     login_with_sms,
     refused,
     request_sms_code,
+    session_opened,
     sign_in_with_sms,
     viewer,
 )
@@ -53,33 +55,22 @@ async def test_a_new_phone_registers_an_individual_account(
 
     account = await db.scalar(select(Account))
     assert account is not None
-    assert payload == {
-        "accessToken": payload["accessToken"],
-        "refreshToken": payload["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": True,
-        "account": {
-            "__typename": "IndividualAccount",
-            "id": payload["account"]["id"],
-            "kind": "INDIVIDUAL",
-            "status": "ACTIVE",
-            "displayName": account.display_name,
-        },
-        "userErrors": [],
-    }
+    assert payload == session_opened(
+        payload,
+        clock,
+        active_account(
+            payload, "IndividualAccount", "INDIVIDUAL", displayName=account.display_name
+        ),
+        new=True,
+    )
     assert payload["accessToken"]
     assert payload["refreshToken"]
     assert (account.phone, account.accepted_policy_version) == (e164(PHONE), "1.0")
     assert await viewer(client, payload["accessToken"]) == {
         "elevatedUntil": None,
-        "account": {
-            "__typename": "IndividualAccount",
-            "id": payload["account"]["id"],
-            "kind": "INDIVIDUAL",
-            "status": "ACTIVE",
-            "phone": "138****5678",
-            "email": None,
-        },
+        "account": active_account(
+            payload, "IndividualAccount", "INDIVIDUAL", phone="138****5678", email=None
+        ),
         "staff": None,
     }
 

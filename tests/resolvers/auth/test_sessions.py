@@ -35,6 +35,7 @@ from tests.resolvers.auth.helpers import (
     login_with_sms,
     refused,
     request_sms_code,
+    session_opened,
     viewer,
 )
 
@@ -118,14 +119,7 @@ async def test_a_refresh_token_rotates_on_every_use(
     first = await refresh(client, signed_in["refreshToken"])
     second = await refresh(client, first["refreshToken"])
 
-    assert first == {
-        "accessToken": first["accessToken"],
-        "refreshToken": first["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": False,
-        "account": signed_in["account"],
-        "userErrors": [],
-    }
+    assert first == session_opened(first, clock, signed_in["account"], new=False)
     tokens = {
         signed_in["refreshToken"],
         first["refreshToken"],

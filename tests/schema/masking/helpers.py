@@ -218,16 +218,10 @@ async def add_personal_rows(
 
 
 async def create_data_request(
-    db: AsyncSession,
-    account: Account,
-    now: datetime,
-    *,
-    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
-    type: DataRequestType = DataRequestType.ACCESS_COPY,
+    db: AsyncSession, account: Account, now: datetime, **details: Any
 ) -> str:
-    """A data request of `account` in `status`; returns its global ID."""
-    request = await open_request(db, account, now, status=status, type=type)
-    return to_global_id("DataRequest", request.id)
+    """A data request of `account` (the factory's `status` and `type`); its global ID."""
+    return to_global_id("DataRequest", (await open_request(db, account, now, **details)).id)
 
 
 def missing_id(account: Account) -> str:
