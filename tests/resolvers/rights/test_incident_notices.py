@@ -307,6 +307,8 @@ async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention
     await db.commit()
     await deliver_due(session_factory, services, clock())
     # A second notice whose text message was given up on keeps the phone it never reached.
+    # Recorded a minute later, it is the newer of the two.
+    clock.advance(minutes=1)
     await record(client, officer, [global_id(person)], channels=["SMS"], title="Second")
     given_up = (
         await db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
