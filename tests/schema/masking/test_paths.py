@@ -53,10 +53,23 @@ async def individual(db: AsyncSession, clock: Clock) -> Account:
     return account
 
 
+async def both_sessions(api: Api, account: Account) -> tuple[str, str]:
+    """The access tokens of two new sessions of the account: plain, and stepped up."""
+    return await api.sign_in(account=account), await api.sign_in(account=account, elevated=True)
+
+
+async def enterprise_and_member(api: Api) -> tuple[Account, Account]:
+    """An enterprise subject and one sub-account subject of it."""
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    member = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    return enterprise, member
+
+
 async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(api: Api) -> None:
     account = await individual(api.db, api.clock)
-    plain = await api.sign_in(account=account)
-    elevated = await api.sign_in(account=account, elevated=True)
+    plain, elevated = await both_sessions(api, account)
     query = "{ viewer { account { a: phone b: phone(reveal: true) c: phone(reveal: false) } } }"
 
     without_step_up = await graphql(api.client, query, token=plain)
@@ -74,8 +87,7 @@ async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(api:
 
 async def test_reveal_given_by_a_variable_or_its_default_counts_as_reveal(api: Api) -> None:
     account = await individual(api.db, api.clock)
-    plain = await api.sign_in(account=account)
-    elevated = await api.sign_in(account=account, elevated=True)
+    plain, elevated = await both_sessions(api, account)
     by_variable = "query($r: Boolean!) { viewer { account { phone(reveal: $r) } } }"
     by_default = "query($r: Boolean! = true) { viewer { account { phone(reveal: $r) } } }"
 
@@ -155,8 +167,7 @@ async def test_named_fragments_on_the_interface_and_on_each_account_type(api: Ap
     for account in accounts:
         type_name = ACCOUNT_TYPES[account.kind]
         alias = REVEAL_ALIAS[account.kind]
-        plain = await api.sign_in(account=account)
-        elevated = await api.sign_in(account=account, elevated=True)
+        plain, elevated = await both_sessions(api, account)
         shown = {"phone": masked(type_name, "phone"), "email": masked(type_name, "email")}
 
         refused = await graphql(api.client, viewer_query, token=plain)
@@ -193,8 +204,7 @@ async def test_login_history_is_masked_on_every_edge_and_each_clear_value_is_log
         event.ip_address = address
         api.db.add(event)
     await api.db.flush()
-    plain = await api.sign_in(account=account)
-    elevated = await api.sign_in(account=account, elevated=True)
+    plain, elevated = await both_sessions(api, account)
     query = """
     query($after: String) {
       viewer { account { loginHistory(first: 2, after: $after) {
@@ -234,10 +244,7 @@ async def test_login_history_is_masked_on_every_edge_and_each_clear_value_is_log
 
 
 async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, member = await enterprise_and_member(api)
     token = await api.sign_in(account=member, elevated=True)
     query = """
     {
@@ -275,10 +282,7 @@ async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data
 
 
 async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, member = await enterprise_and_member(api)
     token = await api.sign_in(account=enterprise, elevated=True)
     query = """
     query($id: ID!) {
@@ -307,10 +311,7 @@ async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(api: A
 
 
 async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, member = await enterprise_and_member(api)
     # A second sub-account of the same enterprise, holding only an unrelated permission.
     sibling = await create_account(
         api.db,
@@ -328,10 +329,7 @@ async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(ap
 
 
 async def test_a_sub_account_that_views_sub_accounts_reads_them_as_a_manager(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, member = await enterprise_and_member(api)
     await add_personal_rows(api.db, member, api.clock())
     viewer = await create_account(
         api.db,
@@ -649,8 +647,7 @@ async def test_step_up_over_http_reveals_for_that_session_alone_and_for_five_min
 
 async def test_a_query_over_get_is_masked_and_logged_as_over_post(api: Api) -> None:
     account = await individual(api.db, api.clock)
-    plain = await api.sign_in(account=account)
-    elevated = await api.sign_in(account=account, elevated=True)
+    plain, elevated = await both_sessions(api, account)
     query = "{ viewer { account { phone email(reveal: true) } } }"
 
     def get(token: str) -> Any:
