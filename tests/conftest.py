@@ -40,6 +40,7 @@ from models.database import (
 )
 from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
+from tests.support.api import Api
 from tests.support.clock import Clock
 from tests.support.passwords import FAST_HASHER
 from tests.support.viewers import Viewers
@@ -226,6 +227,12 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock) -> Api:
+    """The test's client, session, services and clock in one (tests/support/api.py)."""
+    return Api(client=client, db=db, services=services, clock=clock)
 
 
 ClientWith = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]

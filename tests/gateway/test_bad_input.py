@@ -14,22 +14,17 @@ import httpx
 import orjson
 import pytest
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
     GraphQLInputObjectType,
     GraphQLInputType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
-    Undefined,
     get_named_type,
 )
 
 from models import StaffRole
-from resolvers.global_id import to_global_id
 from schema import schema
 from tests.conftest import StatementCounter
+from tests.support.literals import arguments
 from tests.support.viewers import Viewers
 
 JSON = "application/json"
@@ -153,41 +148,6 @@ async def test_a_page_that_cannot_be_is_bad_user_input_on_every_connection(
 
 # --- IDs ---------------------------------------------------------------------------------
 
-SCALAR_LITERALS = {
-    "String": '"x"',
-    "ID": f'"{to_global_id("IndividualAccount", uuid.UUID(int=1))}"',
-    "Int": "1",
-    "Float": "1.5",
-    "Boolean": "true",
-    "Date": '"2000-01-01"',
-    "DateTime": '"2000-01-01T00:00:00+00:00"',
-}
-NOT_AN_ID = '"not-an-id"'
-KEEP = ("",)  # a path that names no field: every ID stays well-formed
-
-
-def literal(type_: GraphQLInputType, bad_id_at: tuple[str, ...]) -> str:
-    """A literal of `type_` with every required field filled in, and the ID at the path
-    `bad_id_at` replaced by one this API never issued."""
-    if isinstance(type_, GraphQLNonNull):
-        return literal(type_.of_type, bad_id_at)
-    if isinstance(type_, GraphQLList):
-        return f"[{literal(type_.of_type, bad_id_at)}]"
-    if isinstance(type_, GraphQLEnumType):
-        return str(next(iter(type_.values)))
-    if isinstance(type_, GraphQLInputObjectType):
-        fields = ", ".join(
-            f"{name}: {literal(field.type, bad_id_at[1:] if bad_id_at[:1] == (name,) else KEEP)}"
-            for name, field in type_.fields.items()
-            if bad_id_at[:1] == (name,)
-            or (isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined)
-        )
-        return "{" + fields + "}"
-    assert isinstance(type_, GraphQLScalarType)
-    if type_.name == "ID" and bad_id_at == ():
-        return NOT_AN_ID
-    return SCALAR_LITERALS[type_.name]
-
 
 def id_paths(type_: GraphQLInputType, path: tuple[str, ...]) -> list[tuple[str, ...]]:
     named = get_named_type(type_)
@@ -223,13 +183,7 @@ def call_with_bad_id(operation: str, field_name: str, path: tuple[str, ...]) -> 
     root = schema._schema.query_type if operation == "query" else schema._schema.mutation_type
     assert root is not None
     field: GraphQLField = root.fields[field_name]
-    arguments = ", ".join(
-        f"{name}: {literal(argument.type, path[1:] if path[0] == name else KEEP)}"
-        for name, argument in field.args.items()
-        if path[0] == name
-        or (isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined)
-    )
-    return f"{operation} {{ {field_name}({arguments}) {{ __typename }} }}"
+    return f"{operation} {{ {field_name}({arguments(field, path)}) {{ __typename }} }}"
 
 
 @pytest.mark.parametrize(("operation", "field_name", "path"), root_id_arguments())
@@ -288,58 +242,72 @@ def refused_argument(field: str, message: str, data: Any = None) -> dict[str, An
     return {"data": data, "errors": bad_user_input_at([field], message)}
 
 
+def refused_input(
+    viewer: str, mutation: str, fields: dict[str, Any], *errors: tuple[str, str], id: str
+) -> Any:
+    """A case of mutation `mutation` sent `fields` as its input and refused at each of
+    `errors` (field, message)."""
+    input_type = mutation[0].upper() + mutation[1:] + "Input"
+    return pytest.param(
+        viewer,
+        f"mutation($input: {input_type}!) {{ {mutation}(input: $input) {{ {USER_ERRORS} }} }}",
+        {"input": fields},
+        user_errors(mutation, *errors),
+        id=id,
+    )
+
+
 STRING_CASES = [
-    pytest.param(
+    refused_input(
         "individual",
-        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"bio": "hello\x00world", "displayName": "Zhang\x00"}},
-        user_errors("updateProfile", ("displayName", ONE_LINE), ("bio", FREE_TEXT)),
+        "updateProfile",
+        {"bio": "hello\x00world", "displayName": "Zhang\x00"},
+        ("displayName", ONE_LINE),
+        ("bio", FREE_TEXT),
         id="updateProfile-nul",
     ),
-    pytest.param(
+    refused_input(
         "anonymous",
-        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"bio": "hello\x00world"}},
-        user_errors("updateProfile", ("bio", FREE_TEXT)),
+        "updateProfile",
+        {"bio": "hello\x00world"},
+        ("bio", FREE_TEXT),
         id="updateProfile-nul-before-sign-in",
     ),
-    pytest.param(
+    refused_input(
         "individual",
-        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"avatarUrl": "http://[::1"}},
-        user_errors("updateProfile", ("avatarUrl", "Give an http(s) URL.")),
+        "updateProfile",
+        {"avatarUrl": "http://[::1"},
+        ("avatarUrl", "Give an http(s) URL."),
         id="updateProfile-unclosed-ipv6-avatar",
     ),
-    pytest.param(
+    refused_input(
         "individual",
-        f"mutation($input: UpdateProfileInput!) {{ updateProfile(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"bio": "b" * 10_000, "needs": ["n"] * 1000}},
-        user_errors(
-            "updateProfile", ("bio", "At most 500 characters."), ("needs", "At most 20 items.")
-        ),
+        "updateProfile",
+        {"bio": "b" * 10_000, "needs": ["n"] * 1000},
+        ("bio", "At most 500 characters."),
+        ("needs", "At most 20 items."),
         id="updateProfile-10000-characters",
     ),
-    pytest.param(
+    refused_input(
         "individual",
-        f"mutation($input: AcceptPrivacyPolicyInput!) {{ acceptPrivacyPolicy(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"version": "1.0\x00"}},
-        user_errors("acceptPrivacyPolicy", ("version", ONE_LINE)),
+        "acceptPrivacyPolicy",
+        {"version": "1.0\x00"},
+        ("version", ONE_LINE),
         id="acceptPrivacyPolicy-nul",
     ),
-    pytest.param(
+    refused_input(
         "anonymous",
-        f"mutation($input: LoginWithPasswordInput!) {{ loginWithPassword(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"login": "biz@example.com\x00", "password": "p" * 1025}},
-        user_errors(
-            "loginWithPassword", ("login", ONE_LINE), ("password", "At most 1024 characters.")
-        ),
+        "loginWithPassword",
+        {"login": "biz@example.com\x00", "password": "p" * 1025},
+        ("login", ONE_LINE),
+        ("password", "At most 1024 characters."),
         id="loginWithPassword-nul-and-long-password",
     ),
-    pytest.param(
+    refused_input(
         "individual",
-        f"mutation($input: RecordSearchInput!) {{ recordSearch(input: $input) {{ {USER_ERRORS} }} }}",
-        {"input": {"query": "\u202egpj.exe"}},
-        user_errors("recordSearch", ("query", ONE_LINE)),
+        "recordSearch",
+        {"query": "\u202egpj.exe"},
+        ("query", ONE_LINE),
         id="recordSearch-bidirectional-override",
     ),
     pytest.param(

@@ -12,19 +12,18 @@ from collections.abc import Mapping
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from auth.services import AuthServices
 from gateway import metrics
 from gateway.app import create_app
 from gateway.metrics import MAX_OPERATION_NAMES, OTHER, operation_name_label
 from gateway.settings import Environment
 from models import AccountKind
 from models.database import create_engine
-from tests.conftest import Clock, make_settings
+from tests.conftest import make_settings
 from tests.helpers import graphql
 from tests.schema.masking.helpers import add_personal_rows, create_subject
-from tests.support.viewers import sign_in
+from tests.support.api import Api
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -73,38 +72,35 @@ def _shown(name: str, labels: Mapping[str, str]) -> str:
 
 
 async def test_a_known_sequence_of_requests_shows_in_the_metrics(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The names earlier tests of this process used do not crowd out this test's.
     monkeypatch.setattr(metrics, "_operation_names", set())
-    account = await create_subject(db, AccountKind.INDIVIDUAL, clock(), with_password=True)
-    await add_personal_rows(db, account, clock())
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
-    before = await scrape(client)
+    account = await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock(), with_password=True)
+    await add_personal_rows(api.db, account, api.clock())
+    elevated = await api.sign_in(account=account, elevated=True)
+    before = await scrape(api.client)
 
-    assert (await client.get("/healthz")).status_code == 200
-    assert (await client.get("/healthz")).status_code == 200
-    assert (await client.get("/no/such/page/13800138000")).status_code == 404
-    probe = await graphql(client, "query Probe { __typename }")
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert (await api.client.get("/healthz")).status_code == 200
+    assert (await api.client.get("/no/such/page/13800138000")).status_code == 404
+    probe = await graphql(api.client, "query Probe { __typename }")
     assert probe == {"data": {"__typename": "Query"}}
-    broken = await client.post("/graphql", json={"query": "query Broken { nope }"})
+    broken = await api.client.post("/graphql", json={"query": "query Broken { nope }"})
     assert broken.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
-    first = await graphql(client, SEND_CODE, {"phone": "13912345678"})
-    second = await graphql(client, SEND_CODE, {"phone": "13912345678"})
+    first = await graphql(api.client, SEND_CODE, {"phone": "13912345678"})
+    second = await graphql(api.client, SEND_CODE, {"phone": "13912345678"})
     assert first["data"]["requestSmsCode"]["sent"] is True
     assert second["data"]["requestSmsCode"]["sent"] is False
-    plain = await client.post("/graphql", content=b"{}", headers={"Content-Type": "text/plain"})
+    plain = await api.client.post("/graphql", content=b"{}", headers={"Content-Type": "text/plain"})
     assert plain.status_code == 415
     revealed = await graphql(
-        client, "query Mine { viewer { account { phone(reveal: true) } } }", token=elevated
+        api.client, "query Mine { viewer { account { phone(reveal: true) } } }", token=elevated
     )
     assert revealed["data"]["viewer"]["account"]["phone"] is not None
 
-    after = await scrape(client)
+    after = await scrape(api.client)
 
     assert changed(before, after, "gateway_http_requests_total") == {
         "gateway_http_requests_total{method=GET,route=/healthz,status=200}": 2,

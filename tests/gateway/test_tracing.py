@@ -14,18 +14,15 @@ import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.util._once import Once
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.provider_tracing import TracedTransport
 from auth.senders import Outbox
-from auth.services import AuthServices
 from gateway import tracing
 from gateway.settings import ConfigurationError
 from models import AccountKind
 from models.encryption import Encrypted
-from tests.conftest import Clock
 from tests.schema.masking.helpers import add_personal_rows, create_subject
-from tests.support.viewers import sign_in
+from tests.support.api import Api
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
@@ -95,17 +92,11 @@ def spans(out: io.StringIO) -> list[dict[str, Any]]:
 
 
 async def test_spans_continue_the_incoming_trace_and_hold_no_secret(
-    client: httpx.AsyncClient,
-    console: io.StringIO,
-    sealed: set[str],
-    outbox: Outbox,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api, console: io.StringIO, sealed: set[str], outbox: Outbox
 ) -> None:
-    account = await create_subject(db, AccountKind.INDIVIDUAL, clock(), with_password=True)
-    await add_personal_rows(db, account, clock())
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+    account = await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock(), with_password=True)
+    await add_personal_rows(api.db, account, api.clock())
+    elevated = await api.sign_in(account=account, elevated=True)
     headers = {"traceparent": TRACEPARENT, "X-Request-ID": REQUEST_ID}
     console.seek(0)
     console.truncate()  # the set-up's own statements, outside any request
@@ -113,7 +104,7 @@ async def test_spans_continue_the_incoming_trace_and_hold_no_secret(
     async def call(query: str, variables: dict[str, str], token: str | None = None) -> Any:
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        response = await client.post(
+        response = await api.client.post(
             "/graphql", json={"query": query, "variables": variables}, headers=headers
         )
         assert response.status_code == 200

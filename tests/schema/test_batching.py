@@ -16,7 +16,6 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from auth.sessions import open_session
 from models import (
     ANSWER_WITHIN,
@@ -34,6 +33,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock, StatementCounter
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import add_personal_data, iso
+from tests.support.api import Api
 from tests.support.viewers import SignedIn, Viewers
 
 MANY = 25
@@ -137,43 +137,40 @@ async def test_an_enterprise_reads_25_sub_accounts_for_the_statements_of_one(
 
 
 async def test_staff_working_25_requests_read_the_individuals_for_the_statements_of_one(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
     sql_statements: StatementCounter,
 ) -> None:
     people = []
     for n in range(MANY):
         person = (await viewers.individual(phone=f"1381234{n:04d}", email=f"p{n}@example.com")).me
-        await add_personal_data(db, person, clock)
+        await add_personal_data(api.db, person, api.clock)
         # A second live device beside the one Viewers opened.
         await open_session(
-            db, services.tokens, now=clock(), account_id=person.id, user_agent="Tablet"
+            api.db, api.services.tokens, now=api.clock(), account_id=person.id, user_agent="Tablet"
         )
         # Staff read a person's fields to work a request that needs them.
-        db.add(
+        api.db.add(
             DataRequest(
                 account_id=person.id,
                 type=DataRequestType.ACCESS_COPY,
                 status=DataRequestStatus.SUBMITTED,
-                submitted_at=clock(),
-                due_at=clock() + ANSWER_WITHIN,
+                submitted_at=api.clock(),
+                due_at=api.clock() + ANSWER_WITHIN,
             )
         )
         people.append(person)
-    await db.commit()
+    await api.db.commit()
     staff = await viewers.staff()
 
     one, one_count = await read(
-        client,
+        api.client,
         sql_statements,
         staff,
         aliased("IndividualAccount", "IndividualFields", people[:1]) + INDIVIDUAL,
     )
     many, many_count = await read(
-        client,
+        api.client,
         sql_statements,
         staff,
         aliased("IndividualAccount", "IndividualFields", people) + INDIVIDUAL,
@@ -200,26 +197,23 @@ async def test_staff_working_25_requests_read_the_individuals_for_the_statements
 
 
 async def test_pages_read_together_are_each_accounts_own(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     busy, quiet, new = [(await viewers.individual(phone=f"1381234000{n}")).me for n in range(3)]
     for account, sign_ins in ((busy, 7), (quiet, 2)):
         for minutes in range(sign_ins):
-            db.add(
+            api.db.add(
                 LoginEvent(
                     account_id=account.id,
-                    created_at=clock() - timedelta(minutes=minutes + 1),
+                    created_at=api.clock() - timedelta(minutes=minutes + 1),
                     method=LoginMethod.PASSWORD,
                     success=minutes % 2 == 0,
                 )
             )
-    ended = await open_session(db, services.tokens, now=clock(), account_id=busy.id)
-    await db.commit()
-    await graphql(client, "mutation { logout { ok } }", token=ended.access_token)
+    ended = await open_session(api.db, api.services.tokens, now=api.clock(), account_id=busy.id)
+    await api.db.commit()
+    await graphql(api.client, "mutation { logout { ok } }", token=ended.access_token)
     staff = await viewers.staff()
     page = "loginHistory(first: 3, after: $after) { edges { node { at } } pageInfo { hasNextPage endCursor } }"
     together = (
@@ -237,12 +231,12 @@ async def test_pages_read_together_are_each_accounts_own(
         " }"
     )
 
-    first = await graphql(client, together, token=staff.token)
+    first = await graphql(api.client, together, token=staff.token)
     cursor = first["data"]["busy"]["loginHistory"]["pageInfo"]["endCursor"]
-    second = await graphql(client, next_page, {"after": cursor}, token=staff.token)
+    second = await graphql(api.client, next_page, {"after": cursor}, token=staff.token)
 
     def ats(minutes: range) -> list[dict[str, Any]]:
-        return [{"node": {"at": iso(clock() - timedelta(minutes=m + 1))}} for m in minutes]
+        return [{"node": {"at": iso(api.clock() - timedelta(minutes=m + 1))}} for m in minutes]
 
     assert "errors" not in first, first
     assert {name: node["loginHistory"]["edges"] for name, node in first["data"].items()} == {

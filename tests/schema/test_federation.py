@@ -38,6 +38,7 @@ from tests.resolvers.enterprise.helpers import (
     open_request,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import errors_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -111,36 +112,28 @@ async def client(
 
 
 @pytest.fixture
-async def owner(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    enterprise = await make_enterprise(db, clock, "Acme Group", "owner@acme.example", 0)
-    return await make_caller(client, db, services, clock, enterprise, stepped_up=False)
+async def owner(api: Api) -> Caller:
+    enterprise = await make_enterprise(api.db, api.clock, "Acme Group", "owner@acme.example", 0)
+    return await make_caller(api, enterprise, stepped_up=False)
 
 
 @pytest.fixture
-async def member(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, owner: Caller
-) -> Caller:
+async def member(api: Api, owner: Caller) -> Caller:
     account = await make_sub_account(
-        db, clock, owner.row, "Mia Member", number=2, permissions=["MANAGE_PROJECTS"]
+        api.db, api.clock, owner.row, "Mia Member", number=2, permissions=["MANAGE_PROJECTS"]
     )
-    return await make_caller(client, db, services, clock, account, stepped_up=False)
+    return await make_caller(api, account, stepped_up=False)
 
 
 @pytest.fixture
-async def outsider(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    enterprise = await make_enterprise(db, clock, "Other Corp", "owner@other.example", 9)
-    return await make_caller(client, db, services, clock, enterprise, stepped_up=False)
+async def outsider(api: Api) -> Caller:
+    enterprise = await make_enterprise(api.db, api.clock, "Other Corp", "owner@other.example", 9)
+    return await make_caller(api, enterprise, stepped_up=False)
 
 
 @pytest.fixture
-async def staff(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
-    return await make_staff(client, db, services, clock)
+async def staff(api: Api) -> Caller:
+    return await make_staff(api)
 
 
 def reference(type_name: str, caller: Caller) -> dict[str, str]:
@@ -475,17 +468,15 @@ async def test_more_than_a_hundred_references_are_refused_at_once(
 
 
 async def test_references_to_many_accounts_cost_the_statements_of_one(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     owner: Caller,
     sql_statements: StatementCounter,
 ) -> None:
     subs = [
-        await make_sub_account(db, clock, owner.row, f"Sub {n}", number=100 + n) for n in range(20)
+        await make_sub_account(api.db, api.clock, owner.row, f"Sub {n}", number=100 + n)
+        for n in range(20)
     ]
-    await db.commit()
+    await api.db.commit()
     query = """
     query($representations: [_Any!]!) {
       _entities(representations: $representations) { ... on Account { displayName } }

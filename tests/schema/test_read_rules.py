@@ -13,7 +13,6 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLObjectType, get_named_type, is_leaf_type
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,9 +29,9 @@ from resolvers.accounts.access import (
 from schema import schema
 from schema.access import read_rule
 from schema.sensitive import Sensitive
-from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.schema.masking.helpers import ACCOUNT_TYPES, create_subject
+from tests.support.api import Api
 from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -208,23 +207,20 @@ async def viewer_token(
 
 @pytest.mark.parametrize(("viewer", "kind"), CASES)
 async def test_each_viewer_reads_what_the_table_says(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     viewer: Viewer,
     kind: AccountKind,
 ) -> None:
-    now = clock()
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, now)
+    now = api.clock()
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, now)
     subject = (
         enterprise
         if kind is AccountKind.ENTERPRISE
         else await create_subject(
-            db, kind, now, enterprise=enterprise if kind is AccountKind.SUB_ACCOUNT else None
+            api.db, kind, now, enterprise=enterprise if kind is AccountKind.SUB_ACCOUNT else None
         )
     )
-    token = await viewer_token(db, services, now, viewer, subject, enterprise)
+    token = await viewer_token(api.db, api.services, now, viewer, subject, enterprise)
     type_name = ACCOUNT_TYPES[kind]
     fields = readable_fields(type_name)
     query = (
@@ -233,7 +229,7 @@ async def test_each_viewer_reads_what_the_table_says(
         + " } } }"
     )
 
-    body = await graphql(client, query, token=token)
+    body = await graphql(api.client, query, token=token)
 
     if viewer is Viewer.OTHER:
         assert body == {"data": {"node": None}}

@@ -1,8 +1,12 @@
-"""Small async factories for test data: accounts and data requests as the app stores them."""
+"""Small factories for test data as the app stores it: accounts and data requests (added
+and flushed), and the verification and bank-card rows an account holds (made, for the
+test to add)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -11,10 +15,19 @@ from models import (
     OPEN_STATUSES,
     Account,
     AccountKind,
+    BankCard,
+    BankCardType,
     DataRequest,
     DataRequestStatus,
     DataRequestType,
+    RealNameVerification,
+    StudentVerification,
+    VerificationStatus,
 )
+
+HOLDER = "张三"
+ID_NUMBER = "11010519491231002X"
+STUDENT_CODE = "ABCD1234EFGH"
 
 
 async def create_account(
@@ -62,3 +75,49 @@ async def create_data_request(
     db.add(request)
     await db.flush()
     return request
+
+
+Verification = TypeVar("Verification", RealNameVerification, StudentVerification)
+
+
+def verification(
+    model: type[Verification],
+    account_id: uuid.UUID,
+    submitted_at: datetime,
+    *,
+    real_name: str = HOLDER,
+    id_number: str = ID_NUMBER,
+    **columns: Any,
+) -> Verification:
+    """A real-name or student verification of the account, not yet added to a session:
+    verified unless `columns` say otherwise (`status`, `verified_at`; a student's school,
+    major and dates)."""
+    row = model(
+        account_id=account_id,
+        submitted_at=submitted_at,
+        **{"status": VerificationStatus.VERIFIED, **columns},
+    )
+    row.real_name = real_name
+    row.id_number = id_number
+    if isinstance(row, StudentVerification):
+        row.verification_code = STUDENT_CODE
+    return row
+
+
+def bank_card(
+    account_id: uuid.UUID, card_number: str, bound_at: datetime, **columns: str
+) -> BankCard:
+    """A debit card bound to the account, its last four digits the number's, not yet added
+    to a session; `columns` change the bank's name, branch or location, or the holder."""
+    values = {"bank_name": "ICBC", "branch": "Haidian", "location": "Beijing", **columns}
+    holder_name = values.pop("holder_name", HOLDER)
+    card = BankCard(
+        account_id=account_id,
+        last4=card_number[-4:],
+        card_type=BankCardType.DEBIT,
+        bound_at=bound_at,
+        **values,
+    )
+    card.card_number = card_number
+    card.holder_name = holder_name
+    return card

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from models import Account, AccountKind, Base
 from tests.helpers import e164, graphql
+from tests.support.clock import Clock
 from tests.support.factories import create_account
 
 POLICY_VERSION = "1.0"
@@ -202,3 +204,32 @@ async def forget_rate_limits(services: AuthServices) -> None:
     """
     await services.limiter.close()
     services.limiter = RateLimiter.from_url(None)
+
+
+def session_opened(
+    payload: dict[str, Any], clock: Clock, account: dict[str, Any], *, new: bool
+) -> dict[str, Any]:
+    """A sign-in payload that opened a session for `account` at the clock's time: the
+    payload's own tokens, the access token good for 15 minutes, no user errors."""
+    return {
+        "accessToken": payload["accessToken"],
+        "refreshToken": payload["refreshToken"],
+        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
+        "isNewAccount": new,
+        "account": account,
+        "userErrors": [],
+    }
+
+
+def active_account(
+    payload: dict[str, Any], typename: str, kind: str, **fields: Any
+) -> dict[str, Any]:
+    """The payload's account as a sign-in selects it: its type and kind, the payload's own
+    ID, ACTIVE, and `fields`."""
+    return {
+        "__typename": typename,
+        "id": payload["account"]["id"],
+        "kind": kind,
+        "status": "ACTIVE",
+        **fields,
+    }

@@ -13,15 +13,8 @@ from typing import Any
 import httpx
 import pytest
 from graphql import (
-    GraphQLEnumType,
     GraphQLField,
-    GraphQLInputObjectType,
-    GraphQLInputType,
-    GraphQLList,
-    GraphQLNonNull,
     GraphQLObjectType,
-    GraphQLScalarType,
-    Undefined,
     get_nullable_type,
 )
 from sqlalchemy import select
@@ -43,6 +36,7 @@ from tests.resolvers.auth.helpers import (
     sign_in_with_sms,
     viewer,
 )
+from tests.support.literals import arguments
 
 # What a minor may still do while consent is pending (docs/spec/privacy-centre.md#minors):
 # protecting oneself (revokeOtherSessions), the withdrawals, which are never harder than
@@ -68,38 +62,10 @@ ALLOWED_WHILE_PENDING = {
 GUARDIAN_CONSENT_REQUIRED = error(
     "GUARDIAN_CONSENT_REQUIRED", "A guardian must consent before this account can do that."
 )
-SCALAR_DUMMIES: dict[str, str] = {
-    "String": '"x"',
-    "ID": f'"{to_global_id("Dummy", uuid.UUID(int=0))}"',
-    "Int": "1",
-    "Float": "1.5",
-    "Boolean": "true",
-    "Date": '"2000-01-01"',
-    "DateTime": '"2000-01-01T00:00:00+00:00"',
-}
+DUMMY_ID = f'"{to_global_id("Dummy", uuid.UUID(int=0))}"'
 MUTATIONS: dict[str, GraphQLField] = dict(schema._schema.mutation_type.fields)  # type: ignore[union-attr]
 GATED = sorted(set(MUTATIONS) - ALLOWED_WHILE_PENDING)
 ALLOWED = sorted(set(MUTATIONS) & ALLOWED_WHILE_PENDING, key=lambda name: (name == "logout", name))
-
-
-def dummy(type_: GraphQLInputType) -> str:
-    """A GraphQL literal of the right type: every required input field filled."""
-    if isinstance(type_, GraphQLNonNull):
-        return dummy(type_.of_type)
-    if isinstance(type_, GraphQLList):
-        return f"[{dummy(type_.of_type)}]"
-    if isinstance(type_, GraphQLEnumType):
-        return str(next(iter(type_.values)))
-    if isinstance(type_, GraphQLInputObjectType):
-        fields = ", ".join(
-            f"{name}: {dummy(field.type)}"
-            for name, field in type_.fields.items()
-            if isinstance(field.type, GraphQLNonNull) and field.default_value is Undefined
-        )
-        return "{" + fields + "}"
-    assert isinstance(type_, GraphQLScalarType)
-    assert type_.name in SCALAR_DUMMIES, f"give the scalar {type_.name} a dummy value"
-    return SCALAR_DUMMIES[type_.name]
 
 
 def payload_type(name: str) -> GraphQLObjectType:
@@ -110,16 +76,20 @@ def payload_type(name: str) -> GraphQLObjectType:
 
 def minimal_call(name: str) -> str:
     """`mutation { name(required arguments) { __typename userErrors {…} } }`."""
-    field = MUTATIONS[name]
-    arguments = ", ".join(
-        f"{arg_name}: {dummy(argument.type)}"
-        for arg_name, argument in field.args.items()
-        if isinstance(argument.type, GraphQLNonNull) and argument.default_value is Undefined
-    )
+    given = arguments(MUTATIONS[name], id_literal=DUMMY_ID)
     payload = payload_type(name)
     assert "userErrors" in payload.fields, f"{name} has no userErrors"
-    call = f"{name}({arguments})" if arguments else name
+    call = f"{name}({given})" if given else name
     return f"mutation {{ {call} {{ __typename {USER_ERRORS} }} }}"
+
+
+async def gated_among(client: httpx.AsyncClient, names: list[str], token: str) -> list[str]:
+    """Those of the mutations `names` the guardian gate refuses to the viewer of `token`."""
+    return [
+        name
+        for name in names
+        if gate_answered(await graphql(client, minimal_call(name), token=token), name)
+    ]
 
 
 async def snapshot(db: AsyncSession) -> dict[str, list[str]]:
@@ -176,13 +146,7 @@ def gate_answered(body: dict[str, Any], name: str) -> bool:
 async def test_an_active_account_is_not_gated(client: httpx.AsyncClient, outbox: Outbox) -> None:
     adult = await sign_in_with_sms(client, outbox, PHONE)
 
-    gated = [
-        name
-        for name in GATED
-        if gate_answered(
-            await graphql(client, minimal_call(name), token=adult["accessToken"]), name
-        )
-    ]
+    gated = await gated_among(client, GATED, adult["accessToken"])
 
     assert gated == []
 
@@ -190,13 +154,7 @@ async def test_an_active_account_is_not_gated(client: httpx.AsyncClient, outbox:
 async def test_the_allowed_mutations_are_not_gated(
     client: httpx.AsyncClient, minor: dict[str, Any]
 ) -> None:
-    gated = [
-        name
-        for name in ALLOWED
-        if gate_answered(
-            await graphql(client, minimal_call(name), token=minor["accessToken"]), name
-        )
-    ]
+    gated = await gated_among(client, ALLOWED, minor["accessToken"])
 
     assert gated == []
 

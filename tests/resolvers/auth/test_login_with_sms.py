@@ -24,6 +24,7 @@ from tests.resolvers.auth.helpers import (
     PHONE,
     POLICY_NOT_ACCEPTED,
     TOO_MANY_ATTEMPTS,
+    active_account,
     count,
     e164,
     error,
@@ -32,9 +33,11 @@ from tests.resolvers.auth.helpers import (
     login_with_sms,
     refused,
     request_sms_code,
+    session_opened,
     sign_in_with_sms,
     viewer,
 )
+from tests.support.api import Api
 
 MINOR_UNDER_14 = error("MINOR_UNDER_14", "Children under 14 may not register.", "birthDate")
 
@@ -53,33 +56,22 @@ async def test_a_new_phone_registers_an_individual_account(
 
     account = await db.scalar(select(Account))
     assert account is not None
-    assert payload == {
-        "accessToken": payload["accessToken"],
-        "refreshToken": payload["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": True,
-        "account": {
-            "__typename": "IndividualAccount",
-            "id": payload["account"]["id"],
-            "kind": "INDIVIDUAL",
-            "status": "ACTIVE",
-            "displayName": account.display_name,
-        },
-        "userErrors": [],
-    }
+    assert payload == session_opened(
+        payload,
+        clock,
+        active_account(
+            payload, "IndividualAccount", "INDIVIDUAL", displayName=account.display_name
+        ),
+        new=True,
+    )
     assert payload["accessToken"]
     assert payload["refreshToken"]
     assert (account.phone, account.accepted_policy_version) == (e164(PHONE), "1.0")
     assert await viewer(client, payload["accessToken"]) == {
         "elevatedUntil": None,
-        "account": {
-            "__typename": "IndividualAccount",
-            "id": payload["account"]["id"],
-            "kind": "INDIVIDUAL",
-            "status": "ACTIVE",
-            "phone": "138****5678",
-            "email": None,
-        },
+        "account": active_account(
+            payload, "IndividualAccount", "INDIVIDUAL", phone="138****5678", email=None
+        ),
         "staff": None,
     }
 
@@ -323,27 +315,21 @@ async def test_a_birth_date_in_the_future_answers_invalid_input(
     assert await count(db, Account) == 0
 
 
-async def test_a_disabled_account_answers_account_disabled(
-    client: httpx.AsyncClient,
-    outbox: Outbox,
-    services: AuthServices,
-    db: AsyncSession,
-    clock: Clock,
-) -> None:
-    await sign_in_with_sms(client, outbox, PHONE)
-    clock.advance(minutes=1)
-    account = await db.scalar(select(Account))
+async def test_a_disabled_account_answers_account_disabled(api: Api, outbox: Outbox) -> None:
+    await sign_in_with_sms(api.client, outbox, PHONE)
+    api.clock.advance(minutes=1)
+    account = await api.db.scalar(select(Account))
     assert account is not None
     account.status = AccountStatus.DISABLED
-    await db.commit()
-    await forget_rate_limits(services)
-    await request_sms_code(client, PHONE)
+    await api.db.commit()
+    await forget_rate_limits(api.services)
+    await request_sms_code(api.client, PHONE)
 
-    payload = await login_with_sms(client, latest_code(outbox))
+    payload = await login_with_sms(api.client, latest_code(outbox))
 
     assert payload == refused(error("ACCOUNT_DISABLED", "This account is disabled."))
-    assert await count(db, AuthSession) == 1
-    events = (await db.scalars(select(LoginEvent).order_by(LoginEvent.created_at))).all()
+    assert await count(api.db, AuthSession) == 1
+    events = (await api.db.scalars(select(LoginEvent).order_by(LoginEvent.created_at))).all()
     assert [(e.method, e.success) for e in events] == [
         (LoginMethod.SMS_CODE, True),
         (LoginMethod.SMS_CODE, False),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -21,11 +21,13 @@ from tests.conftest import Clock
 from tests.resolvers.auth.helpers import (
     INVALID_CREDENTIALS,
     PASSWORD,
+    active_account,
     count,
     create_password_account,
     error,
     login_with_password,
     refused,
+    session_opened,
     viewer,
 )
 from tests.support.staff import create_staff
@@ -50,22 +52,19 @@ async def test_a_business_signs_in_with_its_email(
 
     payload = await login_with_password(client, "  Owner@EXAMPLE.com ")
 
-    assert payload == {
-        "accessToken": payload["accessToken"],
-        "refreshToken": payload["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": False,
-        "account": {
-            "__typename": "BusinessAccount",
-            "id": payload["account"]["id"],
-            "kind": "BUSINESS",
-            "status": "ACTIVE",
-            "displayName": "Someone",
-            "businessName": "Acme Trading",
-            "urToken": "ur-acme",
-        },
-        "userErrors": [],
-    }
+    assert payload == session_opened(
+        payload,
+        clock,
+        active_account(
+            payload,
+            "BusinessAccount",
+            "BUSINESS",
+            displayName="Someone",
+            businessName="Acme Trading",
+            urToken="ur-acme",
+        ),
+        new=False,
+    )
     signed_in = await viewer(client, payload["accessToken"])
     assert signed_in is not None
     assert signed_in["account"]["id"] == payload["account"]["id"]

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -20,6 +19,7 @@ from tests.resolvers.auth.helpers import (
     AUTH_PAYLOAD,
     PASSWORD,
     POLICY_NOT_ACCEPTED,
+    active_account,
     count,
     e164,
     error,
@@ -28,6 +28,7 @@ from tests.resolvers.auth.helpers import (
     login_with_password,
     refused,
     request_sms_code,
+    session_opened,
     sign_in_with_sms,
 )
 
@@ -107,22 +108,19 @@ async def test_a_business_registers_and_signs_in(
 
     account = await db.scalar(select(Account))
     assert account is not None
-    assert payload == {
-        "accessToken": payload["accessToken"],
-        "refreshToken": payload["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": True,
-        "account": {
-            "__typename": "BusinessAccount",
-            "id": payload["account"]["id"],
-            "kind": "BUSINESS",
-            "status": "ACTIVE",
-            "displayName": "Acme Trading",
-            "businessName": "Acme Trading",
-            "urToken": "ur-0001",
-        },
-        "userErrors": [],
-    }
+    assert payload == session_opened(
+        payload,
+        clock,
+        active_account(
+            payload,
+            "BusinessAccount",
+            "BUSINESS",
+            displayName="Acme Trading",
+            businessName="Acme Trading",
+            urToken="ur-0001",
+        ),
+        new=True,
+    )
     assert payload["accessToken"]
     assert payload["refreshToken"]
     assert account.kind is AccountKind.BUSINESS

@@ -17,7 +17,6 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from auth.services import AuthServices
 from auth.tokens import TokenIssuer
 from models import Account, AccountKind, AccountStatus
 from models.encryption import MasterKey
@@ -35,8 +34,10 @@ from tests.resolvers.auth.helpers import (
     login_with_sms,
     refused,
     request_sms_code,
+    session_opened,
     viewer,
 )
+from tests.support.api import Api
 
 EMAIL = "owner@example.com"
 REFRESH = f"""
@@ -118,14 +119,7 @@ async def test_a_refresh_token_rotates_on_every_use(
     first = await refresh(client, signed_in["refreshToken"])
     second = await refresh(client, first["refreshToken"])
 
-    assert first == {
-        "accessToken": first["accessToken"],
-        "refreshToken": first["refreshToken"],
-        "accessTokenExpiresAt": (clock.now + timedelta(minutes=15)).isoformat(),
-        "isNewAccount": False,
-        "account": signed_in["account"],
-        "userErrors": [],
-    }
+    assert first == session_opened(first, clock, signed_in["account"], new=False)
     tokens = {
         signed_in["refreshToken"],
         first["refreshToken"],
@@ -330,26 +324,24 @@ async def test_disabling_the_account_ends_its_sessions_at_once(
 
 
 async def test_login_history_lists_successes_and_failures_newest_first_with_masked_addresses(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    outbox: Outbox,
-    services: AuthServices,
-    clock: Clock,
+    api: Api, outbox: Outbox
 ) -> None:
-    await create_password_account(db, kind=AccountKind.ENTERPRISE, email=EMAIL, phone="13812345678")
-    start = clock.now
-    await login_with_password(client, EMAIL, "wrong-Password-1")
-    clock.advance(minutes=1)
-    await login_with_password(client, EMAIL, PASSWORD)
-    clock.advance(minutes=1)
-    await request_sms_code(client, "13812345678")
+    await create_password_account(
+        api.db, kind=AccountKind.ENTERPRISE, email=EMAIL, phone="13812345678"
+    )
+    start = api.clock.now
+    await login_with_password(api.client, EMAIL, "wrong-Password-1")
+    api.clock.advance(minutes=1)
+    await login_with_password(api.client, EMAIL, PASSWORD)
+    api.clock.advance(minutes=1)
+    await request_sms_code(api.client, "13812345678")
     code = latest_code(outbox)
-    await login_with_sms(client, f"{(int(code) + 1) % 10**6:06d}")
-    clock.advance(minutes=1)
-    signed_in = await login_with_sms(client, code)
-    await login_with_password(client, "nobody@example.com", PASSWORD)  # no account: no entry
+    await login_with_sms(api.client, f"{(int(code) + 1) % 10**6:06d}")
+    api.clock.advance(minutes=1)
+    signed_in = await login_with_sms(api.client, code)
+    await login_with_password(api.client, "nobody@example.com", PASSWORD)  # no account: no entry
 
-    body = await graphql(client, LOGIN_HISTORY, token=signed_in["accessToken"])
+    body = await graphql(api.client, LOGIN_HISTORY, token=signed_in["accessToken"])
 
     edges = body["data"]["viewer"]["account"]["loginHistory"]["edges"]
     user_agent = edges[0]["node"]["userAgent"]

@@ -21,7 +21,6 @@ from gateway.settings import Settings
 from models import (
     BankCard,
     BankCardType,
-    Consent,
     ConsentEvent,
     ConsentPurpose,
     RealNameVerification,
@@ -36,6 +35,7 @@ from tests.resolvers.settings.helpers import (
     count,
     error,
     forbidden_for_staff,
+    grants,
     iso,
     resident_id,
     unauthenticated,
@@ -180,27 +180,7 @@ async def test_a_card_is_bound_its_number_never_returned_and_its_consent_recorde
         HOLDER,
         BankCardType.DEBIT,
     )
-    assert (
-        await count(
-            db,
-            ConsentEvent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_BANK_CARD,
-            granted=True,
-            policy_version="1.0",
-        )
-        == 1
-    )
-    assert (
-        await count(
-            db,
-            Consent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_BANK_CARD,
-            granted=True,
-        )
-        == 1
-    )
+    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_BANK_CARD) == (1, 1)
 
 
 @pytest.mark.parametrize(

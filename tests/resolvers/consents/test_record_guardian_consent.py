@@ -42,11 +42,13 @@ query($reveal: Boolean!) {
 INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
 
 
-async def minor(viewers: Viewers, clock: Clock) -> SignedIn:
+async def minor(viewers: Viewers, clock: Clock, *, years: int = 15, **columns: Any) -> SignedIn:
+    """A person born on 1 January `years` years ago, awaiting a guardian's consent."""
     today = clock().date()
     return await viewers.person(
         status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=date(today.year - 15, 1, 1),
+        birth_date=date(today.year - years, 1, 1),
+        **columns,
     )
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import SearchEntry, StaffRole
+from models import SearchEntry
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.support.assertions import USER_ERRORS, error
@@ -308,54 +308,3 @@ async def test_clearing_keeps_the_consent(client: httpx.AsyncClient, viewers: Vi
 
     assert body == RECORDED
     assert queries_of(await history(client, me)) == ["search two"]
-
-
-# --- who may ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("operation", "variables", "field"),
-    [
-        (RECORD_SEARCH, {"query": "poster search"}, "recordSearch"),
-        (CLEAR_SEARCH_HISTORY, {}, "clearSearchHistory"),
-    ],
-)
-async def test_anonymous_callers_are_unauthenticated(
-    client: httpx.AsyncClient, operation: str, variables: dict[str, Any], field: str
-) -> None:
-    body = await graphql(client, operation, variables)
-
-    assert body["data"] is None
-    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
-        ("Sign in first.", [field], {"code": "UNAUTHENTICATED"})
-    ]
-
-
-@pytest.mark.parametrize(
-    ("operation", "variables", "field"),
-    [
-        (RECORD_SEARCH, {"query": "poster search"}, "recordSearch"),
-        (CLEAR_SEARCH_HISTORY, {}, "clearSearchHistory"),
-    ],
-)
-@pytest.mark.parametrize("role", list(StaffRole))
-async def test_staff_are_forbidden(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    clock: Clock,
-    db: AsyncSession,
-    role: StaffRole,
-    operation: str,
-    variables: dict[str, Any],
-    field: str,
-) -> None:
-    staff = await viewers.staff(role)
-
-    body = await graphql(client, operation, variables, token=staff.token)
-
-    assert body["data"] is None
-    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
-        ("Only an account may do this.", [field], {"code": "FORBIDDEN"})
-    ]
-    stored_now = select(func.count()).where(SearchEntry.created_at == clock())
-    assert await db.scalar(stored_now) == 0

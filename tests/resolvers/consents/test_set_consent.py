@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     AccountStatus,
     BankCard,
-    BankCardType,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -22,11 +21,11 @@ from models import (
     SearchEntry,
     StaffRole,
     StudentVerification,
-    VerificationStatus,
 )
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.support.assertions import USER_ERRORS, error
+from tests.support.factories import bank_card, verification
 from tests.support.viewers import SignedIn, Viewers
 
 CONSENT_FIELDS = (
@@ -140,48 +139,27 @@ async def count(db: AsyncSession, model: Any, account_id: uuid.UUID) -> int:
 
 
 async def add_real_name(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
-    row = RealNameVerification(
-        account_id=account_id,
-        status=VerificationStatus.VERIFIED,
-        submitted_at=now,
-        verified_at=now,
-    )
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    db.add(row)
+    db.add(verification(RealNameVerification, account_id, now, verified_at=now))
 
 
 async def add_student(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
-    row = StudentVerification(
-        account_id=account_id,
-        status=VerificationStatus.VERIFIED,
-        school="Tsinghua University",
-        major="Design",
-        enrolled_on=date(2022, 9, 1),
-        graduates_on=date(2026, 7, 1),
-        submitted_at=now,
-        verified_at=now,
+    db.add(
+        verification(
+            StudentVerification,
+            account_id,
+            now,
+            school="Tsinghua University",
+            major="Design",
+            enrolled_on=date(2022, 9, 1),
+            graduates_on=date(2026, 7, 1),
+            verified_at=now,
+        )
     )
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    row.verification_code = "ABCD1234EFGH"
-    db.add(row)
 
 
 async def add_bank_cards(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
     for number in ("6222020200112233445", "4111111111111111"):
-        card = BankCard(
-            account_id=account_id,
-            bank_name="ICBC",
-            branch="Haidian",
-            location="Beijing",
-            last4=number[-4:],
-            card_type=BankCardType.DEBIT,
-            bound_at=now,
-        )
-        card.card_number = number
-        card.holder_name = "张三"
-        db.add(card)
+        db.add(bank_card(account_id, number, now))
 
 
 async def add_searches(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
@@ -520,48 +498,6 @@ async def test_withdrawing_other_purposes_erases_nothing_here(
     assert body["data"]["setConsent"]["erased"] == []
     assert body["data"]["setConsent"]["userErrors"] == []
     assert await collected(db, me.me.id) == EVERYTHING
-
-
-# --- who may ------------------------------------------------------------------------------
-
-
-async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) -> None:
-    body = await set_consent(client, None, "SEARCH_HISTORY", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Sign in first.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setConsent"],
-                "extensions": {"code": "UNAUTHENTICATED"},
-            }
-        ],
-    }
-
-
-@pytest.mark.parametrize("role", list(StaffRole))
-async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, role: StaffRole
-) -> None:
-    staff = await viewers.staff(role)
-
-    body = await set_consent(client, staff, "SEARCH_HISTORY", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Only an account may do this.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setConsent"],
-                "extensions": {"code": "FORBIDDEN"},
-            }
-        ],
-    }
-    stored_now = select(func.count()).where(ConsentEvent.created_at == clock())
-    assert await db.scalar(stored_now) == 0
 
 
 def test_the_written_out_sets_name_real_purposes() -> None:

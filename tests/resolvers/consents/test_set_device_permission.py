@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import DevicePermission, DevicePermissionEvent, DevicePermissionKind, StaffRole
+from models import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.support.assertions import USER_ERRORS
@@ -145,42 +145,3 @@ async def test_the_current_state_is_one_row_per_permission(
         "enabled": True,
         "updatedAt": clock().isoformat(),
     }
-
-
-async def test_anonymous_callers_are_unauthenticated(client: httpx.AsyncClient) -> None:
-    body = await set_permission(client, None, "CAMERA", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Sign in first.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setDevicePermission"],
-                "extensions": {"code": "UNAUTHENTICATED"},
-            }
-        ],
-    }
-
-
-@pytest.mark.parametrize("role", list(StaffRole))
-async def test_staff_are_forbidden(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, db: AsyncSession, role: StaffRole
-) -> None:
-    staff = await viewers.staff(role)
-
-    body = await set_permission(client, staff, "CAMERA", True)
-
-    assert body == {
-        "data": None,
-        "errors": [
-            {
-                "message": "Only an account may do this.",
-                "locations": [{"line": 3, "column": 3}],
-                "path": ["setDevicePermission"],
-                "extensions": {"code": "FORBIDDEN"},
-            }
-        ],
-    }
-    stored_now = select(func.count()).where(DevicePermissionEvent.created_at == clock())
-    assert await db.scalar(stored_now) == 0

@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.rate_limits import RateLimiter
 from auth.senders import Outbox
@@ -22,6 +21,7 @@ from tests.resolvers.consents.test_record_guardian_consent import (
     record,
     send_code,
 )
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.viewers import SignedIn, Viewers
 
@@ -49,9 +49,10 @@ async def a_minute_later(clock: Clock, services: AuthServices) -> None:
 
 
 async def consented_minor(
-    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock, **details: Any
 ) -> SignedIn:
-    me = await minor(viewers, clock)
+    """A minor (`minor`'s `details`) whose guardian has consented."""
+    me = await minor(viewers, clock, **details)
     body = await record(client, me, await send_code(client, outbox, me))
     assert body["data"]["recordGuardianConsent"]["userErrors"] == [], body
     return me
@@ -88,20 +89,15 @@ async def test_the_consent_records_the_policy_version(
 
 
 async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    db: AsyncSession,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(client, viewers, outbox, clock)
-    await a_minute_later(clock, services)
-    code = await send_code(client, outbox, me)
+    me = await consented_minor(api.client, viewers, outbox, api.clock)
+    await a_minute_later(api.clock, api.services)
+    code = await send_code(api.client, outbox, me)
 
-    payload = await withdraw(client, code)
-    state = await graphql(client, STATE, token=me.token)
-    gated = await graphql(client, GRANT, token=me.token)
+    payload = await withdraw(api.client, code)
+    state = await graphql(api.client, STATE, token=me.token)
+    gated = await graphql(api.client, GRANT, token=me.token)
 
     assert payload == {"withdrawn": True, "userErrors": []}
     assert state["data"]["viewer"]["account"] == {
@@ -110,7 +106,7 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
     }
     assert gated["data"]["setConsent"]["userErrors"] == [{"code": "GUARDIAN_CONSENT_REQUIRED"}]
     notices = await graphql(
-        client,
+        api.client,
         "{ viewer { account { notifications { edges { node { kind title } } } } } }",
         token=me.token,
     )
@@ -118,11 +114,11 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
         "kind": "GUARDIAN_CONSENT",
         "title": "Your guardian withdrew their consent",
     }
-    events = (await db.scalars(select(PrivacyEvent.type).order_by(PrivacyEvent.sequence))).all()
+    events = (await api.db.scalars(select(PrivacyEvent.type).order_by(PrivacyEvent.sequence))).all()
     assert events[-1] == "GuardianConsentWithdrawn"
     # A guardian consents again as before.
-    await a_minute_later(clock, services)
-    again = await record(client, me, await send_code(client, outbox, me))
+    await a_minute_later(api.clock, api.services)
+    again = await record(api.client, me, await send_code(api.client, outbox, me))
     assert again["data"]["recordGuardianConsent"] == {
         "account": {"status": "ACTIVE"},
         "userErrors": [],
@@ -130,24 +126,19 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
 
 
 async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    db: AsyncSession,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(client, viewers, outbox, clock)
-    await a_minute_later(clock, services)
-    code = await send_code(client, outbox, me)
+    me = await consented_minor(api.client, viewers, outbox, api.clock)
+    await a_minute_later(api.clock, api.services)
+    code = await send_code(api.client, outbox, me)
     wrong = "000000" if code != "000000" else "111111"
 
-    refused = await withdraw(client, wrong)
-    unknown_minor = await withdraw(client, code, minor_phone="13700000000")
-    await a_minute_later(clock, services)
-    other_code = await send_code(client, outbox, me, phone="13600000000")
+    refused = await withdraw(api.client, wrong)
+    unknown_minor = await withdraw(api.client, code, minor_phone="13700000000")
+    await a_minute_later(api.clock, api.services)
+    other_code = await send_code(api.client, outbox, me, phone="13600000000")
     other_guardian = await graphql(
-        client,
+        api.client,
         WITHDRAW,
         {"input": {"minorPhone": MINOR_PHONE, "guardianPhone": "13600000000", "code": other_code}},
     )
@@ -161,29 +152,24 @@ async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
         "withdrawn": False,
         "userErrors": [NO_SUCH_CONSENT],
     }
-    stored = (await db.scalars(select(GuardianConsent))).all()
+    stored = (await api.db.scalars(select(GuardianConsent))).all()
     assert [row.guardian_phone for row in stored] == [e164(GUARDIAN_PHONE)]
 
 
 async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    db: AsyncSession,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(client, viewers, outbox, clock)
-    me.me.birth_date = date(clock().date().year - 19, 1, 1)
-    await db.commit()
-    await a_minute_later(clock, services)
+    me = await consented_minor(api.client, viewers, outbox, api.clock)
+    me.me.birth_date = date(api.clock().date().year - 19, 1, 1)
+    await api.db.commit()
+    await a_minute_later(api.clock, api.services)
 
-    payload = await withdraw(client, await send_code(client, outbox, me))
-    state = await graphql(client, STATE, token=me.token)
+    payload = await withdraw(api.client, await send_code(api.client, outbox, me))
+    state = await graphql(api.client, STATE, token=me.token)
 
     assert payload == {"withdrawn": True, "userErrors": []}
     assert state["data"]["viewer"]["account"] == {"status": "ACTIVE", "guardianConsent": None}
-    await db.refresh(me.me)
+    await api.db.refresh(me.me)
     assert me.me.status is AccountStatus.ACTIVE
 
 
@@ -217,14 +203,7 @@ async def test_the_guardian_of_a_minor_without_a_phone_can_withdraw(
     clock: Clock,
     services: AuthServices,
 ) -> None:
-    today = clock().date()
-    me = await viewers.person(
-        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=date(today.year - 15, 1, 1),
-        phone=None,
-    )
-    consented = await record(client, me, await send_code(client, outbox, me))
-    assert consented["data"]["recordGuardianConsent"]["userErrors"] == [], consented
+    me = await consented_minor(client, viewers, outbox, clock, phone=None)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, me)
 
@@ -248,14 +227,7 @@ async def test_without_the_minor_s_phone_every_consent_of_the_guardian_goes(
 ) -> None:
     with_phone = await consented_minor(client, viewers, outbox, clock)
     await a_minute_later(clock, services)
-    today = clock().date()
-    without_phone = await viewers.person(
-        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=date(today.year - 16, 1, 1),
-        phone=None,
-    )
-    consented = await record(client, without_phone, await send_code(client, outbox, without_phone))
-    assert consented["data"]["recordGuardianConsent"]["userErrors"] == [], consented
+    without_phone = await consented_minor(client, viewers, outbox, clock, years=16, phone=None)
     await a_minute_later(clock, services)
     code = await send_code(client, outbox, with_phone)
 

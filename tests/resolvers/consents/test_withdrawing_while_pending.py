@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import (
     AccountStatus,
     BankCard,
-    BankCardType,
     DevicePermission,
     DevicePermissionKind,
     SearchEntry,
@@ -23,6 +22,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.support.assertions import USER_ERRORS, error
+from tests.support.factories import bank_card
 from tests.support.viewers import SignedIn, Viewers
 
 GUARDIAN_CONSENT_REQUIRED = error(
@@ -52,17 +52,7 @@ async def count(db: AsyncSession, model: type[object], who: SignedIn) -> int:
 
 
 async def add_card(db: AsyncSession, who: SignedIn, now: datetime) -> BankCard:
-    card = BankCard(
-        account_id=who.me.id,
-        bank_name="ICBC",
-        branch="Haidian",
-        location="Beijing",
-        last4="3445",
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
-    )
-    card.card_number = "6222020200112233445"
-    card.holder_name = "张三"
+    card = bank_card(who.me.id, "6222020200112233445", now)
     db.add(card)
     await db.commit()
     return card

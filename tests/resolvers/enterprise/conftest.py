@@ -9,13 +9,12 @@ complete the set.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
-from tests.conftest import ClientWith, Clock
+from tests.conftest import ClientWith
 from tests.resolvers.enterprise.helpers import (
     Caller,
     make_caller,
@@ -23,91 +22,65 @@ from tests.resolvers.enterprise.helpers import (
     make_staff,
     make_sub_account,
 )
+from tests.support.api import Api
 
 MAX_SUB_ACCOUNTS = 2
 
 
 @pytest.fixture
-async def owner(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
+async def owner(api: Api) -> Caller:
     """The enterprise account itself."""
-    enterprise = await make_enterprise(db, clock, "Acme Group", "owner@acme.example", 0)
-    return await make_caller(client, db, services, clock, enterprise)
+    enterprise = await make_enterprise(api.db, api.clock, "Acme Group", "owner@acme.example", 0)
+    return await make_caller(api, enterprise)
 
 
-@pytest.fixture
-async def admin(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, owner: Caller
-) -> Caller:
-    """A sub-account with MANAGE_SUB_ACCOUNTS and VIEW_SUB_ACCOUNTS (not MANAGE_BILLING)."""
-    account = await make_sub_account(
-        db,
-        clock,
-        owner.row,
-        "Ada Admin",
-        number=1,
-        role="ADMIN",
-        permissions=["MANAGE_SUB_ACCOUNTS", "VIEW_SUB_ACCOUNTS"],
-        age_minutes=120,
+async def sub_account(api: Api, owner: Caller, name: str, **details: Any) -> Caller:
+    """A signed-in sub-account of the owner's enterprise (make_sub_account's `details`)."""
+    return await make_caller(
+        api, await make_sub_account(api.db, api.clock, owner.row, name, **details)
     )
-    return await make_caller(client, db, services, clock, account)
 
 
 @pytest.fixture
-async def member(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-    owner: Caller,
-    admin: Caller,
-) -> Caller:
+async def admin(api: Api, owner: Caller) -> Caller:
+    """A sub-account with MANAGE_SUB_ACCOUNTS and VIEW_SUB_ACCOUNTS (not MANAGE_BILLING)."""
+    manages = ["MANAGE_SUB_ACCOUNTS", "VIEW_SUB_ACCOUNTS"]
+    return await sub_account(
+        api, owner, "Ada Admin", number=1, role="ADMIN", permissions=manages, age_minutes=120
+    )
+
+
+@pytest.fixture
+async def member(api: Api, owner: Caller, admin: Caller) -> Caller:
     """A sub-account without any sub-account permission."""
-    account = await make_sub_account(
-        db,
-        clock,
-        owner.row,
+    return await sub_account(
+        api,
+        owner,
         "Mia Member",
         number=2,
         role="MEMBER",
         permissions=["MANAGE_PROJECTS"],
         age_minutes=60,
     )
-    return await make_caller(client, db, services, clock, account)
 
 
 @pytest.fixture
-async def sibling(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-    owner: Caller,
-    admin: Caller,
-) -> Caller:
+async def sibling(api: Api, owner: Caller, admin: Caller) -> Caller:
     """A sub-account holding nothing the admin lacks: a peer the admin may act on."""
-    account = await make_sub_account(
-        db, clock, owner.row, "Sid Sibling", number=3, permissions=[], age_minutes=30
-    )
-    return await make_caller(client, db, services, clock, account)
+    return await sub_account(api, owner, "Sid Sibling", number=3, permissions=[], age_minutes=30)
 
 
 @pytest.fixture
-async def outsider(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
+async def outsider(api: Api) -> Caller:
     """Another enterprise."""
-    enterprise = await make_enterprise(db, clock, "Other Corp", "owner@other.example", 9)
-    return await make_caller(client, db, services, clock, enterprise)
+    enterprise = await make_enterprise(api.db, api.clock, "Other Corp", "owner@other.example", 9)
+    return await make_caller(api, enterprise)
 
 
 @pytest.fixture
-async def staff(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
+async def staff(api: Api) -> Caller:
     """Platform support staff."""
-    return await make_staff(client, db, services, clock)
+    return await make_staff(api)
 
 
 @pytest.fixture

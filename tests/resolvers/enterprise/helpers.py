@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import pytest
+from graphql import FieldNode, OperationDefinitionNode, parse
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
-from auth.services import AuthServices
 from models import (
     ANSWER_WITHIN,
     AccessLogEntry,
@@ -28,11 +29,12 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_code
-from tests.support.assertions import USER_ERRORS
+from tests.support.api import Api
+from tests.support.assertions import USER_ERRORS, errors_of
 from tests.support.factories import create_account
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD, sign_in
+from tests.support.viewers import PASSWORD
 
 UNAUTHENTICATED_BODY = {
     "errors": [
@@ -47,6 +49,16 @@ NOT_GRANTABLE = "You may not grant a permission you do not hold."
 NOT_ITSELF = "A sub-account may not change or remove itself."
 NOT_ALLOWED = "You may not read this field."
 SIGN_IN_FIRST = "Sign in first."
+# The callers a manager's mutation refuses, each with the message and code it gets.
+WITHOUT_THE_ROLE = pytest.mark.parametrize(
+    ("viewer", "message", "code"),
+    [
+        ("member", NOT_MANAGER, "FORBIDDEN"),
+        ("staff", NOT_MANAGER, "FORBIDDEN"),
+        ("anonymous", SIGN_IN_FIRST, "UNAUTHENTICATED"),
+    ],
+    indirect=["viewer"],
+)
 STEP_UP_MESSAGE = "Confirm it is you (elevateSession), then ask again."
 BAD_FIRST = "`first` must be between 1 and 100."
 BAD_CURSOR = "`after` is not a cursor this API issued."
@@ -141,29 +153,17 @@ async def make_sub_account(
     return account
 
 
-async def make_caller(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-    row: Account,
-    *,
-    stepped_up: bool = True,
-) -> Caller:
+async def make_caller(api: Api, row: Account, *, stepped_up: bool = True) -> Caller:
     """A signed-in caller; stepped up unless told otherwise, as managers are before they
     disable, delete or re-permission a sub-account."""
-    token = await sign_in(db, services, clock(), account=row, elevated=stepped_up)
-    return Caller(client, token, account=row)
+    return Caller(api.client, await api.sign_in(account=row, elevated=stepped_up), account=row)
 
 
-async def make_staff(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> Caller:
+async def make_staff(api: Api) -> Caller:
     member = await create_staff(
-        db, clock(), StaffRole.SUPPORT, name="Sam Support", email="sam@platform.example"
+        api.db, api.clock(), StaffRole.SUPPORT, name="Sam Support", email="sam@platform.example"
     )
-    token = await sign_in(db, services, clock(), staff=member)
-    return Caller(client, token, staff_member=member)
+    return Caller(api.client, await api.sign_in(staff=member), staff_member=member)
 
 
 async def step_up(caller: Caller, password: str = PASSWORD) -> None:
@@ -197,6 +197,47 @@ async def account_state(db: AsyncSession) -> list[tuple[Any, ...]]:
         Account.password_hash,
     ).order_by(Account.id)
     return [tuple(row) for row in (await db.execute(statement)).all()]
+
+
+def root_field(operation: str) -> str:
+    """The name of the one root field `operation` selects."""
+    [definition] = parse(operation).definitions
+    assert isinstance(definition, OperationDefinitionNode)
+    [selection] = definition.selection_set.selections
+    assert isinstance(selection, FieldNode)
+    return selection.name.value
+
+
+async def refused_at_root(
+    db: AsyncSession, caller: Caller, mutation: str, input: dict[str, Any], message: str, code: str
+) -> None:
+    """`caller` sends `mutation` with `input`: refused at its root field with `message`
+    and `code`, no data, and every account as it was."""
+    before = await account_state(db)
+
+    body = await caller(mutation, input=input)
+
+    assert body["data"] is None
+    assert errors_of(body) == [top_level_error(message, code, root_field(mutation))]
+    assert await account_state(db) == before
+
+
+async def changing_nothing(
+    db: AsyncSession, caller: Caller, mutation: str, input: dict[str, Any]
+) -> dict[str, Any]:
+    """The answer to `caller`'s `mutation` with `input`, which must leave every account
+    as it was."""
+    before = await account_state(db)
+    body = await caller(mutation, input=input)
+    assert await account_state(db) == before
+    return body
+
+
+async def login(client: httpx.AsyncClient, login: str) -> dict[str, Any]:
+    """loginWithPassword's payload for `login` with the test password."""
+    body = await Caller(client, None)(LOGIN, input={"login": login, "password": PASSWORD})
+    payload: dict[str, Any] = body["data"]["loginWithPassword"]
+    return payload
 
 
 async def stored(db: AsyncSession, account: Account) -> Account:

@@ -7,13 +7,11 @@ clear with step-up, each clear view logged for the sub-account to read).
 
 from __future__ import annotations
 
-import httpx
 import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
-from models import AccountKind, BankCard, BankCardType, SubAccountRole
+from models import AccountKind, SubAccountRole
 from schema import schema
 from tests.conftest import Clock
 from tests.resolvers.enterprise.helpers import (
@@ -29,8 +27,12 @@ from tests.resolvers.enterprise.helpers import (
     step_up,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import EMPTY_PROFILE, errors_of
-from tests.support.factories import create_account
+from tests.support.factories import (
+    bank_card,
+    create_account,
+)
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(
@@ -218,21 +220,15 @@ async def test_staff_working_a_request_see_contacts_masked_and_each_read_is_logg
 
 @pytest.mark.parametrize("field", ["phone", "email"])
 async def test_a_reveal_without_step_up_is_refused_at_its_path_and_logs_nothing(
-    client: httpx.AsyncClient,
-    owner: Caller,
-    member: Caller,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-    field: str,
+    api: Api, owner: Caller, member: Caller, field: str
 ) -> None:
-    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
+    plain = await make_caller(api, owner.row, stepped_up=False)
 
     body = await plain(node("SubAccount", f"displayName {field}(reveal: true)"), id=member.id)
 
     assert body["data"] == {"node": {"displayName": "Mia Member", field: None}}
     assert errors_of(body) == [top_level_error(STEP_UP_MESSAGE, "STEP_UP_REQUIRED", "node", field)]
-    assert await access_log_count(db) == 0
+    assert await access_log_count(api.db) == 0
 
 
 @pytest.mark.parametrize(
@@ -316,15 +312,8 @@ async def test_step_up_lasts_five_minutes(owner: Caller, member: Caller, clock: 
     ]
 
 
-async def test_step_up_belongs_to_one_session(
-    client: httpx.AsyncClient,
-    owner: Caller,
-    member: Caller,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
-) -> None:
-    other_session = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
+async def test_step_up_belongs_to_one_session(api: Api, owner: Caller, member: Caller) -> None:
+    other_session = await make_caller(api, owner.row, stepped_up=False)
     await step_up(owner)
 
     body = await other_session(node("SubAccount", "phone(reveal: true)"), id=member.id)
@@ -392,34 +381,19 @@ async def test_a_member_may_not_reveal_its_enterprise_s_contacts_even_after_step
 
 
 async def test_bank_cards_of_the_enterprise_need_manage_billing_and_stay_masked(
-    client: httpx.AsyncClient,
-    owner: Caller,
-    admin: Caller,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api, owner: Caller, admin: Caller
 ) -> None:
-    card = BankCard(
-        account_id=owner.row.id,
-        bank_name="中国工商银行",
-        branch="Haidian",
-        location="Beijing",
-        last4=CARD_NUMBER[-4:],
-        card_type=BankCardType.DEBIT,
-        bound_at=clock(),
-    )
-    card.card_number = CARD_NUMBER
-    card.holder_name = "张三"
-    db.add(card)
+    card = bank_card(owner.row.id, CARD_NUMBER, api.clock(), bank_name="中国工商银行")
+    api.db.add(card)
     billing_row = await create_account(
-        db,
+        api.db,
         kind=AccountKind.SUB_ACCOUNT,
         enterprise=owner.row,
         display_name="Bill Billing",
         role=SubAccountRole.MEMBER,
         permissions=["MANAGE_BILLING"],
     )
-    billing = await make_caller(client, db, services, clock, billing_row)
+    billing = await make_caller(api, billing_row)
     query = node("EnterpriseAccount", "bankCards { bankName cardNumber last4 }")
 
     allowed = await billing(query, id=owner.id)

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.senders import Outbox
-from auth.services import AuthServices
 from models import (
     Account,
     AccountKind,
@@ -38,6 +37,7 @@ from tests.resolvers.enterprise.helpers import (
     sub_account_phone,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import errors_of
 from tests.support.factories import create_account
 from tests.support.ids import global_id
@@ -173,22 +173,19 @@ async def test_the_enterprise_creates_a_sub_account_with_contacts_it_must_prove(
 
 
 async def test_without_a_step_up_nobody_is_created(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     owner: Caller,
     outbox: Outbox,
 ) -> None:
     """A new sub-account is a new way into the enterprise: a stolen token makes none."""
-    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
-    before = await account_state(db)
+    plain = await make_caller(api, owner.row, stepped_up=False)
+    before = await account_state(api.db)
 
     body = await plain(CREATE, input=new_sub_account())
 
     assert body == refused(STEP_UP_REQUIRED)
-    assert await account_state(db) == before
-    assert await sub_account_notices(db, owner) == []
+    assert await account_state(api.db) == before
+    assert await sub_account_notices(api.db, owner) == []
     assert outbox.for_recipient("New.Hire@acme.example") == []
 
 
@@ -338,37 +335,35 @@ async def test_a_viewer_without_the_role_is_forbidden(viewer: Caller, db: AsyncS
 
 
 async def test_a_sub_account_that_only_views_sub_accounts_may_not_create_them(
-    client: httpx.AsyncClient, owner: Caller, db: AsyncSession, services: Any, clock: Clock
+    api: Api, owner: Caller
 ) -> None:
     viewer_row = await create_account(
-        db,
+        api.db,
         kind=AccountKind.SUB_ACCOUNT,
         enterprise=owner.row,
         display_name="Vic Viewer",
         role=SubAccountRole.MEMBER,
         permissions=["VIEW_SUB_ACCOUNTS"],
     )
-    viewer = await make_caller(client, db, services, clock, viewer_row)
-    before = await account_state(db)
+    viewer = await make_caller(api, viewer_row)
+    before = await account_state(api.db)
 
     body = await viewer(CREATE, input=new_sub_account(permissions=[]))
 
     assert errors_of(body) == [top_level_error(NOT_MANAGER, "FORBIDDEN", "createSubAccount")]
-    assert await account_state(db) == before
+    assert await account_state(api.db) == before
 
 
 @pytest.mark.parametrize("kind", [AccountKind.INDIVIDUAL, AccountKind.BUSINESS])
-async def test_an_account_of_another_kind_is_forbidden(
-    client: httpx.AsyncClient, db: AsyncSession, services: Any, clock: Clock, kind: AccountKind
-) -> None:
-    row = await create_account(db, kind=kind, display_name="Somebody")
-    caller = await make_caller(client, db, services, clock, row)
-    before = await account_state(db)
+async def test_an_account_of_another_kind_is_forbidden(api: Api, kind: AccountKind) -> None:
+    row = await create_account(api.db, kind=kind, display_name="Somebody")
+    caller = await make_caller(api, row)
+    before = await account_state(api.db)
 
     body = await caller(CREATE, input=new_sub_account(permissions=[]))
 
     assert errors_of(body) == [top_level_error(NOT_MANAGER, "FORBIDDEN", "createSubAccount")]
-    assert await account_state(db) == before
+    assert await account_state(api.db) == before
 
 
 async def test_anonymous_is_unauthenticated(anonymous: Caller, db: AsyncSession) -> None:

@@ -3,9 +3,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,17 +12,18 @@ from models import AccountStatus, LoginEvent
 from tests.resolvers.enterprise.helpers import (
     CREATE,
     DELETE,
-    LOGIN,
     NOT_ALLOWED,
     NOT_FOUND,
     NOT_ITSELF,
-    NOT_MANAGER,
-    SIGN_IN_FIRST,
     UNAUTHENTICATED_BODY,
     WHO_AM_I,
+    WITHOUT_THE_ROLE,
     Caller,
     account_state,
+    changing_nothing,
     live_sessions_of,
+    login,
+    refused_at_root,
     stored,
     top_level_error,
 )
@@ -44,12 +42,6 @@ query($id: ID!) {
 }
 """
 TOTAL = "{ viewer { account { ... on EnterpriseAccount { subAccounts { totalCount } } } } }"
-
-
-async def login(client: httpx.AsyncClient, login: str) -> dict[str, Any]:
-    body = await Caller(client, None)(LOGIN, input={"login": login, "password": PASSWORD})
-    payload: dict[str, Any] = body["data"]["loginWithPassword"]
-    return payload
 
 
 async def test_deleting_erases_the_personal_data_and_ends_the_sessions(
@@ -184,45 +176,22 @@ async def test_a_sub_account_deletes_neither_itself_nor_the_enterprise(
     admin: Caller, owner: Caller, db: AsyncSession, target: str, message: str
 ) -> None:
     target_id = {"admin": admin.id, "owner": owner.id}[target]
-    before = await account_state(db)
-
-    body = await admin(DELETE, input={"id": target_id})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(message, "FORBIDDEN", "deleteSubAccount")]
-    assert await account_state(db) == before
+    await refused_at_root(db, admin, DELETE, {"id": target_id}, message, "FORBIDDEN")
 
 
-@pytest.mark.parametrize(
-    ("viewer", "message", "code"),
-    [
-        ("member", NOT_MANAGER, "FORBIDDEN"),
-        ("staff", NOT_MANAGER, "FORBIDDEN"),
-        ("anonymous", SIGN_IN_FIRST, "UNAUTHENTICATED"),
-    ],
-    indirect=["viewer"],
-)
+@WITHOUT_THE_ROLE
 async def test_a_viewer_without_the_role_deletes_nothing(
     viewer: Caller, admin: Caller, db: AsyncSession, message: str, code: str
 ) -> None:
-    before = await account_state(db)
-
-    body = await viewer(DELETE, input={"id": admin.id})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(message, code, "deleteSubAccount")]
-    assert await account_state(db) == before
+    await refused_at_root(db, viewer, DELETE, {"id": admin.id}, message, code)
 
 
 async def test_another_enterprise_finds_no_such_sub_account(
     outsider: Caller, member: Caller, db: AsyncSession
 ) -> None:
-    before = await account_state(db)
-
-    body = await outsider(DELETE, input={"id": member.id})
+    body = await changing_nothing(db, outsider, DELETE, {"id": member.id})
 
     assert body == NOT_DELETED
-    assert await account_state(db) == before
 
 
 async def test_the_enterprise_is_not_a_sub_account_to_delete(

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import Notification, NotificationKind
-from tests.conftest import Clock
 from tests.resolvers.enterprise.helpers import (
     DELETE,
     SET_STATUS,
@@ -22,6 +19,7 @@ from tests.resolvers.enterprise.helpers import (
     make_caller,
     top_level_error,
 )
+from tests.support.api import Api
 from tests.support.assertions import errors_of
 
 STEP_UP_REQUIRED = {
@@ -50,36 +48,30 @@ async def enterprise_notices(db: AsyncSession, owner: Caller) -> list[str]:
 
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_without_a_step_up_nothing_changes(
+    api: Api,
     action: str,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
     owner: Caller,
     member: Caller,
 ) -> None:
     """A stolen access token of the enterprise disables, deletes or re-permissions nobody."""
     query, field, values = ACTIONS[action]
-    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
-    before = await account_state(db)
+    plain = await make_caller(api, owner.row, stepped_up=False)
+    before = await account_state(api.db)
 
     body = await plain(query, input={"id": member.id, **values})
 
     payload: dict[str, Any] = body["data"][field]
     assert payload["userErrors"] == [STEP_UP_REQUIRED]
-    assert await account_state(db) == before
-    assert await enterprise_notices(db, owner) == []
+    assert await account_state(api.db) == before
+    assert await enterprise_notices(api.db, owner) == []
 
 
 async def test_a_new_name_needs_no_step_up(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     owner: Caller,
     member: Caller,
 ) -> None:
-    plain = await make_caller(client, db, services, clock, owner.row, stepped_up=False)
+    plain = await make_caller(api, owner.row, stepped_up=False)
 
     body = await plain(UPDATE, input={"id": member.id, "displayName": "Mia M."})
 

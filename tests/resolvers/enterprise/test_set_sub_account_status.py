@@ -11,23 +11,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import AccountStatus
 from tests.resolvers.enterprise.helpers import (
-    LOGIN,
     NOT_FOUND,
     NOT_ITSELF,
-    NOT_MANAGER,
     SET_STATUS,
-    SIGN_IN_FIRST,
     UNAUTHENTICATED_BODY,
     WHO_AM_I,
+    WITHOUT_THE_ROLE,
     Caller,
     account_state,
+    changing_nothing,
     live_sessions_of,
+    login,
+    refused_at_root,
     stored,
     sub_account_view,
-    top_level_error,
 )
-from tests.support.assertions import errors_of
-from tests.support.viewers import PASSWORD
 
 NOT_THE_ENTERPRISE = "A sub-account may not change the enterprise account."
 
@@ -47,12 +45,6 @@ async def post_as(caller: Caller) -> httpx.Response:
         json={"query": WHO_AM_I},
         headers={"Authorization": f"Bearer {caller.token}"},
     )
-
-
-async def login(client: httpx.AsyncClient, login: str) -> dict[str, Any]:
-    body = await Caller(client, None)(LOGIN, input={"login": login, "password": PASSWORD})
-    payload: dict[str, Any] = body["data"]["loginWithPassword"]
-    return payload
 
 
 async def test_disabling_ends_the_sessions_on_the_next_request(
@@ -139,57 +131,35 @@ async def test_a_sub_account_disables_neither_itself_nor_the_enterprise(
     message: str,
 ) -> None:
     target_id = {"admin": admin.id, "owner": owner.id}[target]
-    before = await account_state(db)
-
-    body = await admin(SET_STATUS, input={"id": target_id, "status": "DISABLED"})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(message, "FORBIDDEN", "setSubAccountStatus")]
-    assert await account_state(db) == before
+    await refused_at_root(
+        db, admin, SET_STATUS, {"id": target_id, "status": "DISABLED"}, message, "FORBIDDEN"
+    )
     assert (await post_as(admin)).status_code == 200
     assert (await post_as(owner)).status_code == 200
 
 
-@pytest.mark.parametrize(
-    ("viewer", "message", "code"),
-    [
-        ("member", NOT_MANAGER, "FORBIDDEN"),
-        ("staff", NOT_MANAGER, "FORBIDDEN"),
-        ("anonymous", SIGN_IN_FIRST, "UNAUTHENTICATED"),
-    ],
-    indirect=["viewer"],
-)
+@WITHOUT_THE_ROLE
 async def test_a_viewer_without_the_role_disables_nobody(
     viewer: Caller, admin: Caller, db: AsyncSession, message: str, code: str
 ) -> None:
-    before = await account_state(db)
-
-    body = await viewer(SET_STATUS, input={"id": admin.id, "status": "DISABLED"})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(message, code, "setSubAccountStatus")]
-    assert await account_state(db) == before
+    await refused_at_root(
+        db, viewer, SET_STATUS, {"id": admin.id, "status": "DISABLED"}, message, code
+    )
     assert (await post_as(admin)).status_code == 200
 
 
 async def test_another_enterprise_finds_no_such_sub_account(
     outsider: Caller, member: Caller, db: AsyncSession
 ) -> None:
-    before = await account_state(db)
-
-    body = await outsider(SET_STATUS, input={"id": member.id, "status": "DISABLED"})
+    body = await changing_nothing(db, outsider, SET_STATUS, {"id": member.id, "status": "DISABLED"})
 
     assert body == refused(NOT_FOUND)
-    assert await account_state(db) == before
     assert (await post_as(member)).status_code == 200
 
 
 async def test_the_enterprise_may_not_set_its_own_status_here(
     owner: Caller, db: AsyncSession
 ) -> None:
-    before = await account_state(db)
-
-    body = await owner(SET_STATUS, input={"id": owner.id, "status": "DISABLED"})
+    body = await changing_nothing(db, owner, SET_STATUS, {"id": owner.id, "status": "DISABLED"})
 
     assert body == refused(NOT_FOUND)
-    assert await account_state(db) == before

@@ -17,12 +17,13 @@ from tests.resolvers.enterprise.helpers import (
     NOT_FOUND,
     NOT_GRANTABLE,
     NOT_ITSELF,
-    NOT_MANAGER,
-    SIGN_IN_FIRST,
     UPDATE,
+    WITHOUT_THE_ROLE,
     Caller,
     account_state,
+    changing_nothing,
     make_sub_account,
+    refused_at_root,
     stored,
     sub_account_view,
     top_level_error,
@@ -152,57 +153,37 @@ async def test_an_admin_may_not_grant_a_permission_it_lacks(
 async def test_a_sub_account_may_not_change_itself(
     admin: Caller, db: AsyncSession, change: dict[str, Any]
 ) -> None:
-    before = await account_state(db)
-
-    body = await admin(UPDATE, input={"id": admin.id, **change})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(NOT_ITSELF, "FORBIDDEN", "updateSubAccount")]
-    assert await account_state(db) == before
+    await refused_at_root(db, admin, UPDATE, {"id": admin.id, **change}, NOT_ITSELF, "FORBIDDEN")
 
 
 async def test_a_sub_account_may_not_change_the_enterprise(
     admin: Caller, owner: Caller, db: AsyncSession
 ) -> None:
-    before = await account_state(db)
+    await refused_at_root(
+        db,
+        admin,
+        UPDATE,
+        {"id": owner.id, "displayName": "Taken Over"},
+        NOT_THE_ENTERPRISE,
+        "FORBIDDEN",
+    )
 
-    body = await admin(UPDATE, input={"id": owner.id, "displayName": "Taken Over"})
 
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(NOT_THE_ENTERPRISE, "FORBIDDEN", "updateSubAccount")]
-    assert await account_state(db) == before
-
-
-@pytest.mark.parametrize(
-    ("viewer", "message", "code"),
-    [
-        ("member", NOT_MANAGER, "FORBIDDEN"),
-        ("staff", NOT_MANAGER, "FORBIDDEN"),
-        ("anonymous", SIGN_IN_FIRST, "UNAUTHENTICATED"),
-    ],
-    indirect=["viewer"],
-)
+@WITHOUT_THE_ROLE
 async def test_a_viewer_without_the_role_changes_nothing(
     viewer: Caller, admin: Caller, db: AsyncSession, message: str, code: str
 ) -> None:
-    before = await account_state(db)
-
-    body = await viewer(UPDATE, input={"id": admin.id, "displayName": "Renamed"})
-
-    assert body["data"] is None
-    assert errors_of(body) == [top_level_error(message, code, "updateSubAccount")]
-    assert await account_state(db) == before
+    await refused_at_root(
+        db, viewer, UPDATE, {"id": admin.id, "displayName": "Renamed"}, message, code
+    )
 
 
 async def test_another_enterprise_finds_no_such_sub_account(
     outsider: Caller, member: Caller, db: AsyncSession
 ) -> None:
-    before = await account_state(db)
-
-    body = await outsider(UPDATE, input={"id": member.id, "displayName": "Renamed"})
+    body = await changing_nothing(db, outsider, UPDATE, {"id": member.id, "displayName": "Renamed"})
 
     assert body == refused(NOT_FOUND)
-    assert await account_state(db) == before
 
 
 async def test_ids_that_name_no_sub_account_of_the_enterprise_are_not_found(

@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import orjson
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import sign_in, step_up_with_password
+from tests.support.viewers import step_up_with_password
 
 SET_CONSENT = f"""
 mutation($purpose: ConsentPurpose!, $granted: Boolean!) {{
@@ -53,22 +51,26 @@ def consent_changed(who: str, purpose: str, granted: bool) -> tuple[str, str, di
     )
 
 
-async def test_every_consent_change_is_an_event_and_a_withdrawal_names_what_went(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await graphql(client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": True}, token=token)
-    entry = SearchEntry(account_id=person.id, created_at=clock())
+async def test_every_consent_change_is_an_event_and_a_withdrawal_names_what_went(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await graphql(
+        api.client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": True}, token=token
+    )
+    entry = SearchEntry(account_id=person.id, created_at=api.clock())
     entry.query = "chairs"
-    db.add(entry)
-    await db.commit()
+    api.db.add(entry)
+    await api.db.commit()
 
-    await graphql(client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": False}, token=token)
-    await graphql(client, SET_CONSENT, {"purpose": "TARGETED_PUSH", "granted": False}, token=token)
+    await graphql(
+        api.client, SET_CONSENT, {"purpose": "SEARCH_HISTORY", "granted": False}, token=token
+    )
+    await graphql(
+        api.client, SET_CONSENT, {"purpose": "TARGETED_PUSH", "granted": False}, token=token
+    )
 
     me = global_id(person)
-    assert await events(db) == [
+    assert await events(api.db) == [
         consent_changed(me, "SEARCH_HISTORY", True),
         consent_changed(me, "SEARCH_HISTORY", False),
         (
@@ -85,16 +87,16 @@ async def test_every_consent_change_is_an_event_and_a_withdrawal_names_what_went
 
 
 async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_hold_them(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, staff, clock())
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, staff, api.clock())
     categories = ["search_history", "design_projects", "orders_and_payment"]
 
     body = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {
             "input": {
@@ -108,7 +110,7 @@ async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_h
 
     assert body["data"]["resolveDataRequest"]["userErrors"] == []
     me, request_id = global_id(person), request_global_id(request)
-    assert await events(db) == [
+    assert await events(api.db) == [
         (
             "DataErased",
             me,
@@ -128,20 +130,20 @@ async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_h
     ]
 
 
-async def test_restrictions_and_their_lifting_are_events(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, staff, clock())
+async def test_restrictions_and_their_lifting_are_events(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.RESTRICTION
+    )
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, staff, api.clock())
     request_id = request_global_id(request)
 
     await graphql(
-        client, RESOLVE, {"input": {"id": request_id, "status": "IN_PROGRESS"}}, token=staff
+        api.client, RESOLVE, {"input": {"id": request_id, "status": "IN_PROGRESS"}}, token=staff
     )
     await graphql(
-        client,
+        api.client,
         RESOLVE,
         {
             "input": {
@@ -153,7 +155,7 @@ async def test_restrictions_and_their_lifting_are_events(
         token=staff,
     )
     await graphql(
-        client,
+        api.client,
         LIFT,
         {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
         token=staff,
@@ -166,7 +168,7 @@ async def test_restrictions_and_their_lifting_are_events(
         "refusalReason": None,
         "origin": "ACCOUNT",
     }
-    assert await events(db) == [
+    assert await events(api.db) == [
         ("DataRequestResolved", me, {**resolved, "status": "IN_PROGRESS"}),
         (
             "ProcessingRestricted",
@@ -178,15 +180,15 @@ async def test_restrictions_and_their_lifting_are_events(
     ]
 
 
-async def test_a_refusal_is_an_event_with_its_reason(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.PORTABILITY)
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+async def test_a_refusal_is_an_event_with_its_reason(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.PORTABILITY
+    )
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
 
     await graphql(
-        client,
+        api.client,
         RESOLVE,
         {
             "input": {
@@ -198,7 +200,7 @@ async def test_a_refusal_is_an_event_with_its_reason(
         token=staff,
     )
 
-    assert await events(db) == [
+    assert await events(api.db) == [
         (
             "DataRequestResolved",
             global_id(person),
@@ -213,25 +215,23 @@ async def test_a_refusal_is_an_event_with_its_reason(
     ]
 
 
-async def test_cancelling_an_enterprise_is_an_event_per_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_person(db, clock(), kind=AccountKind.ENTERPRISE)
+async def test_cancelling_an_enterprise_is_an_event_per_account(api: Api) -> None:
+    enterprise = await create_person(api.db, api.clock(), kind=AccountKind.ENTERPRISE)
     member = await create_person(
-        db,
-        clock(),
+        api.db,
+        api.clock(),
         kind=AccountKind.SUB_ACCOUNT,
         enterprise=enterprise,
         phone="+8613900139000",
         email="member@example.com",
     )
-    token = await sign_in(db, services, clock(), account=enterprise)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=enterprise)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, CANCEL, token=token)
+    body = await graphql(api.client, CANCEL, token=token)
 
     assert body == {"data": {"cancelAccount": {"ok": True, "userErrors": []}}}
-    assert await events(db) == [
+    assert await events(api.db) == [
         (
             "AccountCancelled",
             global_id(member),
@@ -242,23 +242,20 @@ async def test_cancelling_an_enterprise_is_an_event_per_account(
 
 
 async def test_a_change_rolled_back_leaves_no_event(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, staff, clock())
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, staff, api.clock())
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the notification could not be written")
 
     monkeypatch.setattr(queries, "notify_accounts", broken)
     body = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {
             "input": {
@@ -272,20 +269,18 @@ async def test_a_change_rolled_back_leaves_no_event(
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL_SERVER_ERROR"]
-    assert await events(db) == []
+    assert await events(api.db) == []
 
 
-async def test_no_event_holds_a_personal_value(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), display_name="Zhang San")
-    token = await sign_in(db, services, clock(), account=person)
+async def test_no_event_holds_a_personal_value(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), display_name="Zhang San")
+    token = await api.sign_in(account=person)
     for purpose in ("SEARCH_HISTORY", "PUBLIC_PROFILE"):
-        await graphql(client, SET_CONSENT, {"purpose": purpose, "granted": True}, token=token)
-    await step_up_with_password(client, token)
-    await graphql(client, CANCEL, token=token)
+        await graphql(api.client, SET_CONSENT, {"purpose": purpose, "granted": True}, token=token)
+    await step_up_with_password(api.client, token)
+    await graphql(api.client, CANCEL, token=token)
 
-    stored = (await db.scalars(select(PrivacyEvent))).all()
+    stored = (await api.db.scalars(select(PrivacyEvent))).all()
     dumped = orjson.dumps([row.payload for row in stored]).decode()
     assert [row.type for row in stored] == ["ConsentChanged", "ConsentChanged", "AccountCancelled"]
     for value in (PHONE, PHONE.removeprefix("+86"), EMAIL, "Zhang San", str(person.id)):

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     AccessLogEntry,
     Account,
@@ -19,7 +18,6 @@ from models import (
     ActorKind,
     AuthSession,
     BankCard,
-    BankCardType,
     Base,
     Consent,
     ConsentEvent,
@@ -45,15 +43,14 @@ from models import (
     SensitiveKind,
     StudentVerification,
     ThirdPartyIdentity,
-    VerificationStatus,
 )
 from models.encryption import encrypted_attributes
 from resolvers.accounts import erasure
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
+from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     STEP_UP_REQUIRED,
@@ -61,10 +58,14 @@ from tests.support.assertions import (
     error,
     without_locations,
 )
-from tests.support.factories import create_data_request
+from tests.support.factories import (
+    bank_card,
+    create_data_request,
+    verification,
+)
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
+from tests.support.viewers import PASSWORD, step_up_with_password
 from tests.support.wechat import in_process_wechat
 
 CANCEL = f"""
@@ -136,34 +137,17 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
     )
     identity.open_id = OPEN_ID
     identity.union_id = "u-zhang-unionid"
-    real_name = RealNameVerification(
-        account_id=account.id, status=VerificationStatus.VERIFIED, submitted_at=now
-    )
-    real_name.real_name = "张三"
-    real_name.id_number = "11010519491231002X"
-    student = StudentVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
+    real_name = verification(RealNameVerification, account.id, now)
+    student = verification(
+        StudentVerification,
+        account.id,
+        now,
         school="Peking University",
         major="Design",
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
-        submitted_at=now,
     )
-    student.real_name = "张三"
-    student.id_number = "11010519491231002X"
-    student.verification_code = "ABCD1234EFGH"
-    card = BankCard(
-        account_id=account.id,
-        bank_name="ICBC",
-        branch="Haidian",
-        location="Beijing",
-        last4="5679",
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
-    )
-    card.card_number = "6222020200112345679"
-    card.holder_name = "张三"
+    card = bank_card(account.id, "6222020200112345679", now)
     guardian = GuardianConsent(account_id=account.id, granted_at=now)
     guardian.guardian_name = "王五"
     guardian.guardian_phone = "+8613600136000"
@@ -312,23 +296,20 @@ async def sealed_values_left(db: AsyncSession, account: Account) -> list[str]:
 
 @pytest.mark.parametrize("kind", [AccountKind.INDIVIDUAL, AccountKind.BUSINESS])
 async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     kind: AccountKind,
 ) -> None:
-    person = await create_person(db, clock(), kind=kind, display_name="Zhang San")
-    await add_personal_data(db, person, clock())
-    other_device = await sign_in(db, services, clock(), account=person)
-    token = await sign_in(db, services, clock(), account=person)
-    consent_events = [row["id"] for row in (await snapshot(db, person))["consent_events"]]
-    await step_up_with_password(client, token)
+    person = await create_person(api.db, api.clock(), kind=kind, display_name="Zhang San")
+    await add_personal_data(api.db, person, api.clock())
+    other_device = await api.sign_in(account=person)
+    token = await api.sign_in(account=person)
+    consent_events = [row["id"] for row in (await snapshot(api.db, person))["consent_events"]]
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert {
         "phone": account.phone,
@@ -361,73 +342,66 @@ async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
     }
     assert account.display_name != "Zhang San"
     left = {
-        model.__tablename__: await count_rows(db, model, account_id=person.id) for model in ERASED
+        model.__tablename__: await count_rows(api.db, model, account_id=person.id)
+        for model in ERASED
     }
     assert left == dict.fromkeys(left, 0)
-    assert await sealed_values_left(db, person) == []
-    kept = await snapshot(db, person)
+    assert await sealed_values_left(api.db, person) == []
+    kept = await snapshot(api.db, person)
     assert [row["id"] for row in kept["consent_events"]] == consent_events
     for token_of_a_session in (token, other_device):
-        assert await status_code_of(client, token_of_a_session) == (401, UNAUTHENTICATED)
+        assert await status_code_of(api.client, token_of_a_session) == (401, UNAUTHENTICATED)
 
 
 @pytest.mark.parametrize("confirmation", ["cancel", "", "CANCEL ", "Cancel", "YES"])
 async def test_anything_but_cancel_is_refused_and_changes_nothing(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     confirmation: str,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    before = await snapshot(db, person)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    before = await snapshot(api.db, person)
 
-    payload = await cancel(client, token, confirmation)
+    payload = await cancel(api.client, token, confirmation)
 
     assert payload == {"ok": False, "userErrors": [INVALID_CONFIRMATION]}
-    assert await snapshot(db, person) == before
+    assert await snapshot(api.db, person) == before
 
 
-async def test_cancelling_needs_step_up(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    before = await snapshot(db, person)
+async def test_cancelling_needs_step_up(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    before = await snapshot(api.db, person)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": False, "userErrors": [STEP_UP_REQUIRED]}
-    assert await snapshot(db, person) == before
-    assert (await status_code_of(client, token))[0] == 200
+    assert await snapshot(api.db, person) == before
+    assert (await status_code_of(api.client, token))[0] == 200
 
 
 async def test_the_phone_registers_again_as_a_new_empty_account(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     outbox: Any,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
 
     sent = await graphql(
-        client,
+        api.client,
         "mutation($input: RequestSmsCodeInput!) { requestSmsCode(input: $input) { sent } }",
         {"input": {"phone": "13812345678", "purpose": "LOGIN"}},
     )
     assert sent == {"data": {"requestSmsCode": {"sent": True}}}
     code = next(m.code for m in outbox.for_recipient(PHONE) if m.purpose == "LOGIN")
     login = await graphql(
-        client,
+        api.client,
         """
         mutation($input: LoginWithSmsInput!) {
           loginWithSms(input: $input) { accessToken isNewAccount account { id } userErrors { code } }
@@ -440,7 +414,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     assert signed_in["userErrors"] == []
     assert signed_in["isNewAccount"] is True
     assert signed_in["account"]["id"] != global_id(person)
-    body = await graphql(client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
+    body = await graphql(api.client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
     assert "errors" not in body, body
     assert body["data"]["viewer"]["account"] == {
         "id": signed_in["account"]["id"],
@@ -461,7 +435,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     }
     assert body["data"]["viewer"]["account"]["displayName"] != "Zhang San"
     old = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { id } account(id: $id) { id } }",
         {"id": global_id(person)},
         token=signed_in["accessToken"],
@@ -490,20 +464,17 @@ query {
 
 
 async def test_the_email_and_the_wechat_account_can_be_used_again(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     fake: FakeWechat,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
 
     business = await graphql(
-        client,
+        api.client,
         """
         mutation($input: RegisterBusinessInput!) {
           registerBusiness(input: $input) { isNewAccount account { id } userErrors { code } }
@@ -520,12 +491,12 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
         },
     )
     state = await graphql(
-        client,
+        api.client,
         "query($uri: String!) { wechatAuthorizeUrl(redirectUri: $uri) { state } }",
         {"uri": "http://localhost:5173/auth/wechat"},
     )
     wechat = await graphql(
-        client,
+        api.client,
         """
         mutation($input: LoginWithWechatInput!) {
           loginWithWechat(input: $input) {
@@ -548,7 +519,7 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     assert registered["userErrors"] == []
     assert registered["isNewAccount"] is True
     identity = (
-        await db.scalars(
+        await api.db.scalars(
             select(ThirdPartyIdentity).where(
                 ThirdPartyIdentity.open_id_index == ThirdPartyIdentity.open_id.index_of(OPEN_ID)
             )
@@ -560,20 +531,18 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     assert len(new_ids) == 2
 
 
-async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
     bystander = await create_person(
-        db, clock(), phone="+8613900139000", email="bystander@example.com"
+        api.db, api.clock(), phone="+8613900139000", email="bystander@example.com"
     )
-    bystander_token = await sign_in(db, services, clock(), account=bystander)
-    staff = await create_staff(db, clock())
-    staff_token = await sign_in(db, services, clock(), staff=staff)
-    await step_up_with_password(client, token)
-    await cancel(client, token)
+    bystander_token = await api.sign_in(account=bystander)
+    staff = await create_staff(api.db, api.clock())
+    staff_token = await api.sign_in(staff=staff)
+    await step_up_with_password(api.client, token)
+    await cancel(api.client, token)
     query = """
     query($id: ID!) {
       account(id: $id) {
@@ -585,8 +554,10 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     }
     """
 
-    as_staff = await graphql(client, query, {"id": global_id(person)}, token=staff_token)
-    as_bystander = await graphql(client, query, {"id": global_id(person)}, token=bystander_token)
+    as_staff = await graphql(api.client, query, {"id": global_id(person)}, token=staff_token)
+    as_bystander = await graphql(
+        api.client, query, {"id": global_id(person)}, token=bystander_token
+    )
 
     assert as_staff == {
         "data": {
@@ -608,16 +579,14 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     assert as_bystander == {"data": {"account": None, "node": None}}
 
 
-async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_an_enterprises_cancellation_cancels_its_sub_accounts(api: Api) -> None:
     enterprise = await create_person(
-        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+        api.db, api.clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
     )
     members = [
         await create_person(
-            db,
-            clock(),
+            api.db,
+            api.clock(),
             kind=AccountKind.SUB_ACCOUNT,
             display_name=f"Member {n}",
             phone=f"+861370013700{n}",
@@ -626,41 +595,40 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(
         )
         for n in range(2)
     ]
-    await add_personal_data(db, members[0], clock())
-    bystander = await create_person(db, clock(), phone="+8613900139000", email="b@example.com")
-    member_tokens = [await sign_in(db, services, clock(), account=m) for m in members]
-    bystander_token = await sign_in(db, services, clock(), account=bystander)
-    token = await sign_in(db, services, clock(), account=enterprise)
-    await step_up_with_password(client, token)
+    await add_personal_data(api.db, members[0], api.clock())
+    bystander = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="b@example.com"
+    )
+    member_tokens = [await api.sign_in(account=m) for m in members]
+    bystander_token = await api.sign_in(account=bystander)
+    token = await api.sign_in(account=enterprise)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
     for account in [enterprise, *members]:
-        row = await db.get_one(Account, account.id, populate_existing=True)
+        row = await api.db.get_one(Account, account.id, populate_existing=True)
         assert row.status is AccountStatus.CANCELLED
         assert row.company_name is None
         assert row.display_name not in {"Acme Group", "Member 0", "Member 1"}
-        assert await sealed_values_left(db, account) == []
-        assert await count_rows(db, AuthSession, account_id=account.id) == 0
+        assert await sealed_values_left(api.db, account) == []
+        assert await count_rows(api.db, AuthSession, account_id=account.id) == 0
     for member_token in member_tokens:
-        assert await status_code_of(client, member_token) == (401, UNAUTHENTICATED)
-    assert (await status_code_of(client, bystander_token))[0] == 200
-    assert (await db.get_one(Account, bystander.id)).status is AccountStatus.ACTIVE
+        assert await status_code_of(api.client, member_token) == (401, UNAUTHENTICATED)
+    assert (await status_code_of(api.client, bystander_token))[0] == 200
+    assert (await api.db.get_one(Account, bystander.id)).status is AccountStatus.ACTIVE
 
 
 async def test_a_failure_part_way_changes_nothing(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_personal_data(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    before = await snapshot(db, person)
+    person = await create_person(api.db, api.clock())
+    await add_personal_data(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    before = await snapshot(api.db, person)
     issued: list[type[Any]] = []
 
     def delete_failing_at_the_fourth_table(model: type[Any]) -> Any:
@@ -671,7 +639,7 @@ async def test_a_failure_part_way_changes_nothing(
 
     monkeypatch.setattr(erasure, "delete", delete_failing_at_the_fourth_table)
 
-    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+    body = await graphql(api.client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 
     # Three tables with rows of the account were deleted from before the failure.
     assert len(issued) == 3
@@ -680,54 +648,50 @@ async def test_a_failure_part_way_changes_nothing(
     assert [
         (error["message"], error["path"], error["extensions"]["code"]) for error in body["errors"]
     ] == [("Internal server error.", ["cancelAccount"], "INTERNAL_SERVER_ERROR")]
-    assert await snapshot(db, person) == before
-    assert await status_code_of(client, token) == (
+    assert await snapshot(api.db, person) == before
+    assert await status_code_of(api.client, token) == (
         200,
         {"data": {"viewer": {"account": {"id": global_id(person), "status": "ACTIVE"}}}},
     )
 
 
-async def test_a_minor_awaiting_guardian_consent_may_cancel(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_a_minor_awaiting_guardian_consent_may_cancel(api: Api) -> None:
     person = await create_person(
-        db,
-        clock(),
+        api.db,
+        api.clock(),
         status=AccountStatus.PENDING_GUARDIAN_CONSENT,
-        birth_date=clock().date() - timedelta(days=15 * 366),
+        birth_date=api.clock().date() - timedelta(days=15 * 366),
     )
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert account.birth_date is None
 
 
-async def test_a_sub_account_does_not_cancel_itself(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_a_sub_account_does_not_cancel_itself(api: Api) -> None:
     """It belongs to its enterprise, which deletes it: not even a stepped-up session of
     its own ends it."""
     enterprise = await create_person(
-        db, clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
+        api.db, api.clock(), kind=AccountKind.ENTERPRISE, display_name="Acme Group"
     )
     member = await create_person(
-        db,
-        clock(),
+        api.db,
+        api.clock(),
         kind=AccountKind.SUB_ACCOUNT,
         display_name="Member",
         phone="+8613700137001",
         email="member@acme.example",
         enterprise=enterprise,
     )
-    token = await sign_in(db, services, clock(), account=member)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=member)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
+    body = await graphql(api.client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 
     assert without_locations(body) == {
         "data": None,
@@ -739,43 +703,45 @@ async def test_a_sub_account_does_not_cancel_itself(
             }
         ],
     }
-    assert (await db.get_one(Account, member.id, populate_existing=True)).status is (
+    assert (await api.db.get_one(Account, member.id, populate_existing=True)).status is (
         AccountStatus.ACTIVE
     )
 
 
-async def test_no_request_about_the_person_keeps_what_identifies_them(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_no_request_about_the_person_keeps_what_identifies_them(api: Api) -> None:
     """What staff wrote of a correction or a note, and the name and contact a guardian gave
     for the person, are the person's data too: they go with the account; who filed the
     request and how it ended stay (docs/spec/rights.md#cancellation)."""
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     corrected = await create_data_request(
-        db, person, clock(), type=DataRequestType.CORRECTION, status=DataRequestStatus.FULFILLED
+        api.db,
+        person,
+        api.clock(),
+        type=DataRequestType.CORRECTION,
+        status=DataRequestStatus.FULFILLED,
     )
     corrected.correction = "Address changed to 5 Lamp Street, Hangzhou."
     corrected.resolution_note = "Zhang San's address corrected."
-    filed = await create_data_request(db, person, clock(), type=DataRequestType.ACCESS_COPY)
+    filed = await create_data_request(api.db, person, api.clock(), type=DataRequestType.ACCESS_COPY)
     filed.origin = RequestOrigin.VERIFIED_CONTACT
     requester = DataRequestRequester(
-        data_request_id=filed.id, relation=RequesterRelation.GUARDIAN, proven_at=clock()
+        data_request_id=filed.id, relation=RequesterRelation.GUARDIAN, proven_at=api.clock()
     )
     requester.name = "Zhang Wei"
     requester.phone = "+8613900000001"
     requester.subject_name = "Zhang San"
     requester.subject_contact = PHONE
     requester.evidence = "Household register, case 42"
-    db.add(requester)
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    api.db.add(requester)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await cancel(client, token)
+    payload = await cancel(api.client, token)
 
     assert payload == {"ok": True, "userErrors": []}
-    await db.refresh(corrected)
-    await db.refresh(filed)
-    await db.refresh(requester)
+    await api.db.refresh(corrected)
+    await api.db.refresh(filed)
+    await api.db.refresh(requester)
     assert (corrected.correction, corrected.resolution_note) == (None, None)
     assert (corrected.type, corrected.status) == (
         DataRequestType.CORRECTION,

@@ -9,16 +9,15 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import Account, DataRequest, DataRequestStatus, DataRequestType, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import sign_in
 
 QUEUE = """
 query($status: DataRequestStatus, $overdue: Boolean, $first: Int, $after: String) {
@@ -80,19 +79,16 @@ async def seed_queue(db: AsyncSession, clock: Clock) -> dict[str, DataRequest]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_page_through_the_queue_oldest_due_first(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    requests = await seed_queue(db, clock)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
+    requests = await seed_queue(api.db, api.clock)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
 
-    first = await queue(client, token, first=2)
-    second = await queue(client, token, first=2, after=first["pageInfo"]["endCursor"])
-    third = await queue(client, token, first=2, after=second["pageInfo"]["endCursor"])
+    first = await queue(api.client, token, first=2)
+    second = await queue(api.client, token, first=2, after=first["pageInfo"]["endCursor"])
+    third = await queue(api.client, token, first=2, after=second["pageInfo"]["endCursor"])
 
     order = [request_global_id(requests[name]) for name in requests]
     assert (ids(first), ids(second), ids(third)) == (order[:2], order[2:4], order[4:])
@@ -102,7 +98,7 @@ async def test_staff_page_through_the_queue_oldest_due_first(
         False,
     ]
     assert [page["totalCount"] for page in (first, second, third)] == [5, 5, 5]
-    owner = await db.get_one(Account, requests["oldest"].account_id)
+    owner = await api.db.get_one(Account, requests["oldest"].account_id)
     assert first["edges"][0]["node"] == {
         "id": request_global_id(requests["oldest"]),
         "type": "ACCESS_COPY",
@@ -127,18 +123,15 @@ async def test_staff_page_through_the_queue_oldest_due_first(
     ],
 )
 async def test_the_queue_filters_by_status_and_overdue(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     variables: dict[str, Any],
     expected: list[str],
 ) -> None:
-    requests = await seed_queue(db, clock)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    requests = await seed_queue(api.db, api.clock)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    connection = await queue(client, token, **variables)
+    connection = await queue(api.client, token, **variables)
 
     assert ids(connection) == [request_global_id(requests[name]) for name in expected]
     assert connection["totalCount"] == len(expected)
@@ -148,34 +141,30 @@ async def test_the_queue_filters_by_status_and_overdue(
     )
 
 
-async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock())
-    staff = await create_staff(db, clock())
+async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock())
+    staff = await create_staff(api.db, api.clock())
 
-    clock.advance(days=15)
-    token = await sign_in(db, services, clock(), staff=staff)
-    at_due_moment = await queue(client, token, overdue=True)
-    clock.advance(seconds=1)
-    after_due_moment = await queue(client, token, overdue=True)
-    not_overdue = await queue(client, token, overdue=False)
+    api.clock.advance(days=15)
+    token = await api.sign_in(staff=staff)
+    at_due_moment = await queue(api.client, token, overdue=True)
+    api.clock.advance(seconds=1)
+    after_due_moment = await queue(api.client, token, overdue=True)
+    not_overdue = await queue(api.client, token, overdue=False)
 
     assert ids(at_due_moment) == []
     assert ids(after_due_moment) == [request_global_id(request)]
     assert ids(not_overdue) == []
 
 
-async def test_accounts_and_anonymous_callers_have_no_queue(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    await seed_queue(db, clock)
-    person = await create_person(db, clock(), phone=None, email=None)
-    token = await sign_in(db, services, clock(), account=person)
+async def test_accounts_and_anonymous_callers_have_no_queue(api: Api) -> None:
+    await seed_queue(api.db, api.clock)
+    person = await create_person(api.db, api.clock(), phone=None, email=None)
+    token = await api.sign_in(account=person)
 
-    as_account = await graphql(client, QUEUE, token=token)
-    anonymous = await graphql(client, QUEUE)
+    as_account = await graphql(api.client, QUEUE, token=token)
+    anonymous = await graphql(api.client, QUEUE)
 
     assert without_locations(as_account) == refused(
         "FORBIDDEN", "Your role may not do this.", ["dataRequests"]

@@ -18,23 +18,20 @@ from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
-import httpx
 from sqlalchemy import JSON, Boolean, Date, Integer, LargeBinary, String, Text, Uuid
 from sqlalchemy import Enum as EnumType
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
-from auth.services import AuthServices
 from models import Account, AccountKind, AccountStatus, AuthSession, Base, SearchEntry
 from models.base import UTCDateTime
 from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person
+from tests.support.api import Api
 from tests.support.assertions import STEP_UP_REQUIRED, refused, without_locations
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD, sign_in, step_up_with_password
+from tests.support.viewers import PASSWORD, step_up_with_password
 
 EXPORT = """
 mutation { exportMyData { export generatedAt userErrors { field code message } } }
@@ -236,39 +233,39 @@ def stored_values(row: Any) -> tuple[set[str], set[str]]:
     return personal, secrets
 
 
-async def test_the_export_holds_every_value_stored_about_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_the_export_holds_every_value_stored_about_the_account(api: Api) -> None:
     factory = RowFactory()
     person = factory.fill(Account, None, kind=AccountKind.INDIVIDUAL, status=AccountStatus.ACTIVE)
-    db.add(person)
-    await db.flush()
+    api.db.add(person)
+    await api.db.flush()
     rows: list[Any] = [person]
     for model in models_referring_to_accounts():
         if model is not Account and model.__tablename__ not in factory.parents:
             rows.append(factory.fill(model, person))
     rows.extend(factory.parents.values())
     # Someone else's row, which must stay out of this export.
-    other = await create_person(db, clock(), phone="+8613900139000", email="other@example.com")
-    stranger = SearchEntry(account_id=other.id, created_at=clock())
+    other = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="other@example.com"
+    )
+    stranger = SearchEntry(account_id=other.id, created_at=api.clock())
     stranger.query = "somebody else's search"
     # Parents before the rows that link to them.
     order = {table.name: n for n, table in enumerate(Base.metadata.sorted_tables)}
     for row in sorted([*rows[1:], stranger], key=lambda row: order[type(row).__tablename__]):
-        db.add(row)
-        await db.flush()
+        api.db.add(row)
+        await api.db.flush()
     # The password the session steps up with, stored as a hash the export leaves out.
     person.password_hash = await hash_password(PASSWORD)
-    token = await sign_in(db, services, clock(), account=person)
-    session_id = services.tokens.verify_access(token, clock()).session_id
-    rows.append(await db.get(AuthSession, session_id))
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=person)
+    session_id = api.services.tokens.verify_access(token, api.clock()).session_id
+    rows.append(await api.db.get(AuthSession, session_id))
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, EXPORT, token=token)
+    body = await graphql(api.client, EXPORT, token=token)
 
     payload = body["data"]["exportMyData"]
     assert payload["userErrors"] == []
-    assert payload["generatedAt"] == clock().isoformat()
+    assert payload["generatedAt"] == api.clock().isoformat()
     document = payload["export"]
     assert document["schemaVersion"] == SCHEMA_VERSION == 1
     text = json.dumps(document, ensure_ascii=False)
@@ -296,41 +293,37 @@ def test_the_export_walks_every_table_that_refers_to_an_account() -> None:
     assert {"access_log_entries", "auth_sessions", "bank_cards", "search_entries"} <= found
 
 
-async def test_the_export_needs_step_up(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_the_export_needs_step_up(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
 
-    body = await graphql(client, EXPORT, token=token)
+    body = await graphql(api.client, EXPORT, token=token)
 
     assert body == {
         "data": {
             "exportMyData": {"export": None, "generatedAt": None, "userErrors": [STEP_UP_REQUIRED]}
         }
     }
-    access_log = await graphql(client, ACCESS_LOG, token=token)
+    access_log = await graphql(api.client, ACCESS_LOG, token=token)
     assert access_log["data"]["viewer"]["account"]["accessLog"]["edges"] == []
 
 
-async def test_the_export_is_written_to_the_access_log(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), display_name="Zhang San")
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_the_export_is_written_to_the_access_log(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), display_name="Zhang San")
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, EXPORT, token=token)
+    body = await graphql(api.client, EXPORT, token=token)
 
     assert body["data"]["exportMyData"]["userErrors"] == []
     assert body["data"]["exportMyData"]["export"]["account"]["phone"] == "+8613812345678"
-    access_log = await graphql(client, ACCESS_LOG, token=token)
+    access_log = await graphql(api.client, ACCESS_LOG, token=token)
     entries = [
         edge["node"] for edge in access_log["data"]["viewer"]["account"]["accessLog"]["edges"]
     ]
     assert sorted(entries, key=lambda entry: entry["field"]) == [
         {
-            "at": clock().isoformat(),
+            "at": api.clock().isoformat(),
             "actorKind": "SELF",
             "actorName": "Zhang San",
             "field": field,
@@ -341,15 +334,13 @@ async def test_the_export_is_written_to_the_access_log(
     assert "exportMyData" in EXPORT_REASON
 
 
-async def test_staff_and_anonymous_callers_have_no_export(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+async def test_staff_and_anonymous_callers_have_no_export(api: Api) -> None:
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    as_staff = await graphql(client, EXPORT, token=token)
-    anonymous = await graphql(client, EXPORT)
+    as_staff = await graphql(api.client, EXPORT, token=token)
+    anonymous = await graphql(api.client, EXPORT)
 
     assert without_locations(as_staff) == refused(
         "FORBIDDEN", "Only an account may do this.", ["exportMyData"]
@@ -359,14 +350,12 @@ async def test_staff_and_anonymous_callers_have_no_export(
     )
 
 
-async def test_a_minor_awaiting_guardian_consent_may_export(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_a_minor_awaiting_guardian_consent_may_export(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, EXPORT, token=token)
+    body = await graphql(api.client, EXPORT, token=token)
 
     payload = body["data"]["exportMyData"]
     assert payload["userErrors"] == []

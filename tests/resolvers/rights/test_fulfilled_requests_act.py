@@ -28,6 +28,7 @@ from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.resolvers.settings.helpers import add_personal_data
+from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     USER_ERRORS,
@@ -129,26 +130,24 @@ async def a_person_with_everything(db: AsyncSession, clock: Clock) -> Account:
 # --- deletion --------------------------------------------------------------------------
 
 
-async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await a_person_with_everything(db, clock)
-    card = (await db.scalars(select(BankCard).where(BankCard.account_id == person.id))).one()
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    person_token = await sign_in(db, services, clock(), account=person)
-    token = await staff_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(api: Api) -> None:
+    person = await a_person_with_everything(api.db, api.clock)
+    card = (await api.db.scalars(select(BankCard).where(BankCard.account_id == person.id))).one()
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    person_token = await api.sign_in(account=person)
+    token = await staff_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
-    done = await resolve(client, token, request, "FULFILLED", categories=ERASED_HERE)
-    read = await graphql(client, EVERYTHING_READABLE, token=person_token)
+    done = await resolve(api.client, token, request, "FULFILLED", categories=ERASED_HERE)
+    read = await graphql(api.client, EVERYTHING_READABLE, token=person_token)
     card_node = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { id } }",
         {"id": to_global_id("BankCard", card.id)},
         token=person_token,
     )
-    await step_up_with_password(client, person_token)
-    exported = await graphql(client, EXPORT, token=person_token)
+    await step_up_with_password(api.client, person_token)
+    exported = await graphql(api.client, EXPORT, token=person_token)
 
     assert done == {
         "dataRequest": {
@@ -191,19 +190,17 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(
     }
     assert "I sell lamps" not in str(export)
     assert "chairs" not in str(export)
-    assert (await notifications(client, person_token))[0]["body"] == (
+    assert (await notifications(api.client, person_token))[0]["body"] == (
         f"Your request has been fulfilled. We erased: {ERASED_NAMES}."
     )
 
 
-async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await a_person_with_everything(db, clock)
-    person_token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, person_token)
+async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(api: Api) -> None:
+    person = await a_person_with_everything(api.db, api.clock)
+    person_token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, person_token)
     submitted = await graphql(
-        client,
+        api.client,
         SUBMIT,
         {
             "input": {
@@ -215,17 +212,17 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
         token=person_token,
     )
     request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
-    token = await staff_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+    token = await staff_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
-    done = await resolve(client, token, request_id, "FULFILLED")
+    done = await resolve(api.client, token, request_id, "FULFILLED")
 
     assert submitted["data"]["submitDataRequest"]["dataRequest"]["categories"] == [
         "search_history",
         "bank_card",
     ]
     assert done["dataRequest"]["categories"] == ["search_history", "bank_card"]
-    read = await graphql(client, EVERYTHING_READABLE, token=person_token)
+    read = await graphql(api.client, EVERYTHING_READABLE, token=person_token)
     account = read["data"]["viewer"]["account"]
     assert (account["bankCards"], account["searchHistory"]) == ([], {"edges": []})
     assert account["verifications"] == {
@@ -253,27 +250,24 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(
     ],
 )
 async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_erase(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     categories: list[str] | None,
     message: str,
 ) -> None:
-    person = await a_person_with_everything(db, clock)
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    token = await staff_token(db, services, clock)
+    person = await a_person_with_everything(api.db, api.clock)
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    token = await staff_token(api.db, api.services, api.clock)
     fields = {} if categories is None else {"categories": categories}
 
-    body = await resolve(client, token, request, "FULFILLED", **fields)
+    body = await resolve(api.client, token, request, "FULFILLED", **fields)
 
     assert body == {
         "dataRequest": None,
         "userErrors": [error("INVALID_INPUT", message, "categories")],
     }
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
-    cards = await db.scalar(select(func.count()).where(BankCard.account_id == person.id))
+    cards = await api.db.scalar(select(func.count()).where(BankCard.account_id == person.id))
     assert cards == 1
 
 
@@ -292,24 +286,21 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
     ],
 )  # fmt: skip
 async def test_what_fulfilment_needs_is_given_for_its_type_only(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
     status: str,
     fields: dict[str, Any],
     field: str,
     message: str,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    token = await staff_token(db, services, clock)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    token = await staff_token(api.db, api.services, api.clock)
 
-    body = await resolve(client, token, request, status, **fields)
+    body = await resolve(api.client, token, request, status, **fields)
 
     assert body == {"dataRequest": None, "userErrors": [error("INVALID_INPUT", message, field)]}
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
 
 
@@ -330,34 +321,34 @@ async def consents_of(client: httpx.AsyncClient, token: str) -> dict[str, dict[s
     return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
 
 
-async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
+async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
     for purpose in ("SEARCH_HISTORY", "TARGETED_PUSH"):
-        await grant(client, person_token, purpose)
-    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
-    token = await staff_token(db, services, clock)
-    clock.advance(minutes=5)
-    await staff_step_up(client, token, clock())
-    restricted_at = clock().isoformat()
+        await grant(api.client, person_token, purpose)
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.RESTRICTION
+    )
+    token = await staff_token(api.db, api.services, api.clock)
+    api.clock.advance(minutes=5)
+    await staff_step_up(api.client, token, api.clock())
+    restricted_at = api.clock().isoformat()
 
     done = await resolve(
-        client, token, request, "FULFILLED", purposes=["SEARCH_HISTORY", "THIRD_PARTY_SHARING"]
+        api.client, token, request, "FULFILLED", purposes=["SEARCH_HISTORY", "THIRD_PARTY_SHARING"]
     )
-    while_restricted = await consents_of(client, person_token)
-    not_recorded = await graphql(client, RECORD_SEARCH, token=person_token)
-    clock.advance(minutes=5)
-    await staff_step_up(client, token, clock())
+    while_restricted = await consents_of(api.client, person_token)
+    not_recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
+    api.clock.advance(minutes=5)
+    await staff_step_up(api.client, token, api.clock())
     lifted = await graphql(
-        client,
+        api.client,
         LIFT,
         {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
         token=token,
     )
-    after = await consents_of(client, person_token)
-    recorded = await graphql(client, RECORD_SEARCH, token=person_token)
+    after = await consents_of(api.client, person_token)
+    recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
 
     assert done["userErrors"] == []
     assert done["dataRequest"]["purposes"] == ["SEARCH_HISTORY", "THIRD_PARTY_SHARING"]
@@ -392,21 +383,21 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     assert after["THIRD_PARTY_SHARING"]["restricted"] is True
     assert recorded == {"data": {"recordSearch": {"recorded": True}}}
     rows = (
-        await db.scalars(select(ProcessingRestriction).order_by(ProcessingRestriction.purpose))
+        await api.db.scalars(select(ProcessingRestriction).order_by(ProcessingRestriction.purpose))
     ).all()
     assert [(r.purpose, r.lifted_at is not None) for r in rows] == [
         (ConsentPurpose.SEARCH_HISTORY, True),
         (ConsentPurpose.THIRD_PARTY_SHARING, False),
     ]
     # The consent itself stays as the person gave it: a restriction is not a withdrawal.
-    stored = await db.scalar(
+    stored = await api.db.scalar(
         select(Consent).where(
             Consent.account_id == person.id, Consent.purpose == ConsentPurpose.SEARCH_HISTORY
         )
     )
     assert stored is not None
     assert stored.granted is True
-    messages = await notifications(client, person_token)
+    messages = await notifications(api.client, person_token)
     assert messages[0] == {
         "kind": "DATA_REQUEST_UPDATED",
         "title": "A restriction was lifted",
@@ -418,43 +409,45 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     )
 
 
-async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    token = await staff_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    token = await staff_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
     for _ in range(2):
-        request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
-        body = await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
+        request = await create_data_request(
+            api.db, person, api.clock(), type=DataRequestType.RESTRICTION
+        )
+        body = await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
         assert body["userErrors"] == []
 
     by_person = await graphql(
-        client,
+        api.client,
         LIFT,
         {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
         token=person_token,
     )
     not_restricted = await graphql(
-        client,
+        api.client,
         LIFT,
         {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
         token=token,
     )
     unknown = await graphql(
-        client,
+        api.client,
         LIFT,
         {
             "input": {
-                "accountId": global_id(await create_person(db, clock(), phone=None, email=None)),
+                "accountId": global_id(
+                    await create_person(api.db, api.clock(), phone=None, email=None)
+                ),
                 "purpose": "TARGETED_PUSH",
             }
         },
         token=token,
     )
 
-    count = await db.scalar(select(func.count()).select_from(ProcessingRestriction))
+    count = await api.db.scalar(select(func.count()).select_from(ProcessingRestriction))
     assert count == 1
     assert without_locations(by_person) == refused(
         "FORBIDDEN", "Your role may not do this.", ["liftRestriction"]
@@ -469,17 +462,17 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
 # --- correction ------------------------------------------------------------------------
 
 
-async def test_a_fulfilled_correction_records_what_staff_changed(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
-    token = await staff_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+async def test_a_fulfilled_correction_records_what_staff_changed(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.CORRECTION
+    )
+    token = await staff_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
     done = await graphql(
-        client,
+        api.client,
         f"""mutation($input: ResolveDataRequestInput!) {{
           resolveDataRequest(input: $input) {{ dataRequest {{ status correction }} {USER_ERRORS} }}
         }}""",
@@ -493,7 +486,7 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
         token=token,
     )
     own = await graphql(
-        client,
+        api.client,
         "{ viewer { account { dataRequests { edges { node { correction } } } } } }",
         token=person_token,
     )
@@ -529,29 +522,27 @@ async def test_a_fulfilled_correction_records_what_staff_changed(
     }
 
 
-async def test_an_erased_name_is_gone_from_the_access_log_too(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_an_erased_name_is_gone_from_the_access_log_too(api: Api) -> None:
     """The access log named the person by the display name they had when they read their
     own values (an export, a reveal): erasing the public profile must not leave the old
     name there, where the person, staff and the next export still read it."""
-    person = await create_person(db, clock(), display_name="Zhang San")
-    person_token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, person_token)
-    first = await graphql(client, EXPORT, token=person_token)
+    person = await create_person(api.db, api.clock(), display_name="Zhang San")
+    person_token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, person_token)
+    first = await graphql(api.client, EXPORT, token=person_token)
     assert first["data"]["exportMyData"]["userErrors"] == []
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    token = await staff_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    token = await staff_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
-    done = await resolve(client, token, request, "FULFILLED", categories=["public_profile"])
+    done = await resolve(api.client, token, request, "FULFILLED", categories=["public_profile"])
     log = await graphql(
-        client,
+        api.client,
         "{ viewer { account { displayName accessLog(first: 50) { edges { node { actorKind"
         " actorName } } } } } }",
         token=person_token,
     )
-    exported = await graphql(client, EXPORT, token=person_token)
+    exported = await graphql(api.client, EXPORT, token=person_token)
 
     assert done["userErrors"] == []
     account = log["data"]["viewer"]["account"]

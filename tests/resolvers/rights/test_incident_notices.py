@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
-from auth.services import AuthServices
 from models import (
     AccountKind,
     DeliveryStatus,
@@ -28,11 +27,11 @@ from resolvers.messaging.delivery import deliver_due
 from resolvers.messaging.queue import queue_message
 from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import run_retention
-from tests.conftest import Clock
 from tests.fakes.sink import Sink, running_sink
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -87,30 +86,25 @@ async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, 
 
 
 async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     no_phone = await create_person(
-        db, clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
+        api.db, api.clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
     )
-    person_token = await sign_in(db, services, clock(), account=person)
-    business_token = await sign_in(db, services, clock(), account=no_phone)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
+    person_token = await api.sign_in(account=person)
+    business_token = await api.sign_in(account=no_phone)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
 
     payload = await record(
-        client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
+        api.client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
     )
-    before = await my_incidents(client, person_token)
-    clock.advance(seconds=5)
-    report = await deliver_due(session_factory, services, clock())
-    after = await my_incidents(client, person_token)
-    business = await my_incidents(client, business_token)
+    before = await my_incidents(api.client, person_token)
+    api.clock.advance(seconds=5)
+    report = await deliver_due(session_factory, api.services, api.clock())
+    after = await my_incidents(api.client, person_token)
+    business = await my_incidents(api.client, business_token)
 
     assert payload["userErrors"] == []
     assert payload["notified"] == 2
@@ -134,14 +128,14 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
     assert report.sent == 3  # two to the person, one to the business's address
     assert after[0]["deliveries"] == [
         {"channel": "IN_APP", "status": "SENT", "sentAt": before[0]["notifiedAt"]},
-        {"channel": "SMS", "status": "SENT", "sentAt": clock().isoformat()},
-        {"channel": "EMAIL", "status": "SENT", "sentAt": clock().isoformat()},
+        {"channel": "SMS", "status": "SENT", "sentAt": api.clock().isoformat()},
+        {"channel": "EMAIL", "status": "SENT", "sentAt": api.clock().isoformat()},
     ]
     assert after[0]["incident"]["description"] == INCIDENT["description"]
     assert business[0]["deliveries"] == [
         {"channel": "IN_APP", "status": "SENT", "sentAt": business[0]["notifiedAt"]},
         {"channel": "SMS", "status": "NO_CONTACT", "sentAt": None},
-        {"channel": "EMAIL", "status": "SENT", "sentAt": clock().isoformat()},
+        {"channel": "EMAIL", "status": "SENT", "sentAt": api.clock().isoformat()},
     ]
     [sms] = outbox.for_recipient(PHONE)
     [mail] = outbox.for_recipient(EMAIL)
@@ -151,59 +145,55 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
 
 
 async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    sink: Sink,
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession], sink: Sink
 ) -> None:
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)], channels=["SMS"])
-    http = dataclasses.replace(services, sms=HttpSender(sink.url + "/sms"))
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)], channels=["SMS"])
+    http = dataclasses.replace(api.services, sms=HttpSender(sink.url + "/sms"))
     sink.fail_next = 1
 
-    first = await deliver_due(session_factory, http, clock())
-    waiting = await my_incidents(client, person_token)
-    clock.advance(seconds=30)
-    second = await deliver_due(session_factory, http, clock())
-    sent = await my_incidents(client, person_token)
+    first = await deliver_due(session_factory, http, api.clock())
+    waiting = await my_incidents(api.client, person_token)
+    api.clock.advance(seconds=30)
+    second = await deliver_due(session_factory, http, api.clock())
+    sent = await my_incidents(api.client, person_token)
 
     assert (first.retried, second.sent) == (1, 1)
     assert waiting[0]["deliveries"] == [{"channel": "SMS", "status": "PENDING", "sentAt": None}]
     assert sent[0]["deliveries"] == [
-        {"channel": "SMS", "status": "SENT", "sentAt": clock().isoformat()}
+        {"channel": "SMS", "status": "SENT", "sentAt": api.clock().isoformat()}
     ]
     assert [item.json()["purpose"] for item in sink.accepted] == ["SECURITY_INCIDENT"]
 
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_read_a_person_s_incidents_and_others_are_refused(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
-    stranger = await create_person(db, clock(), phone="+8613900139000", email="s@example.com")
-    stranger_token = await sign_in(db, services, clock(), account=stranger)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)])
+    person = await create_person(api.db, api.clock())
+    stranger = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="s@example.com"
+    )
+    stranger_token = await api.sign_in(account=stranger)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)])
     staff = await sign_in(
-        db,
-        services,
-        clock(),
-        staff=await create_staff(db, clock(), role, email=f"{role.value.lower()}@x.example"),
+        api.db,
+        api.services,
+        api.clock(),
+        staff=await create_staff(
+            api.db, api.clock(), role, email=f"{role.value.lower()}@x.example"
+        ),
     )
 
-    by_staff = await graphql(client, THEIR_INCIDENTS, {"id": global_id(person)}, token=staff)
+    by_staff = await graphql(api.client, THEIR_INCIDENTS, {"id": global_id(person)}, token=staff)
     by_stranger = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { id } }",
         {"id": global_id(person)},
         token=stranger_token,
@@ -228,17 +218,15 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     assert by_stranger == {"data": {"node": None}}
 
 
-async def test_the_person_does_not_read_who_recorded_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)])
+async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)])
 
     body = await graphql(
-        client,
+        api.client,
         "{ viewer { account { securityIncidents { edges { node { incident { recordedBy { name } } } } } } } }",
         token=token,
     )
@@ -261,69 +249,63 @@ async def test_the_person_does_not_read_who_recorded_it(
     ]
 
 
-async def test_cancelling_erases_the_notices_of_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)], channels=EVERY_CHANNEL)
-    await step_up_with_password(client, token)
+async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)], channels=EVERY_CHANNEL)
+    await step_up_with_password(api.client, token)
 
     await graphql(
-        client,
+        api.client,
         'mutation { cancelAccount(input: { confirmation: "CANCEL" }) { ok } }',
         token=token,
     )
 
-    assert await count_rows(db, IncidentRecipient, account_id=person.id) == 0
-    assert await count_rows(db, IncidentDelivery, account_id=person.id) == 0
+    assert await count_rows(api.db, IncidentRecipient, account_id=person.id) == 0
+    assert await count_rows(api.db, IncidentDelivery, account_id=person.id) == 0
 
 
 async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     """Messages are deleted 90 days after they were sent, but the record that a person was
     told of an incident is kept while the account exists (docs/spec/rights.md#retention):
     the retention run must not turn a sent notice into a FAILED one."""
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    officer = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    await staff_step_up(client, officer, clock())
-    await record(client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
-    sent_at = clock().isoformat()
-    await deliver_due(session_factory, services, clock())
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, officer, api.clock())
+    await record(api.client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
+    sent_at = api.clock().isoformat()
+    await deliver_due(session_factory, api.services, api.clock())
     other = queue_message(
-        db,
+        api.db,
         channel=MessageChannel.SMS,
         recipient=PHONE,
         purpose="DATA_REQUEST_UPDATED",
         body="Your request was answered.",
-        now=clock(),
+        now=api.clock(),
     )
-    await db.commit()
-    await deliver_due(session_factory, services, clock())
-    # A second notice, recorded later (the list is newest first), whose text message was
-    # given up on keeps the phone it never reached.
-    clock.advance(seconds=1)
-    await record(client, officer, [global_id(person)], channels=["SMS"], title="Second")
+    await api.db.commit()
+    await deliver_due(session_factory, api.services, api.clock())
+    # A second notice whose text message was given up on keeps the phone it never reached.
+    # Recorded a minute later, it is the newer of the two.
+    api.clock.advance(minutes=1)
+    await record(api.client, officer, [global_id(person)], channels=["SMS"], title="Second")
     given_up = (
-        await db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
+        await api.db.scalars(select(QueuedMessage).where(QueuedMessage.status == "PENDING"))
     ).one()
     given_up.status = DeliveryStatus.FAILED
-    await db.commit()
+    await api.db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), clock() + timedelta(days=91))
-    later = await my_incidents(client, person_token)
+    counts = await run_retention(api.db, shipped_inventory(), api.clock() + timedelta(days=91))
+    later = await my_incidents(api.client, person_token)
 
     assert counts["notifications"] == 2
-    assert await db.get(QueuedMessage, other.id, populate_existing=True) is None
-    assert await db.get(QueuedMessage, given_up.id, populate_existing=True) is None
+    assert await api.db.get(QueuedMessage, other.id, populate_existing=True) is None
+    assert await api.db.get(QueuedMessage, given_up.id, populate_existing=True) is None
     assert [node["deliveries"] for node in later] == [
         [{"channel": "SMS", "status": "FAILED", "sentAt": None}],
         [

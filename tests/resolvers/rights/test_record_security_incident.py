@@ -23,6 +23,7 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import count_rows, create_person, notifications
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
@@ -79,41 +80,42 @@ async def officer_token(db: AsyncSession, services: AuthServices, clock: Clock) 
 
 
 async def test_each_affected_account_learns_what_happened_what_was_done_and_what_to_do(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    zhang = await create_person(db, clock())
+    zhang = await create_person(api.db, api.clock())
     business = await create_person(
-        db, clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
+        api.db, api.clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
     )
-    bystander = await create_person(db, clock(), phone="+8613900139000", email="b@example.com")
-    tokens = [await sign_in(db, services, clock(), account=a) for a in (zhang, business)]
-    bystander_token = await sign_in(db, services, clock(), account=bystander)
-    token = await officer_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+    bystander = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="b@example.com"
+    )
+    tokens = [await api.sign_in(account=a) for a in (zhang, business)]
+    bystander_token = await api.sign_in(account=bystander)
+    token = await officer_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
-    payload = await record(client, token, [global_id(zhang), global_id(business), global_id(zhang)])
+    payload = await record(
+        api.client, token, [global_id(zhang), global_id(business), global_id(zhang)]
+    )
 
     assert payload == {"notified": 2, "userErrors": []}
     for account_token in tokens:
-        assert await notifications(client, account_token) == [NOTICE]
-    assert await notifications(client, bystander_token) == []
+        assert await notifications(api.client, account_token) == [NOTICE]
+    assert await notifications(api.client, bystander_token) == []
 
 
 @pytest.mark.parametrize("field", ["title", "description", "cause", "harm", "measures", "advice"])
 async def test_every_text_is_required(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     field: str,
 ) -> None:
-    person = await create_person(db, clock())
-    token = await officer_token(db, services, clock)
+    person = await create_person(api.db, api.clock())
+    token = await officer_token(api.db, api.services, api.clock)
 
-    empty = await record(client, token, [global_id(person)], **{field: ""})
+    empty = await record(api.client, token, [global_id(person)], **{field: ""})
     # A title holds one line; the other texts may hold line breaks.
     blank_text = "   " if field == "title" else "   \n "
-    blank = await record(client, token, [global_id(person)], **{field: blank_text})
+    blank = await record(api.client, token, [global_id(person)], **{field: blank_text})
 
     limit = 200 if field == "title" else 5000
     expected = {
@@ -121,21 +123,19 @@ async def test_every_text_is_required(
         "userErrors": [error("INVALID_INPUT", f"Give 1 to {limit} characters.", field)],
     }
     assert empty == blank == expected
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
-async def test_texts_must_fit_what_a_notification_holds(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    token = await officer_token(db, services, clock)
-    await staff_step_up(client, token, clock())
+async def test_texts_must_fit_what_a_notification_holds(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    token = await officer_token(api.db, api.services, api.clock)
+    await staff_step_up(api.client, token, api.clock())
 
-    too_long_title = await record(client, token, [global_id(person)], title="T" * 201)
-    too_long_advice = await record(client, token, [global_id(person)], advice="a" * 5001)
+    too_long_title = await record(api.client, token, [global_id(person)], title="T" * 201)
+    too_long_advice = await record(api.client, token, [global_id(person)], advice="a" * 5001)
     longest = await record(
-        client, token, [global_id(person)], title="T" * 200, description="d" * 5000
+        api.client, token, [global_id(person)], title="T" * 200, description="d" * 5000
     )
 
     assert too_long_title == {
@@ -147,18 +147,16 @@ async def test_texts_must_fit_what_a_notification_holds(
         "userErrors": [error("INVALID_INPUT", "Give 1 to 5000 characters.", "advice")],
     }
     assert longest == {"notified": 1, "userErrors": []}
-    [notice] = await notifications(client, person_token)
+    [notice] = await notifications(api.client, person_token)
     assert notice["title"] == "T" * 200
     assert notice["body"].startswith("d" * 5000 + "\n\nPersonal information involved: ")
 
 
-async def test_an_incident_names_its_accounts(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    token = await officer_token(db, services, clock)
+async def test_an_incident_names_its_accounts(api: Api) -> None:
+    token = await officer_token(api.db, api.services, api.clock)
 
-    payload = await record(client, token, [], title="", categories=[], channels=[])
-    unknown_category = await record(client, token, [], categories=["shoe_size"])
+    payload = await record(api.client, token, [], title="", categories=[], channels=[])
+    unknown_category = await record(api.client, token, [], categories=["shoe_size"])
 
     assert payload == {
         "notified": 0,
@@ -176,44 +174,41 @@ async def test_an_incident_names_its_accounts(
     assert unknown_category["userErrors"][0]["field"] == ["categories"]
 
 
-async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
+async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
     cancelled = await create_person(
-        db, clock(), phone=None, email=None, status=AccountStatus.CANCELLED
+        api.db, api.clock(), phone=None, email=None, status=AccountStatus.CANCELLED
     )
-    token = await officer_token(db, services, clock)
+    token = await officer_token(api.db, api.services, api.clock)
     unknown = to_global_id("IndividualAccount", uuid.uuid4())
 
     answers = [
-        await record(client, token, [global_id(person), unknown]),
-        await record(client, token, [global_id(person), to_global_id("DataRequest", person.id)]),
-        await record(client, token, [global_id(person), global_id(cancelled)]),
+        await record(api.client, token, [global_id(person), unknown]),
+        await record(
+            api.client, token, [global_id(person), to_global_id("DataRequest", person.id)]
+        ),
+        await record(api.client, token, [global_id(person), global_id(cancelled)]),
     ]
 
     assert answers == [{"notified": 0, "userErrors": [NOT_FOUND]}] * 3
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
 @pytest.mark.parametrize("viewer", ["support", "account"])
 async def test_only_privacy_officers_record_incidents(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     viewer: str,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     if viewer == "support":
-        staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-        token = await sign_in(db, services, clock(), staff=staff)
+        staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+        token = await api.sign_in(staff=staff)
     else:
-        token = await sign_in(db, services, clock(), account=person)
+        token = await api.sign_in(account=person)
     variables = {"input": {**INCIDENT, "affectedAccountIds": [global_id(person)]}}
 
-    body = await graphql(client, RECORD, variables, token=token)
-    anonymous = await graphql(client, RECORD, variables)
+    body = await graphql(api.client, RECORD, variables, token=token)
+    anonymous = await graphql(api.client, RECORD, variables)
 
     assert without_locations(body) == refused(
         "FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"]
@@ -221,23 +216,21 @@ async def test_only_privacy_officers_record_incidents(
     assert without_locations(anonymous) == refused(
         "UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"]
     )
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
-async def test_a_stolen_officer_token_alone_sends_no_notice(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
+async def test_a_stolen_officer_token_alone_sends_no_notice(api: Api) -> None:
     """A notice goes by SMS and e-mail in the platform's name to whomever it names, and
     cannot be taken back: like fulfilling a request, it needs the officer's authenticator
     (docs/spec/rights.md#staff-step-up)."""
-    person = await create_person(db, clock())
-    person_token = await sign_in(db, services, clock(), account=person)
-    token = await officer_token(db, services, clock)
+    person = await create_person(api.db, api.clock())
+    person_token = await api.sign_in(account=person)
+    token = await officer_token(api.db, api.services, api.clock)
 
-    refused = await record(client, token, [global_id(person)], channels=["IN_APP", "SMS"])
-    nothing = (await count_rows(db, Notification), await count_rows(db, QueuedMessage))
-    await staff_step_up(client, token, clock())
-    sent = await record(client, token, [global_id(person)], channels=["IN_APP", "SMS"])
+    refused = await record(api.client, token, [global_id(person)], channels=["IN_APP", "SMS"])
+    nothing = (await count_rows(api.db, Notification), await count_rows(api.db, QueuedMessage))
+    await staff_step_up(api.client, token, api.clock())
+    sent = await record(api.client, token, [global_id(person)], channels=["IN_APP", "SMS"])
 
     assert refused == {
         "notified": 0,
@@ -250,6 +243,6 @@ async def test_a_stolen_officer_token_alone_sends_no_notice(
         ],
     }
     assert nothing == (0, 0)
-    assert await count_rows(db, SecurityIncident) == 1
+    assert await count_rows(api.db, SecurityIncident) == 1
     assert sent == {"notified": 1, "userErrors": []}
-    assert await notifications(client, person_token) == [NOTICE]
+    assert await notifications(api.client, person_token) == [NOTICE]

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     Account,
     AccountStatus,
@@ -24,7 +23,6 @@ from models import (
 )
 from resolvers.global_id import to_global_id
 from resolvers.privacy.inventory import CONTACT_FILE, DEFAULT_DIR
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
@@ -33,11 +31,11 @@ from tests.resolvers.rights.helpers import (
     notifications,
     request_global_id,
 )
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error, refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import sign_in
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{
@@ -78,25 +76,24 @@ async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_work_a_request_and_the_person_hears_of_every_step(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     request = await create_data_request(
-        db, person, clock() - timedelta(days=20), type=DataRequestType.CORRECTION
+        api.db, person, api.clock() - timedelta(days=20), type=DataRequestType.CORRECTION
     )
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
 
-    working = await resolve(client, token, request, "IN_PROGRESS", note="  Checking the address.  ")
-    clock.advance(seconds=30)
-    await staff_step_up(client, token, clock())
+    working = await resolve(
+        api.client, token, request, "IN_PROGRESS", note="  Checking the address.  "
+    )
+    api.clock.advance(seconds=30)
+    await staff_step_up(api.client, token, api.clock())
     done = await resolve(
-        client,
+        api.client,
         token,
         request,
         "FULFILLED",
@@ -121,14 +118,14 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
             "id": request_global_id(request),
             "type": "CORRECTION",
             "status": "FULFILLED",
-            "resolvedAt": clock().isoformat(),
+            "resolvedAt": api.clock().isoformat(),
             "resolutionNote": "Address corrected.",
             "refusalReason": None,
             "overdue": False,
         },
         "userErrors": [],
     }
-    assert await notifications(client, person_token) == [
+    assert await notifications(api.client, person_token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your correction request",
@@ -145,21 +142,19 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
     ]
 
 
-async def test_a_refusal_needs_one_of_the_policys_exceptions(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    before = await stored(db, request)
+async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    before = await stored(api.db, request)
 
-    without_reason = await resolve(client, token, request, "REFUSED", note="No.")
-    unchanged = await stored(db, request)
-    messages_after_refusal_attempt = await notifications(client, person_token)
+    without_reason = await resolve(api.client, token, request, "REFUSED", note="No.")
+    unchanged = await stored(api.db, request)
+    messages_after_refusal_attempt = await notifications(api.client, person_token)
     refused = await resolve(
-        client,
+        api.client,
         token,
         request,
         "REFUSED",
@@ -175,12 +170,12 @@ async def test_a_refusal_needs_one_of_the_policys_exceptions(
         "id": None,
         "type": "DELETION",
         "status": "REFUSED",
-        "resolvedAt": clock().isoformat(),
+        "resolvedAt": api.clock().isoformat(),
         "resolutionNote": "Tax law keeps invoices for 5 years.",
         "refusalReason": "LEGAL_OBLIGATION",
         "overdue": False,
     }
-    assert await notifications(client, person_token) == [
+    assert await notifications(api.client, person_token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your deletion request",
@@ -214,17 +209,19 @@ REFUSAL_GROUNDS = {
 
 @pytest.mark.parametrize("reason", sorted(REFUSAL_GROUNDS))
 async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock, reason: str
+    api: Api, reason: str
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.CORRECTION)
-    person_token = await sign_in(db, services, clock(), account=person)
-    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.CORRECTION
+    )
+    person_token = await api.sign_in(account=person)
+    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
 
-    refused = await resolve(client, token, request, "REFUSED", refusalReason=reason)
+    refused = await resolve(api.client, token, request, "REFUSED", refusalReason=reason)
 
     assert refused["userErrors"] == []
-    assert await notifications(client, person_token) == [
+    assert await notifications(api.client, person_token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your correction request",
@@ -237,92 +234,87 @@ async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
     "status", [DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN]
 )
 async def test_a_closed_request_stays_as_it_was(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     status: DataRequestStatus,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock() - timedelta(days=1), status=status)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    before = await stored(db, request)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock() - timedelta(days=1), status=status
+    )
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    before = await stored(api.db, request)
 
     answers = [
-        await resolve(client, token, request, "IN_PROGRESS"),
-        await resolve(client, token, request, "FULFILLED"),
-        await resolve(client, token, request, "REFUSED", refusalReason="ABUSE_OF_RIGHTS"),
+        await resolve(api.client, token, request, "IN_PROGRESS"),
+        await resolve(api.client, token, request, "FULFILLED"),
+        await resolve(api.client, token, request, "REFUSED", refusalReason="ABUSE_OF_RIGHTS"),
     ]
 
     assert answers == [{"dataRequest": None, "userErrors": [CLOSED]}] * 3
-    assert await stored(db, request) == before
-    assert await count_rows(db, Notification) == 0
+    assert await stored(api.db, request) == before
+    assert await count_rows(api.db, Notification) == 0
 
 
-async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock())
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
+async def test_only_in_progress_fulfilled_or_refused_are_resolutions(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock())
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
     invalid = error(
         "INVALID_INPUT", "Move a request to IN_PROGRESS, FULFILLED or REFUSED.", "status"
     )
 
     answers = [
-        await resolve(client, token, request, "WITHDRAWN"),
-        await resolve(client, token, request, "SUBMITTED"),
+        await resolve(api.client, token, request, "WITHDRAWN"),
+        await resolve(api.client, token, request, "SUBMITTED"),
     ]
 
     assert answers == [{"dataRequest": None, "userErrors": [invalid]}] * 2
-    assert (await stored(db, request))[0] is DataRequestStatus.SUBMITTED
+    assert (await stored(api.db, request))[0] is DataRequestStatus.SUBMITTED
 
 
-async def test_an_unknown_request_is_not_found(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
+async def test_an_unknown_request_is_not_found(api: Api) -> None:
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
 
-    unknown = await resolve(client, token, to_global_id("DataRequest", uuid.uuid4()), "FULFILLED")
+    unknown = await resolve(
+        api.client, token, to_global_id("DataRequest", uuid.uuid4()), "FULFILLED"
+    )
 
     assert unknown == {"dataRequest": None, "userErrors": [NOT_FOUND]}
 
 
-async def test_accounts_may_not_resolve_even_their_own_request(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_accounts_may_not_resolve_even_their_own_request(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
     variables = {"input": {"id": request_global_id(request), "status": "FULFILLED"}}
 
-    body = await graphql(client, RESOLVE, variables, token=token)
+    body = await graphql(api.client, RESOLVE, variables, token=token)
 
     assert without_locations(body) == refused(
         "FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"]
     )
-    assert (await stored(db, request))[0] is DataRequestStatus.SUBMITTED
-    assert await count_rows(db, Notification) == 0
+    assert (await stored(api.db, request))[0] is DataRequestStatus.SUBMITTED
+    assert await count_rows(api.db, Notification) == 0
 
 
-async def test_fulfilling_a_cancellation_request_cancels_the_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.CANCELLATION)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.CANCELLATION
+    )
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    payload = await resolve(client, token, request, "FULFILLED")
+    payload = await resolve(api.client, token, request, "FULFILLED")
 
     assert payload["userErrors"] == []
     assert payload["dataRequest"]["status"] == "FULFILLED"
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
     assert (account.phone, account.email, account.phone_index, account.email_index) == (
         None,
@@ -330,43 +322,39 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(
         None,
         None,
     )
-    assert await count_rows(db, AuthSession, account_id=person.id) == 0
-    refused = await client.post(
+    assert await count_rows(api.db, AuthSession, account_id=person.id) == 0
+    refused = await api.client.post(
         "/graphql",
         json={"query": VIEWER_ACCOUNT},
         headers={"Authorization": f"Bearer {person_token}"},
     )
     assert refused.status_code == 401
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.FULFILLED
 
 
-async def test_fulfilling_another_type_leaves_the_account_alone(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.DELETION)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
+async def test_fulfilling_another_type_leaves_the_account_alone(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
 
-    await resolve(client, token, request, "FULFILLED")
+    await resolve(api.client, token, request, "FULFILLED")
 
-    body = await graphql(client, VIEWER_ACCOUNT, token=person_token)
+    body = await graphql(api.client, VIEWER_ACCOUNT, token=person_token)
     assert body["data"]["viewer"]["account"]["status"] == "ACTIVE"
 
 
-async def test_a_note_holds_at_most_2000_characters(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock())
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
+async def test_a_note_holds_at_most_2000_characters(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock())
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
 
-    too_long = await resolve(client, token, request, "IN_PROGRESS", note="n" * 2001)
-    unchanged = await stored(db, request)
-    longest = await resolve(client, token, request, "IN_PROGRESS", note="n" * 2000)
+    too_long = await resolve(api.client, token, request, "IN_PROGRESS", note="n" * 2001)
+    unchanged = await stored(api.db, request)
+    longest = await resolve(api.client, token, request, "IN_PROGRESS", note="n" * 2000)
 
     assert too_long == {
         "dataRequest": None,
@@ -404,68 +392,65 @@ STAFF_STEP_UP_REQUIRED = {
     ],
 )
 async def test_fulfilling_needs_a_stepped_up_staff_session(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
     fields: dict[str, Any],
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    refused = await resolve(client, token, request, "FULFILLED", **fields)
-    still = await graphql(client, VIEWER_ACCOUNT, token=person_token)
-    working = await resolve(client, token, request, "IN_PROGRESS")
-    notified_before_step_up = await count_rows(db, Notification)
-    await staff_step_up(client, token, clock())
-    done = await resolve(client, token, request, "FULFILLED", **fields)
+    refused = await resolve(api.client, token, request, "FULFILLED", **fields)
+    still = await graphql(api.client, VIEWER_ACCOUNT, token=person_token)
+    working = await resolve(api.client, token, request, "IN_PROGRESS")
+    notified_before_step_up = await count_rows(api.db, Notification)
+    await staff_step_up(api.client, token, api.clock())
+    done = await resolve(api.client, token, request, "FULFILLED", **fields)
 
     assert refused == {"dataRequest": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}
     assert still["data"]["viewer"]["account"]["status"] == "ACTIVE"
     assert working["userErrors"] == []
     assert (done["userErrors"], done["dataRequest"]["status"]) == ([], "FULFILLED")
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.FULFILLED
     # The refused attempt told the person nothing; only moving it on did.
     assert notified_before_step_up == 1
 
 
-async def test_a_stepped_up_session_expires_after_five_minutes(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.CANCELLATION)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
-    clock.advance(minutes=5, seconds=1)
+async def test_a_stepped_up_session_expires_after_five_minutes(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.CANCELLATION
+    )
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
+    api.clock.advance(minutes=5, seconds=1)
 
-    refused = await resolve(client, token, request, "FULFILLED")
+    refused = await resolve(api.client, token, request, "FULFILLED")
 
     assert refused == {"dataRequest": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}
-    account = await db.get_one(Account, person.id, populate_existing=True)
+    account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.ACTIVE
 
 
-async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock(), type=DataRequestType.RESTRICTION)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
-    await resolve(client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
-    clock.advance(minutes=6)
+async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(
+        api.db, person, api.clock(), type=DataRequestType.RESTRICTION
+    )
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
+    await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
+    api.clock.advance(minutes=6)
     variables = {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}}
 
-    refused = await graphql(client, LIFT, variables, token=token)
-    await staff_step_up(client, token, clock())
-    lifted = await graphql(client, LIFT, variables, token=token)
+    refused = await graphql(api.client, LIFT, variables, token=token)
+    await staff_step_up(api.client, token, api.clock())
+    lifted = await graphql(api.client, LIFT, variables, token=token)
 
     assert refused == {
         "data": {"liftRestriction": {"consent": None, "userErrors": [STAFF_STEP_UP_REQUIRED]}}

@@ -7,11 +7,9 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     AccessLogEntry,
     Account,
@@ -42,8 +40,12 @@ from resolvers.rights.retention import RULES, run_retention
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS
-from tests.support.factories import create_data_request
+from tests.support.factories import (
+    create_data_request,
+    verification,
+)
 from tests.support.viewers import sign_in, step_up_with_password
 
 CANCEL = f"""
@@ -98,28 +100,22 @@ async def test_sessions_go_180_days_after_they_ended(db: AsyncSession, clock: Cl
 
 
 def real_name(account: Account, status: VerificationStatus, submitted: datetime) -> Any:
-    row = RealNameVerification(account_id=account.id, status=status, submitted_at=submitted)
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    return row
+    return verification(RealNameVerification, account.id, submitted, status=status)
 
 
 def student(
     account: Account, status: VerificationStatus, submitted: datetime, graduates: date
 ) -> Any:
-    row = StudentVerification(
-        account_id=account.id,
+    return verification(
+        StudentVerification,
+        account.id,
+        submitted,
         status=status,
         school="Peking University",
         major="Design",
         enrolled_on=date(2019, 9, 1),
         graduates_on=graduates,
-        submitted_at=submitted,
     )
-    row.real_name = "张三"
-    row.id_number = "11010519491231002X"
-    row.verification_code = "ABCD1234EFGH"
-    return row
 
 
 async def test_rejected_real_name_submissions_go_after_30_days_and_verified_names_stay(
@@ -309,10 +305,10 @@ async def test_delivered_events_go_30_days_after_delivery(db: AsyncSession, cloc
 
 
 async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_six_months(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    now = clock()
-    account = await person(db, now)
+    now = api.clock()
+    account = await person(api.db, now)
     signed_in = LoginEvent(
         account_id=account.id,
         created_at=now - timedelta(days=3),
@@ -328,7 +324,7 @@ async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_s
         success=False,
     )
     failed.ip_address = "2001:db8::1"
-    db.add_all(
+    api.db.add_all(
         [
             signed_in,
             failed,
@@ -350,12 +346,12 @@ async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_s
             ),
         ]
     )
-    token = await sign_in(db, services, now, account=account)
-    await step_up_with_password(client, token)
+    token = await sign_in(api.db, api.services, now, account=account)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, CANCEL, token=token)
+    body = await graphql(api.client, CANCEL, token=token)
     kept = (
-        await db.scalars(
+        await api.db.scalars(
             select(RetainedLog).order_by(RetainedLog.at).execution_options(populate_existing=True)
         )
     ).all()
@@ -423,23 +419,23 @@ async def test_a_cancelled_accounts_sign_ins_and_access_log_stay_pseudonymised_s
     # One pseudonym for the four, leading nowhere: not the account's id, nor any row's.
     assert {row.pseudonym for row in kept} == {kept[0].pseudonym}
     assert kept[0].pseudonym != account.id
-    assert await db.get(Account, kept[0].pseudonym) is None
+    assert await api.db.get(Account, kept[0].pseudonym) is None
     assert {row.retained_at for row in kept} == {next_midnight(now)}
-    assert await ids(db, LoginEvent) == set()
+    assert await ids(api.db, LoginEvent) == set()
     assert (
-        await db.scalars(select(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
+        await api.db.scalars(select(AccessLogEntry).where(AccessLogEntry.subject_id == account.id))
     ).all() == []
 
-    before = await run_retention(db, shipped_inventory(), now + timedelta(days=184))
-    left_before = await ids(db, RetainedLog)
+    before = await run_retention(api.db, shipped_inventory(), now + timedelta(days=184))
+    left_before = await ids(api.db, RetainedLog)
     after = await run_retention(
-        db, shipped_inventory(), next_midnight(now) + timedelta(days=184, seconds=1)
+        api.db, shipped_inventory(), next_midnight(now) + timedelta(days=184, seconds=1)
     )
 
     assert before["cancelled_account_logs"] == 0
     assert left_before == {row.id for row in kept}
     assert after["cancelled_account_logs"] == 4
-    assert await ids(db, RetainedLog) == set()
+    assert await ids(api.db, RetainedLog) == set()
 
 
 def next_midnight(moment: datetime) -> datetime:
@@ -449,16 +445,16 @@ def next_midnight(moment: datetime) -> datetime:
 
 
 async def test_the_pseudonymised_log_does_not_carry_the_moment_of_its_cancellation(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
     """The cancellation's exact moment is stored with the account's id elsewhere (the
     CANCELLATION request's resolvedAt, the AccountCancelled event): kept on the copies, it
     would lead straight back to the person. They keep the day after it, so they still
     stay at least six months."""
-    clock.now = clock.now.replace(hour=15, minute=42, second=7, microsecond=123000)
-    now = clock()
-    account = await person(db, now)
-    db.add(
+    api.clock.now = api.clock.now.replace(hour=15, minute=42, second=7, microsecond=123000)
+    now = api.clock()
+    account = await person(api.db, now)
+    api.db.add(
         LoginEvent(
             account_id=account.id,
             created_at=now - timedelta(days=3),
@@ -466,12 +462,12 @@ async def test_the_pseudonymised_log_does_not_carry_the_moment_of_its_cancellati
             success=True,
         )
     )
-    token = await sign_in(db, services, now, account=account)
-    await step_up_with_password(client, token)
+    token = await sign_in(api.db, api.services, now, account=account)
+    await step_up_with_password(api.client, token)
 
-    body = await graphql(client, CANCEL, token=token)
-    kept = (await db.scalars(select(RetainedLog))).all()
-    cancelled_at = await db.scalar(
+    body = await graphql(api.client, CANCEL, token=token)
+    kept = (await api.db.scalars(select(RetainedLog))).all()
+    cancelled_at = await api.db.scalar(
         select(PrivacyEvent.created_at).where(
             PrivacyEvent.account_id == account.id, PrivacyEvent.type == "AccountCancelled"
         )
@@ -480,8 +476,8 @@ async def test_the_pseudonymised_log_does_not_carry_the_moment_of_its_cancellati
     assert body == {"data": {"cancelAccount": {"ok": True, "userErrors": []}}}
     assert cancelled_at == now
     assert [row.retained_at for row in kept] == [next_midnight(now)]
-    six_months = await run_retention(db, shipped_inventory(), now + timedelta(days=184))
+    six_months = await run_retention(api.db, shipped_inventory(), now + timedelta(days=184))
     assert six_months["cancelled_account_logs"] == 0
-    assert len(await ids(db, RetainedLog)) == 1
+    assert len(await ids(api.db, RetainedLog)) == 1
     later = next_midnight(now) + timedelta(days=184, seconds=1)
-    assert (await run_retention(db, shipped_inventory(), later))["cancelled_account_logs"] == 1
+    assert (await run_retention(api.db, shipped_inventory(), later))["cancelled_account_logs"] == 1

@@ -6,17 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
@@ -59,35 +56,34 @@ def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_the_staff_member_who_moved_a_request_on_is_recorded(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock() - timedelta(days=1))
-    person_token = await sign_in(db, services, clock(), account=person)
-    officer = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER, email="li@corp.example")
-    other = await create_staff(db, clock(), role)
-    officer_token = await sign_in(db, services, clock(), staff=officer)
-    token = await sign_in(db, services, clock(), staff=other)
-    await staff_step_up(client, token, clock())
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock() - timedelta(days=1))
+    person_token = await api.sign_in(account=person)
+    officer = await create_staff(
+        api.db, api.clock(), StaffRole.PRIVACY_OFFICER, email="li@corp.example"
+    )
+    other = await create_staff(api.db, api.clock(), role)
+    officer_token = await api.sign_in(staff=officer)
+    token = await api.sign_in(staff=other)
+    await staff_step_up(api.client, token, api.clock())
 
     started = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {"input": {"id": request_global_id(request), "status": "IN_PROGRESS"}},
         token=officer_token,
     )
     done = await graphql(
-        client,
+        api.client,
         RESOLVE,
         {"input": {"id": request_global_id(request), "status": "FULFILLED"}},
         token=token,
     )
-    queue = await graphql(client, QUEUE, token=officer_token)
-    own = await graphql(client, MY_REQUESTS, token=person_token)
+    queue = await graphql(api.client, QUEUE, token=officer_token)
+    own = await graphql(api.client, MY_REQUESTS, token=person_token)
 
     assert started["data"]["resolveDataRequest"]["dataRequest"] == {
         "status": "IN_PROGRESS",
@@ -130,34 +126,35 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
             )
         ],
     }
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.handled_by_id == other.id
 
 
-async def test_the_officer_who_published_a_version_is_recorded(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    officer = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=officer, elevated=True)
+async def test_the_officer_who_published_a_version_is_recorded(api: Api) -> None:
+    officer = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=officer, elevated=True)
     support = await sign_in(
-        db, services, clock(), staff=await create_staff(db, clock(), StaffRole.SUPPORT)
+        api.db,
+        api.services,
+        api.clock(),
+        staff=await create_staff(api.db, api.clock(), StaffRole.SUPPORT),
     )
 
     body = await graphql(
-        client,
+        api.client,
         PUBLISH,
         {
             "input": {
                 "version": "1.1",
-                "effectiveOn": clock().date().isoformat(),
+                "effectiveOn": api.clock().date().isoformat(),
                 "material": False,
                 "body": "# Policy 1.1",
             }
         },
         token=token,
     )
-    by_support = await graphql(client, POLICIES, token=support)
-    anonymous = await graphql(client, POLICIES)
+    by_support = await graphql(api.client, POLICIES, token=support)
+    anonymous = await graphql(api.client, POLICIES)
 
     assert body == {
         "data": {
@@ -189,21 +186,19 @@ async def test_the_officer_who_published_a_version_is_recorded(
         ]
     }
     assert [e["extensions"]["code"] for e in anonymous["errors"]] == ["UNAUTHENTICATED"] * 2
-    stored = await db.scalar(select(PrivacyPolicy).where(PrivacyPolicy.version == "1.1"))
+    stored = await api.db.scalar(select(PrivacyPolicy).where(PrivacyPolicy.version == "1.1"))
     assert stored is not None
     assert stored.published_by_id == officer.id
 
 
-async def test_the_officer_who_recorded_an_incident_is_recorded(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    officer = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=officer)
-    await staff_step_up(client, token, clock())
+async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    officer = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=officer)
+    await staff_step_up(api.client, token, api.clock())
 
     body = await graphql(
-        client,
+        api.client,
         RECORD,
         {
             "input": {
@@ -221,14 +216,14 @@ async def test_the_officer_who_recorded_an_incident_is_recorded(
     )
 
     payload = body["data"]["recordSecurityIncident"]
-    incident = (await db.scalars(select(SecurityIncident))).all()
+    incident = (await api.db.scalars(select(SecurityIncident))).all()
     assert len(incident) == 1
     assert payload == {
         "notified": 1,
         "securityIncident": {
             "id": to_global_id("SecurityIncident", incident[0].id),
             "title": "Leaked support login",
-            "recordedAt": clock().isoformat(),
+            "recordedAt": api.clock().isoformat(),
             "recordedBy": {
                 "name": STAFF_NAMES[StaffRole.PRIVACY_OFFICER],
                 "role": "PRIVACY_OFFICER",

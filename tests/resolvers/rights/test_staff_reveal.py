@@ -11,7 +11,6 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     AccessLogEntry,
     Account,
@@ -24,14 +23,13 @@ from models import (
     StudentVerification,
     VerificationStatus,
 )
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import PHONE, count_rows, create_person, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import STAFF_NAMES, create_staff
-from tests.support.viewers import sign_in
 
 PHONE_OF = """
 query($id: ID!, $reveal: Boolean!) { account(id: $id) { id phone(reveal: $reveal) } }
@@ -49,32 +47,29 @@ async def phone_of(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_reason(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     role: StaffRole,
 ) -> None:
-    person = await create_person(db, clock())
+    person = await create_person(api.db, api.clock())
     await create_data_request(
-        db, person, clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
+        api.db, person, api.clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
     )
     request = await create_data_request(
-        db, person, clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
+        api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
     )
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), role)
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), role)
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    body = await phone_of(client, token, global_id(person))
+    body = await phone_of(api.client, token, global_id(person))
 
     assert body == {"data": {"account": {"id": global_id(person), "phone": PHONE}}}
-    log = await graphql(client, ACCESS_LOG, token=person_token)
+    log = await graphql(api.client, ACCESS_LOG, token=person_token)
     assert log["data"]["viewer"]["account"]["accessLog"]["edges"] == [
         {
             "node": {
-                "at": clock().isoformat(),
+                "at": api.clock().isoformat(),
                 "actorKind": "STAFF",
                 "actorName": STAFF_NAMES[role],
                 "field": "PHONE",
@@ -89,40 +84,37 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
     [None, DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN],
 )
 async def test_without_an_open_request_a_staff_reveal_is_forbidden(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     closed: DataRequestStatus | None,
 ) -> None:
-    person = await create_person(db, clock())
-    other = await create_person(db, clock(), phone="+8613900139000", email="other@example.com")
-    await create_data_request(db, other, clock())
+    person = await create_person(api.db, api.clock())
+    other = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="other@example.com"
+    )
+    await create_data_request(api.db, other, api.clock())
     if closed is not None:
-        await create_data_request(db, person, clock() - timedelta(days=1), status=closed)
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+        await create_data_request(api.db, person, api.clock() - timedelta(days=1), status=closed)
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    body = await phone_of(client, token, global_id(person))
+    body = await phone_of(api.client, token, global_id(person))
 
     assert without_locations(body) == {
         "data": {"account": {"id": global_id(person), "phone": None}},
         "errors": [refusal("FORBIDDEN", "You may not read this field.", ["account", "phone"])],
     }
-    assert await count_rows(db, AccessLogEntry) == 0
+    assert await count_rows(api.db, AccessLogEntry) == 0
 
 
-async def test_an_open_request_without_step_up_asks_for_step_up(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await create_data_request(db, person, clock())
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
+async def test_an_open_request_without_step_up_asks_for_step_up(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await create_data_request(api.db, person, api.clock())
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
 
-    body = await phone_of(client, token, global_id(person))
-    masked = await phone_of(client, token, global_id(person), reveal=False)
+    body = await phone_of(api.client, token, global_id(person))
+    masked = await phone_of(api.client, token, global_id(person), reveal=False)
 
     assert without_locations(body) == {
         "data": {"account": {"id": global_id(person), "phone": None}},
@@ -136,8 +128,8 @@ async def test_an_open_request_without_step_up_asks_for_step_up(
     }
     assert masked == {"data": {"account": {"id": global_id(person), "phone": "138****5678"}}}
     # The masked read is logged; the refused reveal is not.
-    assert await count_rows(db, AccessLogEntry, clear=False) == 1
-    assert await count_rows(db, AccessLogEntry) == 1
+    assert await count_rows(api.db, AccessLogEntry, clear=False) == 1
+    assert await count_rows(api.db, AccessLogEntry) == 1
 
 
 SEARCHES = """
@@ -170,20 +162,17 @@ async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None
     ],
 )
 async def test_support_is_refused_search_queries_without_a_request_that_needs_them(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType | None,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_searches(db, person, clock())
+    person = await create_person(api.db, api.clock())
+    await add_searches(api.db, person, api.clock())
     if request_type is not None:
-        await create_data_request(db, person, clock(), type=request_type)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+        await create_data_request(api.db, person, api.clock(), type=request_type)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
+    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
 
     assert without_locations(body) == {
         "data": {"account": {"searchHistory": None}},
@@ -191,7 +180,7 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
             refusal("FORBIDDEN", "You may not read this field.", ["account", "searchHistory"])
         ],
     }
-    assert await count_rows(db, AccessLogEntry) == 0
+    assert await count_rows(api.db, AccessLogEntry) == 0
 
 
 @pytest.mark.parametrize(
@@ -206,21 +195,18 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
     ],
 )
 async def test_support_working_a_matching_request_reads_searches_masked_and_is_logged(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     request_type: DataRequestType,
 ) -> None:
-    person = await create_person(db, clock())
-    await add_searches(db, person, clock())
-    request = await create_data_request(db, person, clock(), type=request_type)
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person = await create_person(api.db, api.clock())
+    await add_searches(api.db, person, api.clock())
+    request = await create_data_request(api.db, person, api.clock(), type=request_type)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    body = await graphql(client, SEARCHES, {"id": global_id(person)}, token=token)
-    log = await graphql(client, LOG_OF_PERSON, token=person_token)
+    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
+    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
 
     assert body == {
         "data": {
@@ -230,10 +216,10 @@ async def test_support_working_a_matching_request_reads_searches_masked_and_is_l
                         {
                             "node": {
                                 "query": "l****",
-                                "at": (clock() + timedelta(seconds=1)).isoformat(),
+                                "at": (api.clock() + timedelta(seconds=1)).isoformat(),
                             }
                         },
-                        {"node": {"query": "c***** *** ****", "at": clock().isoformat()}},
+                        {"node": {"query": "c***** *** ****", "at": api.clock().isoformat()}},
                     ]
                 }
             }
@@ -266,11 +252,9 @@ query($id: ID!) {
 """
 
 
-async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), birth_date=date(1990, 5, 17))
-    db.add(
+async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), birth_date=date(1990, 5, 17))
+    api.db.add(
         StudentVerification(
             account_id=person.id,
             status=VerificationStatus.VERIFIED,
@@ -281,25 +265,25 @@ async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(
             major="Design",
             enrolled_on=date(2023, 9, 1),
             graduates_on=date(2027, 7, 1),
-            submitted_at=clock(),
+            submitted_at=api.clock(),
         )
     )
     login = LoginEvent(
         account_id=person.id,
-        created_at=clock(),
+        created_at=api.clock(),
         method=LoginMethod.PASSWORD,
         success=True,
         user_agent="Firefox on Linux",
     )
-    db.add(login)
-    request = await create_data_request(db, person, clock(), type=DataRequestType.COMPLAINT)
+    api.db.add(login)
+    request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.COMPLAINT)
     request.details = "You keep my school after I graduated"
-    person_token = await sign_in(db, services, clock(), account=person)
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
+    person_token = await api.sign_in(account=person)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
 
-    body = await graphql(client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
-    log = await graphql(client, LOG_OF_PERSON, token=person_token)
+    body = await graphql(api.client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
+    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
 
     assert body == {
         "data": {
@@ -327,15 +311,13 @@ async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(
     }
 
 
-async def test_the_person_reads_their_own_fields_as_given_without_a_log_entry(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), birth_date=date(1990, 5, 17))
-    await add_searches(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_the_person_reads_their_own_fields_as_given_without_a_log_entry(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), birth_date=date(1990, 5, 17))
+    await add_searches(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
 
     body = await graphql(
-        client,
+        api.client,
         "{ viewer { account { ... on IndividualAccount { birthDate }"
         " searchHistory { edges { node { query } } } } } }",
         token=token,
@@ -356,4 +338,4 @@ async def test_the_person_reads_their_own_fields_as_given_without_a_log_entry(
             }
         }
     }
-    assert await count_rows(db, AccessLogEntry) == 0
+    assert await count_rows(api.db, AccessLogEntry) == 0

@@ -7,11 +7,8 @@ from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import AccountStatus, DataRequest, DataRequestStatus, DataRequestType, Notification
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     count_rows,
@@ -19,6 +16,7 @@ from tests.resolvers.rights.helpers import (
     notifications,
     request_global_id,
 )
+from tests.support.api import Api
 from tests.support.assertions import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
@@ -28,7 +26,7 @@ from tests.support.assertions import (
 )
 from tests.support.factories import create_data_request
 from tests.support.staff import create_staff
-from tests.support.viewers import sign_in, step_up_with_password
+from tests.support.viewers import step_up_with_password
 
 REQUEST_FIELDS = """
   id type status details deletionGround submittedAt dueAt overdue resolvedAt resolutionNote
@@ -59,17 +57,15 @@ async def own_requests(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     return connection
 
 
-async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    submitted_at = clock()
+async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    submitted_at = api.clock()
 
-    payload = await submit(client, token, "ACCESS_COPY", details="  Send me a copy.  ")
+    payload = await submit(api.client, token, "ACCESS_COPY", details="  Send me a copy.  ")
 
-    stored = (await db.scalars(select(DataRequest))).one()
+    stored = (await api.db.scalars(select(DataRequest))).one()
     assert stored.account_id == person.id
     assert stored.due_at - stored.submitted_at == FIFTEEN_DAYS
     assert payload == {
@@ -88,7 +84,7 @@ async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
         },
         "userErrors": [],
     }
-    assert await notifications(client, token) == [
+    assert await notifications(api.client, token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your access copy request",
@@ -97,21 +93,19 @@ async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
     ]
 
 
-async def test_a_request_is_overdue_only_after_its_due_moment(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    submitted = await submit(client, token, "CORRECTION")
+async def test_a_request_is_overdue_only_after_its_due_moment(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    submitted = await submit(api.client, token, "CORRECTION")
     request_id = submitted["dataRequest"]["id"]
     due_at = submitted["dataRequest"]["dueAt"]
 
-    clock.advance(days=15)
-    token = await sign_in(db, services, clock(), account=person)
-    at_due_moment = await own_requests(client, token)
-    clock.advance(seconds=1)
-    after_due_moment = await own_requests(client, token)
+    api.clock.advance(days=15)
+    token = await api.sign_in(account=person)
+    at_due_moment = await own_requests(api.client, token)
+    api.clock.advance(seconds=1)
+    after_due_moment = await own_requests(api.client, token)
 
     assert at_due_moment["edges"] == [
         {"node": {"id": request_id, "status": "SUBMITTED", "dueAt": due_at, "overdue": False}}
@@ -121,42 +115,36 @@ async def test_a_request_is_overdue_only_after_its_due_moment(
     ]
 
 
-async def test_a_closed_request_is_never_overdue(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
+async def test_a_closed_request_is_never_overdue(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
     await create_data_request(
-        db, person, clock() - timedelta(days=30), status=DataRequestStatus.FULFILLED
+        api.db, person, api.clock() - timedelta(days=30), status=DataRequestStatus.FULFILLED
     )
-    token = await sign_in(db, services, clock(), account=person)
+    token = await api.sign_in(account=person)
 
-    connection = await own_requests(client, token)
+    connection = await own_requests(api.client, token)
 
     assert [edge["node"]["overdue"] for edge in connection["edges"]] == [False]
 
 
-async def test_submitting_needs_step_up_and_stores_nothing_without_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_submitting_needs_step_up_and_stores_nothing_without_it(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
 
-    payload = await submit(client, token, "ACCESS_COPY")
+    payload = await submit(api.client, token, "ACCESS_COPY")
 
     assert payload == {"dataRequest": None, "userErrors": [STEP_UP_REQUIRED]}
-    assert await count_rows(db, DataRequest) == 0
-    assert await count_rows(db, Notification) == 0
+    assert await count_rows(api.db, DataRequest) == 0
+    assert await count_rows(api.db, Notification) == 0
 
 
-async def test_a_deletion_request_names_its_ground(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_a_deletion_request_names_its_ground(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    without_ground = await submit(client, token, "DELETION")
-    with_ground = await submit(client, token, "DELETION", deletionGround="CONSENT_WITHDRAWN")
+    without_ground = await submit(api.client, token, "DELETION")
+    with_ground = await submit(api.client, token, "DELETION", deletionGround="CONSENT_WITHDRAWN")
 
     assert without_ground == {
         "dataRequest": None,
@@ -167,40 +155,36 @@ async def test_a_deletion_request_names_its_ground(
     assert with_ground["userErrors"] == []
     assert with_ground["dataRequest"]["type"] == "DELETION"
     assert with_ground["dataRequest"]["deletionGround"] == "CONSENT_WITHDRAWN"
-    assert await count_rows(db, DataRequest) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
-async def test_details_longer_than_2000_characters_are_refused(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_details_longer_than_2000_characters_are_refused(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    too_long = await submit(client, token, "CORRECTION", details="x" * 2001)
-    longest = await submit(client, token, "COMPLAINT", details="x" * 2000)
+    too_long = await submit(api.client, token, "CORRECTION", details="x" * 2001)
+    longest = await submit(api.client, token, "COMPLAINT", details="x" * 2000)
 
     assert too_long == {
         "dataRequest": None,
         "userErrors": [error("INVALID_INPUT", "At most 2000 characters.", "details")],
     }
     assert longest["userErrors"] == []
-    assert await count_rows(db, DataRequest) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
-async def test_one_open_request_of_each_type(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
+async def test_one_open_request_of_each_type(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
     await create_data_request(
-        db, person, clock() - timedelta(days=3), status=DataRequestStatus.FULFILLED
+        api.db, person, api.clock() - timedelta(days=3), status=DataRequestStatus.FULFILLED
     )
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    first = await submit(client, token, "ACCESS_COPY")
-    second = await submit(client, token, "ACCESS_COPY")
-    other_type = await submit(client, token, "PORTABILITY")
+    first = await submit(api.client, token, "ACCESS_COPY")
+    second = await submit(api.client, token, "ACCESS_COPY")
+    other_type = await submit(api.client, token, "PORTABILITY")
 
     assert first["userErrors"] == []
     assert second == {
@@ -208,54 +192,50 @@ async def test_one_open_request_of_each_type(
         "userErrors": [error("ALREADY_EXISTS", "A request of this type is already open.", "type")],
     }
     assert other_type["userErrors"] == []
-    assert await count_rows(db, DataRequest, type=DataRequestType.ACCESS_COPY) == 2
+    assert await count_rows(api.db, DataRequest, type=DataRequestType.ACCESS_COPY) == 2
 
 
-async def test_an_in_progress_request_also_blocks_a_second_one(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
+async def test_an_in_progress_request_also_blocks_a_second_one(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
     await create_data_request(
-        db,
+        api.db,
         person,
-        clock() - timedelta(days=3),
+        api.clock() - timedelta(days=3),
         type=DataRequestType.EXPLANATION,
         status=DataRequestStatus.IN_PROGRESS,
     )
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await submit(client, token, "EXPLANATION")
+    payload = await submit(api.client, token, "EXPLANATION")
 
     assert payload["userErrors"] == [
         error("ALREADY_EXISTS", "A request of this type is already open.", "type")
     ]
 
 
-async def test_another_accounts_open_request_does_not_block(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    other = await create_person(db, clock(), phone="+8613900139000", email="other@example.com")
-    await create_data_request(db, other, clock())
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_another_accounts_open_request_does_not_block(api: Api) -> None:
+    other = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="other@example.com"
+    )
+    await create_data_request(api.db, other, api.clock())
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await submit(client, token, "ACCESS_COPY")
+    payload = await submit(api.client, token, "ACCESS_COPY")
 
     assert payload["userErrors"] == []
 
 
-async def test_staff_and_anonymous_callers_submit_nothing(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    staff = await create_staff(db, clock())
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+async def test_staff_and_anonymous_callers_submit_nothing(api: Api) -> None:
+    staff = await create_staff(api.db, api.clock())
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
     variables = {"input": {"type": "ACCESS_COPY"}}
 
-    as_staff = await graphql(client, SUBMIT, variables, token=token)
-    anonymous = await graphql(client, SUBMIT, variables)
+    as_staff = await graphql(api.client, SUBMIT, variables, token=token)
+    anonymous = await graphql(api.client, SUBMIT, variables)
 
     assert without_locations(as_staff) == refused(
         "FORBIDDEN", "Only an account may do this.", ["submitDataRequest"]
@@ -263,39 +243,35 @@ async def test_staff_and_anonymous_callers_submit_nothing(
     assert without_locations(anonymous) == refused(
         "UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"]
     )
-    assert await count_rows(db, DataRequest) == 0
+    assert await count_rows(api.db, DataRequest) == 0
 
 
-async def test_a_minor_awaiting_guardian_consent_may_submit(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
+async def test_a_minor_awaiting_guardian_consent_may_submit(api: Api) -> None:
+    person = await create_person(api.db, api.clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
 
-    payload = await submit(client, token, "EXPLANATION")
+    payload = await submit(api.client, token, "EXPLANATION")
 
     assert payload["userErrors"] == []
     assert payload["dataRequest"]["status"] == "SUBMITTED"
 
 
-async def test_after_withdrawing_the_same_type_can_be_submitted_again(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
-    await step_up_with_password(client, token)
-    first = await submit(client, token, "RESTRICTION")
+async def test_after_withdrawing_the_same_type_can_be_submitted_again(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
+    await step_up_with_password(api.client, token)
+    first = await submit(api.client, token, "RESTRICTION")
     withdrawn = await graphql(
-        client,
+        api.client,
         "mutation($id: ID!) { withdrawDataRequest(input: {id: $id}) { userErrors { code } } }",
         {"id": first["dataRequest"]["id"]},
         token=token,
     )
 
-    again = await submit(client, token, "RESTRICTION")
+    again = await submit(api.client, token, "RESTRICTION")
 
     assert withdrawn == {"data": {"withdrawDataRequest": {"userErrors": []}}}
     assert again["userErrors"] == []
     assert again["dataRequest"]["id"] != first["dataRequest"]["id"]
-    assert await count_rows(db, DataRequest, status=DataRequestStatus.SUBMITTED) == 1
+    assert await count_rows(api.db, DataRequest, status=DataRequestStatus.SUBMITTED) == 1

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.rate_limits import RateLimiter
 from auth.senders import Outbox
-from auth.services import AuthServices
 from models import (
     AccessLogEntry,
     AccountStatus,
@@ -32,11 +31,11 @@ from resolvers.privacy.inventory import shipped_inventory
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import sign_in
 
 REQUEST_CODE = f"""
 mutation($contact: String!) {{
@@ -109,27 +108,26 @@ def guardian_request(code: str, **overrides: Any) -> dict[str, Any]:
 
 
 async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_clock(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
     minor = await create_person(
-        db, clock(), phone=MINOR_PHONE, email=None, status=AccountStatus.PENDING_GUARDIAN_CONSENT
+        api.db,
+        api.clock(),
+        phone=MINOR_PHONE,
+        email=None,
+        status=AccountStatus.PENDING_GUARDIAN_CONSENT,
     )
-    minor_token = await sign_in(db, services, clock(), account=minor)
-    sent = await ask_code(client, GUARDIAN_PHONE)
-    due = (clock() + timedelta(days=15)).isoformat()
+    minor_token = await api.sign_in(account=minor)
+    sent = await ask_code(api.client, GUARDIAN_PHONE)
+    due = (api.clock() + timedelta(days=15)).isoformat()
 
-    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
 
-    request = (await db.scalars(select(DataRequest))).one()
+    request = (await api.db.scalars(select(DataRequest))).one()
     assert sent == {
         "sent": True,
         "retryAfterSeconds": 60,
-        "expiresAt": (clock() + timedelta(minutes=5)).isoformat(),
+        "expiresAt": (api.clock() + timedelta(minutes=5)).isoformat(),
         "userErrors": [],
     }
     assert payload == {"reference": request_global_id(request), "dueAt": due, "userErrors": []}
@@ -138,9 +136,9 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
         RequestOrigin.VERIFIED_CONTACT,
         ["search_history"],
     )
-    staff = await create_staff(db, clock(), StaffRole.SUPPORT)
-    token = await sign_in(db, services, clock(), staff=staff)
-    queue = await graphql(client, QUEUE, token=token)
+    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
+    token = await api.sign_in(staff=staff)
+    queue = await graphql(api.client, QUEUE, token=token)
     assert queue == {
         "data": {
             "dataRequests": {
@@ -161,7 +159,7 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
                                 "subjectName": "**明",
                                 "subjectContact": "+*************",
                                 "evidence": "H******** ********* **** ** **** ** **** ** * ***",
-                                "provenAt": clock().isoformat(),
+                                "provenAt": api.clock().isoformat(),
                             },
                         }
                     }
@@ -170,16 +168,16 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
         }
     }
     # The minor is told someone filed for them, and whom as.
-    assert (await notifications(client, minor_token))[0] == {
+    assert (await notifications(api.client, minor_token))[0] == {
         "kind": "DATA_REQUEST_UPDATED",
         "title": "A deletion request about your data",
         "body": (
             "Someone filed it for you as your guardian. We will answer by "
-            f"{(clock() + timedelta(days=15)).date()}."
+            f"{(api.clock() + timedelta(days=15)).date()}."
         ),
     }
     # The guardian hears by SMS once the worker sends the queued message.
-    report = await deliver_due(session_factory, services, clock())
+    report = await deliver_due(session_factory, api.services, api.clock())
     assert report.sent == 1
     [ack] = [m for m in outbox.for_recipient(GUARDIAN_PHONE) if m.purpose != "DATA_REQUEST"]
     assert (ack.channel, ack.purpose, ack.code, ack.body) == (
@@ -188,25 +186,21 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
         None,
         (
             "Your deletion request: We received your request and will answer by "
-            f"{(clock() + timedelta(days=15)).date()}.\n\nReference: {request_global_id(request)}"
+            f"{(api.clock() + timedelta(days=15)).date()}.\n\nReference: {request_global_id(request)}"
         ),
     )
 
 
 async def test_staff_reveal_a_requester_only_stepped_up_and_each_read_is_logged(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, outbox: Outbox
 ) -> None:
-    await ask_code(client, GUARDIAN_PHONE)
-    await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
-    staff = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER)
-    token = await sign_in(db, services, clock(), staff=staff)
-    await staff_step_up(client, token, clock())
+    await ask_code(api.client, GUARDIAN_PHONE)
+    await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    staff = await create_staff(api.db, api.clock(), StaffRole.PRIVACY_OFFICER)
+    token = await api.sign_in(staff=staff)
+    await staff_step_up(api.client, token, api.clock())
 
-    body = await graphql(client, REVEALED, token=token)
+    body = await graphql(api.client, REVEALED, token=token)
 
     assert body == {
         "data": {
@@ -226,29 +220,23 @@ async def test_staff_reveal_a_requester_only_stepped_up_and_each_read_is_logged(
             }
         }
     }
-    entries = (await db.scalars(select(AccessLogEntry))).all()
-    request = (await db.scalars(select(DataRequest))).one()
+    entries = (await api.db.scalars(select(AccessLogEntry))).all()
+    request = (await api.db.scalars(select(DataRequest))).one()
     assert sorted((e.field.value, e.subject_id, e.reason, e.clear) for e in entries) == sorted(
         (kind, None, request_global_id(request), True)
         for kind in ("PERSON_NAME", "PHONE", "PERSON_NAME", "REQUEST_DETAILS")
     )
 
 
-async def test_a_close_relative_proves_an_e_mail_address(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
-) -> None:
-    deceased = await create_person(db, clock(), phone=None, email="li.wei@example.com")
-    await db.commit()
+async def test_a_close_relative_proves_an_e_mail_address(api: Api, outbox: Outbox) -> None:
+    deceased = await create_person(api.db, api.clock(), phone=None, email="li.wei@example.com")
+    await api.db.commit()
     # The domain is normalized, the local part kept; the address is proven whatever its case.
-    sent = await ask_code(client, "Wang.Fang@Example.com")
+    sent = await ask_code(api.client, "Wang.Fang@Example.com")
     [code_message] = outbox.for_recipient("Wang.Fang@example.com")
 
     payload = await submit(
-        client,
+        api.client,
         type="ACCESS_COPY",
         relation="CLOSE_RELATIVE",
         requesterName="王芳",
@@ -262,8 +250,8 @@ async def test_a_close_relative_proves_an_e_mail_address(
     assert sent["sent"] is True
     assert (code_message.channel, code_message.purpose) == ("email", "DATA_REQUEST")
     assert payload["userErrors"] == []
-    request = (await db.scalars(select(DataRequest))).one()
-    requester = (await db.scalars(select(DataRequestRequester))).one()
+    request = (await api.db.scalars(select(DataRequest))).one()
+    requester = (await api.db.scalars(select(DataRequestRequester))).one()
     assert request.account_id == deceased.id
     assert (requester.relation.value, requester.email, requester.phone) == (
         "CLOSE_RELATIVE",
@@ -311,21 +299,17 @@ async def test_a_contact_holder_without_an_account_is_answered_as_one_with_an_ac
 
 
 async def test_a_guardian_s_request_does_not_block_the_minor_s_own_of_the_same_type(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, outbox: Outbox
 ) -> None:
-    minor = await create_person(db, clock(), phone=MINOR_PHONE, email=None)
-    await create_data_request(db, minor, clock(), type=DataRequestType.DELETION)
-    await db.commit()
-    await ask_code(client, GUARDIAN_PHONE)
+    minor = await create_person(api.db, api.clock(), phone=MINOR_PHONE, email=None)
+    await create_data_request(api.db, minor, api.clock(), type=DataRequestType.DELETION)
+    await api.db.commit()
+    await ask_code(api.client, GUARDIAN_PHONE)
 
-    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
 
     assert payload["userErrors"] == []
-    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 2
+    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 2
 
 
 async def test_a_wrong_code_stores_nothing_and_a_code_works_once(
@@ -424,20 +408,15 @@ async def test_invalid_input_is_refused_before_the_code_is_tried(
 
 
 async def test_a_refusal_reaches_the_requester_with_the_regulator(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
-    await ask_code(client, GUARDIAN_PHONE)
-    payload = await submit(client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
-    clock.advance(days=2)
-    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    await ask_code(api.client, GUARDIAN_PHONE)
+    payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
+    api.clock.advance(days=2)
+    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
 
     refused = await graphql(
-        client,
+        api.client,
         f"""mutation($input: ResolveDataRequestInput!) {{
           resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
         }}""",
@@ -450,12 +429,12 @@ async def test_a_refusal_reaches_the_requester_with_the_regulator(
         },
         token=token,
     )
-    first = await deliver_due(session_factory, services, clock())
+    first = await deliver_due(session_factory, api.services, api.clock())
     # One SMS of a purpose a minute to a phone: the second waits for the limit (the
     # limits keep real time; a fresh limiter stands for the minute gone by).
-    clock.advance(seconds=60)
-    later = dataclasses.replace(services, limiter=RateLimiter.from_url(None))
-    second = await deliver_due(session_factory, later, clock())
+    api.clock.advance(seconds=60)
+    later = dataclasses.replace(api.services, limiter=RateLimiter.from_url(None))
+    second = await deliver_due(session_factory, later, api.clock())
     await later.limiter.close()
 
     assert (first.sent, first.postponed, second.sent) == (1, 1, 1)
@@ -466,7 +445,7 @@ async def test_a_refusal_reaches_the_requester_with_the_regulator(
         " request abuses the right or is made in bad faith.\n\n"
         f"{shipped_inventory().contact.regulator}\n\nReference: {payload['reference']}"
     )
-    messages = (await db.scalars(select(QueuedMessage))).all()
+    messages = (await api.db.scalars(select(QueuedMessage))).all()
     assert [(m.status, m.recipient) for m in messages] == [(DeliveryStatus.SENT, None)] * 2
 
 
@@ -494,13 +473,9 @@ async def test_one_code_files_one_request_however_many_aliases_ask(
 
 
 async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_account_was_found(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    session_factory: async_sessionmaker[AsyncSession],
-    outbox: Outbox,
-    clock: Clock,
+    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
+    client, db, services, clock = api.client, api.db, api.services, api.clock
     # One request names an account's phone, the other a phone no account has.
     await create_person(db, clock(), phone=MINOR_PHONE, email=None)
     await db.commit()
@@ -517,7 +492,7 @@ async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_ac
         ),
     )
     clock.advance(days=2)
-    token = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    token = await api.sign_in(staff=await create_staff(db, clock()))
     await staff_step_up(client, token, clock())
     for payload in (found, unknown):
         body = await graphql(

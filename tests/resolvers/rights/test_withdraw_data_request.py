@@ -7,18 +7,15 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import DataRequest, DataRequestStatus
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.viewers import sign_in
 
 WITHDRAW = f"""
 mutation($input: WithdrawDataRequestInput!) {{
@@ -38,28 +35,26 @@ async def withdraw(client: httpx.AsyncClient, token: str, request_id: str) -> di
     return payload
 
 
-async def test_the_person_withdraws_an_open_request_and_is_told(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock() - timedelta(days=20))
-    token = await sign_in(db, services, clock(), account=person)
+async def test_the_person_withdraws_an_open_request_and_is_told(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock() - timedelta(days=20))
+    token = await api.sign_in(account=person)
 
-    payload = await withdraw(client, token, request_global_id(request))
+    payload = await withdraw(api.client, token, request_global_id(request))
 
     assert payload == {
         "dataRequest": {
             "id": request_global_id(request),
             "type": "ACCESS_COPY",
             "status": "WITHDRAWN",
-            "resolvedAt": clock().isoformat(),
+            "resolvedAt": api.clock().isoformat(),
             "overdue": False,
         },
         "userErrors": [],
     }
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.WITHDRAWN
-    assert await notifications(client, token) == [
+    assert await notifications(api.client, token) == [
         {
             "kind": "DATA_REQUEST_UPDATED",
             "title": "Your access copy request",
@@ -68,51 +63,47 @@ async def test_the_person_withdraws_an_open_request_and_is_told(
     ]
 
 
-async def test_a_closed_request_cannot_be_withdrawn(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    request = await create_data_request(db, person, clock())
+async def test_a_closed_request_cannot_be_withdrawn(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    request = await create_data_request(api.db, person, api.clock())
     fulfilled = await create_data_request(
-        db, person, clock() - timedelta(days=2), status=DataRequestStatus.FULFILLED
+        api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.FULFILLED
     )
-    token = await sign_in(db, services, clock(), account=person)
-    await withdraw(client, token, request_global_id(request))
+    token = await api.sign_in(account=person)
+    await withdraw(api.client, token, request_global_id(request))
 
-    again = await withdraw(client, token, request_global_id(request))
-    after_fulfilment = await withdraw(client, token, request_global_id(fulfilled))
+    again = await withdraw(api.client, token, request_global_id(request))
+    after_fulfilment = await withdraw(api.client, token, request_global_id(fulfilled))
 
     assert again == {"dataRequest": None, "userErrors": [CLOSED]}
     assert after_fulfilment == {"dataRequest": None, "userErrors": [CLOSED]}
-    await db.refresh(fulfilled)
+    await api.db.refresh(fulfilled)
     assert fulfilled.status is DataRequestStatus.FULFILLED
-    assert len(await notifications(client, token)) == 1
+    assert len(await notifications(api.client, token)) == 1
 
 
-async def test_another_accounts_request_is_not_found_and_stays_open(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    owner = await create_person(db, clock(), phone="+8613900139000", email="owner@example.com")
-    request = await create_data_request(db, owner, clock())
-    person = await create_person(db, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_another_accounts_request_is_not_found_and_stays_open(api: Api) -> None:
+    owner = await create_person(
+        api.db, api.clock(), phone="+8613900139000", email="owner@example.com"
+    )
+    request = await create_data_request(api.db, owner, api.clock())
+    person = await create_person(api.db, api.clock())
+    token = await api.sign_in(account=person)
 
-    payload = await withdraw(client, token, request_global_id(request))
+    payload = await withdraw(api.client, token, request_global_id(request))
 
     assert payload == {"dataRequest": None, "userErrors": [NOT_FOUND]}
-    await db.refresh(request)
+    await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
-    assert await db.get(DataRequest, request.id) is not None
+    assert await api.db.get(DataRequest, request.id) is not None
 
 
-async def test_an_unknown_or_foreign_id_is_not_found(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    person = await create_person(db, clock())
-    await create_data_request(db, person, clock())
-    token = await sign_in(db, services, clock(), account=person)
+async def test_an_unknown_or_foreign_id_is_not_found(api: Api) -> None:
+    person = await create_person(api.db, api.clock())
+    await create_data_request(api.db, person, api.clock())
+    token = await api.sign_in(account=person)
 
-    unknown = await withdraw(client, token, to_global_id("DataRequest", uuid.uuid4()))
-    an_account = await withdraw(client, token, global_id(person))
+    unknown = await withdraw(api.client, token, to_global_id("DataRequest", uuid.uuid4()))
+    an_account = await withdraw(api.client, token, global_id(person))
 
     assert unknown == an_account == {"dataRequest": None, "userErrors": [NOT_FOUND]}

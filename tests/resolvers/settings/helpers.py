@@ -3,6 +3,7 @@ answers they compare against (their viewers come from tests/support/viewers.py).
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -16,18 +17,19 @@ from auth.identity_verifier import (
 )
 from models import (
     Account,
-    BankCard,
-    BankCardType,
     Base,
+    Consent,
+    ConsentEvent,
+    ConsentPurpose,
     IdentityProvider,
     LoginEvent,
     LoginMethod,
     RealNameVerification,
     StudentVerification,
     ThirdPartyIdentity,
-    VerificationStatus,
 )
 from tests.conftest import Clock
+from tests.support.factories import bank_card, verification
 
 USER_ERRORS = "userErrors { field code message }"
 
@@ -79,6 +81,24 @@ async def count(db: AsyncSession, model: type[Base], **where: Any) -> int:
     for name, value in where.items():
         statement = statement.where(getattr(model, name) == value)
     return int(await db.scalar(statement) or 0)
+
+
+async def grants(
+    db: AsyncSession, account_id: uuid.UUID, purpose: ConsentPurpose
+) -> tuple[int, int]:
+    """How the account's separate consent to `purpose` stands: the events granting it
+    under policy 1.0, and the consents holding it granted."""
+    return (
+        await count(
+            db,
+            ConsentEvent,
+            account_id=account_id,
+            purpose=purpose,
+            granted=True,
+            policy_version="1.0",
+        ),
+        await count(db, Consent, account_id=account_id, purpose=purpose, granted=True),
+    )
 
 
 async def reloaded(db: AsyncSession, account: Account) -> Account:
@@ -146,38 +166,24 @@ async def add_personal_data(
         created_at=now,
     )
     identity.open_id = f"o-{account.id.hex}"
-    real_name = RealNameVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
-        submitted_at=now,
-        verified_at=now,
+    id_number = resident_id(years_before(now.date(), 30))
+    real_name = verification(
+        RealNameVerification, account.id, now, verified_at=now, id_number=id_number
     )
-    real_name.real_name = "张三"
-    real_name.id_number = resident_id(years_before(now.date(), 30))
-    student = StudentVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
+    student = verification(
+        StudentVerification,
+        account.id,
+        now,
         school="复旦大学",
         major="Physics",
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
-        submitted_at=now,
         verified_at=now,
+        id_number=id_number,
     )
-    student.real_name = "张三"
-    student.id_number = real_name.id_number
-    student.verification_code = "ABCD1234EFGH"
-    card = BankCard(
-        account_id=account.id,
-        bank_name="中国工商银行",
-        branch="Haidian branch",
-        location="Beijing",
-        last4=card_number[-4:],
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
+    card = bank_card(
+        account.id, card_number, now, bank_name="中国工商银行", branch="Haidian branch"
     )
-    card.card_number = card_number
-    card.holder_name = "张三"
     sign_ins = []
     for minutes, success in ((2, False), (1, True)):
         event = LoginEvent(

@@ -26,7 +26,7 @@ from tests.resolvers.settings.helpers import (
     top_level,
     unauthenticated,
 )
-from tests.support.viewers import KINDS, Viewers
+from tests.support.viewers import KINDS, SignedIn, Viewers
 from tests.support.wechat import in_process_wechat
 
 REDIRECT = "http://localhost:5173/settings/wechat"
@@ -234,9 +234,8 @@ async def test_a_wechat_account_linked_elsewhere_is_refused(
 
 
 async def test_a_second_wechat_account_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
+    client: httpx.AsyncClient, db: AsyncSession, viewer: SignedIn, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.step_up(await viewers.individual())
     await link(client, fake, viewer.token, ALICE)
 
     body = await link(client, fake, viewer.token, BOB)
@@ -246,9 +245,8 @@ async def test_a_second_wechat_account_is_refused(
 
 
 async def test_an_unknown_or_used_state_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
+    client: httpx.AsyncClient, db: AsyncSession, viewer: SignedIn, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.step_up(await viewers.individual())
     state = await new_state(client, viewer.token)
     await link_wechat(client, viewer.token, fake.issue_code(ALICE), state)
     await unlink(client, viewer.token)
@@ -293,9 +291,8 @@ async def test_a_state_begun_by_someone_else_does_not_link(
 
 
 async def test_a_code_wechat_refuses_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers
+    client: httpx.AsyncClient, db: AsyncSession, viewer: SignedIn
 ) -> None:
-    viewer = await viewers.step_up(await viewers.individual())
     state = await new_state(client, viewer.token)
 
     body = await link_wechat(client, viewer.token, "code-never-issued", state)
@@ -341,9 +338,8 @@ async def test_a_password_without_a_phone_or_email_is_no_way_to_sign_in(
 
 
 async def test_an_unlinked_wechat_account_registers_anew(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, fake: FakeWechat
+    client: httpx.AsyncClient, db: AsyncSession, viewer: SignedIn, fake: FakeWechat
 ) -> None:
-    viewer = await viewers.step_up(await viewers.individual())
     await link(client, fake, viewer.token, BOB)
     await unlink(client, viewer.token)
 
@@ -354,9 +350,8 @@ async def test_an_unlinked_wechat_account_registers_anew(
 
 
 async def test_without_wechat_configured_linking_is_a_bad_request(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, services: AuthServices
+    client: httpx.AsyncClient, db: AsyncSession, viewer: SignedIn, services: AuthServices
 ) -> None:
-    viewer = await viewers.step_up(await viewers.individual())
     services.wechat = None
 
     body = await link_wechat(client, viewer.token, "some-code", "some-state")

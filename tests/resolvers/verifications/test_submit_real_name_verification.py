@@ -21,7 +21,6 @@ from models import (
     AccountStatus,
     AuthSession,
     BankCard,
-    BankCardType,
     Consent,
     ConsentEvent,
     ConsentPurpose,
@@ -40,6 +39,7 @@ from tests.resolvers.settings.helpers import (
     count,
     error,
     forbidden_for_staff,
+    grants,
     id_check_character,
     iso,
     reloaded,
@@ -47,6 +47,8 @@ from tests.resolvers.settings.helpers import (
     unauthenticated,
     years_before,
 )
+from tests.support.api import Api
+from tests.support.factories import bank_card
 from tests.support.viewers import KINDS, SignedIn, Viewers
 
 NAME = "张三"
@@ -218,27 +220,7 @@ async def test_a_valid_submission_is_verified_masked_and_its_consent_recorded(
 
     assert body == answered(verification(clock, id_number))
     assert await count(db, ConsentEvent, account_id=viewer.me.id) == 1
-    assert (
-        await count(
-            db,
-            ConsentEvent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
-            granted=True,
-            policy_version="1.0",
-        )
-        == 1
-    )
-    assert (
-        await count(
-            db,
-            Consent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
-            granted=True,
-        )
-        == 1
-    )
+    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_REAL_NAME) == (1, 1)
     stored = (
         await db.scalars(
             select(RealNameVerification).where(RealNameVerification.account_id == viewer.me.id)
@@ -382,24 +364,26 @@ async def test_every_problem_is_reported_at_once(
 
 
 async def test_a_rejection_by_the_verifier_is_stored_with_its_reason(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     reason = "The name does not match the ID number."
-    services.verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason=reason))
+    api.services.verifier = StubVerifier(
+        VerificationOutcome(verified=False, rejection_reason=reason)
+    )
     viewer = await viewers.individual()
-    id_number = adult_id(clock)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number, "REJECTED", reason))
+    assert body == answered(verification(api.clock, id_number, "REJECTED", reason))
     # The data were collected under the consent: it is recorded all the same.
     assert (
         await count(
-            db, ConsentEvent, account_id=viewer.me.id, purpose=ConsentPurpose.SENSITIVE_REAL_NAME
+            api.db,
+            ConsentEvent,
+            account_id=viewer.me.id,
+            purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
         )
         == 1
     )
@@ -426,63 +410,49 @@ async def test_the_verifier_gets_the_normalised_submission(
 
 
 async def test_an_unanswered_verification_stays_pending(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
-    services.verifier = StubVerifier(None)
+    api.services.verifier = StubVerifier(None)
     viewer = await viewers.individual()
-    id_number = adult_id(clock)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number, "PENDING", PENDING_REASON))
+    assert body == answered(verification(api.clock, id_number, "PENDING", PENDING_REASON))
     assert (
         await count(
-            db, RealNameVerification, account_id=viewer.me.id, status=VerificationStatus.PENDING
+            api.db, RealNameVerification, account_id=viewer.me.id, status=VerificationStatus.PENDING
         )
         == 1
     )
 
 
 async def test_a_new_submission_replaces_the_last_one(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     viewer = await viewers.individual()
-    services.verifier = StubVerifier(None)
-    await submit(client, viewer.token, resident_id(born(clock, 40)), real_name="李四")
-    services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
-    clock.advance(minutes=1)
-    id_number = adult_id(clock)
+    api.services.verifier = StubVerifier(None)
+    await submit(api.client, viewer.token, resident_id(born(api.clock, 40)), real_name="李四")
+    api.services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
+    api.clock.advance(minutes=1)
+    id_number = adult_id(api.clock)
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, viewer.token, id_number)
 
-    assert body == answered(verification(clock, id_number))
-    assert await count(db, RealNameVerification, account_id=viewer.me.id) == 1
+    assert body == answered(verification(api.clock, id_number))
+    assert await count(api.db, RealNameVerification, account_id=viewer.me.id) == 1
     # The consent was given once and is not recorded again.
-    assert await count(db, ConsentEvent, account_id=viewer.me.id) == 1
+    assert await count(api.db, ConsentEvent, account_id=viewer.me.id) == 1
 
 
 async def _holdings(db: AsyncSession, viewer: SignedIn, clock: Clock) -> None:
     """Give the account a card and a WeChat identity, as it would have by then."""
     account = viewer.me
-    card = BankCard(
-        account_id=account.id,
-        bank_name="中国工商银行",
-        branch="Haidian",
-        location="Beijing",
-        last4="5679",
-        card_type=BankCardType.DEBIT,
-        bound_at=clock(),
+    card = bank_card(
+        account.id, "6222020200112345679", clock(), bank_name="中国工商银行", holder_name=NAME
     )
-    card.card_number = "6222020200112345679"
-    card.holder_name = NAME
     identity = ThirdPartyIdentity(
         account_id=account.id, provider=IdentityProvider.WECHAT, created_at=clock()
     )

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
 from auth.services import AuthServices
-from models import Consent, ConsentEvent, ConsentPurpose, StudentVerification, VerificationStatus
+from models import ConsentEvent, ConsentPurpose, StudentVerification, VerificationStatus
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import (
@@ -21,11 +21,13 @@ from tests.resolvers.settings.helpers import (
     count,
     error,
     forbidden_for_staff,
+    grants,
     iso,
     resident_id,
     unauthenticated,
     years_before,
 )
+from tests.support.api import Api
 from tests.support.viewers import SignedIn, Viewers
 
 NAME = "王小明"
@@ -162,27 +164,7 @@ async def test_an_individual_is_verified_as_a_student_and_its_consent_recorded(
     body = await submit(client, viewer.token, clock, realName=f" {NAME} ", school=" 复旦大学 ")
 
     assert body == answered(clock)
-    assert (
-        await count(
-            db,
-            ConsentEvent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_STUDENT,
-            granted=True,
-            policy_version="1.0",
-        )
-        == 1
-    )
-    assert (
-        await count(
-            db,
-            Consent,
-            account_id=viewer.me.id,
-            purpose=ConsentPurpose.SENSITIVE_STUDENT,
-            granted=True,
-        )
-        == 1
-    )
+    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_STUDENT) == (1, 1)
     stored = (
         await db.scalars(
             select(StudentVerification).where(StudentVerification.account_id == viewer.me.id)
@@ -367,24 +349,21 @@ async def test_every_problem_is_reported_at_once(
 
 
 async def test_the_verifier_decides_and_gets_the_student_details(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
+    api: Api,
     viewers: Viewers,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason="Not enrolled."))
-    services.verifier = verifier
+    api.services.verifier = verifier
     viewer = await viewers.individual()
 
-    body = await submit(client, viewer.token, clock)
+    body = await submit(api.client, viewer.token, api.clock)
 
-    assert body == answered(clock, "REJECTED", "Not enrolled.")
+    assert body == answered(api.clock, "REJECTED", "Not enrolled.")
     [request] = verifier.requests
     assert (request.kind, request.real_name, request.id_number) == (
         "STUDENT",
         NAME,
-        student_id(clock),
+        student_id(api.clock),
     )
     assert (request.school, request.verification_code) == ("复旦大学", CODE)
 

@@ -18,8 +18,6 @@ from models import (
     AccessLogEntry,
     Account,
     AccountKind,
-    BankCard,
-    BankCardType,
     DataRequest,
     DataRequestRequester,
     DataRequestStatus,
@@ -35,10 +33,13 @@ from models import (
     StaffRole,
     StudentVerification,
     ThirdPartyIdentity,
-    VerificationStatus,
 )
 from resolvers.global_id import to_global_id
-from tests.support.factories import create_account
+from tests.support.factories import (
+    bank_card,
+    create_account,
+    verification,
+)
 from tests.support.factories import create_data_request as open_request
 from tests.support.ids import ACCOUNT_TYPES
 from tests.support.staff import STAFF_NAMES
@@ -149,39 +150,32 @@ async def add_personal_rows(
     )
     open_id = clear("ThirdPartyIdentity", "openId")
     identity.open_id = open_id if variant == 0 else f"{open_id[:-2]}{variant:02d}"
-    real_name = RealNameVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
-        submitted_at=now,
+    real_name = verification(
+        RealNameVerification,
+        account.id,
+        now,
         verified_at=now,
+        real_name=clear("RealNameVerification", "realName"),
+        id_number=clear("RealNameVerification", "idNumber"),
     )
-    real_name.real_name = clear("RealNameVerification", "realName")
-    real_name.id_number = clear("RealNameVerification", "idNumber")
-    student = StudentVerification(
-        account_id=account.id,
-        status=VerificationStatus.VERIFIED,
+    student = verification(
+        StudentVerification,
+        account.id,
+        now,
         school=clear("StudentVerification", "school"),
         major=clear("StudentVerification", "major"),
         enrolled_on=date(2023, 9, 1),
         graduates_on=date(2027, 7, 1),
-        submitted_at=now,
         verified_at=now,
+        real_name=clear("StudentVerification", "realName"),
+        id_number=clear("StudentVerification", "idNumber"),
     )
-    student.real_name = clear("StudentVerification", "realName")
-    student.id_number = clear("StudentVerification", "idNumber")
-    student.verification_code = "ABCD1234EFGH"
-    card_number = clear("BankCard", "cardNumber")
-    card = BankCard(
-        account_id=account.id,
-        bank_name="ICBC",
-        branch="Haidian",
-        location="Beijing",
-        last4=card_number[-4:],
-        card_type=BankCardType.DEBIT,
-        bound_at=now,
+    card = bank_card(
+        account.id,
+        clear("BankCard", "cardNumber"),
+        now,
+        holder_name=clear("BankCard", "holderName"),
     )
-    card.card_number = card_number
-    card.holder_name = clear("BankCard", "holderName")
     login = LoginEvent(
         account_id=account.id,
         created_at=now,
@@ -224,16 +218,10 @@ async def add_personal_rows(
 
 
 async def create_data_request(
-    db: AsyncSession,
-    account: Account,
-    now: datetime,
-    *,
-    status: DataRequestStatus = DataRequestStatus.SUBMITTED,
-    type: DataRequestType = DataRequestType.ACCESS_COPY,
+    db: AsyncSession, account: Account, now: datetime, **details: Any
 ) -> str:
-    """A data request of `account` in `status`; returns its global ID."""
-    request = await open_request(db, account, now, status=status, type=type)
-    return to_global_id("DataRequest", request.id)
+    """A data request of `account` (the factory's `status` and `type`); its global ID."""
+    return to_global_id("DataRequest", (await open_request(db, account, now, **details)).id)
 
 
 def missing_id(account: Account) -> str:

@@ -25,6 +25,7 @@ from tests.schema.masking.helpers import (
     create_subject,
     masked,
 )
+from tests.support.api import Api
 from tests.support.viewers import sign_in
 
 PHONE = clear("IndividualAccount", "phone")
@@ -90,49 +91,43 @@ def unstorable_entry(**columns: Any) -> AccessLogEntry:
     ids=["alone", "before-a-read", "with-another-reveal"],
 )
 async def test_a_clear_value_whose_log_entry_cannot_be_stored_is_not_sent(
+    api: Api,
     selection: str,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    account, token = await stepped_up_individual(db, services, clock)
+    account, token = await stepped_up_individual(api.db, api.services, api.clock)
     monkeypatch.setattr(reveal, "AccessLogEntry", unstorable_entry)
 
-    response = await post(client, f"{{ viewer {{ account {{ {selection} }} }} }}", token)
+    response = await post(api.client, f"{{ viewer {{ account {{ {selection} }} }} }}", token)
 
     assert_internal_error(response)
     # The database error is logged, without any clear value.
     assert any(record.exc_info for record in caplog.records)
     assert_no_clear_value(response.text, caplog.text)
-    assert await access_log_count(db, account) == 0
+    assert await access_log_count(api.db, account) == 0
 
 
 async def test_a_clear_value_is_not_sent_when_the_commit_fails(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    account, token = await stepped_up_individual(db, services, clock)
+    account, token = await stepped_up_individual(api.db, api.services, api.clock)
     commit = AsyncSession.commit
 
     async def failing_commit(session: AsyncSession) -> None:
-        if session is not db:
+        if session is not api.db:
             raise ConnectionError("the database went away")
         await commit(session)
 
     monkeypatch.setattr(AsyncSession, "commit", failing_commit)
 
-    response = await post(client, "{ viewer { account { phone(reveal: true) } } }", token)
+    response = await post(api.client, "{ viewer { account { phone(reveal: true) } } }", token)
 
     assert_internal_error(response)
     assert_no_clear_value(response.text, caplog.text)
-    assert await access_log_count(db, account) == 0
+    assert await access_log_count(api.db, account) == 0
 
 
 async def failing_login_history(*args: Any, **kwargs: Any) -> Any:
@@ -140,21 +135,18 @@ async def failing_login_history(*args: Any, **kwargs: Any) -> Any:
 
 
 async def test_a_clear_value_is_sent_with_its_entry_when_another_field_fails_unexpectedly(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A query writes nothing but what its answer needs: the reveal's entry is committed
     whatever another field does, so the clear value may go out with it."""
-    account, token = await stepped_up_individual(db, services, clock)
+    account, token = await stepped_up_individual(api.db, api.services, api.clock)
     monkeypatch.setattr(history, "login_history", failing_login_history)
     query = "{ viewer { account { phone(reveal: %s) loginHistory { edges { cursor } } } } }"
 
-    revealing = await post(client, query % "true", token)
-    logged = await access_log_count(db, account)
-    masking = await post(client, query % "false", token)
+    revealing = await post(api.client, query % "true", token)
+    logged = await access_log_count(api.db, account)
+    masking = await post(api.client, query % "false", token)
 
     for response, phone in ((revealing, PHONE), (masking, masked("IndividualAccount", "phone"))):
         body = response.json()
@@ -164,7 +156,7 @@ async def test_a_clear_value_is_sent_with_its_entry_when_another_field_fails_une
             (["viewer", "account", "loginHistory"], "INTERNAL_SERVER_ERROR")
         ]
     assert logged == 1
-    assert await access_log_count(db, account) == 1
+    assert await access_log_count(api.db, account) == 1
 
 
 async def failing_update_profile(*args: Any, **kwargs: Any) -> Any:
@@ -172,24 +164,21 @@ async def failing_update_profile(*args: Any, **kwargs: Any) -> Any:
 
 
 async def test_an_export_committed_before_a_failing_mutation_is_logged_but_not_sent(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
+    api: Api,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Each root mutation field is its own unit of work. The export committed with its
     entries; the failing field rolled back alone and, its payload being non-null, took
     `data` with it: the export's clear values never left, and the log says more than
     was seen, never less."""
-    account, token = await stepped_up_individual(db, services, clock)
+    account, token = await stepped_up_individual(api.db, api.services, api.clock)
     monkeypatch.setattr(profile, "update_profile", failing_update_profile)
     export = "exportMyData { export userErrors { code } }"
     failing = 'updateProfile(input: { bio: "x" }) { userErrors { code } }'
 
-    alone = await post(client, f"mutation {{ {export} }}", token)
-    logged = await access_log_count(db, account)
-    with_failure = await post(client, f"mutation {{ {export} {failing} }}", token)
+    alone = await post(api.client, f"mutation {{ {export} }}", token)
+    logged = await access_log_count(api.db, account)
+    with_failure = await post(api.client, f"mutation {{ {export} {failing} }}", token)
 
     assert alone.status_code == 200
     assert PHONE in alone.text
@@ -201,7 +190,7 @@ async def test_an_export_committed_before_a_failing_mutation_is_logged_but_not_s
         (["updateProfile"], "INTERNAL_SERVER_ERROR")
     ]
     assert_no_clear_value(with_failure.text)
-    assert await access_log_count(db, account) == 2 * logged
+    assert await access_log_count(api.db, account) == 2 * logged
 
 
 @pytest.mark.parametrize(
@@ -227,18 +216,15 @@ async def test_an_export_committed_before_a_failing_mutation_is_logged_but_not_s
     ids=["boolean", "id", "input-field-type", "unknown-input-field"],
 )
 async def test_a_variable_of_the_wrong_type_is_refused_without_its_value(
+    api: Api,
     query: str,
     variables: dict[str, Any],
     name: str,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    _, token = await stepped_up_individual(db, services, clock)
+    _, token = await stepped_up_individual(api.db, api.services, api.clock)
 
-    response = await post(client, query, token, **variables)
+    response = await post(api.client, query, token, **variables)
 
     body = response.json()
     assert response.status_code == 200
@@ -252,12 +238,10 @@ async def test_a_variable_of_the_wrong_type_is_refused_without_its_value(
     assert_no_clear_value(response.text, caplog.text)
 
 
-async def test_refusals_name_the_field_but_never_its_value(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await create_subject(db, AccountKind.INDIVIDUAL, clock())
-    await add_personal_rows(db, account, clock())
-    token = await sign_in(db, services, clock(), account=account)
+async def test_refusals_name_the_field_but_never_its_value(api: Api) -> None:
+    account = await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock())
+    await add_personal_rows(api.db, account, api.clock())
+    token = await api.sign_in(account=account)
     query = """
     { viewer { account {
       phone(reveal: true) email(reveal: true)
@@ -268,7 +252,7 @@ async def test_refusals_name_the_field_but_never_its_value(
     } } }
     """
 
-    body = await graphql(client, query, token=token)
+    body = await graphql(api.client, query, token=token)
 
     response_text = json.dumps(body, ensure_ascii=False)
     assert {e["message"] for e in body["errors"]} == {

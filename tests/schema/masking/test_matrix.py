@@ -19,7 +19,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from graphql import GraphQLInterfaceType, GraphQLObjectType, is_non_null_type
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,7 +37,6 @@ from models import (
 from resolvers.global_id import to_global_id
 from schema import schema
 from schema.sensitive import Sensitive
-from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.schema.masking.helpers import (
     ACCESS_LOG_QUERY,
@@ -56,6 +54,7 @@ from tests.schema.masking.helpers import (
     open_request,
     refusal,
 )
+from tests.support.api import Api
 from tests.support.assertions import without_locations
 from tests.support.factories import create_account
 from tests.support.ids import global_id
@@ -604,14 +603,14 @@ mutation($input: LoginWithPasswordInput!) {
 
 @pytest.mark.parametrize("field", sensitive_fields(), ids=str)
 async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
+    api: Api,
     field: SensitiveField,
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    services: AuthServices,
-    clock: Clock,
 ) -> None:
     world = await build_world(
-        db, services, clock(), personal_rows=field.type_name not in ACCOUNT_TYPES.values()
+        api.db,
+        api.services,
+        api.clock(),
+        personal_rows=field.type_name not in ACCOUNT_TYPES.values(),
     )
     field_cases = [case for case in cases() if case.field == field]
     reveals = (False, True) if field.takes_reveal else (False,)
@@ -623,18 +622,20 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
         if case.relation is Relation.STAFF:
             # Closed requests of the account, and an open one of another, do not count.
             for status in (DataRequestStatus.FULFILLED, DataRequestStatus.WITHDRAWN):
-                await create_data_request(db, subject, clock(), status=status)
-            await create_data_request(db, world.stranger, clock())
+                await create_data_request(api.db, subject, api.clock(), status=status)
+            await create_data_request(api.db, world.stranger, api.clock())
         if case.relation in REQUEST_TYPES:
-            worked_on = await open_request(db, subject, clock(), type=REQUEST_TYPES[case.relation])
+            worked_on = await open_request(
+                api.db, subject, api.clock(), type=REQUEST_TYPES[case.relation]
+            )
             reason = to_global_id("DataRequest", worked_on.id)
         for reveal in reveals:
             for elevated in (False, True):
                 context = (case.relation, reveal, elevated)
-                logged_before = await access_log_count(db, subject)
+                logged_before = await access_log_count(api.db, subject)
 
                 body = await graphql(
-                    client,
+                    api.client,
                     node_query(case, reveal=reveal),
                     {"id": global_id(subject)},
                     token=world.token(case, elevated=elevated),
@@ -643,19 +644,19 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
                 expected = expected_body(case, ["node"], reveal=reveal, elevated=elevated)
                 assert without_locations(body) == expected, context
                 view = logged_view(case, outcome(case, reveal=reveal, elevated=elevated))
-                logged = await access_log_count(db, subject) - logged_before
+                logged = await access_log_count(api.db, subject) - logged_before
                 # Each clear reveal is an entry; a staff member's masked reads of one kind
                 # for one request are one entry per response.
                 clear_entries = case.location.items if view else 1
                 assert logged == (0 if view is None else clear_entries), context
                 if view is not None:
                     log = await graphql(
-                        client, LOG_WITH_CLEAR, {"first": 1}, token=world.subject_token(case)
+                        api.client, LOG_WITH_CLEAR, {"first": 1}, token=world.subject_token(case)
                     )
                     entries = log["data"]["viewer"]["account"]["accessLog"]["edges"]
                     assert [edge["node"] for edge in entries] == [
                         {
-                            "at": clock().isoformat(),
+                            "at": api.clock().isoformat(),
                             "actorKind": ACTOR_KINDS[case.relation],
                             "actorName": actor_name(world.viewer(case)),
                             "field": field.kind.value,
@@ -663,27 +664,27 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
                             "clear": view,
                         }
                     ], context
-                clock.advance(seconds=1)
+                api.clock.advance(seconds=1)
         if worked_on is not None:
             # Closed, so that the next staff relation works on its own request alone.
             worked_on.status = DataRequestStatus.FULFILLED
-            await db.commit()
+            await api.db.commit()
 
     # OTHER reaches no account through node(id:) or account(id:): null, exactly as for
     # an ID that names no account, with and without reveal and step-up.
     (other,) = (c for c in field_cases if c.relation is Relation.OTHER)
     subject = world.subject(other)
-    logged_before = await access_log_count(db, subject)
+    logged_before = await access_log_count(api.db, subject)
     unreachable = {"data": {"node": None, "account": None}}
     missing = await graphql(
-        client, both_roots_query(other, reveal=False), {"id": missing_id(subject)}
+        api.client, both_roots_query(other, reveal=False), {"id": missing_id(subject)}
     )
     assert missing == unreachable
     for reveal in reveals:
         for token in (None, world.token(other, elevated=False), world.token(other, elevated=True)):
             query = both_roots_query(other, reveal=reveal)
 
-            body = await graphql(client, query, {"id": global_id(subject)}, token=token)
+            body = await graphql(api.client, query, {"id": global_id(subject)}, token=token)
 
             assert body == unreachable, (reveal, token is None)
 
@@ -696,7 +697,7 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
         *(other.location.path[:1] or (field.name,)),
     ]
     for reveal in reveals:
-        body = await graphql(client, LOGIN % selection(other, reveal=reveal), {"input": login})
+        body = await graphql(api.client, LOGIN % selection(other, reveal=reveal), {"input": login})
 
         assert without_locations(body) == {
             "data": {
@@ -704,16 +705,16 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
             },
             "errors": [refusal(FORBIDDEN, error_path)],
         }, reveal
-    assert await access_log_count(db, subject) == logged_before
+    assert await access_log_count(api.db, subject) == logged_before
 
 
-async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    manager = await sign_in(db, services, clock(), account=enterprise, elevated=True)
-    own = await sign_in(db, services, clock(), account=member, elevated=True)
+async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(api: Api) -> None:
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    member = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    manager = await api.sign_in(account=enterprise, elevated=True)
+    own = await api.sign_in(account=member, elevated=True)
     member_id = global_id(member)
     reveals = [
         (manager, "phone", "ENTERPRISE_MANAGER", "Acme Enterprise"),
@@ -722,20 +723,23 @@ async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
     ]
     times = []
     for token, field, _, _ in reveals:
-        times.append(clock().isoformat())
+        times.append(api.clock().isoformat())
         body = await graphql(
-            client,
+            api.client,
             f"query($id: ID!) {{ node(id: $id) {{ ... on SubAccount {{ {field}(reveal: true) }} }} }}",
             {"id": member_id},
             token=token,
         )
         assert body == {"data": {"node": {field: clear("SubAccount", field)}}}
-        clock.advance(seconds=30)
+        api.clock.advance(seconds=30)
 
-    first = await graphql(client, ACCESS_LOG_QUERY, {"first": 2}, token=own)
+    first = await graphql(api.client, ACCESS_LOG_QUERY, {"first": 2}, token=own)
     page = first["data"]["viewer"]["account"]["accessLog"]
     rest = await graphql(
-        client, ACCESS_LOG_QUERY, {"first": 2, "after": page["pageInfo"]["endCursor"]}, token=own
+        api.client,
+        ACCESS_LOG_QUERY,
+        {"first": 2, "after": page["pageInfo"]["endCursor"]},
+        token=own,
     )
     last = rest["data"]["viewer"]["account"]["accessLog"]
 
@@ -755,7 +759,7 @@ async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(
     assert last["pageInfo"] == {"hasNextPage": False, "endCursor": last["edges"][-1]["cursor"]}
     # The manager reads the sub-account's phone and e-mail, not its access log.
     refused = await graphql(
-        client,
+        api.client,
         "query($id: ID!) { node(id: $id) { ... on SubAccount { accessLog { edges { cursor } } } } }",
         {"id": member_id},
         token=manager,

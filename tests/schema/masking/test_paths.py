@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     Account,
     AccountKind,
@@ -36,6 +34,7 @@ from tests.schema.masking.helpers import (
     masked,
     refusal,
 )
+from tests.support.api import Api
 from tests.support.assertions import without_locations
 from tests.support.factories import create_account
 from tests.support.ids import global_id
@@ -54,16 +53,27 @@ async def individual(db: AsyncSession, clock: Clock) -> Account:
     return account
 
 
-async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    plain = await sign_in(db, services, clock(), account=account)
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+async def both_sessions(api: Api, account: Account) -> tuple[str, str]:
+    """The access tokens of two new sessions of the account: plain, and stepped up."""
+    return await api.sign_in(account=account), await api.sign_in(account=account, elevated=True)
+
+
+async def enterprise_and_member(api: Api) -> tuple[Account, Account]:
+    """An enterprise subject and one sub-account subject of it."""
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    member = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    return enterprise, member
+
+
+async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    plain, elevated = await both_sessions(api, account)
     query = "{ viewer { account { a: phone b: phone(reveal: true) c: phone(reveal: false) } } }"
 
-    without_step_up = await graphql(client, query, token=plain)
-    with_step_up = await graphql(client, query, token=elevated)
+    without_step_up = await graphql(api.client, query, token=plain)
+    with_step_up = await graphql(api.client, query, token=elevated)
 
     assert without_locations(without_step_up) == {
         "data": {"viewer": {"account": {"a": MASKED_PHONE, "b": None, "c": MASKED_PHONE}}},
@@ -72,39 +82,34 @@ async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(
     assert with_step_up == {
         "data": {"viewer": {"account": {"a": MASKED_PHONE, "b": PHONE, "c": MASKED_PHONE}}}
     }
-    assert await access_log_count(db, account) == 1
+    assert await access_log_count(api.db, account) == 1
 
 
-async def test_reveal_given_by_a_variable_or_its_default_counts_as_reveal(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    plain = await sign_in(db, services, clock(), account=account)
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+async def test_reveal_given_by_a_variable_or_its_default_counts_as_reveal(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    plain, elevated = await both_sessions(api, account)
     by_variable = "query($r: Boolean!) { viewer { account { phone(reveal: $r) } } }"
     by_default = "query($r: Boolean! = true) { viewer { account { phone(reveal: $r) } } }"
 
-    assert await graphql(client, by_variable, {"r": False}, token=elevated) == {
+    assert await graphql(api.client, by_variable, {"r": False}, token=elevated) == {
         "data": {"viewer": {"account": {"phone": MASKED_PHONE}}}
     }
-    assert without_locations(await graphql(client, by_default, token=plain)) == {
+    assert without_locations(await graphql(api.client, by_default, token=plain)) == {
         "data": {"viewer": {"account": {"phone": None}}},
         "errors": [refusal("STEP_UP_REQUIRED", ["viewer", "account", "phone"])],
     }
-    assert await graphql(client, by_variable, {"r": True}, token=elevated) == {
+    assert await graphql(api.client, by_variable, {"r": True}, token=elevated) == {
         "data": {"viewer": {"account": {"phone": PHONE}}}
     }
-    assert await graphql(client, by_default, token=elevated) == {
+    assert await graphql(api.client, by_default, token=elevated) == {
         "data": {"viewer": {"account": {"phone": PHONE}}}
     }
-    assert await access_log_count(db, account) == 2
+    assert await access_log_count(api.db, account) == 2
 
 
-async def test_inline_fragments_with_and_without_a_type_condition(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    plain = await sign_in(db, services, clock(), account=account)
+async def test_inline_fragments_with_and_without_a_type_condition(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    plain = await api.sign_in(account=account)
     query = """
     query($id: ID!) {
       node(id: $id) {
@@ -116,7 +121,7 @@ async def test_inline_fragments_with_and_without_a_type_condition(
     }
     """
 
-    body = await graphql(client, query, {"id": global_id(account)}, token=plain)
+    body = await graphql(api.client, query, {"id": global_id(account)}, token=plain)
 
     assert without_locations(body) == {
         "data": {
@@ -147,30 +152,27 @@ REVEAL_ALIAS = {
 }
 
 
-async def test_named_fragments_on_the_interface_and_on_each_account_type(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
+async def test_named_fragments_on_the_interface_and_on_each_account_type(api: Api) -> None:
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
     accounts = [
-        await create_subject(db, AccountKind.INDIVIDUAL, clock()),
-        await create_subject(db, AccountKind.BUSINESS, clock()),
+        await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock()),
+        await create_subject(api.db, AccountKind.BUSINESS, api.clock()),
         enterprise,
-        await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise),
+        await create_subject(api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise),
     ]
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
     viewer_query = f"{{ viewer {{ account {{ {SPREADS} }} }} }}{FRAGMENTS}"
     staff_query = f"query($id: ID!) {{ account(id: $id) {{ {SPREADS} }} }}{FRAGMENTS}"
 
     for account in accounts:
         type_name = ACCOUNT_TYPES[account.kind]
         alias = REVEAL_ALIAS[account.kind]
-        plain = await sign_in(db, services, clock(), account=account)
-        elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+        plain, elevated = await both_sessions(api, account)
         shown = {"phone": masked(type_name, "phone"), "email": masked(type_name, "email")}
 
-        refused = await graphql(client, viewer_query, token=plain)
-        revealed = await graphql(client, viewer_query, token=elevated)
-        as_staff = await graphql(client, staff_query, {"id": global_id(account)}, token=staff)
+        refused = await graphql(api.client, viewer_query, token=plain)
+        revealed = await graphql(api.client, viewer_query, token=elevated)
+        as_staff = await graphql(api.client, staff_query, {"id": global_id(account)}, token=staff)
 
         assert without_locations(refused) == {
             "data": {"viewer": {"account": {**shown, alias: None}}},
@@ -186,24 +188,23 @@ async def test_named_fragments_on_the_interface_and_on_each_account_type(
         ) == sorted([["account", alias], ["account", "email"], ["account", "phone"]], key=str), (
             type_name
         )
-        assert await access_log_count(db, account) == 1, type_name
+        assert await access_log_count(api.db, account) == 1, type_name
 
 
 async def test_login_history_is_masked_on_every_edge_and_each_clear_value_is_logged(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    account = await create_subject(db, AccountKind.INDIVIDUAL, clock())
+    account = await create_subject(api.db, AccountKind.INDIVIDUAL, api.clock())
     addresses = ["203.0.113.7", "2001:db8:85a3:8d3:1319:8a2e:370:7348", "::ffff:198.51.100.23"]
     for address in addresses:
-        clock.advance(seconds=1)
+        api.clock.advance(seconds=1)
         event = LoginEvent(
-            account_id=account.id, created_at=clock(), method=LoginMethod.SMS_CODE, success=True
+            account_id=account.id, created_at=api.clock(), method=LoginMethod.SMS_CODE, success=True
         )
         event.ip_address = address
-        db.add(event)
-    await db.flush()
-    plain = await sign_in(db, services, clock(), account=account)
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+        api.db.add(event)
+    await api.db.flush()
+    plain, elevated = await both_sessions(api, account)
     query = """
     query($after: String) {
       viewer { account { loginHistory(first: 2, after: $after) {
@@ -213,10 +214,10 @@ async def test_login_history_is_masked_on_every_edge_and_each_clear_value_is_log
     }
     """
 
-    refused = await graphql(client, query, token=plain)
-    first = await graphql(client, query, token=elevated)
+    refused = await graphql(api.client, query, token=plain)
+    first = await graphql(api.client, query, token=elevated)
     cursor = first["data"]["viewer"]["account"]["loginHistory"]["pageInfo"]["endCursor"]
-    second = await graphql(client, query, {"after": cursor}, token=elevated)
+    second = await graphql(api.client, query, {"after": cursor}, token=elevated)
 
     history = ["viewer", "account", "loginHistory", "edges"]
     assert without_locations(refused)["errors"] == [
@@ -239,15 +240,12 @@ async def test_login_history_is_masked_on_every_edge_and_each_clear_value_is_log
         {"ipAddress": "2001:db8:85a3:8d3:*", "clear": "2001:db8:85a3:8d3:1319:8a2e:370:7348"},
         {"ipAddress": "203.0.113.*", "clear": "203.0.113.7"},
     ]
-    assert await access_log_count(db, account) == 3
+    assert await access_log_count(api.db, account) == 3
 
 
-async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    token = await sign_in(db, services, clock(), account=member, elevated=True)
+async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data(api: Api) -> None:
+    enterprise, member = await enterprise_and_member(api)
+    token = await api.sign_in(account=member, elevated=True)
     query = """
     {
       viewer { account { ... on SubAccount {
@@ -257,7 +255,7 @@ async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data
     }
     """
 
-    body = await graphql(client, query, token=token)
+    body = await graphql(api.client, query, token=token)
 
     enterprise_path = ["viewer", "account", "enterprise"]
     assert without_locations(body) == {
@@ -280,15 +278,12 @@ async def test_a_sub_account_reaching_its_enterprise_is_refused_its_contact_data
             refusal("FORBIDDEN", [*enterprise_path, "revealed"]),
         ],
     }
-    assert await access_log_count(db, enterprise) == 0
+    assert await access_log_count(api.db, enterprise) == 0
 
 
-async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    token = await sign_in(db, services, clock(), account=enterprise, elevated=True)
+async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(api: Api) -> None:
+    enterprise, member = await enterprise_and_member(api)
+    token = await api.sign_in(account=enterprise, elevated=True)
     query = """
     query($id: ID!) {
       node(id: $id) { ... on SubAccount {
@@ -298,7 +293,7 @@ async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(
     }
     """
 
-    body = await graphql(client, query, {"id": global_id(member)}, token=token)
+    body = await graphql(api.client, query, {"id": global_id(member)}, token=token)
 
     assert body == {
         "data": {
@@ -311,56 +306,50 @@ async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(
             }
         }
     }
-    assert await access_log_count(db, member) == 1
-    assert await access_log_count(db, enterprise) == 1
+    assert await access_log_count(api.db, member) == 1
+    assert await access_log_count(api.db, enterprise) == 1
 
 
-async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
+async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(api: Api) -> None:
+    enterprise, member = await enterprise_and_member(api)
     # A second sub-account of the same enterprise, holding only an unrelated permission.
     sibling = await create_account(
-        db,
+        api.db,
         kind=AccountKind.SUB_ACCOUNT,
         display_name="Sibling",
         enterprise=enterprise,
         permissions=[EnterprisePermission.VIEW_ORDERS.value],
     )
-    token = await sign_in(db, services, clock(), account=sibling, elevated=True)
+    token = await api.sign_in(account=sibling, elevated=True)
     query = "query($id: ID!) { node(id: $id) { ... on SubAccount { phone(reveal: true) } } }"
 
-    body = await graphql(client, query, {"id": global_id(member)}, token=token)
+    body = await graphql(api.client, query, {"id": global_id(member)}, token=token)
 
     assert body == {"data": {"node": None}}
 
 
-async def test_a_sub_account_that_views_sub_accounts_reads_them_as_a_manager(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    member = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    await add_personal_rows(db, member, clock())
+async def test_a_sub_account_that_views_sub_accounts_reads_them_as_a_manager(api: Api) -> None:
+    enterprise, member = await enterprise_and_member(api)
+    await add_personal_rows(api.db, member, api.clock())
     viewer = await create_account(
-        db,
+        api.db,
         kind=AccountKind.SUB_ACCOUNT,
         display_name="Team Lead",
         enterprise=enterprise,
         permissions=[EnterprisePermission.VIEW_SUB_ACCOUNTS.value],
     )
-    plain = await sign_in(db, services, clock(), account=viewer)
-    elevated = await sign_in(db, services, clock(), account=viewer, elevated=True)
-    own = await sign_in(db, services, clock(), account=member)
+    plain = await api.sign_in(account=viewer)
+    elevated = await api.sign_in(account=viewer, elevated=True)
+    own = await api.sign_in(account=member)
     query = """
     query($id: ID!) { node(id: $id) { ... on SubAccount {
       phone revealed: phone(reveal: true) identities { openId }
     } } }
     """
 
-    refused = await graphql(client, query, {"id": global_id(member)}, token=plain)
-    revealed = await graphql(client, query, {"id": global_id(member)}, token=elevated)
-    log = await graphql(client, ACCESS_LOG_QUERY, {"first": 5}, token=own)
+    refused = await graphql(api.client, query, {"id": global_id(member)}, token=plain)
+    revealed = await graphql(api.client, query, {"id": global_id(member)}, token=elevated)
+    log = await graphql(api.client, ACCESS_LOG_QUERY, {"first": 5}, token=own)
 
     phone = masked("SubAccount", "phone")
     assert without_locations(refused) == {
@@ -378,7 +367,7 @@ async def test_a_sub_account_that_views_sub_accounts_reads_them_as_a_manager(
     }
     assert [edge["node"] for edge in log["data"]["viewer"]["account"]["accessLog"]["edges"]] == [
         {
-            "at": clock().isoformat(),
+            "at": api.clock().isoformat(),
             "actorKind": "ENTERPRISE_MANAGER",
             "actorName": "Team Lead",
             "field": "PHONE",
@@ -402,21 +391,28 @@ query($id: ID!) {
 """
 
 
-async def test_a_bank_card_number_is_masked_on_binding_and_through_node(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    enterprise = await create_subject(db, AccountKind.ENTERPRISE, clock())
-    owner = await create_subject(db, AccountKind.SUB_ACCOUNT, clock(), enterprise=enterprise)
-    owner_token = await sign_in(db, services, clock(), account=owner, elevated=True)
-    manager = await sign_in(db, services, clock(), account=enterprise, elevated=True)
+async def test_a_bank_card_number_is_masked_on_binding_and_through_node(api: Api) -> None:
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    owner = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    owner_token = await api.sign_in(account=owner, elevated=True)
+    manager = await api.sign_in(account=enterprise, elevated=True)
     staff = await sign_in(
-        db, services, clock(), staff=await create_staff(db, clock()), elevated=True
+        api.db,
+        api.services,
+        api.clock(),
+        staff=await create_staff(api.db, api.clock()),
+        elevated=True,
     )
     stranger = await sign_in(
-        db, services, clock(), account=await create_subject(db, AccountKind.BUSINESS, clock())
+        api.db,
+        api.services,
+        api.clock(),
+        account=await create_subject(api.db, AccountKind.BUSINESS, api.clock()),
     )
-    await create_data_request(db, owner, clock())
-    await db.commit()
+    await create_data_request(api.db, owner, api.clock())
+    await api.db.commit()
     card = {
         "bankName": "ICBC",
         "branch": "Haidian",
@@ -426,15 +422,15 @@ async def test_a_bank_card_number_is_masked_on_binding_and_through_node(
         "separateConsent": True,
     }
 
-    bound = await graphql(client, BIND_CARD, {"input": card}, token=owner_token)
+    bound = await graphql(api.client, BIND_CARD, {"input": card}, token=owner_token)
     payload = bound["data"]["bindBankCard"]
     card_id = payload["bankCard"]["id"]
-    by_owner = await graphql(client, CARD_QUERY, {"id": card_id}, token=owner_token)
-    by_staff = await graphql(client, CARD_QUERY, {"id": card_id}, token=staff)
-    by_manager = await graphql(client, CARD_QUERY, {"id": card_id}, token=manager)
-    by_stranger = await graphql(client, CARD_QUERY, {"id": card_id}, token=stranger)
+    by_owner = await graphql(api.client, CARD_QUERY, {"id": card_id}, token=owner_token)
+    by_staff = await graphql(api.client, CARD_QUERY, {"id": card_id}, token=staff)
+    by_manager = await graphql(api.client, CARD_QUERY, {"id": card_id}, token=manager)
+    by_stranger = await graphql(api.client, CARD_QUERY, {"id": card_id}, token=stranger)
     missing = to_global_id("BankCard", owner.id)
-    by_owner_missing = await graphql(client, CARD_QUERY, {"id": missing}, token=owner_token)
+    by_owner_missing = await graphql(api.client, CARD_QUERY, {"id": missing}, token=owner_token)
 
     card_number = masked("BankCard", "cardNumber")
     assert payload == {
@@ -457,16 +453,16 @@ async def test_a_bank_card_number_is_masked_on_binding_and_through_node(
     assert by_manager == {"data": {"node": None}}
     assert by_stranger == {"data": {"node": None}}
     assert by_owner_missing == {"data": {"node": None}}
-    assert await access_log_count(db, owner) == 4
+    assert await access_log_count(api.db, owner) == 4
 
 
 async def test_staff_working_a_request_read_any_account_masked_and_reveal_only_stepped_up(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    account = await individual(db, clock)
-    await create_data_request(db, account, clock())
-    staff = await sign_in(db, services, clock(), staff=await create_staff(db, clock()))
-    own = await sign_in(db, services, clock(), account=account, elevated=True)
+    account = await individual(api.db, api.clock)
+    await create_data_request(api.db, account, api.clock())
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    own = await api.sign_in(account=account, elevated=True)
     query = """
     query($id: ID!) {
       account(id: $id) {
@@ -481,8 +477,8 @@ async def test_staff_working_a_request_read_any_account_masked_and_reveal_only_s
     }
     """
 
-    body = await graphql(client, query, {"id": global_id(account)}, token=staff)
-    by_itself = await graphql(client, query, {"id": global_id(account)}, token=own)
+    body = await graphql(api.client, query, {"id": global_id(account)}, token=staff)
+    by_itself = await graphql(api.client, query, {"id": global_id(account)}, token=own)
 
     assert without_locations(body) == {
         "data": {
@@ -518,7 +514,7 @@ async def test_staff_working_a_request_read_any_account_masked_and_reveal_only_s
     # account(id:) is for staff: the account itself gets null, as for a missing one.
     assert by_itself == {"data": {"account": None}}
     # One entry per kind read masked: phone, e-mail, OpenID, name, ID number, card, IP.
-    assert await access_log_count(db, account) == 7
+    assert await access_log_count(api.db, account) == 7
 
 
 STAFF_REVEAL = """
@@ -528,17 +524,15 @@ query($id: ID!) { account(id: $id) { phone(reveal: true) verifications { realNam
 """
 
 
-async def test_staff_reveal_only_while_that_account_has_a_data_request_open(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    other = await create_subject(db, AccountKind.BUSINESS, clock())
-    await create_data_request(db, other, clock())
-    await create_data_request(db, account, clock(), status=DataRequestStatus.REFUSED)
-    staff_member = await create_staff(db, clock())
-    plain = await sign_in(db, services, clock(), staff=staff_member)
-    elevated = await sign_in(db, services, clock(), staff=staff_member, elevated=True)
-    own = await sign_in(db, services, clock(), account=account)
+async def test_staff_reveal_only_while_that_account_has_a_data_request_open(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    other = await create_subject(api.db, AccountKind.BUSINESS, api.clock())
+    await create_data_request(api.db, other, api.clock())
+    await create_data_request(api.db, account, api.clock(), status=DataRequestStatus.REFUSED)
+    staff_member = await create_staff(api.db, api.clock())
+    plain = await api.sign_in(staff=staff_member)
+    elevated = await api.sign_in(staff=staff_member, elevated=True)
+    own = await api.sign_in(account=account)
     variables = {"id": global_id(account)}
 
     def refused(code: str) -> dict[str, Any]:
@@ -550,14 +544,14 @@ async def test_staff_reveal_only_while_that_account_has_a_data_request_open(
             ],
         }
 
-    without_request = await graphql(client, STAFF_REVEAL, variables, token=elevated)
+    without_request = await graphql(api.client, STAFF_REVEAL, variables, token=elevated)
     request_id = await create_data_request(
-        db, account, clock(), status=DataRequestStatus.IN_PROGRESS
+        api.db, account, api.clock(), status=DataRequestStatus.IN_PROGRESS
     )
-    await db.commit()
-    without_step_up = await graphql(client, STAFF_REVEAL, variables, token=plain)
-    with_step_up = await graphql(client, STAFF_REVEAL, variables, token=elevated)
-    log = await graphql(client, ACCESS_LOG_QUERY, {"first": 5}, token=own)
+    await api.db.commit()
+    without_step_up = await graphql(api.client, STAFF_REVEAL, variables, token=plain)
+    with_step_up = await graphql(api.client, STAFF_REVEAL, variables, token=elevated)
+    log = await graphql(api.client, ACCESS_LOG_QUERY, {"first": 5}, token=own)
 
     assert without_locations(without_request) == refused("FORBIDDEN")
     assert without_locations(without_step_up) == refused("STEP_UP_REQUIRED")
@@ -574,7 +568,7 @@ async def test_staff_reveal_only_while_that_account_has_a_data_request_open(
     entries = [edge["node"] for edge in log["data"]["viewer"]["account"]["accessLog"]["edges"]]
     assert sorted(entries, key=lambda entry: entry["field"]) == [
         {
-            "at": clock().isoformat(),
+            "at": api.clock().isoformat(),
             "actorKind": "STAFF",
             "actorName": STAFF_NAME,
             "field": field,
@@ -584,11 +578,9 @@ async def test_staff_reveal_only_while_that_account_has_a_data_request_open(
     ]
 
 
-async def test_a_mutation_payload_masks_the_account_it_returns(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    token = await sign_in(db, services, clock(), account=account)
+async def test_a_mutation_payload_masks_the_account_it_returns(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    token = await api.sign_in(account=account)
     mutation = """
     mutation {
       updateProfile(input: { bio: "Designer" }) {
@@ -598,7 +590,7 @@ async def test_a_mutation_payload_masks_the_account_it_returns(
     }
     """
 
-    body = await graphql(client, mutation, token=token)
+    body = await graphql(api.client, mutation, token=token)
 
     assert without_locations(body) == {
         "data": {
@@ -624,25 +616,25 @@ REVEAL_PHONE = "{ viewer { account { phone(reveal: true) } } }"
 
 
 async def test_step_up_over_http_reveals_for_that_session_alone_and_for_five_minutes(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
+    api: Api,
 ) -> None:
-    account = await individual(db, clock)
-    token = await sign_in(db, services, clock(), account=account)
-    other_session = await sign_in(db, services, clock(), account=account)
+    account = await individual(api.db, api.clock)
+    token = await api.sign_in(account=account)
+    other_session = await api.sign_in(account=account)
     step_up_required = {
         "data": {"viewer": {"account": {"phone": None}}},
         "errors": [refusal("STEP_UP_REQUIRED", ["viewer", "account", "phone"])],
     }
     revealed = {"data": {"viewer": {"account": {"phone": PHONE}}}}
 
-    before = await graphql(client, REVEAL_PHONE, token=token)
-    elevated = await graphql(client, ELEVATE, {"password": PASSWORD}, token=token)
-    after = await graphql(client, REVEAL_PHONE, token=token)
-    in_other_session = await graphql(client, REVEAL_PHONE, token=other_session)
-    clock.advance(minutes=4, seconds=59)
-    last_moment = await graphql(client, REVEAL_PHONE, token=token)
-    clock.advance(seconds=1)
-    expired = await graphql(client, REVEAL_PHONE, token=token)
+    before = await graphql(api.client, REVEAL_PHONE, token=token)
+    elevated = await graphql(api.client, ELEVATE, {"password": PASSWORD}, token=token)
+    after = await graphql(api.client, REVEAL_PHONE, token=token)
+    in_other_session = await graphql(api.client, REVEAL_PHONE, token=other_session)
+    api.clock.advance(minutes=4, seconds=59)
+    last_moment = await graphql(api.client, REVEAL_PHONE, token=token)
+    api.clock.advance(seconds=1)
+    expired = await graphql(api.client, REVEAL_PHONE, token=token)
 
     assert elevated["data"]["elevateSession"]["userErrors"] == []
     assert without_locations(before) == step_up_required
@@ -650,25 +642,22 @@ async def test_step_up_over_http_reveals_for_that_session_alone_and_for_five_min
     assert without_locations(in_other_session) == step_up_required
     assert last_moment == revealed
     assert without_locations(expired) == step_up_required
-    assert await access_log_count(db, account) == 2
+    assert await access_log_count(api.db, account) == 2
 
 
-async def test_a_query_over_get_is_masked_and_logged_as_over_post(
-    client: httpx.AsyncClient, db: AsyncSession, services: AuthServices, clock: Clock
-) -> None:
-    account = await individual(db, clock)
-    plain = await sign_in(db, services, clock(), account=account)
-    elevated = await sign_in(db, services, clock(), account=account, elevated=True)
+async def test_a_query_over_get_is_masked_and_logged_as_over_post(api: Api) -> None:
+    account = await individual(api.db, api.clock)
+    plain, elevated = await both_sessions(api, account)
     query = "{ viewer { account { phone email(reveal: true) } } }"
 
     def get(token: str) -> Any:
-        return client.get(
+        return api.client.get(
             "/graphql", params={"query": query}, headers={"Authorization": f"Bearer {token}"}
         )
 
     refused = await get(plain)
     revealed = await get(elevated)
-    log = await graphql(client, ACCESS_LOG_QUERY, {"first": 5}, token=plain)
+    log = await graphql(api.client, ACCESS_LOG_QUERY, {"first": 5}, token=plain)
 
     assert refused.status_code == 200
     assert without_locations(refused.json()) == {
