@@ -54,13 +54,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.senders import Outbox
 from auth.sessions import open_session
-from bench.backoffice import BENCH_KEYS, ensure_database
+from bench.backoffice import BENCH_KEYS, bench_settings, ensure_database, write
 from bench.documents import BACK_OFFICE_PAGE, SPA_HOME
 from bench.statements import StatementLog
 from gateway.app import create_app
 from gateway.demo import DEMO_INDIVIDUAL_PHONE, seed_demo
 from gateway.services import build_services, configure_encryption
-from gateway.settings import Environment, Settings
+from gateway.settings import Settings
 from models import (
     Account,
     AccountKind,
@@ -97,15 +97,6 @@ PRODUCTION_ENVIRONMENT = {
     "GATEWAY_ID_VERIFIER_URL": "https://id.bench.invalid/verify",
     "GATEWAY_LOG_LEVEL": "WARNING",
 }
-
-
-def write(line: str = "") -> None:
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-
-
-def bench_settings(url: str) -> Settings:
-    return Settings(env=Environment.TEST, database_url=url, **BENCH_KEYS)  # type: ignore[arg-type]
 
 
 # The data.
