@@ -18,13 +18,13 @@ async def account_sessions(ctx: RequestContext, account: Account) -> list[AuthSe
     return [row for row in unrevoked if is_live(row, now)]
 
 
-async def login_history(ctx: RequestContext, account: Account) -> Listing[LoginEvent]:
+def login_history(ctx: RequestContext, account: Account) -> Listing[LoginEvent]:
     return ctx.loaders.login_events_page_by_account.listing(
         ctx.loaders.login_event_count_by_account, account.id
     )
 
 
-async def access_log(ctx: RequestContext, account: Account) -> Listing[AccessLogEntry]:
+def access_log(ctx: RequestContext, account: Account) -> Listing[AccessLogEntry]:
     return ctx.loaders.access_log_page_by_account.listing(
         ctx.loaders.access_log_count_by_account, account.id
     )

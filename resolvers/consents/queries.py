@@ -22,7 +22,6 @@ from resolvers.consents.record import ConsentState, consent_states, is_granted
 from resolvers.context import RequestContext
 from resolvers.masking.reveal import staff_request
 from resolvers.pagination import Listing
-from resolvers.policies.status import PolicyStatus, policy_status
 
 
 async def consents(ctx: RequestContext, account: Account) -> list[ConsentState]:
@@ -39,11 +38,7 @@ async def device_permissions(ctx: RequestContext, account: Account) -> list[Devi
     return await ctx.loaders.device_permissions_by_account.load(account.id)
 
 
-async def account_policy_status(ctx: RequestContext, account: Account) -> PolicyStatus:
-    return await policy_status(ctx, account)
-
-
-async def notifications(ctx: RequestContext, account: Account) -> Listing[Notification]:
+def notifications(ctx: RequestContext, account: Account) -> Listing[Notification]:
     return ctx.loaders.notifications_page_by_account.listing(
         ctx.loaders.notification_count_by_account, account.id
     )

@@ -219,7 +219,7 @@ async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffM
     return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)
 
 
-async def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:
+def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:
     """The incidents the account was told of, newest first: the person and staff."""
     return ctx.loaders.incident_notices_page_by_account.listing(
         ctx.loaders.incident_notice_count_by_account, account.id

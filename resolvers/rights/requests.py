@@ -196,7 +196,7 @@ async def withdraw_data_request(ctx: RequestContext, request_id: uuid.UUID | Non
     return request
 
 
-async def account_data_requests(ctx: RequestContext, account: Account) -> Listing[DataRequest]:
+def account_data_requests(ctx: RequestContext, account: Account) -> Listing[DataRequest]:
     loaders = ctx.loaders
     return loaders.data_requests_page_by_account.listing(
         loaders.data_request_count_by_account, account.id

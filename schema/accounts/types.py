@@ -36,6 +36,7 @@ from resolvers.consents import queries as consent_queries
 from resolvers.enterprise import queries as enterprise_queries
 from resolvers.global_id import to_global_id
 from resolvers.masking.reveal import SensitiveValue
+from resolvers.policies.status import policy_status as status_of_policy
 from resolvers.rights import incidents
 from resolvers.rights import requests as rights_requests
 from schema.access import readable_by
@@ -180,7 +181,7 @@ class Account(Node):
 
     @strawberry.field(extensions=readable_by(OWNER_AND_STAFF))
     async def policy_status(self, info: Info) -> PolicyStatus | None:
-        return PolicyStatus.of(await consent_queries.account_policy_status(info.context, self.row))
+        return PolicyStatus.of(await status_of_policy(info.context, self.row))
 
     @connection(
         Connection[SearchEntry],
@@ -197,7 +198,7 @@ class Account(Node):
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def notifications(self, info: Info) -> Paged[Notification]:
-        return Paged(await consent_queries.notifications(info.context, self.row), Notification.of)
+        return Paged(consent_queries.notifications(info.context, self.row), Notification.of)
 
     @connection(
         Connection[Annotated["IncidentNotice", strawberry.lazy(RIGHTS_TYPES)]],
@@ -205,7 +206,7 @@ class Account(Node):
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def security_incidents(self, info: Info) -> Paged[IncidentNotice]:
-        listing = await incidents.account_incidents(info.context, self.row)
+        listing = incidents.account_incidents(info.context, self.row)
         notice = rights_type("IncidentNotice")
         return Paged(listing, lambda row: notice(row=row))
 
@@ -215,7 +216,7 @@ class Account(Node):
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def data_requests(self, info: Info) -> Paged[DataRequest]:
-        listing = await rights_requests.account_data_requests(info.context, self.row)
+        listing = rights_requests.account_data_requests(info.context, self.row)
         return Paged(listing, rights_type("DataRequest").of)
 
     @strawberry.field(
@@ -233,7 +234,7 @@ class Account(Node):
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def login_history(self, info: Info) -> Paged[LoginEvent]:
-        listing = await history.login_history(info.context, self.row)
+        listing = history.login_history(info.context, self.row)
         return Paged(listing, lambda row: LoginEvent(row=row, subject=self.row))
 
     @connection(
@@ -242,7 +243,7 @@ class Account(Node):
         extensions=readable_by(OWNER_AND_STAFF),
     )
     async def access_log(self, info: Info) -> Paged[AccessLogEntry]:
-        return Paged(await history.access_log(info.context, self.row), AccessLogEntry.from_row)
+        return Paged(history.access_log(info.context, self.row), AccessLogEntry.from_row)
 
     @strawberry.field
     def created_at(self) -> datetime:

@@ -184,3 +184,35 @@ async def test_accounts_of_many_kinds_load_in_one_statement(
     assert len(data) == 5
     # One batch for the five sub-accounts, one for their (shared) enterprise.
     assert sql_statements.count == 2
+
+
+def test_every_node_type_resolves_its_own_ids() -> None:
+    """`node(id:)` and `nodes(ids:)` reach each object type through its `resolve_nodes`:
+    a Node type without one would answer INTERNAL_SERVER_ERROR instead of its object."""
+    from graphql import GraphQLObjectType
+
+    from schema.relay import Node
+
+    node_types = [
+        graphql_type
+        for graphql_type in schema._schema.type_map.values()
+        if isinstance(graphql_type, GraphQLObjectType)
+        and any(interface.name == "Node" for interface in graphql_type.interfaces)
+    ]
+    missing = [
+        graphql_type.name
+        for graphql_type in node_types
+        if schema.get_type_by_name(graphql_type.name).origin.resolve_nodes.__func__  # type: ignore[union-attr]
+        is Node.resolve_nodes.__func__  # type: ignore[attr-defined]
+    ]
+
+    assert sorted(t.name for t in node_types) == [
+        "BankCard",
+        "BusinessAccount",
+        "DataRequest",
+        "EnterpriseAccount",
+        "IndividualAccount",
+        "PublicProfile",
+        "SubAccount",
+    ]
+    assert missing == []

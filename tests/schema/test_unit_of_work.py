@@ -71,6 +71,11 @@ async def explode(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("an unexpected failure")
 
 
+def explode_now(*args: Any, **kwargs: Any) -> Any:
+    """`explode` for a function that answers without awaiting."""
+    raise RuntimeError("an unexpected failure")
+
+
 async def tries_of_the_code(live: Live) -> int:
     async with live.session() as db:
         return int(await db.scalar(select(SmsCode.attempts)) or 0)
@@ -180,7 +185,7 @@ async def test_a_field_failing_inside_a_payload_leaves_what_the_answers_say(
 ) -> None:
     """The payloads answered and their units of work committed; the failure came after."""
     account, token = await person(live, clock)
-    monkeypatch.setattr(history, "login_history", explode)
+    monkeypatch.setattr(history, "login_history", explode_now)
 
     body = await graphql(live.client, MIXED, token=token)
 

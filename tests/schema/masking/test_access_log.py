@@ -130,7 +130,7 @@ async def test_a_clear_value_is_not_sent_when_the_commit_fails(
     assert await access_log_count(api.db, account) == 0
 
 
-async def failing_login_history(*args: Any, **kwargs: Any) -> Any:
+def failing_login_history(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("the login history is unavailable")
 
 
