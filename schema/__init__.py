@@ -20,6 +20,7 @@ from schema.bank_cards.mutations import BankCardMutations
 from schema.consents.mutations import ConsentMutations
 from schema.consents.queries import ConsentQueries
 from schema.enterprise.mutations import EnterpriseMutations
+from schema.execution import GatewayExecutor
 from schema.guardian import gate_mutations
 from schema.input_rules import check_inputs
 from schema.payloads import answer_refusals_in_payloads
@@ -98,6 +99,7 @@ def build_schema(
         )
     return GatewaySchema(
         query=query,
+        execution_context_class=GatewayExecutor,
         mutation=Mutation,
         types=ACCOUNT_TYPES,
         extensions=list(extensions),

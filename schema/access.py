@@ -29,6 +29,11 @@ class ReadableBy(BasePermission):
     def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
         return self.rule.allows(info.context, source.row)
 
+    def check(self, context: Any, source: Any) -> None:
+        """FORBIDDEN unless the rule allows the request's viewer to read `source`."""
+        if not self.rule.allows(context, source.row):
+            self.on_unauthorized()
+
     def on_unauthorized(self) -> None:
         raise Forbidden(self.message)
 

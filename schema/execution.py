@@ -1,0 +1,102 @@
+"""The gateway's executor: graphql-core's, with a short path for direct fields.
+
+graphql-core resolves every field the same way: it builds an `info` (fourteen values),
+reads the field's arguments, calls the resolver, and completes the value through the
+general `complete_value`. A field that `schema/plain_fields.py` gave a direct resolver
+needs none of that when it is sent without arguments: the executor calls the resolver
+with the object and the request's context, and completes a scalar or enum value itself,
+as `complete_value` would (null for a nullable field, the same error for a null in a
+non-null one, the type's own output coercion). Anything else, an awaitable result, a
+list, an object, an argument, takes graphql-core's path unchanged, and an error is
+located and handled as graphql-core handles it.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from graphql import GraphQLField, GraphQLObjectType
+from graphql.execution.executor import to_nodes
+from graphql.pyutils import Path
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.plain_fields import DIRECT, Direct
+
+
+def _no_resolver(source: Any, info: Any) -> None:
+    return None
+
+
+class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
+    @cached_property
+    def _middleware(self) -> bool:
+        """Whether a middleware wraps resolvers (then every field takes its path)."""
+        manager = self.middleware_manager
+        return manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Path,
+        position_context: Any,
+    ) -> Any:
+        node = field_details_list[0].node
+        field_def = parent_type.fields.get(node.name.value)
+        direct: Direct | None = None if field_def is None else field_def.extensions.get(DIRECT)
+        if direct is None or node.arguments or self._middleware:
+            return super().execute_field(
+                parent_type, source, field_details_list, path, position_context
+            )
+        return_type = field_def.type
+        try:
+            result = direct.resolve(source, self.context_value)
+            leaf = direct.leaf
+            if leaf is None or self.is_awaitable(result) or isinstance(result, Exception):
+                return self._complete(
+                    field_def, parent_type, field_details_list, path, result, position_context
+                )
+            if result is None:
+                if direct.non_null:
+                    raise TypeError(
+                        "Cannot return null for non-nullable field"
+                        f" {parent_type.name}.{node.name.value}."
+                    )
+                return None
+            return self.complete_leaf_value(leaf, result)
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+
+    def _complete(
+        self,
+        field_def: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's completion of a resolved value, with the `info` it needs."""
+        info = self.build_resolve_info(field_def, to_nodes(field_details_list), parent_type, path)
+        if self.is_awaitable(result):
+            return self.complete_awaitable_value(
+                field_def.type, field_details_list, info, path, result, position_context
+            )
+        completed = self.complete_value(
+            field_def.type, field_details_list, info, path, result, position_context
+        )
+        if self.is_awaitable(completed):
+            return self._settled(completed, field_def, field_details_list, path)
+        return completed
+
+    async def _settled(
+        self, completed: Any, field_def: GraphQLField, field_details_list: Any, path: Path
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            return None
