@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import and_, func, select, union
+from sqlalchemy import and_, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -49,6 +49,87 @@ from resolvers.pagination import OwnedListing, PageRequest
 RowT = TypeVar("RowT", bound=UUIDPrimaryKey)
 WholeT = TypeVar("WholeT")
 PartT = TypeVar("PartT")
+LoaderT = TypeVar("LoaderT")
+
+
+# The loaders' statements, built once: each takes the batch's keys as `keys`.
+
+
+def _keys() -> Any:
+    return bindparam("keys", expanding=True)
+
+
+_built: dict[tuple[object, ...], Any] = {}
+
+
+def rows_of(model: type[Any], column: str, order_by: tuple[str, ...] = ()) -> Any:
+    """Every row of `model` whose `column` is one of the keys, in `order_by` order."""
+    key = ("rows", model, column, order_by)
+    if key not in _built:
+        statement = select(model).where(getattr(model, column).in_(_keys()))
+        _built[key] = statement.order_by(*(getattr(model, name) for name in order_by))
+    return _built[key]
+
+
+def counts_of(model: type[Any], owner_column: str) -> Any:
+    """How many rows of `model` each of the keys owns, as (owner, count) rows."""
+    key = ("counts", model, owner_column)
+    if key not in _built:
+        owner = getattr(model, owner_column)
+        _built[key] = select(owner, func.count()).where(owner.in_(_keys())).group_by(owner)
+    return _built[key]
+
+
+OPEN_DATA_REQUESTS = (
+    select(DataRequest)
+    .where(DataRequest.account_id.in_(_keys()), DataRequest.status.in_(OPEN_STATUSES))
+    .order_by(DataRequest.submitted_at, DataRequest.id)
+)
+VERIFICATIONS = (
+    select(Account.id, RealNameVerification, StudentVerification)
+    .outerjoin(RealNameVerification, RealNameVerification.account_id == Account.id)
+    .outerjoin(StudentVerification, StudentVerification.account_id == Account.id)
+    .where(Account.id.in_(_keys()))
+)
+POLICY_VERSIONS = select(PrivacyPolicy).order_by(
+    PrivacyPolicy.effective_on, PrivacyPolicy.published_at
+)
+UNREVOKED_SESSIONS = (
+    select(AuthSession)
+    .where(AuthSession.account_id.in_(_keys()), AuthSession.revoked_at.is_(None))
+    .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+)
+
+
+def _consent_records() -> Any:
+    """Every (account, purpose) a consent, a consent event or a restriction in force
+    names, outer-joined to each of them, events oldest first."""
+    restriction = ProcessingRestriction
+    in_force = restriction.lifted_at.is_(None)
+    named = union(
+        select(Consent.account_id, Consent.purpose).where(Consent.account_id.in_(_keys())),
+        select(ConsentEvent.account_id, ConsentEvent.purpose).where(
+            ConsentEvent.account_id.in_(_keys())
+        ),
+        select(restriction.account_id, restriction.purpose).where(
+            restriction.account_id.in_(_keys()), in_force
+        ),
+    ).subquery()
+
+    def of(model: Any) -> Any:
+        return and_(model.account_id == named.c.account_id, model.purpose == named.c.purpose)
+
+    return (
+        select(named.c.account_id, Consent, ConsentEvent, restriction)
+        .select_from(named)
+        .outerjoin(Consent, of(Consent))
+        .outerjoin(ConsentEvent, of(ConsentEvent))
+        .outerjoin(restriction, and_(of(restriction), in_force))
+        .order_by(ConsentEvent.created_at, ConsentEvent.id)
+    )
+
+
+CONSENT_RECORDS = _consent_records()
 
 
 class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
@@ -62,8 +143,7 @@ class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
         self.column = column
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[RowT | None]:
-        column = getattr(self.model, self.column)
-        rows = await self.session.scalars(select(self.model).where(column.in_(keys)))
+        rows = await self.session.scalars(rows_of(self.model, self.column), {"keys": keys})
         by_key = {getattr(row, self.column): row for row in rows}
         return [by_key.get(key) for key in keys]
 
@@ -80,14 +160,9 @@ class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
         self.order_by = order_by
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[RowT]]:
-        model: Any = self.model
-        statement = (
-            select(model)
-            .where(model.account_id.in_(keys))
-            .order_by(*(getattr(model, name) for name in self.order_by))
-        )
+        statement = rows_of(self.model, "account_id", self.order_by)
         grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
-        for row in await self.session.scalars(statement):
+        for row in await self.session.scalars(statement, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -100,9 +175,9 @@ class DeliveriesByRecipientLoader(DataLoader[uuid.UUID, list[IncidentDelivery]])
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[IncidentDelivery]]:
-        statement = select(IncidentDelivery).where(IncidentDelivery.recipient_id.in_(keys))
+        statement = rows_of(IncidentDelivery, "recipient_id")
         grouped: dict[uuid.UUID, list[IncidentDelivery]] = defaultdict(list)
-        for row in await self.session.scalars(statement):
+        for row in await self.session.scalars(statement, {"keys": keys}):
             grouped[row.recipient_id].append(row)
         order = {channel: n for n, channel in enumerate(("IN_APP", "SMS", "EMAIL"))}
         return [sorted(grouped.get(key, []), key=lambda d: order[d.channel]) for key in keys]
@@ -116,13 +191,8 @@ class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[DataRequest]]:
-        statement = (
-            select(DataRequest)
-            .where(DataRequest.account_id.in_(keys), DataRequest.status.in_(OPEN_STATUSES))
-            .order_by(DataRequest.submitted_at, DataRequest.id)
-        )
         grouped: dict[uuid.UUID | None, list[DataRequest]] = defaultdict(list)
-        for row in await self.session.scalars(statement):
+        for row in await self.session.scalars(OPEN_DATA_REQUESTS, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -162,15 +232,11 @@ class VerificationsByAccountLoader(DataLoader[uuid.UUID, AccountVerifications]):
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[AccountVerifications]:
-        statement = (
-            select(Account.id, RealNameVerification, StudentVerification)
-            .outerjoin(RealNameVerification, RealNameVerification.account_id == Account.id)
-            .outerjoin(StudentVerification, StudentVerification.account_id == Account.id)
-            .where(Account.id.in_(keys))
-        )
         found = {
             account_id: AccountVerifications(real_name, student)
-            for account_id, real_name, student in await self.session.execute(statement)
+            for account_id, real_name, student in await self.session.execute(
+                VERIFICATIONS, {"keys": keys}
+            )
         }
         return [found.get(key, AccountVerifications(None, None)) for key in keys]
 
@@ -195,33 +261,11 @@ class ConsentRecordsByAccountLoader(DataLoader[uuid.UUID, ConsentRecords]):
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[ConsentRecords]:
-        restriction = ProcessingRestriction
-        in_force = restriction.lifted_at.is_(None)
-        named = union(
-            select(Consent.account_id, Consent.purpose).where(Consent.account_id.in_(keys)),
-            select(ConsentEvent.account_id, ConsentEvent.purpose).where(
-                ConsentEvent.account_id.in_(keys)
-            ),
-            select(restriction.account_id, restriction.purpose).where(
-                restriction.account_id.in_(keys), in_force
-            ),
-        ).subquery()
-
-        def of(model: Any) -> Any:
-            return and_(model.account_id == named.c.account_id, model.purpose == named.c.purpose)
-
-        statement = (
-            select(named.c.account_id, Consent, ConsentEvent, restriction)
-            .select_from(named)
-            .outerjoin(Consent, of(Consent))
-            .outerjoin(ConsentEvent, of(ConsentEvent))
-            .outerjoin(restriction, and_(of(restriction), in_force))
-            .order_by(ConsentEvent.created_at, ConsentEvent.id)
-        )
         consents: dict[uuid.UUID, dict[uuid.UUID, Consent]] = defaultdict(dict)
         events: dict[uuid.UUID, dict[uuid.UUID, ConsentEvent]] = defaultdict(dict)
         restrictions: dict[uuid.UUID, dict[uuid.UUID, ProcessingRestriction]] = defaultdict(dict)
-        for account_id, consent, event, restricted in await self.session.execute(statement):
+        found = await self.session.execute(CONSENT_RECORDS, {"keys": keys})
+        for account_id, consent, event, restricted in found:
             for found, rows in ((consent, consents), (event, events), (restricted, restrictions)):
                 if found is not None:
                     rows[account_id][found.id] = found
@@ -273,10 +317,7 @@ class PolicyVersions:
 
     async def all(self) -> list[PrivacyPolicy]:
         if self._rows is None:
-            statement = select(PrivacyPolicy).order_by(
-                PrivacyPolicy.effective_on, PrivacyPolicy.published_at
-            )
-            self._rows = list((await self.session.scalars(statement)).all())
+            self._rows = list((await self.session.scalars(POLICY_VERSIONS)).all())
         return self._rows
 
     def forget(self) -> None:
@@ -294,13 +335,8 @@ class UnrevokedSessionsByAccountLoader(DataLoader[uuid.UUID, list[AuthSession]])
         self.session = session
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
-        statement = (
-            select(AuthSession)
-            .where(AuthSession.account_id.in_(keys), AuthSession.revoked_at.is_(None))
-            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
-        )
         grouped: dict[uuid.UUID | None, list[AuthSession]] = defaultdict(list)
-        for row in await self.session.scalars(statement):
+        for row in await self.session.scalars(UNREVOKED_SESSIONS, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -380,67 +416,121 @@ class CountByAccountLoader(DataLoader[uuid.UUID, int]):
         self.owner_column = owner_column
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
-        owner = getattr(self.model, self.owner_column)
-        statement = select(owner, func.count()).where(owner.in_(keys)).group_by(owner)
+        statement = counts_of(self.model, self.owner_column)
         counts: dict[uuid.UUID | None, int] = {
-            row[0]: row[1] for row in await self.session.execute(statement)
+            row[0]: row[1] for row in await self.session.execute(statement, {"keys": keys})
         }
         return [counts.get(key, 0) for key in keys]
 
 
+class _Made(Generic[LoaderT]):
+    """A loader made the first time a request asks for it: a request reads a few of the
+    loaders, and making all of them cost every request a tenth of a millisecond."""
+
+    def __init__(self, make: Callable[[Loaders], LoaderT]) -> None:
+        self.make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, loaders: Loaders, owner: type | None = None) -> LoaderT:
+        made = loaders.__dict__[self.name] = self.make(loaders)
+        return made
+
+
 class Loaders:
-    """The request's loaders; created fresh for every request."""
+    """The request's loaders; fresh for every request, each made when first asked for."""
 
     def __init__(self, session: AsyncSession) -> None:
-        self.account_by_id = UniqueRowLoader(session, Account)
-        self.staff_by_id = UniqueRowLoader(session, StaffMember)
-        self.bank_card_by_id = UniqueRowLoader(session, BankCard)
-        self.data_request_by_id = UniqueRowLoader(session, DataRequest)
-        self.open_data_requests_by_account = OpenDataRequestsByAccountLoader(session)
-        self.incident_by_id = UniqueRowLoader(session, SecurityIncident)
-        self.queued_message_by_id = UniqueRowLoader(session, QueuedMessage)
-        self.deliveries_by_recipient = DeliveriesByRecipientLoader(session)
-        self.incident_notices_page_by_account = PageByAccountLoader(session, IncidentRecipient)
-        self.incident_notice_count_by_account = CountByAccountLoader(session, IncidentRecipient)
-        self.identities_by_account = RowsByAccountLoader(
-            session, ThirdPartyIdentity, order_by=("created_at", "id")
+        self.session = session
+
+    account_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, Account))
+    staff_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, StaffMember))
+    bank_card_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, BankCard))
+    data_request_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, DataRequest))
+    open_data_requests_by_account = _Made(
+        lambda loaders: OpenDataRequestsByAccountLoader(loaders.session)
+    )
+    incident_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, SecurityIncident))
+    queued_message_by_id = _Made(lambda loaders: UniqueRowLoader(loaders.session, QueuedMessage))
+    deliveries_by_recipient = _Made(lambda loaders: DeliveriesByRecipientLoader(loaders.session))
+    incident_notices_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(loaders.session, IncidentRecipient)
+    )
+    incident_notice_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(loaders.session, IncidentRecipient)
+    )
+    identities_by_account = _Made(
+        lambda loaders: RowsByAccountLoader(
+            loaders.session, ThirdPartyIdentity, order_by=("created_at", "id")
         )
-        self.bank_cards_by_account = RowsByAccountLoader(
-            session, BankCard, order_by=("bound_at", "id")
+    )
+    bank_cards_by_account = _Made(
+        lambda loaders: RowsByAccountLoader(loaders.session, BankCard, order_by=("bound_at", "id"))
+    )
+    # What one screen shows together is read together, each part still on its own.
+    consent_records_by_account = _Made(
+        lambda loaders: ConsentRecordsByAccountLoader(loaders.session)
+    )
+    consents_by_account = _Made(
+        lambda loaders: ConsentsByAccountLoader(loaders.consent_records_by_account)
+    )
+    consent_events_by_account = _Made(
+        lambda loaders: ConsentEventsByAccountLoader(loaders.consent_records_by_account)
+    )
+    restrictions_by_account = _Made(
+        lambda loaders: RestrictionsInForceByAccountLoader(loaders.consent_records_by_account)
+    )
+    verifications_by_account = _Made(lambda loaders: VerificationsByAccountLoader(loaders.session))
+    real_name_by_account = _Made(
+        lambda loaders: RealNameVerificationByAccountLoader(loaders.verifications_by_account)
+    )
+    student_by_account = _Made(
+        lambda loaders: StudentVerificationByAccountLoader(loaders.verifications_by_account)
+    )
+    guardian_consent_by_account = _Made(
+        lambda loaders: UniqueRowLoader(loaders.session, GuardianConsent, "account_id")
+    )
+    sessions_by_account = _Made(lambda loaders: UnrevokedSessionsByAccountLoader(loaders.session))
+    login_events_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(loaders.session, LoginEvent)
+    )
+    login_event_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(loaders.session, LoginEvent)
+    )
+    access_log_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(
+            loaders.session, AccessLogEntry, owner_column="subject_id"
         )
-        # What one screen shows together is read together, each part still on its own.
-        self.consent_records_by_account = ConsentRecordsByAccountLoader(session)
-        self.consents_by_account = ConsentsByAccountLoader(self.consent_records_by_account)
-        self.consent_events_by_account = ConsentEventsByAccountLoader(
-            self.consent_records_by_account
+    )
+    access_log_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(
+            loaders.session, AccessLogEntry, owner_column="subject_id"
         )
-        self.restrictions_by_account = RestrictionsInForceByAccountLoader(
-            self.consent_records_by_account
+    )
+    search_history_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(loaders.session, SearchEntry)
+    )
+    search_history_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(loaders.session, SearchEntry)
+    )
+    notifications_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(loaders.session, Notification)
+    )
+    notification_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(loaders.session, Notification)
+    )
+    data_requests_page_by_account = _Made(
+        lambda loaders: PageByAccountLoader(
+            loaders.session, DataRequest, time_column="submitted_at"
         )
-        self.verifications_by_account = VerificationsByAccountLoader(session)
-        self.real_name_by_account = RealNameVerificationByAccountLoader(
-            self.verifications_by_account
+    )
+    data_request_count_by_account = _Made(
+        lambda loaders: CountByAccountLoader(loaders.session, DataRequest)
+    )
+    device_permissions_by_account = _Made(
+        lambda loaders: RowsByAccountLoader(
+            loaders.session, DevicePermission, order_by=("permission",)
         )
-        self.student_by_account = StudentVerificationByAccountLoader(self.verifications_by_account)
-        self.guardian_consent_by_account = UniqueRowLoader(session, GuardianConsent, "account_id")
-        self.sessions_by_account = UnrevokedSessionsByAccountLoader(session)
-        self.login_events_page_by_account = PageByAccountLoader(session, LoginEvent)
-        self.login_event_count_by_account = CountByAccountLoader(session, LoginEvent)
-        self.access_log_page_by_account = PageByAccountLoader(
-            session, AccessLogEntry, owner_column="subject_id"
-        )
-        self.access_log_count_by_account = CountByAccountLoader(
-            session, AccessLogEntry, owner_column="subject_id"
-        )
-        self.search_history_page_by_account = PageByAccountLoader(session, SearchEntry)
-        self.search_history_count_by_account = CountByAccountLoader(session, SearchEntry)
-        self.notifications_page_by_account = PageByAccountLoader(session, Notification)
-        self.notification_count_by_account = CountByAccountLoader(session, Notification)
-        self.data_requests_page_by_account = PageByAccountLoader(
-            session, DataRequest, time_column="submitted_at"
-        )
-        self.data_request_count_by_account = CountByAccountLoader(session, DataRequest)
-        self.device_permissions_by_account = RowsByAccountLoader(
-            session, DevicePermission, order_by=("permission",)
-        )
-        self.policy_versions = PolicyVersions(session)
+    )
+    policy_versions = _Made(lambda loaders: PolicyVersions(loaders.session))
