@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -170,6 +171,11 @@ def _in_turn(name: str) -> Callable[..., Awaitable[Any]]:
     return serialized
 
 
+class RequestSyncSession(Session):
+    """The synchronous session under every `SerializedSession`: listeners for all of them
+    are set once, on this class, instead of on each session (models/unit_of_work.py)."""
+
+
 class SerializedSession(AsyncSession):
     """An AsyncSession that the concurrent resolvers of one request may share.
 
@@ -179,6 +185,8 @@ class SerializedSession(AsyncSession):
     that holds the turn may call the session again (SQLAlchemy's own `scalars` calls
     `execute`); a savepoint block holds the turn only while it opens and closes.
     """
+
+    sync_session_class = RequestSyncSession
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
