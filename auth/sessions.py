@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.security_log import security_event
@@ -90,6 +90,14 @@ async def open_session(
     return IssuedTokens(access, expires_at, str(refresh), session.id)
 
 
+# The session and its account in one statement, built once: every request sends it.
+SESSION_WITH_ACCOUNT = (
+    select(AuthSession, Account)
+    .outerjoin(Account, Account.id == AuthSession.account_id)
+    .where(AuthSession.id == bindparam("session_id"))
+)
+
+
 async def authenticate(
     scope: RequestScope, tokens: TokenIssuer, bearer: str, now: datetime
 ) -> tuple[Viewer, Account | None]:
@@ -102,14 +110,7 @@ async def authenticate(
     """
     db = scope.session
     claims = tokens.verify_access(bearer, now)
-    # The session and its account in one statement: every request pays for it.
-    found = (
-        await db.execute(
-            select(AuthSession, Account)
-            .outerjoin(Account, Account.id == AuthSession.account_id)
-            .where(AuthSession.id == claims.session_id)
-        )
-    ).first()
+    found = (await db.execute(SESSION_WITH_ACCOUNT, {"session_id": claims.session_id})).first()
     if found is None:
         raise InvalidToken
     session, account = found
