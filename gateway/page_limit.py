@@ -11,6 +11,7 @@ coerces them, defaults applied, so `$n: Int = 100` or `{"n": 100.0}` count as 10
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -51,6 +52,9 @@ class _Counter:
         # linear in the factor, so each fragment is walked once however often it is
         # spread (twenty fragments that each spread the next twice cost twenty walks).
         self.per_fragment: dict[tuple[str, str], int] = {}
+        # Whether any field of the operation takes a page size or keys: if none does, the
+        # operation asks for no list items whatever its variables.
+        self.paged = False
 
     def _page_size(self, definition: GraphQLField, node: FieldNode) -> int:
         """The page size the field's resolver will get: `last` when given (a backward
@@ -118,6 +122,8 @@ class _Counter:
             return 0
         items = 0
         keys = next((name for name in KEYED_LISTS if name in definition.args), None)
+        if keys is not None or "first" in definition.args:
+            self.paged = True
         if keys is not None:
             # `nodes(ids:)`, `_entities(representations:)`: one object per key given, a
             # repeated one too, each with its pages.
@@ -138,22 +144,43 @@ def requested_items(
 
     Variables that do not coerce count nothing: execution refuses them anyway.
     """
+    return _counted(schema, operation, fragments, variables)[0]
+
+
+def _counted(
+    schema: GraphQLSchema,
+    operation: OperationDefinitionNode,
+    fragments: Mapping[str, FragmentDefinitionNode],
+    variables: Mapping[str, Any],
+) -> tuple[int, bool]:
+    """`requested_items`, and whether any field of the operation takes a page size or
+    keys (if none does, no variables can make it ask for list items)."""
     coerced = get_variable_values(schema, operation.variable_definitions or (), dict(variables))
     if isinstance(coerced, list):
-        return 0
+        return 0, True
     root = {
         "query": schema.query_type,
         "mutation": schema.mutation_type,
         "subscription": schema.subscription_type,
     }[operation.operation.value]
-    return _Counter(schema, fragments, coerced).count(root, operation.selection_set, 1)
+    counter = _Counter(schema, fragments, coerced)
+    return counter.count(root, operation.selection_set, 1), counter.paged
+
+
+# Operations (by schema, document text and operation name) none of whose fields takes a
+# page size or keys: most of what clients send, counted once instead of per request.
+_UNPAGED: OrderedDict[tuple[int, str, str | None], None] = OrderedDict()
+UNPAGED_KEPT = 256
 
 
 class MaxPageItems(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        if document is not None and not context.result:
+        unpaged = (id(context.schema), context.query or "", context.operation_name)
+        if unpaged in _UNPAGED:
+            _UNPAGED.move_to_end(unpaged)
+        elif document is not None and not context.result:
             fragments = {
                 d.name.value: d
                 for d in document.definitions
@@ -163,9 +190,13 @@ class MaxPageItems(SchemaExtension):
             name = context.operation_name
             chosen = [o for o in operations if name is None or (o.name and o.name.value == name)]
             if chosen:
-                items = requested_items(
+                items, paged = _counted(
                     context.schema._schema, chosen[0], fragments, context.variables or {}
                 )
+                if not paged:
+                    _UNPAGED[unpaged] = None
+                    if len(_UNPAGED) > UNPAGED_KEPT:
+                        _UNPAGED.popitem(last=False)
                 if items > MAX_PAGE_ITEMS:
                     # The count is not quoted: it is the client's own numbers, multiplied.
                     context.result = ExecutionResult(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 import anyio
 import httpx
@@ -15,6 +16,7 @@ import strawberry
 from graphql import get_introspection_query, parse
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gateway import page_limit
 from gateway.app import create_app
 from gateway.extensions import request_extensions
 from gateway.page_limit import requested_items
@@ -372,6 +374,32 @@ async def test_more_than_200_list_items_are_refused_before_any_resolver_runs(
         ],
     }
     assert sql_statements.count == 0
+
+
+async def test_an_operation_without_pages_is_walked_once_and_one_with_pages_every_time(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    walks: list[str] = []
+    count = page_limit._Counter.count
+
+    def counted(self: Any, parent: Any, selections: Any, factor: int) -> int:
+        if getattr(parent, "name", None) == "Query":
+            walks.append(parent.name)
+        return count(self, parent, selections, factor)
+
+    monkeypatch.setattr(page_limit._Counter, "count", counted)
+    unpaged = "query Unpaged { viewer { elevatedUntil } }"
+    for _ in range(3):
+        assert await graphql(client, unpaged) == {"data": {"viewer": None}}
+    assert len(walks) == 1
+    for _ in range(2):
+        assert await graphql(client, PAGE_QUERY, {"outer": 100, "inner": 1}) == {
+            "data": {"viewer": None}
+        }
+    assert len(walks) == 3
+    refused = await graphql(client, PAGE_QUERY, {"outer": 67, "inner": 2})
+    assert refused["data"] is None
+    assert len(walks) == 4
 
 
 async def test_list_items_in_a_fragment_spread_a_trillion_times_are_counted_at_once(
