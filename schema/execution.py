@@ -16,7 +16,13 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from graphql import GraphQLField, GraphQLObjectType
+from graphql import (
+    GraphQLEnumType,
+    GraphQLField,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+)
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -26,6 +32,25 @@ from schema.plain_fields import DIRECT, Direct
 
 def _no_resolver(source: Any, info: Any) -> None:
     return None
+
+
+# Where a Strawberry enum keeps its members by their GraphQL name: Strawberry's own
+# output coercion searches the values for every member it outputs.
+NAMES = "_gateway_output_names"
+
+
+def _names_of(enum_type: GraphQLEnumType) -> dict[Any, str]:
+    names: dict[Any, str] | None = getattr(enum_type, NAMES, None)
+    if names is None:
+        values = enum_type.values.items()
+        names = {
+            member: name
+            for member in getattr(enum_type, "wrapped_cls", None) or ()
+            for name, value in values
+            if value.value == member.value
+        }
+        setattr(enum_type, NAMES, names)
+    return names
 
 
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
@@ -69,6 +94,44 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+    def complete_value(
+        self,
+        return_type: Any,
+        field_details_list: Any,
+        info: Any,
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's completion, with a short path for a present object or scalar.
+
+        An object (non-null or not) whose type has no `is_type_of`, or one that accepts
+        the value at once, goes straight to its sub-fields (their answer is never null);
+        a scalar or enum to its output coercion. Everything else, null, an error, a
+        list, an abstract type, is graphql-core's.
+        """
+        if result is not None and not isinstance(result, Exception):
+            inner = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+            if isinstance(inner, GraphQLObjectType):
+                is_type_of = inner.is_type_of
+                if is_type_of is None or is_type_of(result, info) is True:
+                    return self.collect_and_execute_subfields(
+                        inner, field_details_list, path, result, position_context
+                    )
+            elif isinstance(inner, GraphQLEnumType | GraphQLScalarType):
+                return self.complete_leaf_value(inner, result)
+        return super().complete_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    @staticmethod
+    def complete_leaf_value(return_type: Any, result: Any) -> Any:
+        if isinstance(return_type, GraphQLEnumType):
+            name = _names_of(return_type).get(result)
+            if name is not None and type(result) is getattr(return_type, "wrapped_cls", None):
+                return name
+        return StrawberryGraphQLCoreExecutionContext.complete_leaf_value(return_type, result)
 
     def _complete(
         self,

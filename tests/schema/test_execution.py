@@ -31,9 +31,17 @@ class NotAColour(enum.Enum):
     GREEN = "green"
 
 
-@strawberry.type
-class Thing:
+@strawberry.interface
+class Named:
     label: str
+
+
+class Impostor:
+    label = "not a Thing"
+
+
+@strawberry.type
+class Thing(Named):
     note: str | None = None
 
     @strawberry.field
@@ -63,6 +71,14 @@ class Thing:
     @strawberry.field
     def wrong_colour(self) -> Colour | None:
         return NotAColour.GREEN  # type: ignore[return-value]
+
+    @strawberry.field
+    def colours(self) -> list[Colour]:
+        return [Colour.RED, Colour.BLUE, Colour.RED]
+
+    @strawberry.field
+    def impostor(self) -> Thing | None:
+        return Impostor()  # type: ignore[return-value]
 
     @strawberry.field
     def count(self) -> int:
@@ -116,7 +132,9 @@ def test_the_gateway_schema_resolves_plain_fields_directly() -> None:
         "brokenRequired",
         "child",
         "colour",
+        "colours",
         "count",
+        "impostor",
         "label",
         "maybe",
         "missing",
@@ -134,7 +152,8 @@ def test_the_gateway_schema_resolves_plain_fields_directly() -> None:
 
 
 DOCUMENTS = {
-    "leaves": "{ things { label note name count colour tags } }",
+    "leaves": "{ things { label note name count colour colours tags } }",
+    "an object its type refuses": "{ one { name impostor { label } } }",
     "aliases and nesting": "{ one { a: name b: name child { name child { label } } } }",
     "null in a nullable field": "{ one { maybe note } }",
     "null in a non-null field": "{ things { label missing } }",
