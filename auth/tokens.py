@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,8 @@ ISSUER = "xiamo-gateway"
 # derived from the key, so that every instance names it alike, and revealing nothing of it.
 UNVERSIONED_KID_LABEL = "xiamo-gateway/token-signing-key-id"
 REFRESH_DOMAIN = "refresh-token"
+# Access tokens verified recently, kept with their claims (the most recently used).
+VERIFIED_KEPT = 4096
 
 
 class InvalidToken(Exception):
@@ -73,6 +76,8 @@ class TokenIssuer:
             raise ValueError("no token signing key")
         self._keys = {key_id(master): OctKey.import_key(master.secret) for master in signing_keys}
         self._kid = key_id(signing_keys[-1])
+        # Verified access tokens: their claims, and the moments they are valid between.
+        self._verified: OrderedDict[str, tuple[AccessClaims, float, float]] = OrderedDict()
         # Earlier releases stored refresh-token HMACs under a hash of the signing key; a
         # signing key in that form still verifies them, so that no session ends on upgrade.
         # Every refresh stores the new secret under the refresh-token key instead.
@@ -107,10 +112,25 @@ class TokenIssuer:
         return self._keys[kid]
 
     def verify_access(self, token: str, now: datetime) -> AccessClaims:
+        """The claims of a well-signed access token valid at `now`; InvalidToken otherwise.
+
+        A token verified before is not decoded again (a client sends the same one with
+        every request): its claims are kept with the moments it is valid between, which
+        are checked anew as the claims registry checks them (refused before its `iat`
+        or `nbf`, and from its `exp` on).
+        """
+        at = int(now.timestamp())
+        verified = self._verified.get(token)
+        if verified is not None:
+            self._verified.move_to_end(token)
+            claims, valid_from, valid_until = verified
+            if not valid_from <= at < valid_until:
+                raise InvalidToken
+            return claims
         try:
             decoded = jwt.decode(token, self._verifying_key, algorithms=[ALGORITHM])
             registry = jwt.JWTClaimsRegistry(
-                now=int(now.timestamp()),
+                now=at,
                 leeway=0,
                 iss={"essential": True, "value": ISSUER},
                 exp={"essential": True},
@@ -122,7 +142,13 @@ class TokenIssuer:
             expires_at = datetime.fromtimestamp(int(decoded.claims["exp"]), now.tzinfo)
         except (JoseError, ValueError, TypeError, KeyError) as exc:
             raise InvalidToken from exc
-        return AccessClaims(session_id=session_id, expires_at=expires_at)
+        claims = AccessClaims(session_id=session_id, expires_at=expires_at)
+        moments = [decoded.claims.get(name) for name in ("iat", "nbf")]
+        valid_from = max((m for m in moments if m is not None), default=float("-inf"))
+        self._verified[token] = (claims, valid_from, decoded.claims["exp"])
+        if len(self._verified) > VERIFIED_KEPT:
+            self._verified.popitem(last=False)
+        return claims
 
     def new_refresh_token(self, session_id: uuid.UUID) -> RefreshToken:
         return RefreshToken(session_id=session_id, secret=secrets.token_urlsafe(32))

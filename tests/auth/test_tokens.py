@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -20,8 +21,9 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from auth import tokens
 from auth.senders import Outbox
-from auth.tokens import InvalidToken, TokenIssuer, key_id
+from auth.tokens import AccessClaims, InvalidToken, TokenIssuer, key_id
 from gateway.app import create_app
 from gateway.services import build_services
 from models import AuthSession
@@ -83,6 +85,60 @@ def test_every_configured_key_verifies_what_it_signed_and_nothing_else() -> None
         new.verify_access(signed_by_old, clock.now)
     with pytest.raises(InvalidToken):
         old.verify_access(signed_by_new, clock.now)
+
+
+def test_a_token_verified_before_is_valid_exactly_as_long_as_a_fresh_verification_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The kept claims of a verified token: the same answer as decoding it anew, at
+    every moment around its `iat` and its `exp`."""
+    issued_at = Clock().now.replace(microsecond=0)
+    token, expires_at = TokenIssuer([MasterKey("t1", T1_KEY)]).access_token(SESSION_ID, issued_at)
+    keeping = TokenIssuer([MasterKey("t1", T1_KEY)])
+    assert keeping.verify_access(token, issued_at).session_id == SESSION_ID
+    decodes: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decodes.append("decoded") or decode(*a, **k))
+    moments = [
+        issued_at - timedelta(seconds=1),
+        issued_at,
+        expires_at - timedelta(seconds=1),
+        expires_at - timedelta(microseconds=1),
+        expires_at,
+        expires_at + timedelta(hours=1),
+    ]
+
+    def answer(issuer: TokenIssuer, now: datetime) -> object:
+        try:
+            return issuer.verify_access(token, now)
+        except InvalidToken:
+            return InvalidToken
+
+    kept = [answer(keeping, now) for now in moments]
+    assert decodes == []
+    fresh = [answer(TokenIssuer([MasterKey("t1", T1_KEY)]), now) for now in moments]
+    assert kept == fresh
+    valid = AccessClaims(SESSION_ID, expires_at)
+    assert kept == [InvalidToken, valid, valid, valid, InvalidToken, InvalidToken]
+
+
+def test_only_the_most_recently_used_tokens_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tokens, "VERIFIED_KEPT", 2)
+    clock = Clock()
+    issuer = TokenIssuer([MasterKey("t1", T1_KEY)])
+    first, second, third = (issuer.access_token(uuid.UUID(int=n), clock.now)[0] for n in (1, 2, 3))
+    decodes: list[str] = []
+    decode = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: decodes.append("decoded") or decode(*a, **k))
+    for token in (first, second, first, third, first, second):
+        issuer.verify_access(token, clock.now)
+    # first, second decoded; first kept; third pushes out second; second decoded again.
+    assert len(decodes) == 4
+    forged = jwt.encode({"alg": "HS256", "kid": "t1"}, claims(clock), OctKey.import_key(T2_KEY))
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            issuer.verify_access(forged, clock.now)
+    assert len(decodes) == 6
 
 
 def claims(clock: Clock) -> dict[str, Any]:
