@@ -141,8 +141,9 @@ async def test_the_queue_filters_by_status_and_overdue(
     )
 
 
-async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
 

@@ -27,7 +27,7 @@ from models.base import UTCDateTime
 from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person
+from tests.resolvers.rights.helpers import create_person, stepped_up_session
 from tests.support.api import Api
 from tests.support.assertions import STEP_UP_REQUIRED, refused, without_locations
 from tests.support.staff import create_staff
@@ -293,8 +293,7 @@ def test_the_export_walks_every_table_that_refers_to_an_account() -> None:
     assert {"access_log_entries", "auth_sessions", "bank_cards", "search_entries"} <= found
 
 
-async def test_the_export_needs_step_up(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_export_needs_step_up(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
 
     body = await graphql(api.client, EXPORT, token=token)
@@ -310,8 +309,7 @@ async def test_the_export_needs_step_up(api: Api) -> None:
 
 async def test_the_export_is_written_to_the_access_log(api: Api) -> None:
     person = await create_person(api.db, api.clock(), display_name="Zhang San")
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     body = await graphql(api.client, EXPORT, token=token)
 
@@ -352,8 +350,7 @@ async def test_staff_and_anonymous_callers_have_no_export(api: Api) -> None:
 
 async def test_a_minor_awaiting_guardian_consent_may_export(api: Api) -> None:
     person = await create_person(api.db, api.clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     body = await graphql(api.client, EXPORT, token=token)
 

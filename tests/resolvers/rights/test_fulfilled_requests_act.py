@@ -26,7 +26,12 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
-from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.resolvers.rights.helpers import (
+    create_person,
+    notifications,
+    request_global_id,
+    stepped_up_session,
+)
 from tests.resolvers.settings.helpers import add_personal_data
 from tests.support.api import Api
 from tests.support.assertions import (
@@ -197,8 +202,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(api: A
 
 async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(api: Api) -> None:
     person = await a_person_with_everything(api.db, api.clock)
-    person_token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, person_token)
+    person_token = await stepped_up_session(api, person)
     submitted = await graphql(
         api.client,
         SUBMIT,
@@ -287,13 +291,13 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
 )  # fmt: skip
 async def test_what_fulfilment_needs_is_given_for_its_type_only(
     api: Api,
+    person: Account,
     request_type: DataRequestType,
     status: str,
     fields: dict[str, Any],
     field: str,
     message: str,
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     token = await staff_token(api.db, api.services, api.clock)
 
@@ -321,8 +325,9 @@ async def consents_of(client: httpx.AsyncClient, token: str) -> dict[str, dict[s
     return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
 
 
-async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
+    api: Api, person: Account
+) -> None:
     person_token = await api.sign_in(account=person)
     for purpose in ("SEARCH_HISTORY", "TARGETED_PUSH"):
         await grant(api.client, person_token, purpose)
@@ -409,8 +414,9 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(ap
     )
 
 
-async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
+    api: Api, person: Account
+) -> None:
     person_token = await api.sign_in(account=person)
     token = await staff_token(api.db, api.services, api.clock)
     await staff_step_up(api.client, token, api.clock())
@@ -462,8 +468,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api
 # --- correction ------------------------------------------------------------------------
 
 
-async def test_a_fulfilled_correction_records_what_staff_changed(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_fulfilled_correction_records_what_staff_changed(api: Api, person: Account) -> None:
     person_token = await api.sign_in(account=person)
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
@@ -527,8 +532,7 @@ async def test_an_erased_name_is_gone_from_the_access_log_too(api: Api) -> None:
     own values (an export, a reveal): erasing the public profile must not leave the old
     name there, where the person, staff and the next export still read it."""
     person = await create_person(api.db, api.clock(), display_name="Zhang San")
-    person_token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, person_token)
+    person_token = await stepped_up_session(api, person)
     first = await graphql(api.client, EXPORT, token=person_token)
     assert first["data"]["exportMyData"]["userErrors"] == []
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
 from models import (
+    Account,
     AccountKind,
     DeliveryStatus,
     IncidentDelivery,
@@ -86,9 +87,8 @@ async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, 
 
 
 async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
-    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
-    person = await create_person(api.db, api.clock())
     no_phone = await create_person(
         api.db, api.clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
     )
@@ -145,9 +145,8 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
 
 
 async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
-    api: Api, session_factory: async_sessionmaker[AsyncSession], sink: Sink
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession], sink: Sink
 ) -> None:
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
     officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
     await staff_step_up(api.client, officer, api.clock())
@@ -171,10 +170,8 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_read_a_person_s_incidents_and_others_are_refused(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     stranger = await create_person(
         api.db, api.clock(), phone="+8613900139000", email="s@example.com"
     )
@@ -218,8 +215,7 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     assert by_stranger == {"data": {"node": None}}
 
 
-async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_person_does_not_read_who_recorded_it(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
     officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
     await staff_step_up(api.client, officer, api.clock())
@@ -249,8 +245,7 @@ async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
     ]
 
 
-async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_cancelling_erases_the_notices_of_the_account(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
     officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
     await staff_step_up(api.client, officer, api.clock())
@@ -268,12 +263,11 @@ async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
 
 
 async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(
-    api: Api, session_factory: async_sessionmaker[AsyncSession]
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     """Messages are deleted 90 days after they were sent, but the record that a person was
     told of an incident is kept while the account exists (docs/spec/rights.md#retention):
     the retention run must not turn a sent notice into a FAILED one."""
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
     officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
     await staff_step_up(api.client, officer, api.clock())

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.services import AuthServices
 from models import (
+    Account,
     AccountKind,
     AccountStatus,
     Notification,
@@ -105,11 +106,7 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
 
 
 @pytest.mark.parametrize("field", ["title", "description", "cause", "harm", "measures", "advice"])
-async def test_every_text_is_required(
-    api: Api,
-    field: str,
-) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_every_text_is_required(api: Api, person: Account, field: str) -> None:
     token = await officer_token(api.db, api.services, api.clock)
 
     empty = await record(api.client, token, [global_id(person)], **{field: ""})
@@ -126,8 +123,7 @@ async def test_every_text_is_required(
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_texts_must_fit_what_a_notification_holds(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_texts_must_fit_what_a_notification_holds(api: Api, person: Account) -> None:
     person_token = await api.sign_in(account=person)
     token = await officer_token(api.db, api.services, api.clock)
     await staff_step_up(api.client, token, api.clock())
@@ -174,8 +170,9 @@ async def test_an_incident_names_its_accounts(api: Api) -> None:
     assert unknown_category["userErrors"][0]["field"] == ["categories"]
 
 
-async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
+    api: Api, person: Account
+) -> None:
     cancelled = await create_person(
         api.db, api.clock(), phone=None, email=None, status=AccountStatus.CANCELLED
     )
@@ -196,10 +193,8 @@ async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(api: Api)
 
 @pytest.mark.parametrize("viewer", ["support", "account"])
 async def test_only_privacy_officers_record_incidents(
-    api: Api,
-    viewer: str,
+    api: Api, person: Account, viewer: str
 ) -> None:
-    person = await create_person(api.db, api.clock())
     if viewer == "support":
         staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
         token = await api.sign_in(staff=staff)
@@ -219,11 +214,10 @@ async def test_only_privacy_officers_record_incidents(
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_a_stolen_officer_token_alone_sends_no_notice(api: Api) -> None:
+async def test_a_stolen_officer_token_alone_sends_no_notice(api: Api, person: Account) -> None:
     """A notice goes by SMS and e-mail in the platform's name to whomever it names, and
     cannot be taken back: like fulfilling a request, it needs the officer's authenticator
     (docs/spec/rights.md#staff-step-up)."""
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
     token = await officer_token(api.db, api.services, api.clock)
 

@@ -27,7 +27,6 @@ from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
     count_rows,
-    create_person,
     notifications,
     request_global_id,
 )
@@ -76,10 +75,8 @@ async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_work_a_request_and_the_person_hears_of_every_step(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock() - timedelta(days=20), type=DataRequestType.CORRECTION
     )
@@ -142,8 +139,7 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
     ]
 
 
-async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
     staff = await create_staff(api.db, api.clock())
@@ -209,9 +205,8 @@ REFUSAL_GROUNDS = {
 
 @pytest.mark.parametrize("reason", sorted(REFUSAL_GROUNDS))
 async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
-    api: Api, reason: str
+    api: Api, person: Account, reason: str
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
     )
@@ -234,10 +229,8 @@ async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
     "status", [DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN]
 )
 async def test_a_closed_request_stays_as_it_was(
-    api: Api,
-    status: DataRequestStatus,
+    api: Api, person: Account, status: DataRequestStatus
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock() - timedelta(days=1), status=status
     )
@@ -256,8 +249,9 @@ async def test_a_closed_request_stays_as_it_was(
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_only_in_progress_fulfilled_or_refused_are_resolutions(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=staff)
@@ -285,8 +279,7 @@ async def test_an_unknown_request_is_not_found(api: Api) -> None:
     assert unknown == {"dataRequest": None, "userErrors": [NOT_FOUND]}
 
 
-async def test_accounts_may_not_resolve_even_their_own_request(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_accounts_may_not_resolve_even_their_own_request(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock())
     token = await api.sign_in(account=person)
     variables = {"input": {"id": request_global_id(request), "status": "FULFILLED"}}
@@ -300,8 +293,9 @@ async def test_accounts_may_not_resolve_even_their_own_request(api: Api) -> None
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_fulfilling_a_cancellation_request_cancels_the_account(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
@@ -333,8 +327,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -
     assert request.status is DataRequestStatus.FULFILLED
 
 
-async def test_fulfilling_another_type_leaves_the_account_alone(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_fulfilling_another_type_leaves_the_account_alone(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
     staff = await create_staff(api.db, api.clock())
@@ -346,8 +339,7 @@ async def test_fulfilling_another_type_leaves_the_account_alone(api: Api) -> Non
     assert body["data"]["viewer"]["account"]["status"] == "ACTIVE"
 
 
-async def test_a_note_holds_at_most_2000_characters(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_note_holds_at_most_2000_characters(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=staff)
@@ -392,11 +384,8 @@ STAFF_STEP_UP_REQUIRED = {
     ],
 )
 async def test_fulfilling_needs_a_stepped_up_staff_session(
-    api: Api,
-    request_type: DataRequestType,
-    fields: dict[str, Any],
+    api: Api, person: Account, request_type: DataRequestType, fields: dict[str, Any]
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     person_token = await api.sign_in(account=person)
     staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
@@ -419,8 +408,7 @@ async def test_fulfilling_needs_a_stepped_up_staff_session(
     assert notified_before_step_up == 1
 
 
-async def test_a_stepped_up_session_expires_after_five_minutes(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_stepped_up_session_expires_after_five_minutes(api: Api, person: Account) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
@@ -436,8 +424,9 @@ async def test_a_stepped_up_session_expires_after_five_minutes(api: Api) -> None
     assert account.status is AccountStatus.ACTIVE
 
 
-async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from models import PrivacyPolicy, SecurityIncident, StaffRole
+from models import Account, PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.resolvers.rights.helpers import request_global_id
 from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
 from tests.support.factories import create_data_request
@@ -56,10 +56,8 @@ def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_the_staff_member_who_moved_a_request_on_is_recorded(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock() - timedelta(days=1))
     person_token = await api.sign_in(account=person)
     officer = await create_staff(
@@ -191,8 +189,7 @@ async def test_the_officer_who_published_a_version_is_recorded(api: Api) -> None
     assert stored.published_by_id == officer.id
 
 
-async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api, person: Account) -> None:
     officer = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=officer)
     await staff_step_up(api.client, token, api.clock())

@@ -47,10 +47,8 @@ async def phone_of(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_reason(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await create_data_request(
         api.db, person, api.clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
     )
@@ -84,10 +82,8 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
     [None, DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN],
 )
 async def test_without_an_open_request_a_staff_reveal_is_forbidden(
-    api: Api,
-    closed: DataRequestStatus | None,
+    api: Api, person: Account, closed: DataRequestStatus | None
 ) -> None:
-    person = await create_person(api.db, api.clock())
     other = await create_person(
         api.db, api.clock(), phone="+8613900139000", email="other@example.com"
     )
@@ -107,8 +103,7 @@ async def test_without_an_open_request_a_staff_reveal_is_forbidden(
     assert await count_rows(api.db, AccessLogEntry) == 0
 
 
-async def test_an_open_request_without_step_up_asks_for_step_up(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_open_request_without_step_up_asks_for_step_up(api: Api, person: Account) -> None:
     await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=staff)
@@ -162,10 +157,8 @@ async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None
     ],
 )
 async def test_support_is_refused_search_queries_without_a_request_that_needs_them(
-    api: Api,
-    request_type: DataRequestType | None,
+    api: Api, person: Account, request_type: DataRequestType | None
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await add_searches(api.db, person, api.clock())
     if request_type is not None:
         await create_data_request(api.db, person, api.clock(), type=request_type)
@@ -195,10 +188,8 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
     ],
 )
 async def test_support_working_a_matching_request_reads_searches_masked_and_is_logged(
-    api: Api,
-    request_type: DataRequestType,
+    api: Api, person: Account, request_type: DataRequestType
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await add_searches(api.db, person, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     person_token = await api.sign_in(account=person)
