@@ -55,6 +55,7 @@ from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
     count_rows,
     create_person,
+    staff_token,
     stepped_up_session,
 )
 from tests.support.api import Api
@@ -71,7 +72,6 @@ from tests.support.factories import (
     verification,
 )
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, step_up_with_password
 from tests.support.wechat import in_process_wechat
 
@@ -542,8 +542,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
         api.db, api.clock(), phone="+8613900139000", email="bystander@example.com"
     )
     bystander_token = await api.sign_in(account=bystander)
-    staff = await create_staff(api.db, api.clock())
-    staff_token = await api.sign_in(staff=staff)
+    officer_token = await staff_token(api)
     await cancelled(api, holder)
     query = """
     query($id: ID!) {
@@ -556,7 +555,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
     }
     """
 
-    as_staff = await graphql(api.client, query, {"id": global_id(holder)}, token=staff_token)
+    as_staff = await graphql(api.client, query, {"id": global_id(holder)}, token=officer_token)
     as_bystander = await graphql(
         api.client, query, {"id": global_id(holder)}, token=bystander_token
     )

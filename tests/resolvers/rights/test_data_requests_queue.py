@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Account, DataRequest, DataRequestStatus, DataRequestType, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.resolvers.rights.helpers import create_person, request_global_id, staff_token
 from tests.support.api import Api
-from tests.support.assertions import refused, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.refusals import answer, forbidden, unauthenticated
 from tests.support.staff import create_staff
 
 QUEUE = """
@@ -83,8 +83,7 @@ async def test_staff_page_through_the_queue_oldest_due_first(
     role: StaffRole,
 ) -> None:
     requests = await seed_queue(api.db, api.clock)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, role)
 
     first = await queue(api.client, token, first=2)
     second = await queue(api.client, token, first=2, after=first["pageInfo"]["endCursor"])
@@ -128,8 +127,7 @@ async def test_the_queue_filters_by_status_and_overdue(
     expected: list[str],
 ) -> None:
     requests = await seed_queue(api.db, api.clock)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     connection = await queue(api.client, token, **variables)
 
@@ -164,12 +162,5 @@ async def test_accounts_and_anonymous_callers_have_no_queue(api: Api) -> None:
     person = await create_person(api.db, api.clock(), phone=None, email=None)
     token = await api.sign_in(account=person)
 
-    as_account = await graphql(api.client, QUEUE, token=token)
-    anonymous = await graphql(api.client, QUEUE)
-
-    assert without_locations(as_account) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["dataRequests"]
-    )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["dataRequests"]
-    )
+    assert await answer(api.client, QUEUE, token=token) == forbidden("dataRequests")
+    assert await answer(api.client, QUEUE) == unauthenticated("dataRequests")

@@ -26,11 +26,11 @@ from models import Account, AccountKind, AccountStatus, AuthSession, Base, Searc
 from models.base import UTCDateTime
 from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person, stepped_up_session
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import create_person, staff_token, stepped_up_session
 from tests.support.api import Api
-from tests.support.assertions import STEP_UP_REQUIRED, refused, without_locations
-from tests.support.staff import create_staff
+from tests.support.assertions import STEP_UP_REQUIRED
+from tests.support.refusals import ACCOUNTS_ONLY, answer, forbidden, unauthenticated
 from tests.support.viewers import PASSWORD, step_up_with_password
 
 EXPORT = """
@@ -333,19 +333,10 @@ async def test_the_export_is_written_to_the_access_log(api: Api) -> None:
 
 
 async def test_staff_and_anonymous_callers_have_no_export(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
-    as_staff = await graphql(api.client, EXPORT, token=token)
-    anonymous = await graphql(api.client, EXPORT)
-
-    assert without_locations(as_staff) == refused(
-        "FORBIDDEN", "Only an account may do this.", ["exportMyData"]
-    )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["exportMyData"]
-    )
+    assert await answer(api.client, EXPORT, token=token) == forbidden("exportMyData", ACCOUNTS_ONLY)
+    assert await answer(api.client, EXPORT) == unauthenticated("exportMyData")
 
 
 async def test_a_minor_awaiting_guardian_consent_may_export(api: Api) -> None:

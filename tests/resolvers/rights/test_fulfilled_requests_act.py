@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     Account,
     BankCard,
@@ -30,6 +29,7 @@ from tests.resolvers.rights.helpers import (
     create_person,
     notifications,
     request_global_id,
+    staff_token,
     stepped_up_session,
 )
 from tests.resolvers.settings.helpers import add_personal_data
@@ -39,13 +39,12 @@ from tests.support.assertions import (
     USER_ERRORS,
     error,
     refusal,
-    refused,
     without_locations,
 )
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
-from tests.support.viewers import sign_in, step_up_with_password
+from tests.support.refusals import forbidden
+from tests.support.viewers import step_up_with_password
 
 RESOLVE = f"""
 mutation($input: ResolveDataRequestInput!) {{
@@ -109,12 +108,6 @@ async def resolve(
     return payload
 
 
-async def staff_token(
-    db: AsyncSession, services: AuthServices, clock: Clock, role: StaffRole = StaffRole.SUPPORT
-) -> str:
-    return await sign_in(db, services, clock(), staff=await create_staff(db, clock(), role))
-
-
 async def a_person_with_everything(db: AsyncSession, clock: Clock) -> Account:
     person = await create_person(
         db,
@@ -140,8 +133,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(api: A
     card = (await api.db.scalars(select(BankCard).where(BankCard.account_id == person.id))).one()
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request, "FULFILLED", categories=ERASED_HERE)
     read = await graphql(api.client, EVERYTHING_READABLE, token=person_token)
@@ -216,8 +208,7 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(a
         token=person_token,
     )
     request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request_id, "FULFILLED")
 
@@ -260,7 +251,7 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
 ) -> None:
     person = await a_person_with_everything(api.db, api.clock)
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
     fields = {} if categories is None else {"categories": categories}
 
     body = await resolve(api.client, token, request, "FULFILLED", **fields)
@@ -299,7 +290,7 @@ async def test_what_fulfilment_needs_is_given_for_its_type_only(
     message: str,
 ) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await resolve(api.client, token, request, status, **fields)
 
@@ -334,7 +325,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
     api.clock.advance(minutes=5)
     await staff_step_up(api.client, token, api.clock())
     restricted_at = api.clock().isoformat()
@@ -418,8 +409,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
     api: Api, person: Account
 ) -> None:
     person_token = await api.sign_in(account=person)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
     for _ in range(2):
         request = await create_data_request(
             api.db, person, api.clock(), type=DataRequestType.RESTRICTION
@@ -455,9 +445,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
 
     count = await api.db.scalar(select(func.count()).select_from(ProcessingRestriction))
     assert count == 1
-    assert without_locations(by_person) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["liftRestriction"]
-    )
+    assert without_locations(by_person) == forbidden("liftRestriction")
     not_found = error("NOT_FOUND", "No restriction of this purpose is in force.", "purpose")
     assert not_restricted == {
         "data": {"liftRestriction": {"consent": None, "userErrors": [not_found]}}
@@ -473,8 +461,7 @@ async def test_a_fulfilled_correction_records_what_staff_changed(api: Api, perso
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
     )
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await graphql(
         api.client,
@@ -536,8 +523,7 @@ async def test_an_erased_name_is_gone_from_the_access_log_too(api: Api) -> None:
     first = await graphql(api.client, EXPORT, token=person_token)
     assert first["data"]["exportMyData"]["userErrors"] == []
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request, "FULFILLED", categories=["public_profile"])
     log = await graphql(

@@ -29,8 +29,8 @@ from resolvers.messaging.queue import queue_message
 from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import run_retention
 from tests.fakes.sink import Sink, running_sink
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person, staff_token
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
 from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, refusal, without_locations
@@ -94,8 +94,7 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
     )
     person_token = await api.sign_in(account=person)
     business_token = await api.sign_in(account=no_phone)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
 
     payload = await record(
         api.client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
@@ -148,8 +147,7 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
     api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession], sink: Sink
 ) -> None:
     person_token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=["SMS"])
     http = dataclasses.replace(api.services, sms=HttpSender(sink.url + "/sms"))
     sink.fail_next = 1
@@ -176,8 +174,7 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
         api.db, api.clock(), phone="+8613900139000", email="s@example.com"
     )
     stranger_token = await api.sign_in(account=stranger)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)])
     staff = await sign_in(
         api.db,
@@ -217,8 +214,7 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
 
 async def test_the_person_does_not_read_who_recorded_it(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)])
 
     body = await graphql(
@@ -247,8 +243,7 @@ async def test_the_person_does_not_read_who_recorded_it(api: Api, person: Accoun
 
 async def test_cancelling_erases_the_notices_of_the_account(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=EVERY_CHANNEL)
     await step_up_with_password(api.client, token)
 
@@ -269,8 +264,7 @@ async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention
     told of an incident is kept while the account exists (docs/spec/rights.md#retention):
     the retention run must not turn a sent notice into a FAILED one."""
     person_token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
     sent_at = api.clock().isoformat()
     await deliver_due(session_factory, api.services, api.clock())

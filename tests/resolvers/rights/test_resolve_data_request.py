@@ -29,11 +29,13 @@ from tests.resolvers.rights.helpers import (
     count_rows,
     notifications,
     request_global_id,
+    staff_token,
 )
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error, refused, without_locations
+from tests.support.assertions import USER_ERRORS, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.refusals import answer, forbidden
 from tests.support.staff import create_staff
 
 RESOLVE = f"""
@@ -81,8 +83,7 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
         api.db, person, api.clock() - timedelta(days=20), type=DataRequestType.CORRECTION
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, role)
 
     working = await resolve(
         api.client, token, request, "IN_PROGRESS", note="  Checking the address.  "
@@ -142,8 +143,7 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
 async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     before = await stored(api.db, request)
 
     without_reason = await resolve(api.client, token, request, "REFUSED", note="No.")
@@ -211,7 +211,7 @@ async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
     )
     person_token = await api.sign_in(account=person)
-    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    token = await staff_token(api)
 
     refused = await resolve(api.client, token, request, "REFUSED", refusalReason=reason)
 
@@ -234,8 +234,7 @@ async def test_a_closed_request_stays_as_it_was(
     request = await create_data_request(
         api.db, person, api.clock() - timedelta(days=1), status=status
     )
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     before = await stored(api.db, request)
 
     answers = [
@@ -253,8 +252,7 @@ async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
     api: Api, person: Account
 ) -> None:
     request = await create_data_request(api.db, person, api.clock())
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     invalid = error(
         "INVALID_INPUT", "Move a request to IN_PROGRESS, FULFILLED or REFUSED.", "status"
     )
@@ -269,8 +267,7 @@ async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
 
 
 async def test_an_unknown_request_is_not_found(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     unknown = await resolve(
         api.client, token, to_global_id("DataRequest", uuid.uuid4()), "FULFILLED"
@@ -284,11 +281,9 @@ async def test_accounts_may_not_resolve_even_their_own_request(api: Api, person:
     token = await api.sign_in(account=person)
     variables = {"input": {"id": request_global_id(request), "status": "FULFILLED"}}
 
-    body = await graphql(api.client, RESOLVE, variables, token=token)
+    body = await answer(api.client, RESOLVE, variables, token=token)
 
-    assert without_locations(body) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"]
-    )
+    assert body == forbidden("resolveDataRequest")
     assert (await stored(api.db, request))[0] is DataRequestStatus.SUBMITTED
     assert await count_rows(api.db, Notification) == 0
 
@@ -300,9 +295,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     payload = await resolve(api.client, token, request, "FULFILLED")
 
@@ -330,8 +323,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(
 async def test_fulfilling_another_type_leaves_the_account_alone(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     await resolve(api.client, token, request, "FULFILLED")
 
@@ -388,8 +380,7 @@ async def test_fulfilling_needs_a_stepped_up_staff_session(
 ) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     refused = await resolve(api.client, token, request, "FULFILLED", **fields)
     still = await graphql(api.client, VIEWER_ACCOUNT, token=person_token)
@@ -412,9 +403,7 @@ async def test_a_stepped_up_session_expires_after_five_minutes(api: Api, person:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
     api.clock.advance(minutes=5, seconds=1)
 
     refused = await resolve(api.client, token, request, "FULFILLED")
@@ -430,9 +419,7 @@ async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
     await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
     api.clock.advance(minutes=6)
     variables = {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}}

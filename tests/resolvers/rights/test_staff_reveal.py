@@ -23,13 +23,19 @@ from models import (
     StudentVerification,
     VerificationStatus,
 )
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import PHONE, count_rows, create_person, request_global_id
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    PHONE,
+    count_rows,
+    create_person,
+    request_global_id,
+    staff_token,
+)
 from tests.support.api import Api
 from tests.support.assertions import refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import STAFF_NAMES, create_staff
+from tests.support.staff import STAFF_NAMES
 
 PHONE_OF = """
 query($id: ID!, $reveal: Boolean!) { account(id: $id) { id phone(reveal: $reveal) } }
@@ -56,9 +62,7 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
         api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, role, stepped_up=True)
 
     body = await phone_of(api.client, token, global_id(person))
 
@@ -90,9 +94,7 @@ async def test_without_an_open_request_a_staff_reveal_is_forbidden(
     await create_data_request(api.db, other, api.clock())
     if closed is not None:
         await create_data_request(api.db, person, api.clock() - timedelta(days=1), status=closed)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     body = await phone_of(api.client, token, global_id(person))
 
@@ -105,8 +107,7 @@ async def test_without_an_open_request_a_staff_reveal_is_forbidden(
 
 async def test_an_open_request_without_step_up_asks_for_step_up(api: Api, person: Account) -> None:
     await create_data_request(api.db, person, api.clock())
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     body = await phone_of(api.client, token, global_id(person))
     masked = await phone_of(api.client, token, global_id(person), reveal=False)
@@ -162,8 +163,7 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
     await add_searches(api.db, person, api.clock())
     if request_type is not None:
         await create_data_request(api.db, person, api.clock(), type=request_type)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
 
@@ -193,8 +193,7 @@ async def test_support_working_a_matching_request_reads_searches_masked_and_is_l
     await add_searches(api.db, person, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
     log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
@@ -270,8 +269,7 @@ async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(api:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.COMPLAINT)
     request.details = "You keep my school after I graduated"
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await graphql(api.client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
     log = await graphql(api.client, LOG_OF_PERSON, token=person_token)

@@ -16,12 +16,13 @@ from models import (
     DataRequestType,
     Notification,
 )
-from tests.helpers import graphql, staff_step_up
+from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
     count_rows,
     create_person,
     notifications,
     request_global_id,
+    staff_token,
     stepped_up_session,
 )
 from tests.support.api import Api
@@ -29,11 +30,9 @@ from tests.support.assertions import (
     STEP_UP_REQUIRED,
     USER_ERRORS,
     error,
-    refused,
-    without_locations,
 )
 from tests.support.factories import create_data_request
-from tests.support.staff import create_staff
+from tests.support.refusals import ACCOUNTS_ONLY, answer, forbidden, unauthenticated
 
 REQUEST_FIELDS = """
   id type status details deletionGround submittedAt dueAt overdue resolvedAt resolutionNote
@@ -225,20 +224,13 @@ async def test_another_accounts_open_request_does_not_block(api: Api) -> None:
 
 
 async def test_staff_and_anonymous_callers_submit_nothing(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
     variables = {"input": {"type": "ACCESS_COPY"}}
 
-    as_staff = await graphql(api.client, SUBMIT, variables, token=token)
-    anonymous = await graphql(api.client, SUBMIT, variables)
-
-    assert without_locations(as_staff) == refused(
-        "FORBIDDEN", "Only an account may do this.", ["submitDataRequest"]
+    assert await answer(api.client, SUBMIT, variables, token=token) == forbidden(
+        "submitDataRequest", ACCOUNTS_ONLY
     )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"]
-    )
+    assert await answer(api.client, SUBMIT, variables) == unauthenticated("submitDataRequest")
     assert await count_rows(api.db, DataRequest) == 0
 
 

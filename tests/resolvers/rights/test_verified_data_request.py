@@ -30,7 +30,12 @@ from resolvers.messaging.delivery import deliver_due
 from resolvers.privacy.inventory import shipped_inventory
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.resolvers.rights.helpers import (
+    create_person,
+    notifications,
+    request_global_id,
+    staff_token,
+)
 from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.factories import create_data_request
@@ -136,8 +141,7 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
         RequestOrigin.VERIFIED_CONTACT,
         ["search_history"],
     )
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
     queue = await graphql(api.client, QUEUE, token=token)
     assert queue == {
         "data": {
@@ -196,9 +200,7 @@ async def test_staff_reveal_a_requester_only_stepped_up_and_each_read_is_logged(
 ) -> None:
     await ask_code(api.client, GUARDIAN_PHONE)
     await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
-    staff = await create_staff(api.db, api.clock(), StaffRole.PRIVACY_OFFICER)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     body = await graphql(api.client, REVEALED, token=token)
 
@@ -413,7 +415,7 @@ async def test_a_refusal_reaches_the_requester_with_the_regulator(
     await ask_code(api.client, GUARDIAN_PHONE)
     payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
     api.clock.advance(days=2)
-    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    token = await staff_token(api)
 
     refused = await graphql(
         api.client,
