@@ -18,6 +18,7 @@ from models import Account, AccountKind, Base, DataRequest, StaffRole
 from resolvers.global_id import to_global_id
 from tests.helpers import graphql, staff_step_up
 from tests.support.api import Api
+from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_account
 from tests.support.staff import create_staff
 from tests.support.viewers import PASSWORD, step_up_with_password
@@ -31,6 +32,15 @@ query {
 }
 """
 VIEWER_ACCOUNT = "query { viewer { account { id status } } }"
+
+
+def resolving(fields: str) -> str:
+    """resolveDataRequest, reading `fields` of the request it moved on."""
+    return f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{ dataRequest {{ {fields} }} {USER_ERRORS} }}
+}}
+"""
 
 
 async def create_person(

@@ -63,6 +63,7 @@ from tests.support.assertions import (
     EMPTY_PROFILE,
     STEP_UP_REQUIRED,
     USER_ERRORS,
+    data_of,
     error,
     without_locations,
 )
@@ -122,9 +123,7 @@ async def cancel(
     client: httpx.AsyncClient, token: str, confirmation: str = "CANCEL"
 ) -> dict[str, Any]:
     body = await graphql(client, CANCEL, {"input": {"confirmation": confirmation}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["cancelAccount"]
-    return payload
+    return data_of(body, "cancelAccount")
 
 
 async def cancelled(api: Api, account: Account) -> None:

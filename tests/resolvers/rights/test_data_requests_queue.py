@@ -14,6 +14,7 @@ from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, request_global_id, staff_token
 from tests.support.api import Api
+from tests.support.assertions import data_of
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.refusals import answer, forbidden, unauthenticated
@@ -32,9 +33,7 @@ query($status: DataRequestStatus, $overdue: Boolean, $first: Int, $after: String
 
 async def queue(client: httpx.AsyncClient, token: str, **variables: Any) -> dict[str, Any]:
     body = await graphql(client, QUEUE, variables, token=token)
-    assert "errors" not in body, body
-    connection: dict[str, Any] = body["data"]["dataRequests"]
-    return connection
+    return data_of(body, "dataRequests")
 
 
 def ids(connection: dict[str, Any]) -> list[str]:
@@ -48,32 +47,23 @@ async def seed_queue(db: AsyncSession, clock: Clock) -> dict[str, DataRequest]:
         db, clock(), display_name="Li Si", phone="+8613900139000", email="li@example.com"
     )
     start = clock() - timedelta(days=20)
-    return {
+    # Whose request, submitted how many days after the start, of which type, in which status.
+    seeded = {
         # Due 5 days ago and still open: overdue.
-        "oldest": await create_data_request(db, zhang, start),
+        "oldest": (zhang, 0, DataRequestType.ACCESS_COPY, DataRequestStatus.SUBMITTED),
         # Due 4 days ago but answered: not overdue.
-        "answered": await create_data_request(
-            db,
-            li,
-            start + timedelta(days=1),
-            type=DataRequestType.COMPLAINT,
-            status=DataRequestStatus.FULFILLED,
-        ),
+        "answered": (li, 1, DataRequestType.COMPLAINT, DataRequestStatus.FULFILLED),
         # Due 3 days ago, being worked on: overdue.
-        "working": await create_data_request(
-            db,
-            li,
-            start + timedelta(days=2),
-            type=DataRequestType.DELETION,
-            status=DataRequestStatus.IN_PROGRESS,
-        ),
+        "working": (li, 2, DataRequestType.DELETION, DataRequestStatus.IN_PROGRESS),
         # Due in 5 and in 13 days.
-        "recent": await create_data_request(
-            db, zhang, start + timedelta(days=10), type=DataRequestType.CORRECTION
-        ),
-        "newest": await create_data_request(
-            db, zhang, start + timedelta(days=18), type=DataRequestType.PORTABILITY
-        ),
+        "recent": (zhang, 10, DataRequestType.CORRECTION, DataRequestStatus.SUBMITTED),
+        "newest": (zhang, 18, DataRequestType.PORTABILITY, DataRequestStatus.SUBMITTED),
+    }
+    return {
+        name: await create_data_request(
+            db, who, start + timedelta(days=days), type=type_, status=status
+        )
+        for name, (who, days, type_, status) in seeded.items()
     }
 
 

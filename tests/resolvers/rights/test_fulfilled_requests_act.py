@@ -29,6 +29,7 @@ from tests.resolvers.rights.helpers import (
     create_person,
     notifications,
     request_global_id,
+    resolving,
     staff_token,
     stepped_up_session,
 )
@@ -37,6 +38,7 @@ from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     USER_ERRORS,
+    data_of,
     error,
     refusal,
     without_locations,
@@ -46,14 +48,7 @@ from tests.support.ids import global_id
 from tests.support.refusals import forbidden
 from tests.support.viewers import step_up_with_password
 
-RESOLVE = f"""
-mutation($input: ResolveDataRequestInput!) {{
-  resolveDataRequest(input: $input) {{
-    dataRequest {{ type status categories purposes }}
-    {USER_ERRORS}
-  }}
-}}
-"""
+RESOLVE = resolving("type status categories purposes")
 SUBMIT = f"""
 mutation($input: SubmitDataRequestInput!) {{
   submitDataRequest(input: $input) {{ dataRequest {{ id type categories purposes }} {USER_ERRORS} }}
@@ -103,9 +98,7 @@ async def resolve(
     body = await graphql(
         client, RESOLVE, {"input": {"id": request_id, "status": status, **fields}}, token=token
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
-    return payload
+    return data_of(body, "resolveDataRequest")
 
 
 async def a_person_with_everything(db: AsyncSession, clock: Clock) -> Account:
@@ -311,6 +304,13 @@ async def grant(client: httpx.AsyncClient, token: str, purpose: str) -> None:
     assert body["data"]["setConsent"]["userErrors"] == [], body
 
 
+async def lift(
+    client: httpx.AsyncClient, token: str, account: Account, purpose: str
+) -> dict[str, Any]:
+    variables = {"input": {"accountId": global_id(account), "purpose": purpose}}
+    return await graphql(client, LIFT, variables, token=token)
+
+
 async def consents_of(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
     body = await graphql(client, CONSENTS, token=token)
     return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
@@ -337,12 +337,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
     not_recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
     api.clock.advance(minutes=5)
     await staff_step_up(api.client, token, api.clock())
-    lifted = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
-        token=token,
-    )
+    lifted = await lift(api.client, token, person, "SEARCH_HISTORY")
     after = await consents_of(api.client, person_token)
     recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
 
@@ -417,31 +412,10 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
         body = await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
         assert body["userErrors"] == []
 
-    by_person = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
-        token=person_token,
-    )
-    not_restricted = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
-        token=token,
-    )
-    unknown = await graphql(
-        api.client,
-        LIFT,
-        {
-            "input": {
-                "accountId": global_id(
-                    await create_person(api.db, api.clock(), phone=None, email=None)
-                ),
-                "purpose": "TARGETED_PUSH",
-            }
-        },
-        token=token,
-    )
+    by_person = await lift(api.client, person_token, person, "TARGETED_PUSH")
+    not_restricted = await lift(api.client, token, person, "SEARCH_HISTORY")
+    stranger = await create_person(api.db, api.clock(), phone=None, email=None)
+    unknown = await lift(api.client, token, stranger, "TARGETED_PUSH")
 
     count = await api.db.scalar(select(func.count()).select_from(ProcessingRestriction))
     assert count == 1
@@ -465,9 +439,7 @@ async def test_a_fulfilled_correction_records_what_staff_changed(api: Api, perso
 
     done = await graphql(
         api.client,
-        f"""mutation($input: ResolveDataRequestInput!) {{
-          resolveDataRequest(input: $input) {{ dataRequest {{ status correction }} {USER_ERRORS} }}
-        }}""",
+        resolving("status correction"),
         {
             "input": {
                 "id": request_global_id(request),

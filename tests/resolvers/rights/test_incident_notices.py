@@ -33,7 +33,7 @@ from tests.helpers import graphql
 from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person, staff_token
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, refusal, without_locations
+from tests.support.assertions import USER_ERRORS, data_of, refusal, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in, step_up_with_password
@@ -75,9 +75,7 @@ async def record(
 ) -> dict[str, Any]:
     variables = {"input": {**INCIDENT, "affectedAccountIds": affected, **fields}}
     body = await graphql(client, RECORD, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
-    return payload
+    return data_of(body, "recordSecurityIncident")
 
 
 async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:

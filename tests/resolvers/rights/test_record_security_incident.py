@@ -22,7 +22,7 @@ from resolvers.global_id import to_global_id
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import count_rows, create_person, notifications, staff_token
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.ids import global_id
 from tests.support.refusals import answer, forbidden, unauthenticated
 
@@ -66,9 +66,7 @@ async def record(
 ) -> dict[str, Any]:
     variables = {"input": {**INCIDENT, **texts, "affectedAccountIds": affected}}
     body = await graphql(client, RECORD, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
-    return payload
+    return data_of(body, "recordSecurityIncident")
 
 
 async def test_each_affected_account_learns_what_happened_what_was_done_and_what_to_do(

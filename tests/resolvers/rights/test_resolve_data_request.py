@@ -29,23 +29,17 @@ from tests.resolvers.rights.helpers import (
     count_rows,
     notifications,
     request_global_id,
+    resolving,
     staff_token,
 )
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.refusals import answer, forbidden
 from tests.support.staff import create_staff
 
-RESOLVE = f"""
-mutation($input: ResolveDataRequestInput!) {{
-  resolveDataRequest(input: $input) {{
-    dataRequest {{ id type status resolvedAt resolutionNote refusalReason overdue }}
-    {USER_ERRORS}
-  }}
-}}
-"""
+RESOLVE = resolving("id type status resolvedAt resolutionNote refusalReason overdue")
 REFUSAL_REASON_REQUIRED = error(
     "REFUSAL_REASON_REQUIRED", "A refusal names one of the policy's exceptions.", "refusalReason"
 )
@@ -60,9 +54,7 @@ async def resolve(
     request_id = request if isinstance(request, str) else request_global_id(request)
     variables = {"input": {"id": request_id, "status": status, **fields}}
     body = await graphql(client, RESOLVE, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
-    return payload
+    return data_of(body, "resolveDataRequest")
 
 
 async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
@@ -303,12 +295,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(
     assert payload["dataRequest"]["status"] == "FULFILLED"
     account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
-    assert (account.phone, account.email, account.phone_index, account.email_index) == (
-        None,
-        None,
-        None,
-        None,
-    )
+    assert (account.phone, account.email, account.phone_index, account.email_index) == (None,) * 4
     assert await count_rows(api.db, AuthSession, account_id=person.id) == 0
     refused = await api.client.post(
         "/graphql",

@@ -140,6 +140,17 @@ query {
 """
 
 
+async def read_by_support(
+    api: Api, person: Account, query: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Support's answer to `query` about the person, then the person's own access log."""
+    person_token = await api.sign_in(account=person)
+    token = await staff_token(api, StaffRole.SUPPORT)
+    body = await graphql(api.client, query, {"id": global_id(person)}, token=token)
+    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    return body, log
+
+
 async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None:
     for offset, query in enumerate(("chairs for kids", "lamps")):
         entry = SearchEntry(account_id=person.id, created_at=now + timedelta(seconds=offset))
@@ -192,11 +203,8 @@ async def test_support_working_a_matching_request_reads_searches_masked_and_is_l
 ) -> None:
     await add_searches(api.db, person, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
-    person_token = await api.sign_in(account=person)
-    token = await staff_token(api, StaffRole.SUPPORT)
 
-    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
-    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    body, log = await read_by_support(api, person, SEARCHES)
 
     assert body == {
         "data": {
@@ -268,11 +276,8 @@ async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(api:
     api.db.add(login)
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.COMPLAINT)
     request.details = "You keep my school after I graduated"
-    person_token = await api.sign_in(account=person)
-    token = await staff_token(api, StaffRole.SUPPORT)
 
-    body = await graphql(api.client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
-    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    body, log = await read_by_support(api, person, PERSONAL_FIELDS)
 
     assert body == {
         "data": {

@@ -26,11 +26,7 @@ from tests.resolvers.rights.helpers import (
     stepped_up_session,
 )
 from tests.support.api import Api
-from tests.support.assertions import (
-    STEP_UP_REQUIRED,
-    USER_ERRORS,
-    error,
-)
+from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.refusals import ACCOUNTS_ONLY, answer, forbidden, unauthenticated
 
@@ -51,9 +47,7 @@ FIFTEEN_DAYS = timedelta(days=15)
 
 async def submit(client: httpx.AsyncClient, token: str, type: str, **fields: Any) -> dict[str, Any]:
     body = await graphql(client, SUBMIT, {"input": {"type": type, **fields}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["submitDataRequest"]
-    return payload
+    return data_of(body, "submitDataRequest")
 
 
 async def own_requests(client: httpx.AsyncClient, token: str) -> dict[str, Any]:

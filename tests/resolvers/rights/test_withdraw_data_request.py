@@ -13,7 +13,7 @@ from resolvers.global_id import to_global_id
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 
@@ -30,9 +30,7 @@ CLOSED = error("INVALID_STATE", "This request is closed.", "id")
 
 async def withdraw(client: httpx.AsyncClient, token: str, request_id: str) -> dict[str, Any]:
     body = await graphql(client, WITHDRAW, {"input": {"id": request_id}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["withdrawDataRequest"]
-    return payload
+    return data_of(body, "withdrawDataRequest")
 
 
 async def test_the_person_withdraws_an_open_request_and_is_told(api: Api, person: Account) -> None:
