@@ -15,6 +15,7 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from models import Account, AccountKind, Base
 from tests.helpers import e164, graphql
+from tests.support.assertions import data_of
 from tests.support.clock import Clock
 from tests.support.factories import create_account
 
@@ -101,9 +102,7 @@ async def request_sms_code(
     body = await graphql(
         client, REQUEST_SMS_CODE, {"input": {"phone": phone, "purpose": purpose}}, token=token
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["requestSmsCode"]
-    return payload
+    return data_of(body, "requestSmsCode")
 
 
 def latest_code(outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN") -> str:
@@ -125,18 +124,9 @@ async def login_with_sms(
     accept: str | None = POLICY_VERSION,
     token: str | None = None,
 ) -> dict[str, Any]:
-    variables = {
-        "input": {
-            "phone": phone,
-            "code": code,
-            "birthDate": birth_date,
-            "acceptPolicyVersion": accept,
-        }
-    }
-    body = await graphql(client, LOGIN_WITH_SMS, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["loginWithSms"]
-    return payload
+    values = {"phone": phone, "code": code, "birthDate": birth_date, "acceptPolicyVersion": accept}
+    body = await graphql(client, LOGIN_WITH_SMS, {"input": values}, token=token)
+    return data_of(body, "loginWithSms")
 
 
 async def sign_in_with_sms(
@@ -156,16 +146,12 @@ async def login_with_password(
     body = await graphql(
         client, LOGIN_WITH_PASSWORD, {"input": {"login": login, "password": password}}
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["loginWithPassword"]
-    return payload
+    return data_of(body, "loginWithPassword")
 
 
 async def viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
     body = await graphql(client, VIEWER, token=token)
-    assert "errors" not in body, body
-    result: dict[str, Any] | None = body["data"]["viewer"]
-    return result
+    return data_of(body, "viewer")
 
 
 async def create_password_account(

@@ -31,6 +31,7 @@ from tests.resolvers.auth.helpers import (
     session_opened,
     sign_in_with_sms,
 )
+from tests.support.assertions import data_of
 
 REGISTER_BUSINESS = f"""
 mutation($input: RegisterBusinessInput!) {{ registerBusiness(input: $input) {{ {AUTH_PAYLOAD} }} }}
@@ -62,9 +63,7 @@ async def register_business(client: httpx.AsyncClient, **overrides: str) -> dict
         **overrides,
     }
     body = await graphql(client, REGISTER_BUSINESS, {"input": values})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["registerBusiness"]
-    return payload
+    return data_of(body, "registerBusiness")
 
 
 async def register_enterprise(
@@ -85,9 +84,7 @@ async def register_enterprise(
         **overrides,
     }
     body = await graphql(client, REGISTER_ENTERPRISE, {"input": values})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["registerEnterprise"]
-    return payload
+    return data_of(body, "registerEnterprise")
 
 
 async def confirm(client: httpx.AsyncClient, outbox: Outbox, address: str) -> None:

@@ -38,6 +38,7 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 from tests.support.api import Api
+from tests.support.assertions import data_of
 
 EMAIL = "owner@example.com"
 REFRESH = f"""
@@ -72,9 +73,7 @@ async def assert_refused_with_401(client: httpx.AsyncClient, token: str) -> None
 
 async def refresh(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     body = await graphql(client, REFRESH, {"token": token})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["refreshSession"]
-    return payload
+    return data_of(body, "refreshSession")
 
 
 async def sessions_of(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
