@@ -73,6 +73,7 @@ from tests.support.factories import (
     verification,
 )
 from tests.support.ids import global_id
+from tests.support.students import student_verification
 from tests.support.viewers import PASSWORD, step_up_with_password
 from tests.support.wechat import in_process_wechat
 
@@ -157,15 +158,7 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
     identity.open_id = OPEN_ID
     identity.union_id = "u-zhang-unionid"
     real_name = verification(RealNameVerification, account.id, now)
-    student = verification(
-        StudentVerification,
-        account.id,
-        now,
-        school="Peking University",
-        major="Design",
-        enrolled_on=date(2023, 9, 1),
-        graduates_on=date(2027, 7, 1),
-    )
+    student = student_verification(account.id, now)
     card = bank_card(account.id, "6222020200112345679", now)
     guardian = GuardianConsent(account_id=account.id, granted_at=now)
     guardian.guardian_name = "王五"
