@@ -21,6 +21,8 @@ from tests.support.factories import create_account
 
 POLICY_VERSION = "1.0"
 PHONE = "13812345678"
+# The address of the account `create_password_account` makes unless told.
+EMAIL = "owner@example.com"
 PASSWORD = "correct-Horse-7"
 UNAUTHENTICATED_BODY = {
     "errors": [
@@ -115,6 +117,14 @@ def latest_code(outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN") -> s
     return codes[0]
 
 
+async def sent_code(
+    client: httpx.AsyncClient, outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN"
+) -> str:
+    """Ask for a code of that purpose to the phone, and read it from the outbox."""
+    await request_sms_code(client, phone, purpose)
+    return latest_code(outbox, phone, purpose)
+
+
 async def login_with_sms(
     client: httpx.AsyncClient,
     code: str,
@@ -158,7 +168,7 @@ async def create_password_account(
     db: AsyncSession,
     *,
     kind: AccountKind = AccountKind.BUSINESS,
-    email: str | None = "owner@example.com",
+    email: str | None = EMAIL,
     phone: str | None = None,
     password: str = PASSWORD,
     **columns: Any,
@@ -176,6 +186,13 @@ async def create_password_account(
     account.phone = e164(phone) if phone else None
     await db.commit()
     return account
+
+
+async def signed_in_owner(client: httpx.AsyncClient, db: AsyncSession) -> str:
+    """The access token of a business that signed in with its password, at EMAIL."""
+    await create_password_account(db, email=EMAIL)
+    token: str = (await login_with_password(client, EMAIL))["accessToken"]
+    return token
 
 
 async def count(db: AsyncSession, model: type[Base]) -> int:
@@ -219,3 +236,15 @@ def active_account(
         "status": "ACTIVE",
         **fields,
     }
+
+
+def acme_trading(payload: dict[str, Any], display_name: str, ur_token: str) -> dict[str, Any]:
+    """The payload's account as a sign-in selects it: the business Acme Trading."""
+    return active_account(
+        payload,
+        "BusinessAccount",
+        "BUSINESS",
+        displayName=display_name,
+        businessName="Acme Trading",
+        urToken=ur_token,
+    )
