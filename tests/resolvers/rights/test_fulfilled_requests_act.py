@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
@@ -26,6 +26,7 @@ from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
 from tests.resolvers.rights.helpers import (
+    count_rows,
     create_person,
     notifications,
     request_global_id,
@@ -255,8 +256,7 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
     }
     await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
-    cards = await api.db.scalar(select(func.count()).where(BankCard.account_id == person.id))
-    assert cards == 1
+    assert await count_rows(api.db, BankCard, account_id=person.id) == 1
 
 
 @pytest.mark.parametrize(
@@ -417,8 +417,7 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
     stranger = await create_person(api.db, api.clock(), phone=None, email=None)
     unknown = await lift(api.client, token, stranger, "TARGETED_PUSH")
 
-    count = await api.db.scalar(select(func.count()).select_from(ProcessingRestriction))
-    assert count == 1
+    assert await count_rows(api.db, ProcessingRestriction) == 1
     assert without_locations(by_person) == forbidden("liftRestriction")
     not_found = error("NOT_FOUND", "No restriction of this purpose is in force.", "purpose")
     assert not_restricted == {

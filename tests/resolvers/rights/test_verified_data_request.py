@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.rate_limits import RateLimiter
@@ -28,8 +28,9 @@ from models import (
 )
 from resolvers.messaging.delivery import deliver_due
 from resolvers.privacy.inventory import shipped_inventory
-from tests.helpers import graphql, staff_step_up
+from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
+    count_rows,
     create_person,
     notifications,
     request_global_id,
@@ -40,7 +41,6 @@ from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
 
 REQUEST_CODE = f"""
 mutation($contact: String!) {{
@@ -301,7 +301,7 @@ async def test_a_guardian_s_request_does_not_block_the_minor_s_own_of_the_same_t
     payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
 
     assert payload["userErrors"] == []
-    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 2
+    assert await count_rows(api.db, DataRequest) == 2
 
 
 async def test_a_wrong_code_stores_nothing_and_a_code_works_once(api: Api, outbox: Outbox) -> None:
@@ -316,7 +316,7 @@ async def test_a_wrong_code_stores_nothing_and_a_code_works_once(api: Api, outbo
     assert refused == {"reference": None, "dueAt": None, "userErrors": [INVALID_CODE]}
     assert accepted["userErrors"] == []
     assert again == refused
-    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
 async def test_an_e_mail_code_is_tried_five_times_at_most(api: Api, outbox: Outbox) -> None:
@@ -337,7 +337,7 @@ async def test_an_e_mail_code_is_tried_five_times_at_most(api: Api, outbox: Outb
     assert late["userErrors"] == [
         error("TOO_MANY_ATTEMPTS", "Too many tries; ask for a new code.", "code")
     ]
-    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 0
+    assert await count_rows(api.db, DataRequest) == 0
 
 
 async def test_codes_are_limited_per_contact(client: httpx.AsyncClient) -> None:
@@ -451,7 +451,7 @@ async def test_one_code_files_one_request_however_many_aliases_ask(
     assert sum(answer["reference"] is not None for answer in answers) == 1
     refused = [answer["userErrors"] for answer in answers if answer["reference"] is None]
     assert refused == [[INVALID_CODE]] * 9
-    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
 async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_account_was_found(
@@ -474,8 +474,7 @@ async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_ac
         ),
     )
     clock.advance(days=2)
-    token = await api.sign_in(staff=await create_staff(db, clock()))
-    await staff_step_up(client, token, clock())
+    token = await staff_token(api, stepped_up=True)
     for payload in (found, unknown):
         variables = {"input": {"id": payload["reference"], "status": "FULFILLED"}}
         body = await graphql(client, RESOLVE, variables, token=token)
