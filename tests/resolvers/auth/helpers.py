@@ -15,11 +15,14 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from models import Account, AccountKind, Base
 from tests.helpers import e164, graphql
+from tests.support.assertions import data_of
 from tests.support.clock import Clock
 from tests.support.factories import create_account
 
 POLICY_VERSION = "1.0"
 PHONE = "13812345678"
+# The address of the account `create_password_account` makes unless told.
+EMAIL = "owner@example.com"
 PASSWORD = "correct-Horse-7"
 UNAUTHENTICATED_BODY = {
     "errors": [
@@ -101,9 +104,7 @@ async def request_sms_code(
     body = await graphql(
         client, REQUEST_SMS_CODE, {"input": {"phone": phone, "purpose": purpose}}, token=token
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["requestSmsCode"]
-    return payload
+    return data_of(body, "requestSmsCode")
 
 
 def latest_code(outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN") -> str:
@@ -116,6 +117,14 @@ def latest_code(outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN") -> s
     return codes[0]
 
 
+async def sent_code(
+    client: httpx.AsyncClient, outbox: Outbox, phone: str = PHONE, purpose: str = "LOGIN"
+) -> str:
+    """Ask for a code of that purpose to the phone, and read it from the outbox."""
+    await request_sms_code(client, phone, purpose)
+    return latest_code(outbox, phone, purpose)
+
+
 async def login_with_sms(
     client: httpx.AsyncClient,
     code: str,
@@ -125,18 +134,9 @@ async def login_with_sms(
     accept: str | None = POLICY_VERSION,
     token: str | None = None,
 ) -> dict[str, Any]:
-    variables = {
-        "input": {
-            "phone": phone,
-            "code": code,
-            "birthDate": birth_date,
-            "acceptPolicyVersion": accept,
-        }
-    }
-    body = await graphql(client, LOGIN_WITH_SMS, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["loginWithSms"]
-    return payload
+    values = {"phone": phone, "code": code, "birthDate": birth_date, "acceptPolicyVersion": accept}
+    body = await graphql(client, LOGIN_WITH_SMS, {"input": values}, token=token)
+    return data_of(body, "loginWithSms")
 
 
 async def sign_in_with_sms(
@@ -156,23 +156,19 @@ async def login_with_password(
     body = await graphql(
         client, LOGIN_WITH_PASSWORD, {"input": {"login": login, "password": password}}
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["loginWithPassword"]
-    return payload
+    return data_of(body, "loginWithPassword")
 
 
 async def viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
     body = await graphql(client, VIEWER, token=token)
-    assert "errors" not in body, body
-    result: dict[str, Any] | None = body["data"]["viewer"]
-    return result
+    return data_of(body, "viewer")
 
 
 async def create_password_account(
     db: AsyncSession,
     *,
     kind: AccountKind = AccountKind.BUSINESS,
-    email: str | None = "owner@example.com",
+    email: str | None = EMAIL,
     phone: str | None = None,
     password: str = PASSWORD,
     **columns: Any,
@@ -190,6 +186,13 @@ async def create_password_account(
     account.phone = e164(phone) if phone else None
     await db.commit()
     return account
+
+
+async def signed_in_owner(client: httpx.AsyncClient, db: AsyncSession) -> str:
+    """The access token of a business that signed in with its password, at EMAIL."""
+    await create_password_account(db, email=EMAIL)
+    token: str = (await login_with_password(client, EMAIL))["accessToken"]
+    return token
 
 
 async def count(db: AsyncSession, model: type[Base]) -> int:
@@ -233,3 +236,15 @@ def active_account(
         "status": "ACTIVE",
         **fields,
     }
+
+
+def acme_trading(payload: dict[str, Any], display_name: str, ur_token: str) -> dict[str, Any]:
+    """The payload's account as a sign-in selects it: the business Acme Trading."""
+    return active_account(
+        payload,
+        "BusinessAccount",
+        "BUSINESS",
+        displayName=display_name,
+        businessName="Acme Trading",
+        urToken=ur_token,
+    )

@@ -7,6 +7,7 @@ docs/spec/privacy-centre.md#minors.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -33,6 +34,7 @@ from tests.resolvers.auth.helpers import (
     login_with_sms,
     refused,
     request_sms_code,
+    sent_code,
     session_opened,
     sign_in_with_sms,
     viewer,
@@ -97,8 +99,7 @@ async def test_the_same_phone_signs_in_to_the_same_account_the_second_time(
 async def test_registration_needs_the_current_policy_and_a_refusal_keeps_the_code(
     client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession, accepted: str | None
 ) -> None:
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
+    code = await sent_code(client, outbox)
 
     refusal = await login_with_sms(client, code, accept=accepted)
 
@@ -137,8 +138,7 @@ async def test_no_code_sent_or_a_code_of_another_purpose_answers_invalid_code(
 
 
 async def test_a_code_works_once(client: httpx.AsyncClient, outbox: Outbox) -> None:
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
+    code = await sent_code(client, outbox)
     assert (await login_with_sms(client, code))["userErrors"] == []
 
     again = await login_with_sms(client, code)
@@ -172,8 +172,7 @@ async def test_an_expired_code_answers_code_expired(
 async def test_after_five_wrong_tries_the_right_code_answers_too_many_attempts(
     client: httpx.AsyncClient, outbox: Outbox, services: AuthServices
 ) -> None:
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
+    code = await sent_code(client, outbox)
     tries = [await login_with_sms(client, wrong(code)) for _ in range(5)]
 
     right = await login_with_sms(client, code)
@@ -194,14 +193,20 @@ def aliased_logins(code: str, count: int) -> str:
     return "mutation { " + calls + " }"
 
 
+async def aliased_tries(
+    client: httpx.AsyncClient, outbox: Outbox, count: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`count` wrong codes tried as aliases in one request, then the right code: the
+    request's answer and the right code's payload."""
+    code = await sent_code(client, outbox)
+    body = await graphql(client, aliased_logins(wrong(code), count))
+    return body, await login_with_sms(client, code)
+
+
 async def test_aliased_tries_in_one_request_count_one_by_one(
     client: httpx.AsyncClient, outbox: Outbox
 ) -> None:
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
-
-    body = await graphql(client, aliased_logins(wrong(code), 30))
-    right = await login_with_sms(client, code)
+    body, right = await aliased_tries(client, outbox, 30)
 
     answers = [body["data"][f"try{n}"] for n in range(30)]
     assert (
@@ -215,11 +220,7 @@ async def test_aliased_tries_in_one_request_count_one_by_one(
 async def test_a_hundred_aliased_tries_are_refused_before_any_is_counted(
     client: httpx.AsyncClient, outbox: Outbox
 ) -> None:
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
-
-    body = await graphql(client, aliased_logins(wrong(code), 100))
-    right = await login_with_sms(client, code)
+    body, right = await aliased_tries(client, outbox, 100)
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
@@ -252,8 +253,7 @@ async def test_under_14_may_not_register_and_nothing_is_stored(
     client: httpx.AsyncClient, outbox: Outbox, clock: Clock, db: AsyncSession, birth_date: str
 ) -> None:
     clock.now = TODAY
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox)
+    code = await sent_code(client, outbox)
 
     payload = await login_with_sms(client, code, birth_date=birth_date)
 

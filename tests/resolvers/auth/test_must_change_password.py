@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_code
-from tests.resolvers.auth.helpers import PASSWORD, create_password_account
+from tests.resolvers.auth.helpers import EMAIL, PASSWORD, create_password_account
 from tests.support.staff import create_staff
 
 LOGIN = """
@@ -21,7 +21,6 @@ mutation($input: LoginWithPasswordInput!) {
   }
 }
 """
-EMAIL = "owner@example.com"
 
 
 async def login(client: httpx.AsyncClient, login: str, password: str) -> dict[str, Any]:

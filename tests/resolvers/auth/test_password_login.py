@@ -19,9 +19,10 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.resolvers.auth.helpers import (
+    EMAIL,
     INVALID_CREDENTIALS,
     PASSWORD,
-    active_account,
+    acme_trading,
     count,
     create_password_account,
     error,
@@ -31,8 +32,6 @@ from tests.resolvers.auth.helpers import (
     viewer,
 )
 from tests.support.staff import create_staff
-
-EMAIL = "owner@example.com"
 
 
 def assert_rate_limited(payload: dict[str, Any]) -> None:
@@ -53,17 +52,7 @@ async def test_a_business_signs_in_with_its_email(
     payload = await login_with_password(client, "  Owner@EXAMPLE.com ")
 
     assert payload == session_opened(
-        payload,
-        clock,
-        active_account(
-            payload,
-            "BusinessAccount",
-            "BUSINESS",
-            displayName="Someone",
-            businessName="Acme Trading",
-            urToken="ur-acme",
-        ),
-        new=False,
+        payload, clock, acme_trading(payload, "Someone", "ur-acme"), new=False
     )
     signed_in = await viewer(client, payload["accessToken"])
     assert signed_in is not None

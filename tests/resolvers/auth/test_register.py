@@ -19,6 +19,7 @@ from tests.resolvers.auth.helpers import (
     AUTH_PAYLOAD,
     PASSWORD,
     POLICY_NOT_ACCEPTED,
+    acme_trading,
     active_account,
     count,
     e164,
@@ -28,9 +29,11 @@ from tests.resolvers.auth.helpers import (
     login_with_password,
     refused,
     request_sms_code,
+    sent_code,
     session_opened,
     sign_in_with_sms,
 )
+from tests.support.assertions import data_of
 
 REGISTER_BUSINESS = f"""
 mutation($input: RegisterBusinessInput!) {{ registerBusiness(input: $input) {{ {AUTH_PAYLOAD} }} }}
@@ -62,9 +65,7 @@ async def register_business(client: httpx.AsyncClient, **overrides: str) -> dict
         **overrides,
     }
     body = await graphql(client, REGISTER_BUSINESS, {"input": values})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["registerBusiness"]
-    return payload
+    return data_of(body, "registerBusiness")
 
 
 async def register_enterprise(
@@ -85,9 +86,7 @@ async def register_enterprise(
         **overrides,
     }
     body = await graphql(client, REGISTER_ENTERPRISE, {"input": values})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["registerEnterprise"]
-    return payload
+    return data_of(body, "registerEnterprise")
 
 
 async def confirm(client: httpx.AsyncClient, outbox: Outbox, address: str) -> None:
@@ -109,17 +108,7 @@ async def test_a_business_registers_and_signs_in(
     account = await db.scalar(select(Account))
     assert account is not None
     assert payload == session_opened(
-        payload,
-        clock,
-        active_account(
-            payload,
-            "BusinessAccount",
-            "BUSINESS",
-            displayName="Acme Trading",
-            businessName="Acme Trading",
-            urToken="ur-0001",
-        ),
-        new=True,
+        payload, clock, acme_trading(payload, "Acme Trading", "ur-0001"), new=True
     )
     assert payload["accessToken"]
     assert payload["refreshToken"]
@@ -219,14 +208,13 @@ async def test_an_enterprise_registers_with_a_bind_phone_code(
     assert account is not None
     assert payload["userErrors"] == []
     assert payload["isNewAccount"] is True
-    assert payload["account"] == {
-        "__typename": "EnterpriseAccount",
-        "id": payload["account"]["id"],
-        "kind": "ENTERPRISE",
-        "status": "ACTIVE",
-        "displayName": "Acme Group",
-        "companyName": "Acme Group",
-    }
+    assert payload["account"] == active_account(
+        payload,
+        "EnterpriseAccount",
+        "ENTERPRISE",
+        displayName="Acme Group",
+        companyName="Acme Group",
+    )
     assert (account.kind, account.unproven_email, account.phone) == (
         AccountKind.ENTERPRISE,
         "corp@example.com",
@@ -239,8 +227,7 @@ async def test_an_enterprise_registers_with_a_bind_phone_code(
 async def test_an_enterprise_needs_the_right_bind_phone_code(
     client: httpx.AsyncClient, outbox: Outbox, db: AsyncSession
 ) -> None:
-    await request_sms_code(client, ENTERPRISE_PHONE, "BIND_PHONE")
-    right = latest_code(outbox, ENTERPRISE_PHONE, "BIND_PHONE")
+    right = await sent_code(client, outbox, ENTERPRISE_PHONE, "BIND_PHONE")
     wrong = f"{(int(right) + 1) % 10**6:06d}"
 
     payload = await register_enterprise(client, outbox, smsCode=wrong)

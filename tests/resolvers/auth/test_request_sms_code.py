@@ -25,10 +25,10 @@ from tests.resolvers.auth.helpers import (
     create_password_account,
     e164,
     error,
-    latest_code,
     login_with_password,
     login_with_sms,
     request_sms_code,
+    sent_code,
     sign_in_with_sms,
 )
 from tests.support.factories import create_account
@@ -278,8 +278,7 @@ async def test_no_phone_code_or_token_reaches_the_log(
 ) -> None:
     caplog.set_level(logging.DEBUG)
 
-    await request_sms_code(client, PHONE)
-    code = latest_code(outbox, PHONE)
+    code = await sent_code(client, outbox)
     await login_with_sms(client, "000000" if code != "000000" else "111111")
     signed_in = await login_with_sms(client, code)
     await request_sms_code(client, "+86 138 1234 5678")

@@ -21,17 +21,19 @@ from auth.senders import Outbox
 from auth.services import AuthServices
 from tests.helpers import client_at, e164, graphql
 from tests.resolvers.auth.helpers import (
+    EMAIL,
     PASSWORD,
     create_password_account,
     forget_rate_limits,
     latest_code,
     login_with_password,
     request_sms_code,
+    sent_code,
     sign_in_with_sms,
+    signed_in_owner,
 )
 from tests.support.factories import create_account
 
-EMAIL = "owner@example.com"
 WRONG = "not-the-Password-9"
 
 
@@ -44,12 +46,6 @@ def codes(body: dict[str, Any]) -> list[str | None]:
         payload["userErrors"][0]["code"] if payload["userErrors"] else None
         for payload in body["data"].values()
     ]
-
-
-async def signed_in_owner(client: httpx.AsyncClient, db: AsyncSession) -> str:
-    await create_password_account(db, email=EMAIL)
-    token: str = (await login_with_password(client, EMAIL))["accessToken"]
-    return token
 
 
 ELEVATE_WRONG = (
@@ -377,8 +373,7 @@ async def test_a_locked_owner_signs_in_with_a_code_sent_to_the_phone(
     """A stranger's wrong guesses never lock the owner out: a second factor opens it."""
     await create_password_account(db, email=None, phone="13812345678")
     await lock(client, "13812345678")
-    await request_sms_code(client, "13812345678", "LOGIN")
-    code = latest_code(outbox, "13812345678", "LOGIN")
+    code = await sent_code(client, outbox, "13812345678")
 
     wrong_code = await graphql(
         client,
@@ -431,8 +426,7 @@ async def test_a_code_does_not_open_a_wrong_password(
     client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
 ) -> None:
     await create_password_account(db, email=None, phone="13812345678")
-    await request_sms_code(client, "13812345678", "LOGIN")
-    code = latest_code(outbox, "13812345678", "LOGIN")
+    code = await sent_code(client, outbox, "13812345678")
 
     body = await graphql(
         client, LOGIN_WITH_CODE, {"login": "13812345678", "password": WRONG, "code": code}

@@ -24,22 +24,23 @@ from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
     AUTH_PAYLOAD,
+    EMAIL,
     PASSWORD,
     UNAUTHENTICATED_BODY,
     USER_ERRORS,
     create_password_account,
     error,
-    latest_code,
     login_with_password,
     login_with_sms,
     refused,
-    request_sms_code,
+    sent_code,
     session_opened,
     viewer,
 )
 from tests.support.api import Api
+from tests.support.assertions import data_of
+from tests.support.refusals import answer, unauthenticated
 
-EMAIL = "owner@example.com"
 REFRESH = f"""
 mutation($token: String!) {{
   refreshSession(input: {{refreshToken: $token}}) {{ {AUTH_PAYLOAD} }}
@@ -47,6 +48,7 @@ mutation($token: String!) {{
 """
 LOGOUT = f"mutation {{ logout {{ ok {USER_ERRORS} }} }}"
 REVOKE = f"mutation($id: ID!) {{ revokeSession(input: {{id: $id}}) {{ ok {USER_ERRORS} }} }}"
+REVOKE_OTHERS = f"mutation {{ revokeOtherSessions {{ ok {USER_ERRORS} }} }}"
 SESSIONS = "{ viewer { account { sessions { id current userAgent createdAt lastUsedAt } } } }"
 LOGIN_HISTORY = """
 { viewer { account { loginHistory(first: 10) {
@@ -72,9 +74,7 @@ async def assert_refused_with_401(client: httpx.AsyncClient, token: str) -> None
 
 async def refresh(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     body = await graphql(client, REFRESH, {"token": token})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["refreshSession"]
-    return payload
+    return data_of(body, "refreshSession")
 
 
 async def sessions_of(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
@@ -82,6 +82,15 @@ async def sessions_of(client: httpx.AsyncClient, token: str) -> list[dict[str, A
     assert "errors" not in body, body
     sessions: list[dict[str, Any]] = body["data"]["viewer"]["account"]["sessions"]
     return sessions
+
+
+async def sign_ins(client: httpx.AsyncClient, clock: Clock, count: int) -> list[dict[str, Any]]:
+    """The owner signs in `count` times with the password, a minute apart."""
+    payloads = [await login_with_password(client, EMAIL)]
+    for _ in range(count - 1):
+        clock.advance(minutes=1)
+        payloads.append(await login_with_password(client, EMAIL))
+    return payloads
 
 
 @pytest.fixture
@@ -169,22 +178,15 @@ async def test_logout_ends_the_session_at_once(client: httpx.AsyncClient, owner:
 
 
 async def test_logout_needs_a_viewer(client: httpx.AsyncClient) -> None:
-    body = await graphql(client, LOGOUT)
+    body = await answer(client, LOGOUT)
 
-    assert body["data"] is None
-    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
-        ("Sign in first.", ["logout"], {"code": "UNAUTHENTICATED"})
-    ]
+    assert body == unauthenticated("logout")
 
 
 async def test_sessions_lists_the_live_sessions_with_the_asking_one_current(
     client: httpx.AsyncClient, owner: Account, clock: Clock
 ) -> None:
-    first = await login_with_password(client, EMAIL)
-    clock.advance(minutes=1)
-    second = await login_with_password(client, EMAIL)
-    clock.advance(minutes=1)
-    ended = await login_with_password(client, EMAIL)
+    first, second, ended = await sign_ins(client, clock, 3)
     await graphql(client, LOGOUT, token=ended["accessToken"])
 
     from_first = await sessions_of(client, first["accessToken"])
@@ -202,9 +204,7 @@ async def test_sessions_lists_the_live_sessions_with_the_asking_one_current(
 async def test_revoking_another_own_session_ends_it_at_once(
     client: httpx.AsyncClient, owner: Account, clock: Clock
 ) -> None:
-    keeper = await login_with_password(client, EMAIL)
-    clock.advance(minutes=1)
-    lost = await login_with_password(client, EMAIL)
+    keeper, lost = await sign_ins(client, clock, 2)
     lost_session = (await sessions_of(client, keeper["accessToken"]))[0]
     assert lost_session["current"] is False
 
@@ -334,8 +334,7 @@ async def test_login_history_lists_successes_and_failures_newest_first_with_mask
     api.clock.advance(minutes=1)
     await login_with_password(api.client, EMAIL, PASSWORD)
     api.clock.advance(minutes=1)
-    await request_sms_code(api.client, "13812345678")
-    code = latest_code(outbox)
+    code = await sent_code(api.client, outbox, "13812345678")
     await login_with_sms(api.client, f"{(int(code) + 1) % 10**6:06d}")
     api.clock.advance(minutes=1)
     signed_in = await login_with_sms(api.client, code)
@@ -402,11 +401,7 @@ async def test_revoke_other_sessions_ends_every_session_but_the_current_one(
     second = await login_with_password(client, EMAIL)
     mine = await login_with_password(client, EMAIL)
 
-    body = await graphql(
-        client,
-        f"mutation {{ revokeOtherSessions {{ ok {USER_ERRORS} }} }}",
-        token=mine["accessToken"],
-    )
+    body = await graphql(client, REVOKE_OTHERS, token=mine["accessToken"])
 
     assert body == {"data": {"revokeOtherSessions": {"ok": True, "userErrors": []}}}
     for other in (first, second):

@@ -15,24 +15,22 @@ from models import AccountKind
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.auth.helpers import (
+    EMAIL,
     PASSWORD,
     PHONE,
-    USER_ERRORS,
     create_password_account,
     error,
     latest_code,
     login_with_password,
     request_sms_code,
     sign_in_with_sms,
+    signed_in_owner,
     viewer,
 )
+from tests.support.assertions import without_locations
+from tests.support.refusals import unauthenticated
+from tests.support.viewers import ELEVATE
 
-EMAIL = "owner@example.com"
-ELEVATE = f"""
-mutation($input: ElevateSessionInput!) {{
-  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
-}}
-"""
 LOGIN_HISTORY_REVEALED = """
 { viewer { account { loginHistory(first: 1) { edges { node { ipAddress(reveal: true) } } } } } }
 """
@@ -56,8 +54,7 @@ async def elevated_until(client: httpx.AsyncClient, token: str) -> str | None:
 async def test_the_password_steps_the_session_up_for_five_minutes(
     client: httpx.AsyncClient, db: AsyncSession, clock: Clock
 ) -> None:
-    await create_password_account(db, email=EMAIL)
-    token = (await login_with_password(client, EMAIL))["accessToken"]
+    token = await signed_in_owner(client, db)
     until = (clock.now + timedelta(minutes=5)).isoformat()
 
     body = await elevate(client, token, password=PASSWORD)
@@ -94,17 +91,28 @@ async def test_a_code_of_another_purpose_does_not_step_up(
     assert await elevated_until(client, token) is None
 
 
-async def test_a_wrong_password_answers_invalid_credentials(
-    client: httpx.AsyncClient, db: AsyncSession
+@pytest.mark.parametrize(
+    ("values", "user_error"),
+    [
+        (
+            {"password": "wrong-Password-1"},
+            error("INVALID_CREDENTIALS", "The password is not right.", "password"),
+        ),
+        (
+            {"smsCode": "123456"},
+            error("CONTACT_REQUIRED", "There is no bound phone to send a code to."),
+        ),
+    ],
+    ids=["a-wrong-password", "a-code-without-a-bound-phone"],
+)
+async def test_a_wrong_password_or_a_code_without_a_bound_phone_does_not_step_up(
+    client: httpx.AsyncClient, db: AsyncSession, values: dict[str, str], user_error: dict[str, Any]
 ) -> None:
-    await create_password_account(db, email=EMAIL)
-    token = (await login_with_password(client, EMAIL))["accessToken"]
+    token = await signed_in_owner(client, db)
 
-    body = await elevate(client, token, password="wrong-Password-1")
+    body = await elevate(client, token, **values)
 
-    assert body == not_elevated(
-        error("INVALID_CREDENTIALS", "The password is not right.", "password")
-    )
+    assert body == not_elevated(user_error)
     assert await elevated_until(client, token) is None
 
 
@@ -117,19 +125,6 @@ async def test_an_account_without_a_password_cannot_step_up_with_one(
 
     assert body == not_elevated(
         error("INVALID_CREDENTIALS", "The password is not right.", "password")
-    )
-
-
-async def test_a_step_up_code_needs_a_bound_phone(
-    client: httpx.AsyncClient, db: AsyncSession
-) -> None:
-    await create_password_account(db, email=EMAIL)
-    token = (await login_with_password(client, EMAIL))["accessToken"]
-
-    body = await elevate(client, token, smsCode="123456")
-
-    assert body == not_elevated(
-        error("CONTACT_REQUIRED", "There is no bound phone to send a code to.")
     )
 
 
@@ -149,17 +144,13 @@ async def test_neither_or_both_answer_invalid_input(
 async def test_anonymous_step_up_answers_unauthenticated(client: httpx.AsyncClient) -> None:
     body = await elevate(client, None, password=PASSWORD)
 
-    assert body["data"] is None
-    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
-        ("Sign in first.", ["elevateSession"], {"code": "UNAUTHENTICATED"})
-    ]
+    assert without_locations(body) == unauthenticated("elevateSession")
 
 
 async def test_the_step_up_belongs_to_its_session_and_lasts_five_minutes(
     client: httpx.AsyncClient, db: AsyncSession, clock: Clock
 ) -> None:
-    await create_password_account(db, email=EMAIL)
-    token = (await login_with_password(client, EMAIL))["accessToken"]
+    token = await signed_in_owner(client, db)
     other = (await login_with_password(client, EMAIL))["accessToken"]
     await elevate(client, token, password=PASSWORD)
 

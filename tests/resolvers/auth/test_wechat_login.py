@@ -30,6 +30,7 @@ from tests.resolvers.auth.helpers import (
     refused,
     viewer,
 )
+from tests.support.assertions import data_of
 from tests.support.wechat import AUTHORIZE_URL, in_process_wechat, wechat_config
 
 REDIRECT = "http://localhost:5173/auth/wechat"
@@ -72,9 +73,7 @@ async def login_with_wechat(
 ) -> dict[str, Any]:
     variables = {"input": {"code": code, "state": state, "acceptPolicyVersion": accept}}
     body = await graphql(client, LOGIN_WITH_WECHAT, variables)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["loginWithWechat"]
-    return payload
+    return data_of(body, "loginWithWechat")
 
 
 async def test_the_authorize_url_is_wechats_qr_connect_url_with_a_one_time_state(

@@ -22,6 +22,7 @@ from tests.resolvers.auth.helpers import (
     error,
     login_with_password,
 )
+from tests.support.assertions import data_of
 from tests.support.wechat import in_process_wechat
 
 REDIRECT = "http://localhost:5173/auth/wechat"
@@ -99,9 +100,7 @@ async def wechat_only_account(client: httpx.AsyncClient, fake: FakeWechat) -> st
 
 async def elevate(client: httpx.AsyncClient, token: str, **values: str | None) -> dict[str, Any]:
     body = await graphql(client, ELEVATE, {"input": values}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["elevateSession"]
-    return payload
+    return data_of(body, "elevateSession")
 
 
 def not_elevated(*user_errors: dict[str, Any]) -> dict[str, Any]:

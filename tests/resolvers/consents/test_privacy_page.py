@@ -7,11 +7,11 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import ConsentEvent, ConsentPurpose, DevicePermissionKind
-from tests.conftest import Clock, StatementCounter
+from tests.conftest import StatementCounter
 from tests.helpers import graphql
+from tests.support.api import Api
 from tests.support.viewers import SignedIn, Viewers
 
 PRIVACY_PAGE = """
@@ -34,15 +34,13 @@ PRIVACY_PAGE = """
 PRIVACY_PAGE_STATEMENTS = 5
 
 
-async def with_consent_events(
-    db: AsyncSession, clock: Clock, who: SignedIn, per_purpose: int
-) -> None:
+async def with_consent_events(api: Api, who: SignedIn, per_purpose: int) -> None:
     """`per_purpose` grant/withdraw events for every purpose, written straight to the table."""
-    at = clock() - timedelta(days=1)
+    at = api.clock() - timedelta(days=1)
     for purpose in ConsentPurpose:
         for n in range(per_purpose):
             at += timedelta(seconds=1)
-            db.add(
+            api.db.add(
                 ConsentEvent(
                     account_id=who.me.id,
                     purpose=purpose,
@@ -51,7 +49,7 @@ async def with_consent_events(
                     created_at=at,
                 )
             )
-    await db.commit()
+    await api.db.commit()
 
 
 async def load_page(
@@ -88,17 +86,12 @@ async def test_the_page_reads_everything_in_one_query(
 
 @pytest.mark.parametrize("events_per_purpose", [0, 1, 25])
 async def test_the_page_costs_a_fixed_number_of_statements(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    clock: Clock,
-    db: AsyncSession,
-    sql_statements: StatementCounter,
-    events_per_purpose: int,
+    api: Api, viewers: Viewers, sql_statements: StatementCounter, events_per_purpose: int
 ) -> None:
     me = await viewers.person()
-    await with_consent_events(db, clock, me, events_per_purpose)
+    await with_consent_events(api, me, events_per_purpose)
 
-    body, statements = await load_page(client, me, sql_statements)
+    body, statements = await load_page(api.client, me, sql_statements)
 
     histories = [c["history"] for c in body["data"]["viewer"]["account"]["consents"]]
     assert [len(history) for history in histories] == [events_per_purpose] * len(ConsentPurpose)
@@ -106,18 +99,14 @@ async def test_the_page_costs_a_fixed_number_of_statements(
 
 
 async def test_the_count_does_not_grow_with_the_consent_history(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    clock: Clock,
-    db: AsyncSession,
-    sql_statements: StatementCounter,
+    api: Api, viewers: Viewers, sql_statements: StatementCounter
 ) -> None:
     few = await viewers.person()
     many = await viewers.person(phone="13700000000")
-    await with_consent_events(db, clock, few, 1)
-    await with_consent_events(db, clock, many, 40)
+    await with_consent_events(api, few, 1)
+    await with_consent_events(api, many, 40)
 
-    _, with_few = await load_page(client, few, sql_statements)
-    _, with_many = await load_page(client, many, sql_statements)
+    _, with_few = await load_page(api.client, few, sql_statements)
+    _, with_many = await load_page(api.client, many, sql_statements)
 
     assert with_few == with_many == PRIVACY_PAGE_STATEMENTS

@@ -64,6 +64,13 @@ def both_read_before_either_writes(monkeypatch: pytest.MonkeyPatch, table: str) 
     monkeypatch.setattr(AsyncSession, "scalars", scalars_then_wait)
 
 
+async def twice_at_once(racer: Racer, mutation: str) -> list[dict[str, Any]]:
+    """The answers to the same mutation sent twice at once by the racing account."""
+    first = graphql(racer.client, mutation, token=racer.token)
+    second = graphql(racer.client, mutation, token=racer.token)
+    return list(await asyncio.gather(first, second))
+
+
 async def count(engine: AsyncEngine, model: Any, account_id: uuid.UUID) -> int:
     async with AsyncSession(engine) as session:
         statement = select(func.count()).select_from(model).where(model.account_id == account_id)
@@ -82,13 +89,10 @@ async def test_two_first_grants_at_once_both_succeed_with_one_state_and_two_even
     } }
     """
 
-    answers = await asyncio.gather(
-        graphql(racer.client, grant, token=racer.token),
-        graphql(racer.client, grant, token=racer.token),
-    )
+    answers = await twice_at_once(racer, grant)
 
     granted = {"data": {"setConsent": {"consent": {"granted": True}, "userErrors": []}}}
-    assert list(answers) == [granted, granted]
+    assert answers == [granted, granted]
     assert await count(engine, Consent, racer.account_id) == 1
     assert await count(engine, ConsentEvent, racer.account_id) == 2
     async with AsyncSession(engine) as session:
@@ -112,14 +116,11 @@ async def test_two_first_changes_of_a_device_permission_at_once_both_succeed(
     } }
     """
 
-    answers = await asyncio.gather(
-        graphql(racer.client, enable, token=racer.token),
-        graphql(racer.client, enable, token=racer.token),
-    )
+    answers = await twice_at_once(racer, enable)
 
     enabled = {
         "data": {"setDevicePermission": {"devicePermission": {"enabled": True}, "userErrors": []}}
     }
-    assert list(answers) == [enabled, enabled]
+    assert answers == [enabled, enabled]
     assert await count(engine, DevicePermission, racer.account_id) == 1
     assert await count(engine, DevicePermissionEvent, racer.account_id) == 2

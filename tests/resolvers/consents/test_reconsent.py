@@ -3,10 +3,11 @@ with needsReconsent, until the person grants it again under that version."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +48,25 @@ async def consents(client: httpx.AsyncClient, who: SignedIn) -> dict[str, dict[s
     return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
 
 
+async def material_version(
+    client: httpx.AsyncClient,
+    officer: SignedIn,
+    effective_on: date,
+    summary: str,
+    affected: list[str],
+) -> None:
+    """The officer publishes 2.0, material from `effective_on`, asking again for `affected`."""
+    await published(
+        client, officer, "2.0", effective_on, material=True, summary=summary, affected=affected
+    )
+
+
+@pytest.fixture
+async def officer(viewers: Viewers) -> SignedIn:
+    """A privacy officer, stepped up as publishing needs."""
+    return await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
+
+
 def state(purpose: str, granted: bool, version: str | None, again: bool) -> dict[str, Any]:
     return {
         "purpose": purpose,
@@ -67,15 +87,8 @@ async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_gra
     me = await viewers.sign_in(me.me)  # access tokens live 15 minutes
     officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
-    await published(
-        client,
-        officer,
-        "2.0",
-        clock().date(),
-        material=True,
-        summary="We share with new partners.",
-        affected=["THIRD_PARTY_SHARING", "ANALYTICS_COOKIES"],
-    )
+    affected = ["THIRD_PARTY_SHARING", "ANALYTICS_COOKIES"]
+    await material_version(client, officer, clock().date(), "We share with new partners.", affected)
     after = await consents(client, me)
     accepted = await graphql(client, ACCEPT, {"version": "2.0"}, token=me.token)
     again = await grant(client, me, "THIRD_PARTY_SHARING")
@@ -104,21 +117,13 @@ async def test_a_consent_named_by_a_material_version_waits_for_the_person_to_gra
 
 
 async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, officer: SignedIn
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "THIRD_PARTY_SHARING")
+    in_a_week = clock().date() + timedelta(days=7)
 
-    await published(
-        client,
-        officer,
-        "2.0",
-        clock().date() + timedelta(days=7),
-        material=True,
-        summary="New partners.",
-        affected=["THIRD_PARTY_SHARING"],
-    )
+    await material_version(client, officer, in_a_week, "New partners.", ["THIRD_PARTY_SHARING"])
     before = await consents(client, me)
     clock.advance(days=7)
     me = await viewers.sign_in(me.me)
@@ -129,22 +134,16 @@ async def test_a_version_asks_again_only_from_the_day_it_takes_effect(
 
 
 async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, officer: SignedIn
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "SEARCH_HISTORY")
     recorded = await graphql(client, RECORD_SEARCH, token=me.token)
     clock.advance(minutes=1)
+    today = clock().date()
 
-    await published(
-        client,
-        officer,
-        "2.0",
-        clock().date(),
-        material=True,
-        summary="Searches feed recommendations.",
-        affected=["SEARCH_HISTORY"],
+    await material_version(
+        client, officer, today, "Searches feed recommendations.", ["SEARCH_HISTORY"]
     )
     waiting = await graphql(client, RECORD_SEARCH, token=me.token)
     await graphql(client, ACCEPT, {"version": "2.0"}, token=me.token)
@@ -159,20 +158,11 @@ async def test_nothing_is_collected_under_a_consent_that_waits_to_be_given_again
 
 
 async def test_services_read_the_consent_as_not_granted_too(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, officer: SignedIn
 ) -> None:
     me = await viewers.person()
-    officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     await grant(client, me, "TARGETED_PUSH")
-    await published(
-        client,
-        officer,
-        "2.0",
-        clock().date(),
-        material=True,
-        summary="Push by partners.",
-        affected=["TARGETED_PUSH"],
-    )
+    await material_version(client, officer, clock().date(), "Push by partners.", ["TARGETED_PUSH"])
 
     body = await graphql(
         client,

@@ -14,7 +14,7 @@ from models import BankCard, ConsentEvent, PrivacyPolicy, RealNameVerification, 
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import resident_id, years_before
-from tests.support.viewers import Viewers
+from tests.support.viewers import SignedIn, Viewers
 
 POLICY_NOT_ACCEPTED = {
     "field": None,
@@ -23,8 +23,9 @@ POLICY_NOT_ACCEPTED = {
 }
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 async def new_material_policy(db: AsyncSession, clock: Clock) -> None:
+    """Version 2.0, material, in force since yesterday, which nobody accepted yet."""
     db.add(
         PrivacyPolicy(
             version="2.0",
@@ -37,18 +38,19 @@ async def new_material_policy(db: AsyncSession, clock: Clock) -> None:
     await db.commit()
 
 
+@pytest.fixture
+async def person(viewers: Viewers) -> SignedIn:
+    """An individual who accepted 1.0 only."""
+    return await viewers.individual()
+
+
 async def rows(db: AsyncSession, model: type[object]) -> int:
     return await db.scalar(select(func.count()).select_from(model)) or 0  # type: ignore[arg-type]
 
 
 async def test_real_name_and_student_verification_wait_for_the_policy(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    clock: Clock,
-    new_material_policy: None,
+    client: httpx.AsyncClient, db: AsyncSession, clock: Clock, person: SignedIn
 ) -> None:
-    person = await viewers.individual()
     id_number = resident_id(years_before(clock().date(), 30))
 
     real_name = await graphql(
@@ -85,10 +87,8 @@ async def test_real_name_and_student_verification_wait_for_the_policy(
 
 
 async def test_binding_a_card_waits_for_the_policy(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, new_material_policy: None
+    client: httpx.AsyncClient, db: AsyncSession, person: SignedIn
 ) -> None:
-    person = await viewers.individual()
-
     body = await graphql(
         client,
         "mutation($i: BindBankCardInput!) { bindBankCard(input: $i) {"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -24,8 +24,11 @@ from models import (
 )
 from tests.conftest import Clock
 from tests.helpers import graphql
+from tests.resolvers.consents.helpers import history
+from tests.resolvers.policies.helpers import publish
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.factories import bank_card, verification
+from tests.support.students import student_verification
 from tests.support.viewers import SignedIn, Viewers
 
 CONSENT_FIELDS = (
@@ -37,11 +40,6 @@ mutation($input: SetConsentInput!) {{
 }}
 """
 MY_CONSENTS = f"{{ viewer {{ account {{ consents {{ {CONSENT_FIELDS} }} }} }} }}"
-PUBLISH = f"""
-mutation($input: PublishPrivacyPolicyInput!) {{
-  publishPrivacyPolicy(input: $input) {{ privacyPolicy {{ version }} {USER_ERRORS} }}
-}}
-"""
 ACCEPT = f"""
 mutation($version: String!) {{
   acceptPrivacyPolicy(input: {{ version: $version }}) {{ account {{ id }} {USER_ERRORS} }}
@@ -81,6 +79,16 @@ async def set_consent(
     )
 
 
+async def publish_version_2(
+    client: httpx.AsyncClient, officer: SignedIn, clock: Clock
+) -> dict[str, Any]:
+    """The officer publishes 2.0, material, in force today, asking no consent again."""
+    summary, body = "Clearer wording.", "# Version 2.0"
+    return await publish(
+        client, officer, "2.0", clock().date(), material=True, summary=summary, body=body
+    )
+
+
 async def my_consents(client: httpx.AsyncClient, who: SignedIn) -> dict[str, dict[str, Any]]:
     body = await graphql(client, MY_CONSENTS, token=who.token)
     assert "errors" not in body, body
@@ -116,18 +124,8 @@ def never_granted(purpose: str) -> dict[str, Any]:
 
 
 async def stored_events(db: AsyncSession, account_id: uuid.UUID) -> list[tuple[Any, ...]]:
-    rows = await db.execute(
-        select(
-            ConsentEvent.id,
-            ConsentEvent.purpose,
-            ConsentEvent.granted,
-            ConsentEvent.policy_version,
-            ConsentEvent.created_at,
-        )
-        .where(ConsentEvent.account_id == account_id)
-        .order_by(ConsentEvent.created_at)
-    )
-    return [tuple(row) for row in rows]
+    columns = ("id", "purpose", "granted", "policy_version", "created_at")
+    return await history(db, ConsentEvent, account_id, *columns)
 
 
 async def count(db: AsyncSession, model: Any, account_id: uuid.UUID) -> int:
@@ -143,18 +141,7 @@ async def add_real_name(db: AsyncSession, account_id: uuid.UUID, now: datetime) 
 
 
 async def add_student(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
-    db.add(
-        verification(
-            StudentVerification,
-            account_id,
-            now,
-            school="Tsinghua University",
-            major="Design",
-            enrolled_on=date(2022, 9, 1),
-            graduates_on=date(2026, 7, 1),
-            verified_at=now,
-        )
-    )
+    db.add(student_verification(account_id, now, verified_at=now))
 
 
 async def add_bank_cards(db: AsyncSession, account_id: uuid.UUID, now: datetime) -> None:
@@ -266,21 +253,7 @@ async def test_events_keep_the_version_they_were_given_under(
     await set_consent(client, me, "TARGETED_PUSH", True)
     rows_under_1 = await stored_events(db, me.me.id)
     clock.advance(minutes=1)
-    published = await graphql(
-        client,
-        PUBLISH,
-        {
-            "input": {
-                "version": "2.0",
-                "effectiveOn": clock().date().isoformat(),
-                "material": True,
-                "summaryOfChanges": "Clearer wording.",
-                "affectedPurposes": [],
-                "body": "# Version 2.0",
-            }
-        },
-        token=officer.token,
-    )
+    published = await publish_version_2(client, officer, clock)
     assert published["data"]["publishPrivacyPolicy"]["userErrors"] == []
     accepted = await graphql(client, ACCEPT, {"version": "2.0"}, token=me.token)
     assert accepted["data"]["acceptPrivacyPolicy"]["userErrors"] == []
@@ -322,21 +295,7 @@ async def test_a_new_material_version_in_force_blocks_granting_until_accepted(
     me = await viewers.person()
     officer = await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
     clock.advance(minutes=1)
-    await graphql(
-        client,
-        PUBLISH,
-        {
-            "input": {
-                "version": "2.0",
-                "effectiveOn": clock().date().isoformat(),
-                "material": True,
-                "summaryOfChanges": "Clearer wording.",
-                "affectedPurposes": [],
-                "body": "# Version 2.0",
-            }
-        },
-        token=officer.token,
-    )
+    await publish_version_2(client, officer, clock)
 
     refused = await set_consent(client, me, "ANALYTICS_COOKIES", True)
     stored_while_refused = await count(db, ConsentEvent, me.me.id)

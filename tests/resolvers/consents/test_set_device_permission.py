@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import DevicePermission, DevicePermissionEvent, DevicePermissionKind
 from tests.conftest import Clock
 from tests.helpers import graphql
+from tests.resolvers.consents.helpers import history
 from tests.support.assertions import USER_ERRORS
 from tests.support.viewers import SignedIn, Viewers
 
@@ -47,21 +48,22 @@ async def my_permissions(client: httpx.AsyncClient, who: SignedIn) -> list[dict[
 
 
 async def stored_events(db: AsyncSession, account_id: uuid.UUID) -> list[tuple[Any, ...]]:
-    rows = await db.execute(
-        select(
-            DevicePermissionEvent.id,
-            DevicePermissionEvent.permission,
-            DevicePermissionEvent.enabled,
-            DevicePermissionEvent.created_at,
-        )
-        .where(DevicePermissionEvent.account_id == account_id)
-        .order_by(DevicePermissionEvent.created_at)
-    )
-    return [tuple(row) for row in rows]
+    columns = ("id", "permission", "enabled", "created_at")
+    return await history(db, DevicePermissionEvent, account_id, *columns)
 
 
 def off(permission: str) -> dict[str, Any]:
     return {"permission": permission, "enabled": False, "updatedAt": None}
+
+
+def changed(state: dict[str, Any]) -> dict[str, Any]:
+    """setDevicePermission's answer when the permission is now in `state`."""
+    return {"data": {"setDevicePermission": {"devicePermission": state, "userErrors": []}}}
+
+
+def all_off_but(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every permission, in order: off, but the one in `state`."""
+    return [state if kind == state["permission"] else off(kind) for kind in KINDS]
 
 
 async def test_there_are_seven_permissions_all_disabled(
@@ -85,12 +87,8 @@ async def test_enabling_one_is_timestamped_and_leaves_the_others_off(
     body = await set_permission(client, me, permission, True)
 
     enabled = {"permission": permission, "enabled": True, "updatedAt": clock().isoformat()}
-    assert body == {
-        "data": {"setDevicePermission": {"devicePermission": enabled, "userErrors": []}}
-    }
-    assert await my_permissions(client, me) == [
-        enabled if kind == permission else off(kind) for kind in KINDS
-    ]
+    assert body == changed(enabled)
+    assert await my_permissions(client, me) == all_off_but(enabled)
     assert [row[1:] for row in await stored_events(db, me.me.id)] == [
         (DevicePermissionKind(permission), True, clock())
     ]
@@ -109,12 +107,8 @@ async def test_turning_one_off_appends_and_leaves_earlier_events_unchanged(
     body = await set_permission(client, me, permission, False)
 
     disabled = {"permission": permission, "enabled": False, "updatedAt": clock().isoformat()}
-    assert body == {
-        "data": {"setDevicePermission": {"devicePermission": disabled, "userErrors": []}}
-    }
-    assert await my_permissions(client, me) == [
-        disabled if kind == permission else off(kind) for kind in KINDS
-    ]
+    assert body == changed(disabled)
+    assert await my_permissions(client, me) == all_off_but(disabled)
     db.expunge_all()
     events = await stored_events(db, me.me.id)
     assert events[:1] == earlier

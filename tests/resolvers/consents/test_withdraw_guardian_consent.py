@@ -15,12 +15,7 @@ from auth.services import AuthServices
 from models import AccountStatus, GuardianConsent, PrivacyEvent
 from tests.conftest import Clock
 from tests.helpers import e164, graphql
-from tests.resolvers.consents.test_record_guardian_consent import (
-    GUARDIAN_PHONE,
-    minor,
-    record,
-    send_code,
-)
+from tests.resolvers.consents.helpers import GUARDIAN_PHONE, minor, record, send_code
 from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, error
 from tests.support.viewers import SignedIn, Viewers
@@ -48,14 +43,20 @@ async def a_minute_later(clock: Clock, services: AuthServices) -> None:
     await spent.close()
 
 
-async def consented_minor(
-    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock, **details: Any
-) -> SignedIn:
+async def consented_minor(api: Api, viewers: Viewers, outbox: Outbox, **details: Any) -> SignedIn:
     """A minor (`minor`'s `details`) whose guardian has consented."""
-    me = await minor(viewers, clock, **details)
-    body = await record(client, me, await send_code(client, outbox, me))
+    me = await minor(viewers, api.clock, **details)
+    body = await record(api.client, me, await send_code(api.client, outbox, me))
     assert body["data"]["recordGuardianConsent"]["userErrors"] == [], body
     return me
+
+
+async def code_a_minute_later(
+    api: Api, outbox: Outbox, me: SignedIn, phone: str = GUARDIAN_PHONE
+) -> str:
+    """A minute later (`a_minute_later`), a GUARDIAN_CONSENT code sent to `phone`."""
+    await a_minute_later(api.clock, api.services)
+    return await send_code(api.client, outbox, me, phone=phone)
 
 
 async def withdraw(
@@ -76,24 +77,23 @@ async def withdraw(
 
 
 async def test_the_consent_records_the_policy_version(
-    client: httpx.AsyncClient, viewers: Viewers, outbox: Outbox, clock: Clock
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(client, viewers, outbox, clock)
+    me = await consented_minor(api, viewers, outbox)
 
-    body = await graphql(client, STATE, token=me.token)
+    body = await graphql(api.client, STATE, token=me.token)
 
     assert body["data"]["viewer"]["account"] == {
         "status": "ACTIVE",
-        "guardianConsent": {"grantedAt": clock().isoformat(), "policyVersion": "1.0"},
+        "guardianConsent": {"grantedAt": api.clock().isoformat(), "policyVersion": "1.0"},
     }
 
 
 async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
     api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(api.client, viewers, outbox, api.clock)
-    await a_minute_later(api.clock, api.services)
-    code = await send_code(api.client, outbox, me)
+    me = await consented_minor(api, viewers, outbox)
+    code = await code_a_minute_later(api, outbox, me)
 
     payload = await withdraw(api.client, code)
     state = await graphql(api.client, STATE, token=me.token)
@@ -117,8 +117,7 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
     events = (await api.db.scalars(select(PrivacyEvent.type).order_by(PrivacyEvent.sequence))).all()
     assert events[-1] == "GuardianConsentWithdrawn"
     # A guardian consents again as before.
-    await a_minute_later(api.clock, api.services)
-    again = await record(api.client, me, await send_code(api.client, outbox, me))
+    again = await record(api.client, me, await code_a_minute_later(api, outbox, me))
     assert again["data"]["recordGuardianConsent"] == {
         "account": {"status": "ACTIVE"},
         "userErrors": [],
@@ -128,15 +127,13 @@ async def test_the_guardian_withdraws_and_the_minor_awaits_a_guardian_again(
 async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
     api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(api.client, viewers, outbox, api.clock)
-    await a_minute_later(api.clock, api.services)
-    code = await send_code(api.client, outbox, me)
+    me = await consented_minor(api, viewers, outbox)
+    code = await code_a_minute_later(api, outbox, me)
     wrong = "000000" if code != "000000" else "111111"
 
     refused = await withdraw(api.client, wrong)
     unknown_minor = await withdraw(api.client, code, minor_phone="13700000000")
-    await a_minute_later(api.clock, api.services)
-    other_code = await send_code(api.client, outbox, me, phone="13600000000")
+    other_code = await code_a_minute_later(api, outbox, me, phone="13600000000")
     other_guardian = await graphql(
         api.client,
         WITHDRAW,
@@ -159,12 +156,11 @@ async def test_a_wrong_code_or_another_guardian_withdraws_nothing(
 async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
     api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(api.client, viewers, outbox, api.clock)
+    me = await consented_minor(api, viewers, outbox)
     me.me.birth_date = date(api.clock().date().year - 19, 1, 1)
     await api.db.commit()
-    await a_minute_later(api.clock, api.services)
 
-    payload = await withdraw(api.client, await send_code(api.client, outbox, me))
+    payload = await withdraw(api.client, await code_a_minute_later(api, outbox, me))
     state = await graphql(api.client, STATE, token=me.token)
 
     assert payload == {"withdrawn": True, "userErrors": []}
@@ -174,20 +170,15 @@ async def test_an_adult_s_account_stays_active_when_the_old_consent_goes(
 
 
 async def test_a_code_spent_on_a_refused_withdrawal_stays_spent(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
     """The code is used up before the minor's account is looked up; the refusal that
     follows is an answer, and the use of the code is kept with it."""
-    me = await consented_minor(client, viewers, outbox, clock)
-    await a_minute_later(clock, services)
-    code = await send_code(client, outbox, me)
+    me = await consented_minor(api, viewers, outbox)
+    code = await code_a_minute_later(api, outbox, me)
 
-    unknown_minor = await withdraw(client, code, minor_phone="13700000000")
-    again = await withdraw(client, code)
+    unknown_minor = await withdraw(api.client, code, minor_phone="13700000000")
+    again = await withdraw(api.client, code)
 
     assert unknown_minor == {"withdrawn": False, "userErrors": [NO_SUCH_CONSENT]}
     assert again == {
@@ -197,57 +188,38 @@ async def test_a_code_spent_on_a_refused_withdrawal_stays_spent(
 
 
 async def test_the_guardian_of_a_minor_without_a_phone_can_withdraw(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    me = await consented_minor(client, viewers, outbox, clock, phone=None)
-    await a_minute_later(clock, services)
-    code = await send_code(client, outbox, me)
+    me = await consented_minor(api, viewers, outbox, phone=None)
+    code = await code_a_minute_later(api, outbox, me)
 
     body = await graphql(
-        client,
-        WITHDRAW,
-        {"input": {"guardianPhone": GUARDIAN_PHONE, "code": code}},
+        api.client, WITHDRAW, {"input": {"guardianPhone": GUARDIAN_PHONE, "code": code}}
     )
-    state = await graphql(client, STATE, token=me.token)
+    state = await graphql(api.client, STATE, token=me.token)
 
     assert body == {"data": {"withdrawGuardianConsent": {"withdrawn": True, "userErrors": []}}}
     assert state["data"]["viewer"]["account"]["status"] == "PENDING_GUARDIAN_CONSENT"
 
 
 async def test_without_the_minor_s_phone_every_consent_of_the_guardian_goes(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    outbox: Outbox,
-    clock: Clock,
-    services: AuthServices,
+    api: Api, viewers: Viewers, outbox: Outbox
 ) -> None:
-    with_phone = await consented_minor(client, viewers, outbox, clock)
-    await a_minute_later(clock, services)
-    without_phone = await consented_minor(client, viewers, outbox, clock, years=16, phone=None)
-    await a_minute_later(clock, services)
-    code = await send_code(client, outbox, with_phone)
+    with_phone = await consented_minor(api, viewers, outbox)
+    await a_minute_later(api.clock, api.services)
+    without_phone = await consented_minor(api, viewers, outbox, years=16, phone=None)
+    code = await code_a_minute_later(api, outbox, with_phone)
 
     body = await graphql(
-        client, WITHDRAW, {"input": {"guardianPhone": GUARDIAN_PHONE, "code": code}}
+        api.client, WITHDRAW, {"input": {"guardianPhone": GUARDIAN_PHONE, "code": code}}
     )
     states = [
-        (await graphql(client, STATE, token=who.token))["data"]["viewer"]["account"]
+        (await graphql(api.client, STATE, token=who.token))["data"]["viewer"]["account"]
         for who in (with_phone, without_phone)
     ]
-    await a_minute_later(clock, services)
+    again_code = await code_a_minute_later(api, outbox, with_phone)
     again = await graphql(
-        client,
-        WITHDRAW,
-        {
-            "input": {
-                "guardianPhone": GUARDIAN_PHONE,
-                "code": await send_code(client, outbox, with_phone),
-            }
-        },
+        api.client, WITHDRAW, {"input": {"guardianPhone": GUARDIAN_PHONE, "code": again_code}}
     )
 
     assert body == {"data": {"withdrawGuardianConsent": {"withdrawn": True, "userErrors": []}}}

@@ -14,16 +14,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
-from models import (
-    Account,
-    AccountKind,
-    Base,
-    DataRequest,
-)
+from models import Account, AccountKind, Base, DataRequest, StaffRole
 from resolvers.global_id import to_global_id
-from tests.helpers import graphql
+from tests.helpers import graphql, staff_step_up
+from tests.support.api import Api
+from tests.support.assertions import USER_ERRORS
 from tests.support.factories import create_account
-from tests.support.viewers import PASSWORD
+from tests.support.staff import create_staff
+from tests.support.viewers import PASSWORD, step_up_with_password
 
 PHONE = "+8613812345678"
 EMAIL = "zhang.san@example.com"
@@ -34,6 +32,15 @@ query {
 }
 """
 VIEWER_ACCOUNT = "query { viewer { account { id status } } }"
+
+
+def resolving(fields: str) -> str:
+    """resolveDataRequest, reading `fields` of the request it moved on."""
+    return f"""
+mutation($input: ResolveDataRequestInput!) {{
+  resolveDataRequest(input: $input) {{ dataRequest {{ {fields} }} {USER_ERRORS} }}
+}}
+"""
 
 
 async def create_person(
@@ -85,3 +92,22 @@ async def count_rows(db: AsyncSession, model: type[Base], **where: Any) -> int:
     for column, value in where.items():
         statement = statement.where(getattr(model, column) == value)
     return int(await db.scalar(statement) or 0)
+
+
+async def stepped_up_session(api: Api, account: Account) -> str:
+    """The token of a new session of the account, stepped up with its password as the
+    client does before a protected action."""
+    token = await api.sign_in(account=account)
+    await step_up_with_password(api.client, token)
+    return token
+
+
+async def staff_token(
+    api: Api, role: StaffRole = StaffRole.PRIVACY_OFFICER, *, stepped_up: bool = False
+) -> str:
+    """The token of a new staff member of `role` (`create_staff`), stepped up with the
+    authenticator, as before an irreversible action, when `stepped_up`."""
+    token = await api.sign_in(staff=await create_staff(api.db, api.clock(), role))
+    if stepped_up:
+        await staff_step_up(api.client, token, api.clock())
+    return token

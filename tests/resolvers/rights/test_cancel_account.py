@@ -49,12 +49,21 @@ from resolvers.accounts import erasure
 from resolvers.global_id import to_global_id
 from tests.fakes.wechat import FakeWechat, FakeWechatUser
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import EMAIL, PHONE, VIEWER_ACCOUNT, count_rows, create_person
+from tests.resolvers.rights.helpers import (
+    EMAIL,
+    PHONE,
+    VIEWER_ACCOUNT,
+    count_rows,
+    create_person,
+    staff_token,
+    stepped_up_session,
+)
 from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     STEP_UP_REQUIRED,
     USER_ERRORS,
+    data_of,
     error,
     without_locations,
 )
@@ -64,7 +73,7 @@ from tests.support.factories import (
     verification,
 )
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
+from tests.support.students import student_verification
 from tests.support.viewers import PASSWORD, step_up_with_password
 from tests.support.wechat import in_process_wechat
 
@@ -104,13 +113,24 @@ ERASED = (
 fake, services = in_process_wechat()
 
 
+@pytest.fixture
+async def holder(api: Api, person: Account) -> Account:
+    """The rights tests' person, holding a row of every kind of personal data."""
+    await add_personal_data(api.db, person, api.clock())
+    return person
+
+
 async def cancel(
     client: httpx.AsyncClient, token: str, confirmation: str = "CANCEL"
 ) -> dict[str, Any]:
     body = await graphql(client, CANCEL, {"input": {"confirmation": confirmation}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["cancelAccount"]
-    return payload
+    return data_of(body, "cancelAccount")
+
+
+async def cancelled(api: Api, account: Account) -> None:
+    """The account cancelled by its holder, in a session stepped up with the password."""
+    payload = await cancel(api.client, await stepped_up_session(api, account))
+    assert payload == {"ok": True, "userErrors": []}
 
 
 async def status_code_of(client: httpx.AsyncClient, token: str) -> tuple[int, Any]:
@@ -138,15 +158,7 @@ async def add_personal_data(db: AsyncSession, account: Account, now: datetime) -
     identity.open_id = OPEN_ID
     identity.union_id = "u-zhang-unionid"
     real_name = verification(RealNameVerification, account.id, now)
-    student = verification(
-        StudentVerification,
-        account.id,
-        now,
-        school="Peking University",
-        major="Design",
-        enrolled_on=date(2023, 9, 1),
-        graduates_on=date(2027, 7, 1),
-    )
+    student = student_verification(account.id, now)
     card = bank_card(account.id, "6222020200112345679", now)
     guardian = GuardianConsent(account_id=account.id, granted_at=now)
     guardian.guardian_name = "王五"
@@ -355,43 +367,32 @@ async def test_a_cancelled_account_is_an_empty_shell_and_its_sessions_end(
 
 @pytest.mark.parametrize("confirmation", ["cancel", "", "CANCEL ", "Cancel", "YES"])
 async def test_anything_but_cancel_is_refused_and_changes_nothing(
-    api: Api,
-    confirmation: str,
+    api: Api, holder: Account, confirmation: str
 ) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
-    before = await snapshot(api.db, person)
+    token = await stepped_up_session(api, holder)
+    before = await snapshot(api.db, holder)
 
     payload = await cancel(api.client, token, confirmation)
 
     assert payload == {"ok": False, "userErrors": [INVALID_CONFIRMATION]}
-    assert await snapshot(api.db, person) == before
+    assert await snapshot(api.db, holder) == before
 
 
-async def test_cancelling_needs_step_up(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
-    before = await snapshot(api.db, person)
+async def test_cancelling_needs_step_up(api: Api, holder: Account) -> None:
+    token = await api.sign_in(account=holder)
+    before = await snapshot(api.db, holder)
 
     payload = await cancel(api.client, token)
 
     assert payload == {"ok": False, "userErrors": [STEP_UP_REQUIRED]}
-    assert await snapshot(api.db, person) == before
+    assert await snapshot(api.db, holder) == before
     assert (await status_code_of(api.client, token))[0] == 200
 
 
 async def test_the_phone_registers_again_as_a_new_empty_account(
-    api: Api,
-    outbox: Any,
+    api: Api, holder: Account, outbox: Any
 ) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
-    await cancel(api.client, token)
+    await cancelled(api, holder)
 
     sent = await graphql(
         api.client,
@@ -413,7 +414,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     signed_in = login["data"]["loginWithSms"]
     assert signed_in["userErrors"] == []
     assert signed_in["isNewAccount"] is True
-    assert signed_in["account"]["id"] != global_id(person)
+    assert signed_in["account"]["id"] != global_id(holder)
     body = await graphql(api.client, EVERYTHING_OF_THE_VIEWER, token=signed_in["accessToken"])
     assert "errors" not in body, body
     assert body["data"]["viewer"]["account"] == {
@@ -437,7 +438,7 @@ async def test_the_phone_registers_again_as_a_new_empty_account(
     old = await graphql(
         api.client,
         "query($id: ID!) { node(id: $id) { id } account(id: $id) { id } }",
-        {"id": global_id(person)},
+        {"id": global_id(holder)},
         token=signed_in["accessToken"],
     )
     assert old == {"data": {"node": None, "account": None}}
@@ -464,14 +465,9 @@ query {
 
 
 async def test_the_email_and_the_wechat_account_can_be_used_again(
-    api: Api,
-    fake: FakeWechat,
+    api: Api, holder: Account, fake: FakeWechat
 ) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
-    await cancel(api.client, token)
+    await cancelled(api, holder)
 
     business = await graphql(
         api.client,
@@ -527,22 +523,19 @@ async def test_the_email_and_the_wechat_account_can_be_used_again(
     ).one()
     assert to_global_id("IndividualAccount", identity.account_id) == registered["account"]["id"]
     new_ids = {registered["account"]["id"], business["data"]["registerBusiness"]["account"]["id"]}
-    assert global_id(person) not in new_ids
+    assert global_id(holder) not in new_ids
     assert len(new_ids) == 2
 
 
-async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
+async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(
+    api: Api, holder: Account
+) -> None:
     bystander = await create_person(
         api.db, api.clock(), phone="+8613900139000", email="bystander@example.com"
     )
     bystander_token = await api.sign_in(account=bystander)
-    staff = await create_staff(api.db, api.clock())
-    staff_token = await api.sign_in(staff=staff)
-    await step_up_with_password(api.client, token)
-    await cancel(api.client, token)
+    officer_token = await staff_token(api)
+    await cancelled(api, holder)
     query = """
     query($id: ID!) {
       account(id: $id) {
@@ -554,15 +547,15 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(api: Api
     }
     """
 
-    as_staff = await graphql(api.client, query, {"id": global_id(person)}, token=staff_token)
+    as_staff = await graphql(api.client, query, {"id": global_id(holder)}, token=officer_token)
     as_bystander = await graphql(
-        api.client, query, {"id": global_id(person)}, token=bystander_token
+        api.client, query, {"id": global_id(holder)}, token=bystander_token
     )
 
     assert as_staff == {
         "data": {
             "account": {
-                "id": global_id(person),
+                "id": global_id(holder),
                 "kind": "INDIVIDUAL",
                 "status": "CANCELLED",
                 "avatarUrl": None,
@@ -573,7 +566,7 @@ async def test_staff_see_the_cancelled_shell_and_nobody_else_reaches_it(api: Api
                 "bankCards": [],
                 "verifications": {"realName": None},
             },
-            "node": {"id": global_id(person)},
+            "node": {"id": global_id(holder)},
         }
     }
     assert as_bystander == {"data": {"account": None, "node": None}}
@@ -601,8 +594,7 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(api: Api) ->
     )
     member_tokens = [await api.sign_in(account=m) for m in members]
     bystander_token = await api.sign_in(account=bystander)
-    token = await api.sign_in(account=enterprise)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, enterprise)
 
     payload = await cancel(api.client, token)
 
@@ -621,14 +613,10 @@ async def test_an_enterprises_cancellation_cancels_its_sub_accounts(api: Api) ->
 
 
 async def test_a_failure_part_way_changes_nothing(
-    api: Api,
-    monkeypatch: pytest.MonkeyPatch,
+    api: Api, holder: Account, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    person = await create_person(api.db, api.clock())
-    await add_personal_data(api.db, person, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
-    before = await snapshot(api.db, person)
+    token = await stepped_up_session(api, holder)
+    before = await snapshot(api.db, holder)
     issued: list[type[Any]] = []
 
     def delete_failing_at_the_fourth_table(model: type[Any]) -> Any:
@@ -648,10 +636,10 @@ async def test_a_failure_part_way_changes_nothing(
     assert [
         (error["message"], error["path"], error["extensions"]["code"]) for error in body["errors"]
     ] == [("Internal server error.", ["cancelAccount"], "INTERNAL_SERVER_ERROR")]
-    assert await snapshot(api.db, person) == before
+    assert await snapshot(api.db, holder) == before
     assert await status_code_of(api.client, token) == (
         200,
-        {"data": {"viewer": {"account": {"id": global_id(person), "status": "ACTIVE"}}}},
+        {"data": {"viewer": {"account": {"id": global_id(holder), "status": "ACTIVE"}}}},
     )
 
 
@@ -662,8 +650,7 @@ async def test_a_minor_awaiting_guardian_consent_may_cancel(api: Api) -> None:
         status=AccountStatus.PENDING_GUARDIAN_CONSENT,
         birth_date=api.clock().date() - timedelta(days=15 * 366),
     )
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     payload = await cancel(api.client, token)
 
@@ -688,8 +675,7 @@ async def test_a_sub_account_does_not_cancel_itself(api: Api) -> None:
         email="member@acme.example",
         enterprise=enterprise,
     )
-    token = await api.sign_in(account=member)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, member)
 
     body = await graphql(api.client, CANCEL, {"input": {"confirmation": "CANCEL"}}, token=token)
 
@@ -708,11 +694,12 @@ async def test_a_sub_account_does_not_cancel_itself(api: Api) -> None:
     )
 
 
-async def test_no_request_about_the_person_keeps_what_identifies_them(api: Api) -> None:
+async def test_no_request_about_the_person_keeps_what_identifies_them(
+    api: Api, person: Account
+) -> None:
     """What staff wrote of a correction or a note, and the name and contact a guardian gave
     for the person, are the person's data too: they go with the account; who filed the
     request and how it ended stay (docs/spec/rights.md#cancellation)."""
-    person = await create_person(api.db, api.clock())
     corrected = await create_data_request(
         api.db,
         person,
@@ -733,8 +720,7 @@ async def test_no_request_about_the_person_keeps_what_identifies_them(api: Api) 
     requester.subject_contact = PHONE
     requester.evidence = "Household register, case 42"
     api.db.add(requester)
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     payload = await cancel(api.client, token)
 

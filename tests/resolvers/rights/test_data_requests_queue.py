@@ -12,11 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Account, DataRequest, DataRequestStatus, DataRequestType, StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
-from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.resolvers.rights.helpers import create_person, request_global_id, staff_token
 from tests.support.api import Api
-from tests.support.assertions import refused, without_locations
+from tests.support.assertions import data_of
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.refusals import answer, forbidden, unauthenticated
 from tests.support.staff import create_staff
 
 QUEUE = """
@@ -32,9 +33,7 @@ query($status: DataRequestStatus, $overdue: Boolean, $first: Int, $after: String
 
 async def queue(client: httpx.AsyncClient, token: str, **variables: Any) -> dict[str, Any]:
     body = await graphql(client, QUEUE, variables, token=token)
-    assert "errors" not in body, body
-    connection: dict[str, Any] = body["data"]["dataRequests"]
-    return connection
+    return data_of(body, "dataRequests")
 
 
 def ids(connection: dict[str, Any]) -> list[str]:
@@ -48,32 +47,23 @@ async def seed_queue(db: AsyncSession, clock: Clock) -> dict[str, DataRequest]:
         db, clock(), display_name="Li Si", phone="+8613900139000", email="li@example.com"
     )
     start = clock() - timedelta(days=20)
-    return {
+    # Whose request, submitted how many days after the start, of which type, in which status.
+    seeded = {
         # Due 5 days ago and still open: overdue.
-        "oldest": await create_data_request(db, zhang, start),
+        "oldest": (zhang, 0, DataRequestType.ACCESS_COPY, DataRequestStatus.SUBMITTED),
         # Due 4 days ago but answered: not overdue.
-        "answered": await create_data_request(
-            db,
-            li,
-            start + timedelta(days=1),
-            type=DataRequestType.COMPLAINT,
-            status=DataRequestStatus.FULFILLED,
-        ),
+        "answered": (li, 1, DataRequestType.COMPLAINT, DataRequestStatus.FULFILLED),
         # Due 3 days ago, being worked on: overdue.
-        "working": await create_data_request(
-            db,
-            li,
-            start + timedelta(days=2),
-            type=DataRequestType.DELETION,
-            status=DataRequestStatus.IN_PROGRESS,
-        ),
+        "working": (li, 2, DataRequestType.DELETION, DataRequestStatus.IN_PROGRESS),
         # Due in 5 and in 13 days.
-        "recent": await create_data_request(
-            db, zhang, start + timedelta(days=10), type=DataRequestType.CORRECTION
-        ),
-        "newest": await create_data_request(
-            db, zhang, start + timedelta(days=18), type=DataRequestType.PORTABILITY
-        ),
+        "recent": (zhang, 10, DataRequestType.CORRECTION, DataRequestStatus.SUBMITTED),
+        "newest": (zhang, 18, DataRequestType.PORTABILITY, DataRequestStatus.SUBMITTED),
+    }
+    return {
+        name: await create_data_request(
+            db, who, start + timedelta(days=days), type=type_, status=status
+        )
+        for name, (who, days, type_, status) in seeded.items()
     }
 
 
@@ -83,8 +73,7 @@ async def test_staff_page_through_the_queue_oldest_due_first(
     role: StaffRole,
 ) -> None:
     requests = await seed_queue(api.db, api.clock)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, role)
 
     first = await queue(api.client, token, first=2)
     second = await queue(api.client, token, first=2, after=first["pageInfo"]["endCursor"])
@@ -128,8 +117,7 @@ async def test_the_queue_filters_by_status_and_overdue(
     expected: list[str],
 ) -> None:
     requests = await seed_queue(api.db, api.clock)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     connection = await queue(api.client, token, **variables)
 
@@ -141,8 +129,9 @@ async def test_the_queue_filters_by_status_and_overdue(
     )
 
 
-async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_request_joins_the_overdue_queue_one_second_after_its_due_moment(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
 
@@ -163,12 +152,5 @@ async def test_accounts_and_anonymous_callers_have_no_queue(api: Api) -> None:
     person = await create_person(api.db, api.clock(), phone=None, email=None)
     token = await api.sign_in(account=person)
 
-    as_account = await graphql(api.client, QUEUE, token=token)
-    anonymous = await graphql(api.client, QUEUE)
-
-    assert without_locations(as_account) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["dataRequests"]
-    )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["dataRequests"]
-    )
+    assert await answer(api.client, QUEUE, token=token) == forbidden("dataRequests")
+    assert await answer(api.client, QUEUE) == unauthenticated("dataRequests")

@@ -26,11 +26,11 @@ from models import Account, AccountKind, AccountStatus, AuthSession, Base, Searc
 from models.base import UTCDateTime
 from models.encryption import Encrypted, encrypted_attributes
 from models.export import SCHEMA_VERSION, exported_models
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import create_person, staff_token, stepped_up_session
 from tests.support.api import Api
-from tests.support.assertions import STEP_UP_REQUIRED, refused, without_locations
-from tests.support.staff import create_staff
+from tests.support.assertions import STEP_UP_REQUIRED
+from tests.support.refusals import ACCOUNTS_ONLY, answer, forbidden, unauthenticated
 from tests.support.viewers import PASSWORD, step_up_with_password
 
 EXPORT = """
@@ -293,8 +293,7 @@ def test_the_export_walks_every_table_that_refers_to_an_account() -> None:
     assert {"access_log_entries", "auth_sessions", "bank_cards", "search_entries"} <= found
 
 
-async def test_the_export_needs_step_up(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_export_needs_step_up(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
 
     body = await graphql(api.client, EXPORT, token=token)
@@ -310,8 +309,7 @@ async def test_the_export_needs_step_up(api: Api) -> None:
 
 async def test_the_export_is_written_to_the_access_log(api: Api) -> None:
     person = await create_person(api.db, api.clock(), display_name="Zhang San")
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     body = await graphql(api.client, EXPORT, token=token)
 
@@ -335,25 +333,15 @@ async def test_the_export_is_written_to_the_access_log(api: Api) -> None:
 
 
 async def test_staff_and_anonymous_callers_have_no_export(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
-    as_staff = await graphql(api.client, EXPORT, token=token)
-    anonymous = await graphql(api.client, EXPORT)
-
-    assert without_locations(as_staff) == refused(
-        "FORBIDDEN", "Only an account may do this.", ["exportMyData"]
-    )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["exportMyData"]
-    )
+    assert await answer(api.client, EXPORT, token=token) == forbidden("exportMyData", ACCOUNTS_ONLY)
+    assert await answer(api.client, EXPORT) == unauthenticated("exportMyData")
 
 
 async def test_a_minor_awaiting_guardian_consent_may_export(api: Api) -> None:
     person = await create_person(api.db, api.clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     body = await graphql(api.client, EXPORT, token=token)
 

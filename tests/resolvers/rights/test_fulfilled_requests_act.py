@@ -7,10 +7,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
     Account,
     BankCard,
@@ -26,30 +25,31 @@ from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.consents.test_set_consent import add_searches
-from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.resolvers.rights.helpers import (
+    count_rows,
+    create_person,
+    notifications,
+    request_global_id,
+    resolving,
+    staff_token,
+    stepped_up_session,
+)
 from tests.resolvers.settings.helpers import add_personal_data
 from tests.support.api import Api
 from tests.support.assertions import (
     EMPTY_PROFILE,
     USER_ERRORS,
+    data_of,
     error,
     refusal,
-    refused,
     without_locations,
 )
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
-from tests.support.viewers import sign_in, step_up_with_password
+from tests.support.refusals import forbidden
+from tests.support.viewers import step_up_with_password
 
-RESOLVE = f"""
-mutation($input: ResolveDataRequestInput!) {{
-  resolveDataRequest(input: $input) {{
-    dataRequest {{ type status categories purposes }}
-    {USER_ERRORS}
-  }}
-}}
-"""
+RESOLVE = resolving("type status categories purposes")
 SUBMIT = f"""
 mutation($input: SubmitDataRequestInput!) {{
   submitDataRequest(input: $input) {{ dataRequest {{ id type categories purposes }} {USER_ERRORS} }}
@@ -99,15 +99,7 @@ async def resolve(
     body = await graphql(
         client, RESOLVE, {"input": {"id": request_id, "status": status, **fields}}, token=token
     )
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
-    return payload
-
-
-async def staff_token(
-    db: AsyncSession, services: AuthServices, clock: Clock, role: StaffRole = StaffRole.SUPPORT
-) -> str:
-    return await sign_in(db, services, clock(), staff=await create_staff(db, clock(), role))
+    return data_of(body, "resolveDataRequest")
 
 
 async def a_person_with_everything(db: AsyncSession, clock: Clock) -> Account:
@@ -135,8 +127,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(api: A
     card = (await api.db.scalars(select(BankCard).where(BankCard.account_id == person.id))).one()
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request, "FULFILLED", categories=ERASED_HERE)
     read = await graphql(api.client, EVERYTHING_READABLE, token=person_token)
@@ -197,8 +188,7 @@ async def test_a_fulfilled_deletion_erases_its_categories_from_every_path(api: A
 
 async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(api: Api) -> None:
     person = await a_person_with_everything(api.db, api.clock)
-    person_token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, person_token)
+    person_token = await stepped_up_session(api, person)
     submitted = await graphql(
         api.client,
         SUBMIT,
@@ -212,8 +202,7 @@ async def test_a_deletion_erases_what_the_person_named_when_staff_name_nothing(a
         token=person_token,
     )
     request_id = submitted["data"]["submitDataRequest"]["dataRequest"]["id"]
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request_id, "FULFILLED")
 
@@ -256,7 +245,7 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
 ) -> None:
     person = await a_person_with_everything(api.db, api.clock)
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
     fields = {} if categories is None else {"categories": categories}
 
     body = await resolve(api.client, token, request, "FULFILLED", **fields)
@@ -267,8 +256,7 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
     }
     await api.db.refresh(request)
     assert request.status is DataRequestStatus.SUBMITTED
-    cards = await api.db.scalar(select(func.count()).where(BankCard.account_id == person.id))
-    assert cards == 1
+    assert await count_rows(api.db, BankCard, account_id=person.id) == 1
 
 
 @pytest.mark.parametrize(
@@ -287,15 +275,15 @@ async def test_a_deletion_is_fulfilled_only_with_categories_the_gateway_may_eras
 )  # fmt: skip
 async def test_what_fulfilment_needs_is_given_for_its_type_only(
     api: Api,
+    person: Account,
     request_type: DataRequestType,
     status: str,
     fields: dict[str, Any],
     field: str,
     message: str,
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await resolve(api.client, token, request, status, **fields)
 
@@ -316,20 +304,28 @@ async def grant(client: httpx.AsyncClient, token: str, purpose: str) -> None:
     assert body["data"]["setConsent"]["userErrors"] == [], body
 
 
+async def lift(
+    client: httpx.AsyncClient, token: str, account: Account, purpose: str
+) -> dict[str, Any]:
+    variables = {"input": {"accountId": global_id(account), "purpose": purpose}}
+    return await graphql(client, LIFT, variables, token=token)
+
+
 async def consents_of(client: httpx.AsyncClient, token: str) -> dict[str, dict[str, Any]]:
     body = await graphql(client, CONSENTS, token=token)
     return {c["purpose"]: c for c in body["data"]["viewer"]["account"]["consents"]}
 
 
-async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(
+    api: Api, person: Account
+) -> None:
     person_token = await api.sign_in(account=person)
     for purpose in ("SEARCH_HISTORY", "TARGETED_PUSH"):
         await grant(api.client, person_token, purpose)
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )
-    token = await staff_token(api.db, api.services, api.clock)
+    token = await staff_token(api, StaffRole.SUPPORT)
     api.clock.advance(minutes=5)
     await staff_step_up(api.client, token, api.clock())
     restricted_at = api.clock().isoformat()
@@ -341,12 +337,7 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(ap
     not_recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
     api.clock.advance(minutes=5)
     await staff_step_up(api.client, token, api.clock())
-    lifted = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
-        token=token,
-    )
+    lifted = await lift(api.client, token, person, "SEARCH_HISTORY")
     after = await consents_of(api.client, person_token)
     recorded = await graphql(api.client, RECORD_SEARCH, token=person_token)
 
@@ -409,11 +400,11 @@ async def test_a_fulfilled_restriction_reads_as_withdrawn_until_staff_lift_it(ap
     )
 
 
-async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(
+    api: Api, person: Account
+) -> None:
     person_token = await api.sign_in(account=person)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
     for _ in range(2):
         request = await create_data_request(
             api.db, person, api.clock(), type=DataRequestType.RESTRICTION
@@ -421,37 +412,13 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api
         body = await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
         assert body["userErrors"] == []
 
-    by_person = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}},
-        token=person_token,
-    )
-    not_restricted = await graphql(
-        api.client,
-        LIFT,
-        {"input": {"accountId": global_id(person), "purpose": "SEARCH_HISTORY"}},
-        token=token,
-    )
-    unknown = await graphql(
-        api.client,
-        LIFT,
-        {
-            "input": {
-                "accountId": global_id(
-                    await create_person(api.db, api.clock(), phone=None, email=None)
-                ),
-                "purpose": "TARGETED_PUSH",
-            }
-        },
-        token=token,
-    )
+    by_person = await lift(api.client, person_token, person, "TARGETED_PUSH")
+    not_restricted = await lift(api.client, token, person, "SEARCH_HISTORY")
+    stranger = await create_person(api.db, api.clock(), phone=None, email=None)
+    unknown = await lift(api.client, token, stranger, "TARGETED_PUSH")
 
-    count = await api.db.scalar(select(func.count()).select_from(ProcessingRestriction))
-    assert count == 1
-    assert without_locations(by_person) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["liftRestriction"]
-    )
+    assert await count_rows(api.db, ProcessingRestriction) == 1
+    assert without_locations(by_person) == forbidden("liftRestriction")
     not_found = error("NOT_FOUND", "No restriction of this purpose is in force.", "purpose")
     assert not_restricted == {
         "data": {"liftRestriction": {"consent": None, "userErrors": [not_found]}}
@@ -462,20 +429,16 @@ async def test_a_restriction_in_force_is_not_doubled_and_only_staff_lift_one(api
 # --- correction ------------------------------------------------------------------------
 
 
-async def test_a_fulfilled_correction_records_what_staff_changed(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_fulfilled_correction_records_what_staff_changed(api: Api, person: Account) -> None:
     person_token = await api.sign_in(account=person)
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
     )
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await graphql(
         api.client,
-        f"""mutation($input: ResolveDataRequestInput!) {{
-          resolveDataRequest(input: $input) {{ dataRequest {{ status correction }} {USER_ERRORS} }}
-        }}""",
+        resolving("status correction"),
         {
             "input": {
                 "id": request_global_id(request),
@@ -527,13 +490,11 @@ async def test_an_erased_name_is_gone_from_the_access_log_too(api: Api) -> None:
     own values (an export, a reveal): erasing the public profile must not leave the old
     name there, where the person, staff and the next export still read it."""
     person = await create_person(api.db, api.clock(), display_name="Zhang San")
-    person_token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, person_token)
+    person_token = await stepped_up_session(api, person)
     first = await graphql(api.client, EXPORT, token=person_token)
     assert first["data"]["exportMyData"]["userErrors"] == []
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    token = await staff_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
 
     done = await resolve(api.client, token, request, "FULFILLED", categories=["public_profile"])
     log = await graphql(

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.senders import HttpSender, Outbox
 from models import (
+    Account,
     AccountKind,
     DeliveryStatus,
     IncidentDelivery,
@@ -28,11 +29,11 @@ from resolvers.messaging.queue import queue_message
 from resolvers.privacy.inventory import shipped_inventory
 from resolvers.rights.retention import run_retention
 from tests.fakes.sink import Sink, running_sink
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import EMAIL, PHONE, count_rows, create_person, staff_token
 from tests.resolvers.rights.test_record_security_incident import INCIDENT, NOTICE
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, refusal, without_locations
+from tests.support.assertions import USER_ERRORS, data_of, refusal, without_locations
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in, step_up_with_password
@@ -74,9 +75,7 @@ async def record(
 ) -> dict[str, Any]:
     variables = {"input": {**INCIDENT, "affectedAccountIds": affected, **fields}}
     body = await graphql(client, RECORD, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
-    return payload
+    return data_of(body, "recordSecurityIncident")
 
 
 async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, Any]]:
@@ -86,16 +85,14 @@ async def my_incidents(client: httpx.AsyncClient, token: str) -> list[dict[str, 
 
 
 async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
-    api: Api, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession], outbox: Outbox
 ) -> None:
-    person = await create_person(api.db, api.clock())
     no_phone = await create_person(
         api.db, api.clock(), kind=AccountKind.BUSINESS, phone=None, email="biz@example.com"
     )
     person_token = await api.sign_in(account=person)
     business_token = await api.sign_in(account=no_phone)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
 
     payload = await record(
         api.client, officer, [global_id(person), global_id(no_phone)], channels=EVERY_CHANNEL
@@ -145,12 +142,10 @@ async def test_every_channel_gets_the_notice_and_each_has_its_delivery_record(
 
 
 async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
-    api: Api, session_factory: async_sessionmaker[AsyncSession], sink: Sink
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession], sink: Sink
 ) -> None:
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=["SMS"])
     http = dataclasses.replace(api.services, sms=HttpSender(sink.url + "/sms"))
     sink.fail_next = 1
@@ -171,16 +166,13 @@ async def test_a_failing_provider_is_retried_and_the_record_shows_where_it_is(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_read_a_person_s_incidents_and_others_are_refused(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     stranger = await create_person(
         api.db, api.clock(), phone="+8613900139000", email="s@example.com"
     )
     stranger_token = await api.sign_in(account=stranger)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)])
     staff = await sign_in(
         api.db,
@@ -218,11 +210,9 @@ async def test_staff_read_a_person_s_incidents_and_others_are_refused(
     assert by_stranger == {"data": {"node": None}}
 
 
-async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_person_does_not_read_who_recorded_it(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)])
 
     body = await graphql(
@@ -249,11 +239,9 @@ async def test_the_person_does_not_read_who_recorded_it(api: Api) -> None:
     ]
 
 
-async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_cancelling_erases_the_notices_of_the_account(api: Api, person: Account) -> None:
     token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=EVERY_CHANNEL)
     await step_up_with_password(api.client, token)
 
@@ -268,15 +256,13 @@ async def test_cancelling_erases_the_notices_of_the_account(api: Api) -> None:
 
 
 async def test_the_record_that_a_notice_was_sent_outlives_the_messages_retention(
-    api: Api, session_factory: async_sessionmaker[AsyncSession]
+    api: Api, person: Account, session_factory: async_sessionmaker[AsyncSession]
 ) -> None:
     """Messages are deleted 90 days after they were sent, but the record that a person was
     told of an incident is kept while the account exists (docs/spec/rights.md#retention):
     the retention run must not turn a sent notice into a FAILED one."""
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
-    officer = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, officer, api.clock())
+    officer = await staff_token(api, stepped_up=True)
     await record(api.client, officer, [global_id(person)], channels=["SMS", "EMAIL"])
     sent_at = api.clock().isoformat()
     await deliver_due(session_factory, api.services, api.clock())

@@ -8,10 +8,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from auth.services import AuthServices
 from models import (
+    Account,
     AccountKind,
     AccountStatus,
     Notification,
@@ -20,14 +19,12 @@ from models import (
     StaffRole,
 )
 from resolvers.global_id import to_global_id
-from tests.conftest import Clock
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import count_rows, create_person, notifications
+from tests.resolvers.rights.helpers import count_rows, create_person, notifications, staff_token
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error, refused, without_locations
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
-from tests.support.viewers import sign_in
+from tests.support.refusals import answer, forbidden, unauthenticated
 
 RECORD = f"""
 mutation($input: RecordSecurityIncidentInput!) {{
@@ -69,14 +66,7 @@ async def record(
 ) -> dict[str, Any]:
     variables = {"input": {**INCIDENT, **texts, "affectedAccountIds": affected}}
     body = await graphql(client, RECORD, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["recordSecurityIncident"]
-    return payload
-
-
-async def officer_token(db: AsyncSession, services: AuthServices, clock: Clock) -> str:
-    staff = await create_staff(db, clock(), StaffRole.PRIVACY_OFFICER)
-    return await sign_in(db, services, clock(), staff=staff)
+    return data_of(body, "recordSecurityIncident")
 
 
 async def test_each_affected_account_learns_what_happened_what_was_done_and_what_to_do(
@@ -91,8 +81,7 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
     )
     tokens = [await api.sign_in(account=a) for a in (zhang, business)]
     bystander_token = await api.sign_in(account=bystander)
-    token = await officer_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     payload = await record(
         api.client, token, [global_id(zhang), global_id(business), global_id(zhang)]
@@ -105,12 +94,8 @@ async def test_each_affected_account_learns_what_happened_what_was_done_and_what
 
 
 @pytest.mark.parametrize("field", ["title", "description", "cause", "harm", "measures", "advice"])
-async def test_every_text_is_required(
-    api: Api,
-    field: str,
-) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await officer_token(api.db, api.services, api.clock)
+async def test_every_text_is_required(api: Api, person: Account, field: str) -> None:
+    token = await staff_token(api)
 
     empty = await record(api.client, token, [global_id(person)], **{field: ""})
     # A title holds one line; the other texts may hold line breaks.
@@ -126,11 +111,9 @@ async def test_every_text_is_required(
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_texts_must_fit_what_a_notification_holds(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_texts_must_fit_what_a_notification_holds(api: Api, person: Account) -> None:
     person_token = await api.sign_in(account=person)
-    token = await officer_token(api.db, api.services, api.clock)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     too_long_title = await record(api.client, token, [global_id(person)], title="T" * 201)
     too_long_advice = await record(api.client, token, [global_id(person)], advice="a" * 5001)
@@ -153,7 +136,7 @@ async def test_texts_must_fit_what_a_notification_holds(api: Api) -> None:
 
 
 async def test_an_incident_names_its_accounts(api: Api) -> None:
-    token = await officer_token(api.db, api.services, api.clock)
+    token = await staff_token(api)
 
     payload = await record(api.client, token, [], title="", categories=[], channels=[])
     unknown_category = await record(api.client, token, [], categories=["shoe_size"])
@@ -174,12 +157,13 @@ async def test_an_incident_names_its_accounts(api: Api) -> None:
     assert unknown_category["userErrors"][0]["field"] == ["categories"]
 
 
-async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(
+    api: Api, person: Account
+) -> None:
     cancelled = await create_person(
         api.db, api.clock(), phone=None, email=None, status=AccountStatus.CANCELLED
     )
-    token = await officer_token(api.db, api.services, api.clock)
+    token = await staff_token(api)
     unknown = to_global_id("IndividualAccount", uuid.uuid4())
 
     answers = [
@@ -196,36 +180,27 @@ async def test_an_unknown_or_cancelled_account_sends_nothing_to_anyone(api: Api)
 
 @pytest.mark.parametrize("viewer", ["support", "account"])
 async def test_only_privacy_officers_record_incidents(
-    api: Api,
-    viewer: str,
+    api: Api, person: Account, viewer: str
 ) -> None:
-    person = await create_person(api.db, api.clock())
     if viewer == "support":
-        staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-        token = await api.sign_in(staff=staff)
+        token = await staff_token(api, StaffRole.SUPPORT)
     else:
         token = await api.sign_in(account=person)
     variables = {"input": {**INCIDENT, "affectedAccountIds": [global_id(person)]}}
 
-    body = await graphql(api.client, RECORD, variables, token=token)
-    anonymous = await graphql(api.client, RECORD, variables)
-
-    assert without_locations(body) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["recordSecurityIncident"]
+    assert await answer(api.client, RECORD, variables, token=token) == forbidden(
+        "recordSecurityIncident"
     )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["recordSecurityIncident"]
-    )
+    assert await answer(api.client, RECORD, variables) == unauthenticated("recordSecurityIncident")
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_a_stolen_officer_token_alone_sends_no_notice(api: Api) -> None:
+async def test_a_stolen_officer_token_alone_sends_no_notice(api: Api, person: Account) -> None:
     """A notice goes by SMS and e-mail in the platform's name to whomever it names, and
     cannot be taken back: like fulfilling a request, it needs the officer's authenticator
     (docs/spec/rights.md#staff-step-up)."""
-    person = await create_person(api.db, api.clock())
     person_token = await api.sign_in(account=person)
-    token = await officer_token(api.db, api.services, api.clock)
+    token = await staff_token(api)
 
     refused = await record(api.client, token, [global_id(person)], channels=["IN_APP", "SMS"])
     nothing = (await count_rows(api.db, Notification), await count_rows(api.db, QueuedMessage))

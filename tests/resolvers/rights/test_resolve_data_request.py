@@ -27,24 +27,19 @@ from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import (
     VIEWER_ACCOUNT,
     count_rows,
-    create_person,
     notifications,
     request_global_id,
+    resolving,
+    staff_token,
 )
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error, refused, without_locations
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
+from tests.support.refusals import answer, forbidden
 from tests.support.staff import create_staff
 
-RESOLVE = f"""
-mutation($input: ResolveDataRequestInput!) {{
-  resolveDataRequest(input: $input) {{
-    dataRequest {{ id type status resolvedAt resolutionNote refusalReason overdue }}
-    {USER_ERRORS}
-  }}
-}}
-"""
+RESOLVE = resolving("id type status resolvedAt resolutionNote refusalReason overdue")
 REFUSAL_REASON_REQUIRED = error(
     "REFUSAL_REASON_REQUIRED", "A refusal names one of the policy's exceptions.", "refusalReason"
 )
@@ -59,9 +54,7 @@ async def resolve(
     request_id = request if isinstance(request, str) else request_global_id(request)
     variables = {"input": {"id": request_id, "status": status, **fields}}
     body = await graphql(client, RESOLVE, variables, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["resolveDataRequest"]
-    return payload
+    return data_of(body, "resolveDataRequest")
 
 
 async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
@@ -76,16 +69,13 @@ async def stored(db: AsyncSession, request: DataRequest) -> tuple[Any, ...]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_staff_work_a_request_and_the_person_hears_of_every_step(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock() - timedelta(days=20), type=DataRequestType.CORRECTION
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, role)
 
     working = await resolve(
         api.client, token, request, "IN_PROGRESS", note="  Checking the address.  "
@@ -142,12 +132,10 @@ async def test_staff_work_a_request_and_the_person_hears_of_every_step(
     ]
 
 
-async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_refusal_needs_one_of_the_policys_exceptions(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     before = await stored(api.db, request)
 
     without_reason = await resolve(api.client, token, request, "REFUSED", note="No.")
@@ -209,14 +197,13 @@ REFUSAL_GROUNDS = {
 
 @pytest.mark.parametrize("reason", sorted(REFUSAL_GROUNDS))
 async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
-    api: Api, reason: str
+    api: Api, person: Account, reason: str
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CORRECTION
     )
     person_token = await api.sign_in(account=person)
-    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    token = await staff_token(api)
 
     refused = await resolve(api.client, token, request, "REFUSED", refusalReason=reason)
 
@@ -234,15 +221,12 @@ async def test_every_refusal_notice_gives_the_ground_and_the_regulator(
     "status", [DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN]
 )
 async def test_a_closed_request_stays_as_it_was(
-    api: Api,
-    status: DataRequestStatus,
+    api: Api, person: Account, status: DataRequestStatus
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(
         api.db, person, api.clock() - timedelta(days=1), status=status
     )
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     before = await stored(api.db, request)
 
     answers = [
@@ -256,11 +240,11 @@ async def test_a_closed_request_stays_as_it_was(
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_only_in_progress_fulfilled_or_refused_are_resolutions(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_only_in_progress_fulfilled_or_refused_are_resolutions(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(api.db, person, api.clock())
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
     invalid = error(
         "INVALID_INPUT", "Move a request to IN_PROGRESS, FULFILLED or REFUSED.", "status"
     )
@@ -275,8 +259,7 @@ async def test_only_in_progress_fulfilled_or_refused_are_resolutions(api: Api) -
 
 
 async def test_an_unknown_request_is_not_found(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     unknown = await resolve(
         api.client, token, to_global_id("DataRequest", uuid.uuid4()), "FULFILLED"
@@ -285,30 +268,26 @@ async def test_an_unknown_request_is_not_found(api: Api) -> None:
     assert unknown == {"dataRequest": None, "userErrors": [NOT_FOUND]}
 
 
-async def test_accounts_may_not_resolve_even_their_own_request(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_accounts_may_not_resolve_even_their_own_request(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock())
     token = await api.sign_in(account=person)
     variables = {"input": {"id": request_global_id(request), "status": "FULFILLED"}}
 
-    body = await graphql(api.client, RESOLVE, variables, token=token)
+    body = await answer(api.client, RESOLVE, variables, token=token)
 
-    assert without_locations(body) == refused(
-        "FORBIDDEN", "Your role may not do this.", ["resolveDataRequest"]
-    )
+    assert body == forbidden("resolveDataRequest")
     assert (await stored(api.db, request))[0] is DataRequestStatus.SUBMITTED
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_fulfilling_a_cancellation_request_cancels_the_account(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     payload = await resolve(api.client, token, request, "FULFILLED")
 
@@ -316,12 +295,7 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -
     assert payload["dataRequest"]["status"] == "FULFILLED"
     account = await api.db.get_one(Account, person.id, populate_existing=True)
     assert account.status is AccountStatus.CANCELLED
-    assert (account.phone, account.email, account.phone_index, account.email_index) == (
-        None,
-        None,
-        None,
-        None,
-    )
+    assert (account.phone, account.email, account.phone_index, account.email_index) == (None,) * 4
     assert await count_rows(api.db, AuthSession, account_id=person.id) == 0
     refused = await api.client.post(
         "/graphql",
@@ -333,12 +307,10 @@ async def test_fulfilling_a_cancellation_request_cancels_the_account(api: Api) -
     assert request.status is DataRequestStatus.FULFILLED
 
 
-async def test_fulfilling_another_type_leaves_the_account_alone(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_fulfilling_another_type_leaves_the_account_alone(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     await resolve(api.client, token, request, "FULFILLED")
 
@@ -346,8 +318,7 @@ async def test_fulfilling_another_type_leaves_the_account_alone(api: Api) -> Non
     assert body["data"]["viewer"]["account"]["status"] == "ACTIVE"
 
 
-async def test_a_note_holds_at_most_2000_characters(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_note_holds_at_most_2000_characters(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock())
     staff = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=staff)
@@ -392,15 +363,11 @@ STAFF_STEP_UP_REQUIRED = {
     ],
 )
 async def test_fulfilling_needs_a_stepped_up_staff_session(
-    api: Api,
-    request_type: DataRequestType,
-    fields: dict[str, Any],
+    api: Api, person: Account, request_type: DataRequestType, fields: dict[str, Any]
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     refused = await resolve(api.client, token, request, "FULFILLED", **fields)
     still = await graphql(api.client, VIEWER_ACCOUNT, token=person_token)
@@ -419,14 +386,11 @@ async def test_fulfilling_needs_a_stepped_up_staff_session(
     assert notified_before_step_up == 1
 
 
-async def test_a_stepped_up_session_expires_after_five_minutes(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_stepped_up_session_expires_after_five_minutes(api: Api, person: Account) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.CANCELLATION
     )
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
     api.clock.advance(minutes=5, seconds=1)
 
     refused = await resolve(api.client, token, request, "FULFILLED")
@@ -436,14 +400,13 @@ async def test_a_stepped_up_session_expires_after_five_minutes(api: Api) -> None
     assert account.status is AccountStatus.ACTIVE
 
 
-async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_lifting_a_restriction_needs_a_stepped_up_staff_session(
+    api: Api, person: Account
+) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, StaffRole.SUPPORT, stepped_up=True)
     await resolve(api.client, token, request, "FULFILLED", purposes=["TARGETED_PUSH"])
     api.clock.advance(minutes=6)
     variables = {"input": {"accountId": global_id(person), "purpose": "TARGETED_PUSH"}}

@@ -113,12 +113,18 @@ def email_confirmation(account: Account, created_at: datetime) -> EmailConfirmat
     return confirmation
 
 
-async def seed(session: AsyncSession, now: datetime) -> Rows:
-    """Search entries and login events 181 and 179 days old; codes, states and e-mail
-    confirmations 2 days old and fresh. Each category has its own count of old rows."""
+async def zhang_san(session: AsyncSession, now: datetime) -> Account:
+    """An individual made at `now`, the owner of the rows a test ages."""
     account = Account(kind=AccountKind.INDIVIDUAL, display_name="Zhang San", created_at=now)
     session.add(account)
     await session.flush()
+    return account
+
+
+async def seed(session: AsyncSession, now: datetime) -> Rows:
+    """Search entries and login events 181 and 179 days old; codes, states and e-mail
+    confirmations 2 days old and fresh. Each category has its own count of old rows."""
+    account = await zhang_san(session, now)
     old, young = now - timedelta(days=181), now - timedelta(days=179)
     stale, fresh = now - timedelta(days=2), now
     made: list[tuple[bool, Any]] = [
@@ -205,9 +211,7 @@ async def test_run_retention_deletes_in_batches(
     db: AsyncSession, sql_statements: StatementCounter
 ) -> None:
     now = datetime.now(UTC)
-    account = Account(kind=AccountKind.INDIVIDUAL, display_name="Zhang San", created_at=now)
-    db.add(account)
-    await db.flush()
+    account = await zhang_san(db, now)
     old = [search_entry(account, now - timedelta(days=181, hours=n)) for n in range(5)]
     young = search_entry(account, now - timedelta(days=179))
     old_logins = [login_event(account, now - timedelta(days=200 + n)) for n in range(3)]
@@ -251,9 +255,7 @@ async def test_a_dry_run_counts_and_deletes_nothing(
     db: AsyncSession, sql_statements: StatementCounter
 ) -> None:
     now = datetime.now(UTC)
-    account = Account(kind=AccountKind.INDIVIDUAL, display_name="Zhang San", created_at=now)
-    db.add(account)
-    await db.flush()
+    account = await zhang_san(db, now)
     db.add_all([search_entry(account, now - timedelta(days=181, hours=n)) for n in range(5)])
     db.add_all([oauth_state(account, now - timedelta(days=2)), oauth_state(account, now)])
     await db.commit()

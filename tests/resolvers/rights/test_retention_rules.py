@@ -65,6 +65,13 @@ async def ids(db: AsyncSession, model: type[Any]) -> set[Any]:
     return set((await db.scalars(select(key).execution_options(populate_existing=True))).all())
 
 
+async def retention_run(db: AsyncSession, now: datetime, rows: list[Any]) -> dict[str, int]:
+    """The rows stored, then the retention job run at `now`: what it deleted, by category."""
+    db.add_all(rows)
+    await db.commit()
+    return await run_retention(db, shipped_inventory(), now)
+
+
 async def person(db: AsyncSession, now: datetime) -> Account:
     return await create_person(db, now)
 
@@ -90,10 +97,10 @@ async def test_sessions_go_180_days_after_they_ended(db: AsyncSession, clock: Cl
     # Opened long ago, still in use: its age is not its creation.
     open_session = session_row(account, now, now + timedelta(days=20), revoked=False)
     open_session.created_at = now - timedelta(days=400)
-    db.add_all([revoked_long_ago, lapsed_long_ago, revoked_lately, lapsed_lately, open_session])
-    await db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), now)
+    counts = await retention_run(
+        db, now, [revoked_long_ago, lapsed_long_ago, revoked_lately, lapsed_lately, open_session]
+    )
 
     assert counts["device_and_access_logs"] == 2
     assert await ids(db, AuthSession) == {revoked_lately.id, lapsed_lately.id, open_session.id}
@@ -130,10 +137,8 @@ async def test_rejected_real_name_submissions_go_after_30_days_and_verified_name
     verified_long_ago = real_name(
         accounts[2], VerificationStatus.VERIFIED, now - timedelta(days=900)
     )
-    db.add_all([rejected_long_ago, rejected_lately, verified_long_ago])
-    await db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), now)
+    counts = await retention_run(db, now, [rejected_long_ago, rejected_lately, verified_long_ago])
 
     assert counts["real_name"] == 1
     assert await ids(db, RealNameVerification) == {rejected_lately.id, verified_long_ago.id}
@@ -160,10 +165,12 @@ async def test_student_verifications_go_30_days_after_graduation_or_rejection(
     rejected_lately = student(
         accounts[4], VerificationStatus.REJECTED, now - timedelta(days=29), today + timedelta(300)
     )
-    db.add_all([graduated_long_ago, graduated_lately, studying, rejected_long_ago, rejected_lately])
-    await db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), now)
+    counts = await retention_run(
+        db,
+        now,
+        [graduated_long_ago, graduated_lately, studying, rejected_long_ago, rejected_lately],
+    )
 
     assert counts["student"] == 2
     assert await ids(db, StudentVerification) == {
@@ -213,12 +220,12 @@ async def test_read_messages_go_90_days_after_reading_and_unread_ones_stay(
     failed_long_ago = queued(account, long_ago, DeliveryStatus.FAILED)
     sent_lately = queued(account, lately, DeliveryStatus.SENT)
     pending = queued(account, long_ago, DeliveryStatus.PENDING)
-    db.add_all(
-        [read_long_ago, read_lately, unread, sent_long_ago, failed_long_ago, sent_lately, pending]
-    )
-    await db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), now)
+    counts = await retention_run(
+        db,
+        now,
+        [read_long_ago, read_lately, unread, sent_long_ago, failed_long_ago, sent_lately, pending],
+    )
 
     assert counts["notifications"] == 3
     assert await ids(db, Notification) == {read_lately.id, unread.id}
@@ -295,10 +302,8 @@ async def test_delivered_events_go_30_days_after_delivery(db: AsyncSession, cloc
     delivered_lately = privacy_event(account, created, now - timedelta(days=29))
     # Not yet received by the services: kept whatever its age.
     undelivered = privacy_event(account, created, None)
-    db.add_all([delivered_long_ago, delivered_lately, undelivered])
-    await db.commit()
 
-    counts = await run_retention(db, shipped_inventory(), now)
+    counts = await retention_run(db, now, [delivered_long_ago, delivered_lately, undelivered])
 
     assert counts["privacy_events"] == 1
     assert await ids(db, PrivacyEvent) == {delivered_lately.sequence, undelivered.sequence}

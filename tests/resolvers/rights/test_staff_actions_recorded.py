@@ -6,25 +6,22 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select
 
-from models import PrivacyPolicy, SecurityIncident, StaffRole
+from models import Account, DataRequest, PrivacyPolicy, SecurityIncident, StaffRole
 from resolvers.global_id import to_global_id
 from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person, request_global_id
+from tests.resolvers.rights.helpers import request_global_id, resolving
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, refusal, without_locations
+from tests.support.assertions import USER_ERRORS, data_of, refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import STAFF_NAMES, create_staff
 from tests.support.viewers import sign_in
 
-RESOLVE = f"""
-mutation($input: ResolveDataRequestInput!) {{
-  resolveDataRequest(input: $input) {{ dataRequest {{ status handledBy {{ id name role }} }} {USER_ERRORS} }}
-}}
-"""
+RESOLVE = resolving("status handledBy { id name role }")
 QUEUE = "{ dataRequests { edges { node { type handledBy { name role } } } } }"
 MY_REQUESTS = (
     "{ viewer { account { dataRequests { edges { node { type handledBy { name } } } } } } }"
@@ -46,6 +43,16 @@ mutation($input: RecordSecurityIncidentInput!) {{
 """
 
 
+async def moved_on(
+    client: httpx.AsyncClient, token: str, request: DataRequest, status: str
+) -> dict[str, Any]:
+    """The request as resolveDataRequest answers it, moved on to `status`."""
+    variables = {"input": {"id": request_global_id(request), "status": status}}
+    payload = data_of(await graphql(client, RESOLVE, variables, token=token), "resolveDataRequest")
+    moved: dict[str, Any] = payload["dataRequest"]
+    return moved
+
+
 def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
     return {
         "id": to_global_id("StaffMember", staff_id),
@@ -56,10 +63,8 @@ def staff_member(staff_id: Any, role: StaffRole) -> dict[str, str]:
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_the_staff_member_who_moved_a_request_on_is_recorded(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock() - timedelta(days=1))
     person_token = await api.sign_in(account=person)
     officer = await create_staff(
@@ -70,26 +75,16 @@ async def test_the_staff_member_who_moved_a_request_on_is_recorded(
     token = await api.sign_in(staff=other)
     await staff_step_up(api.client, token, api.clock())
 
-    started = await graphql(
-        api.client,
-        RESOLVE,
-        {"input": {"id": request_global_id(request), "status": "IN_PROGRESS"}},
-        token=officer_token,
-    )
-    done = await graphql(
-        api.client,
-        RESOLVE,
-        {"input": {"id": request_global_id(request), "status": "FULFILLED"}},
-        token=token,
-    )
+    started = await moved_on(api.client, officer_token, request, "IN_PROGRESS")
+    done = await moved_on(api.client, token, request, "FULFILLED")
     queue = await graphql(api.client, QUEUE, token=officer_token)
     own = await graphql(api.client, MY_REQUESTS, token=person_token)
 
-    assert started["data"]["resolveDataRequest"]["dataRequest"] == {
+    assert started == {
         "status": "IN_PROGRESS",
         "handledBy": staff_member(officer.id, StaffRole.PRIVACY_OFFICER),
     }
-    assert done["data"]["resolveDataRequest"]["dataRequest"] == {
+    assert done == {
         "status": "FULFILLED",
         "handledBy": staff_member(other.id, role),
     }
@@ -191,8 +186,7 @@ async def test_the_officer_who_published_a_version_is_recorded(api: Api) -> None
     assert stored.published_by_id == officer.id
 
 
-async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_officer_who_recorded_an_incident_is_recorded(api: Api, person: Account) -> None:
     officer = await create_staff(api.db, api.clock())
     token = await api.sign_in(staff=officer)
     await staff_step_up(api.client, token, api.clock())

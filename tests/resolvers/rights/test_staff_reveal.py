@@ -23,13 +23,19 @@ from models import (
     StudentVerification,
     VerificationStatus,
 )
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import PHONE, count_rows, create_person, request_global_id
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    PHONE,
+    count_rows,
+    create_person,
+    request_global_id,
+    staff_token,
+)
 from tests.support.api import Api
 from tests.support.assertions import refusal, without_locations
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import STAFF_NAMES, create_staff
+from tests.support.staff import STAFF_NAMES
 
 PHONE_OF = """
 query($id: ID!, $reveal: Boolean!) { account(id: $id) { id phone(reveal: $reveal) } }
@@ -47,10 +53,8 @@ async def phone_of(
 
 @pytest.mark.parametrize("role", list(StaffRole))
 async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_reason(
-    api: Api,
-    role: StaffRole,
+    api: Api, person: Account, role: StaffRole
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await create_data_request(
         api.db, person, api.clock() - timedelta(days=40), status=DataRequestStatus.FULFILLED
     )
@@ -58,9 +62,7 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
         api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.IN_PROGRESS
     )
     person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), role)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, role, stepped_up=True)
 
     body = await phone_of(api.client, token, global_id(person))
 
@@ -84,19 +86,15 @@ async def test_with_an_open_request_staff_see_the_phone_and_the_request_is_the_r
     [None, DataRequestStatus.FULFILLED, DataRequestStatus.REFUSED, DataRequestStatus.WITHDRAWN],
 )
 async def test_without_an_open_request_a_staff_reveal_is_forbidden(
-    api: Api,
-    closed: DataRequestStatus | None,
+    api: Api, person: Account, closed: DataRequestStatus | None
 ) -> None:
-    person = await create_person(api.db, api.clock())
     other = await create_person(
         api.db, api.clock(), phone="+8613900139000", email="other@example.com"
     )
     await create_data_request(api.db, other, api.clock())
     if closed is not None:
         await create_data_request(api.db, person, api.clock() - timedelta(days=1), status=closed)
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     body = await phone_of(api.client, token, global_id(person))
 
@@ -107,11 +105,9 @@ async def test_without_an_open_request_a_staff_reveal_is_forbidden(
     assert await count_rows(api.db, AccessLogEntry) == 0
 
 
-async def test_an_open_request_without_step_up_asks_for_step_up(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_open_request_without_step_up_asks_for_step_up(api: Api, person: Account) -> None:
     await create_data_request(api.db, person, api.clock())
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api)
 
     body = await phone_of(api.client, token, global_id(person))
     masked = await phone_of(api.client, token, global_id(person), reveal=False)
@@ -144,6 +140,17 @@ query {
 """
 
 
+async def read_by_support(
+    api: Api, person: Account, query: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Support's answer to `query` about the person, then the person's own access log."""
+    person_token = await api.sign_in(account=person)
+    token = await staff_token(api, StaffRole.SUPPORT)
+    body = await graphql(api.client, query, {"id": global_id(person)}, token=token)
+    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    return body, log
+
+
 async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None:
     for offset, query in enumerate(("chairs for kids", "lamps")):
         entry = SearchEntry(account_id=person.id, created_at=now + timedelta(seconds=offset))
@@ -162,15 +169,12 @@ async def add_searches(db: AsyncSession, person: Account, now: datetime) -> None
     ],
 )
 async def test_support_is_refused_search_queries_without_a_request_that_needs_them(
-    api: Api,
-    request_type: DataRequestType | None,
+    api: Api, person: Account, request_type: DataRequestType | None
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await add_searches(api.db, person, api.clock())
     if request_type is not None:
         await create_data_request(api.db, person, api.clock(), type=request_type)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
 
     body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
 
@@ -195,18 +199,12 @@ async def test_support_is_refused_search_queries_without_a_request_that_needs_th
     ],
 )
 async def test_support_working_a_matching_request_reads_searches_masked_and_is_logged(
-    api: Api,
-    request_type: DataRequestType,
+    api: Api, person: Account, request_type: DataRequestType
 ) -> None:
-    person = await create_person(api.db, api.clock())
     await add_searches(api.db, person, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=request_type)
-    person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
 
-    body = await graphql(api.client, SEARCHES, {"id": global_id(person)}, token=token)
-    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    body, log = await read_by_support(api, person, SEARCHES)
 
     assert body == {
         "data": {
@@ -278,12 +276,8 @@ async def test_every_staff_read_of_a_personal_field_is_logged_once_per_kind(api:
     api.db.add(login)
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.COMPLAINT)
     request.details = "You keep my school after I graduated"
-    person_token = await api.sign_in(account=person)
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
 
-    body = await graphql(api.client, PERSONAL_FIELDS, {"id": global_id(person)}, token=token)
-    log = await graphql(api.client, LOG_OF_PERSON, token=person_token)
+    body, log = await read_by_support(api, person, PERSONAL_FIELDS)
 
     assert body == {
         "data": {

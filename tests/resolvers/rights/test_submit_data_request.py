@@ -8,25 +8,27 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from models import AccountStatus, DataRequest, DataRequestStatus, DataRequestType, Notification
-from tests.helpers import graphql, staff_step_up
+from models import (
+    Account,
+    AccountStatus,
+    DataRequest,
+    DataRequestStatus,
+    DataRequestType,
+    Notification,
+)
+from tests.helpers import graphql
 from tests.resolvers.rights.helpers import (
     count_rows,
     create_person,
     notifications,
     request_global_id,
+    staff_token,
+    stepped_up_session,
 )
 from tests.support.api import Api
-from tests.support.assertions import (
-    STEP_UP_REQUIRED,
-    USER_ERRORS,
-    error,
-    refused,
-    without_locations,
-)
+from tests.support.assertions import STEP_UP_REQUIRED, USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
-from tests.support.staff import create_staff
-from tests.support.viewers import step_up_with_password
+from tests.support.refusals import ACCOUNTS_ONLY, answer, forbidden, unauthenticated
 
 REQUEST_FIELDS = """
   id type status details deletionGround submittedAt dueAt overdue resolvedAt resolutionNote
@@ -45,9 +47,7 @@ FIFTEEN_DAYS = timedelta(days=15)
 
 async def submit(client: httpx.AsyncClient, token: str, type: str, **fields: Any) -> dict[str, Any]:
     body = await graphql(client, SUBMIT, {"input": {"type": type, **fields}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["submitDataRequest"]
-    return payload
+    return data_of(body, "submitDataRequest")
 
 
 async def own_requests(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -57,10 +57,10 @@ async def own_requests(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
     return connection
 
 
-async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(
+    api: Api, person: Account
+) -> None:
+    token = await stepped_up_session(api, person)
     submitted_at = api.clock()
 
     payload = await submit(api.client, token, "ACCESS_COPY", details="  Send me a copy.  ")
@@ -93,10 +93,8 @@ async def test_a_request_is_due_exactly_15_days_after_it_was_submitted(api: Api)
     ]
 
 
-async def test_a_request_is_overdue_only_after_its_due_moment(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+async def test_a_request_is_overdue_only_after_its_due_moment(api: Api, person: Account) -> None:
+    token = await stepped_up_session(api, person)
     submitted = await submit(api.client, token, "CORRECTION")
     request_id = submitted["dataRequest"]["id"]
     due_at = submitted["dataRequest"]["dueAt"]
@@ -115,8 +113,7 @@ async def test_a_request_is_overdue_only_after_its_due_moment(api: Api) -> None:
     ]
 
 
-async def test_a_closed_request_is_never_overdue(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_closed_request_is_never_overdue(api: Api, person: Account) -> None:
     await create_data_request(
         api.db, person, api.clock() - timedelta(days=30), status=DataRequestStatus.FULFILLED
     )
@@ -127,8 +124,9 @@ async def test_a_closed_request_is_never_overdue(api: Api) -> None:
     assert [edge["node"]["overdue"] for edge in connection["edges"]] == [False]
 
 
-async def test_submitting_needs_step_up_and_stores_nothing_without_it(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_submitting_needs_step_up_and_stores_nothing_without_it(
+    api: Api, person: Account
+) -> None:
     token = await api.sign_in(account=person)
 
     payload = await submit(api.client, token, "ACCESS_COPY")
@@ -138,10 +136,8 @@ async def test_submitting_needs_step_up_and_stores_nothing_without_it(api: Api) 
     assert await count_rows(api.db, Notification) == 0
 
 
-async def test_a_deletion_request_names_its_ground(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+async def test_a_deletion_request_names_its_ground(api: Api, person: Account) -> None:
+    token = await stepped_up_session(api, person)
 
     without_ground = await submit(api.client, token, "DELETION")
     with_ground = await submit(api.client, token, "DELETION", deletionGround="CONSENT_WITHDRAWN")
@@ -158,10 +154,8 @@ async def test_a_deletion_request_names_its_ground(api: Api) -> None:
     assert await count_rows(api.db, DataRequest) == 1
 
 
-async def test_details_longer_than_2000_characters_are_refused(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+async def test_details_longer_than_2000_characters_are_refused(api: Api, person: Account) -> None:
+    token = await stepped_up_session(api, person)
 
     too_long = await submit(api.client, token, "CORRECTION", details="x" * 2001)
     longest = await submit(api.client, token, "COMPLAINT", details="x" * 2000)
@@ -174,13 +168,11 @@ async def test_details_longer_than_2000_characters_are_refused(api: Api) -> None
     assert await count_rows(api.db, DataRequest) == 1
 
 
-async def test_one_open_request_of_each_type(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_one_open_request_of_each_type(api: Api, person: Account) -> None:
     await create_data_request(
         api.db, person, api.clock() - timedelta(days=3), status=DataRequestStatus.FULFILLED
     )
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     first = await submit(api.client, token, "ACCESS_COPY")
     second = await submit(api.client, token, "ACCESS_COPY")
@@ -195,8 +187,7 @@ async def test_one_open_request_of_each_type(api: Api) -> None:
     assert await count_rows(api.db, DataRequest, type=DataRequestType.ACCESS_COPY) == 2
 
 
-async def test_an_in_progress_request_also_blocks_a_second_one(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_in_progress_request_also_blocks_a_second_one(api: Api, person: Account) -> None:
     await create_data_request(
         api.db,
         person,
@@ -204,8 +195,7 @@ async def test_an_in_progress_request_also_blocks_a_second_one(api: Api) -> None
         type=DataRequestType.EXPLANATION,
         status=DataRequestStatus.IN_PROGRESS,
     )
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     payload = await submit(api.client, token, "EXPLANATION")
 
@@ -220,8 +210,7 @@ async def test_another_accounts_open_request_does_not_block(api: Api) -> None:
     )
     await create_data_request(api.db, other, api.clock())
     person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     payload = await submit(api.client, token, "ACCESS_COPY")
 
@@ -229,27 +218,19 @@ async def test_another_accounts_open_request_does_not_block(api: Api) -> None:
 
 
 async def test_staff_and_anonymous_callers_submit_nothing(api: Api) -> None:
-    staff = await create_staff(api.db, api.clock())
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
     variables = {"input": {"type": "ACCESS_COPY"}}
 
-    as_staff = await graphql(api.client, SUBMIT, variables, token=token)
-    anonymous = await graphql(api.client, SUBMIT, variables)
-
-    assert without_locations(as_staff) == refused(
-        "FORBIDDEN", "Only an account may do this.", ["submitDataRequest"]
+    assert await answer(api.client, SUBMIT, variables, token=token) == forbidden(
+        "submitDataRequest", ACCOUNTS_ONLY
     )
-    assert without_locations(anonymous) == refused(
-        "UNAUTHENTICATED", "Sign in first.", ["submitDataRequest"]
-    )
+    assert await answer(api.client, SUBMIT, variables) == unauthenticated("submitDataRequest")
     assert await count_rows(api.db, DataRequest) == 0
 
 
 async def test_a_minor_awaiting_guardian_consent_may_submit(api: Api) -> None:
     person = await create_person(api.db, api.clock(), status=AccountStatus.PENDING_GUARDIAN_CONSENT)
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+    token = await stepped_up_session(api, person)
 
     payload = await submit(api.client, token, "EXPLANATION")
 
@@ -257,10 +238,10 @@ async def test_a_minor_awaiting_guardian_consent_may_submit(api: Api) -> None:
     assert payload["dataRequest"]["status"] == "SUBMITTED"
 
 
-async def test_after_withdrawing_the_same_type_can_be_submitted_again(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
-    token = await api.sign_in(account=person)
-    await step_up_with_password(api.client, token)
+async def test_after_withdrawing_the_same_type_can_be_submitted_again(
+    api: Api, person: Account
+) -> None:
+    token = await stepped_up_session(api, person)
     first = await submit(api.client, token, "RESTRICTION")
     withdrawn = await graphql(
         api.client,

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from auth.rate_limits import RateLimiter
@@ -28,14 +28,19 @@ from models import (
 )
 from resolvers.messaging.delivery import deliver_due
 from resolvers.privacy.inventory import shipped_inventory
-from tests.conftest import Clock
-from tests.helpers import graphql, staff_step_up
-from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
+from tests.helpers import graphql
+from tests.resolvers.rights.helpers import (
+    count_rows,
+    create_person,
+    notifications,
+    request_global_id,
+    resolving,
+    staff_token,
+)
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
-from tests.support.staff import create_staff
 
 REQUEST_CODE = f"""
 mutation($contact: String!) {{
@@ -64,6 +69,7 @@ query {
   } } } }
 }
 """
+RESOLVE = resolving("status")
 GUARDIAN_PHONE = "+8613500135000"
 MINOR_PHONE = "+8613812345678"
 RELATIVE_EMAIL = "wang.fang@example.com"
@@ -85,9 +91,12 @@ async def ask_code(client: httpx.AsyncClient, contact: str) -> dict[str, Any]:
 
 async def submit(client: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
     body = await graphql(client, SUBMIT, {"input": fields})
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["submitVerifiedDataRequest"]
-    return payload
+    return data_of(body, "submitVerifiedDataRequest")
+
+
+def queue_of(*nodes: dict[str, Any]) -> dict[str, Any]:
+    """The staff queue's answer: the requests `nodes`, oldest due first."""
+    return {"data": {"dataRequests": {"edges": [{"node": node} for node in nodes]}}}
 
 
 def guardian_request(code: str, **overrides: Any) -> dict[str, Any]:
@@ -136,37 +145,28 @@ async def test_a_guardian_files_for_a_minor_and_it_joins_the_queue_with_the_cloc
         RequestOrigin.VERIFIED_CONTACT,
         ["search_history"],
     )
-    staff = await create_staff(api.db, api.clock(), StaffRole.SUPPORT)
-    token = await api.sign_in(staff=staff)
+    token = await staff_token(api, StaffRole.SUPPORT)
     queue = await graphql(api.client, QUEUE, token=token)
-    assert queue == {
-        "data": {
-            "dataRequests": {
-                "edges": [
-                    {
-                        "node": {
-                            "id": request_global_id(request),
-                            "type": "DELETION",
-                            "status": "SUBMITTED",
-                            "origin": "VERIFIED_CONTACT",
-                            "dueAt": due,
-                            "account": {"id": global_id(minor)},
-                            "requester": {
-                                "relation": "GUARDIAN",
-                                "name": "*芳",
-                                "phone": "135****5000",
-                                "email": None,
-                                "subjectName": "**明",
-                                "subjectContact": "+*************",
-                                "evidence": "H******** ********* **** ** **** ** **** ** * ***",
-                                "provenAt": api.clock().isoformat(),
-                            },
-                        }
-                    }
-                ]
-            }
+    assert queue == queue_of(
+        {
+            "id": request_global_id(request),
+            "type": "DELETION",
+            "status": "SUBMITTED",
+            "origin": "VERIFIED_CONTACT",
+            "dueAt": due,
+            "account": {"id": global_id(minor)},
+            "requester": {
+                "relation": "GUARDIAN",
+                "name": "*芳",
+                "phone": "135****5000",
+                "email": None,
+                "subjectName": "**明",
+                "subjectContact": "+*************",
+                "evidence": "H******** ********* **** ** **** ** **** ** * ***",
+                "provenAt": api.clock().isoformat(),
+            },
         }
-    }
+    )
     # The minor is told someone filed for them, and whom as.
     assert (await notifications(api.client, minor_token))[0] == {
         "kind": "DATA_REQUEST_UPDATED",
@@ -196,30 +196,20 @@ async def test_staff_reveal_a_requester_only_stepped_up_and_each_read_is_logged(
 ) -> None:
     await ask_code(api.client, GUARDIAN_PHONE)
     await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
-    staff = await create_staff(api.db, api.clock(), StaffRole.PRIVACY_OFFICER)
-    token = await api.sign_in(staff=staff)
-    await staff_step_up(api.client, token, api.clock())
+    token = await staff_token(api, stepped_up=True)
 
     body = await graphql(api.client, REVEALED, token=token)
 
-    assert body == {
-        "data": {
-            "dataRequests": {
-                "edges": [
-                    {
-                        "node": {
-                            "requester": {
-                                "name": "王芳",
-                                "phone": GUARDIAN_PHONE,
-                                "subjectName": "张小明",
-                                "evidence": "Household register, page 3, sent by post on 2 May",
-                            }
-                        }
-                    }
-                ]
+    assert body == queue_of(
+        {
+            "requester": {
+                "name": "王芳",
+                "phone": GUARDIAN_PHONE,
+                "subjectName": "张小明",
+                "evidence": "Household register, page 3, sent by post on 2 May",
             }
         }
-    }
+    )
     entries = (await api.db.scalars(select(AccessLogEntry))).all()
     request = (await api.db.scalars(select(DataRequest))).one()
     assert sorted((e.field.value, e.subject_id, e.reason, e.clear) for e in entries) == sorted(
@@ -265,16 +255,16 @@ async def test_a_close_relative_proves_an_e_mail_address(api: Api, outbox: Outbo
 
 
 async def test_a_contact_holder_without_an_account_is_answered_as_one_with_an_account(
-    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox, clock: Clock
+    api: Api, outbox: Outbox
 ) -> None:
-    await create_person(db, clock(), phone="+8613700137000", email=None)
-    await db.commit()
+    await create_person(api.db, api.clock(), phone="+8613700137000", email=None)
+    await api.db.commit()
     answers = []
     for phone in ("+8613700137000", "+8613600136000"):
-        await ask_code(client, phone)
+        await ask_code(api.client, phone)
         answers.append(
             await submit(
-                client,
+                api.client,
                 type="EXPLANATION",
                 relation="CONTACT_HOLDER",
                 requesterName="Chen",
@@ -287,13 +277,15 @@ async def test_a_contact_holder_without_an_account_is_answered_as_one_with_an_ac
     assert [{**a, "reference": None} for a in answers] == [
         {
             "reference": None,
-            "dueAt": (clock() + timedelta(days=15)).isoformat(),
+            "dueAt": (api.clock() + timedelta(days=15)).isoformat(),
             "userErrors": [],
         }
     ] * 2
     linked = [
         r.account_id is not None
-        for r in (await db.scalars(select(DataRequest).order_by(DataRequest.submitted_at))).all()
+        for r in (
+            await api.db.scalars(select(DataRequest).order_by(DataRequest.submitted_at))
+        ).all()
     ]
     assert sorted(linked) == [False, True]
 
@@ -309,30 +301,26 @@ async def test_a_guardian_s_request_does_not_block_the_minor_s_own_of_the_same_t
     payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
 
     assert payload["userErrors"] == []
-    assert await api.db.scalar(select(func.count()).select_from(DataRequest)) == 2
+    assert await count_rows(api.db, DataRequest) == 2
 
 
-async def test_a_wrong_code_stores_nothing_and_a_code_works_once(
-    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
-) -> None:
-    await ask_code(client, GUARDIAN_PHONE)
+async def test_a_wrong_code_stores_nothing_and_a_code_works_once(api: Api, outbox: Outbox) -> None:
+    await ask_code(api.client, GUARDIAN_PHONE)
     code = sms_code(outbox, GUARDIAN_PHONE)
     wrong = "000000" if code != "000000" else "111111"
 
-    refused = await submit(client, **guardian_request(wrong))
-    accepted = await submit(client, **guardian_request(code))
-    again = await submit(client, **guardian_request(code))
+    refused = await submit(api.client, **guardian_request(wrong))
+    accepted = await submit(api.client, **guardian_request(code))
+    again = await submit(api.client, **guardian_request(code))
 
     assert refused == {"reference": None, "dueAt": None, "userErrors": [INVALID_CODE]}
     assert accepted["userErrors"] == []
     assert again == refused
-    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
-async def test_an_e_mail_code_is_tried_five_times_at_most(
-    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
-) -> None:
-    await ask_code(client, RELATIVE_EMAIL)
+async def test_an_e_mail_code_is_tried_five_times_at_most(api: Api, outbox: Outbox) -> None:
+    await ask_code(api.client, RELATIVE_EMAIL)
     [message] = outbox.for_recipient(RELATIVE_EMAIL)
     wrong = "000000" if message.code != "000000" else "111111"
     fields = {
@@ -342,14 +330,14 @@ async def test_an_e_mail_code_is_tried_five_times_at_most(
         "contact": RELATIVE_EMAIL,
     }
 
-    tries = [await submit(client, **fields, code=wrong) for _ in range(5)]
-    late = await submit(client, **fields, code=message.code)
+    tries = [await submit(api.client, **fields, code=wrong) for _ in range(5)]
+    late = await submit(api.client, **fields, code=message.code)
 
     assert [t["userErrors"] for t in tries] == [[INVALID_CODE]] * 5
     assert late["userErrors"] == [
         error("TOO_MANY_ATTEMPTS", "Too many tries; ask for a new code.", "code")
     ]
-    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 0
+    assert await count_rows(api.db, DataRequest) == 0
 
 
 async def test_codes_are_limited_per_contact(client: httpx.AsyncClient) -> None:
@@ -391,17 +379,13 @@ async def test_codes_are_limited_per_contact(client: httpx.AsyncClient) -> None:
     ],
 )  # fmt: skip
 async def test_invalid_input_is_refused_before_the_code_is_tried(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    outbox: Outbox,
-    overrides: dict[str, Any],
-    expected: dict[str, Any],
+    api: Api, outbox: Outbox, overrides: dict[str, Any], expected: dict[str, Any]
 ) -> None:
-    await ask_code(client, GUARDIAN_PHONE)
+    await ask_code(api.client, GUARDIAN_PHONE)
     code = sms_code(outbox, GUARDIAN_PHONE)
 
-    refused = await submit(client, **guardian_request(code, **overrides))
-    accepted = await submit(client, **guardian_request(code))
+    refused = await submit(api.client, **guardian_request(code, **overrides))
+    accepted = await submit(api.client, **guardian_request(code))
 
     assert refused == {"reference": None, "dueAt": None, "userErrors": [expected]}
     assert accepted["userErrors"] == []
@@ -413,13 +397,11 @@ async def test_a_refusal_reaches_the_requester_with_the_regulator(
     await ask_code(api.client, GUARDIAN_PHONE)
     payload = await submit(api.client, **guardian_request(sms_code(outbox, GUARDIAN_PHONE)))
     api.clock.advance(days=2)
-    token = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    token = await staff_token(api)
 
     refused = await graphql(
         api.client,
-        f"""mutation($input: ResolveDataRequestInput!) {{
-          resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
-        }}""",
+        RESOLVE,
         {
             "input": {
                 "id": payload["reference"],
@@ -450,9 +432,9 @@ async def test_a_refusal_reaches_the_requester_with_the_regulator(
 
 
 async def test_one_code_files_one_request_however_many_aliases_ask(
-    client: httpx.AsyncClient, db: AsyncSession, outbox: Outbox
+    api: Api, outbox: Outbox
 ) -> None:
-    await ask_code(client, GUARDIAN_PHONE)
+    await ask_code(api.client, GUARDIAN_PHONE)
     fields = guardian_request(sms_code(outbox, GUARDIAN_PHONE))
     aliases = " ".join(
         f"a{n}: submitVerifiedDataRequest(input: $input) {{ reference {USER_ERRORS} }}"
@@ -460,7 +442,7 @@ async def test_one_code_files_one_request_however_many_aliases_ask(
     )
 
     body = await graphql(
-        client,
+        api.client,
         f"mutation($input: SubmitVerifiedDataRequestInput!) {{ {aliases} }}",
         {"input": fields},
     )
@@ -469,7 +451,7 @@ async def test_one_code_files_one_request_however_many_aliases_ask(
     assert sum(answer["reference"] is not None for answer in answers) == 1
     refused = [answer["userErrors"] for answer in answers if answer["reference"] is None]
     assert refused == [[INVALID_CODE]] * 9
-    assert await db.scalar(select(func.count()).select_from(DataRequest)) == 1
+    assert await count_rows(api.db, DataRequest) == 1
 
 
 async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_account_was_found(
@@ -492,17 +474,10 @@ async def test_a_fulfilled_deletion_tells_the_requester_nothing_of_whether_an_ac
         ),
     )
     clock.advance(days=2)
-    token = await api.sign_in(staff=await create_staff(db, clock()))
-    await staff_step_up(client, token, clock())
+    token = await staff_token(api, stepped_up=True)
     for payload in (found, unknown):
-        body = await graphql(
-            client,
-            f"""mutation($input: ResolveDataRequestInput!) {{
-              resolveDataRequest(input: $input) {{ dataRequest {{ status }} {USER_ERRORS} }}
-            }}""",
-            {"input": {"id": payload["reference"], "status": "FULFILLED"}},
-            token=token,
-        )
+        variables = {"input": {"id": payload["reference"], "status": "FULFILLED"}}
+        body = await graphql(client, RESOLVE, variables, token=token)
         assert body["data"]["resolveDataRequest"]["userErrors"] == [], body
     await deliver_due(session_factory, services, clock())
     # One SMS of a purpose a minute to a phone: the notices wait for the limit (the limits

@@ -8,12 +8,12 @@ from typing import Any
 
 import httpx
 
-from models import DataRequest, DataRequestStatus
+from models import Account, DataRequest, DataRequestStatus
 from resolvers.global_id import to_global_id
 from tests.helpers import graphql
 from tests.resolvers.rights.helpers import create_person, notifications, request_global_id
 from tests.support.api import Api
-from tests.support.assertions import USER_ERRORS, error
+from tests.support.assertions import USER_ERRORS, data_of, error
 from tests.support.factories import create_data_request
 from tests.support.ids import global_id
 
@@ -30,13 +30,10 @@ CLOSED = error("INVALID_STATE", "This request is closed.", "id")
 
 async def withdraw(client: httpx.AsyncClient, token: str, request_id: str) -> dict[str, Any]:
     body = await graphql(client, WITHDRAW, {"input": {"id": request_id}}, token=token)
-    assert "errors" not in body, body
-    payload: dict[str, Any] = body["data"]["withdrawDataRequest"]
-    return payload
+    return data_of(body, "withdrawDataRequest")
 
 
-async def test_the_person_withdraws_an_open_request_and_is_told(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_the_person_withdraws_an_open_request_and_is_told(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock() - timedelta(days=20))
     token = await api.sign_in(account=person)
 
@@ -63,8 +60,7 @@ async def test_the_person_withdraws_an_open_request_and_is_told(api: Api) -> Non
     ]
 
 
-async def test_a_closed_request_cannot_be_withdrawn(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_a_closed_request_cannot_be_withdrawn(api: Api, person: Account) -> None:
     request = await create_data_request(api.db, person, api.clock())
     fulfilled = await create_data_request(
         api.db, person, api.clock() - timedelta(days=2), status=DataRequestStatus.FULFILLED
@@ -98,8 +94,7 @@ async def test_another_accounts_request_is_not_found_and_stays_open(api: Api) ->
     assert await api.db.get(DataRequest, request.id) is not None
 
 
-async def test_an_unknown_or_foreign_id_is_not_found(api: Api) -> None:
-    person = await create_person(api.db, api.clock())
+async def test_an_unknown_or_foreign_id_is_not_found(api: Api, person: Account) -> None:
     await create_data_request(api.db, person, api.clock())
     token = await api.sign_in(account=person)
 
