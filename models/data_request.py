@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -97,9 +97,7 @@ class DataRequest(UUIDPrimaryKey, Base):
     )
 
     # The account the request concerns; none for a verified request that names none.
-    account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[uuid.UUID | None] = account_reference()
     origin: Mapped[RequestOrigin] = mapped_column(
         enum_column(RequestOrigin, "request_origin"),
         default=RequestOrigin.ACCOUNT,

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.consent import ConsentPurpose
 
@@ -31,7 +31,7 @@ class ProcessingRestriction(UUIDPrimaryKey, Base):
         ),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     purpose: Mapped[ConsentPurpose] = mapped_column(enum_column(ConsentPurpose, "consent_purpose"))
     data_request_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("data_requests.id", ondelete="SET NULL")

@@ -6,10 +6,10 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy import Date, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -23,9 +23,7 @@ class VerificationStatus(StrEnum):
 class RealNameVerification(UUIDPrimaryKey, Base):
     __tablename__ = "real_name_verifications"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
-    )
+    account_id: Mapped[uuid.UUID] = account_reference(unique=True)
     status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status")
     )
@@ -41,9 +39,7 @@ class RealNameVerification(UUIDPrimaryKey, Base):
 class StudentVerification(UUIDPrimaryKey, Base):
     __tablename__ = "student_verifications"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
-    )
+    account_id: Mapped[uuid.UUID] = account_reference(unique=True)
     status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status")
     )
