@@ -86,3 +86,15 @@ class Refused(Exception):
         super().__init__(", ".join(error.code for error in errors))
         self.errors = errors
         self.details = details
+
+
+def asked_too_soon(retry_after_seconds: int) -> Refused:
+    """RATE_LIMITED for a code asked again before its sending limit allows, saying (in the
+    payload's `retryAfterSeconds` too) how long to wait."""
+    return Refused(
+        user_error(
+            UserErrorCode.RATE_LIMITED,
+            f"Wait {retry_after_seconds} s before asking for another code.",
+        ),
+        retry_after_seconds=retry_after_seconds,
+    )

@@ -23,6 +23,7 @@ from resolvers.errors import (
     INVALID_PHONE,
     Refused,
     UserErrorCode,
+    asked_too_soon,
     user_error,
 )
 
@@ -67,13 +68,7 @@ async def _send_code(
         client_address=ctx.client_address,
     )
     if not issued.sent:
-        raise Refused(
-            user_error(
-                UserErrorCode.RATE_LIMITED,
-                f"Wait {issued.retry_after_seconds} s before asking for another code.",
-            ),
-            retry_after_seconds=issued.retry_after_seconds,
-        )
+        raise asked_too_soon(issued.retry_after_seconds)
     return issued
 
 
