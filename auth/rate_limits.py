@@ -155,8 +155,6 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.hit(item, limit.name, key, cost=cost)
-            if not allowed:
-                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def test(self, limit: Limit, key: str, *, cost: int = 1) -> RateDecision:
@@ -164,9 +162,6 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.test(item, limit.name, key, cost=cost)
-            if not allowed:
-                # Callers act on a refused test as on a refused hit (they refuse or wait).
-                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def count(self, limit: Limit, key: str) -> RateDecision:
@@ -227,7 +222,9 @@ class RateLimiter:
     async def _decision(
         self, allowed: bool, item: RateLimitItem, limit: Limit, key: str
     ) -> RateDecision:
-        """Adds the wait to a refusal: until the oldest hit in the window leaves it.
+        """Counts a refusal and adds the wait to it: until the oldest hit in the window
+        leaves it. A refused test counts like a refused hit: callers act on both alike
+        (they refuse or wait).
 
         Rounded up to whole seconds, at least 1. For ``cost`` 1 that is exactly when the
         next hit fits; for a larger cost it is a lower bound (asking again then answers
@@ -235,6 +232,7 @@ class RateLimiter:
         """
         if allowed:
             return RateDecision(allowed=True, retry_after_seconds=0)
+        REFUSALS.labels(limit.name).inc()
         stats = await self._strategy.get_window_stats(item, limit.name, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return RateDecision(allowed=False, retry_after_seconds=wait)
