@@ -175,12 +175,7 @@ class RateLimiter:
         item = self._item(limit, 1)
         with _storage_errors():
             allowed = await self._counter.hit(item, limit.name, key)
-            if allowed:
-                return RateDecision(allowed=True, retry_after_seconds=0)
-            REFUSALS.labels(limit.name).inc()
-            stats = await self._counter.get_window_stats(item, limit.name, key)
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
-            return RateDecision(allowed=False, retry_after_seconds=wait)
+            return await self._decision(allowed, item, limit, key, window=self._counter)
 
     async def refund(self, limit: Limit, key: str) -> None:
         """Gives back one try counted with :meth:`count` (it succeeded)."""
@@ -220,11 +215,17 @@ class RateLimiter:
         return RateLimitItemPerSecond(limit.amount, limit.per_seconds)
 
     async def _decision(
-        self, allowed: bool, item: RateLimitItem, limit: Limit, key: str
+        self,
+        allowed: bool,
+        item: RateLimitItem,
+        limit: Limit,
+        key: str,
+        *,
+        window: FixedWindowRateLimiter | MovingWindowRateLimiter | None = None,
     ) -> RateDecision:
         """Counts a refusal and adds the wait to it: until the oldest hit in the window
-        leaves it. A refused test counts like a refused hit: callers act on both alike
-        (they refuse or wait).
+        (of `window`, the moving one unless told) leaves it. A refused test counts like a
+        refused hit: callers act on both alike (they refuse or wait).
 
         Rounded up to whole seconds, at least 1. For ``cost`` 1 that is exactly when the
         next hit fits; for a larger cost it is a lower bound (asking again then answers
@@ -233,7 +234,7 @@ class RateLimiter:
         if allowed:
             return RateDecision(allowed=True, retry_after_seconds=0)
         REFUSALS.labels(limit.name).inc()
-        stats = await self._strategy.get_window_stats(item, limit.name, key)
+        stats = await (window or self._strategy).get_window_stats(item, limit.name, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return RateDecision(allowed=False, retry_after_seconds=wait)
 
