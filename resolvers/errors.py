@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from auth.passwords import password_problem
 from auth.sms_codes import CodeCheck
 
 
@@ -60,6 +61,13 @@ INVALID_PHONE = user_error(
     UserErrorCode.INVALID_PHONE, "This is not a valid phone number.", "phone"
 )
 INVALID_EMAIL = user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
+
+
+def weak_password(password: str, field: str = "password") -> UserError | None:
+    """WEAK_PASSWORD, naming the rule a new password breaks; None when it meets them."""
+    problem = password_problem(password)
+    return None if problem is None else user_error(UserErrorCode.WEAK_PASSWORD, problem, field)
+
 
 # What a code that fails its check answers, on the input's `code`.
 CODE_ERRORS = {

@@ -12,7 +12,6 @@ from auth.passwords import (
     check_password,
     hash_password,
     must_change_password,
-    password_problem,
     tries_key,
 )
 from auth.rate_limits import Limit
@@ -37,6 +36,7 @@ from resolvers.errors import (
     UserErrorCode,
     on_field,
     user_error,
+    weak_password,
 )
 from resolvers.messaging.email import send_confirmation
 
@@ -160,10 +160,7 @@ async def _registration_errors(
     email = parse_email(registration.email)
     if email is None:
         errors.append(INVALID_EMAIL)
-    weak = password_problem(registration.password)
-    if weak is not None:
-        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, weak, "password"))
-    errors.extend(problem for problem in problems if problem is not None)
+    errors.extend(e for e in (weak_password(registration.password), *problems) if e is not None)
     refusal = await policy_error(ctx, registration.accept_policy_version)
     if refusal is not None:
         errors.append(refusal)
