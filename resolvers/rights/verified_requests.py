@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from auth.sms_codes import CodeCheck
+from auth.sms_codes import CodeCheck, Issued
 from models import (
     Account,
     AccountStatus,
@@ -34,7 +34,7 @@ from resolvers.errors import (
     asked_too_soon,
     user_error,
 )
-from resolvers.rights.contact_proof import Contact, Sent, parse_contact, prove, send_code
+from resolvers.rights.contact_proof import Contact, parse_contact, prove, send_code
 from resolvers.rights.requesters import notify_requester
 from resolvers.rights.requests import Submission, new_request, submission_errors
 
@@ -59,7 +59,7 @@ class VerifiedSubmission(Submission, Protocol):
     evidence: str | None
 
 
-async def request_code(ctx: RequestContext, contact: str) -> Sent:
+async def request_code(ctx: RequestContext, contact: str) -> Issued:
     """A code to the phone (SMS) or address (e-mail), within the sending limits; asked
     again too soon, the refusal says how long to wait (`retry_after_seconds`)."""
     parsed = parse_contact(contact)
