@@ -155,8 +155,6 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.hit(item, limit.name, key, cost=cost)
-            if not allowed:
-                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def test(self, limit: Limit, key: str, *, cost: int = 1) -> RateDecision:
@@ -164,9 +162,6 @@ class RateLimiter:
         item = self._item(limit, cost)
         with _storage_errors():
             allowed = await self._strategy.test(item, limit.name, key, cost=cost)
-            if not allowed:
-                # Callers act on a refused test as on a refused hit (they refuse or wait).
-                REFUSALS.labels(limit.name).inc()
             return await self._decision(allowed, item, limit, key)
 
     async def count(self, limit: Limit, key: str) -> RateDecision:
@@ -180,12 +175,7 @@ class RateLimiter:
         item = self._item(limit, 1)
         with _storage_errors():
             allowed = await self._counter.hit(item, limit.name, key)
-            if allowed:
-                return RateDecision(allowed=True, retry_after_seconds=0)
-            REFUSALS.labels(limit.name).inc()
-            stats = await self._counter.get_window_stats(item, limit.name, key)
-            wait = max(1, math.ceil(stats.reset_time - time.time()))
-            return RateDecision(allowed=False, retry_after_seconds=wait)
+            return await self._decision(allowed, item, limit, key, window=self._counter)
 
     async def refund(self, limit: Limit, key: str) -> None:
         """Gives back one try counted with :meth:`count` (it succeeded)."""
@@ -225,9 +215,17 @@ class RateLimiter:
         return RateLimitItemPerSecond(limit.amount, limit.per_seconds)
 
     async def _decision(
-        self, allowed: bool, item: RateLimitItem, limit: Limit, key: str
+        self,
+        allowed: bool,
+        item: RateLimitItem,
+        limit: Limit,
+        key: str,
+        *,
+        window: FixedWindowRateLimiter | MovingWindowRateLimiter | None = None,
     ) -> RateDecision:
-        """Adds the wait to a refusal: until the oldest hit in the window leaves it.
+        """Counts a refusal and adds the wait to it: until the oldest hit in the window
+        (of `window`, the moving one unless told) leaves it. A refused test counts like a
+        refused hit: callers act on both alike (they refuse or wait).
 
         Rounded up to whole seconds, at least 1. For ``cost`` 1 that is exactly when the
         next hit fits; for a larger cost it is a lower bound (asking again then answers
@@ -235,7 +233,8 @@ class RateLimiter:
         """
         if allowed:
             return RateDecision(allowed=True, retry_after_seconds=0)
-        stats = await self._strategy.get_window_stats(item, limit.name, key)
+        REFUSALS.labels(limit.name).inc()
+        stats = await (window or self._strategy).get_window_stats(item, limit.name, key)
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         return RateDecision(allowed=False, retry_after_seconds=wait)
 

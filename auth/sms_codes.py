@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.message_limits import Channel, may_send
@@ -67,6 +67,15 @@ def phone_keys(recipient: str) -> tuple[bytes, ...]:
     return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digests(*_recipient(recipient))
 
 
+def _unused_codes(recipient: str, purpose: SmsPurpose) -> ColumnElement[bool]:
+    """The recipient's codes for `purpose` that no request has used yet."""
+    return and_(
+        SmsCode.phone_index.in_(phone_keys(recipient)),
+        SmsCode.purpose == purpose,
+        SmsCode.consumed_at.is_(None),
+    )
+
+
 def _code_hash(row: SmsCode, code: str) -> bytes:
     return keyed_hash(KeyPurpose.ONE_TIME_SECRET).digest("sms.code", f"{row.id}:{code}")
 
@@ -113,11 +122,7 @@ async def issue_code(
         # that which code is current never hangs on two equal timestamps.
         await db.execute(
             delete(SmsCode)
-            .where(
-                SmsCode.phone_index.in_(phone_keys(recipient)),
-                SmsCode.purpose == purpose,
-                SmsCode.consumed_at.is_(None),
-            )
+            .where(_unused_codes(recipient, purpose))
             .execution_options(synchronize_session=False)
         )
         db.add(row)
@@ -155,11 +160,7 @@ async def check_code(
         row = (
             await db.scalars(
                 select(SmsCode)
-                .where(
-                    SmsCode.phone_index.in_(phone_keys(recipient)),
-                    SmsCode.purpose == purpose,
-                    SmsCode.consumed_at.is_(None),
-                )
+                .where(_unused_codes(recipient, purpose))
                 .order_by(SmsCode.created_at.desc())
                 .limit(1)
             )

@@ -183,21 +183,7 @@ def _individual_details(session: AsyncSession, account: Account, now: datetime) 
     identity.open_id = "oDemoOpenId000000000000000001"
     session.add_all([real_name, card, identity])
     for purpose in DEMO_CONSENTS:
-        session.add(
-            Consent(
-                account_id=account.id,
-                purpose=purpose,
-                granted=True,
-                policy_version="1.0",
-                updated_at=now,
-            )
-        )
-        session.add(
-            ConsentEvent(
-                account_id=account.id,
-                purpose=purpose,
-                granted=True,
-                policy_version="1.0",
-                created_at=now,
-            )
-        )
+        # The state and the event that recorded it, as granting does.
+        given = {"account_id": account.id, "purpose": purpose, "policy_version": "1.0"}
+        session.add(Consent(**given, granted=True, updated_at=now))
+        session.add(ConsentEvent(**given, granted=True, created_at=now))

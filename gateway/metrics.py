@@ -41,6 +41,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.http_middleware import HttpMiddleware
+
 MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 MAX_OPERATION_NAMES = 100
 OTHER = "other"
@@ -169,17 +171,14 @@ def route_template(routes: Sequence[BaseRoute], scope: Scope) -> str:
     return UNMATCHED_ROUTE
 
 
-class HttpMetricsMiddleware:
+class HttpMetricsMiddleware(HttpMiddleware):
     """Counts and times every HTTP request by method, route template and status."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
-        self.app = app
+        super().__init__(app)
         self.routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
         status = 500
 

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
 import typer
 from sqlalchemy import select, update
@@ -39,6 +40,10 @@ events_app = typer.Typer(help="Privacy events for the platform's services.", no_
 services_app = typer.Typer(
     help="Credentials of the platform's services (consentStatus).", no_args_is_help=True
 )
+
+# The options of every worker; each chooses its own interval.
+Once = Annotated[bool, typer.Option("--once", help="One pass, then exit (for cron).")]
+Interval = Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")]
 
 
 def _settings() -> Settings:
@@ -87,10 +92,7 @@ async def run_until_stopped(
 
 
 @messages_app.command("deliver")
-def messages_deliver(
-    once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron)."),
-    interval: float = typer.Option(5.0, min=0.1, help="Seconds between passes."),
-) -> None:
+def messages_deliver(once: Once = False, interval: Interval = 5.0) -> None:
     """Send the queued SMS and e-mail messages through the configured senders."""
     settings = _settings()
     _start_logging(settings)
@@ -141,10 +143,7 @@ def _webhook(settings: Settings) -> Webhook:
 
 
 @events_app.command("deliver")
-def events_deliver(
-    once: bool = typer.Option(False, "--once", help="One pass, then exit (for cron)."),
-    interval: float = typer.Option(2.0, min=0.1, help="Seconds between passes."),
-) -> None:
+def events_deliver(once: Once = False, interval: Interval = 2.0) -> None:
     """Post the privacy events, in order per account, to GATEWAY_EVENTS_WEBHOOK_URL."""
     settings = _settings()
     webhook = _webhook(settings)

@@ -23,10 +23,17 @@ import secrets
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
@@ -72,6 +79,7 @@ DATABASE_URL_FORMS = (
 REDIS_SCHEMES = ("redis", "rediss", "unix", "redis+unix")
 _KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
 _ORIGIN = re.compile(r"https?://[^/?#\s]+")
+T = TypeVar("T")
 
 
 class Environment(StrEnum):
@@ -251,13 +259,125 @@ def _check_http_url(value: str) -> None:
         )
 
 
+def _check_database_url(value: str) -> None:
+    scheme, separator, rest = value.partition("://")
+    accepted = (scheme == "postgresql+asyncpg" and bool(rest)) or (
+        scheme == "sqlite+aiosqlite" and (rest == "" or rest.startswith("/"))
+    )
+    if not separator or not accepted:
+        shown = mask_url(value) if separator else "the value"
+        raise _invalid(f"{shown} is not accepted; use {DATABASE_URL_FORMS}")
+
+
+def _check_redis_url(value: str) -> None:
+    scheme, separator, rest = value.partition("://")
+    if not separator or scheme not in REDIS_SCHEMES or not rest:
+        shown = mask_url(value) if separator else "the value"
+        raise _invalid(
+            f"{shown} is not accepted; use redis://HOST:PORT/DB, "
+            "rediss://HOST:PORT/DB (TLS) or unix:///PATH"
+        )
+
+
+def _check_origins(value: list[str]) -> None:
+    for origin in value:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise _invalid(
+                f"{origin!r} is not an origin; write comma-separated scheme://host[:port] "
+                "with no path, such as https://app.example.com"
+            )
+
+
+def _check_redirect_prefixes(value: list[str]) -> None:
+    for prefix in value:
+        if not prefix.startswith(("https://", "http://")) or prefix in ("https://", "http://"):
+            raise _invalid(
+                f"{prefix!r} is not a URL prefix; write comma-separated prefixes such "
+                "as https://app.example.com/"
+            )
+
+
+def _check_proxies(value: list[str]) -> None:
+    for entry in value:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise _invalid(
+                f"{entry!r} is not an IP address or network; write the comma-separated "
+                "addresses or networks of the proxies in front of the gateway, such as "
+                "10.0.0.5,10.1.0.0/16 (trusting every peer would let any client choose "
+                "the address its rate limits count)"
+            ) from None
+
+
+def _check_policy_file(value: Path) -> None:
+    try:
+        value.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = (
+            "is not UTF-8 text"
+            if isinstance(exc, UnicodeDecodeError)
+            else (f"cannot be read ({exc.strerror or exc})")
+        )
+        raise _invalid(f"{value} {reason}; give the path of the policy's Markdown body") from exc
+
+
+def _check_trusted_documents(value: Path) -> None:
+    try:
+        load_manifest(value)
+    except ManifestError as exc:
+        raise _invalid(
+            f"{value} {exc}; give the path of an Apollo persisted-query manifest "
+            "(npx generate-persisted-query-manifest writes one)"
+        ) from exc
+
+
+def _check_inventory_dir(value: Path) -> None:
+    if not value.is_dir():
+        raise _invalid(f"{value} is not a folder; give a copy of resolvers/privacy/data/")
+
+
+def _checked(check: Callable[[T], None]) -> AfterValidator:
+    """Runs `check` on a value that is set; None (not set) passes."""
+
+    def validate(value: T | None) -> T | None:
+        if value is not None:
+            check(value)
+        return value
+
+    return AfterValidator(validate)
+
+
+def _secret(check: Callable[[str], None]) -> Callable[[SecretStr], None]:
+    """`check` on the text of a secret."""
+    return lambda value: check(value.get_secret_value())
+
+
+# What settings hold, each checked the same way wherever it is read.
+DatabaseUrl = Annotated[str, _checked(_check_database_url)]
+RedisUrl = Annotated[str | None, _checked(_check_redis_url)]
+# Outside services the gateway calls with a token and personal data.
+ProviderUrl = Annotated[str, _checked(_check_http_url)]
+OptionalProviderUrl = Annotated[str | None, _checked(_check_http_url)]
+VersionedKeys = Annotated[SecretStr | None, _checked(_secret(_check_versioned_keys))]
+DataKeys = Annotated[SecretStr | None, _checked(_secret(_check_data_keys))]
+# Comma-separated lists, read as they are written (not as JSON).
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+CorsOrigins = Annotated[CsvList, _checked(_check_origins)]
+RedirectPrefixes = Annotated[CsvList, _checked(_check_redirect_prefixes)]
+ProxyNetworks = Annotated[CsvList, _checked(_check_proxies)]
+PolicyFile = Annotated[Path | None, _checked(_check_policy_file)]
+TrustedDocuments = Annotated[Path | None, _checked(_check_trusted_documents)]
+InventoryDir = Annotated[Path | None, _checked(_check_inventory_dir)]
+
+
 class Settings(BaseSettings):
     # An empty variable (`GATEWAY_REDIS_URL=`) means "not set", as in most env files.
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", env_ignore_empty=True)
 
     env: Environment = Environment.DEVELOPMENT
-    database_url: str = f"sqlite+aiosqlite:///{VAR_DIR / 'gateway.db'}"
-    redis_url: str | None = None
+    database_url: DatabaseUrl = f"sqlite+aiosqlite:///{VAR_DIR / 'gateway.db'}"
+    redis_url: RedisUrl = None
 
     # Secrets, each a comma-separated list of `keyid:base64key`, oldest first. data_keys
     # (32-byte keys): the last one encrypts, every one decrypts. token_signing_key: the
@@ -266,22 +386,23 @@ class Settings(BaseSettings):
     # one-time codes and tokens, rate-limit keys, refresh-token HMACs); the last
     # computes, every one matches. Both also take one key without a key id, the form of
     # earlier releases.
-    token_signing_key: SecretStr | None = None
-    data_keys: SecretStr | None = None
-    blind_index_key: SecretStr | None = None
+    token_signing_key: VersionedKeys = None
+    data_keys: DataKeys = None
+    blind_index_key: VersionedKeys = None
 
+    # Unset: on in development and test, off in production.
     introspection: bool | None = None
     graphiql: bool | None = None
     allow_get: bool | None = None
     # GATEWAY_FEDERATION=on: also an Apollo Federation 2 subgraph (_service, _entities).
     federation: bool = False
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: CorsOrigins = Field(default_factory=list)
     graphiql_assets_dir: Path = PROJECT_NODE_MODULES
-    policy_file: Path | None = None
+    policy_file: PolicyFile = None
     # A copy of resolvers/privacy/data/ that operators edit: the personal-data inventory.
-    inventory_dir: Path | None = None
+    inventory_dir: InventoryDir = None
     # An Apollo persisted-query manifest: while set, only its operations run.
-    trusted_documents: Path | None = None
+    trusted_documents: TrustedDocuments = None
     # How many bytes of automatic persisted queries the store keeps (least recently used
     # dropped first), in this process or, with GATEWAY_REDIS_URL, in Redis.
     apq_max_bytes: int = Field(default=DEFAULT_APQ_MAX_BYTES, ge=1)
@@ -295,9 +416,9 @@ class Settings(BaseSettings):
 
     # Message delivery. Development and tests keep messages in the dev outbox; production
     # posts them to these provider endpoints and refuses to start without them.
-    sms_gateway_url: str | None = None
+    sms_gateway_url: OptionalProviderUrl = None
     sms_gateway_token: SecretStr | None = None
-    email_gateway_url: str | None = None
+    email_gateway_url: OptionalProviderUrl = None
     email_gateway_token: SecretStr | None = None
 
     # How many sub-accounts one enterprise may have.
@@ -305,7 +426,7 @@ class Settings(BaseSettings):
 
     # Real-name and student checks; unset means the built-in verifier, which accepts
     # every well-formed submission (development and tests; production requires a URL).
-    id_verifier_url: str | None = None
+    id_verifier_url: OptionalProviderUrl = None
     id_verifier_token: SecretStr | None = None
 
     # Where `xiamo-gateway events deliver` posts privacy events, and the key that signs
@@ -315,22 +436,13 @@ class Settings(BaseSettings):
 
     wechat_app_id: str | None = None
     wechat_app_secret: SecretStr | None = None
-    wechat_api_base: str = "https://api.weixin.qq.com"
-    wechat_authorize_url: str = "https://open.weixin.qq.com/connect/qrconnect"
-    wechat_redirect_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    wechat_api_base: ProviderUrl = "https://api.weixin.qq.com"
+    wechat_authorize_url: ProviderUrl = "https://open.weixin.qq.com/connect/qrconnect"
+    wechat_redirect_allowlist: RedirectPrefixes = Field(default_factory=list)
 
     # Peers whose X-Forwarded-For and X-Forwarded-Proto `serve` believes: the reverse
     # proxies in front of the gateway. Rate limits and logs key on the address they give.
-    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["127.0.0.1", "::1"]
-    )
-
-    @field_validator(
-        "cors_origins", "wechat_redirect_allowlist", "forwarded_allow_ips", mode="before"
-    )
-    @classmethod
-    def _csv(cls, value: object) -> object:
-        return _split_csv(value)
+    forwarded_allow_ips: ProxyNetworks = Field(default_factory=lambda: ["127.0.0.1", "::1"])
 
     @field_validator("env", "log_format", mode="before")
     @classmethod
@@ -342,144 +454,25 @@ class Settings(BaseSettings):
     def _upper_case(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        scheme, separator, rest = value.partition("://")
-        accepted = (scheme == "postgresql+asyncpg" and bool(rest)) or (
-            scheme == "sqlite+aiosqlite" and (rest == "" or rest.startswith("/"))
-        )
-        if not separator or not accepted:
-            shown = mask_url(value) if separator else "the value"
-            raise _invalid(f"{shown} is not accepted; use {DATABASE_URL_FORMS}")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            scheme, separator, rest = value.partition("://")
-            if not separator or scheme not in REDIS_SCHEMES or not rest:
-                shown = mask_url(value) if separator else "the value"
-                raise _invalid(
-                    f"{shown} is not accepted; use redis://HOST:PORT/DB, "
-                    "rediss://HOST:PORT/DB (TLS) or unix:///PATH"
-                )
-        return value
-
-    @field_validator("token_signing_key", "blind_index_key")
-    @classmethod
-    def _key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            _check_versioned_keys(value.get_secret_value())
-        return value
-
-    @field_validator("data_keys")
-    @classmethod
-    def _data_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
-            _check_data_keys(value.get_secret_value())
-        return value
-
-    @field_validator(*PROVIDER_URL_SETTINGS)
-    @classmethod
-    def _provider_url(cls, value: str | None) -> str | None:
-        if value is not None:
-            _check_http_url(value)
-        return value
-
-    @field_validator("cors_origins")
-    @classmethod
-    def _origins(cls, value: list[str]) -> list[str]:
-        for origin in value:
-            if origin != "*" and not _ORIGIN.fullmatch(origin):
-                raise _invalid(
-                    f"{origin!r} is not an origin; write comma-separated scheme://host[:port] "
-                    "with no path, such as https://app.example.com"
-                )
-        return value
-
-    @field_validator("wechat_redirect_allowlist")
-    @classmethod
-    def _redirect_prefixes(cls, value: list[str]) -> list[str]:
-        for prefix in value:
-            if not prefix.startswith(("https://", "http://")) or prefix in (
-                "https://",
-                "http://",
-            ):
-                raise _invalid(
-                    f"{prefix!r} is not a URL prefix; write comma-separated prefixes such "
-                    "as https://app.example.com/"
-                )
-        return value
-
-    @field_validator("forwarded_allow_ips")
-    @classmethod
-    def _proxies(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise _invalid(
-                    f"{entry!r} is not an IP address or network; write the comma-separated "
-                    "addresses or networks of the proxies in front of the gateway, such as "
-                    "10.0.0.5,10.1.0.0/16 (trusting every peer would let any client choose "
-                    "the address its rate limits count)"
-                ) from None
-        return value
-
-    @field_validator("policy_file")
-    @classmethod
-    def _policy_file(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            try:
-                value.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                reason = (
-                    "is not UTF-8 text"
-                    if isinstance(exc, UnicodeDecodeError)
-                    else (f"cannot be read ({exc.strerror or exc})")
-                )
-                raise _invalid(
-                    f"{value} {reason}; give the path of the policy's Markdown body"
-                ) from exc
-        return value
-
-    @field_validator("trusted_documents")
-    @classmethod
-    def _trusted_documents(cls, value: Path | None) -> Path | None:
-        if value is not None:
-            try:
-                load_manifest(value)
-            except ManifestError as exc:
-                raise _invalid(
-                    f"{value} {exc}; give the path of an Apollo persisted-query manifest "
-                    "(npx generate-persisted-query-manifest writes one)"
-                ) from exc
-        return value
-
-    @field_validator("inventory_dir")
-    @classmethod
-    def _inventory_dir(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_dir():
-            raise _invalid(f"{value} is not a folder; give a copy of resolvers/privacy/data/")
-        return value
-
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
 
+    def _unless_production(self, switch: bool | None) -> bool:
+        """A switch as it is set, or, when it is not, on everywhere but in production."""
+        return switch if switch is not None else not self.is_production
+
     @property
     def introspection_enabled(self) -> bool:
-        return self.introspection if self.introspection is not None else not self.is_production
+        return self._unless_production(self.introspection)
 
     @property
     def graphiql_enabled(self) -> bool:
-        return self.graphiql if self.graphiql is not None else not self.is_production
+        return self._unless_production(self.graphiql)
 
     @property
     def get_queries_enabled(self) -> bool:
-        return self.allow_get if self.allow_get is not None else not self.is_production
+        return self._unless_production(self.allow_get)
 
     @property
     def log_format_in_use(self) -> LogFormat:

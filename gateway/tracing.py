@@ -38,6 +38,7 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.http_middleware import HttpMiddleware
 from gateway.logging import request_id_var
 from gateway.metrics import HTTP_METHODS, route_template
 from gateway.settings import ConfigurationError
@@ -146,15 +147,15 @@ def step_span(name: str, **attributes: Any) -> Iterator[trace.Span]:
             raise
 
 
-class HttpTracingMiddleware:
+class HttpTracingMiddleware(HttpMiddleware):
     """One SERVER span per HTTP request, the child of an incoming ``traceparent``."""
 
     def __init__(self, app: ASGIApp, routes: Sequence[BaseRoute]) -> None:
-        self.app = app
+        super().__init__(app)
         self.routes = routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not tracing_enabled():
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not tracing_enabled():
             await self.app(scope, receive, send)
             return
         carrier = {

@@ -7,10 +7,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, true
+from sqlalchemy import Boolean, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.sensitive import SensitiveKind
 
@@ -26,9 +26,7 @@ class AccessLogEntry(UUIDPrimaryKey, Base):
     __table_args__ = (Index("ix_access_log_subject_created", "subject_id", "created_at", "id"),)
 
     # None for what a verified request's requester gave: they hold no account.
-    subject_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE")
-    )
+    subject_id: Mapped[uuid.UUID | None] = account_reference()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor_kind: Mapped[ActorKind] = mapped_column(enum_column(ActorKind, "actor_kind"))
     actor_name: Mapped[str] = mapped_column(String(100))

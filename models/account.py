@@ -6,9 +6,10 @@ import secrets
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Date, Enum, ForeignKey, Index, LargeBinary, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column
 
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
@@ -39,6 +40,13 @@ class AccountStatus(StrEnum):
     PENDING_GUARDIAN_CONSENT = "PENDING_GUARDIAN_CONSENT"
     DISABLED = "DISABLED"
     CANCELLED = "CANCELLED"
+
+
+def account_reference(
+    *, index: bool | None = None, unique: bool | None = None
+) -> MappedColumn[Any]:
+    """A column naming the account a row belongs to: the row goes when the account does."""
+    return mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=index, unique=unique)
 
 
 def enum_column(enum_class: type[StrEnum], name: str) -> Enum:
@@ -76,9 +84,7 @@ class Account(UUIDPrimaryKey, Base):
     business_name: Mapped[str | None] = mapped_column(String(200))
     ur_token: Mapped[str | None] = mapped_column(String(64))
     company_name: Mapped[str | None] = mapped_column(String(200))
-    enterprise_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE")
-    )
+    enterprise_id: Mapped[uuid.UUID | None] = account_reference()
     # Sub-accounts: their role and what they may do for the enterprise.
     role: Mapped[SubAccountRole | None] = mapped_column(
         enum_column(SubAccountRole, "sub_account_role")

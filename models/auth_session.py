@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.account import account_reference
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 
 
@@ -21,9 +22,7 @@ class AuthSession(UUIDPrimaryKey, Base):
 
     __tablename__ = "auth_sessions"
 
-    account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
+    account_id: Mapped[uuid.UUID | None] = account_reference(index=True)
     staff_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("staff_members.id", ondelete="CASCADE"), index=True
     )

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -29,7 +29,7 @@ class BankCard(UUIDPrimaryKey, Base):
         Index("ix_bank_cards_account_bound", "account_id", "bound_at"),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     bank_name: Mapped[str] = mapped_column(String(100))
     branch: Mapped[str] = mapped_column(String(100))
     location: Mapped[str] = mapped_column(String(100))

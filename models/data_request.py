@@ -9,8 +9,8 @@ from enum import StrEnum
 from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
-from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.account import account_reference, enum_column
+from models.base import Base, UTCDateTime, UUIDPrimaryKey, unique_where
 from models.encryption import Encrypted
 
 ANSWER_WITHIN = timedelta(days=15)
@@ -83,23 +83,18 @@ class DataRequest(UUIDPrimaryKey, Base):
         Index("ix_data_requests_account_submitted", "account_id", "submitted_at", "id"),
         # The staff queue: open requests, oldest due first.
         Index("ix_data_requests_status_due", "status", "due_at", "id"),
-        # One open request per type and account, decided by the database even when two
-        # requests race. Requests filed for the account by others do not count: they
-        # must not tell anyone whether the account exists.
-        Index(
+        # One open request per type and account. Requests filed for the account by others
+        # do not count: they must not tell anyone whether the account exists.
+        unique_where(
             "uq_data_requests_open_type",
             "account_id",
             "type",
-            unique=True,
-            postgresql_where=text("status IN ('SUBMITTED', 'IN_PROGRESS') AND origin = 'ACCOUNT'"),
-            sqlite_where=text("status IN ('SUBMITTED', 'IN_PROGRESS') AND origin = 'ACCOUNT'"),
+            where="status IN ('SUBMITTED', 'IN_PROGRESS') AND origin = 'ACCOUNT'",
         ),
     )
 
     # The account the request concerns; none for a verified request that names none.
-    account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE")
-    )
+    account_id: Mapped[uuid.UUID | None] = account_reference()
     origin: Mapped[RequestOrigin] = mapped_column(
         enum_column(RequestOrigin, "request_origin"),
         default=RequestOrigin.ACCOUNT,

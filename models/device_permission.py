@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import Boolean, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 
 
@@ -27,7 +27,7 @@ class DevicePermission(UUIDPrimaryKey, Base):
     __tablename__ = "device_permissions"
     __table_args__ = (UniqueConstraint("account_id", "permission"),)
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     permission: Mapped[DevicePermissionKind] = mapped_column(
         enum_column(DevicePermissionKind, "device_permission_kind")
     )
@@ -41,7 +41,7 @@ class DevicePermissionEvent(UUIDPrimaryKey, Base):
     __tablename__ = "device_permission_events"
     __table_args__ = (Index("ix_device_permission_events_account", "account_id", "created_at"),)
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     permission: Mapped[DevicePermissionKind] = mapped_column(
         enum_column(DevicePermissionKind, "device_permission_kind")
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.account import account_reference
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -15,9 +16,7 @@ from models.encryption import Encrypted
 class GuardianConsent(UUIDPrimaryKey, Base):
     __tablename__ = "guardian_consents"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
-    )
+    account_id: Mapped[uuid.UUID] = account_reference(unique=True)
     guardian_name_sealed: Mapped[bytes] = mapped_column("guardian_name", LargeBinary)
     guardian_name = Encrypted("guardian_name_sealed")
     guardian_phone_sealed: Mapped[bytes] = mapped_column("guardian_phone", LargeBinary)

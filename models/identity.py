@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -25,7 +25,7 @@ class ThirdPartyIdentity(UUIDPrimaryKey, Base):
         UniqueConstraint("account_id", "provider"),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     provider: Mapped[IdentityProvider] = mapped_column(
         enum_column(IdentityProvider, "identity_provider")
     )

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 
 
@@ -39,7 +39,7 @@ class IncidentRecipient(UUIDPrimaryKey, Base):
     incident_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("security_incidents.id", ondelete="CASCADE")
     )
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
@@ -53,9 +53,7 @@ class IncidentDelivery(UUIDPrimaryKey, Base):
         ForeignKey("security_incident_recipients.id", ondelete="CASCADE")
     )
     # Kept for the person's export and for cancellation, which erases the account's rows.
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
+    account_id: Mapped[uuid.UUID] = account_reference(index=True)
     channel: Mapped[NoticeChannel] = mapped_column(enum_column(NoticeChannel, "notice_channel"))
     status: Mapped[NoticeDeliveryStatus] = mapped_column(
         enum_column(NoticeDeliveryStatus, "notice_delivery_status")

@@ -6,10 +6,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import Boolean, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -24,7 +24,7 @@ class LoginEvent(UUIDPrimaryKey, Base):
     __tablename__ = "login_events"
     __table_args__ = (Index("ix_login_events_account_created", "account_id", "created_at", "id"),)
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     method: Mapped[LoginMethod] = mapped_column(enum_column(LoginMethod, "login_method"))
     success: Mapped[bool] = mapped_column(Boolean)

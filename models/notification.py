@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.account import account_reference
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 
 
@@ -24,7 +25,7 @@ class Notification(UUIDPrimaryKey, Base):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_account_created", "account_id", "created_at", "id"),)
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -37,9 +37,7 @@ class QueuedMessage(UUIDPrimaryKey, Base):
     __table_args__ = (Index("ix_queued_messages_due", "status", "next_attempt_at"),)
 
     # The account it tells, when it tells one (a requester without an account has none).
-    account_id: Mapped[uuid.UUID | None] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
-    )
+    account_id: Mapped[uuid.UUID | None] = account_reference(index=True)
     data_request_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("data_requests.id", ondelete="SET NULL")
     )

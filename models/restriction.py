@@ -9,29 +9,27 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
-from models.base import Base, UTCDateTime, UUIDPrimaryKey
+from models.account import account_reference, enum_column
+from models.base import Base, UTCDateTime, UUIDPrimaryKey, unique_where
 from models.consent import ConsentPurpose
 
 
 class ProcessingRestriction(UUIDPrimaryKey, Base):
     __tablename__ = "processing_restrictions"
     __table_args__ = (
-        # One restriction in force per purpose and account, decided by the database.
-        Index(
+        # One restriction in force per purpose and account.
+        unique_where(
             "uq_processing_restrictions_in_force",
             "account_id",
             "purpose",
-            unique=True,
-            postgresql_where=text("lifted_at IS NULL"),
-            sqlite_where=text("lifted_at IS NULL"),
+            where="lifted_at IS NULL",
         ),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     purpose: Mapped[ConsentPurpose] = mapped_column(enum_column(ConsentPurpose, "consent_purpose"))
     data_request_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("data_requests.id", ondelete="SET NULL")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary
+from sqlalchemy import Index, LargeBinary
 from sqlalchemy.orm import Mapped, mapped_column
 
+from models.account import account_reference
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -19,7 +20,7 @@ class SearchEntry(UUIDPrimaryKey, Base):
         Index("ix_search_entries_created", "created_at"),
     )
 
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    account_id: Mapped[uuid.UUID] = account_reference()
     query_sealed: Mapped[bytes] = mapped_column("query", LargeBinary)
     query = Encrypted("query_sealed")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

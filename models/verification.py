@@ -6,10 +6,10 @@ import uuid
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, LargeBinary, String
+from sqlalchemy import Date, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.account import enum_column
+from models.account import account_reference, enum_column
 from models.base import Base, UTCDateTime, UUIDPrimaryKey
 from models.encryption import Encrypted
 
@@ -20,36 +20,36 @@ class VerificationStatus(StrEnum):
     REJECTED = "REJECTED"
 
 
-class RealNameVerification(UUIDPrimaryKey, Base):
-    __tablename__ = "real_name_verifications"
+class VerificationColumns(UUIDPrimaryKey):
+    """The columns both verifications have: one row per account, holding its latest
+    submission and the outcome.
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
-    )
+    The sealed name and ID number are read through `Encrypted` attributes that each
+    model declares itself: what they seal is bound to the model's own table.
+    """
+
+    account_id: Mapped[uuid.UUID] = account_reference(unique=True)
     status: Mapped[VerificationStatus] = mapped_column(
         enum_column(VerificationStatus, "verification_status")
     )
     real_name_sealed: Mapped[bytes] = mapped_column("real_name", LargeBinary)
-    real_name = Encrypted("real_name_sealed")
     id_number_sealed: Mapped[bytes] = mapped_column("id_number", LargeBinary)
-    id_number = Encrypted("id_number_sealed")
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejection_reason: Mapped[str | None] = mapped_column(String(200))
 
 
-class StudentVerification(UUIDPrimaryKey, Base):
+class RealNameVerification(VerificationColumns, Base):
+    __tablename__ = "real_name_verifications"
+
+    real_name = Encrypted("real_name_sealed")
+    id_number = Encrypted("id_number_sealed")
+
+
+class StudentVerification(VerificationColumns, Base):
     __tablename__ = "student_verifications"
 
-    account_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("accounts.id", ondelete="CASCADE"), unique=True
-    )
-    status: Mapped[VerificationStatus] = mapped_column(
-        enum_column(VerificationStatus, "verification_status")
-    )
-    real_name_sealed: Mapped[bytes] = mapped_column("real_name", LargeBinary)
     real_name = Encrypted("real_name_sealed")
-    id_number_sealed: Mapped[bytes] = mapped_column("id_number", LargeBinary)
     id_number = Encrypted("id_number_sealed")
     verification_code_sealed: Mapped[bytes] = mapped_column("verification_code", LargeBinary)
     verification_code = Encrypted("verification_code_sealed")
@@ -57,6 +57,3 @@ class StudentVerification(UUIDPrimaryKey, Base):
     major: Mapped[str] = mapped_column(String(100))
     enrolled_on: Mapped[date] = mapped_column(Date)
     graduates_on: Mapped[date] = mapped_column(Date)
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    rejection_reason: Mapped[str | None] = mapped_column(String(200))

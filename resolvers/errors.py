@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from auth.passwords import password_problem
 from auth.sms_codes import CodeCheck
 
 
@@ -61,6 +62,13 @@ INVALID_PHONE = user_error(
 )
 INVALID_EMAIL = user_error(UserErrorCode.INVALID_EMAIL, "This is not an e-mail address.", "email")
 
+
+def weak_password(password: str, field: str = "password") -> UserError | None:
+    """WEAK_PASSWORD, naming the rule a new password breaks; None when it meets them."""
+    problem = password_problem(password)
+    return None if problem is None else user_error(UserErrorCode.WEAK_PASSWORD, problem, field)
+
+
 # What a code that fails its check answers, on the input's `code`.
 CODE_ERRORS = {
     CodeCheck.INVALID: user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "code"),
@@ -86,3 +94,15 @@ class Refused(Exception):
         super().__init__(", ".join(error.code for error in errors))
         self.errors = errors
         self.details = details
+
+
+def asked_too_soon(retry_after_seconds: int) -> Refused:
+    """RATE_LIMITED for a code asked again before its sending limit allows, saying (in the
+    payload's `retryAfterSeconds` too) how long to wait."""
+    return Refused(
+        user_error(
+            UserErrorCode.RATE_LIMITED,
+            f"Wait {retry_after_seconds} s before asking for another code.",
+        ),
+        retry_after_seconds=retry_after_seconds,
+    )

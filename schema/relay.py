@@ -162,25 +162,17 @@ class KeysetConnectionExtension(FieldExtension):
         raise TypeError("connections resolve asynchronously only")
 
     async def resolve_async(
-        self,
-        next_: Callable[..., Any],
-        source: Any,
-        info: Any,
-        *,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        **kwargs: Any,
+        self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any
     ) -> Any:
+        # The arguments `connection` added page the list; the resolver takes the others.
+        window = {name: kwargs.pop(name) for name, _, _ in PAGE_ARGUMENTS}
         paged = await next_(source, info, **kwargs)
         if paged is None:
             return None
-        if (last is not None or before is not None) and not _given(info, "first"):
-            first = None  # the default size of a forward page does not mix with `last`
-        return await self.connection_type.resolve_connection(
-            paged, info=info, first=first, after=after, last=last, before=before
-        )
+        backwards = window["last"] is not None or window["before"] is not None
+        if backwards and not _given(info, "first"):
+            window["first"] = None  # the default size of a forward page does not mix with `last`
+        return await self.connection_type.resolve_connection(paged, info=info, **window)
 
 
 def _given(info: Any, argument: str) -> bool:

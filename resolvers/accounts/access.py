@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 from auth.errors import Forbidden, Unauthenticated
@@ -120,3 +121,14 @@ async def require_staff_reader(ctx: RequestContext) -> StaffMember:
     if staff is None:
         raise Forbidden("You may not read this field.")
     return staff
+
+
+async def referenced_staff_member(
+    ctx: RequestContext, staff_id: uuid.UUID | None
+) -> StaffMember | None:
+    """The staff member a row names (who published, recorded or handled it): read by
+    staff only, FORBIDDEN at the field's path for everyone else; none when it names none."""
+    await require_staff_reader(ctx)
+    if staff_id is None:
+        return None
+    return await ctx.loaders.staff_by_id.load(staff_id)

@@ -12,11 +12,10 @@ from auth.passwords import (
     check_password,
     hash_password,
     must_change_password,
-    password_problem,
     tries_key,
 )
 from auth.rate_limits import Limit
-from auth.sms_codes import CodeCheck, check_code, consume_code
+from auth.sms_codes import CodeCheck
 from models import Account, AccountKind, LoginMethod, SmsPurpose, queries
 from resolvers.auth.common import (
     client_key,
@@ -26,6 +25,7 @@ from resolvers.auth.common import (
     signed_in,
 )
 from resolvers.auth.results import SignedIn
+from resolvers.codes import checked_code, use_code
 from resolvers.context import RequestContext, log_security
 from resolvers.errors import (
     CODE_ERRORS,
@@ -36,6 +36,7 @@ from resolvers.errors import (
     UserErrorCode,
     on_field,
     user_error,
+    weak_password,
 )
 from resolvers.messaging.email import send_confirmation
 
@@ -75,15 +76,9 @@ async def login_with_password(ctx: RequestContext, sign_in: PasswordSignIn) -> S
     if sign_in.code is not None:
         if normalized is None:
             raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "code"))
-        check, proof = await check_code(
-            ctx.scope,
-            recipient=normalized,
-            purpose=SmsPurpose.LOGIN,
-            code=sign_in.code,
-            now=ctx.now(),
+        proof = await checked_code(
+            ctx, recipient=normalized, purpose=SmsPurpose.LOGIN, code=sign_in.code, now=ctx.now()
         )
-        if check is not CodeCheck.OK or proof is None:
-            raise Refused(on_field(CODE_ERRORS[check], "code"))
     key = tries_key("login", (normalized or raw).lower())
     stored = account.password_hash if account is not None else None
     outcome = await check_password(
@@ -109,8 +104,8 @@ async def login_with_password(ctx: RequestContext, sign_in: PasswordSignIn) -> S
         else:
             log_security(ctx, "sign_in", "failure", actor_kind="unknown login")
         raise Refused(INVALID_CREDENTIALS)
-    if proof is not None and not await consume_code(ctx.session, proof, ctx.now()):
-        raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "code"))
+    if proof is not None:
+        await use_code(ctx, proof, ctx.now())
     signed = await signed_in(ctx, account, LoginMethod.PASSWORD)
     signed.must_change_password = account.password_set_by_other or must_change_password(
         sign_in.password
@@ -165,10 +160,7 @@ async def _registration_errors(
     email = parse_email(registration.email)
     if email is None:
         errors.append(INVALID_EMAIL)
-    weak = password_problem(registration.password)
-    if weak is not None:
-        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, weak, "password"))
-    errors.extend(problem for problem in problems if problem is not None)
+    errors.extend(e for e in (weak_password(registration.password), *problems) if e is not None)
     refusal = await policy_error(ctx, registration.accept_policy_version)
     if refusal is not None:
         errors.append(refusal)
@@ -249,15 +241,14 @@ async def register_enterprise(
         raise Refused(*errors)
     # The code first: only the phone's holder learns whether the phone is registered.
     now = ctx.now()
-    check, row = await check_code(
-        ctx.scope,
+    row = await checked_code(
+        ctx,
         recipient=phone,
         purpose=SmsPurpose.BIND_PHONE,
         code=registration.sms_code,
         now=now,
+        field="smsCode",
     )
-    if check is not CodeCheck.OK or row is None:
-        raise Refused(on_field(CODE_ERRORS[check], "smsCode"))
     taken: list[UserError] = []
     if await queries.email_taken(ctx.session, email):
         taken.append(_already_registered("email"))
@@ -265,8 +256,7 @@ async def register_enterprise(
         taken.append(_already_registered("phone"))
     if taken:
         raise Refused(*taken)
-    if not await consume_code(ctx.session, row, now):
-        raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "smsCode"))
+    await use_code(ctx, row, now, field="smsCode")
     account = Account(
         kind=AccountKind.ENTERPRISE,
         display_name=registration.company_name.strip()[:60],

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from auth.contacts import parse_email, parse_phone
 from auth.senders import Sender
-from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
+from auth.sms_codes import CodeCheck, Issued, check_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
 from models.account import new_display_name
 from resolvers.auth.common import (
@@ -16,6 +16,7 @@ from resolvers.auth.common import (
     signed_in,
 )
 from resolvers.auth.results import SignedIn
+from resolvers.codes import use_code
 from resolvers.context import RequestContext
 from resolvers.errors import (
     CODE_ERRORS,
@@ -23,6 +24,7 @@ from resolvers.errors import (
     INVALID_PHONE,
     Refused,
     UserErrorCode,
+    asked_too_soon,
     user_error,
 )
 
@@ -67,13 +69,7 @@ async def _send_code(
         client_address=ctx.client_address,
     )
     if not issued.sent:
-        raise Refused(
-            user_error(
-                UserErrorCode.RATE_LIMITED,
-                f"Wait {issued.retry_after_seconds} s before asking for another code.",
-            ),
-            retry_after_seconds=issued.retry_after_seconds,
-        )
+        raise asked_too_soon(issued.retry_after_seconds)
     return issued
 
 
@@ -116,8 +112,7 @@ async def login_with_sms(ctx: RequestContext, sign_in: SmsSignIn) -> SignedIn:
         status = await new_individual_status(
             ctx, sign_in.accept_policy_version, sign_in.birth_date, now.date()
         )
-    if not await consume_code(ctx.session, row, now):
-        raise Refused(CODE_ERRORS[CodeCheck.INVALID])
+    await use_code(ctx, row, now)
     if account is not None:
         return await signed_in(ctx, account, LoginMethod.SMS_CODE)
     account = Account(

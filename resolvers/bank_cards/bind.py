@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 
 from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus, queries
 from resolvers.accounts.access import require_account
-from resolvers.consents.record import ensure_granted, grant_refusal
+from resolvers.consents.record import ensure_granted, require_grantable
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.verifications.validation import names_match, parse_card_number
@@ -68,9 +68,7 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         )
     if errors or card is None:
         raise Refused(*errors)
-    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
-    if refusal is not None:
-        raise Refused(refusal)
+    await require_grantable(ctx, account, ConsentPurpose.SENSITIVE_BANK_CARD)
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if (
         real_name is not None

@@ -11,7 +11,6 @@ from sqlalchemy import delete, func, select
 
 from auth.contacts import parse_phone
 from auth.minors import ADULT_AGE, AgeGroup, age_group, age_on
-from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import (
     Account,
     AccountStatus,
@@ -30,6 +29,7 @@ from models import (
 )
 from resolvers.accounts.access import require_account
 from resolvers.accounts.erasure import erase_categories
+from resolvers.codes import checked_code, use_code
 from resolvers.consents import queries as consent_queries
 from resolvers.consents.record import (
     POLICY_NOT_ACCEPTED,
@@ -40,7 +40,6 @@ from resolvers.consents.record import (
 )
 from resolvers.context import RequestContext
 from resolvers.errors import (
-    CODE_ERRORS,
     INVALID_PHONE,
     Refused,
     UserError,
@@ -191,11 +190,6 @@ def _known_minor(account: Account, today: date) -> bool:
     )
 
 
-def _code_refused(check: CodeCheck) -> Refused:
-    error = CODE_ERRORS[check]
-    return Refused(UserError(code=error.code, message=error.message, field=("code",)))
-
-
 class GuardianConsentGiven(Protocol):
     """What recordGuardianConsent's input says."""
 
@@ -231,17 +225,14 @@ async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiv
     if phone == account.phone:
         raise Refused(NOT_A_GUARDIAN)
     now = ctx.now()
-    check, row = await check_code(
-        ctx.scope, recipient=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=given.code, now=now
+    row = await checked_code(
+        ctx, recipient=phone, purpose=SmsPurpose.GUARDIAN_CONSENT, code=given.code, now=now
     )
-    if check is not CodeCheck.OK or row is None:
-        raise _code_refused(check)
     # After the code: only the phone's holder learns whose phone it is.
     holder = await queries.account_by_phone(ctx.session, phone)
     if holder is not None and _known_minor(holder, now.date()):
         raise Refused(NOT_A_GUARDIAN)
-    if not await consume_code(ctx.session, row, now):
-        raise _code_refused(CodeCheck.INVALID)
+    await use_code(ctx, row, now)
     await ctx.session.execute(
         delete(GuardianConsent).where(GuardianConsent.account_id == account.id)
     )
@@ -302,15 +293,10 @@ async def withdraw_guardian_consent(ctx: RequestContext, withdrawal: GuardianWit
     if errors or guardian is None:
         raise Refused(*errors)
     now = ctx.now()
-    check, row = await check_code(
-        ctx.scope,
-        recipient=guardian,
-        purpose=SmsPurpose.GUARDIAN_CONSENT,
-        code=withdrawal.code,
-        now=now,
+    row = await checked_code(
+        ctx, recipient=guardian, purpose=SmsPurpose.GUARDIAN_CONSENT, code=withdrawal.code, now=now
     )
-    if check is not CodeCheck.OK or row is None or not await consume_code(ctx.session, row, now):
-        raise _code_refused(check if check is not CodeCheck.OK else CodeCheck.INVALID)
+    await use_code(ctx, row, now)
     # What follows answers only someone who proved the guardian's phone.
     if minor is None:
         given = list(

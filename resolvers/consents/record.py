@@ -17,7 +17,7 @@ from models import (
     queries,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import policy_status
 
@@ -151,16 +151,13 @@ async def record_consent(
     return consent
 
 
-async def grant_refusal(
-    ctx: RequestContext, account: Account, purpose: ConsentPurpose
-) -> UserError | None:
-    """POLICY_NOT_ACCEPTED when granting `purpose` now would need the current policy
-    accepted first; None when it is granted already or may be."""
+async def require_grantable(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> None:
+    """Refuses with POLICY_NOT_ACCEPTED when granting `purpose` now would need the current
+    policy accepted first; passes when it is granted already or may be."""
     if await is_granted(ctx, account, purpose):
-        return None
+        return
     if (await policy_status(ctx, account)).must_accept:
-        return POLICY_NOT_ACCEPTED
-    return None
+        raise Refused(POLICY_NOT_ACCEPTED)
 
 
 async def ensure_granted(ctx: RequestContext, account: Account, purpose: ConsentPurpose) -> None:

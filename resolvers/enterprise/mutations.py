@@ -9,7 +9,7 @@ from typing import Protocol
 from auth.contacts import parse_email, parse_phone
 from auth.email_tokens import INVITATION_TTL
 from auth.errors import Forbidden, Unauthenticated
-from auth.passwords import hash_password, password_problem
+from auth.passwords import hash_password
 from auth.sessions import revoke_account_sessions
 from models import (
     Account,
@@ -30,6 +30,7 @@ from resolvers.errors import (
     UserError,
     UserErrorCode,
     user_error,
+    weak_password,
 )
 from resolvers.global_id import key_of
 from resolvers.messaging.email import send_email_token
@@ -146,16 +147,14 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> Account
     _check_grant(acting, new.permissions)
     # A new sub-account is a new way into the enterprise: never left to a stolen token.
     require_step_up(ctx)
-    errors = [e for e in (_name_error(new.display_name),) if e]
-    email = parse_email(new.email)
-    if email is None:
-        errors.append(INVALID_EMAIL)
-    phone = parse_phone(new.phone)
-    if phone is None:
-        errors.append(INVALID_PHONE)
-    problem = password_problem(new.password)
-    if problem is not None:
-        errors.append(user_error(UserErrorCode.WEAK_PASSWORD, problem, "password"))
+    email, phone = parse_email(new.email), parse_phone(new.phone)
+    found = (
+        _name_error(new.display_name),
+        INVALID_EMAIL if email is None else None,
+        INVALID_PHONE if phone is None else None,
+        weak_password(new.password),
+    )
+    errors = [e for e in found if e is not None]
     if errors or email is None or phone is None:
         raise Refused(*errors)
     # One creation at a time per enterprise: the cap counts what a concurrent one added.

@@ -15,9 +15,9 @@ from models import (
     queries,
 )
 from resolvers.accounts.access import (
+    referenced_staff_member,
     require_account,
     require_staff,
-    require_staff_reader,
     require_staff_step_up,
 )
 from resolvers.context import RequestContext
@@ -174,7 +174,4 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> Account:
 
 async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:
     """Staff only: the privacy officer who published the version (none for 1.0)."""
-    await require_staff_reader(ctx)
-    if policy.published_by_id is None:
-        return None
-    return await ctx.loaders.staff_by_id.load(policy.published_by_id)
+    return await referenced_staff_member(ctx, policy.published_by_id)

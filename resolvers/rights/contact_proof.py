@@ -8,10 +8,9 @@ recorded for good before the comparison, and the sending limits of its channel.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from auth.contacts import looks_like_email, parse_email, parse_phone
-from auth.sms_codes import CodeCheck, check_code, consume_code, issue_code
+from auth.sms_codes import CodeCheck, Issued, check_code, consume_code, issue_code
 from models import MessageChannel, SmsPurpose
 from resolvers.context import RequestContext
 
@@ -31,17 +30,10 @@ def parse_contact(raw: str) -> Contact | None:
     return Contact(MessageChannel.SMS, phone) if phone is not None else None
 
 
-@dataclass(frozen=True)
-class Sent:
-    sent: bool
-    retry_after_seconds: int
-    expires_at: datetime | None
-
-
-async def send_code(ctx: RequestContext, contact: Contact) -> Sent:
+async def send_code(ctx: RequestContext, contact: Contact) -> Issued:
     """Send a code to the contact unless a limit says wait; the answer never depends on
     whether the contact belongs to an account."""
-    issued = await issue_code(
+    return await issue_code(
         ctx.scope,
         recipient=contact.value,
         purpose=SmsPurpose.DATA_REQUEST,
@@ -50,7 +42,6 @@ async def send_code(ctx: RequestContext, contact: Contact) -> Sent:
         sender=ctx.auth.sms if contact.channel is MessageChannel.SMS else ctx.auth.email,
         client_address=ctx.client_address,
     )
-    return Sent(issued.sent, issued.retry_after_seconds, issued.expires_at)
 
 
 async def prove(ctx: RequestContext, contact: Contact, code: str) -> CodeCheck:

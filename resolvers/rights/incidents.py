@@ -30,7 +30,11 @@ from models import (
     StaffRole,
     queries,
 )
-from resolvers.accounts.access import require_staff, require_staff_reader, require_staff_step_up
+from resolvers.accounts.access import (
+    referenced_staff_member,
+    require_staff,
+    require_staff_step_up,
+)
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.messaging.queue import queue_message
@@ -213,10 +217,7 @@ async def record_security_incident(
 
 async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:
     """Staff only: the privacy officer who recorded the incident."""
-    await require_staff_reader(ctx)
-    if incident.recorded_by_id is None:
-        return None
-    return await ctx.loaders.staff_by_id.load(incident.recorded_by_id)
+    return await referenced_staff_member(ctx, incident.recorded_by_id)
 
 
 def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:

@@ -29,6 +29,7 @@ from models import (
 )
 from models.pagination import KeysetPosition
 from resolvers.accounts.access import (
+    referenced_staff_member,
     require_account,
     require_staff,
     require_staff_reader,
@@ -510,10 +511,7 @@ async def lift_restriction(
 
 async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
     """Staff only: who last moved the request on."""
-    await require_staff_reader(ctx)
-    if request.handled_by_id is None:
-        return None
-    return await ctx.loaders.staff_by_id.load(request.handled_by_id)
+    return await referenced_staff_member(ctx, request.handled_by_id)
 
 
 async def requester(ctx: RequestContext, request: DataRequest) -> DataRequestRequester | None:

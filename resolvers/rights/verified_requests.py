@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from auth.sms_codes import CodeCheck
+from auth.sms_codes import CodeCheck, Issued
 from models import (
     Account,
     AccountStatus,
@@ -26,8 +26,15 @@ from models import (
     queries,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import CODE_ERRORS, Refused, UserError, UserErrorCode, user_error
-from resolvers.rights.contact_proof import Contact, Sent, parse_contact, prove, send_code
+from resolvers.errors import (
+    CODE_ERRORS,
+    Refused,
+    UserError,
+    UserErrorCode,
+    asked_too_soon,
+    user_error,
+)
+from resolvers.rights.contact_proof import Contact, parse_contact, prove, send_code
 from resolvers.rights.requesters import notify_requester
 from resolvers.rights.requests import Submission, new_request, submission_errors
 
@@ -52,7 +59,7 @@ class VerifiedSubmission(Submission, Protocol):
     evidence: str | None
 
 
-async def request_code(ctx: RequestContext, contact: str) -> Sent:
+async def request_code(ctx: RequestContext, contact: str) -> Issued:
     """A code to the phone (SMS) or address (e-mail), within the sending limits; asked
     again too soon, the refusal says how long to wait (`retry_after_seconds`)."""
     parsed = parse_contact(contact)
@@ -60,13 +67,7 @@ async def request_code(ctx: RequestContext, contact: str) -> Sent:
         raise Refused(INVALID_CONTACT)
     sent = await send_code(ctx, parsed)
     if not sent.sent:
-        raise Refused(
-            user_error(
-                UserErrorCode.RATE_LIMITED,
-                f"Wait {sent.retry_after_seconds} s before asking for another code.",
-            ),
-            retry_after_seconds=sent.retry_after_seconds,
-        )
+        raise asked_too_soon(sent.retry_after_seconds)
     return sent
 
 

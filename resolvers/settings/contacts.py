@@ -17,12 +17,11 @@ from auth.email_tokens import (
 )
 from auth.message_limits import account_key, address_key
 from auth.rate_limits import Limit
-from auth.sms_codes import CodeCheck, check_code, consume_code
 from models import Account, AccountStatus, SmsPurpose, queries
 from resolvers.accounts.access import require_account, require_step_up
+from resolvers.codes import checked_code, use_code
 from resolvers.context import RequestContext
 from resolvers.errors import (
-    CODE_ERRORS,
     INVALID_EMAIL,
     INVALID_PHONE,
     Refused,
@@ -55,16 +54,13 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
     require_step_up(ctx)
     now = ctx.now()
     # The code first: only the phone's holder learns whether it is taken.
-    check, row = await check_code(
-        ctx.scope, recipient=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
+    row = await checked_code(
+        ctx, recipient=parsed, purpose=SmsPurpose.BIND_PHONE, code=code, now=now
     )
-    if check is not CodeCheck.OK or row is None:
-        raise Refused(CODE_ERRORS[check])
     holder = await queries.account_by_phone(ctx.session, parsed)
     if holder is not None and holder.id != account.id:
         raise Refused(_taken("phone"))
-    if not await consume_code(ctx.session, row, now):
-        raise Refused(CODE_ERRORS[CodeCheck.INVALID])
+    await use_code(ctx, row, now)
     before = BoundBefore.of(account)
     # The unique index decides when two accounts bind one phone at once.
     try:

@@ -6,14 +6,14 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from auth import sessions
-from auth.passwords import hash_password, password_problem, tries_key
+from auth.passwords import hash_password, tries_key
 from auth.senders import OutgoingMessage
 from auth.sessions import revoke_account_sessions
 from models import Account, StaffMember
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.common import current_password_error, login_keys
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, user_error, weak_password
 from resolvers.settings.notices import NOTICE, BoundBefore, sign_in_method_changed
 
 
@@ -95,9 +95,9 @@ async def _check_current_password(
 
 async def _new_password_hash(new_password: str) -> str:
     """The hash of a new password that meets the rules; WEAK_PASSWORD otherwise."""
-    problem = password_problem(new_password)
-    if problem is not None:
-        raise Refused(user_error(UserErrorCode.WEAK_PASSWORD, problem, "newPassword"))
+    weak = weak_password(new_password, "newPassword")
+    if weak is not None:
+        raise Refused(weak)
     return await hash_password(new_password)
 
 

@@ -21,7 +21,7 @@ from models import (
 )
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.accounts.erasure import erase_account
-from resolvers.consents.record import ensure_granted, grant_refusal
+from resolvers.consents.record import ensure_granted, require_grantable
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
 from resolvers.verifications.validation import (
@@ -111,9 +111,7 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
     errors, parsed = _identity_checked(ctx, submission)
     if errors or isinstance(parsed, UserError):
         raise Refused(*errors)
-    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
-    if refusal is not None:
-        raise Refused(refusal)
+    await require_grantable(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
 
     group = age_group(parsed.birth_date, ctx.now().date())
     if group is AgeGroup.UNDER_14:
@@ -138,12 +136,12 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
                 "idNumber",
             )
         )
-    await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_REAL_NAME)
-    status, reason = await _verify(
-        ctx,
-        VerificationRequest(kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value),
+    request = VerificationRequest(
+        kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value
     )
-    await _submitted(ctx, RealNameVerification, account, real_name, parsed, status, reason)
+    row = await _recorded(
+        ctx, RealNameVerification, account, ConsentPurpose.SENSITIVE_REAL_NAME, request
+    )
     if account.kind is AccountKind.INDIVIDUAL:
         account.birth_date = parsed.birth_date
     # An individual of 14 to 17 waits for a guardian; a business, an enterprise or a
@@ -151,7 +149,7 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
     if (
         account.kind is AccountKind.INDIVIDUAL
         and group is AgeGroup.MINOR
-        and status is VerificationStatus.VERIFIED
+        and row.status is VerificationStatus.VERIFIED
         and account.status is AccountStatus.ACTIVE
         and not await _has_guardian_consent(ctx, account)
     ):
@@ -161,16 +159,17 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
     return account
 
 
-async def _submitted(
+async def _recorded(
     ctx: RequestContext,
     model: type[Verification],
     account: Account,
-    real_name: str,
-    id_number: IdNumber,
-    status: VerificationStatus,
-    reason: str | None,
+    purpose: ConsentPurpose,
+    request: VerificationRequest,
 ) -> Verification:
-    """The account's one verification of this kind, now holding the latest submission."""
+    """The submission, with the separate consent it is collected under, checked by the
+    verifier and held by the account's one verification of this kind."""
+    await ensure_granted(ctx, account, purpose)
+    status, reason = await _verify(ctx, request)
     statement = select(model).where(model.account_id == account.id)
     row = (await ctx.session.scalars(statement)).first()
     if row is None:
@@ -178,8 +177,8 @@ async def _submitted(
         ctx.session.add(row)
     now = ctx.now()
     row.status = status
-    row.real_name = real_name.strip()
-    row.id_number = id_number.value
+    row.real_name = request.real_name
+    row.id_number = request.id_number
     row.submitted_at = now
     row.verified_at = now if status is VerificationStatus.VERIFIED else None
     row.rejection_reason = reason
@@ -231,9 +230,7 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
         )
     if errors or isinstance(parsed, UserError):
         raise Refused(*errors)
-    refusal = await grant_refusal(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
-    if refusal is not None:
-        raise Refused(refusal)
+    await require_grantable(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
     real_name = await ctx.loaders.real_name_by_account.load(account.id)
     if real_name is not None and real_name.status is VerificationStatus.VERIFIED:
         same_name = names_match(real_name.real_name or "", submission.real_name)
@@ -245,19 +242,15 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
                     "realName",
                 )
             )
-    await ensure_granted(ctx, account, ConsentPurpose.SENSITIVE_STUDENT)
-    status, reason = await _verify(
-        ctx,
-        VerificationRequest(
-            kind="STUDENT",
-            real_name=submission.real_name.strip(),
-            id_number=parsed.value,
-            school=submission.school.strip(),
-            verification_code=submission.verification_code,
-        ),
+    request = VerificationRequest(
+        kind="STUDENT",
+        real_name=submission.real_name.strip(),
+        id_number=parsed.value,
+        school=submission.school.strip(),
+        verification_code=submission.verification_code,
     )
-    row = await _submitted(
-        ctx, StudentVerification, account, submission.real_name, parsed, status, reason
+    row = await _recorded(
+        ctx, StudentVerification, account, ConsentPurpose.SENSITIVE_STUDENT, request
     )
     row.verification_code = submission.verification_code
     row.school = submission.school.strip()

@@ -17,6 +17,7 @@ from models import (
     RefusalReason,
     RequesterRelation,
 )
+from models import DataRequest as DataRequestRow
 from resolvers.global_id import key_of, to_global_id
 from resolvers.rights import cancellation, export, incidents, requests, verified_requests
 from schema.accounts.types import ACCOUNT_TYPE_NAMES
@@ -49,6 +50,10 @@ class SubmitDataRequestInput:
 @payload
 class DataRequestPayload:
     data_request: DataRequest | None = None
+
+    @classmethod
+    def of(cls, row: DataRequestRow) -> DataRequestPayload:
+        return cls(data_request=DataRequest.of(row))
 
 
 @strawberry.input
@@ -171,7 +176,7 @@ class RightsMutations:
         self, info: Info, input: SubmitDataRequestInput
     ) -> DataRequestPayload:
         row = await requests.submit_data_request(info.context, input)
-        return DataRequestPayload(data_request=DataRequest.of(row))
+        return DataRequestPayload.of(row)
 
     @strawberry.mutation(
         description="A code to prove a phone (SMS) or an e-mail address before filing without an account."
@@ -179,9 +184,8 @@ class RightsMutations:
     async def request_data_request_code(
         self, info: Info, input: RequestDataRequestCodeInput
     ) -> RequestSmsCodePayload:
-        sent = await verified_requests.request_code(info.context, input.contact)
-        return RequestSmsCodePayload(
-            sent=True, retry_after_seconds=sent.retry_after_seconds, expires_at=sent.expires_at
+        return RequestSmsCodePayload.of(
+            await verified_requests.request_code(info.context, input.contact)
         )
 
     @strawberry.mutation(
@@ -203,7 +207,7 @@ class RightsMutations:
         self, info: Info, input: WithdrawDataRequestInput
     ) -> DataRequestPayload:
         row = await requests.withdraw_data_request(info.context, key_of(input.id, "DataRequest"))
-        return DataRequestPayload(data_request=DataRequest.of(row))
+        return DataRequestPayload.of(row)
 
     @strawberry.mutation(
         description='Cancel the account for good (step-up, confirmation "CANCEL").'
@@ -219,7 +223,7 @@ class RightsMutations:
         row = await requests.resolve_data_request(
             info.context, key_of(input.id, "DataRequest"), input
         )
-        return DataRequestPayload(data_request=DataRequest.of(row))
+        return DataRequestPayload.of(row)
 
     @strawberry.mutation(
         description="Staff: end a restriction of processing; the consent reads as given again."

@@ -4,6 +4,7 @@ from datetime import date
 
 import strawberry
 
+from models import Account as AccountRow
 from resolvers.verifications import submit
 from schema.common import payload
 from schema.context import Info
@@ -33,6 +34,10 @@ class SubmitStudentVerificationInput:
 class VerificationPayload:
     verifications: Verifications | None = None
 
+    @classmethod
+    def of(cls, account: AccountRow) -> VerificationPayload:
+        return cls(verifications=Verifications(subject=account))
+
 
 @strawberry.type
 class VerificationMutations:
@@ -40,12 +45,10 @@ class VerificationMutations:
     async def submit_real_name_verification(
         self, info: Info, input: SubmitRealNameVerificationInput
     ) -> VerificationPayload:
-        account = await submit.submit_real_name(info.context, input)
-        return VerificationPayload(verifications=Verifications(subject=account))
+        return VerificationPayload.of(await submit.submit_real_name(info.context, input))
 
     @strawberry.mutation(description="Verify student status (individuals; separate consent).")
     async def submit_student_verification(
         self, info: Info, input: SubmitStudentVerificationInput
     ) -> VerificationPayload:
-        account = await submit.submit_student(info.context, input)
-        return VerificationPayload(verifications=Verifications(subject=account))
+        return VerificationPayload.of(await submit.submit_student(info.context, input))
