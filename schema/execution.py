@@ -24,7 +24,7 @@ from graphql import (
     GraphQLScalarType,
 )
 from graphql.execution.executor import to_nodes
-from graphql.pyutils import Path
+from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.plain_fields import DIRECT, Direct
@@ -60,39 +60,103 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         return manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver
 
-    def execute_field(
+    def execute_fields(
         self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """graphql-core's `execute_fields`, resolving a direct scalar or enum field in
+        line (no call, no path unless it fails); every other field as graphql-core does."""
+        results: dict[str, Any] = {}
+        is_awaitable = self.is_awaitable
+        awaitable_fields: list[str] = []
+        fields = parent_type.fields
+        direct_allowed = not self._middleware
+        try:
+            for response_name, field_details_list in grouped_field_set.items():
+                node = field_details_list[0].node
+                field_def = fields.get(node.name.value)
+                direct: Direct | None = (
+                    field_def.extensions.get(DIRECT) if field_def is not None else None
+                )
+                if direct is not None and direct_allowed and not node.arguments:
+                    result = self._direct(
+                        direct, field_def, parent_type, source_value, field_details_list,
+                        path, response_name, position_context,
+                    )  # fmt: skip
+                else:
+                    result = self.execute_field(
+                        parent_type,
+                        source_value,
+                        field_details_list,
+                        Path(path, response_name, parent_type.name),
+                        position_context,
+                    )
+                    if result is Undefined:
+                        continue
+                results[response_name] = result
+                if is_awaitable(result):
+                    awaitable_fields.append(response_name)
+        except Exception:
+            if awaitable_fields:
+                self.settle_in_background([results[field] for field in awaitable_fields])
+            raise
+        if not awaitable_fields:
+            return results
+
+        async def get_results() -> dict[str, Any]:
+            if len(awaitable_fields) == 1:
+                field = awaitable_fields[0]
+                results[field] = await results[field]
+            else:
+                awaited = await gather_with_cancel(*(results[field] for field in awaitable_fields))
+                results.update(zip(awaitable_fields, awaited, strict=True))
+            return results
+
+        return get_results()
+
+    def _direct(
+        self,
+        direct: Direct,
+        field_def: Any,
         parent_type: GraphQLObjectType,
         source: Any,
         field_details_list: Any,
-        path: Path,
+        parent_path: Path | None,
+        response_name: str,
         position_context: Any,
     ) -> Any:
-        node = field_details_list[0].node
-        field_def = parent_type.fields.get(node.name.value)
-        direct: Direct | None = None if field_def is None else field_def.extensions.get(DIRECT)
-        if direct is None or node.arguments or self._middleware:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        return_type = field_def.type
+        """A direct field's completed value; anything but a present scalar or enum, or a
+        null, is completed by graphql-core."""
         try:
             result = direct.resolve(source, self.context_value)
             leaf = direct.leaf
-            if leaf is None or self.is_awaitable(result) or isinstance(result, Exception):
-                return self._complete(
-                    field_def, parent_type, field_details_list, path, result, position_context
+            if leaf is not None and result is not None:
+                if type(result) is str or type(result) is int or type(result) is bool:
+                    return self.complete_leaf_value(leaf, result)
+                if not self.is_awaitable(result) and not isinstance(result, Exception):
+                    return self.complete_leaf_value(leaf, result)
+            elif leaf is not None and direct.non_null:
+                raise TypeError(
+                    "Cannot return null for non-nullable field"
+                    f" {parent_type.name}.{field_details_list[0].node.name.value}."
                 )
-            if result is None:
-                if direct.non_null:
-                    raise TypeError(
-                        "Cannot return null for non-nullable field"
-                        f" {parent_type.name}.{node.name.value}."
-                    )
+            elif leaf is not None:
                 return None
-            return self.complete_leaf_value(leaf, result)
         except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            path = Path(parent_path, response_name, parent_type.name)
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            return None
+        path = Path(parent_path, response_name, parent_type.name)
+        try:
+            return self._complete(
+                field_def, parent_type, field_details_list, path, result, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, field_def.type, field_details_list, path)
             return None
 
     def complete_value(
