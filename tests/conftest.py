@@ -43,7 +43,7 @@ from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 from tests.support.api import Api
 from tests.support.clock import Clock
 from tests.support.passwords import FAST_HASHER
-from tests.support.viewers import Viewers
+from tests.support.viewers import SignedIn, Viewers
 
 TEST_SECRETS = {
     "token_signing_key": "t1:" + base64.urlsafe_b64encode(b"t" * 32).decode(),
@@ -188,6 +188,12 @@ def clock() -> Clock:
 def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
     """Signed-in accounts of every kind and staff members, made on demand."""
     return Viewers(db, services, clock)
+
+
+@pytest.fixture
+async def individual(viewers: Viewers) -> SignedIn:
+    """An individual account with a phone, signed in (`Viewers.individual`)."""
+    return await viewers.individual()
 
 
 @pytest.fixture
