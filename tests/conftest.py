@@ -41,6 +41,7 @@ from models.database import (
 from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 from tests.support.api import Api
+from tests.support.apps import client_of
 from tests.support.clock import Clock
 from tests.support.passwords import FAST_HASHER
 from tests.support.viewers import SignedIn, Viewers
@@ -230,8 +231,7 @@ def app(
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app) as client:
         yield client
 
 
@@ -264,8 +264,7 @@ def client_with(
             services=services,
             clock=clock,
         )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client_of(app) as client:
             yield client
 
     return open_client
@@ -330,8 +329,7 @@ async def live(
 ) -> AsyncIterator[Live]:
     app = create_app(settings, engine=engine, services=services, outbox=outbox, clock=clock)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client_of(app) as client:
             yield Live(client=client, factory=create_session_factory(engine), services=services)
     finally:
         await wipe(engine)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.app import create_app
 from gateway.graphiql import _DEFAULT_QUERY, ASSET_FILES, ASSETS_PATH, graphiql_html
 from tests.conftest import make_settings
+from tests.support.apps import client_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSETS_DIR = REPO_ROOT / "node_modules"
@@ -82,7 +83,7 @@ def app_client(
 ) -> httpx.AsyncClient:
     settings = make_settings(db_url, **settings_overrides)
     app = create_app(settings, engine=engine, session_factory=session_factory)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return client_of(app)
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from gateway.app import create_app
 from gateway.cli import app
 from tests.conftest import make_settings
 from tests.gateway.operator import CLI, assert_refused, set_variables
 from tests.gateway.test_logging import free_loopback_port
 from tests.gateway.test_metrics import parse
+from tests.support.apps import own_app_client
 
 runner = CliRunner()
 STARTUP_SECONDS = 60
@@ -102,12 +102,8 @@ def test_an_unknown_trace_exporter_is_refused_at_start(
 async def test_readyz_fails_while_the_configured_redis_does_not_answer(db_url: str) -> None:
     # Nothing listens on port 1 of the loopback address.
     settings = make_settings(db_url, redis_url="redis://127.0.0.1:1/0")
-    gateway = create_app(settings)
-    transport = httpx.ASGITransport(app=gateway)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app_client(settings) as client:
         response = await client.get("/readyz")
-    await gateway.state.services.limiter.close()
-    await gateway.state.engine.dispose()
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
@@ -116,12 +112,8 @@ async def test_readyz_fails_while_the_configured_redis_does_not_answer(db_url: s
 @pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set (CI sets it)")
 async def test_readyz_answers_ok_while_the_database_and_redis_answer(db_url: str) -> None:
     settings = make_settings(db_url, redis_url=REDIS_URL)
-    gateway = create_app(settings)
-    transport = httpx.ASGITransport(app=gateway)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app_client(settings) as client:
         response = await client.get("/readyz")
-    await gateway.state.services.limiter.close()
-    await gateway.state.engine.dispose()
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}

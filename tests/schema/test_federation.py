@@ -39,6 +39,7 @@ from tests.resolvers.enterprise.helpers import (
     top_level_error,
 )
 from tests.support.api import Api
+from tests.support.apps import client_of
 from tests.support.assertions import errors_of
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -89,7 +90,7 @@ type IndividualAccount @key(fields: "id") {
 
 def federated_client(app_settings: dict[str, Any], **dependencies: Any) -> httpx.AsyncClient:
     app = create_app(make_settings(**app_settings), **dependencies)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return client_of(app)
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +30,7 @@ from models.database import create_session_factory
 from resolvers.masking.reveal import present
 from tests.conftest import Clock
 from tests.schema.masking.helpers import refusal
+from tests.support.apps import client_of
 from tests.support.assertions import without_locations
 from tests.support.viewers import sign_in
 
@@ -112,8 +112,7 @@ async def ask_together(
 ) -> dict[str, Any]:
     """Every (token, query) at once, each masking decision held until all are inside."""
     rendezvous = Rendezvous(len(asks), present)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app) as client:
 
         async def ask(token: str, query: str) -> Any:
             response = await client.post(
