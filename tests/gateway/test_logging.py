@@ -9,22 +9,19 @@ import json
 import logging
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 import tomllib
 import warnings
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway import cli
 from gateway.cli import app
 from gateway.logging import configure_logging
 from gateway.settings import Environment, LogFormat, Settings
-from tests.gateway.operator import runner, set_variables
+from tests.gateway.operator import first_answer, runner, serve, set_variables
+from tests.support.loopback import free_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK = re.compile(r"\d\d:\d\d:\d\d")
@@ -232,33 +229,13 @@ main()
 """
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def serve_once(workdir: Path, port: int) -> tuple[subprocess.CompletedProcess[str], int]:
     """Start `serve`, ask /healthz once, stop it with SIGTERM; what it printed."""
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", CLI_WITH_A_NOTICE, "serve", "--port", str(port)],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    server = serve(
+        CLI_WITH_A_NOTICE, ["serve", "--port", str(port)], workdir, stdout=subprocess.PIPE
     )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "the gateway did not answer"
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        answer = first_answer(server, f"http://127.0.0.1:{port}/healthz", within=STARTUP_SECONDS)
         assert answer.status_code == 200
         server.send_signal(signal.SIGTERM)
         stdout, stderr = server.communicate(timeout=STARTUP_SECONDS)

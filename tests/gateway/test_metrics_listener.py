@@ -4,9 +4,6 @@ readiness also asks Redis when one is configured."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,10 +12,10 @@ from typer.testing import CliRunner
 
 from gateway.cli import app
 from tests.conftest import make_settings
-from tests.gateway.operator import CLI, assert_refused, set_variables
-from tests.gateway.test_logging import free_loopback_port
+from tests.gateway.operator import CLI, assert_refused, first_answer, serve, set_variables
 from tests.gateway.test_metrics import parse
 from tests.support.apps import own_app_client
+from tests.support.loopback import free_loopback_port
 
 runner = CliRunner()
 STARTUP_SECONDS = 60
@@ -31,34 +28,15 @@ PRODUCTION = {
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
 
 
-def _wait(server: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        assert server.poll() is None, server.communicate()
-        assert time.monotonic() < deadline, "the gateway did not answer"
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-
-
 def test_production_serves_metrics_on_their_own_port_only(
     operator_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     port, metrics_port = free_loopback_port(), free_loopback_port()
     set_variables(monkeypatch, {**PRODUCTION, "GATEWAY_METRICS_PORT": str(metrics_port)})
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", CLI, "serve", "--port", str(port)],
-        cwd=operator_environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = serve(CLI, ["serve", "--port", str(port)], operator_environment)
     try:
-        _wait(server, f"http://127.0.0.1:{port}/healthz")
+        first_answer(server, f"http://127.0.0.1:{port}/healthz", within=STARTUP_SECONDS)
         public = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
         own = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
     finally:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ from tests.resolvers.enterprise.helpers import (
 from tests.support.api import Api
 from tests.support.apps import client_of
 from tests.support.assertions import errors_of
+from tests.support.processes import run_successfully
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = REPO_ROOT / "tests" / "federation" / "compose.mjs"
@@ -176,16 +176,8 @@ def composed(tmp_path: Path, subgraphs: dict[str, str]) -> dict[str, Any]:
         path = tmp_path / f"{name}.graphql"
         path.write_text(sdl, encoding="utf-8")
         arguments.append(f"{name}={path}")
-    # A fixed command line: node running the composition script of this repository.
-    run = subprocess.run(  # noqa: S603
-        [str(NODE), str(COMPOSE), *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    # Node running the composition script of this repository.
+    run = run_successfully([str(NODE), str(COMPOSE), *arguments], cwd=REPO_ROOT, timeout=120)
     outcome: dict[str, Any] = json.loads(run.stdout)
     return outcome
 
