@@ -38,12 +38,12 @@ from models.database import (
     create_session_factory,
     is_sqlite,
 )
-from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 from tests.support.api import Api
 from tests.support.apps import client_of
 from tests.support.clock import Clock
 from tests.support.passwords import FAST_HASHER
+from tests.support.sealing import recording_sealed_values
 from tests.support.viewers import SignedIn, Viewers
 
 TEST_SECRETS = {
@@ -93,14 +93,6 @@ def no_clear_value_in_logs() -> Iterator[None]:
     Log lines are captured as the gateway writes them (JSON, INFO and above, as in
     production); the run fails if any of them holds a clear personal value.
     """
-    sealed: set[str] = set()
-    original_set = Encrypted.__set__
-
-    def recording_set(self: Encrypted, obj: object, value: str | None) -> None:
-        if value is not None:
-            sealed.add(value)
-        original_set(self, obj, value)
-
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
@@ -110,9 +102,8 @@ def no_clear_value_in_logs() -> Iterator[None]:
     root.setLevel(logging.INFO)
     quiet_url_loggers()
     root.addHandler(handler)
-    Encrypted.__set__ = recording_set  # type: ignore[method-assign]
-    yield
-    Encrypted.__set__ = original_set  # type: ignore[method-assign]
+    with recording_sealed_values() as sealed:
+        yield
     root.removeHandler(handler)
     root.setLevel(level)
     logged = stream.getvalue()

@@ -273,14 +273,8 @@ async def test_graphiql_assets_stay_cacheable_as_immutable(client: httpx.AsyncCl
 
 
 async def test_an_exception_outside_graphql_answers_a_graphql_shaped_500_with_the_request_id(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, broken_authentication: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*args: object) -> None:
-        raise RuntimeError("detail that must stay in the log")
-
-    monkeypatch.setattr(GatewayGraphQL, "_authenticate", broken)
-    caplog.set_level(logging.ERROR, logger="gateway.errors")
-
     response = await client.post("/graphql", json={"query": "{ __typename }"})
 
     request_id = response.headers["x-request-id"]
@@ -295,7 +289,7 @@ async def test_an_exception_outside_graphql_answers_a_graphql_shaped_500_with_th
             }
         ]
     }
-    [record] = [r for r in caplog.records if r.name == "gateway.errors"]
+    [record] = [r for r in broken_authentication.records if r.name == "gateway.errors"]
     assert record.exc_info is not None
     assert "detail that must stay in the log" not in response.text
 
