@@ -49,6 +49,17 @@ def log_samples() -> None:
     warnings.warn_explicit("a library notice", UserWarning, "library.py", 7)
 
 
+def logged_samples(log_format: str) -> io.StringIO:
+    """The stream logging is configured to write `log_format` to, holding the samples
+    (every warning shown, as the server shows them)."""
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        configure_logging("INFO", log_format, stream=stream)
+        log_samples()
+    return stream
+
+
 def json_lines(output: str) -> list[dict[str, object]]:
     lines = [json.loads(line) for line in output.splitlines()]
     for line in lines:
@@ -59,15 +70,11 @@ def json_lines(output: str) -> list[dict[str, object]]:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_json_is_one_object_a_line_with_no_colour_code() -> None:
-    stream = io.StringIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        configure_logging("INFO", "json", stream=stream)
-        log_samples()
-        try:
-            raise ValueError("boom")
-        except ValueError:
-            logging.getLogger("gateway").exception("unexpected error")
+    stream = logged_samples("json")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("gateway").exception("unexpected error")
 
     output = stream.getvalue()
     lines = json_lines(output)
@@ -99,11 +106,7 @@ def test_json_is_one_object_a_line_with_no_colour_code() -> None:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_console_is_one_readable_line_an_event_without_colour_off_a_terminal() -> None:
-    stream = io.StringIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        configure_logging("INFO", "console", stream=stream)
-        log_samples()
+    stream = logged_samples("console")
 
     lines = [line.split(" ", 1) for line in stream.getvalue().splitlines()]
     assert all(CLOCK.fullmatch(clock) for clock, _ in lines)
