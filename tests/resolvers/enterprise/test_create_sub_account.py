@@ -39,7 +39,7 @@ from tests.resolvers.enterprise.helpers import (
 )
 from tests.support.api import Api
 from tests.support.assertions import errors_of
-from tests.support.factories import create_account
+from tests.support.factories import create_account, create_member
 from tests.support.ids import global_id
 from tests.support.viewers import PASSWORD
 
@@ -337,13 +337,8 @@ async def test_a_viewer_without_the_role_is_forbidden(viewer: Caller, db: AsyncS
 async def test_a_sub_account_that_only_views_sub_accounts_may_not_create_them(
     api: Api, owner: Caller
 ) -> None:
-    viewer_row = await create_account(
-        api.db,
-        kind=AccountKind.SUB_ACCOUNT,
-        enterprise=owner.row,
-        display_name="Vic Viewer",
-        role=SubAccountRole.MEMBER,
-        permissions=["VIEW_SUB_ACCOUNTS"],
+    viewer_row = await create_member(
+        api.db, owner.row, "Vic Viewer", ["VIEW_SUB_ACCOUNTS"], role=SubAccountRole.MEMBER
     )
     viewer = await make_caller(api, viewer_row)
     before = await account_state(api.db)

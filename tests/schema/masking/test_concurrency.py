@@ -57,6 +57,34 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         await session.commit()
 
 
+@dataclass(frozen=True)
+class Committing:
+    """The `committed` session, an app on the real engine (every request on a connection
+    of its own), and the test's services and clock."""
+
+    db: AsyncSession
+    app: Starlette
+    services: AuthServices
+    clock: Clock
+
+    async def sign_in(self, account: Account, *, elevated: bool = False) -> str:
+        return await sign_in(
+            self.db, self.services, self.clock(), account=account, elevated=elevated
+        )
+
+
+@pytest.fixture
+def committing(
+    committed: AsyncSession,
+    engine: AsyncEngine,
+    settings: Settings,
+    services: AuthServices,
+    clock: Clock,
+) -> Committing:
+    app = create_app(settings, engine=engine, services=services, clock=clock)
+    return Committing(committed, app, services, clock)
+
+
 class Rendezvous:
     """Holds every masking decision until `parties` requests are all inside one."""
 
@@ -140,23 +168,17 @@ ENTERPRISE_EMAIL = "e***@example.com"
 
 
 async def test_concurrent_viewers_each_get_their_own_masking(
-    engine: AsyncEngine,
-    committed: AsyncSession,
-    settings: Settings,
-    services: AuthServices,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
+    committing: Committing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The enterprise reveals its phone while it and its member are refused it."""
-    scene = await create_scene(committed, clock())
-    elevated = await sign_in(committed, services, clock(), account=scene.enterprise, elevated=True)
-    plain = await sign_in(committed, services, clock(), account=scene.enterprise)
-    member = await sign_in(committed, services, clock(), account=scene.member, elevated=True)
-    app = create_app(settings, engine=engine, services=services, clock=clock)
+    scene = await create_scene(committing.db, committing.clock())
+    elevated = await committing.sign_in(scene.enterprise, elevated=True)
+    plain = await committing.sign_in(scene.enterprise)
+    member = await committing.sign_in(scene.member, elevated=True)
 
     for _ in range(ROUNDS):
         answers = await ask_together(
-            app,
+            committing.app,
             {
                 "enterprise stepped up": (elevated, OWN_PHONE),
                 "enterprise": (plain, OWN_PHONE),
@@ -205,29 +227,23 @@ async def test_concurrent_viewers_each_get_their_own_masking(
             ),
         }
 
-    assert await logged(committed, scene.enterprise) == ROUNDS
-    assert await logged(committed, scene.member) == 0
+    assert await logged(committing.db, scene.enterprise) == ROUNDS
+    assert await logged(committing.db, scene.member) == 0
 
 
 async def test_concurrent_clear_reveals_of_two_viewers_are_each_answered_and_logged(
-    engine: AsyncEngine,
-    committed: AsyncSession,
-    settings: Settings,
-    services: AuthServices,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
+    committing: Committing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scene = await create_scene(committed, clock())
-    enterprise = await sign_in(
-        committed, services, clock(), account=scene.enterprise, elevated=True
-    )
-    member = await sign_in(committed, services, clock(), account=scene.member, elevated=True)
-    app = create_app(settings, engine=engine, services=services, clock=clock)
+    scene = await create_scene(committing.db, committing.clock())
+    enterprise = await committing.sign_in(scene.enterprise, elevated=True)
+    member = await committing.sign_in(scene.member, elevated=True)
     query = "{ viewer { account { phone(reveal: true) } } }"
 
     for _ in range(ROUNDS):
         answers = await ask_together(
-            app, {"enterprise": (enterprise, query), "member": (member, query)}, monkeypatch
+            committing.app,
+            {"enterprise": (enterprise, query), "member": (member, query)},
+            monkeypatch,
         )
 
         assert answers == {
@@ -238,5 +254,5 @@ async def test_concurrent_clear_reveals_of_two_viewers_are_each_answered_and_log
             "member": (200, {"data": {"viewer": {"account": {"phone": scene.member_phone}}}}),
         }
 
-    assert await logged(committed, scene.enterprise) == ROUNDS
-    assert await logged(committed, scene.member) == ROUNDS
+    assert await logged(committing.db, scene.enterprise) == ROUNDS
+    assert await logged(committing.db, scene.member) == ROUNDS
