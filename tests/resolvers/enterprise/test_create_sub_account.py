@@ -15,8 +15,6 @@ from models import (
     Account,
     AccountKind,
     AccountStatus,
-    Notification,
-    NotificationKind,
     SubAccountRole,
 )
 from tests.conftest import Clock
@@ -34,6 +32,7 @@ from tests.resolvers.enterprise.helpers import (
     masked_email,
     masked_phone,
     step_up,
+    sub_account_notices,
     sub_account_phone,
     top_level_error,
 )
@@ -96,16 +95,6 @@ mutation($input: SetPasswordInput!) { setPassword(input: $input) { userErrors { 
 LIMIT_REACHED = error(
     "LIMIT_REACHED", f"An enterprise has at most {MAX_SUB_ACCOUNTS} sub-accounts."
 )
-
-
-async def sub_account_notices(db: AsyncSession, owner: Caller) -> list[str]:
-    rows = await db.scalars(
-        select(Notification.body).where(
-            Notification.account_id == owner.row.id,
-            Notification.kind == NotificationKind.SUB_ACCOUNT_CHANGED,
-        )
-    )
-    return list(rows)
 
 
 async def created_row(db: AsyncSession, body: dict[str, Any]) -> Account:

@@ -23,7 +23,7 @@ from tests.resolvers.settings.helpers import (
     reloaded,
     unauthenticated,
 )
-from tests.support.viewers import PASSWORD, Viewers
+from tests.support.viewers import ELEVATE, PASSWORD, Viewers
 
 NEW_PHONE = "13900001111"
 SECURITY = "security { hasPassword phoneBound emailBound emailVerified passwordChangedAt }"
@@ -34,11 +34,6 @@ mutation($input: BindPhoneInput!) {{
 """
 REQUEST_CODE = """
 mutation($input: RequestSmsCodeInput!) { requestSmsCode(input: $input) { sent } }
-"""
-ELEVATE = f"""
-mutation($input: ElevateSessionInput!) {{
-  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
-}}
 """
 INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
 TAKEN = error("ALREADY_EXISTS", "This phone is bound to another account.", "phone")
