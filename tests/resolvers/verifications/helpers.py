@@ -1,6 +1,6 @@
-"""What the verification and bank-card tests share: the refusal of sensitive data given
-without its separate consent, and a real name verified over the API beforehand (a
-student and a card holder must match it)."""
+"""What the verification and bank-card tests share: an adult's ID number, the user errors
+of a text out of bounds and of sensitive data given without its separate consent, and a
+real name verified over the API beforehand (a student and a card holder must match it)."""
 
 from __future__ import annotations
 
