@@ -38,12 +38,13 @@ from models.database import (
     create_session_factory,
     is_sqlite,
 )
-from models.encryption import Encrypted
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 from tests.support.api import Api
+from tests.support.apps import client_of
 from tests.support.clock import Clock
 from tests.support.passwords import FAST_HASHER
-from tests.support.viewers import Viewers
+from tests.support.sealing import recording_sealed_values
+from tests.support.viewers import SignedIn, Viewers
 
 TEST_SECRETS = {
     "token_signing_key": "t1:" + base64.urlsafe_b64encode(b"t" * 32).decode(),
@@ -92,14 +93,6 @@ def no_clear_value_in_logs() -> Iterator[None]:
     Log lines are captured as the gateway writes them (JSON, INFO and above, as in
     production); the run fails if any of them holds a clear personal value.
     """
-    sealed: set[str] = set()
-    original_set = Encrypted.__set__
-
-    def recording_set(self: Encrypted, obj: object, value: str | None) -> None:
-        if value is not None:
-            sealed.add(value)
-        original_set(self, obj, value)
-
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
@@ -109,9 +102,8 @@ def no_clear_value_in_logs() -> Iterator[None]:
     root.setLevel(logging.INFO)
     quiet_url_loggers()
     root.addHandler(handler)
-    Encrypted.__set__ = recording_set  # type: ignore[method-assign]
-    yield
-    Encrypted.__set__ = original_set  # type: ignore[method-assign]
+    with recording_sealed_values() as sealed:
+        yield
     root.removeHandler(handler)
     root.setLevel(level)
     logged = stream.getvalue()
@@ -191,6 +183,12 @@ def viewers(db: AsyncSession, services: AuthServices, clock: Clock) -> Viewers:
 
 
 @pytest.fixture
+async def individual(viewers: Viewers) -> SignedIn:
+    """An individual account with a phone, signed in (`Viewers.individual`)."""
+    return await viewers.individual()
+
+
+@pytest.fixture
 def outbox() -> Outbox:
     return Outbox()
 
@@ -224,8 +222,7 @@ def app(
 
 @pytest.fixture
 async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app) as client:
         yield client
 
 
@@ -258,8 +255,7 @@ def client_with(
             services=services,
             clock=clock,
         )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client_of(app) as client:
             yield client
 
     return open_client
@@ -324,8 +320,7 @@ async def live(
 ) -> AsyncIterator[Live]:
     app = create_app(settings, engine=engine, services=services, outbox=outbox, clock=clock)
     try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client_of(app) as client:
             yield Live(client=client, factory=create_session_factory(engine), services=services)
     finally:
         await wipe(engine)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import TEST_SECRETS
+from tests.support.loopback import free_loopback_port
 
 # The console script pip installed beside this interpreter: the command an operator runs.
 XIAMO_GATEWAY = str(Path(sys.executable).with_name("xiamo-gateway"))
@@ -32,13 +32,6 @@ class LiveGateway:
     def output(self) -> str:
         """What `serve` has written to standard output and standard error so far."""
         return self.log.read_text(encoding="utf-8", errors="replace")
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def gateway_environment(workdir: Path, **variables: str) -> dict[str, str]:

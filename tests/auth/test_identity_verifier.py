@@ -7,7 +7,6 @@ checked is what goes over the wire.
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from auth.identity_verifier import (
     VerificationRequest,
     VerificationUnavailable,
 )
-from tests.support.loopback import Received, RecordingHandler, serving
+from tests.support.loopback import Received, RecordingHandler, free_loopback_port, serving
 
 NAME = "张三丰"
 ID_NUMBER = "11010519491231002X"
@@ -328,16 +327,8 @@ async def test_a_provider_hanging_up_raises(provider: ProviderStub, verifier: Ht
     assert_safe(text, provider.url)
 
 
-def _refused_port() -> int:
-    """A loopback port nothing listens on: bound once to pick it, then released."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def test_a_refused_connection_raises() -> None:
-    url = f"http://127.0.0.1:{_refused_port()}/v1/verify"
+    url = f"http://127.0.0.1:{free_loopback_port()}/v1/verify"
     async with HttpVerifier(url, token=TOKEN, timeout=2) as verifier:
         with pytest.raises(VerificationUnavailable) as raised:
             await verifier.verify(STUDENT)

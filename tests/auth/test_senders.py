@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from auth.senders import (
     Outbox,
     OutgoingMessage,
 )
-from tests.support.loopback import Received, RecordingHandler, serving
+from tests.support.loopback import Received, RecordingHandler, free_loopback_port, serving
 
 PHONE = "+8613812345678"
 EMAIL = "someone@example.com"
@@ -255,16 +254,8 @@ async def test_http_sender_raises_on_a_non_2xx_answer(
     assert len(provider.received) == 1  # one try; redirects are not followed
 
 
-def _refused_port() -> int:
-    """A loopback port nothing listens on: bound once to pick it, then released."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
 async def test_http_sender_raises_when_the_connection_is_refused() -> None:
-    url = f"http://127.0.0.1:{_refused_port()}/v1/messages"
+    url = f"http://127.0.0.1:{free_loopback_port()}/v1/messages"
     async with HttpSender(url, token="provider-token-123", timeout=2) as sender:
         with pytest.raises(DeliveryError) as raised:
             await sender.send(message())

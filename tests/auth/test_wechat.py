@@ -31,6 +31,13 @@ ALICE = FakeWechatUser(
     headimgurl="https://thirdwx.qlogo.cn/mmopen/alice/132",
 )
 BOB = FakeWechatUser(openid="o-bob-openid", unionid=None, nickname="Bob", headimgurl="")
+# What the client makes of ALICE's answer, written out.
+ALICE_PROFILE = WechatProfile(
+    open_id="o-alice-openid",
+    union_id="u-alice-unionid",
+    nickname="爱丽丝",
+    avatar_url="https://thirdwx.qlogo.cn/mmopen/alice/132",
+)
 
 
 def config(api_base: str, *, app_id: str = APP_ID, app_secret: str = APP_SECRET) -> WechatConfig:
@@ -95,12 +102,7 @@ async def test_profile_over_a_real_socket_with_a_shared_transport(
         # The shared transport outlives each exchange: a second login still works.
         second = await wechat.fetch_profile(fake.issue_code(BOB))
 
-    assert first == WechatProfile(
-        open_id="o-alice-openid",
-        union_id="u-alice-unionid",
-        nickname="爱丽丝",
-        avatar_url="https://thirdwx.qlogo.cn/mmopen/alice/132",
-    )
+    assert first == ALICE_PROFILE
     assert second == WechatProfile(
         open_id="o-bob-openid", union_id=None, nickname="Bob", avatar_url=None
     )
@@ -126,12 +128,7 @@ async def test_profile_over_a_real_socket_with_the_default_transport(
 async def test_profile_with_unionid(fake: FakeWechat, wechat: WechatClient) -> None:
     profile = await wechat.fetch_profile(fake.issue_code(ALICE))
 
-    assert profile == WechatProfile(
-        open_id="o-alice-openid",
-        union_id="u-alice-unionid",
-        nickname="爱丽丝",
-        avatar_url="https://thirdwx.qlogo.cn/mmopen/alice/132",
-    )
+    assert profile == ALICE_PROFILE
 
 
 async def test_profile_without_unionid(fake: FakeWechat, wechat: WechatClient) -> None:

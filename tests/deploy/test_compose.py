@@ -12,16 +12,14 @@ import yaml
 
 from gateway.settings import PRODUCTION_SETTINGS, SECRET_SETTINGS, Settings
 from tests.deploy.files import COMPOSE_FILE, ENV_EXAMPLE, REPO_ROOT, TOOLS, load_compose
+from tests.support.processes import run
 
 GATEWAY_SERVICES = ("migrate", "gateway")
 
 
 def check_compose(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(  # noqa: S603
-        [str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
+    return run(
+        [str(TOOLS / "check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(path)]
     )
 
 

@@ -30,19 +30,14 @@ from tests.deploy.files import (
     env_values,
     exec_form,
 )
+from tests.support.processes import run
 
 SERVE_PORT = "8000"
 
 
 def hadolint(path: Path) -> subprocess.CompletedProcess[str]:
     # From the repository root, so that hadolint reads the project's .hadolint.yaml.
-    return subprocess.run(  # noqa: S603
-        [str(TOOLS / "hadolint"), "--format", "json", str(path)],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    return run([str(TOOLS / "hadolint"), "--format", "json", str(path)], cwd=REPO_ROOT)
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 from tests.deploy.files import PACKAGES, REPO_ROOT
+from tests.support.processes import run_successfully
 
 
 def source_files() -> set[str]:
@@ -31,14 +31,10 @@ def test_the_wheel_holds_every_module_and_data_file_of_the_packages(tmp_path: Pa
             REPO_ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__")
         )
 
-    build = subprocess.run(  # noqa: S603
+    run_successfully(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path), "."],
         cwd=source,
-        capture_output=True,
-        text=True,
-        check=False,
     )
-    assert build.returncode == 0, build.stderr
 
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from gateway.graphql_view import GatewayGraphQL
 from tests.conftest import TEST_SECRETS
 
 # Loggers that configure_logging changes besides the root.
@@ -64,3 +65,18 @@ def operator_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Pat
     for name, value in TEST_SECRETS.items():
         monkeypatch.setenv(f"GATEWAY_{name.upper()}", value)
     return tmp_path
+
+
+@pytest.fixture
+def broken_authentication(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> pytest.LogCaptureFixture:
+    """Authentication fails with an unexpected exception, outside any GraphQL field; the
+    records of gateway.errors are captured."""
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("detail that must stay in the log")
+
+    monkeypatch.setattr(GatewayGraphQL, "_authenticate", broken)
+    caplog.set_level(logging.ERROR, logger="gateway.errors")
+    return caplog

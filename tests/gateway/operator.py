@@ -1,12 +1,16 @@
-"""The command line as an operator runs it: the commands that read the settings, and
-what a refused start looks like."""
+"""The command line as an operator runs it: the commands that read the settings, what a
+refused start looks like, and `serve` in a process of its own."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -68,3 +72,40 @@ def run_process(arguments: list[str], **variables: str) -> subprocess.CompletedP
         timeout=60,
         check=False,
     )
+
+
+def serve(
+    script: str,
+    arguments: list[str],
+    cwd: Path,
+    *,
+    env: dict[str, str] | None = None,
+    stdout: int = subprocess.DEVNULL,
+) -> subprocess.Popen[str]:
+    """`script` (CLI, or the CLI with something added) run by this interpreter with
+    `arguments`, as a server in a process of its own; its standard error piped."""
+    # A fixed command line: this interpreter running the gateway's own CLI.
+    return subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", script, *arguments],
+        cwd=cwd,
+        env=env,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def first_answer(
+    server: subprocess.Popen[str], url: str, *, within: float, status: int | None = None
+) -> httpx.Response:
+    """The first answer of `url` (with `status`, when one is given), asked every 0.2 s
+    while the server runs, for `within` seconds at most."""
+    deadline = time.monotonic() + within
+    while True:
+        assert server.poll() is None, server.communicate()
+        assert time.monotonic() < deadline, "the gateway did not answer"
+        with contextlib.suppress(httpx.TransportError):
+            answer = httpx.get(url, timeout=1.0)
+            if status is None or answer.status_code == status:
+                return answer
+        time.sleep(0.2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from models import StaffRole
 from schema import schema
 from tests.conftest import StatementCounter
 from tests.support.literals import arguments
-from tests.support.viewers import Viewers
+from tests.support.viewers import SignedIn, Viewers
 
 JSON = "application/json"
 
@@ -45,27 +46,50 @@ ACCOUNT_CONNECTIONS = (
     "loginHistory",
     "accessLog",
 )
+
+
+@dataclass(frozen=True)
+class Connection:
+    """A connection read after a cursor, by the enterprise or by a support staff member,
+    and its path in the answer."""
+
+    reader: str
+    query: str
+    path: list[str]
+
+    async def signed_in_reader(self, viewers: Viewers) -> SignedIn:
+        if self.reader == "enterprise":
+            return await viewers.enterprise()
+        return await viewers.staff(StaffRole.SUPPORT)
+
+
 CONNECTIONS = [
     *(
         pytest.param(
-            "enterprise",
-            f"query($after: String) {{ viewer {{ account {{ {name}(after: $after) {{ edges {{ cursor }} }} }} }} }}",
-            ["viewer", "account", name],
+            Connection(
+                "enterprise",
+                f"query($after: String) {{ viewer {{ account {{ {name}(after: $after) {{ edges {{ cursor }} }} }} }} }}",
+                ["viewer", "account", name],
+            ),
             id=name,
         )
         for name in ACCOUNT_CONNECTIONS
     ),
     pytest.param(
-        "enterprise",
-        "query($after: String) { viewer { account { ... on EnterpriseAccount {"
-        " subAccounts(after: $after) { totalCount } } } } }",
-        ["viewer", "account", "subAccounts"],
+        Connection(
+            "enterprise",
+            "query($after: String) { viewer { account { ... on EnterpriseAccount {"
+            " subAccounts(after: $after) { totalCount } } } } }",
+            ["viewer", "account", "subAccounts"],
+        ),
         id="subAccounts",
     ),
     pytest.param(
-        "staff",
-        "query($after: String) { dataRequests(after: $after) { edges { cursor } } }",
-        ["dataRequests"],
+        Connection(
+            "staff",
+            "query($after: String) { dataRequests(after: $after) { edges { cursor } } }",
+            ["dataRequests"],
+        ),
         id="staff-dataRequests",
     ),
 ]
@@ -81,30 +105,23 @@ def without_locations(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("argument", ["after", "before"])
 @pytest.mark.parametrize("cursor", [OVERFLOWING_CURSOR, "not a cursor", "x" * 10_000])
-@pytest.mark.parametrize(("viewer", "query", "path"), CONNECTIONS)
+@pytest.mark.parametrize("listing", CONNECTIONS)
 async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
-    client: httpx.AsyncClient,
-    viewers: Viewers,
-    viewer: str,
-    query: str,
-    path: list[str],
-    cursor: str,
-    argument: str,
+    client: httpx.AsyncClient, viewers: Viewers, listing: Connection, cursor: str, argument: str
 ) -> None:
-    signed_in = await (
-        viewers.enterprise() if viewer == "enterprise" else viewers.staff(StaffRole.SUPPORT)
-    )
+    signed_in = await listing.signed_in_reader(viewers)
+    query = listing.query.replace("after", argument)
 
     response = await client.post(
         "/graphql",
-        json={"query": query.replace("after", argument), "variables": {argument: cursor}},
+        json={"query": query, "variables": {argument: cursor}},
         headers={"Authorization": f"Bearer {signed_in.token}"},
     )
 
     assert response.status_code == 200
     assert response.headers["content-type"] == JSON
     assert without_locations(response.json()["errors"]) == bad_user_input_at(
-        path, f"`{argument}` is not a cursor this API issued."
+        listing.path, f"`{argument}` is not a cursor this API issued."
     )
 
 
@@ -121,20 +138,17 @@ async def test_a_forged_cursor_is_bad_user_input_on_every_connection(
         ("first: 101", "`first` must be between 1 and 100."),
     ],
 )
-@pytest.mark.parametrize(("viewer", "query", "path"), CONNECTIONS)
+@pytest.mark.parametrize("listing", CONNECTIONS)
 async def test_a_page_that_cannot_be_is_bad_user_input_on_every_connection(
     client: httpx.AsyncClient,
     viewers: Viewers,
-    viewer: str,
-    query: str,
-    path: list[str],
+    listing: Connection,
     arguments: str,
     message: str,
 ) -> None:
-    signed_in = await (
-        viewers.enterprise() if viewer == "enterprise" else viewers.staff(StaffRole.SUPPORT)
-    )
-    paged = query.replace("query($after: String) ", "").replace("after: $after", arguments)
+    signed_in = await listing.signed_in_reader(viewers)
+    paged = listing.query.replace("query($after: String) ", "")
+    paged = paged.replace("after: $after", arguments)
 
     response = await client.post(
         "/graphql",
@@ -143,7 +157,7 @@ async def test_a_page_that_cannot_be_is_bad_user_input_on_every_connection(
     )
 
     assert response.status_code == 200
-    assert without_locations(response.json()["errors"]) == bad_user_input_at(path, message)
+    assert without_locations(response.json()["errors"]) == bad_user_input_at(listing.path, message)
 
 
 # --- IDs ---------------------------------------------------------------------------------

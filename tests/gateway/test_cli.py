@@ -23,6 +23,7 @@ from models import Account, AccountKind, PrivacyPolicy, queries
 from models.database import create_engine, create_session_factory
 from schema import schema
 from tests.conftest import TEST_SECRETS
+from tests.support.ids import NODE_TYPES
 
 runner = CliRunner()
 
@@ -112,15 +113,7 @@ def test_export_schema_possible_types_prints_every_abstract_type_as_json(workdir
         "IndividualAccount",
         "SubAccount",
     ]
-    assert printed["Node"] == [
-        "BankCard",
-        "BusinessAccount",
-        "DataRequest",
-        "EnterpriseAccount",
-        "IndividualAccount",
-        "PublicProfile",
-        "SubAccount",
-    ]
+    assert printed["Node"] == NODE_TYPES
     assert result.stdout == json.dumps(printed, indent=2) + "\n"
     # Printed only: schema.graphql is not rewritten.
     assert list(workdir.iterdir()) == []

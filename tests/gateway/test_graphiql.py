@@ -6,7 +6,6 @@ import base64
 import hashlib
 import json
 import shutil
-import subprocess
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -20,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.app import create_app
 from gateway.graphiql import _DEFAULT_QUERY, ASSET_FILES, ASSETS_PATH, graphiql_html
 from tests.conftest import make_settings
+from tests.support.apps import client_of
+from tests.support.processes import run_successfully
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ASSETS_DIR = REPO_ROOT / "node_modules"
@@ -82,7 +83,7 @@ def app_client(
 ) -> httpx.AsyncClient:
     settings = make_settings(db_url, **settings_overrides)
     app = create_app(settings, engine=engine, session_factory=session_factory)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return client_of(app)
 
 
 @pytest.fixture
@@ -189,16 +190,10 @@ def run_bootstrap(headers: list[dict[str, str]], *flags: str) -> dict[str, Any]:
     and GraphiQL (tests/gateway/graphiql_bootstrap.mjs): what it rendered, and the
     headers its fetcher passed on for each of `headers`."""
     (script,) = parse_page(graphiql_html()).inline_scripts
-    # A fixed command line: node running a script of this repository.
-    run = subprocess.run(  # noqa: S603
-        [str(NODE), str(BOOTSTRAP_HARNESS), json.dumps(headers), *flags],
-        input=script,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    # Node running a script of this repository.
+    run = run_successfully(
+        [str(NODE), str(BOOTSTRAP_HARNESS), json.dumps(headers), *flags], input=script, timeout=60
     )
-    assert run.returncode == 0, run.stderr
     seen: dict[str, Any] = json.loads(run.stdout)
     return seen
 

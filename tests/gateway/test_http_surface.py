@@ -7,7 +7,6 @@ import logging
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
@@ -16,7 +15,8 @@ from gateway.graphql_view import GatewayGraphQL
 from gateway.middleware import SecurityHeadersMiddleware
 from gateway.settings import Environment
 from models.database import create_engine
-from tests.conftest import make_settings
+from tests.conftest import ClientWith, make_settings
+from tests.support.apps import client_of
 
 
 async def test_healthz_answers_ok(client: httpx.AsyncClient) -> None:
@@ -37,8 +37,7 @@ async def test_readyz_answers_503_when_the_database_does_not(db_url: str) -> Non
     # A PostgreSQL server that is not there (port 1 refuses at once).
     engine = create_engine("postgresql+asyncpg://nobody@127.0.0.1:1/none")
     app = create_app(make_settings(db_url), engine=engine)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app) as client:
         response = await client.get("/readyz")
     await engine.dispose()
 
@@ -85,15 +84,8 @@ async def test_a_body_just_under_the_limit_is_accepted(client: httpx.AsyncClient
     assert response.json() == {"data": {"__typename": "Query"}}
 
 
-async def test_cors_answers_only_the_configured_origins(
-    db_url: str,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
-) -> None:
-    settings = make_settings(db_url, cors_origins="https://app.example")
-    app = create_app(settings, engine=engine, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def test_cors_answers_only_the_configured_origins(client_with: ClientWith) -> None:
+    async with client_with(cors_origins="https://app.example") as client:
         allowed = await client.options(
             "/graphql",
             headers={"Origin": "https://app.example", "Access-Control-Request-Method": "POST"},
@@ -131,13 +123,8 @@ async def test_a_mutation_over_get_is_refused_with_405(client: httpx.AsyncClient
     assert response.status_code == 405
 
 
-async def test_queries_over_get_are_off_in_production(
-    db_url: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
-    settings = make_settings(db_url, env=Environment.PRODUCTION)
-    app = create_app(settings, engine=engine, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+async def test_queries_over_get_are_off_in_production(client_with: ClientWith) -> None:
+    async with client_with(env=Environment.PRODUCTION) as client:
         over_get = await client.get("/graphql", params={"query": "{ __typename }"})
         over_post = await client.post("/graphql", json={"query": "{ __typename }"})
 
@@ -286,14 +273,8 @@ async def test_graphiql_assets_stay_cacheable_as_immutable(client: httpx.AsyncCl
 
 
 async def test_an_exception_outside_graphql_answers_a_graphql_shaped_500_with_the_request_id(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, broken_authentication: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*args: object) -> None:
-        raise RuntimeError("detail that must stay in the log")
-
-    monkeypatch.setattr(GatewayGraphQL, "_authenticate", broken)
-    caplog.set_level(logging.ERROR, logger="gateway.errors")
-
     response = await client.post("/graphql", json={"query": "{ __typename }"})
 
     request_id = response.headers["x-request-id"]
@@ -308,7 +289,7 @@ async def test_an_exception_outside_graphql_answers_a_graphql_shaped_500_with_th
             }
         ]
     }
-    [record] = [r for r in caplog.records if r.name == "gateway.errors"]
+    [record] = [r for r in broken_authentication.records if r.name == "gateway.errors"]
     assert record.exc_info is not None
     assert "detail that must stay in the log" not in response.text
 

@@ -9,22 +9,19 @@ import json
 import logging
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 import tomllib
 import warnings
 from pathlib import Path
 
-import httpx
 import pytest
 
 from gateway import cli
 from gateway.cli import app
 from gateway.logging import configure_logging
 from gateway.settings import Environment, LogFormat, Settings
-from tests.gateway.operator import runner, set_variables
+from tests.gateway.operator import first_answer, runner, serve, set_variables
+from tests.support.loopback import free_loopback_port
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOCK = re.compile(r"\d\d:\d\d:\d\d")
@@ -52,6 +49,17 @@ def log_samples() -> None:
     warnings.warn_explicit("a library notice", UserWarning, "library.py", 7)
 
 
+def logged_samples(log_format: str) -> io.StringIO:
+    """The stream logging is configured to write `log_format` to, holding the samples
+    (every warning shown, as the server shows them)."""
+    stream = io.StringIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        configure_logging("INFO", log_format, stream=stream)
+        log_samples()
+    return stream
+
+
 def json_lines(output: str) -> list[dict[str, object]]:
     lines = [json.loads(line) for line in output.splitlines()]
     for line in lines:
@@ -62,15 +70,11 @@ def json_lines(output: str) -> list[dict[str, object]]:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_json_is_one_object_a_line_with_no_colour_code() -> None:
-    stream = io.StringIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        configure_logging("INFO", "json", stream=stream)
-        log_samples()
-        try:
-            raise ValueError("boom")
-        except ValueError:
-            logging.getLogger("gateway").exception("unexpected error")
+    stream = logged_samples("json")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("gateway").exception("unexpected error")
 
     output = stream.getvalue()
     lines = json_lines(output)
@@ -102,11 +106,7 @@ def test_json_is_one_object_a_line_with_no_colour_code() -> None:
 
 @pytest.mark.usefixtures("restore_logging")
 def test_console_is_one_readable_line_an_event_without_colour_off_a_terminal() -> None:
-    stream = io.StringIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("always")
-        configure_logging("INFO", "console", stream=stream)
-        log_samples()
+    stream = logged_samples("console")
 
     lines = [line.split(" ", 1) for line in stream.getvalue().splitlines()]
     assert all(CLOCK.fullmatch(clock) for clock, _ in lines)
@@ -232,33 +232,13 @@ main()
 """
 
 
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def serve_once(workdir: Path, port: int) -> tuple[subprocess.CompletedProcess[str], int]:
     """Start `serve`, ask /healthz once, stop it with SIGTERM; what it printed."""
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", CLI_WITH_A_NOTICE, "serve", "--port", str(port)],
-        cwd=workdir,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    server = serve(
+        CLI_WITH_A_NOTICE, ["serve", "--port", str(port)], workdir, stdout=subprocess.PIPE
     )
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "the gateway did not answer"
-            try:
-                answer = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        answer = first_answer(server, f"http://127.0.0.1:{port}/healthz", within=STARTUP_SECONDS)
         assert answer.status_code == 200
         server.send_signal(signal.SIGTERM)
         stdout, stderr = server.communicate(timeout=STARTUP_SECONDS)

@@ -15,7 +15,6 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway import metrics
-from gateway.app import create_app
 from gateway.metrics import MAX_OPERATION_NAMES, OTHER, operation_name_label
 from gateway.settings import Environment
 from models import AccountKind
@@ -24,6 +23,7 @@ from tests.conftest import make_settings
 from tests.helpers import graphql
 from tests.schema.masking.helpers import add_personal_rows, create_subject
 from tests.support.api import Api
+from tests.support.apps import own_app_client
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -177,12 +177,8 @@ async def test_production_has_no_metrics_route_on_the_public_port(db_url: str) -
         email_gateway_url="https://mail.example/send",
         id_verifier_url="https://id.example/check",
     )
-    app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app_client(settings) as client:
         response = await client.get("/metrics")
-    await app.state.services.limiter.close()
-    await app.state.engine.dispose()
     assert response.status_code == 404
     assert "gateway_" not in response.text
 

@@ -4,21 +4,18 @@ readiness also asks Redis when one is configured."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
-from gateway.app import create_app
 from gateway.cli import app
 from tests.conftest import make_settings
-from tests.gateway.operator import CLI, assert_refused, set_variables
-from tests.gateway.test_logging import free_loopback_port
+from tests.gateway.operator import CLI, assert_refused, first_answer, serve, set_variables
 from tests.gateway.test_metrics import parse
+from tests.support.apps import own_app_client
+from tests.support.loopback import free_loopback_port
 
 runner = CliRunner()
 STARTUP_SECONDS = 60
@@ -31,34 +28,15 @@ PRODUCTION = {
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
 
 
-def _wait(server: subprocess.Popen[str], url: str) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while True:
-        assert server.poll() is None, server.communicate()
-        assert time.monotonic() < deadline, "the gateway did not answer"
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.2)
-
-
 def test_production_serves_metrics_on_their_own_port_only(
     operator_environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     port, metrics_port = free_loopback_port(), free_loopback_port()
     set_variables(monkeypatch, {**PRODUCTION, "GATEWAY_METRICS_PORT": str(metrics_port)})
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", CLI, "serve", "--port", str(port)],
-        cwd=operator_environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = serve(CLI, ["serve", "--port", str(port)], operator_environment)
     try:
-        _wait(server, f"http://127.0.0.1:{port}/healthz")
+        first_answer(server, f"http://127.0.0.1:{port}/healthz", within=STARTUP_SECONDS)
         public = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5)
         own = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5)
     finally:
@@ -102,12 +80,8 @@ def test_an_unknown_trace_exporter_is_refused_at_start(
 async def test_readyz_fails_while_the_configured_redis_does_not_answer(db_url: str) -> None:
     # Nothing listens on port 1 of the loopback address.
     settings = make_settings(db_url, redis_url="redis://127.0.0.1:1/0")
-    gateway = create_app(settings)
-    transport = httpx.ASGITransport(app=gateway)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app_client(settings) as client:
         response = await client.get("/readyz")
-    await gateway.state.services.limiter.close()
-    await gateway.state.engine.dispose()
 
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
@@ -116,12 +90,8 @@ async def test_readyz_fails_while_the_configured_redis_does_not_answer(db_url: s
 @pytest.mark.skipif(not REDIS_URL, reason="GATEWAY_TEST_REDIS_URL is not set (CI sets it)")
 async def test_readyz_answers_ok_while_the_database_and_redis_answer(db_url: str) -> None:
     settings = make_settings(db_url, redis_url=REDIS_URL)
-    gateway = create_app(settings)
-    transport = httpx.ASGITransport(app=gateway)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with own_app_client(settings) as client:
         response = await client.get("/readyz")
-    await gateway.state.services.limiter.close()
-    await gateway.state.engine.dispose()
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.processes import run_successfully
 
 ROOT = Path(__file__).resolve().parents[2]
 # What setuptools reads to build the package.
@@ -41,17 +42,11 @@ def test_the_editable_build_emits_no_warning(tmp_path: Path) -> None:
     wheels.mkdir()
     report = tmp_path / "warnings.txt"
 
-    # A fixed command line: this interpreter running the backend pip would run.
-    build = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", BUILD, str(wheels), str(report)],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    # This interpreter running the backend pip would run.
+    run_successfully(
+        [sys.executable, "-c", BUILD, str(wheels), str(report)], cwd=project, timeout=120
     )
 
-    assert build.returncode == 0, build.stderr
     assert [path.name for path in wheels.iterdir()] == [
         "xiamo_gateway-0.1.0-0.editable-py3-none-any.whl"
     ]

@@ -38,6 +38,15 @@ def workdir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, restore_logging: No
     return tmp_path
 
 
+@pytest.fixture
+def database(workdir: Path) -> str:
+    """The URL of the workdir's database, upgraded, with the settings' keys configured
+    for the rows a test adds to it."""
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    configure_encryption(load_settings())
+    return f"sqlite+aiosqlite:///{workdir}/cli.db"
+
+
 def in_database(url: str, work: object) -> object:
     async def run() -> object:
         engine = create_engine(url)
@@ -53,12 +62,8 @@ def in_database(url: str, work: object) -> object:
 
 
 def test_messages_deliver_once_posts_the_queue_to_the_provider(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite+aiosqlite:///{workdir}/cli.db"
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    configure_encryption(load_settings())
-
     async def add(session: object) -> None:
         queue_message(
             session,  # type: ignore[arg-type]
@@ -69,7 +74,7 @@ def test_messages_deliver_once_posts_the_queue_to_the_provider(
             now=datetime.now(UTC),
         )
 
-    in_database(url, add)
+    in_database(database, add)
     with running_sink() as sink:
         monkeypatch.setenv("GATEWAY_SMS_GATEWAY_URL", sink.url + "/sms")
 
@@ -84,7 +89,7 @@ def test_messages_deliver_once_posts_the_queue_to_the_provider(
     assert [(item.path, item.json()["to"]) for item in sink.received] == [
         ("/sms", "+8613812345678")
     ]
-    assert in_database(url, statuses) == [DeliveryStatus.SENT]
+    assert in_database(database, statuses) == [DeliveryStatus.SENT]
 
 
 def test_events_deliver_needs_the_webhook_and_a_strong_key(
@@ -108,11 +113,8 @@ def test_events_deliver_needs_the_webhook_and_a_strong_key(
 
 
 def test_events_deliver_once_posts_the_outbox_signed(
-    workdir: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    url = f"sqlite+aiosqlite:///{workdir}/cli.db"
-    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
-    configure_encryption(load_settings())
     key = "s" * 40
 
     async def add(session: Any) -> None:
@@ -130,7 +132,7 @@ def test_events_deliver_once_posts_the_outbox_signed(
                 account=account,
             )
 
-    in_database(url, add)
+    in_database(database, add)
     with running_sink() as sink:
         monkeypatch.setenv("GATEWAY_EVENTS_WEBHOOK_URL", sink.url + "/privacy")
         monkeypatch.setenv("GATEWAY_EVENTS_SIGNING_KEY", key)

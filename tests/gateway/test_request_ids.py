@@ -9,7 +9,6 @@ import re
 import httpx
 import pytest
 
-from gateway.graphql_view import GatewayGraphQL
 from resolvers.policies import queries as policy_queries
 
 GENERATED = re.compile(r"[0-9a-f]{32}")
@@ -88,14 +87,8 @@ async def test_no_id_gets_a_new_one_per_request(client: httpx.AsyncClient) -> No
 
 
 async def test_an_internal_error_carries_the_kept_id(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    client: httpx.AsyncClient, broken_authentication: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*args: object) -> None:
-        raise RuntimeError("detail that must stay in the log")
-
-    monkeypatch.setattr(GatewayGraphQL, "_authenticate", broken)
-    caplog.set_level(logging.ERROR, logger="gateway.errors")
-
     response = await client.post(
         "/graphql", json={"query": "{ __typename }"}, headers={"X-Request-ID": "lb-7f3a.1"}
     )
@@ -106,7 +99,7 @@ async def test_an_internal_error_carries_the_kept_id(
         "code": "INTERNAL_SERVER_ERROR",
         "requestId": "lb-7f3a.1",
     }
-    [record] = [r for r in caplog.records if r.name == "gateway.errors"]
+    [record] = [r for r in broken_authentication.records if r.name == "gateway.errors"]
     assert record.request_id == "lb-7f3a.1"  # type: ignore[attr-defined]
 
 

@@ -20,9 +20,9 @@ from auth.senders import Outbox
 from gateway import tracing
 from gateway.settings import ConfigurationError
 from models import AccountKind
-from models.encryption import Encrypted
 from tests.schema.masking.helpers import add_personal_rows, create_subject
 from tests.support.api import Api
+from tests.support.sealing import recording_sealed_values
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 PARENT_SPAN_ID = "00f067aa0ba902b7"
@@ -66,18 +66,10 @@ def console() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-def sealed(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+def sealed() -> Iterator[set[str]]:
     """Every value sealed (encrypted into a column) during the test."""
-    values: set[str] = set()
-    original = Encrypted.__set__
-
-    def recording(self: Encrypted, obj: object, value: str | None) -> None:
-        if value is not None:
-            values.add(value)
-        original(self, obj, value)
-
-    monkeypatch.setattr(Encrypted, "__set__", recording)
-    return values
+    with recording_sealed_values() as values:
+        yield values
 
 
 def spans(out: io.StringIO) -> list[dict[str, Any]]:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,9 +23,10 @@ from typer.testing import CliRunner
 
 from auth.rate_limits import DEFAULT_KEY_PREFIX
 from gateway.cli import app
-from tests.gateway.operator import CLI, set_variables
-from tests.gateway.test_logging import free_loopback_port
+from tests.gateway.operator import CLI, first_answer, serve, set_variables
 from tests.gateway.test_metrics import changed, parse
+from tests.support.loopback import free_loopback_port
+from tests.support.processes import stop
 
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL")
 pytestmark = pytest.mark.skipif(
@@ -81,35 +79,18 @@ def two_workers(
     assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
     _forget_limits()
     port = free_loopback_port()
-    # A fixed command line: this interpreter running the gateway's own CLI.
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-c", CLI, "serve", "--workers", "2", "--port", str(port)],
-        cwd=operator_environment,
+    server = serve(
+        CLI,
+        ["serve", "--workers", "2", "--port", str(port)],
+        operator_environment,
         env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            assert server.poll() is None, server.communicate()
-            assert time.monotonic() < deadline, "the gateway did not answer"
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
+        first_answer(server, f"{base}/readyz", within=STARTUP_SECONDS, status=200)
         yield base, metrics_dir
     finally:
-        server.terminate()
-        try:
-            server.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.communicate()
+        stop(server, timeout=30)
         _forget_limits()
 
 

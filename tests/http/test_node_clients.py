@@ -18,6 +18,7 @@ import pytest
 
 from tests.conftest import TEST_SECRETS
 from tests.live_gateway import live_gateway
+from tests.support.processes import run
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCRIPTS = Path(__file__).resolve().parent / "node"
@@ -42,14 +43,7 @@ def gateway_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def run_node(script: str, *arguments: str) -> subprocess.CompletedProcess[str]:
     assert NODE is not None
-    return subprocess.run(  # noqa: S603
-        [NODE, str(SCRIPTS / script), *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SCRIPT_SECONDS,
-        check=False,
-    )
+    return run([NODE, str(SCRIPTS / script), *arguments], cwd=REPO_ROOT, timeout=SCRIPT_SECONDS)
 
 
 def test_the_graphql_over_http_audit_passes_every_check(gateway_url: str) -> None:

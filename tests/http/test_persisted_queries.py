@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.app import create_app
 from gateway.persisted_documents import MemoryDocumentStore, RedisDocumentStore, sha256_hex
 from gateway.settings import Environment
-from tests.conftest import make_settings
+from tests.conftest import ClientWith, make_settings
+from tests.support.apps import client_of
 
 QUERY = "query Typename { __typename }"
 HASH = sha256_hex(QUERY)
@@ -135,14 +136,9 @@ async def test_the_memory_store_drops_the_least_recently_used_past_its_bound() -
     assert store.size == 8
 
 
-async def test_the_bound_is_a_setting(
-    db_url: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
-) -> None:
+async def test_the_bound_is_a_setting(client_with: ClientWith) -> None:
     second = "query Second { __typename }"
-    settings = make_settings(db_url, apq_max_bytes=len(QUERY) + 5)
-    app = create_app(settings, engine=engine, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(apq_max_bytes=len(QUERY) + 5) as client:
         await client.post("/graphql", json={"query": QUERY, "extensions": persisted(HASH)})
         await client.post(
             "/graphql", json={"query": second, "extensions": persisted(sha256_hex(second))}
@@ -157,12 +153,9 @@ async def test_the_bound_is_a_setting(
 
 
 async def test_production_without_get_still_takes_persisted_queries_over_post(
-    db_url: str, engine: AsyncEngine, session_factory: async_sessionmaker[AsyncSession]
+    client_with: ClientWith,
 ) -> None:
-    settings = make_settings(db_url, env=Environment.PRODUCTION)
-    app = create_app(settings, engine=engine, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(env=Environment.PRODUCTION) as client:
         over_get = await client.get(
             "/graphql", params={"query": QUERY, "extensions": json.dumps(persisted(HASH))}
         )
@@ -233,8 +226,7 @@ async def test_workers_share_persisted_queries_through_redis(
             engine=engine,
             session_factory=session_factory,
         )
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        async with client_of(app) as client:
             answers.append((await client.post("/graphql", json=body)).json())
         await app.state.persisted.close()  # what the app's shutdown does
 

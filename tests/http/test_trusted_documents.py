@@ -10,23 +10,21 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from gateway.app import create_app
 from gateway.cli import app
 from gateway.persisted_documents import sha256_hex
-from tests.conftest import make_settings
+from tests.conftest import ClientWith
 from tests.gateway.operator import assert_refused, runner, set_variables
+from tests.support.assertions import request_error
 
 TYPENAME = "query Typename { __typename }"
 CONTACT = "query Contact { privacyContact { email } }"
 OTHER = "query Other { privacyPolicies { version } }"
 NOT_IN_LIST = {
     "errors": [
-        {
-            "message": "Only the operations of the trusted documents run here.",
-            "extensions": {"code": "PERSISTED_QUERY_NOT_IN_LIST"},
-        }
+        request_error(
+            "PERSISTED_QUERY_NOT_IN_LIST", "Only the operations of the trusted documents run here."
+        )
     ]
 }
 
@@ -53,19 +51,13 @@ def persisted(sha256: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def trusted_client(
-    tmp_path: Path,
-    db_url: str,
-    engine: AsyncEngine,
-    session_factory: async_sessionmaker[AsyncSession],
+    tmp_path: Path, client_with: ClientWith
 ) -> AsyncIterator[httpx.AsyncClient]:
     path = write(
         tmp_path / "manifest.json",
         manifest(("Typename", "query", TYPENAME), ("Contact", "query", CONTACT)),
     )
-    settings = make_settings(db_url, trusted_documents=path)
-    app = create_app(settings, engine=engine, session_factory=session_factory)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_with(trusted_documents=path) as client:
         yield client
 
 

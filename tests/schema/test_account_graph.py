@@ -17,21 +17,19 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import (
-    ANSWER_WITHIN,
     Account,
     AccountStatus,
     BankCard,
     Consent,
     ConsentPurpose,
-    DataRequest,
-    DataRequestStatus,
-    DataRequestType,
 )
 from resolvers.global_id import to_global_id
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import add_personal_data, iso
-from tests.support.ids import global_id
+from tests.support.api import Api
+from tests.support.factories import create_data_request
+from tests.support.ids import ACCOUNT_TYPES, global_id
 from tests.support.viewers import SignedIn, Viewers
 
 EVERY_FIELD = """
@@ -184,16 +182,20 @@ async def test_account_by_id_answers_staff_only(
 
 async def open_request(db: AsyncSession, account: Account, clock: Clock) -> None:
     """An open request for a copy of the account's data: what staff read it for."""
-    db.add(
-        DataRequest(
-            account_id=account.id,
-            type=DataRequestType.ACCESS_COPY,
-            status=DataRequestStatus.SUBMITTED,
-            submitted_at=clock(),
-            due_at=clock() + ANSWER_WITHIN,
-        )
-    )
+    await create_data_request(db, account, clock())
     await db.commit()
+
+
+def first_fields(account: Account) -> dict[str, Any]:
+    """What every active account without an avatar answers first."""
+    return {
+        "__typename": ACCOUNT_TYPES[account.kind],
+        "id": global_id(account),
+        "kind": account.kind.name,
+        "status": "ACTIVE",
+        "displayName": account.display_name,
+        "avatarUrl": None,
+    }
 
 
 async def test_staff_working_a_request_read_every_field_of_an_account_masked(
@@ -209,12 +211,7 @@ async def test_staff_working_a_request_read_every_field_of_an_account_masked(
     by_account = await ask(client, ACCOUNT, person_id, staff)
 
     expected = {
-        "__typename": "IndividualAccount",
-        "id": person_id,
-        "kind": "INDIVIDUAL",
-        "status": "ACTIVE",
-        "displayName": person.me.display_name,
-        "avatarUrl": None,
+        **first_fields(person.me),
         "phone": "138****5678",
         "email": "z***@example.com",
         "createdAt": iso(person.me.created_at),
@@ -265,12 +262,7 @@ async def test_the_enterprise_reads_what_a_manager_may_of_its_sub_account(
 
     assert body["data"] == {
         "node": {
-            "__typename": "SubAccount",
-            "id": member_id,
-            "kind": "SUB_ACCOUNT",
-            "status": "ACTIVE",
-            "displayName": member.me.display_name,
-            "avatarUrl": None,
+            **first_fields(member.me),
             "phone": "137****7000",
             "email": "m***@example.com",
             "createdAt": iso(member.me.created_at),
@@ -295,12 +287,7 @@ async def test_a_sub_account_reads_its_enterprises_name_and_nothing_more(
 
     assert body["data"] == {
         "node": {
-            "__typename": "EnterpriseAccount",
-            "id": enterprise_id,
-            "kind": "ENTERPRISE",
-            "status": "ACTIVE",
-            "displayName": enterprise.me.display_name,
-            "avatarUrl": None,
+            **first_fields(enterprise.me),
             **dict.fromkeys(NOT_FOR_MEMBERS_NULLABLE),
             "companyName": "Acme Group",
         }
@@ -391,18 +378,16 @@ async def test_a_bank_card_id_and_an_account_id_never_stand_for_each_other(
     assert by_account == {"data": {"account": None}}
 
 
-async def test_nobody_else_reaches_a_bank_card(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
-) -> None:
+async def test_nobody_else_reaches_a_bank_card(api: Api, viewers: Viewers) -> None:
     enterprise = await viewers.enterprise()
-    await add_personal_data(db, enterprise.me, clock)
-    card = await card_of(db, enterprise.me)
+    await add_personal_data(api.db, enterprise.me, api.clock)
+    card = await card_of(api.db, enterprise.me)
     card_id = to_global_id("BankCard", card.id)
     others = [None, await viewers.individual(), await viewers.sub_account(enterprise.me)]
 
-    answers = [await ask(client, NODE_CARD, card_id, other) for other in others]
+    answers = [await ask(api.client, NODE_CARD, card_id, other) for other in others]
     missing = [
-        await ask(client, NODE_CARD, to_global_id("BankCard", uuid.uuid4()), other)
+        await ask(api.client, NODE_CARD, to_global_id("BankCard", uuid.uuid4()), other)
         for other in others
     ]
 

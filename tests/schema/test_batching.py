@@ -9,7 +9,7 @@ in. The counts include the statements that authenticate the request.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -18,13 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.sessions import open_session
 from models import (
-    ANSWER_WITHIN,
     Account,
     AccountStatus,
     BankCard,
     DataRequest,
-    DataRequestStatus,
-    DataRequestType,
     EnterprisePermission,
     LoginEvent,
     LoginMethod,
@@ -34,6 +31,7 @@ from tests.conftest import Clock, StatementCounter
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import add_personal_data, iso
 from tests.support.api import Api
+from tests.support.factories import create_data_request
 from tests.support.viewers import SignedIn, Viewers
 
 MANY = 25
@@ -90,6 +88,28 @@ def aliased(type_name: str, fragment: str, accounts: list[Account]) -> str:
     return f"{{\n{nodes}\n}}"
 
 
+Read = tuple[dict[str, Any], int]
+
+
+async def read_first_then_all(
+    client: httpx.AsyncClient,
+    sql_statements: StatementCounter,
+    viewer: SignedIn,
+    fragment: str,
+    accounts: list[Account],
+) -> tuple[Read, Read]:
+    """The accounts read through node(id:) with `fragment`, the first alone, then all of
+    them: each answer, which carries no error, and the statements it cost."""
+    _, name, _, type_name, *_ = fragment.split()
+    one = await read(
+        client, sql_statements, viewer, aliased(type_name, name, accounts[:1]) + fragment
+    )
+    many = await read(client, sql_statements, viewer, aliased(type_name, name, accounts) + fragment)
+    assert "errors" not in one[0], one
+    assert "errors" not in many[0], many
+    return one, many
+
+
 async def read(
     client: httpx.AsyncClient,
     sql_statements: StatementCounter,
@@ -116,21 +136,10 @@ async def test_an_enterprise_reads_25_sub_accounts_for_the_statements_of_one(
         for n in range(MANY)
     ]
 
-    one, one_count = await read(
-        client,
-        sql_statements,
-        enterprise,
-        aliased("SubAccount", "SubAccountFields", members[:1]) + SUB_ACCOUNT,
-    )
-    many, many_count = await read(
-        client,
-        sql_statements,
-        enterprise,
-        aliased("SubAccount", "SubAccountFields", members) + SUB_ACCOUNT,
+    (_, one_count), (many, many_count) = await read_first_then_all(
+        client, sql_statements, enterprise, SUB_ACCOUNT, members
     )
 
-    assert "errors" not in one, one
-    assert "errors" not in many, many
     assert len(many["data"]) == MANY
     assert all(node["phone"].startswith("137****") for node in many["data"].values())
     assert (one_count, many_count) == (ENTERPRISE_STATEMENTS, ENTERPRISE_STATEMENTS)
@@ -150,34 +159,15 @@ async def test_staff_working_25_requests_read_the_individuals_for_the_statements
             api.db, api.services.tokens, now=api.clock(), account_id=person.id, user_agent="Tablet"
         )
         # Staff read a person's fields to work a request that needs them.
-        api.db.add(
-            DataRequest(
-                account_id=person.id,
-                type=DataRequestType.ACCESS_COPY,
-                status=DataRequestStatus.SUBMITTED,
-                submitted_at=api.clock(),
-                due_at=api.clock() + ANSWER_WITHIN,
-            )
-        )
+        await create_data_request(api.db, person, api.clock())
         people.append(person)
     await api.db.commit()
     staff = await viewers.staff()
 
-    one, one_count = await read(
-        api.client,
-        sql_statements,
-        staff,
-        aliased("IndividualAccount", "IndividualFields", people[:1]) + INDIVIDUAL,
-    )
-    many, many_count = await read(
-        api.client,
-        sql_statements,
-        staff,
-        aliased("IndividualAccount", "IndividualFields", people) + INDIVIDUAL,
+    (one, one_count), (many, many_count) = await read_first_then_all(
+        api.client, sql_statements, staff, INDIVIDUAL, people
     )
 
-    assert "errors" not in one, one
-    assert "errors" not in many, many
     assert len(many["data"]) == MANY
     for node in many["data"].values():
         assert len(node["identities"]) == 1
@@ -196,21 +186,29 @@ async def test_staff_working_25_requests_read_the_individuals_for_the_statements
     assert (one_count, many_count) == (STAFF_STATEMENTS, STAFF_STATEMENTS)
 
 
+def sign_ins(
+    account: Account, now: datetime, count: int, *, every_other_failed: bool = False
+) -> list[LoginEvent]:
+    """`count` password sign-ins of the account, one a minute back from a minute before
+    `now`; from the second on, every other one failed when told."""
+    return [
+        LoginEvent(
+            account_id=account.id,
+            created_at=now - timedelta(minutes=minutes + 1),
+            method=LoginMethod.PASSWORD,
+            success=not every_other_failed or minutes % 2 == 0,
+        )
+        for minutes in range(count)
+    ]
+
+
 async def test_pages_read_together_are_each_accounts_own(
     api: Api,
     viewers: Viewers,
 ) -> None:
     busy, quiet, new = [(await viewers.individual(phone=f"1381234000{n}")).me for n in range(3)]
-    for account, sign_ins in ((busy, 7), (quiet, 2)):
-        for minutes in range(sign_ins):
-            api.db.add(
-                LoginEvent(
-                    account_id=account.id,
-                    created_at=api.clock() - timedelta(minutes=minutes + 1),
-                    method=LoginMethod.PASSWORD,
-                    success=minutes % 2 == 0,
-                )
-            )
+    for account, count in ((busy, 7), (quiet, 2)):
+        api.db.add_all(sign_ins(account, api.clock(), count, every_other_failed=True))
     ended = await open_session(api.db, api.services.tokens, now=api.clock(), account_id=busy.id)
     await api.db.commit()
     await graphql(api.client, "mutation { logout { ok } }", token=ended.access_token)
@@ -256,24 +254,12 @@ async def test_pages_read_together_are_each_accounts_own(
 
 
 async def test_pages_walked_backwards_and_counted_are_each_accounts_own(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    clock: Clock,
-    sql_statements: StatementCounter,
+    api: Api, viewers: Viewers, sql_statements: StatementCounter
 ) -> None:
     busy, quiet, new = [(await viewers.individual(phone=f"1381234100{n}")).me for n in range(3)]
-    for account, sign_ins in ((busy, 7), (quiet, 2)):
-        for minutes in range(sign_ins):
-            db.add(
-                LoginEvent(
-                    account_id=account.id,
-                    created_at=clock() - timedelta(minutes=minutes + 1),
-                    method=LoginMethod.PASSWORD,
-                    success=True,
-                )
-            )
-    await db.commit()
+    for account, count in ((busy, 7), (quiet, 2)):
+        api.db.add_all(sign_ins(account, api.clock(), count))
+    await api.db.commit()
     staff = await viewers.staff()
     page = (
         "loginHistory(last: 3, before: $before) { totalCount edges { node { at } } "
@@ -292,14 +278,16 @@ async def test_pages_walked_backwards_and_counted_are_each_accounts_own(
         )
 
     def ats(minutes: range) -> list[dict[str, Any]]:
-        return [{"node": {"at": iso(clock() - timedelta(minutes=m + 1))}} for m in minutes]
+        return [{"node": {"at": iso(api.clock() - timedelta(minutes=m + 1))}} for m in minutes]
 
-    alone, alone_count = await read(client, sql_statements, staff, query(("busy", busy)))
+    alone, alone_count = await read(api.client, sql_statements, staff, query(("busy", busy)))
     together, together_count = await read(
-        client, sql_statements, staff, query(("busy", busy), ("quiet", quiet), ("new", new))
+        api.client, sql_statements, staff, query(("busy", busy), ("quiet", quiet), ("new", new))
     )
     cursor = together["data"]["busy"]["loginHistory"]["pageInfo"]["startCursor"]
-    earlier = await graphql(client, query(("busy", busy)), {"before": cursor}, token=staff.token)
+    earlier = await graphql(
+        api.client, query(("busy", busy)), {"before": cursor}, token=staff.token
+    )
 
     assert "errors" not in together, together
     # The last page holds the oldest sign-ins, still newest first.
@@ -335,38 +323,26 @@ query($ids: [ID!]!) {
 
 
 async def test_nodes_answer_what_each_viewer_may_read_one_statement_per_type(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    clock: Clock,
-    sql_statements: StatementCounter,
+    api: Api, viewers: Viewers, sql_statements: StatementCounter
 ) -> None:
     people = []
     signed_in = []
     for n in range(3):
         signed_in.append(await viewers.individual(phone=f"1381234200{n}"))
         person = signed_in[-1].me
-        await add_personal_data(db, person, clock)
-        db.add(
-            DataRequest(
-                account_id=person.id,
-                type=DataRequestType.ACCESS_COPY,
-                status=DataRequestStatus.SUBMITTED,
-                submitted_at=clock(),
-                due_at=clock() + ANSWER_WITHIN,
-            )
-        )
+        await add_personal_data(api.db, person, api.clock)
+        await create_data_request(api.db, person, api.clock())
         people.append(person)
-    await db.commit()
+    await api.db.commit()
     cards = {
         person.id: (
-            await db.scalars(select(BankCard).where(BankCard.account_id == person.id))
+            await api.db.scalars(select(BankCard).where(BankCard.account_id == person.id))
         ).one()
         for person in people
     }
     requests = {
         person.id: (
-            await db.scalars(select(DataRequest).where(DataRequest.account_id == person.id))
+            await api.db.scalars(select(DataRequest).where(DataRequest.account_id == person.id))
         ).one()
         for person in people
     }
@@ -408,12 +384,12 @@ async def test_nodes_answer_what_each_viewer_may_read_one_statement_per_type(
         to_global_id("Nothing", people[0].id),
     ]
 
-    mine = await graphql(client, NODES, {"ids": [*ids(*people), *strays]}, token=owner.token)
+    mine = await graphql(api.client, NODES, {"ids": [*ids(*people), *strays]}, token=owner.token)
     sql_statements.reset()
-    one = await graphql(client, NODES, {"ids": ids(people[0])}, token=staff.token)
+    one = await graphql(api.client, NODES, {"ids": ids(people[0])}, token=staff.token)
     one_count = sql_statements.count
     sql_statements.reset()
-    everyone = await graphql(client, NODES, {"ids": ids(*people)}, token=staff.token)
+    everyone = await graphql(api.client, NODES, {"ids": ids(*people)}, token=staff.token)
     everyone_count = sql_statements.count
 
     assert "errors" not in mine, mine
@@ -446,14 +422,7 @@ async def test_nodes_give_an_enterprise_and_its_members_only_what_their_queries_
     deleted = await viewers.sub_account(enterprise.me)
     await add_personal_data(db, enterprise.me, clock)
     await add_personal_data(db, billing.me, clock, card_number="6222020200112345680")
-    request = DataRequest(
-        account_id=billing.me.id,
-        type=DataRequestType.ACCESS_COPY,
-        status=DataRequestStatus.SUBMITTED,
-        submitted_at=clock(),
-        due_at=clock() + ANSWER_WITHIN,
-    )
-    db.add(request)
+    request = await create_data_request(db, billing.me, clock())
     deleted.me.status = AccountStatus.CANCELLED
     await db.commit()
 
@@ -478,8 +447,9 @@ async def test_nodes_give_an_enterprise_and_its_members_only_what_their_queries_
 
     assert by_member == {
         "data": {
-            "nodes": [None, {"__typename": "BankCard", "id": asked[1], "last4": "5680"}]
-            + [
+            "nodes": [
+                None,
+                {"__typename": "BankCard", "id": asked[1], "last4": "5680"},
                 {
                     "__typename": "DataRequest",
                     "id": asked[2],
@@ -488,16 +458,7 @@ async def test_nodes_give_an_enterprise_and_its_members_only_what_their_queries_
                 },
                 None,
             ]
-            + [None, {"__typename": "BankCard", "id": asked[1], "last4": "5680"}]
-            + [
-                {
-                    "__typename": "DataRequest",
-                    "id": asked[2],
-                    "type": "ACCESS_COPY",
-                    "status": "SUBMITTED",
-                },
-                None,
-            ]
+            * 2
         }
     }
     assert by_enterprise == {

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -39,7 +38,9 @@ from tests.resolvers.enterprise.helpers import (
     top_level_error,
 )
 from tests.support.api import Api
+from tests.support.apps import client_of
 from tests.support.assertions import errors_of
+from tests.support.processes import run_successfully
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = REPO_ROOT / "tests" / "federation" / "compose.mjs"
@@ -47,25 +48,20 @@ NODE = shutil.which("node")
 NOT_REACHABLE = "The account does not exist or the viewer may not read it."
 NOT_A_REFERENCE = "A representation is an object with the __typename of an account type and its id."
 NOT_ALLOWED = "You may not read this field."
-ENTITIES = """
-query($representations: [_Any!]!) {
-  _entities(representations: $representations) {
-    __typename
-    ... on Account { id displayName phone email }
-    ... on EnterpriseAccount { companyName }
-    ... on SubAccount { role }
-  }
-}
+# What both _entities and node(id:) select of an account.
+ACCOUNT = (
+    "__typename ... on Account { id displayName phone email }"
+    " ... on EnterpriseAccount { companyName } ... on SubAccount { role }"
+)
+ENTITIES = f"""
+query($representations: [_Any!]!) {{
+  _entities(representations: $representations) {{ {ACCOUNT} }}
+}}
 """
-NODE_QUERY = """
-query($id: ID!) {
-  node(id: $id) {
-    __typename
-    ... on Account { id displayName phone email }
-    ... on EnterpriseAccount { companyName }
-    ... on SubAccount { role }
-  }
-}
+NODE_QUERY = f"""
+query($id: ID!) {{
+  node(id: $id) {{ {ACCOUNT} }}
+}}
 """
 # A second subgraph of the platform: orders reference the person who placed them.
 ORDERS_SUBGRAPH = """
@@ -89,7 +85,7 @@ type IndividualAccount @key(fields: "id") {
 
 def federated_client(app_settings: dict[str, Any], **dependencies: Any) -> httpx.AsyncClient:
     app = create_app(make_settings(**app_settings), **dependencies)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    return client_of(app)
 
 
 @pytest.fixture
@@ -175,16 +171,8 @@ def composed(tmp_path: Path, subgraphs: dict[str, str]) -> dict[str, Any]:
         path = tmp_path / f"{name}.graphql"
         path.write_text(sdl, encoding="utf-8")
         arguments.append(f"{name}={path}")
-    # A fixed command line: node running the composition script of this repository.
-    run = subprocess.run(  # noqa: S603
-        [str(NODE), str(COMPOSE), *arguments],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
+    # Node running the composition script of this repository.
+    run = run_successfully([str(NODE), str(COMPOSE), *arguments], cwd=REPO_ROOT, timeout=120)
     outcome: dict[str, Any] = json.loads(run.stdout)
     return outcome
 
@@ -266,6 +254,19 @@ def test_a_wrong_setting_names_what_it_accepts(
     )
 
 
+def member_as_managed(member: Caller) -> dict[str, Any]:
+    """The sub-account as its enterprise, or staff for an open request, read it: its
+    contacts masked."""
+    return {
+        "__typename": "SubAccount",
+        "id": member.id,
+        "displayName": "Mia Member",
+        "phone": "136****0002",
+        "email": "u***@acme.example",
+        "role": "MEMBER",
+    }
+
+
 async def test_self_resolves_as_node_does_contacts_masked(owner: Caller) -> None:
     body = await entities(owner, reference("EnterpriseAccount", owner))
 
@@ -291,20 +292,7 @@ async def test_the_enterprise_reads_its_sub_account_as_a_manager(
 ) -> None:
     body = await entities(owner, reference("SubAccount", member))
 
-    assert body == {
-        "data": {
-            "_entities": [
-                {
-                    "__typename": "SubAccount",
-                    "id": member.id,
-                    "displayName": "Mia Member",
-                    "phone": "136****0002",
-                    "email": "u***@acme.example",
-                    "role": "MEMBER",
-                }
-            ]
-        }
-    }
+    assert body == {"data": {"_entities": [member_as_managed(member)]}}
 
 
 async def test_a_member_reads_its_enterprise_but_not_its_contacts(
@@ -361,20 +349,7 @@ async def test_staff_reach_an_account_but_its_contacts_only_for_an_open_request(
         top_level_error(NOT_ALLOWED, "FORBIDDEN", "_entities", 0, field)
         for field in ("email", "phone")
     ]
-    assert during == {
-        "data": {
-            "_entities": [
-                {
-                    "__typename": "SubAccount",
-                    "id": member.id,
-                    "displayName": "Mia Member",
-                    "phone": "136****0002",
-                    "email": "u***@acme.example",
-                    "role": "MEMBER",
-                }
-            ]
-        }
-    }
+    assert during == {"data": {"_entities": [member_as_managed(member)]}}
 
 
 async def test_a_reveal_without_step_up_is_refused_as_anywhere_else(

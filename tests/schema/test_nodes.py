@@ -17,6 +17,7 @@ from resolvers.context import RequestContext
 from resolvers.global_id import GlobalId, decode_global_id, to_global_id
 from schema import schema
 from tests.support.factories import create_account
+from tests.support.ids import NODE_TYPES
 
 NODE_QUERY = """
 query($id: ID!) {
@@ -206,13 +207,5 @@ def test_every_node_type_resolves_its_own_ids() -> None:
         is Node.resolve_nodes.__func__  # type: ignore[attr-defined]
     ]
 
-    assert sorted(t.name for t in node_types) == [
-        "BankCard",
-        "BusinessAccount",
-        "DataRequest",
-        "EnterpriseAccount",
-        "IndividualAccount",
-        "PublicProfile",
-        "SubAccount",
-    ]
+    assert sorted(t.name for t in node_types) == NODE_TYPES
     assert missing == []

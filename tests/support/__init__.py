@@ -9,5 +9,8 @@
 - `literals`: GraphQL literals written from the schema's input types;
 - `ids`: global IDs as the API writes them;
 - `assertions`: user errors, refusals at a path, errors without their locations;
-- `clock`, `passwords`: the tests' clock and the cheapest Argon2id hasher.
+- `clock`, `passwords`: the tests' clock and the cheapest Argon2id hasher;
+- `apps`: clients of an app a test builds itself;
+- `processes`: tools, node and this interpreter run in a process of their own;
+- `loopback`: a provider served on a loopback port, and a free port.
 """

@@ -57,3 +57,14 @@ def succeeded(body: dict[str, Any], field: str) -> dict[str, Any]:
     payload: dict[str, Any] = data_of(body, field)
     assert payload["userErrors"] == [], body
     return payload
+
+
+def request_error(code: str, message: str) -> dict[str, Any]:
+    """An error of a request refused as a whole, before any field ran: no path."""
+    return {"message": message, "extensions": {"code": code}}
+
+
+def validation_failed(message: str) -> dict[str, Any]:
+    """The whole response to a document refused by validation (a limit on depth, aliases
+    or list items, a field production hides): no data, that one error."""
+    return {"data": None, "errors": [request_error("GRAPHQL_VALIDATION_FAILED", message)]}

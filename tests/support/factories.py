@@ -121,3 +121,21 @@ def bank_card(
     card.card_number = card_number
     card.holder_name = holder_name
     return card
+
+
+async def create_member(
+    session: AsyncSession,
+    enterprise: Account,
+    display_name: str,
+    permissions: list[str],
+    **columns: object,
+) -> Account:
+    """A sub-account of `enterprise` holding `permissions` (by name), added and flushed."""
+    return await create_account(
+        session,
+        kind=AccountKind.SUB_ACCOUNT,
+        display_name=display_name,
+        enterprise=enterprise,
+        permissions=permissions,
+        **columns,
+    )

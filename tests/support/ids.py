@@ -16,3 +16,15 @@ ACCOUNT_TYPES = {
 def global_id(account: Account) -> str:
     """The account's ID: its kind's type name and its key."""
     return to_global_id(ACCOUNT_TYPES[account.kind], account.id)
+
+
+# The object types that implement Node, whose IDs `node` and `nodes` resolve, sorted.
+NODE_TYPES = [
+    "BankCard",
+    "BusinessAccount",
+    "DataRequest",
+    "EnterpriseAccount",
+    "IndividualAccount",
+    "PublicProfile",
+    "SubAccount",
+]

@@ -1,8 +1,10 @@
 """A provider on a real loopback HTTP server, for the clients that call one over the
-network (identity verification, messages): what it received, and its serving thread."""
+network (identity verification, messages): what it received, and its serving thread;
+and a free loopback port, for a provider that is not there."""
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,3 +48,11 @@ def serving(server: ThreadingHTTPServer) -> Iterator[None]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def free_loopback_port() -> int:
+    """A loopback port nothing listens on: bound once to pick it, then released."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

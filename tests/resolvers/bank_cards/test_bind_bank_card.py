@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
@@ -30,17 +29,17 @@ from resolvers.loaders import RealNameVerificationByAccountLoader
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.settings.helpers import (
-    USER_ERRORS,
     StubVerifier,
     count,
-    error,
     forbidden_for_staff,
     grants,
     iso,
-    resident_id,
+    only_row,
     unauthenticated,
-    years_before,
 )
+from tests.resolvers.verifications.helpers import adult_id, out_of_bounds, verify_real_name
+from tests.support.api import Api
+from tests.support.assertions import USER_ERRORS, error
 from tests.support.races import racing_account, skip_unless_postgres
 from tests.support.viewers import KINDS, SignedIn, Viewers
 
@@ -53,11 +52,6 @@ mutation($input: BindBankCardInput!) {{
 }}
 """
 CARDS = f"{{ viewer {{ account {{ bankCards {{ {CARD} }} }} }} }}"
-SUBMIT_REAL_NAME = f"""
-mutation($input: SubmitRealNameVerificationInput!) {{
-  submitRealNameVerification(input: $input) {{ {USER_ERRORS} }}
-}}
-"""
 INVALID_BANK_CARD = error(
     "INVALID_BANK_CARD",
     "A card number has 12 to 19 digits and a valid check digit.",
@@ -124,12 +118,8 @@ def bound_card(card: BankCard, clock: Clock, **fields: Any) -> dict[str, Any]:
 
 
 async def verified_real_name(client: httpx.AsyncClient, token: str, clock: Clock) -> None:
-    birth = years_before(clock().date(), 30)
-    variables = {
-        "input": {"realName": HOLDER, "idNumber": resident_id(birth), "separateConsent": True}
-    }
-    body = await graphql(client, SUBMIT_REAL_NAME, variables, token=token)
-    assert body == {"data": {"submitRealNameVerification": {"userErrors": []}}}
+    """The holder's name verified as an adult's real name."""
+    await verify_real_name(client, token, HOLDER, adult_id(clock))
 
 
 async def nothing_stored(db: AsyncSession, viewer: SignedIn) -> bool:
@@ -168,7 +158,7 @@ async def test_a_card_is_bound_its_number_never_returned_and_its_consent_recorde
     )
     listed = await graphql(client, CARDS, token=viewer.token)
 
-    card = (await db.scalars(select(BankCard).where(BankCard.account_id == viewer.me.id))).one()
+    card = await only_row(db, BankCard, viewer.me.id)
     expected = bound_card(card, clock)
     assert response.json() == {"data": {"bindBankCard": {"bankCard": expected, "userErrors": []}}}
     assert listed == {"data": {"viewer": {"account": {"bankCards": [expected]}}}}
@@ -201,16 +191,15 @@ async def test_a_card_is_bound_its_number_never_returned_and_its_consent_recorde
 )
 async def test_the_bank_and_card_type_come_from_the_number(
     client: httpx.AsyncClient,
-    viewers: Viewers,
+    individual: SignedIn,
     number: str,
     bank: str,
     card_type: str,
     masked: str | None,
 ) -> None:
-    viewer = await viewers.individual()
     digits = number.replace(" ", "").replace("-", "")
 
-    body = await bind(client, viewer.token, cardNumber=number)
+    body = await bind(client, individual.token, cardNumber=number)
 
     card = body["data"]["bindBankCard"]["bankCard"]
     assert body["data"]["bindBankCard"]["userErrors"] == []
@@ -222,92 +211,71 @@ async def test_the_bank_and_card_type_come_from_the_number(
     )
 
 
+INVALID_NUMBERS = {
+    "luhn": broken_check_digit(ICBC_DEBIT),
+    "11-digits": with_check_digit("6222020200"),
+    "20-digits": with_check_digit("6222020200112345679"),
+    "letter-o": "6222O20200112345679",
+    "full-width": "６２２２０２０２００１１２３４５６７９",
+    "empty": "",
+}
+TEXTS_OUT_OF_BOUNDS = {"empty": "", "blank": "  ", "101-characters": "x" * 101}
+
+
 @pytest.mark.parametrize(
-    "number",
+    ("changes", "user_errors"),
     [
-        pytest.param(broken_check_digit(ICBC_DEBIT), id="luhn"),
-        pytest.param(with_check_digit("6222020200"), id="11-digits"),
-        pytest.param(with_check_digit("6222020200112345679"), id="20-digits"),
-        pytest.param("6222O20200112345679", id="letter-o"),
-        pytest.param("６２２２０２０２００１１２３４５６７９", id="full-width"),
-        pytest.param("", id="empty"),
+        *(
+            pytest.param({"cardNumber": number}, [INVALID_BANK_CARD], id=f"card-number-{name}")
+            for name, number in INVALID_NUMBERS.items()
+        ),
+        pytest.param({"separateConsent": False}, [CONSENT_REQUIRED], id="without-separate-consent"),
+        *(
+            pytest.param({field: value}, [out_of_bounds(field, 100)], id=f"{field}-{name}")
+            for field in ["bankName", "branch", "location", "holderName"]
+            for name, value in TEXTS_OUT_OF_BOUNDS.items()
+        ),
+        pytest.param(
+            {"branch": "", "holderName": "", "separateConsent": False, "cardNumber": "1"},
+            [
+                out_of_bounds("branch", 100),
+                out_of_bounds("holderName", 100),
+                CONSENT_REQUIRED,
+                INVALID_BANK_CARD,
+            ],
+            id="every-problem-at-once",
+        ),
     ],
 )
-async def test_an_invalid_number_is_refused_and_nothing_stored(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, number: str
+async def test_a_card_with_a_problem_is_refused_and_nothing_stored(
+    api: Api, individual: SignedIn, changes: dict[str, Any], user_errors: list[dict[str, Any]]
 ) -> None:
-    viewer = await viewers.individual()
+    body = await bind(api.client, individual.token, **changes)
 
-    body = await bind(client, viewer.token, cardNumber=number)
-
-    assert body == refused(INVALID_BANK_CARD)
-    assert await nothing_stored(db, viewer)
-
-
-async def test_without_separate_consent_nothing_is_stored(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await bind(client, viewer.token, separateConsent=False)
-
-    assert body == refused(CONSENT_REQUIRED)
-    assert await nothing_stored(db, viewer)
-
-
-@pytest.mark.parametrize("field", ["bankName", "branch", "location", "holderName"])
-@pytest.mark.parametrize("value", ["", "  ", "x" * 101])
-async def test_text_fields_need_1_to_100_characters(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, field: str, value: str
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await bind(client, viewer.token, **{field: value})
-
-    assert body == refused(error("INVALID_INPUT", "Give 1 to 100 characters.", field))
-    assert await nothing_stored(db, viewer)
-
-
-async def test_every_problem_is_reported_at_once(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await bind(
-        client, viewer.token, branch="", holderName="", separateConsent=False, cardNumber="1"
-    )
-
-    assert body == refused(
-        error("INVALID_INPUT", "Give 1 to 100 characters.", "branch"),
-        error("INVALID_INPUT", "Give 1 to 100 characters.", "holderName"),
-        CONSENT_REQUIRED,
-        INVALID_BANK_CARD,
-    )
-    assert await nothing_stored(db, viewer)
+    assert body == refused(*user_errors)
+    assert await nothing_stored(api.db, individual)
 
 
 async def test_the_holder_must_be_the_verified_real_name(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
-    await verified_real_name(client, viewer.token, clock)
+    await verified_real_name(client, individual.token, clock)
 
-    other = await bind(client, viewer.token, holderName="李四")
-    same = await bind(client, viewer.token, holderName=" 张三 ")
+    other = await bind(client, individual.token, holderName="李四")
+    same = await bind(client, individual.token, holderName=" 张三 ")
 
     assert other == refused(NAME_MISMATCH)
     assert same["data"]["bindBankCard"]["userErrors"] == []
-    assert await count(db, BankCard, account_id=viewer.me.id) == 1
+    assert await count(db, BankCard, account_id=individual.me.id) == 1
 
 
 async def test_a_real_name_that_is_not_verified_does_not_bind_the_holder(
-    client: httpx.AsyncClient, viewers: Viewers, services: AuthServices, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, services: AuthServices, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
     services.verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason="No."))
-    await verified_real_name(client, viewer.token, clock)
+    await verified_real_name(client, individual.token, clock)
 
-    body = await bind(client, viewer.token, holderName="李四")
+    body = await bind(client, individual.token, holderName="李四")
 
     assert body["data"]["bindBankCard"]["userErrors"] == []
 

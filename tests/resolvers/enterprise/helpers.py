@@ -14,15 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from models import (
-    ANSWER_WITHIN,
     AccessLogEntry,
     Account,
     AccountKind,
     AccountStatus,
     AuthSession,
     DataRequest,
-    DataRequestStatus,
-    DataRequestType,
+    Notification,
+    NotificationKind,
     StaffMember,
     StaffRole,
     SubAccountRole,
@@ -31,10 +30,10 @@ from tests.conftest import Clock
 from tests.helpers import graphql, staff_code
 from tests.support.api import Api
 from tests.support.assertions import USER_ERRORS, errors_of
-from tests.support.factories import create_account
+from tests.support.factories import create_account, create_data_request
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
-from tests.support.viewers import PASSWORD
+from tests.support.viewers import ELEVATE, PASSWORD
 
 UNAUTHENTICATED_BODY = {
     "errors": [
@@ -281,11 +280,6 @@ mutation($input: DeleteSubAccountInput!) {{
   deleteSubAccount(input: $input) {{ ok {USER_ERRORS} }}
 }}
 """
-ELEVATE = f"""
-mutation($input: ElevateSessionInput!) {{
-  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
-}}
-"""
 LOGIN = f"""
 mutation($input: LoginWithPasswordInput!) {{
   loginWithPassword(input: $input) {{
@@ -325,13 +319,17 @@ def sub_account_view(
 
 async def open_request(db: AsyncSession, account: Account, clock: Clock) -> DataRequest:
     """An open request for a copy of the account's data: what lets staff read it."""
-    request = DataRequest(
-        account_id=account.id,
-        type=DataRequestType.ACCESS_COPY,
-        status=DataRequestStatus.SUBMITTED,
-        submitted_at=clock.now,
-        due_at=clock.now + ANSWER_WITHIN,
-    )
-    db.add(request)
+    request = await create_data_request(db, account, clock.now)
     await db.commit()
     return request
+
+
+async def sub_account_notices(db: AsyncSession, owner: Caller) -> list[str]:
+    """The bodies of the notifications the enterprise got of changes to its sub-accounts."""
+    rows = await db.scalars(
+        select(Notification.body).where(
+            Notification.account_id == owner.row.id,
+            Notification.kind == NotificationKind.SUB_ACCOUNT_CHANGED,
+        )
+    )
+    return list(rows)

@@ -11,7 +11,7 @@ import pytest
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLType
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AccountKind, SubAccountRole
+from models import SubAccountRole
 from schema import schema
 from tests.conftest import Clock
 from tests.resolvers.enterprise.helpers import (
@@ -29,10 +29,7 @@ from tests.resolvers.enterprise.helpers import (
 )
 from tests.support.api import Api
 from tests.support.assertions import EMPTY_PROFILE, errors_of
-from tests.support.factories import (
-    bank_card,
-    create_account,
-)
+from tests.support.factories import bank_card, create_member
 from tests.support.ids import global_id
 
 MANAGER_FIELDS = frozenset(
@@ -385,13 +382,8 @@ async def test_bank_cards_of_the_enterprise_need_manage_billing_and_stay_masked(
 ) -> None:
     card = bank_card(owner.row.id, CARD_NUMBER, api.clock(), bank_name="中国工商银行")
     api.db.add(card)
-    billing_row = await create_account(
-        api.db,
-        kind=AccountKind.SUB_ACCOUNT,
-        enterprise=owner.row,
-        display_name="Bill Billing",
-        role=SubAccountRole.MEMBER,
-        permissions=["MANAGE_BILLING"],
+    billing_row = await create_member(
+        api.db, owner.row, "Bill Billing", ["MANAGE_BILLING"], role=SubAccountRole.MEMBER
     )
     billing = await make_caller(api, billing_row)
     query = node("EnterpriseAccount", "bankCards { bankName cardNumber last4 }")

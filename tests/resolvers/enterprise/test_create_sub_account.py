@@ -15,8 +15,6 @@ from models import (
     Account,
     AccountKind,
     AccountStatus,
-    Notification,
-    NotificationKind,
     SubAccountRole,
 )
 from tests.conftest import Clock
@@ -34,12 +32,13 @@ from tests.resolvers.enterprise.helpers import (
     masked_email,
     masked_phone,
     step_up,
+    sub_account_notices,
     sub_account_phone,
     top_level_error,
 )
 from tests.support.api import Api
 from tests.support.assertions import errors_of
-from tests.support.factories import create_account
+from tests.support.factories import create_account, create_member
 from tests.support.ids import global_id
 from tests.support.viewers import PASSWORD
 
@@ -96,16 +95,6 @@ mutation($input: SetPasswordInput!) { setPassword(input: $input) { userErrors { 
 LIMIT_REACHED = error(
     "LIMIT_REACHED", f"An enterprise has at most {MAX_SUB_ACCOUNTS} sub-accounts."
 )
-
-
-async def sub_account_notices(db: AsyncSession, owner: Caller) -> list[str]:
-    rows = await db.scalars(
-        select(Notification.body).where(
-            Notification.account_id == owner.row.id,
-            Notification.kind == NotificationKind.SUB_ACCOUNT_CHANGED,
-        )
-    )
-    return list(rows)
 
 
 async def created_row(db: AsyncSession, body: dict[str, Any]) -> Account:
@@ -337,13 +326,8 @@ async def test_a_viewer_without_the_role_is_forbidden(viewer: Caller, db: AsyncS
 async def test_a_sub_account_that_only_views_sub_accounts_may_not_create_them(
     api: Api, owner: Caller
 ) -> None:
-    viewer_row = await create_account(
-        api.db,
-        kind=AccountKind.SUB_ACCOUNT,
-        enterprise=owner.row,
-        display_name="Vic Viewer",
-        role=SubAccountRole.MEMBER,
-        permissions=["VIEW_SUB_ACCOUNTS"],
+    viewer_row = await create_member(
+        api.db, owner.row, "Vic Viewer", ["VIEW_SUB_ACCOUNTS"], role=SubAccountRole.MEMBER
     )
     viewer = await make_caller(api, viewer_row)
     before = await account_state(api.db)

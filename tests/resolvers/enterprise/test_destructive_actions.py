@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Notification, NotificationKind
 from tests.resolvers.enterprise.helpers import (
     DELETE,
     SET_STATUS,
@@ -17,6 +15,7 @@ from tests.resolvers.enterprise.helpers import (
     Caller,
     account_state,
     make_caller,
+    sub_account_notices,
     top_level_error,
 )
 from tests.support.api import Api
@@ -36,16 +35,6 @@ ACTIONS = {
 }
 
 
-async def enterprise_notices(db: AsyncSession, owner: Caller) -> list[str]:
-    rows = await db.scalars(
-        select(Notification.body).where(
-            Notification.account_id == owner.row.id,
-            Notification.kind == NotificationKind.SUB_ACCOUNT_CHANGED,
-        )
-    )
-    return list(rows)
-
-
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_without_a_step_up_nothing_changes(
     api: Api,
@@ -63,7 +52,7 @@ async def test_without_a_step_up_nothing_changes(
     payload: dict[str, Any] = body["data"][field]
     assert payload["userErrors"] == [STEP_UP_REQUIRED]
     assert await account_state(api.db) == before
-    assert await enterprise_notices(api.db, owner) == []
+    assert await sub_account_notices(api.db, owner) == []
 
 
 async def test_a_new_name_needs_no_step_up(
@@ -109,6 +98,6 @@ async def test_the_enterprise_hears_of_each_action(
     body = await admin(query, input={"id": sibling.id, **values})
 
     assert body["data"][field]["userErrors"] == []
-    [notice] = await enterprise_notices(db, owner)
+    [notice] = await sub_account_notices(db, owner)
     # The display name is free text anyone may copy: the sub-account's ID names the actor.
     assert notice.startswith(f"{said} by Ada Admin (sub-account {admin.row.id}) at ")

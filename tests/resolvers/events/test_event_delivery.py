@@ -8,7 +8,7 @@ import asyncio
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -18,11 +18,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models import Account, PrivacyEvent
-from resolvers.events.delivery import CLAIM, Webhook, deliver_events, retry_delay
+from resolvers.events.delivery import CLAIM, EventReport, Webhook, deliver_events, retry_delay
 from resolvers.events.outbox import EventType, account_ref, record_event
 from tests.conftest import Clock, Live
 from tests.fakes.sink import Received, Sink, running_sink
 from tests.support.factories import create_account
+from tests.support.races import skip_unless_postgres
 
 KEY = b"k" * 32
 
@@ -35,6 +36,15 @@ def sink() -> Iterator[Sink]:
 
 def webhook(sink: Sink) -> Webhook:
     return Webhook(url=sink.url + "/events", signing_key=KEY, timeout=5.0)
+
+
+Deliver = Callable[[], Awaitable[EventReport]]
+
+
+@pytest.fixture
+def deliver(session_factory: async_sessionmaker[AsyncSession], sink: Sink, clock: Clock) -> Deliver:
+    """One pass of `events deliver` at the clock's time, to the sink's webhook."""
+    return lambda: deliver_events(session_factory, webhook(sink), clock())
 
 
 async def write_events(
@@ -89,15 +99,12 @@ async def people(db: AsyncSession, count: int) -> list[Account]:
 
 
 async def test_an_event_is_posted_signed_with_its_id(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, sink: Sink, clock: Clock
 ) -> None:
     [person] = await people(db, 1)
     [event] = await write_events(db, clock, [person], 1)
 
-    report = await deliver_events(session_factory, webhook(sink), clock())
+    report = await deliver()
 
     assert (report.delivered, report.retried) == (1, 0)
     [item] = sink.received
@@ -115,10 +122,7 @@ async def test_an_event_is_posted_signed_with_its_id(
 
 
 async def test_a_failing_service_gets_every_event_in_order_and_acts_once_on_each(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, sink: Sink, clock: Clock
 ) -> None:
     accounts = await people(db, 3)
     written = await write_events(db, clock, accounts, 4)
@@ -129,7 +133,7 @@ async def test_a_failing_service_gets_every_event_in_order_and_acts_once_on_each
     rounds = 0
 
     while True:
-        report = await deliver_events(session_factory, webhook(sink), clock())
+        report = await deliver()
         pending = await db.scalar(
             select(PrivacyEvent.sequence).where(PrivacyEvent.delivered_at.is_(None)).limit(1)
         )
@@ -155,10 +159,7 @@ async def test_a_failing_service_gets_every_event_in_order_and_acts_once_on_each
 
 
 async def test_an_account_s_later_events_wait_behind_one_that_keeps_failing(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, sink: Sink, clock: Clock
 ) -> None:
     stuck, flowing = await people(db, 2)
     first = (await write_events(db, clock, [stuck], 1))[0]
@@ -166,7 +167,7 @@ async def test_an_account_s_later_events_wait_behind_one_that_keeps_failing(
     later = (await write_events(db, clock, [stuck], 1))[0]
     sink.fail_next = 1  # the oldest event, the stuck account's, fails once
 
-    report = await deliver_events(session_factory, webhook(sink), clock())
+    report = await deliver()
 
     assert (report.delivered, report.retried) == (3, 1)
     assert [verify(item)["accountId"] for item in sink.accepted] == [account_ref(flowing)] * 3
@@ -177,7 +178,7 @@ async def test_an_account_s_later_events_wait_behind_one_that_keeps_failing(
     assert first.last_error == "the webhook answered HTTP 503"
 
     clock.now = first.next_attempt_at
-    await deliver_events(session_factory, webhook(sink), clock())
+    await deliver()
 
     assert [verify(item)["sequence"] for item in sink.accepted[-2:]] == [
         first.sequence,
@@ -192,10 +193,7 @@ async def test_an_account_s_later_events_wait_behind_one_that_keeps_failing(
 
 
 async def test_a_worker_that_stopped_mid_way_leaves_its_events_to_the_next_one(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, sink: Sink, clock: Clock
 ) -> None:
     [person] = await people(db, 1)
     written = await write_events(db, clock, [person], 3)
@@ -204,18 +202,16 @@ async def test_a_worker_that_stopped_mid_way_leaves_its_events_to_the_next_one(
     await db.commit()
     sink.fail_after_acting_next = 0
 
-    while_claimed = await deliver_events(session_factory, webhook(sink), clock())
+    while_claimed = await deliver()
     clock.advance(seconds=CLAIM.total_seconds())
-    after = await deliver_events(session_factory, webhook(sink), clock())
+    after = await deliver()
 
     assert (while_claimed.handled, after.delivered) == (0, 3)
     assert [verify(item)["sequence"] for item in sink.accepted] == [e.sequence for e in written]
 
 
-async def test_nothing_is_posted_when_nothing_is_due(
-    session_factory: async_sessionmaker[AsyncSession], sink: Sink, clock: Clock
-) -> None:
-    report = await deliver_events(session_factory, webhook(sink), clock())
+async def test_nothing_is_posted_when_nothing_is_due(deliver: Deliver, sink: Sink) -> None:
+    report = await deliver()
 
     assert report.handled == 0
     assert sink.received == []
@@ -225,8 +221,7 @@ async def test_nothing_is_posted_when_nothing_is_due(
 async def test_two_workers_at_once_deliver_each_event_once_in_order(
     live: Live, sink: Sink, clock: Clock, is_postgres: bool
 ) -> None:
-    if not is_postgres:
-        pytest.skip("needs the PostgreSQL run: SQLite lets one writer in at a time")
+    skip_unless_postgres(is_postgres)
     async with live.session() as db:
         accounts = await people(db, 20)
         written = await write_events(db, clock, accounts, 5)

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import AccountKind, DataRequestType, PrivacyEvent, SearchEntry, queries
+from models import AccountKind, DataRequest, DataRequestType, PrivacyEvent, SearchEntry, queries
 from tests.helpers import graphql, staff_step_up
 from tests.resolvers.rights.helpers import EMAIL, PHONE, create_person, request_global_id
 from tests.support.api import Api
@@ -49,6 +49,19 @@ def consent_changed(who: str, purpose: str, granted: bool) -> tuple[str, str, di
         who,
         {"purpose": purpose, "granted": granted, "policyVersion": "1.0"},
     )
+
+
+async def stepped_up_staff(api: Api) -> str:
+    """A staff member's access token, stepped up with the authenticator."""
+    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
+    await staff_step_up(api.client, staff, api.clock())
+    return staff
+
+
+async def resolve(api: Api, staff: str, request: DataRequest, **fields: Any) -> dict[str, Any]:
+    """resolveDataRequest of `request` by the staff member, with `fields`."""
+    variables = {"input": {"id": request_global_id(request), **fields}}
+    return await graphql(api.client, RESOLVE, variables, token=staff)
 
 
 async def test_every_consent_change_is_an_event_and_a_withdrawal_names_what_went(api: Api) -> None:
@@ -91,22 +104,10 @@ async def test_a_fulfilled_deletion_names_every_category_for_the_services_that_h
 ) -> None:
     person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, staff, api.clock())
+    staff = await stepped_up_staff(api)
     categories = ["search_history", "design_projects", "orders_and_payment"]
 
-    body = await graphql(
-        api.client,
-        RESOLVE,
-        {
-            "input": {
-                "id": request_global_id(request),
-                "status": "FULFILLED",
-                "categories": categories,
-            }
-        },
-        token=staff,
-    )
+    body = await resolve(api, staff, request, status="FULFILLED", categories=categories)
 
     assert body["data"]["resolveDataRequest"]["userErrors"] == []
     me, request_id = global_id(person), request_global_id(request)
@@ -135,24 +136,12 @@ async def test_restrictions_and_their_lifting_are_events(api: Api) -> None:
     request = await create_data_request(
         api.db, person, api.clock(), type=DataRequestType.RESTRICTION
     )
-    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, staff, api.clock())
+    staff = await stepped_up_staff(api)
     request_id = request_global_id(request)
 
-    await graphql(
-        api.client, RESOLVE, {"input": {"id": request_id, "status": "IN_PROGRESS"}}, token=staff
-    )
-    await graphql(
-        api.client,
-        RESOLVE,
-        {
-            "input": {
-                "id": request_id,
-                "status": "FULFILLED",
-                "purposes": ["TARGETED_PUSH", "THIRD_PARTY_SHARING"],
-            }
-        },
-        token=staff,
+    await resolve(api, staff, request, status="IN_PROGRESS")
+    await resolve(
+        api, staff, request, status="FULFILLED", purposes=["TARGETED_PUSH", "THIRD_PARTY_SHARING"]
     )
     await graphql(
         api.client,
@@ -187,18 +176,7 @@ async def test_a_refusal_is_an_event_with_its_reason(api: Api) -> None:
     )
     staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
 
-    await graphql(
-        api.client,
-        RESOLVE,
-        {
-            "input": {
-                "id": request_global_id(request),
-                "status": "REFUSED",
-                "refusalReason": "TRADE_SECRET",
-            }
-        },
-        token=staff,
-    )
+    await resolve(api, staff, request, status="REFUSED", refusalReason="TRADE_SECRET")
 
     assert await events(api.db) == [
         (
@@ -247,25 +225,13 @@ async def test_a_change_rolled_back_leaves_no_event(
 ) -> None:
     person = await create_person(api.db, api.clock())
     request = await create_data_request(api.db, person, api.clock(), type=DataRequestType.DELETION)
-    staff = await api.sign_in(staff=await create_staff(api.db, api.clock()))
-    await staff_step_up(api.client, staff, api.clock())
+    staff = await stepped_up_staff(api)
 
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("the notification could not be written")
 
     monkeypatch.setattr(queries, "notify_accounts", broken)
-    body = await graphql(
-        api.client,
-        RESOLVE,
-        {
-            "input": {
-                "id": request_global_id(request),
-                "status": "FULFILLED",
-                "categories": ["search_history"],
-            }
-        },
-        token=staff,
-    )
+    body = await resolve(api, staff, request, status="FULFILLED", categories=["search_history"])
 
     assert body["data"] is None
     assert [e["extensions"]["code"] for e in body["errors"]] == ["INTERNAL_SERVER_ERROR"]

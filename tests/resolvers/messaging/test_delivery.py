@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,6 +20,7 @@ from resolvers.messaging.delivery import MAX_ATTEMPTS, DeliveryReport, deliver_d
 from resolvers.messaging.queue import queue_message
 from tests.conftest import Clock, Live
 from tests.fakes.sink import Sink, running_sink
+from tests.support.races import skip_unless_postgres
 
 PHONE = "+8613812345678"
 EMAIL = "someone@example.com"
@@ -59,18 +60,33 @@ async def http_services(services: AuthServices, sink: Sink) -> AuthServices:
     )
 
 
+Deliver = Callable[[], Awaitable[DeliveryReport]]
+
+
+@pytest.fixture
+def deliver(
+    session_factory: async_sessionmaker[AsyncSession], services: AuthServices, clock: Clock
+) -> Deliver:
+    """One pass of `messages deliver` at the clock's time, messages kept in the outbox."""
+    return lambda: deliver_due(session_factory, services, clock())
+
+
+@pytest.fixture
+def deliver_over_http(
+    session_factory: async_sessionmaker[AsyncSession], http_services: AuthServices, clock: Clock
+) -> Deliver:
+    """One pass at the clock's time, messages posted to the sink."""
+    return lambda: deliver_due(session_factory, http_services, clock())
+
+
 async def test_a_message_is_sent_once_and_its_recipient_erased(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, outbox: Outbox, clock: Clock
 ) -> None:
     sms = await queue(db, clock())
     mail = await queue(db, clock(), channel=MessageChannel.EMAIL, recipient=EMAIL)
 
-    first = await deliver_due(session_factory, services, clock())
-    again = await deliver_due(session_factory, services, clock())
+    first = await deliver()
+    again = await deliver()
 
     assert (first.sent, again.handled) == (2, 0)
     assert [(m.channel, m.purpose, m.code, m.body) for m in outbox.for_recipient(PHONE)] == [
@@ -88,17 +104,13 @@ async def test_a_message_is_sent_once_and_its_recipient_erased(
 
 
 async def test_a_limit_postpones_a_message_without_counting_a_try(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, outbox: Outbox, clock: Clock
 ) -> None:
     await queue(db, clock())
     second = await queue(db, clock() + timedelta(seconds=1))
     clock.advance(seconds=1)
 
-    report = await deliver_due(session_factory, services, clock())
+    report = await deliver()
 
     assert (report.sent, report.postponed) == (1, 1)
     row = await stored(db, second)
@@ -109,24 +121,20 @@ async def test_a_limit_postpones_a_message_without_counting_a_try(
 
 
 async def test_a_failing_provider_is_retried_with_backoff_until_it_gives_up(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    http_services: AuthServices,
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver_over_http: Deliver, sink: Sink, clock: Clock
 ) -> None:
     sink.fail_next = MAX_ATTEMPTS
     message = await queue(db, clock())
     waits = []
 
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        report = await deliver_due(session_factory, http_services, clock())
+        report = await deliver_over_http()
         row = await stored(db, message)
         assert row.attempts == attempt
         if attempt < MAX_ATTEMPTS:
             assert report.retried == 1
             waits.append(row.next_attempt_at - clock())
-            early = await deliver_due(session_factory, http_services, clock())
+            early = await deliver_over_http()
             assert early.handled == 0
             clock.now = row.next_attempt_at
 
@@ -142,18 +150,14 @@ async def test_a_failing_provider_is_retried_with_backoff_until_it_gives_up(
 
 
 async def test_a_provider_that_recovers_gets_the_message_on_the_next_try(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    http_services: AuthServices,
-    sink: Sink,
-    clock: Clock,
+    db: AsyncSession, deliver_over_http: Deliver, sink: Sink, clock: Clock
 ) -> None:
     sink.fail_next = 1
     message = await queue(db, clock())
 
-    first = await deliver_due(session_factory, http_services, clock())
+    first = await deliver_over_http()
     clock.advance(seconds=30)
-    second = await deliver_due(session_factory, http_services, clock())
+    second = await deliver_over_http()
 
     assert (first.retried, second.sent) == (1, 1)
     assert [item.json() for item in sink.accepted] == [
@@ -169,19 +173,15 @@ async def test_a_provider_that_recovers_gets_the_message_on_the_next_try(
 
 
 async def test_a_claimed_message_waits_for_its_claim_to_lapse(
-    db: AsyncSession,
-    session_factory: async_sessionmaker[AsyncSession],
-    services: AuthServices,
-    outbox: Outbox,
-    clock: Clock,
+    db: AsyncSession, deliver: Deliver, outbox: Outbox, clock: Clock
 ) -> None:
     message = await queue(db, clock())
     message.claimed_until = clock() + timedelta(minutes=5)
     await db.commit()
 
-    while_claimed = await deliver_due(session_factory, services, clock())
+    while_claimed = await deliver()
     clock.advance(minutes=5)
-    after = await deliver_due(session_factory, services, clock())
+    after = await deliver()
 
     assert (while_claimed.handled, after.sent) == (0, 1)
     assert len(outbox.for_recipient(PHONE)) == 1
@@ -191,8 +191,7 @@ async def test_a_claimed_message_waits_for_its_claim_to_lapse(
 async def test_two_workers_at_once_send_each_message_once(
     live: Live, outbox: Outbox, clock: Clock, is_postgres: bool
 ) -> None:
-    if not is_postgres:
-        pytest.skip("needs the PostgreSQL run: SQLite lets one writer in at a time")
+    skip_unless_postgres(is_postgres)
     phones = [f"+86138000{n:05d}" for n in range(60)]
     async with live.session() as db:
         for phone in phones:

@@ -47,9 +47,12 @@ async def stored_acceptance(db: AsyncSession, account_id: uuid.UUID) -> tuple[An
     return tuple(row)
 
 
-@pytest.fixture
-async def officer(viewers: Viewers) -> SignedIn:
-    return await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
+async def published_a_minute_later(
+    client: httpx.AsyncClient, officer: SignedIn, clock: Clock, version: str, *, material: bool
+) -> None:
+    """`version`, in force from today, published a minute after what came before."""
+    clock.advance(minutes=1)
+    await published(client, officer, version, clock().date(), material=material)
 
 
 async def test_accepting_the_current_material_version_clears_must_accept(
@@ -57,8 +60,7 @@ async def test_accepting_the_current_material_version_clears_must_accept(
 ) -> None:
     me = await viewers.person()
     other = await viewers.person(phone="13700000000")
-    clock.advance(minutes=1)
-    await published(client, officer, "2.0", clock().date(), material=True)
+    await published_a_minute_later(client, officer, clock, "2.0", material=True)
     clock.advance(minutes=1)
 
     body = await accept(client, me, "2.0")
@@ -85,11 +87,9 @@ async def test_a_later_non_material_version_does_not_ask_again(
     client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
     me = await viewers.person()
-    clock.advance(minutes=1)
-    await published(client, officer, "2.0", clock().date(), material=True)
+    await published_a_minute_later(client, officer, clock, "2.0", material=True)
     await accept(client, me, "2.0")
-    clock.advance(minutes=1)
-    await published(client, officer, "2.1", clock().date(), material=False)
+    await published_a_minute_later(client, officer, clock, "2.1", material=False)
 
     assert await policy_status(client, me) == status("2.0", "2.1", False)
     assert await accept(client, me, "2.1") == accepted(status("2.1", "2.1", False))
@@ -99,10 +99,8 @@ async def test_accepting_a_later_version_covers_an_earlier_material_one(
     client: httpx.AsyncClient, viewers: Viewers, officer: SignedIn, clock: Clock
 ) -> None:
     me = await viewers.person()
-    clock.advance(minutes=1)
-    await published(client, officer, "2.0", clock().date(), material=True)
-    clock.advance(minutes=1)
-    await published(client, officer, "2.1", clock().date(), material=False)
+    await published_a_minute_later(client, officer, clock, "2.0", material=True)
+    await published_a_minute_later(client, officer, clock, "2.1", material=False)
 
     before = await policy_status(client, me)
     body = await accept(client, me, "2.1")
@@ -127,8 +125,7 @@ async def test_an_older_version_is_not_the_one_in_force(
 ) -> None:
     me = await viewers.person()
     before = await stored_acceptance(db, me.me.id)
-    clock.advance(minutes=1)
-    await published(client, officer, "2.0", clock().date(), material=True)
+    await published_a_minute_later(client, officer, clock, "2.0", material=True)
 
     body = await accept(client, me, "1.0")
 

@@ -6,9 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 
-from models import StaffRole
 from tests.conftest import Clock
 from tests.helpers import graphql
 from tests.resolvers.policies.helpers import POLICY_FIELDS, policy_status, published, status
@@ -25,11 +23,6 @@ async def current_version(client: httpx.AsyncClient) -> str:
     body = await graphql(client, CURRENT)
     version: str = body["data"]["privacyPolicy"]["version"]
     return version
-
-
-@pytest.fixture
-async def officer(viewers: Viewers) -> SignedIn:
-    return await viewers.staff(StaffRole.PRIVACY_OFFICER, stepped_up=True)
 
 
 async def test_every_archived_version_stays_readable(

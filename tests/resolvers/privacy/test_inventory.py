@@ -239,6 +239,26 @@ def _copy(tmp_path: Path) -> Path:
     return directory
 
 
+def _refused_change(
+    tmp_path: Path, file: str, field: str, value: str, change: Callable[[Entry], None]
+) -> tuple[Entry, int, str]:
+    """The inventory copied with `change` made to the entry of `file` whose `field` is
+    `value`, which load_inventory refuses naming the file: the entry, its index, and the
+    refusal's text."""
+    directory = _copy(tmp_path)
+    entries = _shipped_entries(file)
+    index = _index(file, field, value)
+    change(entries[index])
+    (directory / file).write_text(json.dumps(entries), encoding="utf-8")
+
+    with pytest.raises(InventoryError) as raised:
+        load_inventory(directory)
+
+    text = str(raised.value)
+    assert str(directory / file) in text
+    return entries[index], index, text
+
+
 def _set(field: str, value: object) -> Callable[[Entry], None]:
     def change(entry: Entry) -> None:
         entry[field] = value
@@ -298,20 +318,11 @@ CATEGORY_CASES = [
 def test_a_broken_category_is_refused_naming_file_and_entry(
     tmp_path: Path, key: str, change: Callable[[Entry], None], message: str
 ) -> None:
-    directory = _copy(tmp_path)
-    entries = _shipped_entries(CATEGORIES_FILE)
-    index = _index(CATEGORIES_FILE, "key", key)
-    change(entries[index])
-    (directory / CATEGORIES_FILE).write_text(json.dumps(entries), encoding="utf-8")
+    entry, index, text = _refused_change(tmp_path, CATEGORIES_FILE, "key", key, change)
 
-    with pytest.raises(InventoryError) as raised:
-        load_inventory(directory)
-
-    text = str(raised.value)
-    assert str(directory / CATEGORIES_FILE) in text
     assert f"entry [{index}]" in text
-    if isinstance(entries[index].get("key"), str):
-        assert repr(entries[index]["key"]) in text
+    if isinstance(entry.get("key"), str):
+        assert repr(entry["key"]) in text
     assert message in text
 
 
@@ -340,18 +351,9 @@ RECIPIENT_CASES = [
 def test_a_broken_recipient_is_refused_naming_file_and_entry(
     tmp_path: Path, name: str, change: Callable[[Entry], None], message: str
 ) -> None:
-    directory = _copy(tmp_path)
-    entries = _shipped_entries(RECIPIENTS_FILE)
-    index = _index(RECIPIENTS_FILE, "name", name)
-    change(entries[index])
-    (directory / RECIPIENTS_FILE).write_text(json.dumps(entries), encoding="utf-8")
+    entry, index, text = _refused_change(tmp_path, RECIPIENTS_FILE, "name", name, change)
 
-    with pytest.raises(InventoryError) as raised:
-        load_inventory(directory)
-
-    text = str(raised.value)
-    assert str(directory / RECIPIENTS_FILE) in text
-    assert f"entry [{index}] (name {entries[index]['name']!r})" in text
+    assert f"entry [{index}] (name {entry['name']!r})" in text
     assert message in text
 
 

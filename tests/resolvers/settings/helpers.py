@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from auth.identity_verifier import (
 )
 from models import (
     Account,
+    BankCard,
     Base,
     Consent,
     ConsentEvent,
@@ -32,6 +33,7 @@ from tests.conftest import Clock
 from tests.support.factories import bank_card, verification
 
 USER_ERRORS = "userErrors { field code message }"
+Row = TypeVar("Row", BankCard, RealNameVerification, StudentVerification)
 
 
 # --- expected answers ------------------------------------------------------------------
@@ -81,6 +83,12 @@ async def count(db: AsyncSession, model: type[Base], **where: Any) -> int:
     for name, value in where.items():
         statement = statement.where(getattr(model, name) == value)
     return int(await db.scalar(statement) or 0)
+
+
+async def only_row(db: AsyncSession, model: type[Row], account_id: uuid.UUID) -> Row:
+    """The one row of `model` that the account holds (it fails if there is none or more)."""
+    rows = await db.scalars(select(model).where(model.account_id == account_id))
+    return rows.one()
 
 
 async def grants(

@@ -23,7 +23,7 @@ from tests.resolvers.settings.helpers import (
     reloaded,
     unauthenticated,
 )
-from tests.support.viewers import PASSWORD, Viewers
+from tests.support.viewers import ELEVATE, PASSWORD, SignedIn, Viewers
 
 NEW_PHONE = "13900001111"
 SECURITY = "security { hasPassword phoneBound emailBound emailVerified passwordChangedAt }"
@@ -34,11 +34,6 @@ mutation($input: BindPhoneInput!) {{
 """
 REQUEST_CODE = """
 mutation($input: RequestSmsCodeInput!) { requestSmsCode(input: $input) { sent } }
-"""
-ELEVATE = f"""
-mutation($input: ElevateSessionInput!) {{
-  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
-}}
 """
 INVALID_CODE = error("INVALID_CODE", "The code is not right.", "code")
 TAKEN = error("ALREADY_EXISTS", "This phone is bound to another account.", "phone")
@@ -96,6 +91,23 @@ async def phone_holders(db: AsyncSession, phone: str) -> int:
     return await count(db, Account, phone_index=Account.phone.index_of(e164(phone)))
 
 
+async def without_a_phone(viewers: Viewers, kind: str) -> SignedIn:
+    """A stepped-up account of `kind` with no phone bound."""
+    if kind == "individual":
+        account = await viewers.individual(phone=None, email="person@example.com")
+    elif kind == "enterprise":
+        account = await viewers.enterprise(phone=None)
+    else:
+        account = await viewers.of_kind(kind)
+    return await viewers.step_up(account)
+
+
+async def right_and_wrong_codes(client: httpx.AsyncClient, outbox: Outbox) -> tuple[str, str]:
+    """A BIND_PHONE code sent to NEW_PHONE, and a well-formed code that is not it."""
+    code = await send_code(client, outbox, NEW_PHONE)
+    return code, f"{(int(code) + 1) % 1_000_000:06d}"
+
+
 async def test_anonymous_callers_must_sign_in(client: httpx.AsyncClient, outbox: Outbox) -> None:
     code = await send_code(client, outbox, NEW_PHONE)
 
@@ -118,18 +130,9 @@ async def test_staff_have_no_phone_to_bind(
 
 @pytest.mark.parametrize("kind", ["individual", "business", "sub_account"])
 async def test_an_account_without_a_phone_binds_one_with_a_bind_phone_code(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    outbox: Outbox,
-    kind: str,
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, kind: str
 ) -> None:
-    if kind == "individual":
-        viewer = await viewers.step_up(
-            await viewers.individual(phone=None, email="person@example.com")
-        )
-    else:
-        viewer = await viewers.step_up(await viewers.of_kind(kind))
+    viewer = await without_a_phone(viewers, kind)
     code = await send_code(client, outbox, NEW_PHONE)
 
     body = await bind_phone(client, viewer.token, "+86 139 0000 1111", code)
@@ -155,25 +158,25 @@ async def test_the_enterprise_replaces_its_phone_after_a_password_step_up(
 
 
 async def test_replacing_a_bound_phone_needs_a_step_up_and_frees_the_old_phone(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, outbox: Outbox
 ) -> None:
-    viewer = await viewers.individual(phone="13812345678")
+    """The individual's bound phone is 13812345678."""
     code = await send_code(client, outbox, NEW_PHONE)
 
-    without_step_up = await bind_phone(client, viewer.token, NEW_PHONE, code)
+    without_step_up = await bind_phone(client, individual.token, NEW_PHONE, code)
     assert without_step_up == refused(STEP_UP_REQUIRED)
-    assert (await reloaded(db, viewer.me)).phone == e164("13812345678")
+    assert (await reloaded(db, individual.me)).phone == e164("13812345678")
 
-    step_up_code = await send_code(client, outbox, "", "STEP_UP", token=viewer.token)
+    step_up_code = await send_code(client, outbox, "", "STEP_UP", token=individual.token)
     elevated = await graphql(
-        client, ELEVATE, {"input": {"smsCode": step_up_code}}, token=viewer.token
+        client, ELEVATE, {"input": {"smsCode": step_up_code}}, token=individual.token
     )
     assert elevated["data"]["elevateSession"]["userErrors"] == []
     # The BIND_PHONE code was not used up by the refused try.
-    with_step_up = await bind_phone(client, viewer.token, NEW_PHONE, code)
+    with_step_up = await bind_phone(client, individual.token, NEW_PHONE, code)
 
-    assert with_step_up == bound("139****1111", viewer.me)
-    assert (await reloaded(db, viewer.me)).phone == e164(NEW_PHONE)
+    assert with_step_up == bound("139****1111", individual.me)
+    assert (await reloaded(db, individual.me)).phone == e164(NEW_PHONE)
     assert await phone_holders(db, "13812345678") == 0
 
 
@@ -193,8 +196,7 @@ async def test_a_wrong_code_is_refused_and_the_right_one_still_works(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
     viewer = await viewers.step_up(await viewers.business())
-    code = await send_code(client, outbox, NEW_PHONE)
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    code, wrong = await right_and_wrong_codes(client, outbox)
 
     refused_body = await bind_phone(client, viewer.token, NEW_PHONE, wrong)
     assert (await reloaded(db, viewer.me)).phone is None
@@ -204,26 +206,26 @@ async def test_a_wrong_code_is_refused_and_the_right_one_still_works(
     assert accepted["data"]["bindPhone"]["userErrors"] == []
 
 
-async def test_without_a_code_sent_to_the_phone_nothing_is_bound(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
+@pytest.mark.parametrize(
+    ("phone", "purpose"),
+    [
+        # A code sent to another phone proves nothing about this one.
+        pytest.param("13700001111", "BIND_PHONE", id="sent-to-another-phone"),
+        pytest.param(NEW_PHONE, "LOGIN", id="of-another-purpose"),
+    ],
+)
+async def test_a_code_not_sent_to_bind_this_phone_does_not_bind(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    viewers: Viewers,
+    outbox: Outbox,
+    phone: str,
+    purpose: str,
 ) -> None:
     viewer = await viewers.step_up(await viewers.business())
-    # A code sent to another phone proves nothing about this one.
-    code = await send_code(client, outbox, "13700001111")
+    code = await send_code(client, outbox, phone, purpose)
 
     body = await bind_phone(client, viewer.token, NEW_PHONE, code)
-
-    assert body == refused(INVALID_CODE)
-    assert (await reloaded(db, viewer.me)).phone is None
-
-
-async def test_a_code_of_another_purpose_does_not_bind(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
-) -> None:
-    viewer = await viewers.step_up(await viewers.business())
-    login_code = await send_code(client, outbox, NEW_PHONE, "LOGIN")
-
-    body = await bind_phone(client, viewer.token, NEW_PHONE, login_code)
 
     assert body == refused(INVALID_CODE)
     assert (await reloaded(db, viewer.me)).phone is None
@@ -267,21 +269,10 @@ async def test_a_used_code_does_not_bind_twice(
 
 @pytest.mark.parametrize("kind", ["individual", "business", "enterprise", "sub_account"])
 async def test_a_phone_bound_to_another_account_is_refused(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    outbox: Outbox,
-    kind: str,
+    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox, kind: str
 ) -> None:
     holder = await viewers.step_up(await viewers.individual(phone=NEW_PHONE))
-    if kind == "individual":
-        viewer = await viewers.step_up(
-            await viewers.individual(phone=None, email="person@example.com")
-        )
-    elif kind == "enterprise":
-        viewer = await viewers.step_up(await viewers.enterprise(phone=None))
-    else:
-        viewer = await viewers.step_up(await viewers.of_kind(kind))
+    viewer = await without_a_phone(viewers, kind)
     code = await send_code(client, outbox, NEW_PHONE)
 
     body = await bind_phone(client, viewer.token, NEW_PHONE, code)
@@ -297,8 +288,7 @@ async def test_a_code_dies_after_five_wrong_tries(
     client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, outbox: Outbox
 ) -> None:
     viewer = await viewers.step_up(await viewers.business())
-    code = await send_code(client, outbox, NEW_PHONE)
-    wrong = f"{(int(code) + 1) % 1_000_000:06d}"
+    code, wrong = await right_and_wrong_codes(client, outbox)
 
     tries = [await bind_phone(client, viewer.token, NEW_PHONE, wrong) for _ in range(5)]
     right = await bind_phone(client, viewer.token, NEW_PHONE, code)

@@ -23,7 +23,7 @@ from tests.resolvers.settings.helpers import (
     reloaded,
     unauthenticated,
 )
-from tests.support.viewers import PASSWORD, PASSWORD_HASH, SignedIn, Viewers
+from tests.support.viewers import ELEVATE, PASSWORD, PASSWORD_HASH, SignedIn, Viewers
 
 BREACHED = "This password is on a list of passwords known from data breaches; choose another."
 NEW_PASSWORD = "battery-Staple-42"
@@ -35,11 +35,6 @@ mutation($input: SetPasswordInput!) {{
 """
 REQUEST_STEP_UP_CODE = """
 mutation { requestSmsCode(input: { purpose: STEP_UP }) { sent userErrors { code } } }
-"""
-ELEVATE = f"""
-mutation($input: ElevateSessionInput!) {{
-  elevateSession(input: $input) {{ elevatedUntil {USER_ERRORS} }}
-}}
 """
 LOGIN_WITH_PASSWORD = f"""
 mutation($input: LoginWithPasswordInput!) {{

@@ -214,41 +214,45 @@ async def test_invalid_values_are_refused_and_nothing_changes(
     )
 
 
-async def test_every_field_too_long_or_with_refused_characters_is_reported_at_once(
-    client: httpx.AsyncClient, viewers: Viewers
+@pytest.mark.parametrize(
+    ("values", "user_errors"),
+    [
+        pytest.param(
+            {
+                "displayName": "x" * 31,
+                "avatarUrl": "https://cdn.example.com/\x00",
+                "bio": "b" * 501,
+                "industry": "i" * 101,
+                "position": "p" * 101,
+                "companySize": "c" * 51,
+                "needs": ["n" * 51],
+            },
+            [
+                error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName"),
+                error("INVALID_INPUT", ONE_LINE_CHARACTERS, "avatarUrl"),
+                error("INVALID_INPUT", "At most 500 characters.", "bio"),
+                error("INVALID_INPUT", "At most 100 characters.", "industry"),
+                error("INVALID_INPUT", "At most 100 characters.", "position"),
+                error("INVALID_INPUT", "At most 50 characters.", "companySize"),
+                NEEDS_ERROR,
+            ],
+            id="too-long-or-with-refused-characters",
+        ),
+        pytest.param(
+            {"displayName": "", "avatarUrl": "mailto:a@example.com", "needs": [""]},
+            [NAME_ERROR, URL_ERROR, NEEDS_ERROR],
+            id="meaning-nothing",
+        ),
+    ],
+)
+async def test_every_problem_is_reported_at_once(
+    client: httpx.AsyncClient,
+    viewers: Viewers,
+    values: dict[str, Any],
+    user_errors: list[dict[str, Any]],
 ) -> None:
     viewer = await viewers.business()
 
-    body = await update_profile(
-        client,
-        viewer.token,
-        displayName="x" * 31,
-        avatarUrl="https://cdn.example.com/\x00",
-        bio="b" * 501,
-        industry="i" * 101,
-        position="p" * 101,
-        companySize="c" * 51,
-        needs=["n" * 51],
-    )
+    body = await update_profile(client, viewer.token, **values)
 
-    assert body == refused(
-        error("INVALID_INPUT", "Give 1 to 30 characters.", "displayName"),
-        error("INVALID_INPUT", ONE_LINE_CHARACTERS, "avatarUrl"),
-        error("INVALID_INPUT", "At most 500 characters.", "bio"),
-        error("INVALID_INPUT", "At most 100 characters.", "industry"),
-        error("INVALID_INPUT", "At most 100 characters.", "position"),
-        error("INVALID_INPUT", "At most 50 characters.", "companySize"),
-        NEEDS_ERROR,
-    )
-
-
-async def test_every_value_that_means_nothing_is_reported_at_once(
-    client: httpx.AsyncClient, viewers: Viewers
-) -> None:
-    viewer = await viewers.business()
-
-    body = await update_profile(
-        client, viewer.token, displayName="", avatarUrl="mailto:a@example.com", needs=[""]
-    )
-
-    assert body == refused(NAME_ERROR, URL_ERROR, NEEDS_ERROR)
+    assert body == refused(*user_errors)

@@ -11,7 +11,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
@@ -42,11 +41,13 @@ from tests.resolvers.settings.helpers import (
     grants,
     id_check_character,
     iso,
+    only_row,
     reloaded,
     resident_id,
     unauthenticated,
     years_before,
 )
+from tests.resolvers.verifications.helpers import CONSENT_REQUIRED, adult_id, out_of_bounds
 from tests.support.api import Api
 from tests.support.factories import bank_card
 from tests.support.viewers import KINDS, SignedIn, Viewers
@@ -87,15 +88,10 @@ CONTACT_REQUIRED = error(
     "CONTACT_REQUIRED",
     "Bind a phone or confirm an e-mail address before real-name verification.",
 )
-CONSENT_REQUIRED = error(
-    "CONSENT_REQUIRED",
-    "Sensitive personal information needs your separate consent.",
-    "separateConsent",
-)
 INVALID_ID_NUMBER = error(
     "INVALID_ID_NUMBER", "This is not a valid resident ID number.", "idNumber"
 )
-INVALID_NAME = error("INVALID_INPUT", "Give 1 to 50 characters.", "realName")
+INVALID_NAME = out_of_bounds("realName", 50)
 MINOR_UNDER_14 = error(
     "MINOR_UNDER_14",
     "Children under 14 may not hold an account; it has been cancelled.",
@@ -107,10 +103,6 @@ PENDING_REASON = "The verification service did not answer; submit again later."
 def born(clock: Clock, years: int, days: int = 0) -> date:
     """The birth date of someone `years` old today, `days` later."""
     return years_before(clock().date(), years) + timedelta(days=days)
-
-
-def adult_id(clock: Clock) -> str:
-    return resident_id(born(clock, 30))
 
 
 def masked_id(value: str) -> str:
@@ -221,11 +213,7 @@ async def test_a_valid_submission_is_verified_masked_and_its_consent_recorded(
     assert body == answered(verification(clock, id_number))
     assert await count(db, ConsentEvent, account_id=viewer.me.id) == 1
     assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_REAL_NAME) == (1, 1)
-    stored = (
-        await db.scalars(
-            select(RealNameVerification).where(RealNameVerification.account_id == viewer.me.id)
-        )
-    ).one()
+    stored = await only_row(db, RealNameVerification, viewer.me.id)
     assert (stored.account_id, stored.real_name, stored.id_number, stored.status) == (
         viewer.me.id,
         NAME,
@@ -235,15 +223,14 @@ async def test_a_valid_submission_is_verified_masked_and_its_consent_recorded(
 
 
 async def test_the_individual_reads_its_verification_and_birth_date_back(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
     birth = born(clock, 30)
     id_number = resident_id(birth)
 
-    await submit(client, viewer.token, id_number.lower())
+    await submit(client, individual.token, id_number.lower())
 
-    assert await read_viewer(client, viewer.token) == {
+    assert await read_viewer(client, individual.token) == {
         "status": "ACTIVE",
         "verifications": {"realName": verification(clock, id_number)},
         "birthDate": birth.isoformat(),
@@ -280,17 +267,6 @@ async def test_a_confirmed_email_is_contact_enough(
     assert body == answered(verification(clock, id_number))
 
 
-async def test_without_separate_consent_nothing_is_collected(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, adult_id(clock), separate_consent=False)
-
-    assert body == refused(CONSENT_REQUIRED)
-    assert await nothing_stored(db, viewer)
-
-
 def _with_check(first17: str) -> str:
     """17 digits and their right check character: only the digits can be wrong."""
     return first17 + id_check_character(first17)
@@ -301,80 +277,75 @@ def _wrong_check(valid: str) -> str:
     return valid[:-1] + wrong
 
 
+async def test_a_birth_date_after_today_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, clock: Clock
+) -> None:
+    body = await submit(client, individual.token, resident_id(clock().date() + timedelta(days=1)))
+
+    assert body == refused(INVALID_ID_NUMBER)
+    assert await nothing_stored(db, individual)
+    assert (await reloaded(db, individual.me)).status is AccountStatus.ACTIVE
+
+
+INVALID_ID_NUMBERS = {
+    "wrong-check-character": _wrong_check(resident_id(date(1990, 5, 17))),
+    "30-february": _with_check("11010519900230001"),
+    "month-13": _with_check("11010519901301001"),
+    "before-1900": _with_check("11010518991231001"),
+    "unknown-province": _with_check("99010519900517001"),
+    "province-00": _with_check("00010519900517001"),
+    "old-15-digit-number": "110105900517001",
+    "19-characters": resident_id(date(1990, 5, 17)) + "1",
+    "letter-not-x": "11010519900517001Y",
+    "full-width-digits": "１１０１０５１９９００５１７００１",
+    "empty": "",
+}
+
+
 @pytest.mark.parametrize(
-    "id_number",
+    ("changes", "user_errors"),
     [
-        pytest.param(_wrong_check(resident_id(date(1990, 5, 17))), id="wrong-check-character"),
-        pytest.param(_with_check("11010519900230001"), id="30-february"),
-        pytest.param(_with_check("11010519901301001"), id="month-13"),
-        pytest.param(_with_check("11010518991231001"), id="before-1900"),
-        pytest.param(_with_check("99010519900517001"), id="unknown-province"),
-        pytest.param(_with_check("00010519900517001"), id="province-00"),
-        pytest.param("110105900517001", id="old-15-digit-number"),
-        pytest.param(resident_id(date(1990, 5, 17)) + "1", id="19-characters"),
-        pytest.param("11010519900517001Y", id="letter-not-x"),
-        pytest.param("１１０１０５１９９００５１７００１", id="full-width-digits"),
-        pytest.param("", id="empty"),
+        pytest.param(
+            {"separate_consent": False}, [CONSENT_REQUIRED], id="without-separate-consent"
+        ),
+        *(
+            pytest.param({"id_number": number}, [INVALID_ID_NUMBER], id=f"id-number-{name}")
+            for name, number in INVALID_ID_NUMBERS.items()
+        ),
+        # A name of no or too many characters.
+        *(
+            pytest.param({"real_name": name}, [INVALID_NAME], id=f"name-of-{len(name)}")
+            for name in ["", "   ", "张" * 51]
+        ),
+        pytest.param(
+            {"id_number": "123", "real_name": "", "separate_consent": False},
+            [CONSENT_REQUIRED, INVALID_NAME, INVALID_ID_NUMBER],
+            id="every-problem-at-once",
+        ),
     ],
 )
-async def test_an_invalid_id_number_is_refused_and_nothing_stored(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, id_number: str
+async def test_a_submission_with_a_problem_is_refused_and_nothing_stored(
+    api: Api, individual: SignedIn, changes: dict[str, Any], user_errors: list[dict[str, Any]]
 ) -> None:
-    viewer = await viewers.individual()
+    """An adult's submission but for `changes`."""
+    submission = {"id_number": adult_id(api.clock), **changes}
 
-    body = await submit(client, viewer.token, id_number)
+    body = await submit(api.client, individual.token, **submission)
 
-    assert body == refused(INVALID_ID_NUMBER)
-    assert await nothing_stored(db, viewer)
-
-
-async def test_a_birth_date_after_today_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, resident_id(clock().date() + timedelta(days=1)))
-
-    assert body == refused(INVALID_ID_NUMBER)
-    assert await nothing_stored(db, viewer)
-    assert (await reloaded(db, viewer.me)).status is AccountStatus.ACTIVE
-
-
-@pytest.mark.parametrize("name", ["", "   ", "张" * 51])
-async def test_a_name_of_no_or_too_many_characters_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock, name: str
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, adult_id(clock), real_name=name)
-
-    assert body == refused(INVALID_NAME)
-    assert await nothing_stored(db, viewer)
-
-
-async def test_every_problem_is_reported_at_once(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, "123", real_name="", separate_consent=False)
-
-    assert body == refused(CONSENT_REQUIRED, INVALID_NAME, INVALID_ID_NUMBER)
-    assert await nothing_stored(db, viewer)
+    assert body == refused(*user_errors)
+    assert await nothing_stored(api.db, individual)
 
 
 async def test_a_rejection_by_the_verifier_is_stored_with_its_reason(
-    api: Api,
-    viewers: Viewers,
+    api: Api, individual: SignedIn
 ) -> None:
     reason = "The name does not match the ID number."
     api.services.verifier = StubVerifier(
         VerificationOutcome(verified=False, rejection_reason=reason)
     )
-    viewer = await viewers.individual()
     id_number = adult_id(api.clock)
 
-    body = await submit(api.client, viewer.token, id_number)
+    body = await submit(api.client, individual.token, id_number)
 
     assert body == answered(verification(api.clock, id_number, "REJECTED", reason))
     # The data were collected under the consent: it is recorded all the same.
@@ -382,7 +353,7 @@ async def test_a_rejection_by_the_verifier_is_stored_with_its_reason(
         await count(
             api.db,
             ConsentEvent,
-            account_id=viewer.me.id,
+            account_id=individual.me.id,
             purpose=ConsentPurpose.SENSITIVE_REAL_NAME,
         )
         == 1
@@ -390,11 +361,10 @@ async def test_a_rejection_by_the_verifier_is_stored_with_its_reason(
 
 
 async def test_the_verifier_gets_the_normalised_submission(
-    client: httpx.AsyncClient, viewers: Viewers, services: AuthServices, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, services: AuthServices, clock: Clock
 ) -> None:
     verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
     services.verifier = verifier
-    viewer = await viewers.individual()
     birth = born(clock, 30)
     id_number = next(
         value
@@ -402,49 +372,44 @@ async def test_the_verifier_gets_the_normalised_submission(
         if value.endswith("X")
     )
 
-    await submit(client, viewer.token, f" {id_number.lower()} ", real_name=f" {NAME}  ")
+    await submit(client, individual.token, f" {id_number.lower()} ", real_name=f" {NAME}  ")
 
     [request] = verifier.requests
     assert (request.kind, request.real_name, request.id_number) == ("REAL_NAME", NAME, id_number)
     assert (request.school, request.verification_code) == (None, None)
 
 
-async def test_an_unanswered_verification_stays_pending(
-    api: Api,
-    viewers: Viewers,
-) -> None:
+async def test_an_unanswered_verification_stays_pending(api: Api, individual: SignedIn) -> None:
     api.services.verifier = StubVerifier(None)
-    viewer = await viewers.individual()
     id_number = adult_id(api.clock)
 
-    body = await submit(api.client, viewer.token, id_number)
+    body = await submit(api.client, individual.token, id_number)
 
     assert body == answered(verification(api.clock, id_number, "PENDING", PENDING_REASON))
     assert (
         await count(
-            api.db, RealNameVerification, account_id=viewer.me.id, status=VerificationStatus.PENDING
+            api.db,
+            RealNameVerification,
+            account_id=individual.me.id,
+            status=VerificationStatus.PENDING,
         )
         == 1
     )
 
 
-async def test_a_new_submission_replaces_the_last_one(
-    api: Api,
-    viewers: Viewers,
-) -> None:
-    viewer = await viewers.individual()
+async def test_a_new_submission_replaces_the_last_one(api: Api, individual: SignedIn) -> None:
     api.services.verifier = StubVerifier(None)
-    await submit(api.client, viewer.token, resident_id(born(api.clock, 40)), real_name="李四")
+    await submit(api.client, individual.token, resident_id(born(api.clock, 40)), real_name="李四")
     api.services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
     api.clock.advance(minutes=1)
     id_number = adult_id(api.clock)
 
-    body = await submit(api.client, viewer.token, id_number)
+    body = await submit(api.client, individual.token, id_number)
 
     assert body == answered(verification(api.clock, id_number))
-    assert await count(api.db, RealNameVerification, account_id=viewer.me.id) == 1
+    assert await count(api.db, RealNameVerification, account_id=individual.me.id) == 1
     # The consent was given once and is not recorded again.
-    assert await count(api.db, ConsentEvent, account_id=viewer.me.id) == 1
+    assert await count(api.db, ConsentEvent, account_id=individual.me.id) == 1
 
 
 async def _holdings(db: AsyncSession, viewer: SignedIn, clock: Clock) -> None:
@@ -548,19 +513,18 @@ async def test_the_day_before_the_14th_birthday_is_under_14(
 async def test_14_to_17_needs_a_guardians_consent(
     client: httpx.AsyncClient,
     db: AsyncSession,
-    viewers: Viewers,
+    individual: SignedIn,
     clock: Clock,
     years: int,
     days: int,
 ) -> None:
-    viewer = await viewers.individual()
     id_number = resident_id(born(clock, years, days))
 
-    body = await submit(client, viewer.token, id_number)
-    next_mutation = await graphql(client, UPDATE_PROFILE, token=viewer.token)
+    body = await submit(client, individual.token, id_number)
+    next_mutation = await graphql(client, UPDATE_PROFILE, token=individual.token)
 
     assert body == answered(verification(clock, id_number))
-    assert (await reloaded(db, viewer.me)).status is AccountStatus.PENDING_GUARDIAN_CONSENT
+    assert (await reloaded(db, individual.me)).status is AccountStatus.PENDING_GUARDIAN_CONSENT
     assert next_mutation == {
         "data": {
             "updateProfile": {
@@ -622,25 +586,22 @@ async def test_an_account_of_another_kind_is_never_ended_by_a_childs_id_number(
 
 
 async def test_an_18th_birthday_today_is_adult(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
+    await submit(client, individual.token, resident_id(born(clock, 18)))
 
-    await submit(client, viewer.token, resident_id(born(clock, 18)))
-
-    assert (await reloaded(db, viewer.me)).status is AccountStatus.ACTIVE
+    assert (await reloaded(db, individual.me)).status is AccountStatus.ACTIVE
 
 
 async def test_a_minor_whose_guardian_consented_stays_active(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
-    consent = GuardianConsent(account_id=viewer.me.id, granted_at=clock())
+    consent = GuardianConsent(account_id=individual.me.id, granted_at=clock())
     consent.guardian_name = "张大"
     consent.guardian_phone = e164("13700137000")
     db.add(consent)
     await db.commit()
 
-    await submit(client, viewer.token, resident_id(born(clock, 16)))
+    await submit(client, individual.token, resident_id(born(clock, 16)))
 
-    assert (await reloaded(db, viewer.me)).status is AccountStatus.ACTIVE
+    assert (await reloaded(db, individual.me)).status is AccountStatus.ACTIVE

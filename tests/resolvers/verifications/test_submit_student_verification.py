@@ -7,7 +7,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.identity_verifier import VerificationOutcome
@@ -23,9 +22,15 @@ from tests.resolvers.settings.helpers import (
     forbidden_for_staff,
     grants,
     iso,
+    only_row,
     resident_id,
     unauthenticated,
     years_before,
+)
+from tests.resolvers.verifications.helpers import (
+    CONSENT_REQUIRED,
+    out_of_bounds,
+    verify_real_name,
 )
 from tests.support.api import Api
 from tests.support.viewers import SignedIn, Viewers
@@ -44,17 +49,7 @@ mutation($input: SubmitStudentVerificationInput!) {{
   }}
 }}
 """
-SUBMIT_REAL_NAME = f"""
-mutation($input: SubmitRealNameVerificationInput!) {{
-  submitRealNameVerification(input: $input) {{ {USER_ERRORS} }}
-}}
-"""
 KIND_NOT_ALLOWED = error("KIND_NOT_ALLOWED", "Only individual accounts verify as students.")
-CONSENT_REQUIRED = error(
-    "CONSENT_REQUIRED",
-    "Sensitive personal information needs your separate consent.",
-    "separateConsent",
-)
 NAME_MISMATCH = error(
     "NAME_MISMATCH", "The name and ID number must match your verified real name.", "realName"
 )
@@ -88,14 +83,6 @@ async def submit(
     client: httpx.AsyncClient, token: str | None, clock: Clock, **changes: Any
 ) -> dict[str, Any]:
     return await graphql(client, SUBMIT, {"input": submission(clock, **changes)}, token=token)
-
-
-async def verify_real_name(
-    client: httpx.AsyncClient, token: str, real_name: str, id_number: str
-) -> None:
-    variables = {"input": {"realName": real_name, "idNumber": id_number, "separateConsent": True}}
-    body = await graphql(client, SUBMIT_REAL_NAME, variables, token=token)
-    assert body == {"data": {"submitRealNameVerification": {"userErrors": []}}}
 
 
 def refused(*user_errors: dict[str, Any]) -> dict[str, Any]:
@@ -157,21 +144,15 @@ async def test_staff_are_no_students(
 
 
 async def test_an_individual_is_verified_as_a_student_and_its_consent_recorded(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, db: AsyncSession, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, clock, realName=f" {NAME} ", school=" 复旦大学 ")
+    body = await submit(client, individual.token, clock, realName=f" {NAME} ", school=" 复旦大学 ")
 
     assert body == answered(clock)
-    assert await grants(db, viewer.me.id, ConsentPurpose.SENSITIVE_STUDENT) == (1, 1)
-    stored = (
-        await db.scalars(
-            select(StudentVerification).where(StudentVerification.account_id == viewer.me.id)
-        )
-    ).one()
+    assert await grants(db, individual.me.id, ConsentPurpose.SENSITIVE_STUDENT) == (1, 1)
+    stored = await only_row(db, StudentVerification, individual.me.id)
     assert (stored.account_id, stored.real_name, stored.verification_code, stored.status) == (
-        viewer.me.id,
+        individual.me.id,
         NAME,
         CODE,
         VerificationStatus.VERIFIED,
@@ -190,25 +171,13 @@ async def test_only_individuals_verify_as_students(
     assert await nothing_stored(db, viewer)
 
 
-async def test_without_separate_consent_nothing_is_collected(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, clock, separateConsent=False)
-
-    assert body == refused(CONSENT_REQUIRED)
-    assert await nothing_stored(db, viewer)
-
-
 async def test_a_verified_real_name_with_the_same_name_and_id_number_matches(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
-    await verify_real_name(client, viewer.token, "王小明", student_id(clock))
+    await verify_real_name(client, individual.token, "王小明", student_id(clock))
 
     # Full-width and doubled spaces are the same name typed differently.
-    body = await submit(client, viewer.token, clock, realName="王小明\u3000")
+    body = await submit(client, individual.token, clock, realName="王小明\u3000")
 
     assert body == answered(clock)
 
@@ -220,143 +189,104 @@ async def test_a_verified_real_name_with_the_same_name_and_id_number_matches(
 async def test_a_student_who_is_not_the_verified_real_name_is_refused(
     client: httpx.AsyncClient,
     db: AsyncSession,
-    viewers: Viewers,
+    individual: SignedIn,
     clock: Clock,
     verified_name: str,
     verified_sequence: str,
 ) -> None:
-    viewer = await viewers.individual()
     await verify_real_name(
-        client, viewer.token, verified_name, student_id(clock, sequence=verified_sequence)
+        client, individual.token, verified_name, student_id(clock, sequence=verified_sequence)
     )
 
-    body = await submit(client, viewer.token, clock)
+    body = await submit(client, individual.token, clock)
 
     assert body == refused(NAME_MISMATCH)
-    assert await nothing_stored(db, viewer)
+    assert await nothing_stored(db, individual)
 
 
 async def test_a_real_name_that_is_not_verified_does_not_bind_the_student(
-    client: httpx.AsyncClient, viewers: Viewers, services: AuthServices, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, services: AuthServices, clock: Clock
 ) -> None:
-    viewer = await viewers.individual()
     services.verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason="No."))
-    await verify_real_name(client, viewer.token, "李四", student_id(clock, sequence="004"))
+    await verify_real_name(client, individual.token, "李四", student_id(clock, sequence="004"))
     services.verifier = StubVerifier(VerificationOutcome(verified=True, rejection_reason=None))
 
-    body = await submit(client, viewer.token, clock)
+    body = await submit(client, individual.token, clock)
 
     assert body == answered(clock)
 
 
-@pytest.mark.parametrize(
-    ("enrolled", "graduates"),
-    [(GRADUATES, GRADUATES), (GRADUATES, ENROLLED), (ENROLLED, ENROLLED - timedelta(days=1))],
-)
-async def test_graduation_must_come_after_enrolment(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    clock: Clock,
-    enrolled: date,
-    graduates: date,
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(
-        client,
-        viewer.token,
-        clock,
-        enrolledOn=enrolled.isoformat(),
-        graduatesOn=graduates.isoformat(),
-    )
-
-    assert body == refused(AFTER_ENROLMENT)
-    assert await nothing_stored(db, viewer)
+def dates(enrolled: date, graduates: date) -> dict[str, str]:
+    return {"enrolledOn": enrolled.isoformat(), "graduatesOn": graduates.isoformat()}
 
 
 @pytest.mark.parametrize(
-    "code",
-    ["ABCD12345", "ABCD1234EFGH56789", "ABCD-1234-EFGH", "ABCD 1234EF", "ＡＢＣＤ1234ＥＦ", ""],
+    ("changes", "user_errors"),
+    [
+        pytest.param({"separateConsent": False}, [CONSENT_REQUIRED], id="without-separate-consent"),
+        # Graduation must come after enrolment.
+        pytest.param(dates(GRADUATES, GRADUATES), [AFTER_ENROLMENT], id="graduates-on-enrolment"),
+        pytest.param(dates(GRADUATES, ENROLLED), [AFTER_ENROLMENT], id="graduates-before"),
+        pytest.param(
+            dates(ENROLLED, ENROLLED - timedelta(days=1)), [AFTER_ENROLMENT], id="a-day-before"
+        ),
+        # A verification code of the wrong form.
+        *(
+            pytest.param({"verificationCode": code}, [INVALID_CODE], id=f"code-{code or 'empty'}")
+            for code in [
+                "ABCD12345",
+                "ABCD1234EFGH56789",
+                "ABCD-1234-EFGH",
+                "ABCD 1234EF",
+                "ＡＢＣＤ1234ＥＦ",
+                "",
+            ]
+        ),
+        pytest.param({"realName": " "}, [out_of_bounds("realName", 50)], id="blank-name"),
+        pytest.param({"school": ""}, [out_of_bounds("school", 100)], id="no-school"),
+        pytest.param({"major": "m" * 101}, [out_of_bounds("major", 100)], id="major-of-101"),
+        pytest.param(
+            # 31010120000101002 has the check character 6.
+            {"idNumber": "310101200001010020"},
+            [error("INVALID_ID_NUMBER", "This is not a valid resident ID number.", "idNumber")],
+            id="wrong-check-character",
+        ),
+        pytest.param(
+            {
+                "separateConsent": False,
+                "graduatesOn": ENROLLED.isoformat(),
+                "verificationCode": "short",
+            },
+            [CONSENT_REQUIRED, AFTER_ENROLMENT, INVALID_CODE],
+            id="every-problem-at-once",
+        ),
+    ],
 )
-async def test_a_verification_code_of_the_wrong_form_is_refused(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock, code: str
+async def test_a_submission_with_a_problem_is_refused_and_nothing_stored(
+    api: Api, individual: SignedIn, changes: dict[str, Any], user_errors: list[dict[str, Any]]
 ) -> None:
-    viewer = await viewers.individual()
+    body = await submit(api.client, individual.token, api.clock, **changes)
 
-    body = await submit(client, viewer.token, clock, verificationCode=code)
-
-    assert body == refused(INVALID_CODE)
-    assert await nothing_stored(db, viewer)
+    assert body == refused(*user_errors)
+    assert await nothing_stored(api.db, individual)
 
 
 @pytest.mark.parametrize("code", ["abcd123456", "ABCDEFGH12345678"])
 async def test_codes_of_10_and_16_characters_are_accepted(
-    client: httpx.AsyncClient, viewers: Viewers, clock: Clock, code: str
+    client: httpx.AsyncClient, individual: SignedIn, clock: Clock, code: str
 ) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, clock, verificationCode=code)
+    body = await submit(client, individual.token, clock, verificationCode=code)
 
     assert body == answered(clock)
 
 
-@pytest.mark.parametrize(
-    ("changes", "user_error"),
-    [
-        ({"realName": " "}, error("INVALID_INPUT", "Give 1 to 50 characters.", "realName")),
-        ({"school": ""}, error("INVALID_INPUT", "Give 1 to 100 characters.", "school")),
-        ({"major": "m" * 101}, error("INVALID_INPUT", "Give 1 to 100 characters.", "major")),
-        (
-            # 31010120000101002 has the check character 6.
-            {"idNumber": "310101200001010020"},
-            error("INVALID_ID_NUMBER", "This is not a valid resident ID number.", "idNumber"),
-        ),
-    ],
-)
-async def test_other_invalid_input_is_refused(
-    client: httpx.AsyncClient,
-    db: AsyncSession,
-    viewers: Viewers,
-    clock: Clock,
-    changes: dict[str, Any],
-    user_error: dict[str, Any],
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(client, viewer.token, clock, **changes)
-
-    assert body == refused(user_error)
-    assert await nothing_stored(db, viewer)
-
-
-async def test_every_problem_is_reported_at_once(
-    client: httpx.AsyncClient, db: AsyncSession, viewers: Viewers, clock: Clock
-) -> None:
-    viewer = await viewers.individual()
-
-    body = await submit(
-        client,
-        viewer.token,
-        clock,
-        separateConsent=False,
-        graduatesOn=ENROLLED.isoformat(),
-        verificationCode="short",
-    )
-
-    assert body == refused(CONSENT_REQUIRED, AFTER_ENROLMENT, INVALID_CODE)
-    assert await nothing_stored(db, viewer)
-
-
 async def test_the_verifier_decides_and_gets_the_student_details(
-    api: Api,
-    viewers: Viewers,
+    api: Api, individual: SignedIn
 ) -> None:
     verifier = StubVerifier(VerificationOutcome(verified=False, rejection_reason="Not enrolled."))
     api.services.verifier = verifier
-    viewer = await viewers.individual()
 
-    body = await submit(api.client, viewer.token, api.clock)
+    body = await submit(api.client, individual.token, api.clock)
 
     assert body == answered(api.clock, "REJECTED", "Not enrolled.")
     [request] = verifier.requests
@@ -369,12 +299,11 @@ async def test_the_verifier_decides_and_gets_the_student_details(
 
 
 async def test_an_unanswered_verification_stays_pending(
-    client: httpx.AsyncClient, viewers: Viewers, services: AuthServices, clock: Clock
+    client: httpx.AsyncClient, individual: SignedIn, services: AuthServices, clock: Clock
 ) -> None:
     services.verifier = StubVerifier(None)
-    viewer = await viewers.individual()
 
-    body = await submit(client, viewer.token, clock)
+    body = await submit(client, individual.token, clock)
 
     assert body == answered(
         clock, "PENDING", "The verification service did not answer; submit again later."

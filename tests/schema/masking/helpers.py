@@ -35,6 +35,7 @@ from models import (
     ThirdPartyIdentity,
 )
 from resolvers.global_id import to_global_id
+from tests.support.api import Api
 from tests.support.factories import (
     bank_card,
     create_account,
@@ -222,6 +223,15 @@ async def create_data_request(
 ) -> str:
     """A data request of `account` (the factory's `status` and `type`); its global ID."""
     return to_global_id("DataRequest", (await open_request(db, account, now, **details)).id)
+
+
+async def enterprise_and_member(api: Api) -> tuple[Account, Account]:
+    """An enterprise subject and one sub-account subject of it."""
+    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
+    member = await create_subject(
+        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
+    )
+    return enterprise, member
 
 
 def missing_id(account: Account) -> str:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
@@ -31,6 +30,7 @@ from models.database import create_session_factory
 from resolvers.masking.reveal import present
 from tests.conftest import Clock
 from tests.schema.masking.helpers import refusal
+from tests.support.apps import client_of
 from tests.support.assertions import without_locations
 from tests.support.viewers import sign_in
 
@@ -55,6 +55,34 @@ async def committed(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
         await session.rollback()
         await session.execute(delete(Account).where(Account.id.in_(ids)))
         await session.commit()
+
+
+@dataclass(frozen=True)
+class Committing:
+    """The `committed` session, an app on the real engine (every request on a connection
+    of its own), and the test's services and clock."""
+
+    db: AsyncSession
+    app: Starlette
+    services: AuthServices
+    clock: Clock
+
+    async def sign_in(self, account: Account, *, elevated: bool = False) -> str:
+        return await sign_in(
+            self.db, self.services, self.clock(), account=account, elevated=elevated
+        )
+
+
+@pytest.fixture
+def committing(
+    committed: AsyncSession,
+    engine: AsyncEngine,
+    settings: Settings,
+    services: AuthServices,
+    clock: Clock,
+) -> Committing:
+    app = create_app(settings, engine=engine, services=services, clock=clock)
+    return Committing(committed, app, services, clock)
 
 
 class Rendezvous:
@@ -112,8 +140,7 @@ async def ask_together(
 ) -> dict[str, Any]:
     """Every (token, query) at once, each masking decision held until all are inside."""
     rendezvous = Rendezvous(len(asks), present)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+    async with client_of(app) as client:
 
         async def ask(token: str, query: str) -> Any:
             response = await client.post(
@@ -141,23 +168,17 @@ ENTERPRISE_EMAIL = "e***@example.com"
 
 
 async def test_concurrent_viewers_each_get_their_own_masking(
-    engine: AsyncEngine,
-    committed: AsyncSession,
-    settings: Settings,
-    services: AuthServices,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
+    committing: Committing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The enterprise reveals its phone while it and its member are refused it."""
-    scene = await create_scene(committed, clock())
-    elevated = await sign_in(committed, services, clock(), account=scene.enterprise, elevated=True)
-    plain = await sign_in(committed, services, clock(), account=scene.enterprise)
-    member = await sign_in(committed, services, clock(), account=scene.member, elevated=True)
-    app = create_app(settings, engine=engine, services=services, clock=clock)
+    scene = await create_scene(committing.db, committing.clock())
+    elevated = await committing.sign_in(scene.enterprise, elevated=True)
+    plain = await committing.sign_in(scene.enterprise)
+    member = await committing.sign_in(scene.member, elevated=True)
 
     for _ in range(ROUNDS):
         answers = await ask_together(
-            app,
+            committing.app,
             {
                 "enterprise stepped up": (elevated, OWN_PHONE),
                 "enterprise": (plain, OWN_PHONE),
@@ -206,29 +227,23 @@ async def test_concurrent_viewers_each_get_their_own_masking(
             ),
         }
 
-    assert await logged(committed, scene.enterprise) == ROUNDS
-    assert await logged(committed, scene.member) == 0
+    assert await logged(committing.db, scene.enterprise) == ROUNDS
+    assert await logged(committing.db, scene.member) == 0
 
 
 async def test_concurrent_clear_reveals_of_two_viewers_are_each_answered_and_logged(
-    engine: AsyncEngine,
-    committed: AsyncSession,
-    settings: Settings,
-    services: AuthServices,
-    clock: Clock,
-    monkeypatch: pytest.MonkeyPatch,
+    committing: Committing, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scene = await create_scene(committed, clock())
-    enterprise = await sign_in(
-        committed, services, clock(), account=scene.enterprise, elevated=True
-    )
-    member = await sign_in(committed, services, clock(), account=scene.member, elevated=True)
-    app = create_app(settings, engine=engine, services=services, clock=clock)
+    scene = await create_scene(committing.db, committing.clock())
+    enterprise = await committing.sign_in(scene.enterprise, elevated=True)
+    member = await committing.sign_in(scene.member, elevated=True)
     query = "{ viewer { account { phone(reveal: true) } } }"
 
     for _ in range(ROUNDS):
         answers = await ask_together(
-            app, {"enterprise": (enterprise, query), "member": (member, query)}, monkeypatch
+            committing.app,
+            {"enterprise": (enterprise, query), "member": (member, query)},
+            monkeypatch,
         )
 
         assert answers == {
@@ -239,5 +254,5 @@ async def test_concurrent_clear_reveals_of_two_viewers_are_each_answered_and_log
             "member": (200, {"data": {"viewer": {"account": {"phone": scene.member_phone}}}}),
         }
 
-    assert await logged(committed, scene.enterprise) == ROUNDS
-    assert await logged(committed, scene.member) == ROUNDS
+    assert await logged(committing.db, scene.enterprise) == ROUNDS
+    assert await logged(committing.db, scene.member) == ROUNDS

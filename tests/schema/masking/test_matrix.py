@@ -46,8 +46,8 @@ from tests.schema.masking.helpers import (
     access_log_count,
     add_personal_rows,
     clear,
-    create_data_request,
     create_subject,
+    enterprise_and_member,
     masked,
     missing_id,
     nest,
@@ -622,8 +622,8 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
         if case.relation is Relation.STAFF:
             # Closed requests of the account, and an open one of another, do not count.
             for status in (DataRequestStatus.FULFILLED, DataRequestStatus.WITHDRAWN):
-                await create_data_request(api.db, subject, api.clock(), status=status)
-            await create_data_request(api.db, world.stranger, api.clock())
+                await open_request(api.db, subject, api.clock(), status=status)
+            await open_request(api.db, world.stranger, api.clock())
         if case.relation in REQUEST_TYPES:
             worked_on = await open_request(
                 api.db, subject, api.clock(), type=REQUEST_TYPES[case.relation]
@@ -709,10 +709,7 @@ async def test_a_sensitive_field_answers_each_viewer_what_the_rules_say(
 
 
 async def test_clear_reveals_are_logged_for_the_subject_newest_first_and_paged(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, member = await enterprise_and_member(api)
     manager = await api.sign_in(account=enterprise, elevated=True)
     own = await api.sign_in(account=member, elevated=True)
     member_id = global_id(member)

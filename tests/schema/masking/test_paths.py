@@ -31,12 +31,13 @@ from tests.schema.masking.helpers import (
     clear,
     create_data_request,
     create_subject,
+    enterprise_and_member,
     masked,
     refusal,
 )
 from tests.support.api import Api
 from tests.support.assertions import without_locations
-from tests.support.factories import create_account
+from tests.support.factories import create_member
 from tests.support.ids import global_id
 from tests.support.staff import create_staff
 from tests.support.viewers import sign_in
@@ -45,6 +46,7 @@ PHONE = clear("IndividualAccount", "phone")
 MASKED_PHONE = masked("IndividualAccount", "phone")
 EMAIL = clear("IndividualAccount", "email")
 MASKED_EMAIL = masked("IndividualAccount", "email")
+MASKED_CONTACTS = {"phone": MASKED_PHONE, "email": MASKED_EMAIL}
 
 
 async def individual(db: AsyncSession, clock: Clock) -> Account:
@@ -56,15 +58,6 @@ async def individual(db: AsyncSession, clock: Clock) -> Account:
 async def both_sessions(api: Api, account: Account) -> tuple[str, str]:
     """The access tokens of two new sessions of the account: plain, and stepped up."""
     return await api.sign_in(account=account), await api.sign_in(account=account, elevated=True)
-
-
-async def enterprise_and_member(api: Api) -> tuple[Account, Account]:
-    """An enterprise subject and one sub-account subject of it."""
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    member = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
-    return enterprise, member
 
 
 async def test_two_aliases_of_phone_are_masked_and_revealed_each_on_its_own(api: Api) -> None:
@@ -126,8 +119,7 @@ async def test_inline_fragments_with_and_without_a_type_condition(api: Api) -> N
     assert without_locations(body) == {
         "data": {
             "node": {
-                "phone": MASKED_PHONE,
-                "email": MASKED_EMAIL,
+                **MASKED_CONTACTS,
                 "revealed": None,
                 "p": MASKED_PHONE,
             }
@@ -313,12 +305,8 @@ async def test_the_enterprise_reads_its_sub_account_and_itself_through_it(api: A
 async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(api: Api) -> None:
     enterprise, member = await enterprise_and_member(api)
     # A second sub-account of the same enterprise, holding only an unrelated permission.
-    sibling = await create_account(
-        api.db,
-        kind=AccountKind.SUB_ACCOUNT,
-        display_name="Sibling",
-        enterprise=enterprise,
-        permissions=[EnterprisePermission.VIEW_ORDERS.value],
+    sibling = await create_member(
+        api.db, enterprise, "Sibling", [EnterprisePermission.VIEW_ORDERS.value]
     )
     token = await api.sign_in(account=sibling, elevated=True)
     query = "query($id: ID!) { node(id: $id) { ... on SubAccount { phone(reveal: true) } } }"
@@ -331,12 +319,8 @@ async def test_a_sub_account_without_permissions_reaches_no_other_sub_account(ap
 async def test_a_sub_account_that_views_sub_accounts_reads_them_as_a_manager(api: Api) -> None:
     enterprise, member = await enterprise_and_member(api)
     await add_personal_rows(api.db, member, api.clock())
-    viewer = await create_account(
-        api.db,
-        kind=AccountKind.SUB_ACCOUNT,
-        display_name="Team Lead",
-        enterprise=enterprise,
-        permissions=[EnterprisePermission.VIEW_SUB_ACCOUNTS.value],
+    viewer = await create_member(
+        api.db, enterprise, "Team Lead", [EnterprisePermission.VIEW_SUB_ACCOUNTS.value]
     )
     plain = await api.sign_in(account=viewer)
     elevated = await api.sign_in(account=viewer, elevated=True)
@@ -392,10 +376,7 @@ query($id: ID!) {
 
 
 async def test_a_bank_card_number_is_masked_on_binding_and_through_node(api: Api) -> None:
-    enterprise = await create_subject(api.db, AccountKind.ENTERPRISE, api.clock())
-    owner = await create_subject(
-        api.db, AccountKind.SUB_ACCOUNT, api.clock(), enterprise=enterprise
-    )
+    enterprise, owner = await enterprise_and_member(api)
     owner_token = await api.sign_in(account=owner, elevated=True)
     manager = await api.sign_in(account=enterprise, elevated=True)
     staff = await sign_in(
@@ -483,8 +464,7 @@ async def test_staff_working_a_request_read_any_account_masked_and_reveal_only_s
     assert without_locations(body) == {
         "data": {
             "account": {
-                "phone": MASKED_PHONE,
-                "email": MASKED_EMAIL,
+                **MASKED_CONTACTS,
                 "identities": [{"openId": masked("ThirdPartyIdentity", "openId")}],
                 "verifications": {
                     "realName": {
