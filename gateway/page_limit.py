@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from graphql import (
     ExecutionResult,
@@ -167,9 +168,10 @@ def _counted(
     return counter.count(root, operation.selection_set, 1), counter.paged
 
 
-# Operations (by schema, document text and operation name) none of whose fields takes a
-# page size or keys: most of what clients send, counted once instead of per request.
-_UNPAGED: OrderedDict[tuple[int, str, str | None], None] = OrderedDict()
+# Operations (by document text and operation name, for each schema) none of whose fields
+# takes a page size or keys: most of what clients send, counted once instead of per
+# request.
+_UNPAGED: WeakKeyDictionary[object, OrderedDict[tuple[str, str | None], None]] = WeakKeyDictionary()
 UNPAGED_KEPT = 256
 
 
@@ -177,9 +179,10 @@ class MaxPageItems(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        unpaged = (id(context.schema), context.query or "", context.operation_name)
-        if unpaged in _UNPAGED:
-            _UNPAGED.move_to_end(unpaged)
+        remembered = _UNPAGED.setdefault(context.schema, OrderedDict())
+        unpaged = (context.query or "", context.operation_name)
+        if unpaged in remembered:
+            remembered.move_to_end(unpaged)
         elif document is not None and not context.result:
             fragments = {
                 d.name.value: d
@@ -194,9 +197,9 @@ class MaxPageItems(SchemaExtension):
                     context.schema._schema, chosen[0], fragments, context.variables or {}
                 )
                 if not paged:
-                    _UNPAGED[unpaged] = None
-                    if len(_UNPAGED) > UNPAGED_KEPT:
-                        _UNPAGED.popitem(last=False)
+                    remembered[unpaged] = None
+                    if len(remembered) > UNPAGED_KEPT:
+                        remembered.popitem(last=False)
                 if items > MAX_PAGE_ITEMS:
                     # The count is not quoted: it is the client's own numbers, multiplied.
                     context.result = ExecutionResult(
