@@ -65,6 +65,8 @@ answer_refusals_in_payloads(Mutation)
 
 class GatewaySchema(strawberry.Schema):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Direct fields resolve in line (schema/execution.py).
+        kwargs.setdefault("execution_context_class", GatewayExecutor)
         super().__init__(*args, **kwargs)
         # Plain account fields skip Strawberry's per-field chain (schema/plain_fields.py).
         handlers = bool(self.schema_converter._exception_handler_specs)
@@ -99,7 +101,6 @@ def build_schema(
         )
     return GatewaySchema(
         query=query,
-        execution_context_class=GatewayExecutor,
         mutation=Mutation,
         types=ACCOUNT_TYPES,
         extensions=list(extensions),

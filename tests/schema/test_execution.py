@@ -110,7 +110,8 @@ class Query:
 
 
 def _schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
-    gateway = GatewaySchema(query=Query, execution_context_class=GatewayExecutor)
+    gateway = GatewaySchema(query=Query)
+    assert gateway.execution_context_class is GatewayExecutor
     plain = strawberry.Schema(
         query=Query, execution_context_class=StrawberryGraphQLCoreExecutionContext
     )
