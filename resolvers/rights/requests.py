@@ -80,15 +80,21 @@ async def _notify(
         await notify_requester(ctx, request, to_requester if to_requester is not None else what)
 
 
-class Submission(Protocol):
-    """What a rights request asks (the submitting mutations' inputs have these fields)."""
+class CoveredData(Protocol):
+    """Which personal information a deletion or a restriction covers: categories by their
+    dataCategories key, purposes by the consent they fall under."""
+
+    categories: list[str] | None
+    purposes: list[ConsentPurpose] | None
+
+
+class Submission(CoveredData, Protocol):
+    """What a rights request asks (the submitting mutations' inputs have these fields):
+    the categories a deletion asks to erase, the purposes a restriction asks to restrict."""
 
     type: DataRequestType
     details: str | None
     deletion_ground: DeletionGround | None
-    # Categories a deletion asks to erase; purposes a restriction asks to restrict.
-    categories: list[str] | None
-    purposes: list[ConsentPurpose] | None
 
 
 def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
@@ -266,16 +272,16 @@ RESOLUTIONS = (
 )
 
 
-class Resolution(Protocol):
-    """How staff move a request on (resolveDataRequest's input has these fields)."""
+class Resolution(CoveredData, Protocol):
+    """How staff move a request on (resolveDataRequest's input has these fields).
+
+    Fulfilling a DELETION: the categories erased (else those the person named); a
+    RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
+    """
 
     status: DataRequestStatus
     note: str | None
     refusal_reason: RefusalReason | None
-    # Fulfilling a DELETION: the categories erased (else those the person named); a
-    # RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
-    categories: list[str] | None
-    purposes: list[ConsentPurpose] | None
     correction: str | None
 
 
