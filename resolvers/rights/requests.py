@@ -23,13 +23,11 @@ from models import (
     ProcessingRestriction,
     RefusalReason,
     RequestOrigin,
-    StaffMember,
     StaffRole,
     queries,
 )
 from models.pagination import KeysetPosition
 from resolvers.accounts.access import (
-    referenced_staff_member,
     require_account,
     require_staff,
     require_staff_reader,
@@ -513,11 +511,6 @@ async def lift_restriction(
         now=ctx.now(),
     )
     return await consent_queries.consent(ctx, account, purpose)
-
-
-async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
-    """Staff only: who last moved the request on."""
-    return await referenced_staff_member(ctx, request.handled_by_id)
 
 
 async def requester(ctx: RequestContext, request: DataRequest) -> DataRequestRequester | None:
