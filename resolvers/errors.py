@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from auth.contacts import parse_email, parse_phone
 from auth.passwords import password_problem
 from auth.sms_codes import CodeCheck
 
@@ -94,6 +95,22 @@ class Refused(Exception):
         super().__init__(", ".join(error.code for error in errors))
         self.errors = errors
         self.details = details
+
+
+def valid_phone(raw: str) -> str:
+    """The phone number in E.164 form; INVALID_PHONE when it does not parse."""
+    parsed = parse_phone(raw)
+    if parsed is None:
+        raise Refused(INVALID_PHONE)
+    return parsed
+
+
+def valid_email(raw: str) -> str:
+    """The normalized e-mail address; INVALID_EMAIL when it is not one."""
+    parsed = parse_email(raw)
+    if parsed is None:
+        raise Refused(INVALID_EMAIL)
+    return parsed
 
 
 def asked_too_soon(retry_after_seconds: int) -> Refused:

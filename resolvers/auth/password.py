@@ -34,7 +34,6 @@ from resolvers.errors import (
     Refused,
     UserError,
     UserErrorCode,
-    on_field,
     user_error,
     weak_password,
 )
@@ -75,7 +74,7 @@ async def login_with_password(ctx: RequestContext, sign_in: PasswordSignIn) -> S
     proof = None
     if sign_in.code is not None:
         if normalized is None:
-            raise Refused(on_field(CODE_ERRORS[CodeCheck.INVALID], "code"))
+            raise Refused(CODE_ERRORS[CodeCheck.INVALID])
         proof = await checked_code(
             ctx, recipient=normalized, purpose=SmsPurpose.LOGIN, code=sign_in.code, now=ctx.now()
         )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from auth.contacts import parse_email, parse_phone
 from auth.senders import Sender
 from auth.sms_codes import CodeCheck, Issued, check_code, issue_code
 from models import Account, AccountKind, AccountStatus, LoginMethod, SmsPurpose, queries
@@ -20,12 +19,12 @@ from resolvers.codes import use_code
 from resolvers.context import RequestContext
 from resolvers.errors import (
     CODE_ERRORS,
-    INVALID_EMAIL,
-    INVALID_PHONE,
     Refused,
     UserErrorCode,
     asked_too_soon,
     user_error,
+    valid_email,
+    valid_phone,
 )
 
 
@@ -49,9 +48,7 @@ async def request_sms_code(ctx: RequestContext, request: CodeRequest) -> Issued:
                 )
             )
     else:
-        target = parse_phone(request.phone) if request.phone else None
-        if target is None:
-            raise Refused(INVALID_PHONE)
+        target = valid_phone(request.phone or "")
     return await _send_code(ctx, target, request.purpose, ctx.auth.sms)
 
 
@@ -76,9 +73,7 @@ async def _send_code(
 async def request_email_code(ctx: RequestContext, email: str) -> Issued:
     """A LOGIN code by e-mail, within the e-mail limits; the same answer whether or not
     the address signs anybody in (a code for nobody's address opens nothing)."""
-    address = parse_email(email)
-    if address is None:
-        raise Refused(INVALID_EMAIL)
+    address = valid_email(email)
     return await _send_code(ctx, address, SmsPurpose.LOGIN, ctx.auth.email)
 
 
@@ -93,9 +88,7 @@ class SmsSignIn(Protocol):
 
 
 async def login_with_sms(ctx: RequestContext, sign_in: SmsSignIn) -> SignedIn:
-    parsed = parse_phone(sign_in.phone)
-    if parsed is None:
-        raise Refused(INVALID_PHONE)
+    parsed = valid_phone(sign_in.phone)
     now = ctx.now()
     account = await queries.account_by_phone(ctx.session, parsed)
     check, row = await check_code(

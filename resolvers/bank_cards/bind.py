@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Protocol
+from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 
@@ -21,8 +21,9 @@ ALREADY_BOUND = user_error(
 )
 
 
-class CardSubmission(Protocol):
-    """What binding a card takes (the mutation's input has these fields)."""
+@dataclass
+class CardSubmission:
+    """What binding a card takes: bindBankCard's input is one."""
 
     bank_name: str
     branch: str

@@ -108,8 +108,9 @@ def _name_error(display_name: str) -> UserError | None:
     )
 
 
-class NewSubAccount(Protocol):
-    """What creating a sub-account takes (the mutation's input has these fields)."""
+@dataclass
+class NewSubAccount:
+    """What creating a sub-account takes: createSubAccount's input is one."""
 
     display_name: str
     email: str

@@ -10,12 +10,10 @@ from models import (
     ConsentPurpose,
     NotificationKind,
     PrivacyPolicy,
-    StaffMember,
     StaffRole,
     queries,
 )
 from resolvers.accounts.access import (
-    referenced_staff_member,
     require_account,
     require_staff,
     require_staff_step_up,
@@ -170,8 +168,3 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> Account:
     account.accepted_policy_at = ctx.now()
     await ctx.session.flush()
     return account
-
-
-async def published_by(ctx: RequestContext, policy: PrivacyPolicy) -> StaffMember | None:
-    """Staff only: the privacy officer who published the version (none for 1.0)."""
-    return await referenced_staff_member(ctx, policy.published_by_id)

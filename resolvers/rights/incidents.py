@@ -26,12 +26,10 @@ from models import (
     NoticeDeliveryStatus,
     NotificationKind,
     SecurityIncident,
-    StaffMember,
     StaffRole,
     queries,
 )
 from resolvers.accounts.access import (
-    referenced_staff_member,
     require_staff,
     require_staff_step_up,
 )
@@ -213,11 +211,6 @@ async def record_security_incident(
         await _deliver(ctx, row, account, body)
     await ctx.session.flush()
     return row
-
-
-async def recorded_by(ctx: RequestContext, incident: SecurityIncident) -> StaffMember | None:
-    """Staff only: the privacy officer who recorded the incident."""
-    return await referenced_staff_member(ctx, incident.recorded_by_id)
 
 
 def account_incidents(ctx: RequestContext, account: Account) -> Listing[IncidentRecipient]:

@@ -23,13 +23,11 @@ from models import (
     ProcessingRestriction,
     RefusalReason,
     RequestOrigin,
-    StaffMember,
     StaffRole,
     queries,
 )
 from models.pagination import KeysetPosition
 from resolvers.accounts.access import (
-    referenced_staff_member,
     require_account,
     require_staff,
     require_staff_reader,
@@ -80,15 +78,21 @@ async def _notify(
         await notify_requester(ctx, request, to_requester if to_requester is not None else what)
 
 
-class Submission(Protocol):
-    """What a rights request asks (the submitting mutations' inputs have these fields)."""
+class CoveredData(Protocol):
+    """Which personal information a deletion or a restriction covers: categories by their
+    dataCategories key, purposes by the consent they fall under."""
+
+    categories: list[str] | None
+    purposes: list[ConsentPurpose] | None
+
+
+class Submission(CoveredData, Protocol):
+    """What a rights request asks (the submitting mutations' inputs have these fields):
+    the categories a deletion asks to erase, the purposes a restriction asks to restrict."""
 
     type: DataRequestType
     details: str | None
     deletion_ground: DeletionGround | None
-    # Categories a deletion asks to erase; purposes a restriction asks to restrict.
-    categories: list[str] | None
-    purposes: list[ConsentPurpose] | None
 
 
 def submission_errors(ctx: RequestContext, submission: Submission) -> list[UserError]:
@@ -266,16 +270,16 @@ RESOLUTIONS = (
 )
 
 
-class Resolution(Protocol):
-    """How staff move a request on (resolveDataRequest's input has these fields)."""
+class Resolution(CoveredData, Protocol):
+    """How staff move a request on (resolveDataRequest's input has these fields).
+
+    Fulfilling a DELETION: the categories erased (else those the person named); a
+    RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
+    """
 
     status: DataRequestStatus
     note: str | None
     refusal_reason: RefusalReason | None
-    # Fulfilling a DELETION: the categories erased (else those the person named); a
-    # RESTRICTION: the purposes restricted (else those named); a CORRECTION: what changed.
-    categories: list[str] | None
-    purposes: list[ConsentPurpose] | None
     correction: str | None
 
 
@@ -507,11 +511,6 @@ async def lift_restriction(
         now=ctx.now(),
     )
     return await consent_queries.consent(ctx, account, purpose)
-
-
-async def handled_by(ctx: RequestContext, request: DataRequest) -> StaffMember | None:
-    """Staff only: who last moved the request on."""
-    return await referenced_staff_member(ctx, request.handled_by_id)
 
 
 async def requester(ctx: RequestContext, request: DataRequest) -> DataRequestRequester | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
 
-from auth.contacts import parse_email, parse_phone
 from auth.email_tokens import (
     TOKEN_TRIES,
     TOKEN_TRIES_PER_CLIENT,
@@ -22,12 +21,12 @@ from resolvers.accounts.access import require_account, require_step_up
 from resolvers.codes import checked_code, use_code
 from resolvers.context import RequestContext
 from resolvers.errors import (
-    INVALID_EMAIL,
-    INVALID_PHONE,
     Refused,
     UserError,
     UserErrorCode,
     user_error,
+    valid_email,
+    valid_phone,
 )
 from resolvers.messaging.email import send_confirmation, send_email
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
@@ -48,9 +47,7 @@ async def bind_phone(ctx: RequestContext, phone: str, code: str) -> Account:
     """Bind a phone proven by a BIND_PHONE code, from a stepped-up session: a phone is a
     way to sign in, and adding or replacing one is never left to a stolen token."""
     account = require_account(ctx)
-    parsed = parse_phone(phone)
-    if parsed is None:
-        raise Refused(INVALID_PHONE)
+    parsed = valid_phone(phone)
     require_step_up(ctx)
     now = ctx.now()
     # The code first: only the phone's holder learns whether it is taken.
@@ -88,9 +85,7 @@ async def bind_email(ctx: RequestContext, email: str) -> None:
     gets a notice to its owner instead of a token.
     """
     account = require_account(ctx)
-    parsed = parse_email(email)
-    if parsed is None:
-        raise Refused(INVALID_EMAIL)
+    parsed = valid_email(email)
     # An address is a way to sign in: binding one is never left to a stolen token.
     require_step_up(ctx)
     if await queries.email_taken(ctx.session, parsed, by_other_than=account.id):

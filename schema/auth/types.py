@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 import strawberry
@@ -10,7 +11,9 @@ from models import Account as AccountRow
 from models import AuthSession, LoginMethod, SensitiveKind, SmsPurpose, StaffRole
 from models import LoginEvent as LoginEventRow
 from models import StaffMember as StaffRow
+from resolvers.accounts.access import referenced_staff_member
 from resolvers.global_id import to_global_id
+from schema.context import Info
 from schema.fields import row_field, sensitive_field
 
 strawberry.enum(LoginMethod, name="LoginMethod")
@@ -64,6 +67,13 @@ class StaffMember:
         return cls(
             id=strawberry.ID(to_global_id("StaffMember", row.id)), name=row.name, role=row.role
         )
+
+    @classmethod
+    async def referenced(cls, info: Info, staff_id: uuid.UUID | None) -> StaffMember | None:
+        """The staff member a row names (who published, recorded or handled it), for staff
+        only; none when the row names none."""
+        row = await referenced_staff_member(info.context, staff_id)
+        return cls.from_row(row) if row is not None else None
 
 
 @strawberry.type

@@ -12,13 +12,8 @@ from schema.payloads import OkPayload
 
 
 @strawberry.input
-class BindBankCardInput:
-    bank_name: str
-    branch: str
-    location: str
-    card_number: str
-    holder_name: str
-    separate_consent: bool
+class BindBankCardInput(bind.CardSubmission):
+    pass
 
 
 @strawberry.input

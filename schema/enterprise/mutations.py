@@ -14,13 +14,8 @@ from schema.payloads import OkPayload
 
 
 @strawberry.input
-class CreateSubAccountInput:
-    display_name: str
-    email: str
-    phone: str
-    password: str
-    role: SubAccountRole
-    permissions: list[EnterprisePermission]
+class CreateSubAccountInput(use_cases.NewSubAccount):
+    pass
 
 
 @strawberry.input

@@ -8,7 +8,6 @@ import strawberry
 
 from models import ConsentPurpose
 from models import PrivacyPolicy as PolicyRow
-from resolvers.policies import publish
 from schema.auth.types import StaffMember
 from schema.common import from_attributes
 from schema.context import Info
@@ -29,8 +28,7 @@ class PrivacyPolicy:
 
     @strawberry.field(description="Staff only: the privacy officer who published it.")
     async def published_by(self, info: Info) -> StaffMember | None:
-        staff = await publish.published_by(info.context, self.row)
-        return StaffMember.from_row(staff) if staff is not None else None
+        return await StaffMember.referenced(info, self.row.published_by_id)
 
     @classmethod
     def from_row(cls, row: PolicyRow) -> PrivacyPolicy:

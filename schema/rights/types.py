@@ -84,8 +84,7 @@ class SecurityIncident:
 
     @strawberry.field(description="Staff only: the privacy officer who recorded it.")
     async def recorded_by(self, info: Info) -> StaffMember | None:
-        staff = await incidents.recorded_by(info.context, self.row)
-        return StaffMember.from_row(staff) if staff is not None else None
+        return await StaffMember.referenced(info, self.row.recorded_by_id)
 
 
 strawberry.enum(RequesterRelation, name="RequesterRelation")
@@ -248,5 +247,4 @@ class DataRequest(Node):
 
     @strawberry.field(description="Staff only: the staff member who last moved it on.")
     async def handled_by(self, info: Info) -> StaffMember | None:
-        row = await rights_requests.handled_by(info.context, self.row)
-        return StaffMember.from_row(row) if row is not None else None
+        return await StaffMember.referenced(info, self.row.handled_by_id)
