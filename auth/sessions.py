@@ -98,6 +98,20 @@ SESSION_WITH_ACCOUNT = (
 )
 
 
+async def _require_live_holder(
+    db: AsyncSession, session: AuthSession, account: Account | None
+) -> None:
+    """InvalidToken unless whoever holds `session` may still use it: its account (given)
+    live, or its staff member not disabled."""
+    if session.account_id is not None:
+        if account is None or account.status not in LIVE_STATUSES:
+            raise InvalidToken
+        return
+    staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None
+    if staff is None or staff.disabled_at is not None:
+        raise InvalidToken
+
+
 async def authenticate(
     scope: RequestScope, tokens: TokenIssuer, bearer: str, now: datetime
 ) -> tuple[Viewer, Account | None]:
@@ -116,13 +130,7 @@ async def authenticate(
     session, account = found
     if not is_live(session, now):
         raise InvalidToken
-    if session.account_id is not None:
-        if account is None or account.status not in LIVE_STATUSES:
-            raise InvalidToken
-    else:
-        staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None
-        if staff is None or staff.disabled_at is not None:
-            raise InvalidToken
+    await _require_live_holder(db, session, account)
     if now - session.last_used_at >= LAST_USED_RESOLUTION:
         scope.before_response(
             update(AuthSession)
@@ -162,14 +170,8 @@ async def rotate_refresh_token(
         raise InvalidToken
     if not tokens.refresh_secret_matches(session.refresh_secret_hash, parsed.secret):
         await _revoke_for_reuse(db, session, now, client_address)
-    if session.account_id is not None:
-        account = await db.get(Account, session.account_id)
-        if account is None or account.status not in LIVE_STATUSES:
-            raise InvalidToken
-    else:
-        staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None
-        if staff is None or staff.disabled_at is not None:
-            raise InvalidToken
+    account = await db.get(Account, session.account_id) if session.account_id else None
+    await _require_live_holder(db, session, account)
     refresh = tokens.new_refresh_token(session.id)
     rotated = await db.execute(
         update(AuthSession)
