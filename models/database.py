@@ -11,6 +11,7 @@ engine's `WriteGate` instead of polling the file lock.
 from __future__ import annotations
 
 import asyncio
+import re
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -26,7 +27,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.orm import Session
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
@@ -125,7 +125,37 @@ def reading_engine(engine: Engine) -> tuple[Engine, dict[str, Any]]:
     if found is None:
         options = {"sqlite_begin": "NONE"} if sqlite else {"isolation_level": "AUTOCOMMIT"}
         found = _reading[engine] = engine.execution_options(**options)
+        event.listen(found, "before_cursor_execute", _refuse_writes_while_reading)
     return found, WRITING if sqlite else {**WRITING, "isolation_level": "READ COMMITTED"}
+
+
+# Statements that change the database, by their first keyword; and DML inside a WITH.
+WRITING_KEYWORDS = frozenset(
+    "INSERT UPDATE DELETE MERGE UPSERT REPLACE CREATE ALTER DROP TRUNCATE GRANT REVOKE "
+    "COPY LOCK VACUUM REINDEX CLUSTER COMMENT REFRESH".split()
+)
+_DML_IN_WITH = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+OUTSIDE = "a read wrote to the database outside a unit of work"
+
+
+def writes(statement: str) -> bool:
+    """Whether an SQL statement changes the database (as far as its text says)."""
+    words = statement.lstrip().split(None, 1)
+    if not words:
+        return False
+    first = words[0].upper()
+    return first in WRITING_KEYWORDS or (first == "WITH" and bool(_DML_IN_WITH.search(statement)))
+
+
+def _refuse_writes_while_reading(
+    connection: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    """A connection of the reading engine runs outside any transaction: a write sent on it
+    (by the ORM, Core, text or the driver's SQL) would be committed at once. Only a unit
+    of work, which begins its transaction with the WRITING options, may write on it."""
+    if connection.get_execution_options().get("sqlite_begin") != WRITING["sqlite_begin"]:
+        if writes(statement):
+            raise RuntimeError(OUTSIDE)
 
 
 class WriteGate:
@@ -171,11 +201,6 @@ def _in_turn(name: str) -> Callable[..., Awaitable[Any]]:
     return serialized
 
 
-class RequestSyncSession(Session):
-    """The synchronous session under every `SerializedSession`: listeners for all of them
-    are set once, on this class, instead of on each session (models/unit_of_work.py)."""
-
-
 class SerializedSession(AsyncSession):
     """An AsyncSession that the concurrent resolvers of one request may share.
 
@@ -185,8 +210,6 @@ class SerializedSession(AsyncSession):
     that holds the turn may call the session again (SQLAlchemy's own `scalars` calls
     `execute`); a savepoint block holds the turn only while it opens and closes.
     """
-
-    sync_session_class = RequestSyncSession
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -28,19 +28,10 @@ from sqlalchemy import Engine, Executable, event
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
-from models.database import (
-    WRITING,
-    RequestSyncSession,
-    SerializedSession,
-    reading_engine,
-    write_gate,
-)
+from models.database import OUTSIDE, WRITING, SerializedSession, reading_engine, write_gate
 
 T = TypeVar("T")
 logger = logging.getLogger("gateway.unit_of_work")
-
-
-OUTSIDE = "a read wrote to the database outside a unit of work"
 
 
 class WriteTracker:
@@ -74,31 +65,33 @@ class WriteTracker:
         return self.wrote or bool(session.new or session.dirty or session.deleted)
 
 
-# Where a request's session keeps its tracker; the listeners are set once for every
-# request session (making them per session cost each request a tenth of a millisecond).
+# Where a request's session keeps its tracker; the listeners are set once, for every
+# session (making them per session cost each request a tenth of a millisecond), and do
+# nothing for a session without a tracker. A write that bypasses the ORM is refused on
+# the reading engine's connections (models/database.py).
 TRACKER = "write_tracker"
 
 
-@event.listens_for(RequestSyncSession, "before_flush")
+@event.listens_for(Session, "before_flush")
 def _flushing(session: Session, context: Any, instances: Any) -> None:
     if (tracker := session.info.get(TRACKER)) is not None:
         tracker.flushing(session)
 
 
-@event.listens_for(RequestSyncSession, "after_flush")
+@event.listens_for(Session, "after_flush")
 def _flushed(session: Session, context: Any) -> None:
     if (tracker := session.info.get(TRACKER)) is not None:
         tracker.wrote = True
 
 
-@event.listens_for(RequestSyncSession, "do_orm_execute")
+@event.listens_for(Session, "do_orm_execute")
 def _executed(state: ORMExecuteState) -> None:
     if (tracker := state.session.info.get(TRACKER)) is not None:
         tracker.executed(state)
 
 
-@event.listens_for(RequestSyncSession, "after_commit")
-@event.listens_for(RequestSyncSession, "after_rollback")
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_rollback")
 def _ended(session: Session) -> None:
     if (tracker := session.info.get(TRACKER)) is not None:
         tracker.wrote = False
@@ -154,7 +147,7 @@ class RequestScope:
         if not self.session.in_transaction():
             return
         if self._tracker.pending:
-            raise RuntimeError("a read wrote to the database outside a unit of work")
+            raise RuntimeError(OUTSIDE)
         await self.session.commit()
 
     async def _begin_writing(self) -> None:

@@ -122,6 +122,20 @@ def test_a_token_verified_before_is_valid_exactly_as_long_as_a_fresh_verificatio
     assert kept == [InvalidToken, valid, valid, valid, InvalidToken, InvalidToken]
 
 
+def test_a_token_is_kept_no_longer_than_it_verifies() -> None:
+    """A bearer token refused as expired is of no more use: the issuer keeps no copy of
+    it (nor, with no other token verified, anything else) to answer the next request."""
+    issued_at = Clock().now
+    issuer = TokenIssuer([MasterKey("t1", T1_KEY)])
+    token, expires_at = issuer.access_token(SESSION_ID, issued_at)
+    issuer.verify_access(token, issued_at)
+
+    with pytest.raises(InvalidToken):
+        issuer.verify_access(token, expires_at)
+
+    assert not issuer._verified
+
+
 def test_only_the_most_recently_used_tokens_are_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(tokens, "VERIFIED_KEPT", 2)
     clock = Clock()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AccessLogEntry, Account, AccountKind, ActorKind, SensitiveKind
 from models.database import SerializedSession, create_session_factory
@@ -102,8 +102,8 @@ async def test_units_of_work_do_not_nest(scope: RequestScope) -> None:
             pass
 
 
-async def test_a_read_that_writes_is_refused(scope: RequestScope, engine: AsyncEngine) -> None:
-    # A read runs outside any transaction: the write is refused before it is sent.
+async def refuses_a_read_that_writes(scope: RequestScope) -> None:
+    """A flush of a new row and an update, each refused outside a unit of work."""
     scope.session.add(account())
 
     with pytest.raises(RuntimeError, match="outside a unit of work"):
@@ -111,7 +111,50 @@ async def test_a_read_that_writes_is_refused(scope: RequestScope, engine: AsyncE
     scope.session.expunge_all()
     with pytest.raises(RuntimeError, match="outside a unit of work"):
         await scope.session.execute(update(Account).values(display_name="x"))
+
+
+async def test_a_read_that_writes_is_refused(scope: RequestScope, engine: AsyncEngine) -> None:
+    # A read runs outside any transaction: the write is refused before it is sent.
+    await refuses_a_read_that_writes(scope)
     assert await accounts(engine) == 0
+
+
+async def test_a_read_that_writes_is_refused_whatever_session_class_the_factory_makes(
+    engine: AsyncEngine,
+) -> None:
+    # The scope guards the session it is given: a factory of plain AsyncSessions (whose
+    # synchronous sessions are not RequestSyncSession) must not lose the guard.
+    factory = async_sessionmaker(engine, expire_on_commit=False)
+    try:
+        async with RequestScope(factory) as scope:  # type: ignore[arg-type]
+            await refuses_a_read_that_writes(scope)
+        assert await accounts(engine) == 0
+    finally:
+        await wipe(engine)
+
+
+async def _update_as_text(session: AsyncSession) -> None:
+    await session.execute(text("UPDATE accounts SET display_name = 'x'"))
+
+
+async def _update_on_the_connection(session: AsyncSession) -> None:
+    connection = await session.connection()
+    await connection.execute(update(Account).values(display_name="x"))
+
+
+@pytest.mark.parametrize("write", [_update_as_text, _update_on_the_connection])
+async def test_a_read_that_writes_past_the_orm_is_refused(
+    scope: RequestScope, engine: AsyncEngine, write: Callable[[AsyncSession], Awaitable[None]]
+) -> None:
+    # A textual statement, or one sent on the session's connection, writes as surely as
+    # an ORM update; outside a unit of work it would be committed at once.
+    async with scope.unit_of_work():
+        scope.session.add(account())
+
+    with pytest.raises(RuntimeError, match="outside a unit of work"):
+        await write(scope.session)
+    async with create_session_factory(engine)() as session:
+        assert list(await session.scalars(select(Account.display_name))) == ["Someone"]
 
 
 def unstorable_entry() -> AccessLogEntry:
