@@ -76,8 +76,9 @@ class TokenIssuer:
             raise ValueError("no token signing key")
         self._keys = {key_id(master): OctKey.import_key(master.secret) for master in signing_keys}
         self._kid = key_id(signing_keys[-1])
-        # Verified access tokens: their claims, and the moments they are valid between.
-        self._verified: OrderedDict[str, tuple[AccessClaims, float, float]] = OrderedDict()
+        # Verified access tokens by their digest: their claims, and the moments they are
+        # valid between.
+        self._verified: OrderedDict[bytes, tuple[AccessClaims, float, float]] = OrderedDict()
         # Earlier releases stored refresh-token HMACs under a hash of the signing key; a
         # signing key in that form still verifies them, so that no session ends on upgrade.
         # Every refresh stores the new secret under the refresh-token key instead.
@@ -115,17 +116,22 @@ class TokenIssuer:
         """The claims of a well-signed access token valid at `now`; InvalidToken otherwise.
 
         A token verified before is not decoded again (a client sends the same one with
-        every request): its claims are kept with the moments it is valid between, which
-        are checked anew as the claims registry checks them (refused before its `iat`
-        or `nbf`, and from its `exp` on).
+        every request): its claims are kept, under the token's SHA-256 digest (no bearer
+        token is held in clear), with the moments it is valid between, checked anew as
+        the claims registry checks them (refused before its `iat` or `nbf`, and from its
+        `exp` on, when it is forgotten). A refused token is never kept.
         """
         at = int(now.timestamp())
-        verified = self._verified.get(token)
+        key = hashlib.sha256(token.encode()).digest()
+        verified = self._verified.get(key)
         if verified is not None:
-            self._verified.move_to_end(token)
             claims, valid_from, valid_until = verified
-            if not valid_from <= at < valid_until:
+            if at >= valid_until:
+                del self._verified[key]  # expired: never valid again
                 raise InvalidToken
+            if at < valid_from:
+                raise InvalidToken
+            self._verified.move_to_end(key)
             return claims
         try:
             decoded = jwt.decode(token, self._verifying_key, algorithms=[ALGORITHM])
@@ -145,7 +151,7 @@ class TokenIssuer:
         claims = AccessClaims(session_id=session_id, expires_at=expires_at)
         moments = [decoded.claims.get(name) for name in ("iat", "nbf")]
         valid_from = max((m for m in moments if m is not None), default=float("-inf"))
-        self._verified[token] = (claims, valid_from, decoded.claims["exp"])
+        self._verified[key] = (claims, valid_from, decoded.claims["exp"])
         if len(self._verified) > VERIFIED_KEPT:
             self._verified.popitem(last=False)
         return claims
