@@ -7,7 +7,8 @@ direct resolver needs none of that when it is sent without arguments: `execute_f
 calls the resolver in line with the object and the request's context, and completes a
 scalar or enum value itself, as `complete_value` would (null for a nullable field, the
 same error for a null in a non-null one, the type's own output coercion); the path is
-made only for an error. `complete_value` takes a present object straight to its
+made only for an error; a list of scalars or enums is completed the same way.
+`complete_value` takes a present object straight to its
 sub-fields and a scalar to its coercion, and names an enum member from a table.
 Anything else (an awaitable, an error, a list, an abstract type, an argument) takes
 graphql-core's path unchanged, and an error is located and handled as graphql-core
@@ -152,6 +153,10 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                     self.is_awaitable(result) or isinstance(result, Exception)
                 ):
                     return self.complete_leaf_value(leaf, result)
+            elif direct.items is not None and type(result) is list:
+                completed = self._leaves(direct.items, result)
+                if completed is not None:
+                    return completed
         except Exception as raw_error:
             path = Path(parent_path, response_name, parent_type.name)
             self.handle_field_error(raw_error, field_def.type, field_details_list, path)
@@ -163,6 +168,17 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             )
         except Exception as raw_error:
             self.handle_field_error(raw_error, field_def.type, field_details_list, path)
+            return None
+
+    def _leaves(self, item_type: Any, items: list[Any]) -> list[Any] | None:
+        """A list of scalars or enums completed, or None when any item is not simply
+        present and valid (graphql-core then completes it, with its errors per item)."""
+        if any(item is None for item in items):
+            return None
+        complete = self.complete_leaf_value
+        try:
+            return [complete(item_type, item) for item in items]
+        except Exception:
             return None
 
     def complete_value(

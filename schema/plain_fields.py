@@ -25,6 +25,7 @@ from typing import Any
 
 from graphql import (
     GraphQLLeafType,
+    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -51,12 +52,18 @@ class Direct:
     resolve: Callable[..., Any]
     leaf: GraphQLLeafType | None
     non_null: bool
+    # The scalar or enum of a list's items, for a list of them (None otherwise).
+    items: GraphQLLeafType | None = None
 
     @classmethod
     def of(cls, resolve: Callable[..., Any], field_type: GraphQLOutputType) -> Direct:
         named = get_nullable_type(field_type)
         leaf = named if is_leaf_type(named) else None
-        return cls(resolve, leaf, isinstance(field_type, GraphQLNonNull))
+        items = None
+        if isinstance(named, GraphQLList):
+            item = get_nullable_type(named.of_type)
+            items = item if is_leaf_type(item) else None
+        return cls(resolve, leaf, isinstance(field_type, GraphQLNonNull), items)
 
 
 def _parts(field: StrawberryField) -> tuple[list[ReadableBy], MaskingExtension | None] | None:

@@ -77,6 +77,22 @@ class Thing(Named):
         return [Colour.RED, Colour.BLUE, Colour.RED]
 
     @strawberry.field
+    def colours_with_gaps(self) -> list[Colour | None]:
+        return [Colour.RED, None, Colour.BLUE]
+
+    @strawberry.field
+    def missing_colours(self) -> list[Colour] | None:
+        return [Colour.RED, None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def wrong_colours(self) -> list[Colour | None] | None:
+        return [Colour.BLUE, NotAColour.GREEN]  # type: ignore[list-item]
+
+    @strawberry.field
+    def no_colours(self) -> list[Colour] | None:
+        return None
+
+    @strawberry.field
     def impostor(self) -> Thing | None:
         return Impostor()  # type: ignore[return-value]
 
@@ -134,15 +150,19 @@ def test_the_gateway_schema_resolves_plain_fields_directly() -> None:
         "child",
         "colour",
         "colours",
+        "coloursWithGaps",
         "count",
         "impostor",
         "label",
         "maybe",
         "missing",
+        "missingColours",
         "name",
+        "noColours",
         "note",
         "tags",
         "wrongColour",
+        "wrongColours",
     ]
     # `later` is async: Strawberry's chain resolves it.
     assert DIRECT not in fields["later"].extensions
@@ -155,6 +175,9 @@ def test_the_gateway_schema_resolves_plain_fields_directly() -> None:
 DOCUMENTS = {
     "leaves": "{ things { label note name count colour colours tags } }",
     "an object its type refuses": "{ one { name impostor { label } } }",
+    "lists of enums with gaps, nulls and wrong members": (
+        "{ one { coloursWithGaps missingColours wrongColours noColours colours } }"
+    ),
     "aliases and nesting": "{ one { a: name b: name child { name child { label } } } }",
     "null in a nullable field": "{ one { maybe note } }",
     "null in a non-null field": "{ things { label missing } }",
