@@ -97,6 +97,11 @@ class Refused(Exception):
         self.details = details
 
 
+def refused(code: UserErrorCode, message: str, *field: str) -> Refused:
+    """A refusal with one user error."""
+    return Refused(user_error(code, message, *field))
+
+
 def valid_phone(raw: str) -> str:
     """The phone number in E.164 form; INVALID_PHONE when it does not parse."""
     parsed = parse_phone(raw)

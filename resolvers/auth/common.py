@@ -13,7 +13,7 @@ from auth.passwords import PasswordCheck, check_password, tries_key
 from models import Account, AccountStatus, LoginEvent, LoginMethod, queries
 from resolvers.auth.results import SignedIn
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 
 
 def login_keys(account: Account) -> list[str]:
@@ -83,15 +83,11 @@ async def new_individual_status(
     if birth_date is None:
         return AccountStatus.ACTIVE
     if birth_date > today:
-        raise Refused(
-            user_error(UserErrorCode.INVALID_INPUT, "The birth date is in the future.", "birthDate")
-        )
+        raise refused(UserErrorCode.INVALID_INPUT, "The birth date is in the future.", "birthDate")
     group = age_group(birth_date, today)
     if group is AgeGroup.UNDER_14:
-        raise Refused(
-            user_error(
-                UserErrorCode.MINOR_UNDER_14, "Children under 14 may not register.", "birthDate"
-            )
+        raise refused(
+            UserErrorCode.MINOR_UNDER_14, "Children under 14 may not register.", "birthDate"
         )
     if group is AgeGroup.MINOR:
         return AccountStatus.PENDING_GUARDIAN_CONSENT
@@ -140,7 +136,7 @@ async def signed_in(
     """Open a session for an account whose credentials checked out."""
     if account.status is AccountStatus.DISABLED:
         record_login(ctx, account, method, success=False)
-        raise Refused(user_error(UserErrorCode.ACCOUNT_DISABLED, "This account is disabled."))
+        raise refused(UserErrorCode.ACCOUNT_DISABLED, "This account is disabled.")
     now = ctx.now()
     record_login(ctx, account, method, success=True)
     account.last_login_at = now

@@ -34,6 +34,7 @@ from resolvers.errors import (
     Refused,
     UserError,
     UserErrorCode,
+    refused,
     user_error,
     weak_password,
 )
@@ -149,11 +150,9 @@ async def _registration_errors(
         REGISTRATIONS_PER_ADDRESS, address_key(ctx.client_address or "unknown")
     )
     if not counted.allowed:
-        raise Refused(
-            user_error(
-                UserErrorCode.RATE_LIMITED,
-                f"Too many registrations; try again in {counted.retry_after_seconds} s.",
-            )
+        raise refused(
+            UserErrorCode.RATE_LIMITED,
+            f"Too many registrations; try again in {counted.retry_after_seconds} s.",
         )
     errors: list[UserError] = []
     email = parse_email(registration.email)

@@ -17,7 +17,7 @@ from resolvers.auth.common import client_key, login_keys, rate_limited
 from resolvers.auth.results import SignedIn
 from resolvers.auth.staff import SecondFactor, check_totp
 from resolvers.context import RequestContext, log_security
-from resolvers.errors import CODE_ERRORS, Refused, UserErrorCode, on_field, user_error
+from resolvers.errors import CODE_ERRORS, Refused, UserErrorCode, on_field, refused
 
 
 def require_viewer(ctx: RequestContext) -> Viewer:
@@ -36,12 +36,10 @@ async def refresh_session(ctx: RequestContext, refresh_token: str) -> SignedIn:
             client_address=ctx.client_address,
         )
     except InvalidToken:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_CREDENTIALS,
-                "The refresh token is not valid; sign in again.",
-                "refreshToken",
-            )
+        raise refused(
+            UserErrorCode.INVALID_CREDENTIALS,
+            "The refresh token is not valid; sign in again.",
+            "refreshToken",
         ) from None
     account = await ctx.session.get(Account, session.account_id) if session.account_id else None
     return SignedIn(tokens=tokens, account=account)
@@ -66,7 +64,7 @@ async def revoke_session(ctx: RequestContext, session_id: uuid.UUID | None) -> N
         or (viewer.staff_id is not None and target.staff_id == viewer.staff_id)
     )
     if target is None or not owned:
-        raise Refused(user_error(UserErrorCode.NOT_FOUND, "No such session.", "id"))
+        raise refused(UserErrorCode.NOT_FOUND, "No such session.", "id")
     await sessions.revoke_session(ctx.session, target.id, ctx.now())
 
 
@@ -86,16 +84,12 @@ async def elevate_session(ctx: RequestContext, proof: StepUpProof) -> datetime:
     viewer = require_viewer(ctx)
     now = ctx.now()
     if sum(given is not None for given in (proof.sms_code, proof.password, proof.totp)) != 1:
-        raise Refused(
-            user_error(UserErrorCode.INVALID_INPUT, "Give one of smsCode, password or totp.")
-        )
+        raise refused(UserErrorCode.INVALID_INPUT, "Give one of smsCode, password or totp.")
     if viewer.staff_id is not None:
         await _check_totp(ctx, viewer, proof.totp)
     elif proof.totp is not None:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_INPUT, "Only staff step up with an authenticator.", "totp"
-            )
+        raise refused(
+            UserErrorCode.INVALID_INPUT, "Only staff step up with an authenticator.", "totp"
         )
     elif proof.password is not None:
         await _check_password(ctx, viewer, proof.password)
@@ -107,12 +101,10 @@ async def elevate_session(ctx: RequestContext, proof: StepUpProof) -> datetime:
 async def _check_totp(ctx: RequestContext, viewer: Viewer, totp: str | None) -> None:
     staff = await ctx.session.get(StaffMember, viewer.staff_id)
     if totp is None or staff is None:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_INPUT,
-                "Staff step up with the code of their authenticator.",
-                "totp",
-            )
+        raise refused(
+            UserErrorCode.INVALID_INPUT,
+            "Staff step up with the code of their authenticator.",
+            "totp",
         )
     second, retry_after = await check_totp(ctx, staff, totp)
     if second is SecondFactor.RATE_LIMITED:
@@ -120,7 +112,7 @@ async def _check_totp(ctx: RequestContext, viewer: Viewer, totp: str | None) -> 
         raise Refused(rate_limited(retry_after, "totp"))
     if second is SecondFactor.WRONG:
         log_security(ctx, "step_up", "failure", factor="totp")
-        raise Refused(user_error(UserErrorCode.INVALID_CODE, "The code is not right.", "totp"))
+        raise refused(UserErrorCode.INVALID_CODE, "The code is not right.", "totp")
 
 
 async def _check_password(ctx: RequestContext, viewer: Viewer, password: str) -> None:
@@ -139,18 +131,14 @@ async def _check_password(ctx: RequestContext, viewer: Viewer, password: str) ->
         raise Refused(rate_limited(outcome.retry_after_seconds, "password"))
     if outcome.check is PasswordCheck.WRONG:
         log_security(ctx, "step_up", "failure", factor="password")
-        raise Refused(
-            user_error(UserErrorCode.INVALID_CREDENTIALS, "The password is not right.", "password")
-        )
+        raise refused(UserErrorCode.INVALID_CREDENTIALS, "The password is not right.", "password")
 
 
 async def _check_step_up_code(ctx: RequestContext, sms_code: str | None, now: datetime) -> None:
     account = ctx.viewer_account
     phone = account.phone if account is not None else None
     if phone is None or sms_code is None:
-        raise Refused(
-            user_error(UserErrorCode.CONTACT_REQUIRED, "There is no bound phone to send a code to.")
-        )
+        raise refused(UserErrorCode.CONTACT_REQUIRED, "There is no bound phone to send a code to.")
     check, row = await check_code(
         ctx.scope, recipient=phone, purpose=SmsPurpose.STEP_UP, code=sms_code, now=now
     )

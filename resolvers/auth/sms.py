@@ -22,7 +22,7 @@ from resolvers.errors import (
     Refused,
     UserErrorCode,
     asked_too_soon,
-    user_error,
+    refused,
     valid_email,
     valid_phone,
 )
@@ -41,11 +41,9 @@ async def request_sms_code(ctx: RequestContext, request: CodeRequest) -> Issued:
         account = ctx.viewer_account
         target = account.phone if account is not None else None
         if target is None:
-            raise Refused(
-                user_error(
-                    UserErrorCode.CONTACT_REQUIRED,
-                    "Step-up by SMS needs a signed-in account with a bound phone.",
-                )
+            raise refused(
+                UserErrorCode.CONTACT_REQUIRED,
+                "Step-up by SMS needs a signed-in account with a bound phone.",
             )
     else:
         target = valid_phone(request.phone or "")

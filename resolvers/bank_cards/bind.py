@@ -11,7 +11,7 @@ from models import BankCard, BankCardType, ConsentPurpose, VerificationStatus, q
 from resolvers.accounts.access import require_account
 from resolvers.consents.record import ensure_granted, require_grantable
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 from resolvers.verifications.validation import names_match, parse_card_number
 
 MAX_CARDS = 10
@@ -76,12 +76,10 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         and real_name.status is VerificationStatus.VERIFIED
         and not names_match(real_name.real_name or "", submission.holder_name)
     ):
-        raise Refused(
-            user_error(
-                UserErrorCode.NAME_MISMATCH,
-                "The holder's name must be your verified real name.",
-                "holderName",
-            )
+        raise refused(
+            UserErrorCode.NAME_MISMATCH,
+            "The holder's name must be your verified real name.",
+            "holderName",
         )
     # One bind at a time per account: the cap counts what a concurrent one added.
     await queries.lock_account(ctx.session, account.id)
@@ -89,9 +87,7 @@ async def bind_bank_card(ctx: RequestContext, submission: CardSubmission) -> Ban
         select(func.count()).select_from(BankCard).where(BankCard.account_id == account.id)
     )
     if (bound or 0) >= MAX_CARDS:
-        raise Refused(
-            user_error(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
-        )
+        raise refused(UserErrorCode.LIMIT_REACHED, f"At most {MAX_CARDS} cards.", "cardNumber")
     # Under the account's lock: finds the card whichever index key computed its index.
     if await queries.card_bound(ctx.session, account.id, card.value):
         raise Refused(ALREADY_BOUND)
@@ -121,5 +117,5 @@ async def unbind_bank_card(ctx: RequestContext, card_id: uuid.UUID | None) -> No
         delete(BankCard).where(BankCard.id == card_id, BankCard.account_id == account.id)
     )
     if not result.rowcount:  # type: ignore[attr-defined]
-        raise Refused(user_error(UserErrorCode.NOT_FOUND, "No such card.", "id"))
+        raise refused(UserErrorCode.NOT_FOUND, "No such card.", "id")
     ctx.loaders.bank_cards_by_account.clear(account.id)

@@ -45,6 +45,7 @@ from resolvers.errors import (
     UserError,
     UserErrorCode,
     on_field,
+    refused,
     user_error,
 )
 from resolvers.events.outbox import EventType, record
@@ -151,12 +152,10 @@ async def record_search(ctx: RequestContext, query: str) -> bool:
     whether it was."""
     account = require_account(ctx)
     if not query.strip() or len(query) > MAX_QUERY_LENGTH:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_INPUT,
-                f"A search has 1 to {MAX_QUERY_LENGTH} characters.",
-                "query",
-            )
+        raise refused(
+            UserErrorCode.INVALID_INPUT,
+            f"A search has 1 to {MAX_QUERY_LENGTH} characters.",
+            "query",
         )
     if not await is_granted(ctx, account, ConsentPurpose.SEARCH_HISTORY):
         return False
@@ -202,10 +201,8 @@ async def record_guardian_consent(ctx: RequestContext, given: GuardianConsentGiv
     """A guardian consents with a GUARDIAN_CONSENT code sent to their phone."""
     account = require_account(ctx)
     if account.status is not AccountStatus.PENDING_GUARDIAN_CONSENT:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_STATE, "This account does not await a guardian's consent."
-            )
+        raise refused(
+            UserErrorCode.INVALID_STATE, "This account does not await a guardian's consent."
         )
     guardian_name = given.guardian_name
     errors = []

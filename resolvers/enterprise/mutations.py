@@ -29,6 +29,7 @@ from resolvers.errors import (
     Refused,
     UserError,
     UserErrorCode,
+    refused,
     user_error,
     weak_password,
 )
@@ -165,10 +166,8 @@ async def create_sub_account(ctx: RequestContext, new: NewSubAccount) -> Account
         raise Refused(*errors)
     limit = ctx.limits.max_sub_accounts
     if await queries.count_sub_accounts(ctx.session, acting.enterprise.id) >= limit:
-        raise Refused(
-            user_error(
-                UserErrorCode.LIMIT_REACHED, f"An enterprise has at most {limit} sub-accounts."
-            )
+        raise refused(
+            UserErrorCode.LIMIT_REACHED, f"An enterprise has at most {limit} sub-accounts."
         )
     now = ctx.now()
     sub_account = Account(
@@ -291,11 +290,7 @@ async def set_sub_account_status(
     """Disabling or enabling needs step-up and is told to the enterprise."""
     acting = await manager(ctx)
     if status not in (AccountStatus.ACTIVE, AccountStatus.DISABLED):
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_INPUT, "A sub-account is ACTIVE or DISABLED.", "status"
-            )
-        )
+        raise refused(UserErrorCode.INVALID_INPUT, "A sub-account is ACTIVE or DISABLED.", "status")
     target = await _target(ctx, acting, target_id)
     if target is None:
         raise Refused(NOT_FOUND)

@@ -19,7 +19,7 @@ from resolvers.accounts.access import (
     require_staff_step_up,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.policies.status import current_policy
 
@@ -157,12 +157,10 @@ async def accept_privacy_policy(ctx: RequestContext, version: str) -> Account:
     current = await current_policy(ctx)
     if version != current.version:
         known = await queries.policy_by_version(ctx.session, version)
-        raise Refused(
-            user_error(
-                UserErrorCode.NOT_FOUND if known is None else UserErrorCode.INVALID_INPUT,
-                f"Accept the version in force, {current.version}.",
-                "version",
-            )
+        raise refused(
+            UserErrorCode.NOT_FOUND if known is None else UserErrorCode.INVALID_INPUT,
+            f"Accept the version in force, {current.version}.",
+            "version",
         )
     account.accepted_policy_version = current.version
     account.accepted_policy_at = ctx.now()

@@ -7,7 +7,7 @@ from models import AccountKind
 from resolvers.accounts.access import require_account, step_up_error
 from resolvers.accounts.erasure import erase_account
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserErrorCode, user_error
+from resolvers.errors import Refused, UserErrorCode, refused
 
 CONFIRMATION = "CANCEL"
 
@@ -20,12 +20,10 @@ async def cancel_account(ctx: RequestContext, confirmation: str) -> None:
         # It belongs to its enterprise, which deletes it (deleteSubAccount).
         raise Forbidden("A sub-account is deleted by its enterprise, not by itself.")
     if confirmation != CONFIRMATION:
-        raise Refused(
-            user_error(
-                UserErrorCode.INVALID_INPUT,
-                f'Type "{CONFIRMATION}" to confirm; this cannot be undone.',
-                "confirmation",
-            )
+        raise refused(
+            UserErrorCode.INVALID_INPUT,
+            f'Type "{CONFIRMATION}" to confirm; this cannot be undone.',
+            "confirmation",
         )
     missing_step_up = step_up_error(ctx)
     if missing_step_up is not None:

@@ -34,7 +34,7 @@ from resolvers.accounts.access import (
     require_staff_step_up,
 )
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 from resolvers.messaging.queue import queue_message
 from resolvers.pagination import Listing
 
@@ -170,12 +170,10 @@ async def record_security_incident(
         ).all()
     )
     if None in affected or {account.id for account in accounts} != wanted:
-        raise Refused(
-            user_error(
-                UserErrorCode.NOT_FOUND,
-                "Some affected account IDs are unknown or cancelled; nothing was sent.",
-                "affectedAccountIds",
-            )
+        raise refused(
+            UserErrorCode.NOT_FOUND,
+            "Some affected account IDs are unknown or cancelled; nothing was sent.",
+            "affectedAccountIds",
         )
     # Notices go in the platform's name by SMS and e-mail and cannot be taken back.
     require_staff_step_up(ctx)

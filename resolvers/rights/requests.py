@@ -38,7 +38,7 @@ from resolvers.accounts.erasure import ERASABLE, erase_account, erase_categories
 from resolvers.consents import queries as consent_queries
 from resolvers.consents.record import ConsentState
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 from resolvers.events.outbox import EventType, record
 from resolvers.global_id import to_global_id
 from resolvers.pagination import Listing, StatementListing
@@ -385,12 +385,10 @@ async def resolve_data_request(
         raise Refused(CLOSED)
     refusal_reason = resolution.refusal_reason
     if status is DataRequestStatus.REFUSED and refusal_reason is None:
-        raise Refused(
-            user_error(
-                UserErrorCode.REFUSAL_REASON_REQUIRED,
-                "A refusal names one of the policy's exceptions.",
-                "refusalReason",
-            )
+        raise refused(
+            UserErrorCode.REFUSAL_REASON_REQUIRED,
+            "A refusal names one of the policy's exceptions.",
+            "refusalReason",
         )
     note = resolution.note
     if note is not None and len(note) > NOTE_LIMIT:
@@ -492,10 +490,8 @@ async def lift_restriction(
     ).first()
     account = await ctx.session.get(Account, account_id) if account_id else None
     if restriction is None or account is None:
-        raise Refused(
-            user_error(
-                UserErrorCode.NOT_FOUND, "No restriction of this purpose is in force.", "purpose"
-            )
+        raise refused(
+            UserErrorCode.NOT_FOUND, "No restriction of this purpose is in force.", "purpose"
         )
     restriction.lifted_at = ctx.now()
     restriction.lifted_by_id = staff.id

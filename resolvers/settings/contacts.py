@@ -24,6 +24,7 @@ from resolvers.errors import (
     Refused,
     UserError,
     UserErrorCode,
+    refused,
     user_error,
     valid_email,
     valid_phone,
@@ -127,9 +128,7 @@ async def confirm_email(ctx: RequestContext, token: str) -> Account:
     ):
         raise Refused(INVALID_TOKEN)
     if now >= confirmation.expires_at:
-        raise Refused(
-            user_error(UserErrorCode.CODE_EXPIRED, "This token has expired; ask again.", "token")
-        )
+        raise refused(UserErrorCode.CODE_EXPIRED, "This token has expired; ask again.", "token")
     account = await ctx.session.get(Account, confirmation.account_id)
     address = confirmation.email
     if account is None or account.status is AccountStatus.CANCELLED or address is None:

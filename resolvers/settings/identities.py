@@ -8,7 +8,7 @@ from models import Account, IdentityProvider, ThirdPartyIdentity, queries
 from resolvers.accounts.access import require_account, require_step_up
 from resolvers.auth.wechat import new_identity, wechat_profile
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused
 from resolvers.settings.notices import BoundBefore, sign_in_method_changed
 
 
@@ -25,11 +25,9 @@ async def link_wechat(ctx: RequestContext, code: str, state: str) -> Account:
         ctx.session, IdentityProvider.WECHAT, profile.open_id
     )
     if existing is not None or any(i.provider is IdentityProvider.WECHAT for i in linked):
-        raise Refused(
-            user_error(
-                UserErrorCode.ALREADY_EXISTS,
-                "A WeChat account is already linked here or to another account.",
-            )
+        raise refused(
+            UserErrorCode.ALREADY_EXISTS,
+            "A WeChat account is already linked here or to another account.",
         )
     ctx.session.add(new_identity(account, profile, ctx))
     await ctx.session.flush()
@@ -52,17 +50,13 @@ async def unlink_identity(ctx: RequestContext, provider: IdentityProvider) -> Ac
     linked = await ctx.loaders.identities_by_account.load(account.id)
     target = [identity for identity in linked if identity.provider is provider]
     if not target:
-        raise Refused(
-            user_error(UserErrorCode.NOT_FOUND, "Nothing of this provider is linked.", "provider")
-        )
+        raise refused(UserErrorCode.NOT_FOUND, "Nothing of this provider is linked.", "provider")
     remaining = [identity for identity in linked if identity.provider is not provider]
     if not _other_login_methods(account, remaining):
-        raise Refused(
-            user_error(
-                UserErrorCode.LAST_LOGIN_METHOD,
-                "This is the last way to sign in; bind a phone or set a password first.",
-                "provider",
-            )
+        raise refused(
+            UserErrorCode.LAST_LOGIN_METHOD,
+            "This is the last way to sign in; bind a phone or set a password first.",
+            "provider",
         )
     require_step_up(ctx)
     await ctx.session.execute(

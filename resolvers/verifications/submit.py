@@ -23,7 +23,7 @@ from resolvers.accounts.access import require_account, require_step_up
 from resolvers.accounts.erasure import erase_account
 from resolvers.consents.record import ensure_granted, require_grantable
 from resolvers.context import RequestContext
-from resolvers.errors import Refused, UserError, UserErrorCode, user_error
+from resolvers.errors import Refused, UserError, UserErrorCode, refused, user_error
 from resolvers.verifications.validation import (
     IdNumber,
     names_match,
@@ -102,11 +102,9 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
     account = require_account(ctx)
     real_name = submission.real_name
     if account.phone is None and account.email_verified_at is None:
-        raise Refused(
-            user_error(
-                UserErrorCode.CONTACT_REQUIRED,
-                "Bind a phone or confirm an e-mail address before real-name verification.",
-            )
+        raise refused(
+            UserErrorCode.CONTACT_REQUIRED,
+            "Bind a phone or confirm an e-mail address before real-name verification.",
         )
     errors, parsed = _identity_checked(ctx, submission)
     if errors or isinstance(parsed, UserError):
@@ -118,23 +116,19 @@ async def submit_real_name(ctx: RequestContext, submission: RealNameSubmission) 
         if account.kind is not AccountKind.INDIVIDUAL:
             # A business, an enterprise or a sub-account is not the child's: the
             # verification is refused and the account stays as it is.
-            raise Refused(
-                user_error(
-                    UserErrorCode.MINOR_UNDER_14,
-                    "A child under 14 cannot verify this account.",
-                    "idNumber",
-                )
+            raise refused(
+                UserErrorCode.MINOR_UNDER_14,
+                "A child under 14 cannot verify this account.",
+                "idNumber",
             )
         # Children under 14 may not hold an account: its data is erased at once, but
         # like every path that ends an account, only from a stepped-up session.
         require_step_up(ctx)
         await erase_account(ctx, account)
-        raise Refused(
-            user_error(
-                UserErrorCode.MINOR_UNDER_14,
-                "Children under 14 may not hold an account; it has been cancelled.",
-                "idNumber",
-            )
+        raise refused(
+            UserErrorCode.MINOR_UNDER_14,
+            "Children under 14 may not hold an account; it has been cancelled.",
+            "idNumber",
         )
     request = VerificationRequest(
         kind="REAL_NAME", real_name=real_name.strip(), id_number=parsed.value
@@ -203,10 +197,8 @@ class StudentSubmission(RealNameSubmission, Protocol):
 async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> Account:
     account = require_account(ctx)
     if account.kind is not AccountKind.INDIVIDUAL:
-        raise Refused(
-            user_error(
-                UserErrorCode.KIND_NOT_ALLOWED, "Only individual accounts verify as students."
-            )
+        raise refused(
+            UserErrorCode.KIND_NOT_ALLOWED, "Only individual accounts verify as students."
         )
     errors, parsed = _identity_checked(ctx, submission)
     for name, value in (("school", submission.school), ("major", submission.major)):
@@ -235,12 +227,10 @@ async def submit_student(ctx: RequestContext, submission: StudentSubmission) -> 
     if real_name is not None and real_name.status is VerificationStatus.VERIFIED:
         same_name = names_match(real_name.real_name or "", submission.real_name)
         if not same_name or real_name.id_number != parsed.value:
-            raise Refused(
-                user_error(
-                    UserErrorCode.NAME_MISMATCH,
-                    "The name and ID number must match your verified real name.",
-                    "realName",
-                )
+            raise refused(
+                UserErrorCode.NAME_MISMATCH,
+                "The name and ID number must match your verified real name.",
+                "realName",
             )
     request = VerificationRequest(
         kind="STUDENT",
