@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models import AccessLogEntry, Account, AccountKind, ActorKind, SensitiveKind
-from models.database import SerializedSession, create_session_factory
+from models.database import SerializedSession, create_session_factory, writes
 from models.unit_of_work import RequestScope
 from tests.conftest import wipe
 
@@ -185,3 +185,21 @@ async def test_a_write_the_answer_does_not_need_may_fail_quietly(
 
     assert await scope.finish() is True
     assert await accounts(engine) == 0
+
+
+@pytest.mark.parametrize(
+    ("statement", "changes"),
+    [
+        ("SELECT accounts.updated_at FROM accounts", False),
+        ("  select 1", False),
+        ("WITH recent AS (SELECT id FROM accounts) SELECT * FROM recent", False),
+        ("INSERT INTO accounts (id) VALUES ($1)", True),
+        ("\n  update accounts set display_name = 'x'", True),
+        ("DELETE FROM accounts", True),
+        ("WITH gone AS (DELETE FROM accounts RETURNING id) SELECT count(*) FROM gone", True),
+        ("TRUNCATE accounts", True),
+        ("", False),
+    ],
+)
+def test_a_statement_that_writes_is_told_by_its_text(statement: str, changes: bool) -> None:
+    assert writes(statement) is changes
