@@ -70,6 +70,9 @@ class Account(UUIDPrimaryKey, Base):
         Index(
             "ix_accounts_enterprise_status_created", "enterprise_id", "status", "created_at", "id"
         ),
+        # totalCount of a list of sub-accounts: every column its conditions name, so that
+        # PostgreSQL counts from the index alone (an index-only scan) however long it is.
+        Index("ix_accounts_enterprise_kind_status", "enterprise_id", "kind", "status"),
     )
 
     kind: Mapped[AccountKind] = mapped_column(enum_column(AccountKind, "account_kind"))

@@ -146,6 +146,14 @@ class OwnedListing(Generic[RowT]):
         return counted
 
 
+def count_of(statement: Select[Any]) -> Select[Any]:
+    """count(*) straight over a listing statement's conditions, not over a subquery of
+    every column: PostgreSQL answers it from an index alone where one holds every column
+    the conditions name. The statement's FROM stays even when no condition names its
+    table (an unfiltered list)."""
+    return statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+
+
 @dataclass(frozen=True, slots=True)
 class StatementListing(Generic[RowT]):
     """The rows of one statement, ordered by (moment, id)."""
@@ -173,12 +181,4 @@ class StatementListing(Generic[RowT]):
         return found
 
     async def count(self) -> int:
-        # count(*) straight over the statement's conditions, not over a subquery of every
-        # column: PostgreSQL answers it from an index alone where it can. The statement's
-        # FROM stays even when no condition names its table (an unfiltered list).
-        counted = await self.session.scalar(
-            self.statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(
-                None
-            )
-        )
-        return counted or 0
+        return await self.session.scalar(count_of(self.statement)) or 0

@@ -11,9 +11,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Account, AccountKind, AccountStatus, SubAccountRole
+from models import Account, AccountKind, AccountStatus, SubAccountRole, queries
+from resolvers.pagination import count_of
 from tests.conftest import Clock, StatementCounter
 from tests.resolvers.enterprise.helpers import Caller, sub_account_phone
 
@@ -148,3 +151,24 @@ async def test_a_total_count_asked_through_a_fragment_is_counted(
     count, rows = await statements_for(owner, through_fragment, 1, sql_statements)
 
     assert (count, rows) == (ENTERPRISE_PAGE_STATEMENTS, 1)
+
+
+async def test_the_count_of_sub_accounts_reads_an_index_alone(
+    owner: Caller, db: AsyncSession, clock: Clock, is_postgres: bool
+) -> None:
+    """totalCount's statement names only columns that one index holds, so PostgreSQL
+    counts from the index without reading the table, however many rows the list has."""
+    if not is_postgres:
+        pytest.skip("needs the PostgreSQL run: the plan is PostgreSQL's")
+    await seed_hundred(db, clock, owner.row)
+    statement = count_of(queries.sub_accounts(owner.row.id, queries.SubAccountFilter()))
+    sql = statement.compile(
+        dialect=postgresql.asyncpg.dialect(), compile_kwargs={"literal_binds": True}
+    )
+    # A table this small would be read whole; the plan for a large one is the question.
+    await db.execute(text("SET LOCAL enable_seqscan = off"))
+    await db.execute(text("SET LOCAL enable_bitmapscan = off"))
+
+    plan = "\n".join(await db.scalars(text(f"EXPLAIN {sql}")))
+
+    assert "Index Only Scan using ix_accounts_enterprise_kind_status on accounts" in plan, plan
