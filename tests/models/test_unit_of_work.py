@@ -122,8 +122,8 @@ async def test_a_read_that_writes_is_refused(scope: RequestScope, engine: AsyncE
 async def test_a_read_that_writes_is_refused_whatever_session_class_the_factory_makes(
     engine: AsyncEngine,
 ) -> None:
-    # The scope guards the session it is given: a factory of plain AsyncSessions (whose
-    # synchronous sessions are not RequestSyncSession) must not lose the guard.
+    # The scope guards the session it is given: a factory of plain AsyncSessions, not the
+    # gateway's SerializedSession, must not lose the guard.
     factory = async_sessionmaker(engine, expire_on_commit=False)
     try:
         async with RequestScope(factory) as scope:  # type: ignore[arg-type]
