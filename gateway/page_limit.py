@@ -179,7 +179,9 @@ class MaxPageItems(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         document = context.graphql_document
-        remembered = _UNPAGED.setdefault(context.schema, OrderedDict())
+        remembered = _UNPAGED.get(context.schema)
+        if remembered is None:
+            remembered = _UNPAGED[context.schema] = OrderedDict()
         unpaged = (context.query or "", context.operation_name)
         if unpaged in remembered:
             remembered.move_to_end(unpaged)
