@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, overload
 
@@ -50,6 +50,12 @@ class KeyRing:
 
     keys: dict[str, bytes]
     current: str
+    # One cipher per key, made once: making one costs as much as opening a value.
+    ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        ciphers = {key_id: AESGCM(key) for key_id, key in self.keys.items()}
+        object.__setattr__(self, "ciphers", ciphers)
 
     @classmethod
     def from_setting(cls, value: str) -> KeyRing:
@@ -77,18 +83,18 @@ class KeyRing:
     def seal(self, plaintext: str, associated_data: bytes) -> bytes:
         key_id = self.current.encode()
         nonce = os.urandom(NONCE_BYTES)
-        sealed = AESGCM(self.keys[self.current]).encrypt(nonce, plaintext.encode(), associated_data)
+        sealed = self.ciphers[self.current].encrypt(nonce, plaintext.encode(), associated_data)
         return bytes([FORMAT_VERSION, len(key_id)]) + key_id + nonce + sealed
 
     def open(self, blob: bytes, associated_data: bytes) -> str:
         key_id = self.key_id_of(blob)
-        key = self.keys.get(key_id)
-        if key is None:
+        cipher = self.ciphers.get(key_id)
+        if cipher is None:
             raise EncryptionError(f"value sealed with unknown key {key_id}")
         start = 2 + len(key_id)
         nonce, sealed = blob[start : start + NONCE_BYTES], blob[start + NONCE_BYTES :]
         try:
-            return AESGCM(key).decrypt(nonce, sealed, associated_data).decode()
+            return cipher.decrypt(nonce, sealed, associated_data).decode()
         except InvalidTag as exc:
             raise EncryptionError("value does not open with its key and binding") from exc
 
