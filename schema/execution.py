@@ -21,11 +21,14 @@ from functools import cached_property
 from typing import Any
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLString,
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
@@ -35,23 +38,29 @@ from schema.plain_fields import DIRECT, Direct
 
 # Values that are certainly neither awaitable nor an error: checked first, by type.
 PLAIN_VALUES = frozenset((str, int, bool, float))
+# The scalars whose output coercion returns a string unchanged.
+TEXT = frozenset((GraphQLString, GraphQLID))
+# What a completed field can be that is certainly not awaitable: a leaf, a null, an
+# object's answer or a list's.
+COMPLETED = frozenset((str, int, bool, float, type(None), dict, list))
 
 
 def _no_resolver(source: Any, info: Any) -> None:
     return None
 
 
-# Where a Strawberry enum keeps its members by their GraphQL name: Strawberry's own
-# output coercion searches the values for every member it outputs.
+# Where a Strawberry enum keeps its members' GraphQL names, by the member's identity (a
+# member lives as long as its class; hashing it would call Enum.__hash__): Strawberry's
+# own output coercion searches the values for every member it outputs.
 NAMES = "_gateway_output_names"
 
 
-def _names_of(enum_type: GraphQLEnumType) -> dict[Any, str]:
-    names: dict[Any, str] | None = getattr(enum_type, NAMES, None)
+def _names_of(enum_type: GraphQLEnumType) -> dict[int, str]:
+    names: dict[int, str] | None = getattr(enum_type, NAMES, None)
     if names is None:
         values = enum_type.values.items()
         names = {
-            member: name
+            id(member): name
             for member in getattr(enum_type, "wrapped_cls", None) or ()
             for name, value in values
             if value.value == member.value
@@ -105,7 +114,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                     if result is Undefined:
                         continue
                 results[response_name] = result
-                if is_awaitable(result):
+                if type(result) not in COMPLETED and is_awaitable(result):
                     awaitable_fields.append(response_name)
         except Exception:
             if awaitable_fields:
@@ -213,8 +222,13 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     @staticmethod
     def complete_leaf_value(return_type: Any, result: Any) -> Any:
+        kind = type(result)
+        if (kind is str and return_type in TEXT) or (
+            kind is bool and return_type is GraphQLBoolean
+        ):
+            return result  # what their output coercion returns for it
         if isinstance(return_type, GraphQLEnumType):
-            name = _names_of(return_type).get(result)
+            name = _names_of(return_type).get(id(result))
             if name is not None and type(result) is getattr(return_type, "wrapped_cls", None):
                 return name
         return StrawberryGraphQLCoreExecutionContext.complete_leaf_value(return_type, result)
