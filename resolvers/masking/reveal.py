@@ -17,7 +17,7 @@ from prometheus_client import Counter
 
 from auth.errors import Forbidden, StepUpRequired
 from auth.policy import Decision, decide
-from auth.relations import Relation, relation_to
+from auth.relations import Relation
 from auth.staff_scope import request_needing
 from models import AccessLogEntry, Account, ActorKind, DataRequest, SensitiveKind
 from resolvers.context import RequestContext, log_security
@@ -138,7 +138,8 @@ def _decided(
         kind,
         relation,
         reveal=reveal,
-        elevated=viewer is not None and viewer.is_elevated(ctx.now()),
+        # Only a reveal can turn on step-up: the clock is not read for anything else.
+        elevated=reveal and viewer is not None and viewer.is_elevated(ctx.now()),
         open_data_request=reason is not None,
     )
     if decision is Decision.FORBIDDEN:
@@ -191,7 +192,7 @@ def present(
         raise TypeError("a @sensitive field must resolve to a SensitiveValue")
     viewer = ctx.viewer
     if value.subject is not None:
-        relation = relation_to(viewer, value.subject)
+        relation = ctx.relation_to(value.subject)
     else:
         staff = viewer is not None and viewer.staff_id is not None
         relation = Relation.STAFF if staff else Relation.OTHER
