@@ -118,6 +118,16 @@ class RequestScope:
         self._before_response: list[tuple[object, bool]] = []
         self._rollback_hooks: list[Callable[[], Awaitable[None]]] = []
         self._writing = False
+        # What was derived from loaded rows (a viewer's relation to an account), under
+        # keys its users choose: kept while no unit of work runs, and forgotten when one
+        # begins and when it ends, since it may change the rows (`derived`).
+        self._derived: dict[object, Any] = {}
+
+    @property
+    def derived(self) -> dict[object, Any] | None:
+        """Values derived from the rows this request loaded, or None while a unit of
+        work runs (then derive afresh: its rows may change under it)."""
+        return None if self._writing else self._derived
 
     async def __aenter__(self) -> Self:
         return self
@@ -161,6 +171,7 @@ class RequestScope:
         await self._end_read()
         async with self._gate():
             self._writing = self._tracker.writing = True
+            self._derived.clear()
             try:
                 await self._begin_writing()
                 try:
@@ -171,6 +182,7 @@ class RequestScope:
                 await self.session.commit()
             finally:
                 self._writing = self._tracker.writing = False
+                self._derived.clear()
 
     async def _roll_back(self) -> None:
         await self.session.rollback()

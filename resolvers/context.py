@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import InvalidRequestError
 
+from auth.relations import Relation, relation_to
 from auth.security_log import security_event
 from auth.services import AuthServices
 from auth.viewer import Viewer
@@ -76,6 +77,21 @@ class RequestContext:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def relation_to(self, account: Account) -> Relation:
+        """The viewer's relation to `account`, found once per loaded row while the
+        request reads (a page asks it of every row for several fields)."""
+        derived = self.scope.derived
+        if derived is None:
+            return relation_to(self.viewer, account)
+        # By the row's identity; the entry holds the row, so no other takes its id.
+        key = (Relation, id(account))
+        known = derived.get(key)
+        if known is not None and known[0] is account and known[1] is self.viewer:
+            return known[2]  # type: ignore[no-any-return]
+        relation = relation_to(self.viewer, account)
+        derived[key] = (account, self.viewer, relation)
+        return relation
 
 
 def log_security(

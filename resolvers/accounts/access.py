@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 
 from auth.errors import Forbidden, Unauthenticated
-from auth.relations import MANAGING, Relation, relation_to
+from auth.relations import MANAGING, Relation
 from models import Account, EnterprisePermission, StaffMember, StaffRole
 from resolvers.context import RequestContext
 from resolvers.errors import Refused, UserError, UserErrorCode, user_error
@@ -27,7 +27,7 @@ class ReadRule:
     member_permissions: tuple[EnterprisePermission, ...] = ()
 
     def allows(self, ctx: RequestContext, account: Account) -> bool:
-        relation = relation_to(ctx.viewer, account)
+        relation = ctx.relation_to(account)
         if relation in self.relations:
             return True
         return (

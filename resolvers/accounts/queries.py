@@ -6,7 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 
-from auth.relations import may_reach, relation_to
+from auth.relations import may_reach
 from models import Account, BankCard, DataRequest, StaffMember
 from resolvers.accounts.access import OWNER_AND_STAFF
 from resolvers.context import RequestContext
@@ -15,7 +15,7 @@ from resolvers.context import RequestContext
 async def readable_account(ctx: RequestContext, account_id: uuid.UUID) -> Account | None:
     """The account when the viewer may reach it; None exactly as for a missing one."""
     account: Account | None = await ctx.loaders.account_by_id.load(account_id)
-    if account is None or not may_reach(relation_to(ctx.viewer, account)):
+    if account is None or not may_reach(ctx.relation_to(account)):
         return None
     return account
 

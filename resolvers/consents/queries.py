@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 
 from auth.errors import Forbidden
-from auth.relations import Relation, relation_to
+from auth.relations import Relation
 from models import (
     Account,
     AccountStatus,
@@ -48,7 +48,7 @@ async def search_history(ctx: RequestContext, account: Account) -> Listing[Searc
     """Every entry is a search query: staff without a request that needs them are
     refused the list, not each entry."""
     if (
-        relation_to(ctx.viewer, account) is Relation.STAFF
+        ctx.relation_to(account) is Relation.STAFF
         and await staff_request(ctx, account, SensitiveKind.SEARCH_QUERY) is None
     ):
         raise Forbidden("You may not read this field.")

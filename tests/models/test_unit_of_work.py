@@ -203,3 +203,25 @@ async def test_a_write_the_answer_does_not_need_may_fail_quietly(
 )
 def test_a_statement_that_writes_is_told_by_its_text(statement: str, changes: bool) -> None:
     assert writes(statement) is changes
+
+
+async def test_what_was_derived_from_rows_lasts_only_while_nothing_writes(
+    scope: RequestScope,
+) -> None:
+    derived = scope.derived
+    assert derived == {}
+    derived["kept"] = 1
+    assert scope.derived == {"kept": 1}
+    async with scope.unit_of_work():
+        assert scope.derived is None
+    assert scope.derived == {}
+
+    derived["kept"] = 2
+
+    async def fail() -> None:
+        async with scope.unit_of_work():
+            raise LookupError("undone")
+
+    with pytest.raises(LookupError):
+        await fail()
+    assert scope.derived == {}
