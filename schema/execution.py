@@ -17,6 +17,8 @@ handles it. tests/schema/test_execution.py runs documents through both executors
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from enum import Enum
 from functools import cached_property
 from typing import Any
 
@@ -36,8 +38,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.plain_fields import DIRECT, Direct
 
-# Values that are certainly neither awaitable nor an error: checked first, by type.
-PLAIN_VALUES = frozenset((str, int, bool, float))
+# Values that are certainly neither awaitable nor an error: checked first, by type (an
+# enum member is checked by isinstance).
+PLAIN_VALUES = frozenset((str, int, bool, float, datetime, date))
 # The scalars whose output coercion returns a string unchanged.
 TEXT = frozenset((GraphQLString, GraphQLID))
 # What a completed field can be that is certainly not awaitable: a leaf, a null, an
@@ -158,8 +161,10 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
                             f" {parent_type.name}.{field_details_list[0].node.name.value}."
                         )
                     return None
-                if type(result) in PLAIN_VALUES or not (
-                    self.is_awaitable(result) or isinstance(result, Exception)
+                if (
+                    type(result) in PLAIN_VALUES
+                    or isinstance(result, Enum)
+                    or not (self.is_awaitable(result) or isinstance(result, Exception))
                 ):
                     return self.complete_leaf_value(leaf, result)
             elif direct.items is not None and type(result) is list:
