@@ -9,7 +9,7 @@ from resolvers.consents import mutations as use_cases
 from schema.common import payload
 from schema.consents.types import Consent, DevicePermission
 from schema.context import Info
-from schema.payloads import AccountPayload, OkPayload
+from schema.payloads import AccountPayload, OkPayload, use_case_mutation
 
 
 @strawberry.input
@@ -86,11 +86,12 @@ class ConsentMutations:
         row = await use_cases.set_device_permission(info.context, input)
         return DevicePermissionPayload(device_permission=DevicePermission.of(input.permission, row))
 
-    @strawberry.mutation(description="A guardian's consent for a minor aged 14 to 17.")
-    async def record_guardian_consent(
-        self, info: Info, input: RecordGuardianConsentInput
-    ) -> AccountPayload:
-        return AccountPayload.of(await use_cases.record_guardian_consent(info.context, input))
+    record_guardian_consent = use_case_mutation(
+        RecordGuardianConsentInput,
+        use_cases.record_guardian_consent,
+        AccountPayload.of,
+        description="A guardian's consent for a minor aged 14 to 17.",
+    )
 
     @strawberry.mutation(
         description=(
