@@ -23,6 +23,10 @@ class ConsentPayload:
     consent: Consent | None = None
     erased: list[str] = strawberry.field(default_factory=list)
 
+    @classmethod
+    def of(cls, made: use_cases.ConsentSet) -> ConsentPayload:
+        return cls(consent=Consent.of(made.consent), erased=made.erased)
+
 
 @strawberry.input
 class SetDevicePermissionInput:
@@ -72,12 +76,12 @@ class RecordSearchPayload:
 
 @strawberry.type
 class ConsentMutations:
-    @strawberry.mutation(
-        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose."
+    set_consent = use_case_mutation(
+        SetConsentInput,
+        use_cases.set_consent,
+        ConsentPayload.of,
+        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose.",
     )
-    async def set_consent(self, info: Info, input: SetConsentInput) -> ConsentPayload:
-        made = await use_cases.set_consent(info.context, input)
-        return ConsentPayload(consent=Consent.of(made.consent), erased=made.erased)
 
     @strawberry.mutation
     async def set_device_permission(
