@@ -3,24 +3,30 @@
 Use cases return what they made and raise `Refused` for what a person can fix. One
 field extension, attached to every root mutation when the schema is built, turns a
 refusal into the mutation's own payload: its `userErrors`, every other field at its
-default. A mutation's resolver therefore only builds the payload of a success.
+default. A mutation's resolver therefore only builds the payload of a success; one that
+hands its input to a use case and answers the payload of the result is declared with
+`use_case_mutation`.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
+import strawberry
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types.base import StrawberryContainer, StrawberryObjectDefinition
 from strawberry.types.field import StrawberryField
 
 from auth.sms_codes import Issued
 from models import Account as AccountRow
+from resolvers.context import RequestContext
 from resolvers.errors import Refused
 from schema.accounts.types import Account, account_object
 from schema.common import payload, user_errors
+from schema.context import Info
 
 
 @payload
@@ -52,6 +58,44 @@ class RequestSmsCodePayload:
         """The answer to a code sent: when to ask again, when the code expires."""
         wait, expires = issued.retry_after_seconds, issued.expires_at
         return cls(sent=issued.sent, retry_after_seconds=wait, expires_at=expires)
+
+
+InputT = TypeVar("InputT")
+ResultT = TypeVar("ResultT")
+PayloadT = TypeVar("PayloadT")
+
+
+def use_case_mutation(
+    input_type: type[InputT],
+    use_case: Callable[[RequestContext, InputT], Awaitable[ResultT]],
+    answer: Callable[[ResultT], PayloadT],
+    *,
+    description: str | None = None,
+) -> StrawberryField:
+    """A root mutation taking one `input` of `input_type`: it runs `use_case` with the
+    request's context and the input, and answers the payload `answer` makes of the result.
+
+    The mutation answers the type `answer` is annotated to return (a payload's `of`); a
+    refusal of the use case is answered by `RefusalsInPayload`, as in every mutation.
+    `use_case` is a function of its module, called as the module holds it at each call,
+    like a `module.use_case(...)` written in a resolver: one replaced there (a test's
+    failing stand-in) is the one the mutation runs.
+    """
+    module, name = sys.modules[use_case.__module__], use_case.__name__
+    if getattr(module, name, None) is not use_case:
+        raise TypeError(f"{use_case!r} is not a function of its module {module.__name__}")
+
+    async def resolve(info: Info, input: InputT) -> PayloadT:
+        current: Callable[[RequestContext, InputT], Awaitable[ResultT]] = getattr(module, name)
+        return answer(await current(info.context, input))
+
+    # Strawberry reads the argument's and the field's types off the resolver's annotations.
+    resolve.__annotations__ = {
+        "info": Info,
+        "input": input_type,
+        "return": get_type_hints(answer)["return"],
+    }
+    return strawberry.mutation(resolve, description=description)
 
 
 def payload_type(field: StrawberryField) -> type[Any] | None:

@@ -13,7 +13,7 @@ from resolvers.global_id import key_of
 from schema.accounts.types import Account, account_object
 from schema.common import payload
 from schema.context import Info
-from schema.payloads import OkPayload, RequestSmsCodePayload
+from schema.payloads import OkPayload, RequestSmsCodePayload, use_case_mutation
 
 
 @strawberry.input
@@ -145,11 +145,12 @@ class ElevateSessionPayload:
 
 @strawberry.type
 class AuthMutations:
-    @strawberry.mutation(description="Send a one-time code by SMS.")
-    async def request_sms_code(
-        self, info: Info, input: RequestSmsCodeInput
-    ) -> RequestSmsCodePayload:
-        return RequestSmsCodePayload.of(await sms.request_sms_code(info.context, input))
+    request_sms_code = use_case_mutation(
+        RequestSmsCodeInput,
+        sms.request_sms_code,
+        RequestSmsCodePayload.of,
+        description="Send a one-time code by SMS.",
+    )
 
     @strawberry.mutation(
         description=(
@@ -162,31 +163,36 @@ class AuthMutations:
     ) -> RequestSmsCodePayload:
         return RequestSmsCodePayload.of(await sms.request_email_code(info.context, input.email))
 
-    @strawberry.mutation(description="Sign in with a phone and SMS code; registers a new phone.")
-    async def login_with_sms(self, info: Info, input: LoginWithSmsInput) -> AuthPayload:
-        return AuthPayload.of(await sms.login_with_sms(info.context, input))
-
-    @strawberry.mutation(description="Sign in with an e-mail address or phone and a password.")
-    async def login_with_password(self, info: Info, input: LoginWithPasswordInput) -> AuthPayload:
-        return AuthPayload.of(await password.login_with_password(info.context, input))
-
-    @strawberry.mutation(
-        description="Staff sign-in: e-mail, password and the code of their authenticator."
+    login_with_sms = use_case_mutation(
+        LoginWithSmsInput,
+        sms.login_with_sms,
+        AuthPayload.of,
+        description="Sign in with a phone and SMS code; registers a new phone.",
     )
-    async def login_staff(self, info: Info, input: LoginStaffInput) -> AuthPayload:
-        return AuthPayload.of(await staff.login_staff(info.context, input))
-
-    @strawberry.mutation(description="Finish a WeChat sign-in; registers a new WeChat user.")
-    async def login_with_wechat(self, info: Info, input: LoginWithWechatInput) -> AuthPayload:
-        return AuthPayload.of(await wechat.login_with_wechat(info.context, input))
-
-    @strawberry.mutation
-    async def register_business(self, info: Info, input: RegisterBusinessInput) -> AuthPayload:
-        return AuthPayload.of(await password.register_business(info.context, input))
-
-    @strawberry.mutation
-    async def register_enterprise(self, info: Info, input: RegisterEnterpriseInput) -> AuthPayload:
-        return AuthPayload.of(await password.register_enterprise(info.context, input))
+    login_with_password = use_case_mutation(
+        LoginWithPasswordInput,
+        password.login_with_password,
+        AuthPayload.of,
+        description="Sign in with an e-mail address or phone and a password.",
+    )
+    login_staff = use_case_mutation(
+        LoginStaffInput,
+        staff.login_staff,
+        AuthPayload.of,
+        description="Staff sign-in: e-mail, password and the code of their authenticator.",
+    )
+    login_with_wechat = use_case_mutation(
+        LoginWithWechatInput,
+        wechat.login_with_wechat,
+        AuthPayload.of,
+        description="Finish a WeChat sign-in; registers a new WeChat user.",
+    )
+    register_business = use_case_mutation(
+        RegisterBusinessInput, password.register_business, AuthPayload.of
+    )
+    register_enterprise = use_case_mutation(
+        RegisterEnterpriseInput, password.register_enterprise, AuthPayload.of
+    )
 
     @strawberry.mutation(description="Trade a refresh token for new tokens; it rotates on use.")
     async def refresh_session(self, info: Info, input: RefreshSessionInput) -> AuthPayload:

@@ -9,7 +9,7 @@ from resolvers.consents import mutations as use_cases
 from schema.common import payload
 from schema.consents.types import Consent, DevicePermission
 from schema.context import Info
-from schema.payloads import AccountPayload, OkPayload
+from schema.payloads import AccountPayload, OkPayload, use_case_mutation
 
 
 @strawberry.input
@@ -22,6 +22,10 @@ class SetConsentInput:
 class ConsentPayload:
     consent: Consent | None = None
     erased: list[str] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, made: use_cases.ConsentSet) -> ConsentPayload:
+        return cls(consent=Consent.of(made.consent), erased=made.erased)
 
 
 @strawberry.input
@@ -72,12 +76,12 @@ class RecordSearchPayload:
 
 @strawberry.type
 class ConsentMutations:
-    @strawberry.mutation(
-        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose."
+    set_consent = use_case_mutation(
+        SetConsentInput,
+        use_cases.set_consent,
+        ConsentPayload.of,
+        description="Grant or withdraw; withdrawing needs no step-up and erases what was collected only under the purpose.",
     )
-    async def set_consent(self, info: Info, input: SetConsentInput) -> ConsentPayload:
-        made = await use_cases.set_consent(info.context, input)
-        return ConsentPayload(consent=Consent.of(made.consent), erased=made.erased)
 
     @strawberry.mutation
     async def set_device_permission(
@@ -86,11 +90,12 @@ class ConsentMutations:
         row = await use_cases.set_device_permission(info.context, input)
         return DevicePermissionPayload(device_permission=DevicePermission.of(input.permission, row))
 
-    @strawberry.mutation(description="A guardian's consent for a minor aged 14 to 17.")
-    async def record_guardian_consent(
-        self, info: Info, input: RecordGuardianConsentInput
-    ) -> AccountPayload:
-        return AccountPayload.of(await use_cases.record_guardian_consent(info.context, input))
+    record_guardian_consent = use_case_mutation(
+        RecordGuardianConsentInput,
+        use_cases.record_guardian_consent,
+        AccountPayload.of,
+        description="A guardian's consent for a minor aged 14 to 17.",
+    )
 
     @strawberry.mutation(
         description=(

@@ -10,7 +10,7 @@ from resolvers.enterprise import mutations as use_cases
 from schema.accounts.types import SubAccount, account_global_id
 from schema.common import payload
 from schema.context import Info
-from schema.payloads import OkPayload
+from schema.payloads import OkPayload, use_case_mutation
 
 
 @strawberry.input
@@ -48,17 +48,15 @@ class SubAccountPayload:
 
 @strawberry.type
 class EnterpriseMutations:
-    @strawberry.mutation(description="The enterprise, or a sub-account with MANAGE_SUB_ACCOUNTS.")
-    async def create_sub_account(
-        self, info: Info, input: CreateSubAccountInput
-    ) -> SubAccountPayload:
-        return SubAccountPayload.of(await use_cases.create_sub_account(info.context, input))
-
-    @strawberry.mutation
-    async def update_sub_account(
-        self, info: Info, input: UpdateSubAccountInput
-    ) -> SubAccountPayload:
-        return SubAccountPayload.of(await use_cases.update_sub_account(info.context, input))
+    create_sub_account = use_case_mutation(
+        CreateSubAccountInput,
+        use_cases.create_sub_account,
+        SubAccountPayload.of,
+        description="The enterprise, or a sub-account with MANAGE_SUB_ACCOUNTS.",
+    )
+    update_sub_account = use_case_mutation(
+        UpdateSubAccountInput, use_cases.update_sub_account, SubAccountPayload.of
+    )
 
     @strawberry.mutation(description="ACTIVE or DISABLED; disabling ends its sessions at once.")
     async def set_sub_account_status(

@@ -24,7 +24,7 @@ from schema.accounts.types import ACCOUNT_TYPE_NAMES
 from schema.common import payload
 from schema.consents.types import Consent
 from schema.context import Info
-from schema.payloads import OkPayload, RequestSmsCodePayload
+from schema.payloads import OkPayload, RequestSmsCodePayload, use_case_mutation
 from schema.rights.types import DataRequest, SecurityIncident
 
 
@@ -171,12 +171,12 @@ class RightsMutations:
         made = await export.export_my_data(info.context)
         return ExportMyDataPayload(export=cast(JSON, made.document), generated_at=made.generated_at)
 
-    @strawberry.mutation(description="Open a rights request, answered within 15 days (step-up).")
-    async def submit_data_request(
-        self, info: Info, input: SubmitDataRequestInput
-    ) -> DataRequestPayload:
-        row = await requests.submit_data_request(info.context, input)
-        return DataRequestPayload.of(row)
+    submit_data_request = use_case_mutation(
+        SubmitDataRequestInput,
+        requests.submit_data_request,
+        DataRequestPayload.of,
+        description="Open a rights request, answered within 15 days (step-up).",
+    )
 
     @strawberry.mutation(
         description="A code to prove a phone (SMS) or an e-mail address before filing without an account."

@@ -7,7 +7,7 @@ import strawberry
 from models import IdentityProvider
 from resolvers.settings import contacts, identities, profile
 from schema.context import Info
-from schema.payloads import AccountPayload, OkPayload
+from schema.payloads import AccountPayload, OkPayload, use_case_mutation
 
 
 @strawberry.input
@@ -56,9 +56,12 @@ class UnlinkIdentityInput:
 
 @strawberry.type
 class SettingsMutations:
-    @strawberry.mutation(description="Change the fields given; the others stay.")
-    async def update_profile(self, info: Info, input: UpdateProfileInput) -> AccountPayload:
-        return AccountPayload.of(await profile.update_profile(info.context, input))
+    update_profile = use_case_mutation(
+        UpdateProfileInput,
+        profile.update_profile,
+        AccountPayload.of,
+        description="Change the fields given; the others stay.",
+    )
 
     @strawberry.mutation(description="Needs the current password, or step-up if there is none.")
     async def set_password(self, info: Info, input: SetPasswordInput) -> AccountPayload:

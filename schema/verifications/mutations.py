@@ -7,7 +7,7 @@ import strawberry
 from models import Account as AccountRow
 from resolvers.verifications import submit
 from schema.common import payload
-from schema.context import Info
+from schema.payloads import use_case_mutation
 from schema.verifications.types import Verifications
 
 
@@ -41,14 +41,15 @@ class VerificationPayload:
 
 @strawberry.type
 class VerificationMutations:
-    @strawberry.mutation(description="Verify the real name (separate consent required).")
-    async def submit_real_name_verification(
-        self, info: Info, input: SubmitRealNameVerificationInput
-    ) -> VerificationPayload:
-        return VerificationPayload.of(await submit.submit_real_name(info.context, input))
-
-    @strawberry.mutation(description="Verify student status (individuals; separate consent).")
-    async def submit_student_verification(
-        self, info: Info, input: SubmitStudentVerificationInput
-    ) -> VerificationPayload:
-        return VerificationPayload.of(await submit.submit_student(info.context, input))
+    submit_real_name_verification = use_case_mutation(
+        SubmitRealNameVerificationInput,
+        submit.submit_real_name,
+        VerificationPayload.of,
+        description="Verify the real name (separate consent required).",
+    )
+    submit_student_verification = use_case_mutation(
+        SubmitStudentVerificationInput,
+        submit.submit_student,
+        VerificationPayload.of,
+        description="Verify student status (individuals; separate consent).",
+    )
