@@ -72,6 +72,11 @@ def _names_of(enum_type: GraphQLEnumType) -> dict[int, str]:
     return names
 
 
+# A field of a grouped field set: its response name, its field details, its definition
+# (None for a field the type lacks) and its direct resolver when it is resolved in line.
+Planned = tuple[str, Any, GraphQLField | None, Direct | None]
+
+
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     @cached_property
     def _middleware(self) -> bool:
@@ -92,16 +97,11 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
-        fields = parent_type.fields
-        direct_allowed = not self._middleware
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                field_def = fields.get(node.name.value)
-                direct: Direct | None = (
-                    field_def.extensions.get(DIRECT) if field_def is not None else None
-                )
-                if direct is not None and direct_allowed and not node.arguments:
+            for response_name, field_details_list, field_def, direct in self._plan(
+                parent_type, grouped_field_set
+            ):
+                if direct is not None:
                     result = self._direct(
                         direct, field_def, parent_type, source_value, field_details_list,
                         path, response_name, position_context,
@@ -136,6 +136,32 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             return results
 
         return get_results()
+
+    @cached_property
+    def _plans(self) -> dict[int, tuple[Any, GraphQLObjectType, list[Planned]]]:
+        return {}
+
+    def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Planned]:
+        """The fields of a grouped field set, each with its definition and, when it is
+        resolved in line, its direct resolver: worked out once, since graphql-core
+        collects the same set for every object of a list. Held with the set, so that no
+        other set takes its id while this operation runs."""
+        known = self._plans.get(id(grouped_field_set))
+        if known is not None and known[0] is grouped_field_set and known[1] is parent_type:
+            return known[2]
+        fields = parent_type.fields
+        direct_allowed = not self._middleware
+        plan: list[Planned] = []
+        for response_name, field_details_list in grouped_field_set.items():
+            node = field_details_list[0].node
+            field_def = fields.get(node.name.value)
+            direct: Direct | None = (
+                field_def.extensions.get(DIRECT) if field_def is not None else None
+            )
+            usable = direct is not None and direct_allowed and not node.arguments
+            plan.append((response_name, field_details_list, field_def, direct if usable else None))
+        self._plans[id(grouped_field_set)] = (grouped_field_set, parent_type, plan)
+        return plan
 
     def _direct(
         self,
@@ -187,7 +213,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     def _leaves(self, item_type: Any, items: list[Any]) -> list[Any] | None:
         """A list of scalars or enums completed, or None when any item is not simply
         present and valid (graphql-core then completes it, with its errors per item)."""
-        if any(item is None for item in items):
+        if None in items:
             return None
         complete = self.complete_leaf_value
         try:
