@@ -103,3 +103,10 @@ bench: install
 		echo "make bench needs wrk (the HTTP benchmarking tool): apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS)." >&2; \
 		exit 1; }
 	$(BIN)/python -m bench.throughput
+
+# This checkout's gateway against another checkout's (AGAINST, with its own `make install`)
+# on the same requests, interleaved: what a change did to throughput and CPU per request.
+.PHONY: bench-compare
+bench-compare: install
+	@test -n "$(AGAINST)" || { echo "usage: make bench-compare AGAINST=../before (a checkout with its own make install)" >&2; exit 1; }
+	$(BIN)/python -m bench.compare $(AGAINST)

@@ -455,22 +455,39 @@ def main() -> None:
         "--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8))
     )
     options = parser.parse_args()
+    needs_wrk()
+    url = bench_url()
+    settings = bench_settings(url)
+    configure_encryption(settings)
+    counts, tokens = asyncio.run(prepare(url, settings, show=options.show_sql))
+    results = measure(servers(url), tokens, options)
+    report(results, counts, options)
+
+
+def needs_wrk() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit(
             "make bench needs wrk (the HTTP benchmarking tool): "
             "apt-get install wrk (Debian/Ubuntu), brew install wrk (macOS)"
         )
+
+
+def bench_url() -> str:
     url = os.environ.get("GATEWAY_BENCH_DATABASE_URL") or DEFAULT_URL
     if not url.startswith("postgresql"):
         raise SystemExit("the throughput benchmark runs on PostgreSQL only")
-    settings = bench_settings(url)
-    configure_encryption(settings)
-    counts, tokens = asyncio.run(prepare(url, settings, show=options.show_sql))
-    competitors = servers(url)
+    return url
+
+
+def measure(
+    competitors: list[Server], tokens: dict[str, str], options: argparse.Namespace
+) -> dict[tuple[str, str], Run]:
+    """Every request served by every competitor under wrk, in interleaved rounds, after
+    checking that they all answer the first competitor's exact bytes (before and after)."""
     results: dict[tuple[str, str], Run] = {}
     with running(competitors), tempfile.TemporaryDirectory() as scratch:
         same_answers(competitors, tokens)
-        scripts = {}
+        scripts: dict[str, Path] = {}
         for request in requests():
             script = Path(scratch) / f"{len(scripts)}.lua"
             script.write_text(
@@ -499,7 +516,7 @@ def main() -> None:
                     run.p50_ms.append(p50)
                     run.p99_ms.append(p99)
         same_answers(competitors, tokens)
-    report(results, counts, options)
+    return results
 
 
 async def prepare(
