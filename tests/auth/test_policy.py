@@ -158,3 +158,20 @@ def test_decide(
     )
 
     assert decision is expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "relation", "open_request"),
+    list(product(SensitiveKind, Relation, [False, True])),
+)
+def test_without_a_reveal_step_up_changes_nothing(
+    kind: SensitiveKind, relation: Relation, open_request: bool
+) -> None:
+    """A masked read does not ask whether the session stepped up (resolvers/masking)."""
+    decisions = {
+        decide(kind, relation, reveal=False, elevated=elevated, open_data_request=open_request)
+        for elevated in (False, True)
+    }
+
+    assert len(decisions) == 1
+    assert decisions <= {Decision.MASKED, Decision.OWN, Decision.FORBIDDEN}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 import pytest
 import strawberry
@@ -115,10 +116,121 @@ class Thing(Named):
 
 
 @strawberry.type
+class Gadget(Named):
+    """Shares Thing's response names, resolved otherwise."""
+
+    @strawberry.field
+    def name(self) -> str:
+        return self.label.upper()
+
+    @strawberry.field
+    def colour(self) -> Colour:
+        return Colour.RED
+
+    @strawberry.field
+    def count(self) -> int:
+        return 100 + len(self.label)
+
+
+class Shout(str):
+    """A str subclass: output as graphql-core outputs it, not passed through as a str."""
+
+    __slots__ = ()
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+class Tone(enum.StrEnum):
+    LOUD = "loud"
+
+
+@strawberry.type
+class Oddity:
+    """Values of the wrong kind for the scalar or enum their fields declare."""
+
+    @strawberry.field
+    def shout(self) -> str:
+        return Shout("hey")
+
+    @strawberry.field
+    def yes_as_text(self) -> str:
+        return True  # type: ignore[return-value]
+
+    @strawberry.field
+    def number_as_id(self) -> strawberry.ID:
+        return 12  # type: ignore[return-value]
+
+    @strawberry.field
+    def text_as_boolean(self) -> bool | None:
+        return "true"  # type: ignore[return-value]
+
+    @strawberry.field
+    def number_as_boolean(self) -> bool | None:
+        return 1  # type: ignore[return-value]
+
+    @strawberry.field
+    def text_as_colour(self) -> Colour | None:
+        return "BLUE"  # type: ignore[return-value]
+
+    @strawberry.field
+    def value_as_colour(self) -> Colour | None:
+        return "blue"  # type: ignore[return-value]
+
+    @strawberry.field
+    def level(self) -> int:
+        return Level.HIGH
+
+    @strawberry.field
+    def tone(self) -> str:
+        return Tone.LOUD
+
+    @strawberry.field
+    def day(self) -> str | None:
+        return date(2024, 2, 29)  # type: ignore[return-value]
+
+    @strawberry.field
+    def texts_with_a_null(self) -> list[str] | None:
+        return ["a", None]  # type: ignore[list-item]
+
+    @strawberry.field
+    def texts_with_a_number(self) -> list[str] | None:
+        return ["a", 1]  # type: ignore[list-item]
+
+    @strawberry.field
+    def flags_with_text(self) -> list[bool] | None:
+        return [True, "false"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def colours_with_text(self) -> list[Colour] | None:
+        return [Colour.RED, "BLUE"]  # type: ignore[list-item]
+
+    @strawberry.field
+    def colours_with_a_twin(self) -> list[Colour] | None:
+        return [Colour.RED, NotAColour.GREEN]  # type: ignore[list-item]
+
+
+Either = Annotated[Thing | Gadget, strawberry.union("Either")]
+
+
+@strawberry.type
 class Query:
     @strawberry.field
     def things(self) -> list[Thing]:
         return [Thing(label="a"), Thing(label="bb", note="n")]
+
+    @strawberry.field
+    def mixed(self) -> list[Named]:
+        return [Thing(label="a"), Gadget(label="g"), Thing(label="b"), Gadget(label="h")]
+
+    @strawberry.field
+    def either(self) -> list[Either]:
+        return [Gadget(label="g"), Thing(label="a"), Gadget(label="h")]
+
+    @strawberry.field
+    def oddity(self) -> Oddity:
+        return Oddity()
 
     @strawberry.field
     def one(self) -> Thing:
@@ -191,6 +303,29 @@ DOCUMENTS = {
     ),
     "fragments": "{ one { ...F child { ...F } } } fragment F on Thing { name colour }",
     "typename": "{ one { __typename name } }",
+    "an interface's types sharing response names": (
+        "{ mixed { __typename label ... on Thing { name colour count }"
+        " ... on Gadget { name colour count } } }"
+    ),
+    "an interface's types under one alias each": (
+        "{ mixed { x: label ... on Thing { y: name z: colour } ... on Gadget { y: name } } }"
+    ),
+    "a union's types sharing response names, fragments on both": (
+        "{ either { ...T ...G } } fragment T on Thing { __typename n: name c: count }"
+        " fragment G on Gadget { __typename n: name c: count }"
+    ),
+    "one selection set for two lists of different types": (
+        "{ a: mixed { ...N } b: things { ...N } c: either { ... on Named { ...N } } }"
+        " fragment N on Named { label }"
+    ),
+    "values of the wrong kind for their scalar": (
+        "{ oddity { shout yesAsText numberAsId textAsBoolean numberAsBoolean level tone day } }"
+    ),
+    "values of the wrong kind for their enum": "{ oddity { textAsColour valueAsColour } }",
+    "lists of leaves with a null or a wrong item": (
+        "{ oddity { textsWithANull textsWithANumber flagsWithText coloursWithText"
+        " coloursWithATwin } }"
+    ),
 }
 
 
