@@ -25,9 +25,10 @@ import binascii
 import hashlib
 import hmac
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any, overload
 
 from cryptography.exceptions import InvalidTag
@@ -48,14 +49,17 @@ class EncryptionError(Exception):
 class KeyRing:
     """Data keys by id; `current` seals, every key opens."""
 
-    keys: dict[str, bytes]
+    keys: Mapping[str, bytes]
     current: str
     # One cipher per key, made once: making one costs as much as opening a value.
-    ciphers: dict[str, AESGCM] = field(init=False, repr=False, compare=False)
+    ciphers: Mapping[str, AESGCM] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        ciphers = {key_id: AESGCM(key) for key_id, key in self.keys.items()}
-        object.__setattr__(self, "ciphers", ciphers)
+        # The ring's own copy, read-only: its ciphers cannot drift from its keys.
+        keys = MappingProxyType(dict(self.keys))
+        object.__setattr__(self, "keys", keys)
+        ciphers = {key_id: AESGCM(key) for key_id, key in keys.items()}
+        object.__setattr__(self, "ciphers", MappingProxyType(ciphers))
 
     @classmethod
     def from_setting(cls, value: str) -> KeyRing:

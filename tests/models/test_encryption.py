@@ -64,6 +64,18 @@ def test_the_last_key_seals_and_every_key_opens() -> None:
         KeyRing.from_setting(f"new:{key(b'n')}").open(sealed_before, b"b")
 
 
+def test_a_ring_keeps_its_own_keys_and_opens_only_with_them() -> None:
+    given = {"old": b"o" * 32}
+    ring = KeyRing(keys=given, current="old")
+    sealed = ring.seal("value", b"b")
+    given.clear()  # the caller's dict is not the ring's
+    assert ring.open(sealed, b"b") == "value"
+    with pytest.raises(TypeError):
+        ring.keys["new"] = b"n" * 32  # type: ignore[index]
+    with pytest.raises(EncryptionError):
+        ring.open(KeyRing(keys={"new": b"n" * 32}, current="new").seal("value", b"b"), b"b")
+
+
 @pytest.mark.parametrize(
     "setting", ["", "nokey", "a:not-base64!!", f"a:{base64.urlsafe_b64encode(b'short').decode()}"]
 )
