@@ -18,24 +18,20 @@ ratio of this checkout's throughput and CPU per request to the other's.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import os
 import statistics
 import sys
 from pathlib import Path
 
-from bench.backoffice import bench_settings, write
+from bench.backoffice import write
 from bench.throughput import (
     PRODUCTION_ENVIRONMENT,
     Run,
     Server,
-    bench_url,
     measure,
-    needs_wrk,
-    prepare,
+    prepared,
     requests,
+    round_options,
 )
-from gateway.services import configure_encryption
 
 
 def gateways(url: str, other: Path) -> list[Server]:
@@ -75,17 +71,9 @@ def report(results: dict[tuple[str, str], Run], other: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("other", type=Path, help="the other checkout (with its .venv)")
-    parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 5)))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 4)))
-    parser.add_argument(
-        "--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8))
-    )
+    round_options(parser, rounds=4)
     options = parser.parse_args()
-    needs_wrk()
-    url = bench_url()
-    settings = bench_settings(url)
-    configure_encryption(settings)
-    _, tokens = asyncio.run(prepare(url, settings, show=False))
+    url, _, tokens = prepared(show=False)
     other = options.other.resolve()
     report(measure(gateways(url, other), tokens, options), other)
 

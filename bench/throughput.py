@@ -449,19 +449,32 @@ def running(competitors: list[Server]) -> Iterator[None]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--show-sql", action="store_true", help="print each request's statements")
+    round_options(parser, rounds=3)
+    options = parser.parse_args()
+    url, counts, tokens = prepared(show=options.show_sql)
+    results = measure(servers(url), tokens, options)
+    report(results, counts, options)
+
+
+def round_options(parser: argparse.ArgumentParser, *, rounds: int) -> None:
+    """--duration, --rounds and --connections, by default from BENCH_DURATION,
+    BENCH_ROUNDS and BENCH_CONNECTIONS."""
     parser.add_argument("--duration", type=int, default=int(os.environ.get("BENCH_DURATION", 5)))
-    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", 3)))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("BENCH_ROUNDS", rounds)))
     parser.add_argument(
         "--connections", type=int, default=int(os.environ.get("BENCH_CONNECTIONS", 8))
     )
-    options = parser.parse_args()
+
+
+def prepared(*, show: bool) -> tuple[str, dict[str, tuple[int, int]], dict[str, str]]:
+    """The database's URL, made ready (migrated, seeded), each request's statements and
+    fields, and the viewers' tokens."""
     needs_wrk()
     url = bench_url()
     settings = bench_settings(url)
     configure_encryption(settings)
-    counts, tokens = asyncio.run(prepare(url, settings, show=options.show_sql))
-    results = measure(servers(url), tokens, options)
-    report(results, counts, options)
+    counts, tokens = asyncio.run(prepare(url, settings, show=show))
+    return url, counts, tokens
 
 
 def needs_wrk() -> None:
