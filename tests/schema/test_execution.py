@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import pytest
 import strawberry
 from graphql import GraphQLError
+from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema import GatewaySchema
@@ -41,9 +42,20 @@ class Impostor:
     label = "not a Thing"
 
 
+class Nobody(BasePermission):
+    message = "Nobody may read this."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return False
+
+
 @strawberry.type
 class Thing(Named):
     note: str | None = None
+    # An attribute field behind an extension: Strawberry's chain, never read directly.
+    guarded: str | None = strawberry.field(
+        default="kept from view", extensions=[PermissionExtension([Nobody()])]
+    )
 
     @strawberry.field
     def name(self) -> str:
@@ -276,8 +288,10 @@ def test_the_gateway_schema_resolves_plain_fields_directly() -> None:
         "wrongColour",
         "wrongColours",
     ]
-    # `later` is async: Strawberry's chain resolves it.
+    # `later` is async, and `guarded` is an attribute behind an extension: Strawberry's
+    # chain resolves them.
     assert DIRECT not in fields["later"].extensions
+    assert DIRECT not in fields["guarded"].extensions
     assert not any(
         DIRECT in field.extensions
         for field in plain._schema.type_map["Thing"].fields.values()  # type: ignore[union-attr]
@@ -298,6 +312,7 @@ DOCUMENTS = {
     "an error in a non-null field": "{ one { brokenRequired } }",
     "a value the enum cannot output": "{ one { wrongColour colour } }",
     "awaitable sibling": "{ things { later name } }",
+    "an attribute behind a permission": "{ things { label guarded } }",
     "skip and include": (
         "query($no: Boolean = true) { one { name @skip(if: $no) count @include(if: $no) } }"
     ),
