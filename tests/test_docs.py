@@ -246,7 +246,7 @@ def test_the_checker_finds_a_missing_file_a_missing_section_and_an_outside_docum
     )
     (tmp_path / "module.py").write_text(
         '"""Rules: docs/spec/page.md#kept, docs/spec/page.md#gone, docs/spec/none.md,\n'
-        'docs/spec/page.md and RULES.md section 3."""\n',
+        'docs/spec/page.md and STANDARDS.md section 3."""\n',
         encoding="utf-8",
     )
     (tmp_path / ".venv").mkdir()
@@ -261,4 +261,4 @@ def test_the_checker_finds_a_missing_file_a_missing_section_and_an_outside_docum
         f"{page}:5: {page}#gone: no such section",
         f"{page}:5: {page.parent / 'other.md'}: no such file",
     ]
-    assert outside_documents(tmp_path) == ["module.py:2: RULES.md"]
+    assert outside_documents(tmp_path) == ["module.py:2: STANDARDS.md"]
