@@ -18,6 +18,8 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from models import display
+
 RowT = TypeVar("RowT")
 
 
@@ -81,4 +83,4 @@ async def keyset_page(
     if condition is not None:
         statement = statement.where(condition)
     statement = statement.order_by(*order).limit(window.size + 1)
-    return page_of(list((await session.scalars(statement)).all()), window)
+    return page_of(await display.scalars(session, statement, built_once=False), window)

@@ -42,6 +42,7 @@ from models import (
     StaffMember,
     StudentVerification,
     ThirdPartyIdentity,
+    display,
 )
 from models.base import UUIDPrimaryKey
 from models.pagination import KeysetPage, KeysetPosition, Window, page_of, walk
@@ -143,7 +144,7 @@ class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
         self.column = column
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[RowT | None]:
-        rows = await self.session.scalars(rows_of(self.model, self.column), {"keys": keys})
+        rows = await display.scalars(self.session, rows_of(self.model, self.column), {"keys": keys})
         by_key = {getattr(row, self.column): row for row in rows}
         return [by_key.get(key) for key in keys]
 
@@ -162,7 +163,7 @@ class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[RowT]]:
         statement = rows_of(self.model, "account_id", self.order_by)
         grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
-        for row in await self.session.scalars(statement, {"keys": keys}):
+        for row in await display.scalars(self.session, statement, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -177,7 +178,7 @@ class DeliveriesByRecipientLoader(DataLoader[uuid.UUID, list[IncidentDelivery]])
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[IncidentDelivery]]:
         statement = rows_of(IncidentDelivery, "recipient_id")
         grouped: dict[uuid.UUID, list[IncidentDelivery]] = defaultdict(list)
-        for row in await self.session.scalars(statement, {"keys": keys}):
+        for row in await display.scalars(self.session, statement, {"keys": keys}):
             grouped[row.recipient_id].append(row)
         order = {channel: n for n, channel in enumerate(("IN_APP", "SMS", "EMAIL"))}
         return [sorted(grouped.get(key, []), key=lambda d: order[d.channel]) for key in keys]
@@ -192,7 +193,7 @@ class OpenDataRequestsByAccountLoader(DataLoader[uuid.UUID, list[DataRequest]]):
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[DataRequest]]:
         grouped: dict[uuid.UUID | None, list[DataRequest]] = defaultdict(list)
-        for row in await self.session.scalars(OPEN_DATA_REQUESTS, {"keys": keys}):
+        for row in await display.scalars(self.session, OPEN_DATA_REQUESTS, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -234,8 +235,8 @@ class VerificationsByAccountLoader(DataLoader[uuid.UUID, AccountVerifications]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[AccountVerifications]:
         found = {
             account_id: AccountVerifications(real_name, student)
-            for account_id, real_name, student in await self.session.execute(
-                VERIFICATIONS, {"keys": keys}
+            for account_id, real_name, student in await display.rows(
+                self.session, VERIFICATIONS, {"keys": keys}
             )
         }
         return [found.get(key, AccountVerifications(None, None)) for key in keys]
@@ -264,7 +265,7 @@ class ConsentRecordsByAccountLoader(DataLoader[uuid.UUID, ConsentRecords]):
         consents: dict[uuid.UUID, dict[uuid.UUID, Consent]] = defaultdict(dict)
         events: dict[uuid.UUID, dict[uuid.UUID, ConsentEvent]] = defaultdict(dict)
         restrictions: dict[uuid.UUID, dict[uuid.UUID, ProcessingRestriction]] = defaultdict(dict)
-        found = await self.session.execute(CONSENT_RECORDS, {"keys": keys})
+        found = await display.rows(self.session, CONSENT_RECORDS, {"keys": keys})
         for account_id, consent, event, restricted in found:
             for found, rows in ((consent, consents), (event, events), (restricted, restrictions)):
                 if found is not None:
@@ -317,7 +318,7 @@ class PolicyVersions:
 
     async def all(self) -> list[PrivacyPolicy]:
         if self._rows is None:
-            self._rows = list((await self.session.scalars(POLICY_VERSIONS)).all())
+            self._rows = await display.scalars(self.session, POLICY_VERSIONS)
         return self._rows
 
     def forget(self) -> None:
@@ -336,7 +337,7 @@ class UnrevokedSessionsByAccountLoader(DataLoader[uuid.UUID, list[AuthSession]])
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[list[AuthSession]]:
         grouped: dict[uuid.UUID | None, list[AuthSession]] = defaultdict(list)
-        for row in await self.session.scalars(UNREVOKED_SESSIONS, {"keys": keys}):
+        for row in await display.scalars(self.session, UNREVOKED_SESSIONS, {"keys": keys}):
             grouped[row.account_id].append(row)
         return [grouped.get(key, []) for key in keys]
 
@@ -418,7 +419,7 @@ class CountByAccountLoader(DataLoader[uuid.UUID, int]):
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[int]:
         statement = counts_of(self.model, self.owner_column)
         counts: dict[uuid.UUID | None, int] = {
-            row[0]: row[1] for row in await self.session.execute(statement, {"keys": keys})
+            row[0]: row[1] for row in await display.rows(self.session, statement, {"keys": keys})
         }
         return [counts.get(key, 0) for key in keys]
 

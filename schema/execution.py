@@ -31,11 +31,13 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     GraphQLString,
+    OperationType,
 )
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from resolvers.context import RequestContext
 from schema.plain_fields import DIRECT, Direct
 
 # Values that are certainly neither awaitable nor an error: checked first, by type (an
@@ -83,6 +85,14 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         """Whether a middleware wraps resolvers (then every field takes its path)."""
         manager = self.middleware_manager
         return manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """graphql-core's, after telling the request's scope whether the operation only
+        reads: a query's rows are read for display, bypassing the ORM (models/display.py)."""
+        context = self.context_value
+        if isinstance(context, RequestContext):
+            context.scope.display_reads = self.operation.operation is OperationType.QUERY
+        return super().execute_operation(serially)
 
     def execute_fields(
         self,
