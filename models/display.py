@@ -17,7 +17,8 @@ through the session, which sees its own unflushed changes.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,7 +79,8 @@ def _flattened(statement: AnySelect) -> tuple[list[Any], list[_Entity | int]]:
     return columns, parts
 
 
-_reads: dict[tuple[AnySelect, str], _Read] = {}
+# By statement and dialect class (the driver: asyncpg, aiosqlite, ...).
+_reads: dict[tuple[AnySelect, type[Dialect]], _Read] = {}
 # The loaders hold a few dozen statements; far more means statements made per request
 # were passed as built once, and each would be kept for good.
 MAX_READS = 500
@@ -87,7 +89,7 @@ MAX_READS = 500
 def _read_of(statement: AnySelect, dialect: Dialect) -> _Read:
     """The statement compiled for `dialect` with its entities spread, made once: pass
     statements built once (the loaders'), not one per request."""
-    key = (statement, dialect.name)
+    key = (statement, type(dialect))
     read = _reads.get(key)
     if read is None:
         if len(_reads) >= MAX_READS:
@@ -146,14 +148,20 @@ async def rows(
     compiled here once and sent as the driver's. A statement made for one request (a
     page's, with its position in it) goes through SQLAlchemy Core instead, whose cache
     keeps the compiled form of each shape."""
-    if not reads_for_display(session):
-        loaded: Sequence[Any] = (await session.execute(statement, parameters)).all()
-        return loaded
+    async with _turn(session):  # the decision and the read in one turn of the session
+        if not reads_for_display(session):
+            loaded: Sequence[Any] = (await session.execute(statement, parameters)).all()
+            return loaded
+        if built_once:
+            read = _read_of(statement, session.sync_session.get_bind().dialect)
+            sql, arguments = _arguments(read.compiled, parameters or {})
+            found = await _fetch(session, sql, arguments)
+        else:
+            columns, entities = _flattened(statement)
+            spread = statement.with_only_columns(*columns, maintain_column_froms=True)
+            found = await _execute(session, spread, parameters)
     parts: Sequence[_Entity | int]
     if built_once:
-        read = _read_of(statement, session.sync_session.get_bind().dialect)
-        sql, arguments = _arguments(read.compiled, parameters or {})
-        found = await _in_turn(session, _fetch(session, sql, arguments))
         processors, parts = read.processors, read.parts
         found = [
             [
@@ -163,9 +171,7 @@ async def rows(
             for raw in found
         ]
     else:
-        columns, parts = _flattened(statement)
-        spread = statement.with_only_columns(*columns, maintain_column_froms=True)
-        found = await _in_turn(session, _execute(session, spread, parameters))
+        parts = entities
     return [
         tuple(values[part] if isinstance(part, int) else _built(part, values) for part in parts)
         for values in found
@@ -183,12 +189,14 @@ async def scalars(
     return [row[0] for row in await rows(session, statement, parameters, built_once=built_once)]
 
 
-async def _in_turn(session: AsyncSession, reading: Awaitable[Sequence[Any]]) -> Sequence[Any]:
-    """Await `reading` in the session's turn: its connection serves one task at a time."""
+@asynccontextmanager
+async def _turn(session: AsyncSession) -> AsyncIterator[None]:
+    """The session's turn: its connection serves one task at a time."""
     if isinstance(session, SerializedSession):
         async with session.turn():
-            return await reading
-    return await reading
+            yield
+    else:
+        yield
 
 
 async def _fetch(session: AsyncSession, sql: str, arguments: Any) -> Sequence[Any]:
