@@ -29,10 +29,7 @@ from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from models.database import SerializedSession
-
-# Where a request's session says whether its reads may bypass the ORM (set and cleared
-# by its RequestScope; a session without it always reads through the ORM).
-DISPLAY_READS = "display_reads"
+from models.unit_of_work import TRACKER, WriteTracker
 
 Processor = Callable[[Any], Any] | None
 # A SELECT of any columns and entities.
@@ -93,7 +90,10 @@ def _read_of(statement: AnySelect, dialect: Dialect) -> _Read:
     read = _reads.get(key)
     if read is None:
         if len(_reads) >= MAX_READS:
-            raise RuntimeError("read for display with built_once=False: made per request")
+            raise RuntimeError(
+                "too many statements read for display as built once: pass a statement made "
+                "per request with built_once=False"
+            )
         columns, parts = _flattened(statement)
         spread = statement.with_only_columns(*columns, maintain_column_froms=True)
         compiled = spread.compile(dialect=dialect)
@@ -130,7 +130,10 @@ def _built(entity: _Entity, values: Sequence[Any]) -> Any:
 
 
 def reads_for_display(session: AsyncSession) -> bool:
-    return bool(session.sync_session.info.get(DISPLAY_READS))
+    """Whether the session's request only reads and no unit of work runs (a session
+    without a request scope always reads through the ORM)."""
+    tracker: WriteTracker | None = session.sync_session.info.get(TRACKER)
+    return tracker is not None and tracker.display_reads and not tracker.writing
 
 
 async def rows(

@@ -29,7 +29,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from models.database import OUTSIDE, WRITING, SerializedSession, reading_engine, write_gate
-from models.display import DISPLAY_READS
 
 T = TypeVar("T")
 logger = logging.getLogger("gateway.unit_of_work")
@@ -45,6 +44,9 @@ class WriteTracker:
         self.wrote = False
         self.guard = False
         self.writing = False
+        # Whether the operation only reads, so that its reads outside a unit of work may
+        # bypass the ORM (models/display.py).
+        self.display_reads = False
         session.info[TRACKER] = self
 
     def flushing(self, session: Session) -> None:
@@ -123,21 +125,16 @@ class RequestScope:
         # keys its users choose: kept while no unit of work runs, and forgotten when one
         # begins and when it ends, since it may change the rows (`derived`).
         self._derived: dict[object, Any] = {}
-        self._display_reads = False
 
     @property
     def display_reads(self) -> bool:
         """Whether reads outside a unit of work may bypass the ORM (models/display.py):
         set for a query operation, whose rows are only shown."""
-        return self._display_reads
+        return self._tracker.display_reads
 
     @display_reads.setter
     def display_reads(self, on: bool) -> None:
-        self._display_reads = on
-        self._show(on and not self._writing)
-
-    def _show(self, on: bool) -> None:
-        self.session.sync_session.info[DISPLAY_READS] = on
+        self._tracker.display_reads = on
 
     @property
     def derived(self) -> dict[object, Any] | None:
@@ -188,7 +185,6 @@ class RequestScope:
         async with self._gate():
             self._writing = self._tracker.writing = True
             self._derived.clear()
-            self._show(False)
             try:
                 await self._begin_writing()
                 try:
@@ -200,7 +196,6 @@ class RequestScope:
             finally:
                 self._writing = self._tracker.writing = False
                 self._derived.clear()
-                self._show(self._display_reads)
 
     async def _roll_back(self) -> None:
         await self.session.rollback()

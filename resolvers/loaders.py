@@ -390,7 +390,7 @@ class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[Row
             select(row).where(numbered.c.position <= window.size + 1).order_by(numbered.c.position)
         )
         grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
-        for found in await self.session.scalars(statement):
+        for found in await display.scalars(self.session, statement, built_once=False):
             grouped[getattr(found, self.owner_column)].append(found)
         return grouped
 

@@ -145,19 +145,12 @@ async def test_a_display_read_sends_the_sql_the_orm_sends(scope: RequestScope) -
         through_orm = list(sent)
         sent.clear()
         scope.display_reads = True
-        await loaded(RequestScopeView(scope), account_id)
+        await loaded(scope, account_id)
     finally:
         event.remove(engine, "before_cursor_execute", record)
 
     assert sent == through_orm
     assert len(sent) >= 8
-
-
-class RequestScopeView:
-    """The same scope, for a second round of fresh loaders (their caches start empty)."""
-
-    def __init__(self, scope: RequestScope) -> None:
-        self.session = scope.session
 
 
 async def test_a_statement_made_for_one_request_is_read_through_core(
