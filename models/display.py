@@ -26,7 +26,7 @@ from sqlalchemy import Select, inspect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import AliasedClass
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
 
 from models.database import SerializedSession
 from models.unit_of_work import TRACKER, WriteTracker
@@ -47,11 +47,30 @@ class _Entity:
 
 
 @dataclass(frozen=True, slots=True)
+class _Shape:
+    """A read's SQL for one shape of its parameters (how many values each `IN` list
+    holds), and where each of the driver's arguments comes from: a parameter, or one
+    value of a list, through its type's bind processing."""
+
+    sql: str
+    # Per argument: the parameter and the index of its value in the list (None: the
+    # value itself), or, for a value the statement holds, None and the value.
+    sources: tuple[tuple[str | None, Any, Processor], ...]
+    names: tuple[str, ...] | None  # the arguments' names, for a driver that takes them
+
+
+@dataclass(frozen=True, slots=True)
 class _Read:
     compiled: SQLCompiler
     processors: tuple[Processor, ...]
     # Per part of the row: an entity, or the position of a plain column.
     parts: tuple[_Entity | int, ...]
+    # The SQL of each shape of parameters seen, when values never enter the SQL itself
+    # (every parameter rendered late is an `IN` list), and those lists' names.
+    shapes: dict[tuple[tuple[str, int], ...], _Shape] | None
+    listed: frozenset[str]
+    # Each parameter's bind processing (an `IN` list's, per value, comes with its spread).
+    bind_processors: Mapping[str, Processor]
 
 
 def _flattened(statement: AnySelect) -> tuple[list[Any], list[_Entity | int]]:
@@ -78,21 +97,21 @@ def _flattened(statement: AnySelect) -> tuple[list[Any], list[_Entity | int]]:
 
 # By statement and dialect class (the driver: asyncpg, aiosqlite, ...).
 _reads: dict[tuple[AnySelect, type[Dialect]], _Read] = {}
-# The loaders hold a few dozen statements; far more means statements made per request
-# were passed as built once, and each would be kept for good.
+# The loaders and listings hold a few dozen statements (a listing's per shape of its
+# filters and walks); far more means statements made per request, each kept for good.
 MAX_READS = 500
 
 
 def _read_of(statement: AnySelect, dialect: Dialect) -> _Read:
     """The statement compiled for `dialect` with its entities spread, made once: pass
-    statements built once (the loaders'), not one per request."""
+    statements built once (the loaders', the listings'), not one per request."""
     key = (statement, type(dialect))
     read = _reads.get(key)
     if read is None:
         if len(_reads) >= MAX_READS:
             raise RuntimeError(
-                "too many statements read for display as built once: pass a statement made "
-                "per request with built_once=False"
+                "too many statements read for display: build each statement once (per shape) "
+                "and pass its values as parameters"
             )
         columns, parts = _flattened(statement)
         spread = statement.with_only_columns(*columns, maintain_column_froms=True)
@@ -102,15 +121,34 @@ def _read_of(statement: AnySelect, dialect: Dialect) -> _Read:
         processors = tuple(
             column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
         )
-        read = _reads[key] = _Read(compiled, processors, tuple(parts))
+        shaped = not compiled.literal_execute_params and all(
+            parameter.expanding for parameter in compiled.post_compile_params
+        )
+        listed = frozenset(parameter.key for parameter in compiled.post_compile_params)
+        bind_processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        read = _reads[key] = _Read(
+            compiled, processors, tuple(parts), {} if shaped else None, listed, bind_processors
+        )
     return read
 
 
-def _arguments(compiled: SQLCompiler, parameters: Mapping[str, Any]) -> tuple[str, Any]:
-    """The SQL with its expanding parameters (`IN`) spread for these values, and the
-    values as the driver takes them, each through its type's bind processing."""
-    state = compiled.construct_expanded_state(parameters)
-    processors = state.processors
+# Shapes kept per read: one per batch size seen, and a batch holds at most a page's keys.
+MAX_SHAPES = 256
+
+
+def _processors(read: _Read, state: ExpandedState) -> dict[str, Processor]:
+    """The bind processing of each of the state's parameters."""
+    return {**read.bind_processors, **state.processors}
+
+
+def _expanded(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
+    """The SQL with its late parameters rendered for these values (an `IN` list spread),
+    and the values as the driver takes them, each through its type's bind processing."""
+    state = read.compiled.construct_expanded_state(parameters)
+    processors = _processors(read, state)
     values = {
         name: processor(value) if (processor := processors.get(name)) is not None else value
         for name, value in state.parameters.items()
@@ -118,6 +156,58 @@ def _arguments(compiled: SQLCompiler, parameters: Mapping[str, Any]) -> tuple[st
     if state.positiontup is None:
         return state.statement, values
     return state.statement, tuple(values[name] for name in state.positiontup)
+
+
+def _shape_of(read: _Read, parameters: Mapping[str, Any]) -> _Shape | None:
+    """The SQL with its `IN` lists spread for as many values as these have, and where
+    each argument comes from; None when an item of a list spreads into several
+    arguments (a tuple)."""
+    state = read.compiled.construct_expanded_state(parameters)
+    origin: dict[str, tuple[str | None, Any]] = {name: (name, None) for name in parameters}
+    for name, spread in (state.parameter_expansion or {}).items():
+        if len(spread) != len(parameters[name]):
+            return None
+        origin.update((expanded, (name, index)) for index, expanded in enumerate(spread))
+    processors = _processors(read, state)
+    names = tuple(state.positiontup or state.parameters)
+    sources = tuple(
+        (*origin.get(name, (None, state.parameters[name])), processors.get(name)) for name in names
+    )
+    return _Shape(state.statement, sources, None if state.positiontup is not None else names)
+
+
+def _arguments(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
+    """The SQL for these parameters and the values as the driver takes them, each
+    through its type's bind processing: the SQL of each shape is made once."""
+    shapes = read.shapes
+    if shapes is None or any(
+        not isinstance(parameters.get(name), list | tuple) for name in read.listed
+    ):
+        return _expanded(read, parameters)
+    key = tuple(
+        (name, len(value) if name in read.listed else -1) for name, value in parameters.items()
+    )
+    shape = shapes.get(key)
+    if shape is None:
+        shape = _shape_of(read, parameters)
+        if shape is None:
+            return _expanded(read, parameters)
+        if len(shapes) < MAX_SHAPES:
+            shapes[key] = shape
+    values = [
+        value if processor is None else processor(value)
+        for name, where, processor in shape.sources
+        for value in (
+            where
+            if name is None
+            else parameters[name]
+            if where is None
+            else parameters[name][where],
+        )
+    ]
+    if shape.names is None:
+        return shape.sql, tuple(values)
+    return shape.sql, dict(zip(shape.names, values, strict=True))
 
 
 def _built(entity: _Entity, values: Sequence[Any]) -> Any:
@@ -137,59 +227,41 @@ def reads_for_display(session: AsyncSession) -> bool:
 
 
 async def rows(
-    session: AsyncSession,
-    statement: AnySelect,
-    parameters: Mapping[str, Any] | None = None,
-    *,
-    built_once: bool = True,
+    session: AsyncSession, statement: AnySelect, parameters: Mapping[str, Any] | None = None
 ) -> Sequence[Any]:
     """The rows of an ORM `statement`, each as the ORM's row would hold them (entities,
     then plain columns, in the statement's order): shown rows while the session reads
     for display, the ORM's own rows otherwise.
 
-    `built_once`: the statement is made once and reused (a loader's), so its SQL is
-    compiled here once and sent as the driver's. A statement made for one request (a
-    page's, with its position in it) goes through SQLAlchemy Core instead, whose cache
-    keeps the compiled form of each shape."""
+    The statement is built once and reused (a loader's, a listing's walk), its values
+    given as `parameters`: its SQL is compiled here once per dialect and sent as the
+    driver's."""
     async with _turn(session):  # the decision and the read in one turn of the session
         if not reads_for_display(session):
             loaded: Sequence[Any] = (await session.execute(statement, parameters)).all()
             return loaded
-        if built_once:
-            read = _read_of(statement, session.sync_session.get_bind().dialect)
-            sql, arguments = _arguments(read.compiled, parameters or {})
-            found = await _fetch(session, sql, arguments)
-        else:
-            columns, entities = _flattened(statement)
-            spread = statement.with_only_columns(*columns, maintain_column_froms=True)
-            found = await _execute(session, spread, parameters)
-    parts: Sequence[_Entity | int]
-    if built_once:
-        processors, parts = read.processors, read.parts
-        found = [
-            [
-                value if processor is None or value is None else processor(value)
-                for processor, value in zip(processors, raw, strict=True)
-            ]
-            for raw in found
+        read = _read_of(statement, session.sync_session.get_bind().dialect)
+        sql, arguments = _arguments(read, parameters or {})
+        found = await _fetch(session, sql, arguments)
+    processors, parts = read.processors, read.parts
+    processed = (
+        [
+            value if processor is None or value is None else processor(value)
+            for processor, value in zip(processors, raw, strict=True)
         ]
-    else:
-        parts = entities
+        for raw in found
+    )
     return [
         tuple(values[part] if isinstance(part, int) else _built(part, values) for part in parts)
-        for values in found
+        for values in processed
     ]
 
 
 async def scalars(
-    session: AsyncSession,
-    statement: AnySelect,
-    parameters: Mapping[str, Any] | None = None,
-    *,
-    built_once: bool = True,
+    session: AsyncSession, statement: AnySelect, parameters: Mapping[str, Any] | None = None
 ) -> list[Any]:
     """The first entity or column of each of `rows`."""
-    return [row[0] for row in await rows(session, statement, parameters, built_once=built_once)]
+    return [row[0] for row in await rows(session, statement, parameters)]
 
 
 @asynccontextmanager
@@ -205,11 +277,3 @@ async def _turn(session: AsyncSession) -> AsyncIterator[None]:
 async def _fetch(session: AsyncSession, sql: str, arguments: Any) -> Sequence[Any]:
     connection = await session.connection()
     return (await connection.exec_driver_sql(sql, arguments)).all()
-
-
-async def _execute(
-    session: AsyncSession, statement: AnySelect, parameters: Mapping[str, Any] | None
-) -> Sequence[Any]:
-    connection = await session.connection()
-    found: Sequence[Any] = (await connection.execute(statement, parameters)).all()
-    return found

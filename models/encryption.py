@@ -35,7 +35,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, bindparam
 
 FORMAT_VERSION = 1
 NONCE_BYTES = 12
@@ -277,10 +277,17 @@ class Encrypted:
     def matches(self, value: str) -> ColumnElement[bool]:
         """A condition for rows holding `value`, through the blind index: exact look-ups
         go through here, so that they find rows indexed under any configured key."""
+        return self._index_column().in_(self.indexes_of(value))  # type: ignore[no-any-return]
+
+    def matching(self, parameter: str) -> ColumnElement[bool]:
+        """`matches` for a statement built once: the value's `indexes_of` are given as
+        the list `parameter` when it runs."""
+        return self._index_column().in_(bindparam(parameter, expanding=True))  # type: ignore[no-any-return]
+
+    def _index_column(self) -> Any:
         if self.index is None or self.owner is None:
             raise EncryptionError(f"{self.table}.{self.name} has no blind index")
-        column = getattr(self.owner, self.index)
-        return column.in_(self.indexes_of(value))  # type: ignore[no-any-return]
+        return getattr(self.owner, self.index)
 
     @overload
     def __get__(self, obj: None, owner: type[Any]) -> Encrypted: ...

@@ -6,9 +6,21 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, String, Text, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Select,
+    String,
+    Text,
+    bindparam,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -108,44 +120,64 @@ class SubAccountFilter:
     email: str | None = None
 
 
-def sub_accounts(enterprise_id: uuid.UUID, where: SubAccountFilter) -> Select[Any]:
-    """An enterprise's live sub-accounts matching the filter; phone and e-mail match
-    exactly through their blind indexes, never by reading clear values."""
+def sub_accounts(
+    enterprise_id: uuid.UUID, where: SubAccountFilter
+) -> tuple[Select[Any], dict[str, Any]]:
+    """An enterprise's live sub-accounts matching the filter, as a statement built once
+    per shape of the filter and its values; phone and e-mail match exactly through
+    their blind indexes, never by reading clear values."""
+    parameters: dict[str, Any] = {"enterprise_id": enterprise_id}
+    if where.status is not None:
+        parameters["status"] = where.status
+    if where.role is not None:
+        parameters["role"] = where.role
+    if where.name_prefix:
+        parameters["name_prefix"] = like_escaped(where.name_prefix)
+    if where.phone is not None:
+        parameters["phone"] = list(Account.phone.indexes_of(where.phone))
+        parameters["unproven_phone"] = list(Account.unproven_phone.indexes_of(where.phone))
+    if where.email is not None:
+        parameters["email"] = list(Account.email.indexes_of(where.email))
+        parameters["unproven_email"] = list(Account.unproven_email.indexes_of(where.email))
+    return _sub_accounts(frozenset(parameters)), parameters
+
+
+# LIKE's escape character, and what it escapes in a value matched as a prefix.
+LIKE_ESCAPE = "/"
+
+
+def like_escaped(value: str) -> str:
+    """`value` matched literally by LIKE ... ESCAPE '/': its `/`, `%` and `_` escaped."""
+    return value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+@cache
+def _sub_accounts(named: frozenset[str]) -> Select[Any]:
     statement = select(Account).where(
-        Account.enterprise_id == enterprise_id,
+        Account.enterprise_id == bindparam("enterprise_id"),
         Account.kind == AccountKind.SUB_ACCOUNT,
         Account.status != AccountStatus.CANCELLED,
     )
-    if where.status is not None:
-        statement = statement.where(Account.status == where.status)
-    if where.role is not None:
-        statement = statement.where(Account.role == where.role)
-    if where.name_prefix:
+    if "status" in named:
+        statement = statement.where(Account.status == bindparam("status"))
+    if "role" in named:
+        statement = statement.where(Account.role == bindparam("role"))
+    if "name_prefix" in named:
         # Case-insensitive on every database: SQLite's LIKE ignores ASCII case, PostgreSQL's
         # does not, so both compare lower-cased values.
         statement = statement.where(
-            Account.display_name.istartswith(where.name_prefix, autoescape=True)
+            Account.display_name.istartswith(bindparam("name_prefix"), escape=LIKE_ESCAPE)
         )
-    if where.phone is not None:
-        statement = statement.where(_has_phone(where.phone))
-    if where.email is not None:
-        statement = statement.where(_has_email(where.email))
+    if "phone" in named:
+        # The phone, proven or as a manager typed it.
+        statement = statement.where(
+            or_(Account.phone.matching("phone"), Account.unproven_phone.matching("unproven_phone"))
+        )
+    if "email" in named:
+        statement = statement.where(
+            or_(Account.email.matching("email"), Account.unproven_email.matching("unproven_email"))
+        )
     return statement
-
-
-def _has_phone(phone: str) -> Any:
-    """The phone, proven or as a manager typed it, through the blind indexes."""
-    return or_(
-        Account.phone.matches(phone),
-        Account.unproven_phone.matches(phone),
-    )
-
-
-def _has_email(email: str) -> Any:
-    return or_(
-        Account.email.matches(email),
-        Account.unproven_email.matches(email),
-    )
 
 
 async def enterprise_contact_in_use(
@@ -156,13 +188,16 @@ async def enterprise_contact_in_use(
     phone: str | None = None,
 ) -> bool:
     """Whether a live sub-account of the enterprise has this e-mail or phone."""
-    statement = sub_accounts(enterprise_id, SubAccountFilter(email=email, phone=phone))
-    return bool(await session.scalar(select(statement.exists())))
+    statement, parameters = sub_accounts(enterprise_id, SubAccountFilter(email=email, phone=phone))
+    return bool(await session.scalar(select(statement.exists()), parameters))
 
 
 async def count_sub_accounts(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
-    statement = sub_accounts(enterprise_id, SubAccountFilter())
-    return await session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+    statement, parameters = sub_accounts(enterprise_id, SubAccountFilter())
+    return (
+        await session.scalar(select(func.count()).select_from(statement.subquery()), parameters)
+        or 0
+    )
 
 
 async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
@@ -239,19 +274,33 @@ def data_request_queue(
     status: DataRequestStatus | None,
     overdue_at: datetime | None,
     not_overdue_at: datetime | None,
-) -> Select[Any]:
+) -> tuple[Select[Any], dict[str, Any]]:
     """The staff queue (paged oldest due first); `overdue_at`/`not_overdue_at` select open
-    requests due before, or not before, that moment."""
-    statement = select(DataRequest)
+    requests due before, or not before, that moment. A statement built once per shape of
+    the filter, and its values."""
+    parameters: dict[str, Any] = {}
     if status is not None:
-        statement = statement.where(DataRequest.status == status)
+        parameters["status"] = status
     if overdue_at is not None:
-        statement = statement.where(
-            DataRequest.status.in_(OPEN_STATUSES), DataRequest.due_at < overdue_at
-        )
+        parameters["overdue_at"] = overdue_at
     if not_overdue_at is not None:
+        parameters["not_overdue_at"] = not_overdue_at
+    return _data_request_queue(frozenset(parameters)), parameters
+
+
+@cache
+def _data_request_queue(named: frozenset[str]) -> Select[Any]:
+    statement = select(DataRequest)
+    if "status" in named:
+        statement = statement.where(DataRequest.status == bindparam("status"))
+    if "overdue_at" in named:
         statement = statement.where(
-            (DataRequest.due_at >= not_overdue_at) | DataRequest.status.not_in(OPEN_STATUSES)
+            DataRequest.status.in_(OPEN_STATUSES), DataRequest.due_at < bindparam("overdue_at")
+        )
+    if "not_overdue_at" in named:
+        statement = statement.where(
+            (DataRequest.due_at >= bindparam("not_overdue_at"))
+            | DataRequest.status.not_in(OPEN_STATUSES)
         )
     return statement
 

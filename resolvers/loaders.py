@@ -10,11 +10,11 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import and_, bindparam, func, select, union
+from sqlalchemy import Integer, Select, and_, bindparam, func, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -45,7 +45,16 @@ from models import (
     display,
 )
 from models.base import UUIDPrimaryKey
-from models.pagination import KeysetPage, KeysetPosition, Window, page_of, walk
+from models.pagination import (
+    SIZE,
+    KeysetPage,
+    KeysetPosition,
+    Window,
+    descending,
+    page_of,
+    walk,
+    walk_parameters,
+)
 from resolvers.pagination import OwnedListing, PageRequest
 
 RowT = TypeVar("RowT", bound=UUIDPrimaryKey)
@@ -342,6 +351,30 @@ class UnrevokedSessionsByAccountLoader(DataLoader[uuid.UUID, list[AuthSession]])
         return [grouped.get(key, []) for key in keys]
 
 
+@cache
+def _ranked_walk(
+    model: Any, owner_column: str, time_column: str, *, descending: bool, positioned: bool
+) -> Select[Any]:
+    """The walk of every owner's rows given as `owners` at once: each owner's rows
+    numbered in the order of the walk, the first `SIZE` of each kept. One statement per
+    list and kind of walk, its values parameters."""
+    owner = getattr(model, owner_column)
+    condition, order = walk(
+        getattr(model, time_column), model.id, descending=descending, positioned=positioned
+    )
+    position = func.row_number().over(partition_by=owner, order_by=order).label("position")
+    ranked = select(model, position).where(owner.in_(bindparam("owners", expanding=True)))
+    if condition is not None:
+        ranked = ranked.where(condition)
+    numbered = ranked.subquery()
+    row = aliased(model, numbered)
+    return (
+        select(row)
+        .where(numbered.c.position <= bindparam(SIZE, type_=Integer))
+        .order_by(numbered.c.position)
+    )
+
+
 class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[RowT]):
     """A window of each account's rows, newest first by (time column, id), as
     `keyset_page` reads one.
@@ -378,19 +411,16 @@ class PageByAccountLoader(DataLoader[PageRequest, KeysetPage[RowT]], Generic[Row
 
     async def _walk(self, owners: list[uuid.UUID], window: Window) -> dict[uuid.UUID, list[RowT]]:
         model: Any = self.model
-        owner = getattr(model, self.owner_column)
-        condition, order = walk(getattr(model, self.time_column), model.id, window)
-        position = func.row_number().over(partition_by=owner, order_by=order).label("position")
-        ranked = select(model, position).where(owner.in_(owners))
-        if condition is not None:
-            ranked = ranked.where(condition)
-        numbered = ranked.subquery()
-        row = aliased(model, numbered)
-        statement = (
-            select(row).where(numbered.c.position <= window.size + 1).order_by(numbered.c.position)
+        statement = _ranked_walk(
+            model,
+            self.owner_column,
+            self.time_column,
+            descending=descending(window),
+            positioned=window.position is not None,
         )
+        parameters = {"owners": owners, **walk_parameters(window)}
         grouped: dict[uuid.UUID, list[RowT]] = defaultdict(list)
-        for found in await display.scalars(self.session, statement, built_once=False):
+        for found in await display.scalars(self.session, statement, parameters):
             grouped[getattr(found, self.owner_column)].append(found)
         return grouped
 

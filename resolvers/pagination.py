@@ -10,19 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 from aiodataloader import DataLoader
-from sqlalchemy import Select, func
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from auth.errors import BadUserInput
-from models.pagination import KeysetPage, KeysetPosition, Window, keyset_page
+from models.pagination import KeysetPage, KeysetPosition, Window, count, keyset_page
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -146,20 +146,14 @@ class OwnedListing(Generic[RowT]):
         return counted
 
 
-def count_of(statement: Select[Any]) -> Select[Any]:
-    """count(*) straight over a listing statement's conditions, not over a subquery of
-    every column: PostgreSQL answers it from an index alone where one holds every column
-    the conditions name. The statement's FROM stays even when no condition names its
-    table (an unfiltered list)."""
-    return statement.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-
-
 @dataclass(frozen=True, slots=True)
 class StatementListing(Generic[RowT]):
-    """The rows of one statement, ordered by (moment, id)."""
+    """The rows of one statement with its parameters, ordered by (moment, id). The
+    statement is built once (per shape of its filters), its values are parameters."""
 
     session: AsyncSession
     statement: Select[Any]
+    parameters: Mapping[str, Any]
     moment: InstrumentedAttribute[Any]
     id_: InstrumentedAttribute[Any]
     position: Callable[[RowT], KeysetPosition] = by_creation
@@ -171,6 +165,7 @@ class StatementListing(Generic[RowT]):
         found: KeysetPage[RowT] = await keyset_page(
             self.session,
             self.statement,
+            self.parameters,
             self.moment,
             self.id_,
             window,
@@ -181,4 +176,4 @@ class StatementListing(Generic[RowT]):
         return found
 
     async def count(self) -> int:
-        return await self.session.scalar(count_of(self.statement)) or 0
+        return await count(self.session, self.statement, self.parameters)

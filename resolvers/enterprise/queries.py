@@ -35,10 +35,7 @@ async def sub_accounts(
         for row in rows:
             ctx.loaders.account_by_id.prime(row.id, row)
 
+    statement, parameters = queries.sub_accounts(enterprise.id, where)
     return StatementListing(
-        ctx.session,
-        queries.sub_accounts(enterprise.id, where),
-        Account.created_at,
-        Account.id,
-        seen=seen,
+        ctx.session, statement, parameters, Account.created_at, Account.id, seen=seen
     )

@@ -217,13 +217,15 @@ async def data_request_queue(
     """Open requests first due first, for privacy officers and support."""
     await require_staff(ctx, *QUEUE_ROLES)
     now = ctx.now()
+    statement, parameters = queries.data_request_queue(
+        status=status,
+        overdue_at=now if overdue is True else None,
+        not_overdue_at=now if overdue is False else None,
+    )
     return StatementListing(
         ctx.session,
-        queries.data_request_queue(
-            status=status,
-            overdue_at=now if overdue is True else None,
-            not_overdue_at=now if overdue is False else None,
-        ),
+        statement,
+        parameters,
         DataRequest.due_at,
         DataRequest.id,
         position=lambda r: KeysetPosition(r.due_at, r.id),

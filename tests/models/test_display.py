@@ -10,17 +10,19 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, inspect, select
+from sqlalchemy import bindparam, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import NoInspectionAvailable
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from gateway.demo import DEMO_INDIVIDUAL_PHONE, seed_demo
-from models import Account, BankCard, display, queries
+from models import BankCard, display, queries
 from models.database import create_session_factory
+from models.pagination import KeysetPosition, Window, keyset_page
 from models.unit_of_work import RequestScope
-from resolvers.loaders import Loaders
+from resolvers.loaders import CONSENT_RECORDS, Loaders
 from tests.helpers import graphql
 from tests.support.viewers import SignedIn
 
@@ -153,18 +155,33 @@ async def test_a_display_read_sends_the_sql_the_orm_sends(scope: RequestScope) -
     assert len(sent) >= 8
 
 
-async def test_a_statement_made_for_one_request_is_read_through_core(
-    scope: RequestScope,
-) -> None:
+CARDS = select(BankCard).where(BankCard.account_id == bindparam("account_id"))
+
+
+async def test_a_walk_from_a_position_reads_what_the_orm_reads(scope: RequestScope) -> None:
+    """A page's walk is built once: its position and size are parameters, each passed
+    through its column's type (on SQLite a UUID and a moment are text)."""
     account_id = await demo_individual(scope.session)
-    statement = select(Account).where(Account.id == account_id)
+    later = KeysetPosition(datetime(2999, 1, 1, tzinfo=UTC), uuid.UUID(int=0))
+    windows = [Window(5), Window(5, later), Window(5, later, backwards=True)]
+
+    async def walked() -> list[list[dict[str, Any]]]:
+        pages = [
+            await keyset_page(
+                scope.session, CARDS, {"account_id": account_id}, BankCard.bound_at, BankCard.id, w
+            )
+            for w in windows
+        ]
+        return [[columns_of(card) for card in found.rows] for found in pages]
+
+    through_orm = await walked()
     scope.display_reads = True
 
-    (shown,) = await display.scalars(scope.session, statement, built_once=False)
+    shown = await walked()
 
-    assert inspect(shown, raiseerr=False) is None
-    expected = await scope.session.get(Account, account_id)
-    assert columns_of(shown) == columns_of(expected)
+    assert shown == through_orm
+    assert [len(rows) for rows in shown] == [len(shown[0]), len(shown[0]), 0]
+    assert shown[0]
 
 
 def test_a_session_reads_through_the_orm_unless_its_scope_says_otherwise() -> None:
@@ -198,3 +215,55 @@ async def test_a_query_reads_for_display_and_a_mutation_through_the_orm(
     # The payload's cards too, read after the commit.
     assert decided == [False] * len(decided)
     assert decided
+
+
+async def test_batches_of_every_size_read_what_the_orm_reads(scope: RequestScope) -> None:
+    """The SQL of each batch size is made once and kept: a batch of another size, or the
+    same size again with other keys, still reads exactly its own keys."""
+    account_id = await demo_individual(scope.session)
+    other = uuid.uuid4()
+    batches = [[account_id], [other, account_id], [account_id, other, uuid.uuid4()], [other]]
+
+    async def cards(batch: list[uuid.UUID]) -> list[list[dict[str, Any]]]:
+        found = await Loaders(scope.session).bank_cards_by_account.load_many(batch)
+        return [[columns_of(card) for card in rows] for rows in found]
+
+    through_orm = [await cards(batch) for batch in batches]
+    scope.display_reads = True
+
+    shown = [await cards(batch) for batch in batches + batches]
+
+    assert shown == through_orm + through_orm
+    assert [len(rows) for rows in shown[1]] == [0, len(through_orm[0][0])]
+    assert through_orm[0][0]
+
+
+@pytest.mark.parametrize("dialect", [postgresql.asyncpg.dialect(), sqlite.aiosqlite.dialect()])
+def test_a_kept_shape_gives_the_arguments_sqlalchemy_gives(dialect: Any) -> None:
+    read = display._read_of(CONSENT_RECORDS, dialect)  # its keys appear three times
+    for size in (2, 0, 1, 3, 1, 2):
+        parameters = {"keys": [uuid.uuid4() for _ in range(size)]}
+        expected = read.compiled.construct_expanded_state(parameters)
+
+        sql, arguments = display._arguments(read, parameters)
+
+        assert sql == expected.statement
+        processed = {
+            name: processor(value) if (processor := expected.processors.get(name)) else value
+            for name, value in expected.parameters.items()
+        }
+        assert arguments == tuple(processed[name] for name in expected.positiontup or ())
+    assert read.shapes is not None
+    assert {(("keys", size),) for size in (0, 1, 2, 3)} <= read.shapes.keys()
+
+
+def test_a_list_that_is_not_a_list_or_tuple_is_spread_for_each_read() -> None:
+    read = display._read_of(CONSENT_RECORDS, postgresql.asyncpg.dialect())
+    keys = {uuid.uuid4(), uuid.uuid4()}
+    kept = dict(read.shapes or {})
+
+    sql, arguments = display._arguments(read, {"keys": keys})
+
+    assert sql == read.compiled.construct_expanded_state({"keys": list(keys)}).statement
+    assert set(arguments) == keys
+    assert read.shapes == kept

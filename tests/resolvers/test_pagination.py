@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import orjson
 import pytest
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import BadUserInput
@@ -36,10 +36,10 @@ async def test_pages_walk_newest_first_without_gaps_or_repeats(db: AsyncSession)
         for moment in times
     ]
     expected = sorted(members, key=lambda m: (m.created_at, m.id), reverse=True)
-    statement = select(Account).where(Account.enterprise_id == enterprise.id)
+    statement = select(Account).where(Account.enterprise_id == bindparam("enterprise_id"))
 
     listing: StatementListing[Account] = StatementListing(
-        db, statement, Account.created_at, Account.id
+        db, statement, {"enterprise_id": enterprise.id}, Account.created_at, Account.id
     )
 
     seen: list[Account] = []

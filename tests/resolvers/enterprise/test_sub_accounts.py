@@ -210,6 +210,7 @@ async def test_status_and_role_filter_alone_and_together(
         ("Al_", ["Al_ce"]),
         ("%", []),
         ("_", []),
+        ("Al/", []),  # the escape character itself is taken literally too
         ("Staff 4", ["Staff 44", "Staff 43", "Staff 42", "Staff 41", "Staff 40"]),
         ("taff", []),
         ("", None),

@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models import Account, AccountKind, AccountStatus, SubAccountRole, queries
-from resolvers.pagination import count_of
+from models.pagination import count_of
 from tests.conftest import Clock, StatementCounter
 from tests.resolvers.enterprise.helpers import Caller, sub_account_phone
 
@@ -161,9 +161,11 @@ async def test_the_count_of_sub_accounts_reads_an_index_alone(
     if not is_postgres:
         pytest.skip("needs the PostgreSQL run: the plan is PostgreSQL's")
     await seed_hundred(db, clock, owner.row)
-    statement = count_of(queries.sub_accounts(owner.row.id, queries.SubAccountFilter()))
-    sql = statement.compile(
-        dialect=postgresql.asyncpg.dialect(), compile_kwargs={"literal_binds": True}
+    statement, parameters = queries.sub_accounts(owner.row.id, queries.SubAccountFilter())
+    sql = (
+        count_of(statement)
+        .params(parameters)
+        .compile(dialect=postgresql.asyncpg.dialect(), compile_kwargs={"literal_binds": True})
     )
     # A table this small would be read whole; the plan for a large one is the question.
     await db.execute(text("SET LOCAL enable_seqscan = off"))
