@@ -7,6 +7,7 @@ objects costs the same number of statements for N = 1 and N = 100.
 from __future__ import annotations
 
 import uuid
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -151,11 +152,37 @@ class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
         self.session = session
         self.model = model
         self.column = column
+        # Rows primed and not loaded yet: a page primes a hundred, and a future is made
+        # only for one that is loaded.
+        self._primed: dict[uuid.UUID, RowT | None] = {}
+
+    def prime(self, key: uuid.UUID, value: RowT | None) -> UniqueRowLoader[RowT]:
+        self._primed.setdefault(key, value)
+        return self
+
+    def load(self, key: uuid.UUID) -> Future[RowT | None]:
+        primed = self._primed.pop(key, _NOTHING)
+        if primed is not _NOTHING:
+            super().prime(key, primed)
+        return super().load(key)
+
+    def clear(self, key: uuid.UUID) -> UniqueRowLoader[RowT]:
+        self._primed.pop(key, None)
+        super().clear(key)
+        return self
+
+    def clear_all(self) -> UniqueRowLoader[RowT]:
+        self._primed.clear()
+        super().clear_all()
+        return self
 
     async def batch_load_fn(self, keys: Sequence[uuid.UUID]) -> list[RowT | None]:
         rows = await display.scalars(self.session, rows_of(self.model, self.column), {"keys": keys})
         by_key = {getattr(row, self.column): row for row in rows}
         return [by_key.get(key) for key in keys]
+
+
+_NOTHING: Any = object()
 
 
 class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
