@@ -135,8 +135,11 @@ def _read_of(statement: AnySelect, dialect: Dialect) -> _Read:
     return read
 
 
-# Shapes kept per read: one per batch size seen, and a batch holds at most a page's keys.
-MAX_SHAPES = 256
+# Shapes kept per read, and the longest `IN` list a kept shape holds. A request may batch
+# thousands of keys (30 aliases of `nodes(ids:)`, 100 IDs each): such a list is spread
+# for each read, so that no client can make a worker keep the SQL of every length.
+MAX_SHAPES = 128
+MAX_LISTED = 100
 
 
 def _processors(read: _Read, state: ExpandedState) -> dict[str, Processor]:
@@ -181,7 +184,8 @@ def _arguments(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
     through its type's bind processing: the SQL of each shape is made once."""
     shapes = read.shapes
     if shapes is None or any(
-        not isinstance(parameters.get(name), list | tuple) for name in read.listed
+        not isinstance(listed := parameters.get(name), list | tuple) or len(listed) > MAX_LISTED
+        for name in read.listed
     ):
         return _expanded(read, parameters)
     key = tuple(

@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import UnmappedInstanceError
 
 from gateway.demo import DEMO_INDIVIDUAL_PHONE, seed_demo
-from models import BankCard, display, queries
+from models import Account, BankCard, display, queries
 from models.database import create_session_factory
 from models.pagination import KeysetPosition, Window, keyset_page
 from models.unit_of_work import RequestScope
-from resolvers.loaders import CONSENT_RECORDS, Loaders
+from resolvers.global_id import to_global_id
+from resolvers.loaders import CONSENT_RECORDS, Loaders, rows_of
 from tests.helpers import graphql
 from tests.support.viewers import SignedIn
 
@@ -267,3 +268,46 @@ def test_a_list_that_is_not_a_list_or_tuple_is_spread_for_each_read() -> None:
     assert sql == read.compiled.construct_expanded_state({"keys": list(keys)}).statement
     assert set(arguments) == keys
     assert read.shapes == kept
+
+
+def test_a_long_list_is_spread_for_each_read_and_never_kept() -> None:
+    read = display._read_of(CONSENT_RECORDS, postgresql.asyncpg.dialect())
+    keys = [uuid.uuid4() for _ in range(3000)]
+
+    sql, arguments = display._arguments(read, {"keys": keys})
+
+    assert sql == read.compiled.construct_expanded_state({"keys": keys}).statement
+    assert arguments == tuple(keys)
+    assert read.shapes is not None
+    assert (("keys", 3000),) not in read.shapes
+
+
+NODES_ALIASES = 30  # the operation's alias limit; `nodes(ids:)` takes 100 IDs
+
+
+async def test_a_request_of_thousands_of_keys_leaves_no_shape_of_them(
+    client: httpx.AsyncClient,
+) -> None:
+    """30 aliases of `nodes(ids:)` batch 3,000 keys into one statement, anonymously: its
+    SQL is made for that read and not kept, or a client could fill a worker's memory
+    with the SQL of every length."""
+    variables = ", ".join(f"$ids{k}: [ID!]!" for k in range(NODES_ALIASES))
+    fields = " ".join(f"n{k}: nodes(ids: $ids{k}) {{ id }}" for k in range(NODES_ALIASES))
+    ids = [to_global_id("IndividualAccount", uuid.uuid4()) for _ in range(NODES_ALIASES * 100)]
+
+    body = await graphql(
+        client,
+        f"query({variables}) {{ {fields} }}",
+        {f"ids{k}": ids[k * 100 : (k + 1) * 100] for k in range(NODES_ALIASES)},
+    )
+
+    assert body == {"data": {f"n{k}": [None] * 100 for k in range(NODES_ALIASES)}}
+    kept = [
+        length
+        for (statement, _), read in display._reads.items()
+        if statement is rows_of(Account, "id")
+        for key in (read.shapes or {})
+        for (_, length) in key
+    ]
+    assert 3000 not in kept
+    assert all(length <= 100 for length in kept)  # a page's keys at most
