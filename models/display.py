@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, inspect
@@ -32,6 +33,8 @@ from models.database import SerializedSession
 from models.unit_of_work import TRACKER, WriteTracker
 
 Processor = Callable[[Any], Any] | None
+# What takes one argument's value from a read's parameters.
+Take = Callable[[Mapping[str, Any]], Any]
 # A SELECT of any columns and entities.
 AnySelect = Select[*tuple[Any, ...]]
 
@@ -53,9 +56,8 @@ class _Shape:
     value of a list, through its type's bind processing."""
 
     sql: str
-    # Per argument: the parameter and the index of its value in the list (None: the
-    # value itself), or, for a value the statement holds, None and the value.
-    sources: tuple[tuple[str | None, Any, Processor], ...]
+    # Per argument: what takes its value from the parameters, and its processing.
+    sources: tuple[tuple[Take, Processor], ...]
     names: tuple[str, ...] | None  # the arguments' names, for a driver that takes them
 
 
@@ -163,20 +165,29 @@ def _expanded(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
 
 def _shape_of(read: _Read, parameters: Mapping[str, Any]) -> _Shape | None:
     """The SQL with its `IN` lists spread for as many values as these have, and where
-    each argument comes from; None when an item of a list spreads into several
-    arguments (a tuple)."""
+    each argument comes from: a parameter, one value of a list, or a value the
+    statement holds. None when an item of a list spreads into several arguments (a
+    tuple)."""
     state = read.compiled.construct_expanded_state(parameters)
-    origin: dict[str, tuple[str | None, Any]] = {name: (name, None) for name in parameters}
+    taken: dict[str, Take] = {name: itemgetter(name) for name in parameters}
     for name, spread in (state.parameter_expansion or {}).items():
         if len(spread) != len(parameters[name]):
             return None
-        origin.update((expanded, (name, index)) for index, expanded in enumerate(spread))
+        taken.update((expanded, _item(name, index)) for index, expanded in enumerate(spread))
     processors = _processors(read, state)
     names = tuple(state.positiontup or state.parameters)
     sources = tuple(
-        (*origin.get(name, (None, state.parameters[name])), processors.get(name)) for name in names
+        (taken.get(name) or _held(state.parameters[name]), processors.get(name)) for name in names
     )
     return _Shape(state.statement, sources, None if state.positiontup is not None else names)
+
+
+def _item(name: str, index: int) -> Take:
+    return lambda given: given[name][index]
+
+
+def _held(value: Any) -> Take:
+    return lambda given: value
 
 
 def _arguments(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
@@ -199,15 +210,8 @@ def _arguments(read: _Read, parameters: Mapping[str, Any]) -> tuple[str, Any]:
         if len(shapes) < MAX_SHAPES:
             shapes[key] = shape
     values = [
-        value if processor is None else processor(value)
-        for name, where, processor in shape.sources
-        for value in (
-            where
-            if name is None
-            else parameters[name]
-            if where is None
-            else parameters[name][where],
-        )
+        take(parameters) if processor is None else processor(take(parameters))
+        for take, processor in shape.sources
     ]
     if shape.names is None:
         return shape.sql, tuple(values)

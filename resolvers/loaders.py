@@ -161,9 +161,8 @@ class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
         return self
 
     def load(self, key: uuid.UUID) -> Future[RowT | None]:
-        primed = self._primed.pop(key, _NOTHING)
-        if primed is not _NOTHING:
-            super().prime(key, primed)
+        if key in self._primed:
+            super().prime(key, self._primed.pop(key))
         return super().load(key)
 
     def clear(self, key: uuid.UUID) -> UniqueRowLoader[RowT]:
@@ -180,9 +179,6 @@ class UniqueRowLoader(DataLoader[uuid.UUID, RowT | None], Generic[RowT]):
         rows = await display.scalars(self.session, rows_of(self.model, self.column), {"keys": keys})
         by_key = {getattr(row, self.column): row for row in rows}
         return [by_key.get(key) for key in keys]
-
-
-_NOTHING: Any = object()
 
 
 class RowsByAccountLoader(DataLoader[uuid.UUID, list[RowT]], Generic[RowT]):
