@@ -39,6 +39,7 @@ from gateway.tracing import (
     tracer,
     tracing_enabled,
 )
+from models.database import DriverRead
 
 _ERROR_CODE = re.compile(r"[A-Z][A-Z_]{0,63}")
 OPERATION_TYPES = frozenset({"query", "mutation", "subscription"})
@@ -184,6 +185,8 @@ def observe_engine(engine: AsyncEngine) -> None:
         span = getattr(context, _SPAN_KEY, None)
         if span is not None:
             delattr(context, _SPAN_KEY)
+            if isinstance(context, DriverRead) and context.error is not None:
+                span.set_status(Status(StatusCode.ERROR, type(context.error).__name__))
             span.end()
 
     @event.listens_for(sync_engine, "handle_error")

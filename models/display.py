@@ -4,8 +4,9 @@ A query answers from rows it never changes. Loaded as ORM instances, each statem
 for its loaders' setup and each row for an identity-map entry and instance state: on
 the SPA's home screen, a statement of a few rows cost four to five times what the
 driver spends on it. `rows` reads such a statement's SQL, compiled once per dialect,
-as the driver's SQL on the session's connection (SQLAlchemy's cursor events still see
-it: the guard against writes outside a unit of work, tracing, statement counts), passes
+as the driver's SQL on the session's connection, sent by asyncpg itself on PostgreSQL
+(`models.database.fetch_all`; SQLAlchemy's cursor events still see it: the guard
+against writes outside a unit of work, tracing, statement counts), passes
 every value through its column type, as SQLAlchemy would, and makes each entity of a
 row a plain instance of its model that no session tracks. Reading an attribute that was
 not loaded raises, and so does setting one: a shown row is never written back.
@@ -17,8 +18,8 @@ through the session, which sees its own unflushed changes.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -29,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.util import AliasedClass
 from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
 
-from models.database import SerializedSession
+from models.database import SerializedSession, fetch_all
 from models.unit_of_work import TRACKER, WriteTracker
 
 Processor = Callable[[Any], Any] | None
@@ -272,16 +273,10 @@ async def scalars(
     return [row[0] for row in await rows(session, statement, parameters)]
 
 
-@asynccontextmanager
-async def _turn(session: AsyncSession) -> AsyncIterator[None]:
+def _turn(session: AsyncSession) -> AbstractAsyncContextManager[None]:
     """The session's turn: its connection serves one task at a time."""
-    if isinstance(session, SerializedSession):
-        async with session.turn():
-            yield
-    else:
-        yield
+    return session.turn() if isinstance(session, SerializedSession) else nullcontext()
 
 
 async def _fetch(session: AsyncSession, sql: str, arguments: Any) -> Sequence[Any]:
-    connection = await session.connection()
-    return (await connection.exec_driver_sql(sql, arguments)).all()
+    return await fetch_all(await session.connection(), sql, arguments)

@@ -14,12 +14,18 @@ import httpx
 import pytest
 from opentelemetry import trace
 from opentelemetry.util._once import Once
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth.provider_tracing import TracedTransport
 from auth.senders import Outbox
 from gateway import tracing
+from gateway.observe import observe_engine
 from gateway.settings import ConfigurationError
 from models import AccountKind
+from models.database import create_session_factory, fetch_all
+from models.unit_of_work import RequestScope
+from resolvers.policies.shipped import SHIPPED_VERSION
+from tests.conftest import wipe
 from tests.schema.masking.helpers import add_personal_rows, create_subject
 from tests.support.api import Api
 from tests.support.sealing import recording_sealed_values
@@ -242,3 +248,26 @@ async def test_no_span_is_made_while_tracing_is_off(client: httpx.AsyncClient) -
     assert response.status_code == 200
     assert not trace.get_current_span().get_span_context().is_valid
     assert isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
+
+
+async def test_a_read_the_driver_sends_is_a_span_and_its_failure_an_error(
+    console: io.StringIO, engine: AsyncEngine, is_postgres: bool
+) -> None:
+    observe_engine(engine)
+    placeholder = "$1" if is_postgres else "?"
+    read = f"SELECT version FROM privacy_policies WHERE version = {placeholder}"  # noqa: S608
+    try:
+        async with RequestScope(create_session_factory(engine)) as scope:
+            connection = await scope.session.connection()
+            await fetch_all(connection, read, (SHIPPED_VERSION,))
+            with pytest.raises(Exception, match="no_such_table"):
+                await fetch_all(connection, "SELECT * FROM no_such_table", ())
+    finally:
+        await wipe(engine)
+
+    statements = [span for span in spans(console) if span["name"] == "SELECT"]
+    assert [span["attributes"]["db.query.text"] for span in statements] == [
+        read,
+        "SELECT * FROM no_such_table",
+    ]
+    assert [span["status"]["status_code"] for span in statements] == ["UNSET", "ERROR"]

@@ -1,0 +1,176 @@
+"""Reads sent straight to the driver (`models.database.fetch_all`, what every read for
+display goes through): the rows SQLAlchemy would give, SQLAlchemy's cursor hooks called
+once for each, writes outside a unit of work still refused, and a connection that broke
+on the way never handed out again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from models.database import OUTSIDE, DriverRead, create_session_factory, fetch_all
+from models.unit_of_work import RequestScope
+from resolvers.policies.shipped import SHIPPED_VERSION
+from tests.conftest import wipe
+
+
+class Hooks:
+    """What SQLAlchemy's cursor hooks of the engine saw: (hook, statement, context)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, Any]] = []
+
+    def before(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any
+    ) -> None:
+        self.calls.append(("before", statement, context))
+
+    def after(
+        self, conn: Any, cursor: Any, statement: str, params: Any, context: Any, *_: Any
+    ) -> None:
+        self.calls.append(("after", statement, context))
+
+
+@pytest.fixture
+def hooks(engine: AsyncEngine) -> Iterator[Hooks]:
+    found = Hooks()
+    event.listen(engine.sync_engine, "before_cursor_execute", found.before)
+    event.listen(engine.sync_engine, "after_cursor_execute", found.after)
+    yield found
+    event.remove(engine.sync_engine, "before_cursor_execute", found.before)
+    event.remove(engine.sync_engine, "after_cursor_execute", found.after)
+
+
+@pytest.fixture
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """The connection of a request scope's session while it reads: outside any
+    transaction, as in production."""
+    try:
+        async with RequestScope(create_session_factory(engine)) as scope:
+            yield await scope.session.connection()
+    finally:
+        await wipe(engine)
+
+
+def version_sql(is_postgres: bool) -> str:
+    placeholder = "$1" if is_postgres else "?"
+    return f"SELECT version, published_at FROM privacy_policies WHERE version = {placeholder}"  # noqa: S608
+
+
+async def test_a_read_gives_the_rows_sqlalchemy_gives(
+    reading: AsyncConnection, is_postgres: bool
+) -> None:
+    sql = version_sql(is_postgres)
+
+    found = await fetch_all(reading, sql, (SHIPPED_VERSION,))
+
+    expected = (await reading.exec_driver_sql(sql, (SHIPPED_VERSION,))).all()
+    assert [tuple(row) for row in found] == [tuple(row) for row in expected]
+    assert len(found) == 1
+    assert found[0][0] == SHIPPED_VERSION
+
+
+async def test_outside_a_transaction_the_hooks_see_the_read_once(
+    reading: AsyncConnection, hooks: Hooks, is_postgres: bool
+) -> None:
+    sql = version_sql(is_postgres)
+
+    await fetch_all(reading, sql, (SHIPPED_VERSION,))
+
+    assert [(hook, statement) for hook, statement, _ in hooks.calls] == [
+        ("before", sql),
+        ("after", sql),
+    ]
+    sent_by_driver = [isinstance(context, DriverRead) for _, _, context in hooks.calls]
+    # asyncpg sends it on PostgreSQL; SQLite's goes through SQLAlchemy.
+    assert sent_by_driver == [is_postgres, is_postgres]
+
+
+async def test_inside_a_begun_transaction_the_driver_sends_it_too(
+    connection: AsyncConnection, hooks: Hooks, is_postgres: bool
+) -> None:
+    # The tests' connection holds a transaction SQLAlchemy began; a statement in it
+    # begins it on the server first.
+    await connection.execute(text("SELECT 1"))
+    hooks.calls.clear()
+    sql = version_sql(is_postgres)
+
+    found = await fetch_all(connection, sql, (SHIPPED_VERSION,))
+
+    assert [row[0] for row in found] == [SHIPPED_VERSION]
+    assert [isinstance(context, DriverRead) for _, _, context in hooks.calls] == [
+        is_postgres,
+        is_postgres,
+    ]
+
+
+async def test_a_transaction_not_begun_on_the_server_is_left_to_sqlalchemy(
+    engine: AsyncEngine, hooks: Hooks, is_postgres: bool
+) -> None:
+    # SQLAlchemy begins a transaction on asyncpg with its first statement; sent past it,
+    # the read would run outside the transaction its caller holds.
+    sql = version_sql(is_postgres)
+    async with engine.connect() as connection:
+        await connection.begin()
+
+        await fetch_all(connection, sql, (SHIPPED_VERSION,))
+
+        driver = (await connection.get_raw_connection()).driver_connection
+        if is_postgres:
+            assert driver.is_in_transaction()
+    assert not any(isinstance(context, DriverRead) for _, _, context in hooks.calls)
+
+
+async def test_a_write_outside_a_unit_of_work_is_refused_before_it_is_sent(
+    reading: AsyncConnection, engine: AsyncEngine, is_postgres: bool
+) -> None:
+    placeholder = "$1" if is_postgres else "?"
+    delete = f"DELETE FROM privacy_policies WHERE version = {placeholder} RETURNING version"  # noqa: S608
+
+    with pytest.raises(RuntimeError, match=OUTSIDE):
+        await fetch_all(reading, delete, (SHIPPED_VERSION,))
+
+    async with engine.connect() as other:
+        kept = await other.scalar(
+            text("SELECT count(*) FROM privacy_policies WHERE version = :v"),
+            {"v": SHIPPED_VERSION},
+        )
+    assert kept == 1
+
+
+async def test_a_refused_statement_reaches_the_caller_and_the_connection_reads_on(
+    reading: AsyncConnection, hooks: Hooks, is_postgres: bool
+) -> None:
+    with pytest.raises(Exception, match="no_such_table") as refused:
+        await fetch_all(reading, "SELECT * FROM no_such_table", ())
+
+    if is_postgres:
+        (_, _, context), _ = hooks.calls
+        assert isinstance(context, DriverRead)
+        assert context.error is refused.value
+    found = await fetch_all(reading, version_sql(is_postgres), (SHIPPED_VERSION,))
+    assert [row[0] for row in found] == [SHIPPED_VERSION]
+
+
+async def test_a_connection_lost_on_the_way_is_invalidated(
+    engine: AsyncEngine, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("a server connection to lose: PostgreSQL only")
+    async with engine.connect() as connection:
+        await connection.execution_options(isolation_level="AUTOCOMMIT")
+        victim = await connection.scalar(text("SELECT pg_backend_pid()"))
+        async with engine.connect() as killer:
+            await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+
+        with pytest.raises(Exception):  # noqa: B017, PT011 (whatever asyncpg reports)
+            await fetch_all(connection, version_sql(True), (SHIPPED_VERSION,))
+
+        assert connection.invalidated
+    # The pool hands out a working connection, not the dead one.
+    async with engine.connect() as fresh:
+        assert await fresh.scalar(text("SELECT pg_backend_pid()")) != victim
