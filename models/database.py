@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from prometheus_client import Counter
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Connection, Engine, event, exc, make_url
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -312,7 +312,7 @@ class DriverRead:
     (a span), and `error` is what the driver raised, if it raised."""
 
     def __init__(self) -> None:
-        self.error: Exception | None = None
+        self.error: BaseException | None = None
 
 
 async def fetch_all(connection: AsyncConnection, sql: str, arguments: Any) -> Sequence[Any]:
@@ -324,8 +324,10 @@ async def fetch_all(connection: AsyncConnection, sql: str, arguments: Any) -> Se
     stands): SQLAlchemy's execution (its context, cursor and result objects) cost twice
     what asyncpg spends on a read of a few rows. SQLAlchemy's cursor hooks are called
     all the same (the guard against writes outside a unit of work, statement counts,
-    tracing), with a `DriverRead` as the context, and a connection that broke on the way
-    is invalidated, as SQLAlchemy does. Elsewhere (SQLite) SQLAlchemy sends it."""
+    tracing), with a `DriverRead` as the context; the adapter's lock keeps it from
+    overlapping SQLAlchemy's own statements on the connection; a failure is raised as
+    SQLAlchemy raises it (a DBAPIError), and a connection that broke on the way is
+    invalidated, as SQLAlchemy does. Elsewhere (SQLite) SQLAlchemy sends it."""
     sync = connection.sync_connection
     pooled = sync.connection if sync is not None else None
     adapted = pooled.dbapi_connection if pooled is not None else None
@@ -341,15 +343,45 @@ async def fetch_all(connection: AsyncConnection, sql: str, arguments: Any) -> Se
     dispatch = sync.dispatch
     dispatch.before_cursor_execute(sync, None, sql, arguments, context, False)
     try:
-        found: Sequence[Any] = await driver.fetch(sql, *arguments)
+        # The adapter's own statements wait for this lock too: one statement at a time
+        # on the driver's connection, whichever path sends it.
+        async with adapted._execute_mutex:
+            found: Sequence[Any] = await driver.fetch(sql, *arguments)
     except Exception as error:
+        lost = bool(driver.is_closed())
+        context.error = failure = _as_sqlalchemy_raises(sync, adapted, sql, arguments, error, lost)
+        if lost:
+            await connection.invalidate(failure)
+        raise failure from error
+    except BaseException as error:  # cancelled on the way
         context.error = error
-        if driver.is_closed():
-            await connection.invalidate(error)
         raise
     finally:
         dispatch.after_cursor_execute(sync, None, sql, arguments, context, False)
     return found
+
+
+def _as_sqlalchemy_raises(  # noqa: PLR0913, PLR0917
+    sync: Connection, adapted: Any, sql: str, arguments: Any, error: Exception, lost: bool
+) -> exc.StatementError:
+    """What SQLAlchemy raises for the driver's `error`: the adapter's DB-API error,
+    wrapped in a DBAPIError whose parameters are hidden as the engine hides them, marked
+    invalidated when the connection was `lost`."""
+    try:
+        adapted._handle_exception(error)  # raises the DB-API error of asyncpg's
+    except Exception as translated:  # noqa: BLE001 (wrapped, as SQLAlchemy wraps it)
+        dbapi_error = translated
+    else:  # pragma: no cover (the adapter always raises)
+        dbapi_error = error
+    return exc.DBAPIError.instance(
+        sql,
+        arguments,
+        dbapi_error,
+        sync.dialect.loaded_dbapi.Error,
+        hide_parameters=sync.engine.hide_parameters,
+        connection_invalidated=lost,
+        dialect=sync.dialect,
+    )
 
 
 def create_session_factory(

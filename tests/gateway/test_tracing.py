@@ -5,6 +5,7 @@ check of tests/conftest.py looks for)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Iterator
@@ -271,3 +272,29 @@ async def test_a_read_the_driver_sends_is_a_span_and_its_failure_an_error(
         "SELECT * FROM no_such_table",
     ]
     assert [span["status"]["status_code"] for span in statements] == ["UNSET", "ERROR"]
+
+
+async def test_a_read_cancelled_on_the_way_is_an_error_span(
+    console: io.StringIO, engine: AsyncEngine, is_postgres: bool
+) -> None:
+    # Cancelled when a sibling field fails or the client goes away.
+    observe_engine(engine)
+    slow = (
+        "SELECT pg_sleep(5)"
+        if is_postgres
+        else "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 10000000) "
+        "SELECT count(*) FROM c"
+    )
+    try:
+        async with RequestScope(create_session_factory(engine)) as scope:
+            connection = await scope.session.connection()
+            read = asyncio.ensure_future(fetch_all(connection, slow, ()))
+            await asyncio.sleep(0.3)
+            read.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await read
+    finally:
+        await wipe(engine)
+
+    cancelled = [span for span in spans(console) if span["attributes"].get("db.query.text") == slow]
+    assert [span["status"]["status_code"] for span in cancelled] == ["ERROR"]

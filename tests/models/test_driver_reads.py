@@ -5,13 +5,18 @@ on the way never handed out again."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from gateway.demo import seed_demo
+from models import Base
 from models.database import OUTSIDE, DriverRead, create_session_factory, fetch_all
 from models.unit_of_work import RequestScope
 from resolvers.policies.shipped import SHIPPED_VERSION
@@ -142,11 +147,13 @@ async def test_a_write_outside_a_unit_of_work_is_refused_before_it_is_sent(
     assert kept == 1
 
 
-async def test_a_refused_statement_reaches_the_caller_and_the_connection_reads_on(
+async def test_a_refused_statement_raises_what_sqlalchemy_raises_and_the_connection_reads_on(
     reading: AsyncConnection, hooks: Hooks, is_postgres: bool
 ) -> None:
-    with pytest.raises(Exception, match="no_such_table") as refused:
+    with pytest.raises(DBAPIError, match="no_such_table") as refused:
         await fetch_all(reading, "SELECT * FROM no_such_table", ())
+
+    assert not refused.value.connection_invalidated
 
     if is_postgres:
         (_, _, context), _ = hooks.calls
@@ -167,10 +174,55 @@ async def test_a_connection_lost_on_the_way_is_invalidated(
         async with engine.connect() as killer:
             await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
 
-        with pytest.raises(Exception):  # noqa: B017, PT011 (whatever asyncpg reports)
+        with pytest.raises(DBAPIError) as lost:
             await fetch_all(connection, version_sql(True), (SHIPPED_VERSION,))
 
+        assert lost.value.connection_invalidated
         assert connection.invalidated
     # The pool hands out a working connection, not the dead one.
     async with engine.connect() as fresh:
         assert await fresh.scalar(text("SELECT pg_backend_pid()")) != victim
+
+
+async def test_every_table_reads_the_same_values_of_the_same_types(
+    connection: AsyncConnection,
+) -> None:
+    factory = create_session_factory(connection, join_transaction_mode="create_savepoint")
+    async with factory() as session:
+        await seed_demo(session, datetime.now(UTC))
+        await session.commit()
+    await connection.execute(text("SELECT 1"))  # the transaction begun on the server
+    compared = 0
+    for table in Base.metadata.sorted_tables:
+        sql = str(select(table).compile(dialect=connection.dialect))
+
+        found = await fetch_all(connection, sql, ())
+
+        expected = (await connection.exec_driver_sql(sql, ())).all()
+        assert [tuple(row) for row in found] == [tuple(row) for row in expected], table.name
+        types = [[type(value) for value in row] for row in found]
+        assert types == [[type(value) for value in row] for row in expected], table.name
+        compared += len(found)
+    assert compared > 10
+
+
+async def test_tasks_sharing_a_connection_take_turns_with_sqlalchemy(
+    connection: AsyncConnection, is_postgres: bool
+) -> None:
+    # Sessions bound to one connection (as the tests' are) may share it between tasks:
+    # the driver's connection takes one statement at a time, whichever path sends it.
+    await connection.execute(text("SELECT 1"))
+    sql = version_sql(is_postgres)
+
+    async def directly() -> int:
+        return sum([len(await fetch_all(connection, sql, (SHIPPED_VERSION,))) for _ in range(20)])
+
+    async def through_sqlalchemy() -> int:
+        return sum(
+            [
+                len((await connection.exec_driver_sql(sql, (SHIPPED_VERSION,))).all())
+                for _ in range(20)
+            ]
+        )
+
+    assert await asyncio.gather(directly(), through_sqlalchemy(), directly()) == [20, 20, 20]
