@@ -16,11 +16,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from gateway.demo import seed_demo
-from models import Base
-from models.database import OUTSIDE, DriverRead, create_session_factory, fetch_all
+from models import BankCard, Base, display
+from models.database import (
+    OUTSIDE,
+    DriverRead,
+    SerializedSession,
+    create_session_factory,
+    fetch_all,
+)
 from models.unit_of_work import RequestScope
+from resolvers.loaders import Loaders
 from resolvers.policies.shipped import SHIPPED_VERSION
 from tests.conftest import wipe
+from tests.models.test_display import demo_individual
 
 
 class Hooks:
@@ -226,3 +234,64 @@ async def test_tasks_sharing_a_connection_take_turns_with_sqlalchemy(
         )
 
     assert await asyncio.gather(directly(), through_sqlalchemy(), directly()) == [20, 20, 20]
+
+
+@pytest.fixture
+async def request_scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
+    """A request scope on the real engine reading for display, with the demo data."""
+    try:
+        async with create_session_factory(engine)() as session:
+            await seed_demo(session, datetime.now(UTC))
+            await session.commit()
+        async with RequestScope(create_session_factory(engine)) as scope:
+            scope.display_reads = True
+            yield scope
+    finally:
+        await wipe(engine)
+
+
+async def test_a_read_transaction_asks_its_session_for_the_connection_once(
+    request_scope: RequestScope, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[object] = []
+    ask = SerializedSession.connection
+
+    async def counted(self: SerializedSession, *args: Any, **kwargs: Any) -> AsyncConnection:
+        connection = await ask(self, *args, **kwargs)
+        asked.append(connection)
+        return connection
+
+    monkeypatch.setattr(SerializedSession, "connection", counted)
+    account_id = await demo_individual(request_scope.session)
+    asked.clear()
+    loaders = Loaders(request_scope.session)
+
+    cards = await loaders.bank_cards_by_account.load(account_id)
+    consents = await loaders.consents_by_account.load(account_id)
+    versions = await loaders.policy_versions.all()
+
+    assert (len(cards), len(consents) > 0, len(versions) > 0) == (1, True, True)
+    assert len(asked) == 1
+
+
+async def test_a_read_after_a_unit_of_work_reads_on_the_connection_of_its_own_transaction(
+    request_scope: RequestScope,
+) -> None:
+    session = request_scope.session
+    account_id = await demo_individual(session)
+    (card,) = await Loaders(session).bank_cards_by_account.load(account_id)
+    before = session.sync_session.get_transaction()
+
+    async with request_scope.unit_of_work():
+        stored = await session.get(BankCard, card.id)
+        assert stored is not None
+        stored.bank_name = "Changed in the unit"
+    assert await demo_individual(session) == account_id  # begins the next transaction
+
+    (card,) = await Loaders(session).bank_cards_by_account.load(account_id)
+    assert card.bank_name == "Changed in the unit"
+    assert session.sync_session.get_transaction() is not before
+    (kept, connection) = session.sync_session.info[display._CONNECTION]
+    assert kept is session.sync_session.get_transaction()
+    assert connection.sync_connection is not None
+    assert not connection.invalidated
