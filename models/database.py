@@ -321,8 +321,8 @@ async def fetch_all(connection: AsyncConnection, sql: str, arguments: Any) -> Se
 
     On PostgreSQL the statement goes to asyncpg itself when the connection reads outside
     any transaction or inside one already begun (where SQLAlchemy would send it as it
-    stands): SQLAlchemy's execution (its context, cursor and result objects) cost twice
-    what asyncpg spends on a read of a few rows. SQLAlchemy's cursor hooks are called
+    stands): SQLAlchemy's execution (its context, cursor and result objects) doubled
+    the cost of a read of a few rows. SQLAlchemy's cursor hooks are called
     all the same (the guard against writes outside a unit of work, statement counts,
     tracing), with a `DriverRead` as the context; the adapter's lock keeps it from
     overlapping SQLAlchemy's own statements on the connection; a failure is raised as
