@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.security_log import security_event
 from auth.tokens import REFRESH_TOKEN_TTL, InvalidToken, TokenIssuer
 from auth.viewer import Viewer
-from models import Account, AccountStatus, AuthSession, StaffMember
+from models import Account, AccountStatus, AuthSession, StaffMember, display
 from models.unit_of_work import RequestScope
 
 STEP_UP_TTL = timedelta(minutes=5)
@@ -124,10 +124,10 @@ async def authenticate(
     """
     db = scope.session
     claims = tokens.verify_access(bearer, now)
-    found = (await db.execute(SESSION_WITH_ACCOUNT, {"session_id": claims.session_id})).first()
-    if found is None:
+    found = await display.rows(db, SESSION_WITH_ACCOUNT, {"session_id": claims.session_id})
+    if not found:
         raise InvalidToken
-    session, account = found
+    ((session, account),) = found
     if not is_live(session, now):
         raise InvalidToken
     await _require_live_holder(db, session, account)

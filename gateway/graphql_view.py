@@ -228,6 +228,9 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
         request.state.media_type = media_type
         request.state.request_error = False
         async with RequestScope(self.session_factory) as work:
+            # The session and its account are read for display (the executor decides
+            # for each operation, and gives one that is not a query the ORM's account).
+            work.display_reads = True
             try:
                 service = await self._service(work, request)
                 viewer, account = (

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from sqlalchemy import inspect
 from sqlalchemy.exc import InvalidRequestError
 
 from auth.relations import Relation, relation_to
@@ -63,6 +64,17 @@ class RequestContext:
                 await self.session.refresh(self.viewer_account)
             except InvalidRequestError:
                 self.viewer_account = None
+        self._fresh_loaders()
+
+    async def take_viewer_account(self) -> None:
+        """The viewer's account as an instance of the session, for an operation that
+        may change it: the view reads it for display, before it knows the operation's
+        type. An account gone since (deleted by another request) leaves no viewer
+        account."""
+        shown = self.viewer_account
+        if shown is None or inspect(shown, raiseerr=False) is not None:
+            return
+        self.viewer_account = await self.session.get(Account, shown.id)
         self._fresh_loaders()
 
     @property

@@ -88,11 +88,21 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """graphql-core's, after telling the request's scope whether the operation only
-        reads: a query's rows are read for display, bypassing the ORM (models/display.py)."""
+        reads: a query's rows are read for display, bypassing the ORM (models/display.py).
+        Any other operation first takes the viewer's account, read for display with the
+        session, into the request's session."""
         context = self.context_value
         if isinstance(context, RequestContext):
-            context.scope.display_reads = self.operation.operation is OperationType.QUERY
+            query = self.operation.operation is OperationType.QUERY
+            context.scope.display_reads = query
+            if not query and context.viewer_account is not None:
+                return self._as_the_viewers_account(context, serially)
         return super().execute_operation(serially)
+
+    async def _as_the_viewers_account(self, context: RequestContext, serially: bool | None) -> Any:
+        await context.take_viewer_account()
+        result = super().execute_operation(serially)
+        return await result if self.is_awaitable(result) else result
 
     def execute_fields(
         self,
