@@ -10,9 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy import inspect
 from sqlalchemy.exc import InvalidRequestError
 
+from auth.errors import Unauthenticated
 from auth.relations import Relation, relation_to
 from auth.security_log import security_event
 from auth.services import AuthServices
+from auth.sessions import LIVE_STATUSES
 from auth.viewer import Viewer
 from models import Account, ServiceCredential
 from models.database import SerializedSession
@@ -69,12 +71,17 @@ class RequestContext:
     async def take_viewer_account(self) -> None:
         """The viewer's account as an instance of the session, for an operation that
         may change it: the view reads it for display, before it knows the operation's
-        type. An account gone since (deleted by another request) leaves no viewer
-        account."""
+        type. Read again here, it must still be live: an account disabled, cancelled or
+        deleted since by another request refuses the operation (UNAUTHENTICATED), as its
+        token is refused from then on."""
         shown = self.viewer_account
         if shown is None or inspect(shown, raiseerr=False) is not None:
             return
-        self.viewer_account = await self.session.get(Account, shown.id)
+        account = await self.session.get(Account, shown.id)
+        if account is None or account.status not in LIVE_STATUSES:
+            self.viewer_account = None
+            raise Unauthenticated("The account is no longer active.")
+        self.viewer_account = account
         self._fresh_loaders()
 
     @property

@@ -33,10 +33,12 @@ from graphql import (
     GraphQLString,
     OperationType,
 )
+from graphql.error import located_error
 from graphql.execution.executor import to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+from auth.errors import GatewayError
 from resolvers.context import RequestContext
 from schema.plain_fields import DIRECT, Direct
 
@@ -100,7 +102,13 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         return super().execute_operation(serially)
 
     async def _as_the_viewers_account(self, context: RequestContext, serially: bool | None) -> Any:
-        await context.take_viewer_account()
+        try:
+            await context.take_viewer_account()
+        except GatewayError as refused:
+            # The whole operation is refused, as graphql-core reports an operation it
+            # cannot run: no data, one error without a path (shaped by the error policy).
+            self.collected_errors.add(located_error(refused, [self.operation]), None)
+            return self.finish(self.build_response(None))
         result = super().execute_operation(serially)
         return await result if self.is_awaitable(result) else result
 

@@ -10,10 +10,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from models import Account, AccountKind
+from auth.errors import Unauthenticated
+from models import Account, AccountKind, AccountStatus
 from models.database import create_session_factory
 from models.unit_of_work import RequestScope
 from resolvers.context import RequestContext
@@ -138,11 +139,39 @@ async def test_the_viewers_account_taken_into_the_session_is_the_stored_row(
     assert ctx.viewer_account is taken
 
 
-async def test_an_account_gone_since_it_was_read_leaves_no_viewer_account(
-    scope: RequestScope,
-) -> None:
+async def test_an_account_gone_since_it_was_read_is_refused(scope: RequestScope) -> None:
     ctx = RequestContext(scope=scope, viewer_account=shown_row(uuid.uuid4()))
 
-    await ctx.take_viewer_account()
+    with pytest.raises(Unauthenticated, match="no longer active"):
+        await ctx.take_viewer_account()
 
     assert ctx.viewer_account is None
+
+
+@pytest.mark.parametrize("status", [AccountStatus.DISABLED, AccountStatus.CANCELLED])
+async def test_an_account_disabled_after_the_token_was_checked_changes_nothing(
+    live: Live, clock: Clock, monkeypatch: pytest.MonkeyPatch, status: AccountStatus
+) -> None:
+    # Another request disables the account between this one's token check and its
+    # mutation: the account read again for the mutation is no longer live.
+    account, token = await person(live, clock)
+    take = RequestContext.take_viewer_account
+
+    async def disabled_first(self: RequestContext) -> None:
+        async with live.session() as db:
+            await db.execute(update(Account).where(Account.id == account.id).values(status=status))
+            await db.commit()
+        await take(self)
+
+    monkeypatch.setattr(RequestContext, "take_viewer_account", disabled_first)
+
+    response = await live.client.post(
+        "/graphql", json={"query": CHANGE_BIO}, headers={"Authorization": f"Bearer {token}"}
+    )
+
+    body = response.json()
+    assert body["data"] is None
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
+    assert [error["message"] for error in body["errors"]] == ["The account is no longer active."]
+    async with live.session() as db:
+        assert await db.scalar(select(Account.bio).where(Account.id == account.id)) is None
