@@ -38,6 +38,7 @@ from models.database import (
     create_session_factory,
     is_sqlite,
 )
+from models.unit_of_work import RequestScope
 from resolvers.policies.shipped import SHIPPED_VERSION, ensure_shipped_policy
 from tests.support.api import Api
 from tests.support.apps import client_of
@@ -298,6 +299,18 @@ class Live:
 
     def session(self) -> SerializedSession:
         return self.factory()
+
+
+@pytest.fixture
+async def engine_scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
+    """A request scope on the real engine, as in production (reads outside any
+    transaction, units of work committing for real); every committed row is wiped
+    after the test."""
+    try:
+        async with RequestScope(create_session_factory(engine)) as scope:
+            yield scope
+    finally:
+        await wipe(engine)
 
 
 async def wipe(engine: AsyncEngine) -> None:

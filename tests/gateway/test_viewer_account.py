@@ -6,7 +6,6 @@ production."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -20,7 +19,7 @@ from models.unit_of_work import RequestScope
 from resolvers.context import RequestContext
 from resolvers.settings import profile
 from schema.accounts import types
-from tests.conftest import Clock, Live, wipe
+from tests.conftest import Clock, Live
 from tests.support.factories import create_account
 from tests.support.viewers import sign_in
 
@@ -101,15 +100,6 @@ async def test_a_query_shows_the_account_and_a_mutation_changes_the_sessions_own
         assert await db.scalar(select(Account.bio).where(Account.id == account.id)) == "changed"
 
 
-@pytest.fixture
-async def scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
-    try:
-        async with RequestScope(create_session_factory(engine)) as scope:
-            yield scope
-    finally:
-        await wipe(engine)
-
-
 def shown_row(account_id: uuid.UUID) -> Account:
     """An account as a read for display makes it: a plain instance no session tracks."""
     row = object.__new__(Account)
@@ -118,8 +108,9 @@ def shown_row(account_id: uuid.UUID) -> Account:
 
 
 async def test_the_viewers_account_taken_into_the_session_is_the_stored_row(
-    scope: RequestScope, engine: AsyncEngine
+    engine_scope: RequestScope, engine: AsyncEngine
 ) -> None:
+    scope = engine_scope
     async with create_session_factory(engine)() as db:
         stored = await create_account(db, kind=AccountKind.INDIVIDUAL)
         await db.commit()
@@ -139,8 +130,8 @@ async def test_the_viewers_account_taken_into_the_session_is_the_stored_row(
     assert ctx.viewer_account is taken
 
 
-async def test_an_account_gone_since_it_was_read_is_refused(scope: RequestScope) -> None:
-    ctx = RequestContext(scope=scope, viewer_account=shown_row(uuid.uuid4()))
+async def test_an_account_gone_since_it_was_read_is_refused(engine_scope: RequestScope) -> None:
+    ctx = RequestContext(scope=engine_scope, viewer_account=shown_row(uuid.uuid4()))
 
     with pytest.raises(Unauthenticated, match="no longer active"):
         await ctx.take_viewer_account()

@@ -6,7 +6,7 @@ on the way never handed out again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +27,6 @@ from models.database import (
 from models.unit_of_work import RequestScope
 from resolvers.loaders import Loaders
 from resolvers.policies.shipped import SHIPPED_VERSION
-from tests.conftest import wipe
 from tests.models.test_display import demo_individual
 
 
@@ -59,14 +58,10 @@ def hooks(engine: AsyncEngine) -> Iterator[Hooks]:
 
 
 @pytest.fixture
-async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+async def reading(engine_scope: RequestScope) -> AsyncConnection:
     """The connection of a request scope's session while it reads: outside any
     transaction, as in production."""
-    try:
-        async with RequestScope(create_session_factory(engine)) as scope:
-            yield await scope.session.connection()
-    finally:
-        await wipe(engine)
+    return await engine_scope.session.connection()
 
 
 def version_sql(is_postgres: bool) -> str:
@@ -237,17 +232,13 @@ async def test_tasks_sharing_a_connection_take_turns_with_sqlalchemy(
 
 
 @pytest.fixture
-async def request_scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
+async def request_scope(engine_scope: RequestScope, engine: AsyncEngine) -> RequestScope:
     """A request scope on the real engine reading for display, with the demo data."""
-    try:
-        async with create_session_factory(engine)() as session:
-            await seed_demo(session, datetime.now(UTC))
-            await session.commit()
-        async with RequestScope(create_session_factory(engine)) as scope:
-            scope.display_reads = True
-            yield scope
-    finally:
-        await wipe(engine)
+    async with create_session_factory(engine)() as session:
+        await seed_demo(session, datetime.now(UTC))
+        await session.commit()
+    engine_scope.display_reads = True
+    return engine_scope
 
 
 async def test_a_read_transaction_asks_its_session_for_the_connection_once(

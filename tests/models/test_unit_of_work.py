@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -17,12 +17,8 @@ from tests.conftest import wipe
 
 
 @pytest.fixture
-async def scope(engine: AsyncEngine) -> AsyncIterator[RequestScope]:
-    try:
-        async with RequestScope(create_session_factory(engine)) as scope:
-            yield scope
-    finally:
-        await wipe(engine)
+def scope(engine_scope: RequestScope) -> RequestScope:
+    return engine_scope
 
 
 def account() -> Account:
