@@ -362,26 +362,28 @@ async def fetch_all(connection: AsyncConnection, sql: str, arguments: Any) -> Se
 
 
 def _as_sqlalchemy_raises(  # noqa: PLR0913, PLR0917
-    sync: Connection, adapted: Any, sql: str, arguments: Any, error: Exception, lost: bool
+    sync: Connection,
+    adapted: AsyncAdapt_asyncpg_connection,
+    sql: str,
+    arguments: Any,
+    error: Exception,
+    lost: bool,
 ) -> exc.StatementError:
     """What SQLAlchemy raises for the driver's `error`: the adapter's DB-API error,
     wrapped in a DBAPIError whose parameters are hidden as the engine hides them, marked
     invalidated when the connection was `lost`."""
     try:
-        adapted._handle_exception(error)  # raises the DB-API error of asyncpg's
+        adapted._handle_exception(error)  # always raises: asyncpg's error as a DB-API one
     except Exception as translated:  # noqa: BLE001 (wrapped, as SQLAlchemy wraps it)
-        dbapi_error = translated
-    else:  # pragma: no cover (the adapter always raises)
-        dbapi_error = error
-    return exc.DBAPIError.instance(
-        sql,
-        arguments,
-        dbapi_error,
-        sync.dialect.loaded_dbapi.Error,
-        hide_parameters=sync.engine.hide_parameters,
-        connection_invalidated=lost,
-        dialect=sync.dialect,
-    )
+        return exc.DBAPIError.instance(
+            sql,
+            arguments,
+            translated,
+            sync.dialect.loaded_dbapi.Error,
+            hide_parameters=sync.engine.hide_parameters,
+            connection_invalidated=lost,
+            dialect=sync.dialect,
+        )
 
 
 def create_session_factory(

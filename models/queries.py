@@ -37,6 +37,7 @@ from models.data_request import (
 )
 from models.identity import IdentityProvider, ThirdPartyIdentity
 from models.notification import Notification
+from models.pagination import count_of
 from models.privacy_policy import PrivacyPolicy
 from models.staff import StaffMember
 
@@ -194,10 +195,7 @@ async def enterprise_contact_in_use(
 
 async def count_sub_accounts(session: AsyncSession, enterprise_id: uuid.UUID) -> int:
     statement, parameters = sub_accounts(enterprise_id, SubAccountFilter())
-    return (
-        await session.scalar(select(func.count()).select_from(statement.subquery()), parameters)
-        or 0
-    )
+    return await session.scalar(count_of(statement), parameters) or 0
 
 
 async def lock_account(session: AsyncSession, account_id: uuid.UUID) -> None:
