@@ -1,6 +1,7 @@
 """Request limits and the error policy, as Strawberry schema extensions.
 
-Each is built per request from a factory, so no state crosses requests.
+Each is built per request from a factory; only the document caches (parsed and validated
+documents) are kept across requests, per process.
 """
 
 from __future__ import annotations
@@ -8,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from typing import Any
 
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, GraphQLSchema
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
+from strawberry.schema.schema import validate_document
 
 from auth.errors import ErrorCode, GatewayError
 from gateway.logging import request_id_var
@@ -133,6 +136,45 @@ class DocumentCache(ParserCache):
         yield
 
 
+# A document's validation errors, by the document's and the schema's ids: the entry holds
+# both, so that no other object takes their ids while it is kept.
+Validated = tuple[DocumentNode, GraphQLSchema, tuple[Any, ...], list[GraphQLError]]
+_validated: OrderedDict[tuple[int, int], Validated] = OrderedDict()
+
+
+class DocumentValidation(SchemaExtension):
+    """Strawberry's validation cache, keyed by the document's identity.
+
+    Strawberry's `ValidationCache` keys its LRU cache on the document itself, whose hash
+    and equality walk every node of it, on every request. The parse cache (`DocumentCache`)
+    hands every request of a text the same document, so the document's identity is key
+    enough; the rules (the limits' and introspection's among them) must be equal too.
+    The newest DOCUMENT_CACHE_SIZE documents are kept."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document, schema = context.graphql_document, context.schema._schema
+        rules = tuple(context.validation_rules)
+        if document is not None:
+            key = (id(document), id(schema))
+            known = _validated.get(key)
+            if (
+                known is not None
+                and known[0] is document
+                and known[1] is schema
+                and known[2] == rules
+            ):
+                _validated.move_to_end(key)
+                context.pre_execution_errors = known[3]
+            else:
+                errors = validate_document(schema, document, rules)
+                _validated[key] = (document, schema, rules, errors)
+                if len(_validated) > DOCUMENT_CACHE_SIZE:
+                    _validated.popitem(last=False)
+                context.pre_execution_errors = errors
+        yield
+
+
 def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtension]]:
     factories: list[Callable[[], SchemaExtension]] = [
         # First, so that it sees the answer as the error policy shaped it.
@@ -142,7 +184,7 @@ def request_extensions(*, introspection: bool) -> list[Callable[[], SchemaExtens
         # Inside the error policy (which shapes their errors) and after the token limit
         # (whose parser option is part of the parse cache's key).
         lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        DocumentValidation,
         lambda: MaxDepth(MAX_DEPTH),
         lambda: MaxAliases(MAX_ALIASES),
         MaxPageItems,

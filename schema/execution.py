@@ -17,6 +17,9 @@ handles it. tests/schema/test_execution.py runs documents through both executors
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from functools import cached_property
@@ -30,11 +33,16 @@ from graphql import (
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLSchema,
     GraphQLString,
+    OperationDefinitionNode,
     OperationType,
+    VariableNode,
 )
 from graphql.error import located_error
+from graphql.execution.collect_fields import CollectedFields, FieldDetails
 from graphql.execution.executor import to_nodes
+from graphql.language import DirectiveNode, FragmentSpreadNode, Node
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
@@ -81,12 +89,120 @@ def _names_of(enum_type: GraphQLEnumType) -> dict[int, str]:
 Planned = tuple[str, Any, GraphQLField | None, Direct | None]
 
 
+Plans = dict[int, tuple[Any, GraphQLObjectType, list[Planned]]]
+
+
+@dataclass(eq=False, slots=True)
+class Collected:
+    """One operation's collected fields and plans, for one schema: the root's field set
+    by root type, each object's sub-fields by type and field nodes, and the plans of
+    those field sets (by the set's id, held with the set)."""
+
+    schema: GraphQLSchema
+    hide_suggestions: bool
+    middleware: bool
+    roots: dict[GraphQLObjectType, CollectedFields] = field(default_factory=dict)
+    subfields: dict[tuple[Any, ...], CollectedFields] = field(default_factory=dict)
+    plans: Plans = field(default_factory=dict)
+
+
+# By the operation's and the schema's ids: the operation's weak reference (its entry
+# goes with it) and what is kept for it, None when variables can change its collection.
+_kept: dict[tuple[int, int], tuple[weakref.ref[OperationDefinitionNode], Collected | None]] = {}
+
+
+def _forget(key: tuple[int, int], reference: weakref.ref[OperationDefinitionNode]) -> None:
+    entry = _kept.get(key)
+    if entry is not None and entry[0] is reference:
+        del _kept[key]
+
+
+def _collects_alike(nodes: Iterable[Node]) -> bool:
+    """Whether no directive under `nodes` takes a variable and no fragment spread takes
+    arguments: then the same nodes collect the same fields in every request. Walked
+    without recursion: an argument's value can nest as deep as the token limit allows."""
+    stack = [(node, False) for node in nodes]
+    while stack:
+        node, in_directive = stack.pop()
+        if in_directive and isinstance(node, VariableNode):
+            return False
+        if isinstance(node, FragmentSpreadNode) and getattr(node, "arguments", None):
+            return False
+        inside = in_directive or isinstance(node, DirectiveNode)
+        for key in node.keys:
+            value = getattr(node, key, None)
+            for child in value if isinstance(value, tuple | list) else (value,):
+                if isinstance(child, Node):
+                    stack.append((child, inside))
+    return True
+
+
 class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     @cached_property
     def _middleware(self) -> bool:
         """Whether a middleware wraps resolvers (then every field takes its path)."""
         manager = self.middleware_manager
         return manager is not None and manager.get_field_resolver(_no_resolver) is not _no_resolver
+
+    @cached_property
+    def _collected(self) -> Collected | None:
+        """What is kept for this operation on this schema, made on its first run; None
+        when its collection may differ between requests (it is collected per request)."""
+        operation, schema = self.operation, self.schema
+        key = (id(operation), id(schema))
+        entry = _kept.get(key)
+        if entry is None or entry[0]() is not operation:
+            alike = _collects_alike(
+                (operation, *(details.definition for details in self.fragments.values()))
+            )
+            kept = Collected(schema, self.hide_suggestions, self._middleware) if alike else None
+            entry = (weakref.ref(operation, lambda ref: _forget(key, ref)), kept)
+            _kept[key] = entry
+        kept = entry[1]
+        if kept is None or kept.schema is not schema:
+            return None
+        if kept.hide_suggestions != self.hide_suggestions or kept.middleware != self._middleware:
+            return None
+        return kept
+
+    def execute_collected_root_fields(
+        self,
+        root_type: GraphQLObjectType,
+        root_value: Any,
+        grouped_field_set: Any,
+        serially: bool,
+        new_defer_usages: Any,
+    ) -> Any:
+        """graphql-core's, with the root's field set kept for the operation: the sets
+        below it, and their plans, are then the same objects in every request."""
+        kept = self._collected
+        if kept is not None and not new_defer_usages:
+            known = kept.roots.get(root_type)
+            if known is None:
+                kept.roots[root_type] = CollectedFields(grouped_field_set, [], [])
+            else:
+                grouped_field_set = known.grouped_field_set
+        return super().execute_collected_root_fields(
+            root_type, root_value, grouped_field_set, serially, new_defer_usages
+        )
+
+    def collect_subfields(
+        self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
+    ) -> CollectedFields:
+        """graphql-core's, kept for the operation by the type and the field nodes."""
+        kept = self._collected
+        if kept is None or any(
+            details.defer_usage is not None or details.fragment_variable_values is not None
+            for details in field_details_list
+        ):
+            return super().collect_subfields(return_type, field_details_list)
+        key = (return_type, *(id(details.node) for details in field_details_list))
+        found = kept.subfields.get(key)
+        if found is None:
+            found = super().collect_subfields(return_type, field_details_list)
+            if not found.new_defer_usages and not found.forbidden_directive_instances:
+                kept.subfields[key] = found
+        return found
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """graphql-core's, after telling the request's scope whether the operation only
@@ -166,8 +282,9 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         return get_results()
 
     @cached_property
-    def _plans(self) -> dict[int, tuple[Any, GraphQLObjectType, list[Planned]]]:
-        return {}
+    def _plans(self) -> Plans:
+        kept = self._collected
+        return kept.plans if kept is not None else {}
 
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Planned]:
         """The fields of a grouped field set, each with its definition and, when it is

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import gc
 from datetime import date
 from typing import Annotated, Any
 
 import pytest
 import strawberry
 from graphql import GraphQLError
+from graphql.execution import executor as executor_module
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema import GatewaySchema
+from gateway.extensions import DocumentCache
+from schema import GatewaySchema, execution
 from schema.execution import GatewayExecutor
 from schema.plain_fields import DIRECT
 
@@ -366,3 +369,96 @@ async def test_errors_are_located_at_the_field() -> None:
             ("one", "wrongColour"),
         ),
     ]
+
+
+# Fields collected once per document (shared by the requests that run it).
+
+
+def _cached_schemas() -> tuple[strawberry.Schema, strawberry.Schema]:
+    """The two executors, each parsing a text once: every run of a text gets the same
+    document, as the gateway's parse cache gives it."""
+    gateway = GatewaySchema(query=Query, extensions=[lambda: DocumentCache(maxsize=16)])
+    plain = strawberry.Schema(
+        query=Query,
+        execution_context_class=StrawberryGraphQLCoreExecutionContext,
+        extensions=[lambda: DocumentCache(maxsize=16)],
+    )
+    return gateway, plain
+
+
+@pytest.fixture
+def collections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The type of every object whose fields graphql-core collects."""
+    collected: list[str] = []
+    original = executor_module.collect_subfields
+
+    def counting(
+        schema: Any, fragments: Any, variables: Any, operation: Any, type_: Any, *rest: Any
+    ) -> Any:
+        collected.append(type_.name)
+        return original(schema, fragments, variables, operation, type_, *rest)
+
+    monkeypatch.setattr(executor_module, "collect_subfields", counting)
+    return collected
+
+
+async def test_a_document_s_fields_are_collected_by_its_first_run_only(
+    collections: list[str],
+) -> None:
+    gateway, plain = _cached_schemas()
+    document = (
+        "{ things { label child { name } } mixed { label ... on Thing { name } } one { ...F } }"
+        " fragment F on Thing { name colour child { label } }"
+    )
+    expected = _answer(await plain.execute(document))
+    collections.clear()
+    assert _answer(await gateway.execute(document)) == expected
+    assert sorted(set(collections)) == ["Gadget", "Thing"]
+    collections.clear()
+    for _ in range(3):
+        assert _answer(await gateway.execute(document)) == expected
+    assert collections == []
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        "query($no: Boolean!) { one { name @skip(if: $no) count @include(if: $no) } }",
+        "query($no: Boolean!) { one { ...F } } fragment F on Thing { name @skip(if: $no) count }",
+        "query($no: Boolean!) { things { child @include(if: $no) { name } label } }",
+    ],
+    ids=["on a field", "in a fragment", "on an object"],
+)
+async def test_a_document_whose_variables_choose_its_fields_is_collected_per_run(
+    document: str, collections: list[str]
+) -> None:
+    gateway, plain = _cached_schemas()
+    for no in (True, False, True, False):
+        expected = _answer(await plain.execute(document, variable_values={"no": no}))
+        collections.clear()
+        assert _answer(await gateway.execute(document, variable_values={"no": no})) == expected
+        assert collections  # collected by this run, never taken from an earlier one
+
+
+async def test_a_directive_without_variables_keeps_its_document_s_fields(
+    collections: list[str],
+) -> None:
+    gateway, plain = _cached_schemas()
+    document = "{ one { name @skip(if: true) count @include(if: true) child @include(if: false) { name } } }"
+    expected = _answer(await plain.execute(document))
+    assert expected[0] == {"one": {"count": 1}}
+    assert _answer(await gateway.execute(document)) == expected
+    collections.clear()
+    assert _answer(await gateway.execute(document)) == expected
+    assert collections == []
+
+
+async def test_what_a_document_kept_goes_with_it() -> None:
+    gateway, _ = _schemas()  # no parse cache: every run parses its own document
+    await gateway.execute("{ one { name child { label } } }")
+    gc.collect()
+    before = len(execution._kept)
+    for _ in range(20):
+        await gateway.execute("{ one { name child { label } } }")
+    gc.collect()
+    assert len(execution._kept) == before
