@@ -13,13 +13,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, GraphQLSchema
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, OperationDefinitionNode
 from strawberry.extensions import (
     DisableIntrospection,
     MaxTokensLimiter,
     ParserCache,
     SchemaExtension,
 )
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.schema.schema import validate_document
 
 from auth.errors import ErrorCode, GatewayError
@@ -122,17 +123,39 @@ def _with(error: GraphQLError, message: str, extensions: dict[str, object]) -> G
     )
 
 
+class UnnamedOperation(CannotGetOperationTypeError):
+    """The document holds several operations and the request names none of them.
+
+    One of the errors Strawberry lets through to the view, which answers it with a 400
+    and this reason."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+    def as_http_error_reason(self) -> str:
+        return "The document holds several operations: name one in operationName."
+
+
 class DocumentCache(ParserCache):
     """Strawberry's parser cache, for documents that parse: a document that does not is
     left to Strawberry's own parse, which reports its syntax error as every request
-    error is reported (through the error policy)."""
+    error is reported (through the error policy).
+
+    A document of several operations needs the request's operationName (GraphQL's
+    GetOperation): Strawberry would run the first one. Such a request is refused
+    (`UnnamedOperation`, which the view answers with a 400)."""
 
     def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         with contextlib.suppress(GraphQLError, TypeError):
-            context.graphql_document = self.cached_parse_document(
+            context.graphql_document = document = self.cached_parse_document(
                 context.query, **context.parse_options
             )
+            # Strawberry's operation_name falls back to the first operation's name.
+            if context._provided_operation_name is None and (
+                sum(isinstance(node, OperationDefinitionNode) for node in document.definitions) > 1
+            ):
+                raise UnnamedOperation
         yield
 
 

@@ -473,6 +473,20 @@ BODIES = [
         id="operation-name-not-in-the-document",
     ),
     pytest.param(
+        b'{"query": "query A { __typename } query B { __typename }"}',
+        JSON,
+        400,
+        "The document holds several operations: name one in operationName.",
+        id="several-operations-none-named",
+    ),
+    pytest.param(
+        b'{"query": "query A { __typename } mutation B { logout { ok } }", "operationName": null}',
+        JSON,
+        400,
+        "The document holds several operations: name one in operationName.",
+        id="several-operations-name-null",
+    ),
+    pytest.param(
         b'{"query": "{ __typename }"}',
         "text/plain",
         415,
@@ -553,6 +567,22 @@ async def test_json_with_or_without_a_utf_8_charset_is_read(
 
     assert response.status_code == 200
     assert response.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    ("name", "answer"),
+    [("A", {"a": "Query"}), ("B", {"b": "Query"})],
+)
+async def test_a_document_of_several_operations_runs_the_one_named(
+    client: httpx.AsyncClient, name: str, answer: dict[str, str]
+) -> None:
+    document = "query A { a: __typename } query B { b: __typename }"
+
+    posted = await client.post("/graphql", json={"query": document, "operationName": name})
+    got = await client.get("/graphql", params={"query": document, "operationName": name})
+
+    assert (posted.status_code, posted.json()) == (200, {"data": answer})
+    assert (got.status_code, got.json()) == (200, {"data": answer})
 
 
 async def test_32_levels_of_json_are_read(client: httpx.AsyncClient) -> None:
