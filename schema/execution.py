@@ -117,14 +117,21 @@ def _forget(key: tuple[int, int], reference: weakref.ref[OperationDefinitionNode
         del _kept[key]
 
 
+# Directives that make graphql-core collect a field set per request (incremental delivery).
+INCREMENTAL = frozenset(("defer", "stream"))
+
+
 def _collects_alike(nodes: Iterable[Node]) -> bool:
-    """Whether no directive under `nodes` takes a variable and no fragment spread takes
-    arguments: then the same nodes collect the same fields in every request. Walked
-    without recursion: an argument's value can nest as deep as the token limit allows."""
+    """Whether no directive under `nodes` takes a variable or delivers incrementally and
+    no fragment spread takes arguments: then the same nodes collect the same fields in
+    every request. Walked without recursion: an argument's value can nest as deep as the
+    token limit allows."""
     stack = [(node, False) for node in nodes]
     while stack:
         node, in_directive = stack.pop()
         if in_directive and isinstance(node, VariableNode):
+            return False
+        if isinstance(node, DirectiveNode) and node.name.value in INCREMENTAL:
             return False
         if isinstance(node, FragmentSpreadNode) and getattr(node, "arguments", None):
             return False
@@ -152,7 +159,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         key = (id(operation), id(schema))
         entry = _kept.get(key)
         if entry is None or entry[0]() is not operation:
-            alike = _collects_alike(
+            alike = operation.operation is not OperationType.SUBSCRIPTION and _collects_alike(
                 (operation, *(details.definition for details in self.fragments.values()))
             )
             kept = Collected(schema, self.hide_suggestions, self._middleware) if alike else None
@@ -289,8 +296,9 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     def _plan(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> list[Planned]:
         """The fields of a grouped field set, each with its definition and, when it is
         resolved in line, its direct resolver: worked out once, since graphql-core
-        collects the same set for every object of a list. Held with the set, so that no
-        other set takes its id while this operation runs."""
+        collects the same set for every object of a list (and, for a kept operation,
+        every request gets the same sets). Held with the set, so that no other set takes
+        its id while the plan is kept."""
         known = self._plans.get(id(grouped_field_set))
         if known is not None and known[0] is grouped_field_set and known[1] is parent_type:
             return known[2]

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 import pytest
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, parse
 from graphql.execution import executor as executor_module
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -462,3 +462,22 @@ async def test_what_a_document_kept_goes_with_it() -> None:
         await gateway.execute("{ one { name child { label } } }")
     gc.collect()
     assert len(execution._kept) == before
+
+
+@pytest.mark.parametrize(
+    ("document", "alike"),
+    [
+        ("{ one { name child { label } } }", True),
+        ("{ one { name @skip(if: true) } }", True),
+        ("query($n: Int) { one { name } }", True),
+        ("query($no: Boolean!) { one { name @skip(if: $no) } }", False),
+        (
+            "query($no: Boolean!) { ...F } fragment F on Query { one @include(if: $no) { name } }",
+            False,
+        ),
+        ("{ one { ... @defer { name } } }", False),
+        ("{ things @stream { name } }", False),
+    ],
+)
+def test_which_documents_collect_alike_in_every_request(document: str, alike: bool) -> None:
+    assert execution._collects_alike(parse(document).definitions) is alike
