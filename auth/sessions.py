@@ -39,6 +39,11 @@ def lifetime(session: AuthSession) -> Lifetime:
     return STAFF if session.staff_id is not None else PEOPLE
 
 
+def is_live_account(account: Account | None) -> bool:
+    """Whether `account` exists and may still be used (not disabled, cancelled or deleted)."""
+    return account is not None and account.status in LIVE_STATUSES
+
+
 def is_live(session: AuthSession, now: datetime) -> bool:
     """Not revoked, within its absolute lifetime and its idle limit."""
     limits = lifetime(session)
@@ -104,7 +109,7 @@ async def _require_live_holder(
     """InvalidToken unless whoever holds `session` may still use it: its account (given)
     live, or its staff member not disabled."""
     if session.account_id is not None:
-        if account is None or account.status not in LIVE_STATUSES:
+        if not is_live_account(account):
             raise InvalidToken
         return
     staff = await db.get(StaffMember, session.staff_id) if session.staff_id else None

@@ -14,7 +14,7 @@ from auth.errors import Unauthenticated
 from auth.relations import Relation, relation_to
 from auth.security_log import security_event
 from auth.services import AuthServices
-from auth.sessions import LIVE_STATUSES
+from auth.sessions import is_live_account
 from auth.viewer import Viewer
 from models import Account, ServiceCredential
 from models.database import SerializedSession
@@ -78,7 +78,7 @@ class RequestContext:
         if shown is None or inspect(shown, raiseerr=False) is not None:
             return
         account = await self.session.get(Account, shown.id)
-        if account is None or account.status not in LIVE_STATUSES:
+        if not is_live_account(account):
             self.viewer_account = None
             raise Unauthenticated("The account is no longer active.")
         self.viewer_account = account
