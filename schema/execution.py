@@ -183,7 +183,7 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
         """graphql-core's, with the root's field set kept for the operation: the sets
         below it, and their plans, are then the same objects in every request."""
         kept = self._collected
-        if kept is not None and not new_defer_usages:
+        if kept is not None:
             known = kept.roots.get(root_type)
             if known is None:
                 kept.roots[root_type] = CollectedFields(grouped_field_set, [], [])
@@ -196,19 +196,16 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
     def collect_subfields(
         self, return_type: GraphQLObjectType, field_details_list: list[FieldDetails]
     ) -> CollectedFields:
-        """graphql-core's, kept for the operation by the type and the field nodes."""
+        """graphql-core's, kept for the operation by the type and the field nodes (a
+        kept operation has no deferred fields and no fragment arguments, so its field
+        details are their nodes alone)."""
         kept = self._collected
-        if kept is None or any(
-            details.defer_usage is not None or details.fragment_variable_values is not None
-            for details in field_details_list
-        ):
+        if kept is None:
             return super().collect_subfields(return_type, field_details_list)
         key = (return_type, *(id(details.node) for details in field_details_list))
         found = kept.subfields.get(key)
         if found is None:
-            found = super().collect_subfields(return_type, field_details_list)
-            if not found.new_defer_usages and not found.forbidden_directive_instances:
-                kept.subfields[key] = found
+            found = kept.subfields[key] = super().collect_subfields(return_type, field_details_list)
         return found
 
     def execute_operation(self, serially: bool | None = None) -> Any:

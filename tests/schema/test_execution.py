@@ -402,6 +402,15 @@ def collections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return collected
 
 
+@pytest.mark.parametrize("document", DOCUMENTS.values(), ids=DOCUMENTS.keys())
+async def test_every_run_of_a_kept_document_answers_as_graphql_core(document: str) -> None:
+    """Errors, nulls, abstract types and fragments, answered again from what the first
+    run kept."""
+    gateway, plain = _cached_schemas()
+    for _ in range(3):
+        assert _answer(await gateway.execute(document)) == _answer(await plain.execute(document))
+
+
 async def test_a_document_s_fields_are_collected_by_its_first_run_only(
     collections: list[str],
 ) -> None:
