@@ -292,7 +292,14 @@ async def _connection(session: AsyncSession) -> AsyncConnection:
     transaction keeps its connection until it ends, and asking again (a greenlet
     switch, SQLAlchemy's transaction bookkeeping) cost each read about two thirds of
     what asyncpg spends on it. A read after the transaction ended
-    (a unit of work began, the read transaction was committed) asks again."""
+    (a unit of work began, the read transaction was committed) asks again.
+
+    While the session holds no connection, a request scope's reads go through a Core
+    connection of their own instead (`SerializedSession.reading_connection`)."""
+    if isinstance(session, SerializedSession):
+        reading = await session.reading_connection()
+        if reading is not None:
+            return reading
     sync_session = session.sync_session
     transaction = sync_session.get_transaction()
     kept = sync_session.info.get(_CONNECTION)

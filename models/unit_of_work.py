@@ -166,7 +166,9 @@ class RequestScope:
         return any(required for _, required in self._before_response)
 
     async def _end_read(self) -> None:
-        """End the current read-only transaction, so that the next one begins afresh."""
+        """End the current read-only transaction, so that the next one begins afresh,
+        and put back the connection of the reads outside it."""
+        await self.session.put_back_reading()
         if not self.session.in_transaction():
             return
         if self._tracker.pending:

@@ -286,3 +286,120 @@ async def test_a_read_after_a_unit_of_work_reads_on_the_connection_of_its_own_tr
     assert kept is session.sync_session.get_transaction()
     assert connection.sync_connection is not None
     assert not connection.invalidated
+
+
+class Checkouts:
+    """The connections the engine's pool handed out: in all, still out, most out at once."""
+
+    def __init__(self) -> None:
+        self.total = self.out = self.most = 0
+
+    def checkout(self, *_: Any) -> None:
+        self.total += 1
+        self.out += 1
+        self.most = max(self.most, self.out)
+
+    def checkin(self, *_: Any) -> None:
+        self.out -= 1
+
+
+@pytest.fixture
+def checkouts(engine: AsyncEngine) -> Iterator[Checkouts]:
+    found = Checkouts()
+    pool = engine.sync_engine.pool
+    event.listen(pool, "checkout", found.checkout)
+    event.listen(pool, "checkin", found.checkin)
+    yield found
+    event.remove(pool, "checkout", found.checkout)
+    event.remove(pool, "checkin", found.checkin)
+
+
+async def _demo_account(engine: AsyncEngine) -> Any:
+    async with create_session_factory(engine)() as session:
+        return await demo_individual(session)
+
+
+async def test_reads_outside_every_transaction_share_one_connection_put_back_at_the_end(
+    request_scope: RequestScope, engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    account_id = await _demo_account(engine)
+    checkouts.total = 0
+    session = request_scope.session
+    loaders = Loaders(session)
+
+    cards = await loaders.bank_cards_by_account.load(account_id)
+    consents = await loaders.consents_by_account.load(account_id)
+    versions = await loaders.policy_versions.all()
+
+    assert (len(cards), len(consents) > 0, len(versions) > 0) == (1, True, True)
+    assert not session.in_transaction()  # the session itself holds no connection
+    assert (checkouts.total, checkouts.out) == (1, 1)
+    assert await request_scope.finish() is True
+    assert checkouts.out == 0
+
+
+async def test_a_request_never_holds_two_connections(
+    request_scope: RequestScope, engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    account_id = await _demo_account(engine)
+    session = request_scope.session
+    (card,) = await Loaders(session).bank_cards_by_account.load(account_id)
+
+    # The session's own read, then reads in its transaction, a unit of work, and reads
+    # outside every transaction again.
+    assert await demo_individual(session) == account_id
+    assert len(await Loaders(session).consents_by_account.load(account_id)) > 0
+    async with request_scope.unit_of_work():
+        stored = await session.get(BankCard, card.id)
+        assert stored is not None
+        stored.bank_name = "Changed in the unit"
+    await request_scope.finish()
+    (card,) = await Loaders(session).bank_cards_by_account.load(account_id)
+    assert card.bank_name == "Changed in the unit"
+    assert checkouts.out == 1
+    await session.close()
+
+    assert (checkouts.most, checkouts.out) == (1, 0)
+
+
+async def test_concurrent_reads_outside_a_transaction_take_turns_on_one_connection(
+    request_scope: RequestScope, engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    account_id = await _demo_account(engine)
+    session = request_scope.session
+
+    async def cards() -> int:
+        return len(await Loaders(session).bank_cards_by_account.load(account_id))
+
+    async def the_account() -> bool:
+        return await demo_individual(session) == account_id
+
+    found = await asyncio.gather(cards(), the_account(), cards(), the_account(), cards())
+
+    assert found == [1, True, 1, True, 1]
+    assert checkouts.most == 1
+
+
+async def test_a_reading_connection_lost_is_replaced_by_a_fresh_one(
+    request_scope: RequestScope, engine: AsyncEngine, is_postgres: bool
+) -> None:
+    if not is_postgres:
+        pytest.skip("a server connection to lose: PostgreSQL only")
+    account_id = await _demo_account(engine)
+    session = request_scope.session
+    assert len(await Loaders(session).bank_cards_by_account.load(account_id)) == 1
+    reading = await session.reading_connection()
+    assert reading is not None
+    victim = (await fetch_all(reading, "SELECT pg_backend_pid()", ()))[0][0]
+    async with engine.connect() as killer:
+        await killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": victim})
+
+    with pytest.raises(DBAPIError) as lost:
+        await Loaders(session).bank_cards_by_account.load(account_id)
+
+    assert lost.value.connection_invalidated
+    assert len(await Loaders(session).bank_cards_by_account.load(account_id)) == 1
+    fresh = await session.reading_connection()
+    assert fresh is not None
+    assert fresh is not reading
+    assert (await fetch_all(fresh, "SELECT pg_backend_pid()", ()))[0][0] != victim
