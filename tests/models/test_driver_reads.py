@@ -57,10 +57,14 @@ def hooks(engine: AsyncEngine) -> Iterator[Hooks]:
     event.remove(engine.sync_engine, "after_cursor_execute", found.after)
 
 
-@pytest.fixture
-async def reading(engine_scope: RequestScope) -> AsyncConnection:
-    """The connection of a request scope's session while it reads: outside any
-    transaction, as in production."""
+@pytest.fixture(params=["the session's", "its own"])
+async def reading(engine_scope: RequestScope, request: pytest.FixtureRequest) -> AsyncConnection:
+    """A connection a request scope reads on outside any transaction, as in production:
+    the session's, or the one its reads for display take while the session holds none."""
+    if request.param == "its own":
+        own = await engine_scope.session.reading_connection()
+        assert own is not None
+        return own
     return await engine_scope.session.connection()
 
 
