@@ -144,6 +144,7 @@ WRITING_KEYWORDS = frozenset(
 )
 _DML_IN_WITH = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 OUTSIDE = "a read wrote to the database outside a unit of work"
+ENDED = "the request has ended: its session takes no more work"
 
 
 def writes(statement: str) -> bool:
@@ -212,6 +213,8 @@ def _in_turn(name: str) -> Callable[..., Awaitable[Any]]:
 
     async def serialized(session: SerializedSession, *args: Any, **kwargs: Any) -> Any:
         async with session.turn():
+            if name != "close":
+                session.refuse_if_ended()
             await session._put_back_reading()
             return await getattr(AsyncSession, name)(session, *args, **kwargs)
 
@@ -234,10 +237,27 @@ class SerializedSession(AsyncSession):
         self._turn = asyncio.Lock()
         self._holder: asyncio.Task[Any] | None = None
         self._reading: AsyncConnection | None = None
+        self._ended = False
 
     def turn(self) -> _Turn:
         """The session's turn, to hold with ``async with``."""
         return _Turn(self)
+
+    async def end(self) -> None:
+        """Close the session for good: the request it served has ended.
+
+        Work of the request may still be running in tasks of its own (a dataloader's
+        batch, when a failing field cancelled the fields that awaited it); a connection
+        it took now would never be put back. From here on, every operation but `close`
+        raises `RuntimeError(ENDED)`."""
+        try:
+            await self.close()
+        finally:
+            self._ended = True
+
+    def refuse_if_ended(self) -> None:
+        if self._ended:
+            raise RuntimeError(ENDED)
 
     async def reading_connection(self) -> AsyncConnection | None:
         """A connection of the session's engine for reads sent as the driver's SQL while
@@ -249,6 +269,7 @@ class SerializedSession(AsyncSession):
         closing). It is put back in the pool before the session does anything itself,
         so a request never holds two connections at once, and when the session closes
         (`put_back_reading`)."""
+        self.refuse_if_ended()
         reading = self._reading
         if reading is not None and not reading.invalidated:
             return reading
@@ -333,6 +354,7 @@ class _SerializedTransaction(AsyncSessionTransaction):
 
     async def __aenter__(self) -> AsyncSessionTransaction:
         async with self._serialized_session.turn():
+            self._serialized_session.refuse_if_ended()
             await self._serialized_session._put_back_reading()
             return await super().__aenter__()
 

@@ -146,7 +146,12 @@ class RequestScope:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self.session.close()
+        session = self.session
+        if isinstance(session, SerializedSession):
+            # What the request left running (a dataloader's batch) takes no connection.
+            await session.end()
+        else:
+            await session.close()
 
     def on_rollback(self, hook: Callable[[], Awaitable[None]]) -> None:
         """Run `hook` after a unit of work was rolled back (objects loaded before it are
@@ -168,7 +173,8 @@ class RequestScope:
     async def _end_read(self) -> None:
         """End the current read-only transaction, so that the next one begins afresh,
         and put back the connection of the reads outside it."""
-        await self.session.put_back_reading()
+        if isinstance(self.session, SerializedSession):
+            await self.session.put_back_reading()
         if not self.session.in_transaction():
             return
         if self._tracker.pending:

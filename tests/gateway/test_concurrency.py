@@ -14,12 +14,20 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from auth import passwords
-from models import AccessLogEntry, Account, AccountKind, BankCard
-from tests.conftest import Clock, Live
+from auth.services import AuthServices
+from auth.sessions import open_session
+from gateway.app import create_app
+from gateway.demo import DEMO_CARD_NUMBER, DEMO_INDIVIDUAL_PHONE, seed_demo
+from gateway.settings import Settings
+from models import AccessLogEntry, Account, AccountKind, BankCard, queries
+from models.database import create_engine, create_session_factory
+from tests.conftest import Clock, Live, wipe
 from tests.helpers import e164
 from tests.resolvers.bank_cards.test_bind_bank_card import with_check_digit
+from tests.support.apps import client_of
 from tests.support.factories import create_account
 from tests.support.viewers import sign_in
 
@@ -226,3 +234,50 @@ async def test_one_refresh_token_presented_at_once_rotates_once_and_ends_the_ses
     ] * (20 - len(issued))
     for token in issued:
         assert (await post(live, REVEAL, token)).status_code == 401
+
+
+# A failing non-null root field nulls the whole answer, and graphql cancels its siblings;
+# their dataloader batches run on in tasks of their own after the request has ended.
+CANCELLED_SIBLINGS = """{
+  w: wechatAuthorizeUrl(redirectUri: "https://elsewhere.example/") { url }
+  v: viewer { account { bankCards { last4 } consents { purpose } } }
+}"""
+
+
+async def test_reads_left_running_after_a_request_hold_no_connection(
+    settings: Settings, engine: AsyncEngine, services: AuthServices, clock: Clock
+) -> None:
+    small = create_engine(settings.database_url, pool_size=2, max_overflow=0, pool_timeout=3)
+    async with create_session_factory(engine)() as session:
+        await seed_demo(session, clock())
+        await session.commit()
+        account = await queries.account_by_phone(session, DEMO_INDIVIDUAL_PHONE)
+        assert account is not None
+        issued = await open_session(session, services.tokens, now=clock(), account_id=account.id)
+        await session.commit()
+    app = create_app(settings, engine=small, services=services, clock=clock)
+    left = []
+    try:
+        async with client_of(app) as client:
+            for _ in range(6):
+                response = await client.post(
+                    "/graphql",
+                    json={"query": CANCELLED_SIBLINGS},
+                    headers={"Authorization": f"Bearer {issued.access_token}"},
+                )
+                assert response.status_code == 200
+                assert response.json()["data"] is None
+                await asyncio.sleep(0.05)  # whatever the request left running, done
+                left.append(small.sync_engine.pool.checkedout())
+            # The pool still serves every request.
+            after = await client.post(
+                "/graphql",
+                json={"query": "{ viewer { account { bankCards { last4 } } } }"},
+                headers={"Authorization": f"Bearer {issued.access_token}"},
+            )
+    finally:
+        await small.dispose()
+        await wipe(engine)
+    assert left == [0] * 6
+    cards = no_failure(after)["data"]["viewer"]["account"]["bankCards"]
+    assert cards == [{"last4": DEMO_CARD_NUMBER[-4:]}]

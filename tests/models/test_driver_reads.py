@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from gateway.demo import seed_demo
 from models import BankCard, Base, display
 from models.database import (
+    ENDED,
     OUTSIDE,
     DriverRead,
     SerializedSession,
@@ -407,3 +408,26 @@ async def test_a_reading_connection_lost_is_replaced_by_a_fresh_one(
     assert fresh is not None
     assert fresh is not reading
     assert (await fetch_all(fresh, "SELECT pg_backend_pid()", ()))[0][0] != victim
+
+
+async def test_a_read_after_its_request_ended_is_refused_and_takes_no_connection(
+    request_scope: RequestScope, engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    account_id = await _demo_account(engine)
+    async with request_scope as scope:
+        session = scope.session
+        assert len(await Loaders(session).bank_cards_by_account.load(account_id)) == 1
+    assert checkouts.out == 0
+    total = checkouts.total
+
+    # What a request left running (a dataloader's batch in a task of its own).
+    with pytest.raises(RuntimeError, match=ENDED):
+        await Loaders(session).bank_cards_by_account.load(account_id)
+    with pytest.raises(RuntimeError, match=ENDED):
+        await demo_individual(session)
+    with pytest.raises(RuntimeError, match=ENDED):
+        async with session.begin():
+            pass
+    await session.close()
+
+    assert (checkouts.total, checkouts.out) == (total, 0)
