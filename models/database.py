@@ -190,6 +190,9 @@ class WriteGate:
 
 _gates: weakref.WeakKeyDictionary[Engine, WriteGate] = weakref.WeakKeyDictionary()
 _async_engines: weakref.WeakKeyDictionary[Engine, AsyncEngine] = weakref.WeakKeyDictionary()
+# Sessions still closing after their request was cancelled (`SerializedSession.end`):
+# held here until they are done, since the loop keeps only weak references to tasks.
+_closing: set[asyncio.Task[None]] = set()
 
 
 def _async_engine(engine: Engine) -> AsyncEngine:
@@ -249,11 +252,19 @@ class SerializedSession(AsyncSession):
         Work of the request may still be running in tasks of its own (a dataloader's
         batch, when a failing field cancelled the fields that awaited it); a connection
         it took now would never be put back. From here on, every operation but `close`
-        raises `RuntimeError(ENDED)`."""
+        raises `RuntimeError(ENDED)`.
+
+        Closing waits for the session's turn, which such work may hold. When the
+        request is cancelled meanwhile (a server's timeout, its shutdown), the session
+        is closed all the same, in a task of its own, once the turn is free."""
+        self._ended = True
         try:
             await self.close()
-        finally:
-            self._ended = True
+        except asyncio.CancelledError:
+            closing = asyncio.get_running_loop().create_task(self.close())
+            _closing.add(closing)
+            closing.add_done_callback(_closing.discard)
+            raise
 
     def refuse_if_ended(self) -> None:
         if self._ended:

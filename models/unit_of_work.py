@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Self, TypeVar
 
 from sqlalchemy import Engine, Executable, event
+from sqlalchemy.exc import PendingRollbackError
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
@@ -179,7 +180,13 @@ class RequestScope:
             return
         if self._tracker.pending:
             raise RuntimeError(OUTSIDE)
-        await self.session.commit()
+        try:
+            await self.session.commit()
+        except PendingRollbackError:
+            # A read cut short (a field cancelled beside a failing one) invalidated the
+            # transaction's connection. The transaction wrote nothing: rolling it back
+            # ends it, and the pool replaces the connection.
+            await self.session.rollback()
 
     async def _begin_writing(self) -> None:
         await self.session.connection(execution_options=self._writing_options)

@@ -281,3 +281,16 @@ async def test_reads_left_running_after_a_request_hold_no_connection(
     assert left == [0] * 6
     cards = no_failure(after)["data"]["viewer"]["account"]["bankCards"]
     assert cards == [{"last4": DEMO_CARD_NUMBER[-4:]}]
+
+
+async def test_a_read_cancelled_beside_a_failing_field_leaves_nothing_to_report(
+    live: Live, caplog: pytest.LogCaptureFixture
+) -> None:
+    query = '{ p: privacyPolicies { version } w: wechatAuthorizeUrl(redirectUri: "x") { url } }'
+    for _ in range(5):
+        response = await post(live, query)
+        assert response.status_code == 200
+        assert response.json()["data"] is None
+
+    failures = [r for r in caplog.records if r.name == "gateway.unit_of_work"]
+    assert failures == []

@@ -431,3 +431,36 @@ async def test_a_read_after_its_request_ended_is_refused_and_takes_no_connection
     await session.close()
 
     assert (checkouts.total, checkouts.out) == (total, 0)
+
+
+async def test_a_request_cancelled_while_it_ends_still_puts_its_connection_back(
+    request_scope: RequestScope, engine: AsyncEngine, checkouts: Checkouts
+) -> None:
+    account_id = await _demo_account(engine)
+    session = request_scope.session
+    assert len(await Loaders(session).bank_cards_by_account.load(account_id)) == 1
+    holding, done = asyncio.Event(), asyncio.Event()
+
+    async def late_batch() -> None:  # still reading, in the session's turn
+        async with session.turn():
+            holding.set()
+            await done.wait()
+
+    late = asyncio.create_task(late_batch())
+    await holding.wait()
+    ending = asyncio.create_task(request_scope.__aexit__(None, None, None))
+    await asyncio.sleep(0.01)  # waiting for the turn to close the session
+    ending.cancel()  # a server's timeout, or its shutdown
+    with pytest.raises(asyncio.CancelledError):
+        await ending
+    assert checkouts.out == 1
+    done.set()
+    await late
+
+    for _ in range(100):  # the session is closed in a task of its own
+        if checkouts.out == 0:
+            break
+        await asyncio.sleep(0.01)
+    assert checkouts.out == 0
+    with pytest.raises(RuntimeError, match=ENDED):
+        await Loaders(session).bank_cards_by_account.load(account_id)
