@@ -160,7 +160,8 @@ class DocumentCache(ParserCache):
 
 
 # A document's validation errors, by the document's and the schema's ids: the entry holds
-# both, so that no other object takes their ids while it is kept.
+# both, so that no other object takes their ids while it is kept (a key found is the same
+# document on the same schema).
 Validated = tuple[DocumentNode, GraphQLSchema, tuple[Any, ...], list[GraphQLError]]
 _validated: OrderedDict[tuple[int, int], Validated] = OrderedDict()
 
@@ -181,12 +182,7 @@ class DocumentValidation(SchemaExtension):
         if document is not None:
             key = (id(document), id(schema))
             known = _validated.get(key)
-            if (
-                known is not None
-                and known[0] is document
-                and known[1] is schema
-                and known[2] == rules
-            ):
+            if known is not None and known[2] == rules:
                 _validated.move_to_end(key)
                 context.pre_execution_errors = known[3]
             else:

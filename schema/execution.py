@@ -165,8 +165,8 @@ class GatewayExecutor(StrawberryGraphQLCoreExecutionContext):
             kept = Collected(schema, self.hide_suggestions, self._middleware) if alike else None
             entry = (weakref.ref(operation, lambda ref: _forget(key, ref)), kept)
             _kept[key] = entry
-        kept = entry[1]
-        if kept is None or kept.schema is not schema:
+        kept = entry[1]  # holds the schema: no other schema takes its id while kept
+        if kept is None:
             return None
         if kept.hide_suggestions != self.hide_suggestions or kept.middleware != self._middleware:
             return None
