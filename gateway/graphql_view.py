@@ -27,7 +27,6 @@ from auth.services import AuthServices
 from auth.sessions import authenticate
 from auth.tokens import InvalidToken
 from auth.viewer import Viewer
-from gateway.extensions import UnnamedOperation
 from gateway.graphiql import graphiql_html
 from gateway.http_errors import error_response, persisted_refusal_response
 from gateway.logging import request_id_var
@@ -199,9 +198,7 @@ class GatewayGraphQL(GraphQL[RequestContext, None]):
                 # An operation the method may not carry (a mutation over GET): the
                 # method is wrong, not the document.
                 raise HTTPException(405, "This operation is not accepted over GET.") from exc
-            if isinstance(exc.__cause__, CannotGetOperationTypeError) and not isinstance(
-                exc.__cause__, UnnamedOperation
-            ):
+            if type(exc.__cause__) is CannotGetOperationTypeError:
                 # Strawberry's reason quotes the client's operationName, whatever it is.
                 raise HTTPException(
                     400, "The document holds no operation by the name given."
