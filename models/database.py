@@ -216,9 +216,7 @@ def _in_turn(name: str) -> Callable[..., Awaitable[Any]]:
 
     async def serialized(session: SerializedSession, *args: Any, **kwargs: Any) -> Any:
         async with session.turn():
-            if name != "close":
-                session.refuse_if_ended()
-            await session._put_back_reading()
+            await session._own_work(closing=name == "close")
             return await getattr(AsyncSession, name)(session, *args, **kwargs)
 
     serialized.__name__ = name
@@ -269,6 +267,13 @@ class SerializedSession(AsyncSession):
     def refuse_if_ended(self) -> None:
         if self._ended:
             raise RuntimeError(ENDED)
+
+    async def _own_work(self, *, closing: bool = False) -> None:
+        """Before the session does anything itself, in its turn: refused once it ended
+        (but closing), and the reads' own connection put back."""
+        if not closing:
+            self.refuse_if_ended()
+        await self._put_back_reading()
 
     async def reading_connection(self) -> AsyncConnection | None:
         """A connection of the session's engine for reads sent as the driver's SQL while
@@ -365,8 +370,7 @@ class _SerializedTransaction(AsyncSessionTransaction):
 
     async def __aenter__(self) -> AsyncSessionTransaction:
         async with self._serialized_session.turn():
-            self._serialized_session.refuse_if_ended()
-            await self._serialized_session._put_back_reading()
+            await self._serialized_session._own_work()
             return await super().__aenter__()
 
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
