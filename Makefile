@@ -104,6 +104,13 @@ bench: install
 		exit 1; }
 	$(BIN)/python -m bench.throughput
 
+# The SPA home's CPU layer by layer (a query of nothing, a token, one field, one loader, the
+# whole home) against the raw baseline's SPA home, in one process (BENCH_REQUESTS,
+# BENCH_ROUNDS); the same database as `make bench`.
+.PHONY: bench-floor
+bench-floor: install
+	$(BIN)/python -m bench.floor
+
 # This checkout's gateway against another checkout's (AGAINST, with its own `make install`)
 # on the same requests, interleaved: what a change did to throughput and CPU per request.
 .PHONY: bench-compare
