@@ -15,8 +15,10 @@ parsing and no client socket in between. Each step adds one layer to the one bef
 6. the raw app's SPA home, whose answer must equal the gateway's byte for byte.
 
 The steps run in interleaved rounds (forwards, then backwards), so that a shared, noisy
-machine slows them alike; printed for each: CPU milliseconds per request (this process's
-CPU time) and its share of the raw app's SPA home.
+machine slows them alike. Each step's first answer is checked before the rounds, and
+every later one must equal it (compared as bytes, outside the measured time). Printed
+for each step: CPU milliseconds per request (this process's CPU time) and its share of
+the raw app's SPA home.
 
     make bench-floor                # BENCH_REQUESTS=2000 BENCH_ROUNDS=10
 """
@@ -139,15 +141,19 @@ async def measure(
 ) -> dict[str, float]:
     bodies = {step.name: orjson.dumps({"query": step.document}) for step in STEPS}
 
-    async def answer(step: Step) -> bytes:
-        status, body = await call(
+    async def answer(step: Step) -> tuple[int, bytes]:
+        return await call(
             raw if step.raw else gateway, bodies[step.name], token if step.signed_in else None
         )
-        checked_answer(step.name, status, body)
-        return body
 
-    spa, baseline = [await answer(step) for step in STEPS if step.document == SPA_HOME]
-    if spa != baseline:
+    # Each step's answer checked once, then compared (bytes only) on every request, so
+    # that no JSON is parsed within the measured time.
+    expected = {}
+    for step in STEPS:
+        status, body = await answer(step)
+        checked_answer(step.name, status, body)
+        expected[step.name] = body
+    if expected[STEPS[-2].name] != expected[STEPS[-1].name]:
         raise SystemExit("the raw app does not answer the gateway's SPA home byte for byte")
     per_round = max(options.requests // options.rounds, 1)
     cpu = dict.fromkeys(bodies, 0.0)
@@ -156,10 +162,13 @@ async def measure(
             for _ in range(10):  # warm
                 await answer(step)
             gc.collect()
+            answers = []
             before = time.process_time()
             for _ in range(per_round):
-                await answer(step)
+                answers.append(await answer(step))
             cpu[step.name] += time.process_time() - before
+            if any(found != (200, expected[step.name]) for found in answers):
+                raise SystemExit(f"{step.name}: an answer differed from the first")
     return {name: seconds * 1000 / (per_round * options.rounds) for name, seconds in cpu.items()}
 
 
