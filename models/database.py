@@ -264,7 +264,7 @@ class SerializedSession(AsyncSession):
             closing.add_done_callback(_closing.discard)
             raise
 
-    def refuse_if_ended(self) -> None:
+    def _refuse_if_ended(self) -> None:
         if self._ended:
             raise RuntimeError(ENDED)
 
@@ -272,7 +272,7 @@ class SerializedSession(AsyncSession):
         """Before the session does anything itself, in its turn: refused once it ended
         (but closing), and the reads' own connection put back."""
         if not closing:
-            self.refuse_if_ended()
+            self._refuse_if_ended()
         await self._put_back_reading()
 
     async def reading_connection(self) -> AsyncConnection | None:
@@ -285,7 +285,7 @@ class SerializedSession(AsyncSession):
         closing). It is put back in the pool before the session does anything itself,
         so a request never holds two connections at once, and when the session closes
         (`put_back_reading`)."""
-        self.refuse_if_ended()
+        self._refuse_if_ended()
         reading = self._reading
         if reading is not None and not reading.invalidated:
             return reading
